@@ -1,0 +1,89 @@
+"""The one error type for anything the user can fix, with a place and a way out."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a project file: path relative to the project, 1-based line and column."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+    length: int = 0  # characters to underline; 0 = just the caret
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        if self.col <= 0:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def shifted(self, line_offset: int, col: int, length: int = 0) -> Location:
+        """The location of a spot inside this value (for errors inside an expression)."""
+        if line_offset == 0:
+            return Location(self.file, self.line, self.col + col, length)
+        return Location(self.file, self.line + line_offset, col + 1, length)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a project."""
+
+    code: str
+    message: str
+    loc: Location | None = None
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.loc or Location("")
+        return (loc.file, loc.line, loc.col, self.code)
+
+
+class MflError(Exception):
+    """A mistake the user can fix: a code, a message, where it is and what to do."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        loc: Location | None = None,
+        hint: str | None = None,
+        diagnostics: tuple[Diagnostic, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+        # Several problems found at once (validation) travel in one error.
+        self.diagnostics = diagnostics or (Diagnostic(code, message, loc, hint),)
+
+    @classmethod
+    def from_diagnostics(cls, diagnostics: Iterable[Diagnostic]) -> MflError:
+        found = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+        errors = [d for d in found if d.severity is Severity.ERROR] or list(found)
+        first = errors[0]
+        return cls(first.code, first.message, first.loc, first.hint, diagnostics=found)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    """A hint naming the closest known names, or None when nothing is close."""
+    matches = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.6)
+    if not matches:
+        return None
+    return "did you mean " + " or ".join(repr(m) for m in matches) + "?"

@@ -1,0 +1,1 @@
+"""YAML files -> typed, immutable spec objects that remember where every value came from."""

@@ -1,0 +1,143 @@
+"""Read YAML keeping the line and column of every mapping key and value."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from metricflow_lite.errors import Location, MflError
+
+# Plain python values are returned; mappings and sequences carry the locations of their parts.
+
+
+class YMap(dict[str, Any]):
+    """A YAML mapping: a dict that knows where it, each key and each value are."""
+
+    loc: Location
+    key_locs: dict[str, Location]
+    value_locs: dict[str, Location]
+
+    def key_loc(self, key: str) -> Location:
+        return self.key_locs.get(key, self.loc)
+
+    def value_loc(self, key: str) -> Location:
+        return self.value_locs.get(key, self.key_loc(key))
+
+
+class YSeq(list[Any]):
+    """A YAML sequence: a list that knows where it and each item are."""
+
+    loc: Location
+    item_locs: list[Location]
+
+    def item_loc(self, index: int) -> Location:
+        return self.item_locs[index] if index < len(self.item_locs) else self.loc
+
+
+def node_location(node: yaml.Node, file: str) -> Location:
+    """Where a node starts; for a quoted scalar, where its text starts (after the quote)."""
+    mark = node.start_mark
+    line, col = mark.line + 1, mark.column + 1
+    if isinstance(node, yaml.ScalarNode):
+        if node.style in ("'", '"'):
+            col += 1
+        elif node.style in ("|", ">"):
+            # Block scalar text starts on the next line, indented under its key.
+            return Location(file, line + 1, col + 2)
+    return Location(file, line, col, len(str(node.value)) if isinstance(node, yaml.ScalarNode) else 0)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 surprises: `on`/`yes`/`no` stay strings."""
+
+
+for _first, _resolvers in list(_Loader.yaml_implicit_resolvers.items()):
+    _Loader.yaml_implicit_resolvers[_first] = [
+        (tag, regexp) for tag, regexp in _resolvers if tag != "tag:yaml.org,2002:bool"
+    ]
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _convert(node: yaml.Node, file: str, constructor: yaml.constructor.SafeConstructor) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        result = YMap()
+        result.loc = node_location(node, file)
+        result.key_locs = {}
+        result.value_locs = {}
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node, deep=True)
+            key_text = str(key)
+            if key_text in result:
+                raise MflError(
+                    "E002",
+                    f"duplicate key '{key_text}'",
+                    node_location(key_node, file),
+                    "each key may appear once in a mapping; remove or rename one of them",
+                )
+            result[key_text] = _convert(value_node, file, constructor)
+            result.key_locs[key_text] = node_location(key_node, file)
+            result.value_locs[key_text] = node_location(value_node, file)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        seq = YSeq()
+        seq.loc = node_location(node, file)
+        seq.item_locs = []
+        for item in node.value:
+            seq.append(_convert(item, file, constructor))
+            seq.item_locs.append(node_location(item, file))
+        return seq
+    return constructor.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    """Parse YAML text into YMap/YSeq/scalars; a syntax error becomes MflError E001."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return _convert(node, file, loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        problem = err.problem or err.context or "invalid YAML"
+        raise MflError(
+            "E001",
+            f"YAML syntax error: {problem}",
+            loc,
+            "check indentation (spaces, not tabs) and that every 'key: value' has a space after"
+            " the colon; quote values that contain ': ' or start with '{', '[', '*' or '&'",
+        ) from None
+    except yaml.YAMLError as err:
+        raise MflError("E001", f"YAML syntax error: {err}", Location(file)) from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path, root: Path) -> Any:
+    """Read and parse one YAML file; locations are relative to the project root."""
+    file = relative_name(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise MflError("E003", f"cannot read {file}: {err.strerror}", Location(file)) from None
+    except UnicodeDecodeError:
+        raise MflError(
+            "E003", f"{file} is not UTF-8 text", Location(file), "save the file as UTF-8"
+        ) from None
+    return parse_yaml(text, file)
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """A path as the user sees it: relative to the project root where possible."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,220 @@
+"""Typed, immutable spec objects: what the YAML says, checked, with where each part came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlglot import exp
+
+from metricflow_lite.errors import Location
+
+
+class Agg(str, Enum):
+    SUM = "sum"
+    COUNT = "count"
+    COUNT_DISTINCT = "count_distinct"
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+    MEDIAN = "median"
+    PERCENTILE = "percentile"
+
+    @property
+    def additive(self) -> bool:
+        """True when day-level partials re-aggregate exactly to any coarser grain."""
+        return self in (Agg.SUM, Agg.COUNT, Agg.AVG, Agg.MIN, Agg.MAX)
+
+
+class Format(str, Enum):
+    NUMBER = "number"
+    INTEGER = "integer"
+    PERCENT = "percent"
+    DURATION = "duration"
+    CURRENCY = "currency"
+
+
+class Grain(str, Enum):
+    MIN30 = "30min"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+    @property
+    def intraday(self) -> bool:
+        return self in (Grain.MIN30, Grain.HOUR)
+
+    def covers(self, finer: Grain) -> bool:
+        """True when periods of this grain are unions of periods of `finer`."""
+        order = list(Grain)
+        if self is finer:
+            return True
+        if self is Grain.WEEK:
+            return finer in (Grain.MIN30, Grain.HOUR, Grain.DAY)
+        if finer is Grain.WEEK:
+            return False
+        return order.index(self) > order.index(finer)
+
+
+# Dimensions every metric has, computed from its own time column.
+TIME_PARTS = ("hour_of_day", "day_of_week")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A metric's goal: met when min <= value <= max (either bound optional)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    def is_met(self, value: float | None) -> bool | None:
+        if value is None:
+            return None
+        if self.min is not None and value < self.min:
+            return False
+        if self.max is not None and value > self.max:
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """A column of a model that metrics can be grouped and filtered by."""
+
+    name: str
+    loc: Location
+    label: str | None = None
+    description: str | None = None
+    parent: str | None = None  # hierarchy: call_type_l2 has parent call_type_l1
+    joins: str | None = None  # many-to-one: this column is the primary key of that model
+    role: str | None = None  # `as:` name of the joined model (role-playing joins)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A source-layer model (src.<name>) that metrics aggregate."""
+
+    name: str
+    loc: Location
+    primary_key: str | None = None
+    time: str | None = None
+    dimensions: tuple[Dimension, ...] = ()
+    label: str | None = None
+    description: str | None = None
+
+    def dimension(self, name: str) -> Dimension | None:
+        return next((d for d in self.dimensions if d.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class BaseMetric:
+    """An aggregation over one model's rows."""
+
+    name: str
+    loc: Location
+    model: str
+    agg: Agg
+    expr: exp.Expr | None  # None: count rows
+    filter: exp.Expr | None = None
+    time: str | None = None  # overrides the model's time column
+    percentile: float | None = None
+    label: str | None = None
+    description: str | None = None
+    format: Format = Format.NUMBER
+    target: Target | None = None
+    expr_text: str = ""
+    filter_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedMetric:
+    """Arithmetic over other metrics, re-computed from its parts at every grain."""
+
+    name: str
+    loc: Location
+    expr: exp.Expr  # parsed and whitelisted; identifiers are metric names
+    depends_on: tuple[str, ...]  # metric names, sorted
+    label: str | None = None
+    description: str | None = None
+    format: Format = Format.NUMBER
+    target: Target | None = None
+    expr_text: str = ""
+
+
+Metric = BaseMetric | DerivedMetric
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSpec:
+    """An extra pre-aggregated rollup of one model at a dimension subset and grain."""
+
+    model: str
+    dimensions: tuple[str, ...]
+    grain: Grain
+    loc: Location
+    name: str | None = None
+
+    @property
+    def table_name(self) -> str:
+        return self.name or f"{self.model}_by_{'_'.join(self.dimensions) or 'total'}_{self.grain.value}"
+
+
+class Comparison(str, Enum):
+    PREVIOUS_PERIOD = "previous_period"
+    SAME_PERIOD_LAST_YEAR = "same_period_last_year"
+
+
+class ChartKind(str, Enum):
+    LINE = "line"
+    BAR = "bar"
+    PIE = "pie"
+    TABLE = "table"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    kind: ChartKind
+    metrics: tuple[str, ...]
+    loc: Location
+    by: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A report: metrics by dimensions at one or more grains, with comparisons and charts."""
+
+    name: str
+    loc: Location
+    metrics: tuple[str, ...]
+    grains: tuple[Grain, ...] = (Grain.DAY, Grain.WEEK, Grain.MONTH)
+    by: tuple[str, ...] = ()
+    label: str | None = None
+    description: str | None = None
+    filter: exp.Expr | None = None
+    filter_text: str = ""
+    compare: tuple[Comparison, ...] = ()
+    periods: int = 8
+    charts: tuple[Chart, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSpec:
+    """Everything the metrics and reports YAML define, checked and cross-referenced."""
+
+    models: tuple[Model, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    indicators: tuple[IndicatorSpec, ...] = ()
+    reports: tuple[Report, ...] = ()
+
+    def model(self, name: str) -> Model | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    def metric(self, name: str) -> Metric | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+    def report(self, name: str) -> Report | None:
+        return next((r for r in self.reports if r.name == name), None)

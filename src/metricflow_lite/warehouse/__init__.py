@@ -1,0 +1,23 @@
+"""Warehouses: the only code that talks to a database."""
+
+from __future__ import annotations
+
+from metricflow_lite.errors import MflError
+from metricflow_lite.project import Project
+from metricflow_lite.warehouse.base import QueryResult, Statement, Warehouse
+
+__all__ = ["QueryResult", "Statement", "Warehouse", "connect"]
+
+
+def connect(project: Project, target_name: str | None = None, read_only: bool = False) -> Warehouse:
+    """Open the project's warehouse for the named (or default) target."""
+    target = project.target(target_name)
+    if target.type == "duckdb":
+        from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse.open(project, target, read_only=read_only)
+    raise MflError(
+        "E011",
+        f"target '{target.name}' of type {target.type} is not supported by this build",
+        target.loc,
+    )
