@@ -88,3 +88,130 @@ def cli(debug: bool) -> None:
 
 def main() -> None:
     cli.main(prog_name="mfl")
+
+
+def _echo_progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@cli.command()
+@project_options
+def build(project_dir: str | None, target: str | None) -> None:
+    """Create the src, ind and app layers, all or nothing.
+
+    A failing model leaves the previous build in place. Example: mfl build
+    """
+    from metricflow_lite.pipeline import build_project
+    from metricflow_lite.warehouse import connect
+
+    project = open_project(project_dir)
+    warehouse = connect(project, target)
+    try:
+        result = build_project(project, warehouse, _echo_progress)
+    finally:
+        warehouse.close()
+    counts: dict[str, int] = {}
+    for obj in result.objects:
+        counts[obj.schema] = counts.get(obj.schema, 0) + 1
+    summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in ("src", "ind", "app"))
+    seconds = dict(result.seconds_per_layer)["total"]
+    click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+
+
+@cli.command(name="compile")
+@project_options
+@click.option("--select", default=None, metavar="NAME", help="Only this view or table.")
+@click.option("--quiet", is_flag=True, help="Write the files without printing the SQL.")
+def compile_command(
+    project_dir: str | None, target: str | None, select: str | None, quiet: bool
+) -> None:
+    """Write the generated SQL to target/compiled/<target>/ and print it.
+
+    Example: mfl compile --select app.queue_daily_week
+    """
+    from metricflow_lite.pipeline import compile_project
+
+    project = open_project(project_dir)
+    written = compile_project(project, target, select)
+    for path, text in written:
+        if not quiet:
+            click.echo(text)
+    click.echo(f"wrote {len(written)} files under {project.path('target') / 'compiled'}", err=True)
+
+
+@cli.command()
+@project_options
+@click.option("--metrics", required=True, help="Comma-separated metric names.")
+@click.option(
+    "--by", default=None, help="Comma-separated dimensions (team, queue, transfer_agent.team ...)."
+)
+@click.option("--grain", default=None, help="30min, hour, day, week, month, quarter or year.")
+@click.option("--start", default=None, metavar="YYYY-MM-DD", help="First day (inclusive).")
+@click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last day (inclusive).")
+@click.option(
+    "--where", default=None, metavar="EXPR", help="Filter over dimensions, e.g. \"queue = 'VIP'\"."
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--sql", "show_sql", is_flag=True, help="Print the SQL instead of running it.")
+@click.option(
+    "--no-indicators",
+    is_flag=True,
+    help="Read source rows even where an indicator table covers the query.",
+)
+def query(
+    project_dir: str | None,
+    target: str | None,
+    metrics: str,
+    by: str | None,
+    grain: str | None,
+    start: str | None,
+    end: str | None,
+    where: str | None,
+    fmt: str,
+    show_sql: bool,
+    no_indicators: bool,
+) -> None:
+    """Ask for metrics by dimensions and grain.
+
+    Example: mfl query --metrics abandonment_rate,aht --by queue --grain week --format csv
+    """
+    from dataclasses import replace
+
+    from metricflow_lite.output import render_rows
+    from metricflow_lite.pipeline import dialect_for, make_request, query_sql, run_query
+    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.warehouse import connect
+
+    project = open_project(project_dir)
+    spec = load_spec(project)
+    request = make_request(spec, metrics, by, grain, start, end, where)
+    if no_indicators:
+        request = replace(request, use_indicators=False)
+    if show_sql:
+        _, sql = query_sql(project, request, dialect_for(project, target))
+        click.echo(sql)
+        return
+    warehouse = connect(project, target, read_only=True)
+    try:
+        result = run_query(project, warehouse, request)
+    finally:
+        warehouse.close()
+    click.echo(render_rows(result, spec, request, fmt), nl=fmt == "table")
+
+
+@cli.command(name="list")
+@project_options
+@click.argument("kind", type=click.Choice(["metrics", "models", "reports"]))
+def list_command(project_dir: str | None, target: str | None, kind: str) -> None:
+    """Catalog of metrics, models or reports, with labels and formulas.
+
+    Example: mfl list metrics
+    """
+    from metricflow_lite.catalog import catalog_rows
+    from metricflow_lite.output import render_table
+    from metricflow_lite.spec.validate import load_spec
+
+    project = open_project(project_dir)
+    spec = load_spec(project)
+    headers, rows = catalog_rows(spec, kind)
+    click.echo(render_table(headers, rows))

@@ -131,7 +131,9 @@ def load_project(project_dir: str | Path | None = None) -> Project:
     targets = _read_targets(data)
     default_target = str(data.get("target") or targets[0].name)
     settings = data.get("settings") or {}
-    short_abandon = int(settings.get("short_abandon_seconds", 6)) if isinstance(settings, dict) else 6
+    short_abandon = (
+        int(settings.get("short_abandon_seconds", 6)) if isinstance(settings, dict) else 6
+    )
     project = Project(
         root=root,
         name=name,
@@ -149,9 +151,7 @@ def load_project(project_dir: str | Path | None = None) -> Project:
 def _read_targets(data: YMap) -> tuple[TargetConfig, ...]:
     raw = data.get("targets")
     if raw is None:
-        return (
-            TargetConfig("dev", "duckdb", (("path", "target/warehouse.duckdb"),), data.loc),
-        )
+        return (TargetConfig("dev", "duckdb", (("path", "target/warehouse.duckdb"),), data.loc),)
     if not isinstance(raw, YMap) or not raw:
         raise MflError(
             "E024",

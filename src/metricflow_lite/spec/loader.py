@@ -47,7 +47,9 @@ def node_location(node: yaml.Node, file: str) -> Location:
         elif node.style in ("|", ">"):
             # Block scalar text starts on the next line, indented under its key.
             return Location(file, line + 1, col + 2)
-    return Location(file, line, col, len(str(node.value)) if isinstance(node, yaml.ScalarNode) else 0)
+    return Location(
+        file, line, col, len(str(node.value)) if isinstance(node, yaml.ScalarNode) else 0
+    )
 
 
 class _Loader(yaml.SafeLoader):

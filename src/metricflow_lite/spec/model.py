@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -142,6 +143,16 @@ class DerivedMetric:
     format: Format = Format.NUMBER
     target: Target | None = None
     expr_text: str = ""
+    expr_loc: Location | None = None
+
+    def name_loc(self, name: str) -> Location:
+        """Where a metric name appears in the formula (for pointing at a typo)."""
+        base = self.expr_loc or self.loc
+        match = re.search(rf"\b{re.escape(name)}\b", self.expr_text)
+        if match is None:
+            return base
+        before = self.expr_text[: match.start()]
+        return base.shifted(before.count("\n"), len(before) - (before.rfind("\n") + 1), len(name))
 
 
 Metric = BaseMetric | DerivedMetric
@@ -159,7 +170,10 @@ class IndicatorSpec:
 
     @property
     def table_name(self) -> str:
-        return self.name or f"{self.model}_by_{'_'.join(self.dimensions) or 'total'}_{self.grain.value}"
+        return (
+            self.name
+            or f"{self.model}_by_{'_'.join(self.dimensions) or 'total'}_{self.grain.value}"
+        )
 
 
 class Comparison(str, Enum):

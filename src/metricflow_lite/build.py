@@ -1,0 +1,150 @@
+"""The build: every layer's CREATE statements, in order, for one dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from metricflow_lite.layers import SqlModel, parse_model_sql
+from metricflow_lite.plan import QueryRequest, indicator_tables, plan_query
+from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
+from metricflow_lite.sqlgen import indicator_table_query, render_query, table_ref
+from metricflow_lite.warehouse.base import Statement
+
+SCHEMAS = ("src", "ind", "app")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildObject:
+    """One view or table the build creates, as a tree (rendered per dialect later)."""
+
+    schema: str
+    name: str
+    kind: str  # VIEW | TABLE
+    query: exp.Query
+    what: str  # for messages: which file or spec made it
+    layer: str
+    comment: str = ""
+    column_comments: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def metric_comment(metric: Metric) -> str:
+    """Label and formula, so SQL clients show what a column means."""
+    label = metric.label or metric.name
+    if isinstance(metric, DerivedMetric):
+        formula = metric.expr_text
+    else:
+        expr = metric.expr_text or "*"
+        formula = f"{metric.agg.value}({expr})" + (
+            f" where {metric.filter_text}" if metric.filter_text else ""
+        )
+    return f"{label}: {formula}"
+
+
+def report_objects(spec: ProjectSpec, report: Report, week_start: str) -> list[BuildObject]:
+    """app.<report>_<grain> for each grain of a report."""
+    objects = []
+    metrics = {m.name: m for m in spec.metrics}
+    for grain in report.grains:
+        request = QueryRequest(
+            metrics=report.metrics,
+            by=report.by,
+            grain=grain,
+            where=report.filter,
+            where_text=report.filter_text,
+        )
+        plan = plan_query(spec, request, week_start)
+        comments = tuple((name, metric_comment(metrics[name])) for name in report.metrics)
+        objects.append(
+            BuildObject(
+                schema="app",
+                name=f"{report.name}_{grain.value}",
+                kind="VIEW",
+                query=render_query(plan),
+                what=f"report '{report.name}' ({report.loc.file})",
+                layer="application",
+                comment=f"{report.label or report.name} ({grain.value})",
+                column_comments=comments,
+            )
+        )
+    return objects
+
+
+def plan_build(
+    spec: ProjectSpec, models: Iterable[SqlModel], week_start: str = "monday"
+) -> list[BuildObject]:
+    """Every object of a build, in dependency order: src, ind, app."""
+    models = list(models)
+    objects: list[BuildObject] = []
+    metrics = {m.name: m for m in spec.metrics}
+
+    def from_model(model: SqlModel) -> BuildObject:
+        return BuildObject(
+            schema=model.schema,
+            name=model.name,
+            kind="TABLE" if model.materialized == "table" else "VIEW",
+            query=parse_model_sql(model),
+            what=f"model {model.file}",
+            layer=model.layer,
+        )
+
+    objects.extend(from_model(m) for m in models if m.layer == "source")
+    for table in indicator_tables(spec):
+        partial_comments = []
+        for name in table.metrics:
+            metric = metrics[name]
+            assert isinstance(metric, BaseMetric)
+            partial_comments.append((name, metric_comment(metric)))
+        objects.append(
+            BuildObject(
+                schema="ind",
+                name=table.name,
+                kind="TABLE",
+                query=indicator_table_query(table, metrics, week_start),
+                what=f"indicator ind.{table.name}",
+                layer="indicator",
+                comment=f"additive partials of {table.model} by {table.grain.value} x {len(table.dimensions)} dimensions",
+            )
+        )
+    objects.extend(from_model(m) for m in models if m.layer == "indicator")
+    for report in sorted(spec.reports, key=lambda r: r.name):
+        objects.extend(report_objects(spec, report, week_start))
+    objects.extend(from_model(m) for m in models if m.layer == "application")
+    return objects
+
+
+def statements_for(objects: Iterable[BuildObject], dialect: str) -> list[Statement]:
+    """CREATE (and COMMENT) statements for a dialect."""
+    statements = []
+    for obj in objects:
+        create = exp.Create(
+            this=table_ref(obj.schema, obj.name), kind=obj.kind, expression=obj.query
+        )
+        statements.append(Statement(create.sql(dialect=dialect, pretty=True), obj.what, obj.layer))
+        if dialect in ("duckdb", "postgres") and obj.comment:
+            statements.append(
+                Statement(comment_sql(obj, None, obj.comment, dialect), obj.what, obj.layer)
+            )
+            for column, text in obj.column_comments:
+                statements.append(
+                    Statement(comment_sql(obj, column, text, dialect), obj.what, obj.layer)
+                )
+    return statements
+
+
+def comment_sql(obj: BuildObject, column: str | None, text: str, dialect: str) -> str:
+    target = table_ref(obj.schema, obj.name)
+    if column is not None:
+        target = exp.Column(
+            this=exp.to_identifier(column, quoted=True), table=target.this, db=target.args.get("db")
+        )
+    kind = "COLUMN" if column is not None else obj.kind
+    return exp.Comment(this=target, kind=kind, expression=exp.Literal.string(text)).sql(
+        dialect=dialect
+    )

@@ -1,0 +1,55 @@
+"""The metric dependency graph: evaluation order, cycles and lineage."""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Mapping
+
+from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric
+
+
+def find_cycle(metrics: Mapping[str, Metric]) -> tuple[str, ...] | None:
+    """A dependency cycle among derived metrics, as a path a -> b -> a, or None."""
+    graph = {
+        name: tuple(d for d in m.depends_on if d in metrics)
+        for name, m in sorted(metrics.items())
+        if isinstance(m, DerivedMetric)
+    }
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as err:
+        cycle = list(err.args[1])
+        # graphlib lists the cycle backwards (dependents after dependencies).
+        cycle.reverse()
+        start = cycle.index(min(cycle[:-1]))
+        ordered = cycle[start:-1] + cycle[:start]
+        return (*ordered, ordered[0])
+    return None
+
+
+def base_metrics_of(name: str, metrics: Mapping[str, Metric]) -> tuple[str, ...]:
+    """The base metrics a metric is computed from (itself when it is a base metric), sorted."""
+    seen: set[str] = set()
+    found: set[str] = set()
+    stack = [name]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        metric = metrics.get(current)
+        if isinstance(metric, BaseMetric):
+            found.add(current)
+        elif isinstance(metric, DerivedMetric):
+            stack.extend(metric.depends_on)
+    return tuple(sorted(found))
+
+
+def dependents(metrics: Mapping[str, Metric]) -> dict[str, tuple[str, ...]]:
+    """For each metric, the derived metrics that use it directly."""
+    used_by: dict[str, set[str]] = {name: set() for name in metrics}
+    for name, metric in metrics.items():
+        if isinstance(metric, DerivedMetric):
+            for dep in metric.depends_on:
+                used_by.setdefault(dep, set()).add(name)
+    return {name: tuple(sorted(users)) for name, users in used_by.items()}

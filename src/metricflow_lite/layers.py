@@ -1,0 +1,187 @@
+"""Hand-written models (models/<layer>/*.sql): render jinja, find refs, order the build."""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from metricflow_lite.errors import Location, MflError, did_you_mean
+from metricflow_lite.spec.loader import relative_name
+
+LAYERS = ("source", "indicator", "application")
+SCHEMA_OF_LAYER = {"source": "src", "indicator": "ind", "application": "app"}
+
+
+@dataclass(frozen=True, slots=True)
+class SqlModel:
+    """One models/<layer>/<name>.sql file, rendered."""
+
+    name: str
+    layer: str
+    file: str  # relative to the project
+    sql: str  # rendered, in the DuckDB dialect
+    refs: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    @property
+    def schema(self) -> str:
+        return SCHEMA_OF_LAYER[self.layer]
+
+    @property
+    def materialized(self) -> str:
+        """Indicator models are tables; source and application models are views."""
+        return "table" if self.layer == "indicator" else "view"
+
+
+def discover_models(root: Path, models_dir: Path) -> list[tuple[str, str, Path]]:
+    """(name, layer, path) of every models/<layer>/*.sql, sorted."""
+    found = []
+    for layer in LAYERS:
+        folder = models_dir / layer
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.sql")):
+            name = path.stem
+            if not name.isidentifier():
+                raise MflError(
+                    "E301",
+                    f"model file name '{path.name}' is not a valid SQL name",
+                    Location(relative_name(path, root)),
+                    "use letters, digits and underscores, e.g. call_legs.sql",
+                )
+            found.append((name, layer, path))
+    return found
+
+
+def render_models(
+    root: Path, models_dir: Path, raw_tables: Iterable[str] | None = None
+) -> list[SqlModel]:
+    """Render every model's jinja, resolving source() to raw.* and ref() to the model's schema."""
+    discovered = discover_models(root, models_dir)
+    layer_of: dict[str, str] = {}
+    for name, layer, path in discovered:
+        if name in layer_of:
+            raise MflError(
+                "E302",
+                f"two models are named '{name}'",
+                Location(relative_name(path, root)),
+                "model names are unique across models/source, models/indicator and models/application",
+            )
+        layer_of[name] = layer
+    known_raw = set(raw_tables) if raw_tables is not None else None
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    rendered = []
+    for name, layer, path in discovered:
+        file = relative_name(path, root)
+        refs: list[str] = []
+        sources: list[str] = []
+
+        def ref(target: str, _file: str = file, _refs: list[str] = refs) -> str:
+            if target not in layer_of:
+                raise MflError(
+                    "E303",
+                    f"ref('{target}') in {_file}: no model named '{target}'",
+                    Location(_file),
+                    did_you_mean(target, layer_of) or "models are the .sql files under models/",
+                )
+            _refs.append(target)
+            return exp.table_(target, db=SCHEMA_OF_LAYER[layer_of[target]]).sql("duckdb")
+
+        def source(table: str, _file: str = file, _sources: list[str] = sources) -> str:
+            if known_raw is not None and table not in known_raw:
+                raise MflError(
+                    "E304",
+                    f"source('{table}') in {_file}: no seed table '{table}'",
+                    Location(_file),
+                    did_you_mean(table, known_raw) or "seed tables come from files in seeds/",
+                )
+            _sources.append(table)
+            return exp.table_(table, db="raw").sql("duckdb")
+
+        try:
+            text = path.read_text(encoding="utf-8")
+            sql = env.from_string(text).render(ref=ref, source=source)
+        except MflError:
+            raise
+        except jinja2.TemplateSyntaxError as err:
+            raise MflError(
+                "E305", f"template error in {file}: {err.message}", Location(file, err.lineno or 0)
+            ) from None
+        except jinja2.UndefinedError as err:
+            raise MflError(
+                "E305",
+                f"template error in {file}: {err.message}",
+                Location(file),
+                "only source('table') and ref('model') are available in models",
+            ) from None
+        except OSError as err:
+            raise MflError("E003", f"cannot read {file}: {err.strerror}", Location(file)) from None
+        rendered.append(
+            SqlModel(
+                name, layer, file, sql.strip().rstrip(";").strip(), tuple(refs), tuple(sources)
+            )
+        )
+    return order_models(rendered)
+
+
+def order_models(models: list[SqlModel]) -> list[SqlModel]:
+    """Models in build order: layer by layer, each layer in ref order; cycles are errors."""
+    by_name = {m.name: m for m in models}
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    for model in models:
+        for target in model.refs:
+            if rank[by_name[target].layer] > rank[model.layer]:
+                raise MflError(
+                    "E306",
+                    f"{model.file} ({model.layer} layer) refers to '{target}' in the later"
+                    f" {by_name[target].layer} layer",
+                    Location(model.file),
+                    "a layer reads only from itself and the layers before it: source -> indicator -> application",
+                )
+    sorter = graphlib.TopologicalSorter(
+        {m.name: sorted(set(m.refs)) for m in sorted(models, key=lambda m: m.name)}
+    )
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError as err:
+        cycle = list(err.args[1])
+        cycle.reverse()
+        first = by_name[cycle[0]]
+        raise MflError(
+            "E307",
+            f"models refer to each other in a cycle: {' -> '.join(cycle)}",
+            Location(first.file),
+            "break the cycle: a model cannot depend on itself through ref()",
+        ) from None
+    position = {name: i for i, name in enumerate(order)}
+    return sorted(models, key=lambda m: (rank[m.layer], position[m.name]))
+
+
+def parse_model_sql(model: SqlModel) -> exp.Query:
+    """The model's query as a tree (so that it transpiles to other dialects)."""
+    try:
+        statements = [s for s in sqlglot.parse(model.sql, read="duckdb") if s is not None]
+    except ParseError as err:
+        detail = err.errors[0] if err.errors else {}
+        raise MflError(
+            "E308",
+            f"SQL syntax error in {model.file}: {str(detail.get('description') or err).splitlines()[0]}",
+            Location(model.file, int(detail.get("line") or 0), int(detail.get("col") or 0)),
+        ) from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise MflError(
+            "E308",
+            f"{model.file} must hold exactly one SELECT query",
+            Location(model.file),
+            "a model is one SELECT (WITH ... SELECT ... is fine); mfl creates the view itself",
+        )
+    return statements[0]

@@ -1,0 +1,282 @@
+"""Cross-reference rules over parsed spec objects; each rule returns its diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
+from metricflow_lite.expr import dimension_names
+from metricflow_lite.graph import base_metrics_of, dependents, find_cycle
+from metricflow_lite.joins import resolve_dimension
+from metricflow_lite.project import Project
+from metricflow_lite.spec.model import TIME_PARTS, BaseMetric, DerivedMetric, ProjectSpec
+from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
+
+Rule = Callable[[ProjectSpec], Iterable[Diagnostic]]
+
+
+def _error(code: str, message: str, loc: Location | None, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(code, message, loc, hint, Severity.ERROR)
+
+
+def _warning(code: str, message: str, loc: Location | None, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(code, message, loc, hint, Severity.WARNING)
+
+
+def unique_names(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    for kind, items in (("model", spec.models), ("metric", spec.metrics), ("report", spec.reports)):
+        first: dict[str, Location] = {}
+        for item in items:
+            if item.name in first:
+                other = first[item.name]
+                yield _error(
+                    "E205",
+                    f"{kind} '{item.name}' is defined twice (also at {other})",
+                    item.loc,
+                    f"rename or remove one of them; the other is at {other}",
+                )
+            else:
+                first[item.name] = item.loc
+
+
+def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    names = [m.name for m in spec.models]
+    for metric in spec.metrics:
+        if isinstance(metric, BaseMetric) and spec.model(metric.model) is None:
+            yield _error(
+                "E210",
+                f"unknown model '{metric.model}' in metric '{metric.name}'",
+                metric.loc,
+                did_you_mean(metric.model, names) or f"models: {', '.join(sorted(names))}",
+            )
+    for model in spec.models:
+        for dim in model.dimensions:
+            if dim.joins and spec.model(dim.joins) is None:
+                yield _error(
+                    "E210",
+                    f"dimension '{dim.name}' of model '{model.name}'"
+                    f" joins unknown model '{dim.joins}'",
+                    dim.loc,
+                    did_you_mean(dim.joins, names) or f"models: {', '.join(sorted(names))}",
+                )
+            elif dim.joins:
+                target = spec.model(dim.joins)
+                if target is not None and target.primary_key is None:
+                    yield _error(
+                        "E202",
+                        f"model '{target.name}' is joined by '{model.name}.{dim.name}'"
+                        " but has no primary_key",
+                        target.loc,
+                        f"add 'primary_key: {dim.name}' to model '{target.name}'",
+                    )
+            if dim.parent and model.dimension(dim.parent) is None:
+                yield _error(
+                    "E212",
+                    f"parent '{dim.parent}' of dimension '{dim.name}'"
+                    f" is not a dimension of model '{model.name}'",
+                    dim.loc,
+                    did_you_mean(dim.parent, [d.name for d in model.dimensions]),
+                )
+    for indicator in spec.indicators:
+        if spec.model(indicator.model) is None:
+            yield _error(
+                "E210",
+                f"unknown model '{indicator.model}' in indicators",
+                indicator.loc,
+                did_you_mean(indicator.model, names),
+            )
+            continue
+        for dim in indicator.dimensions:
+            found = resolve_dimension(spec, indicator.model, dim)
+            if found.found is None:
+                yield _dimension_error(
+                    dim, indicator.model, found.known, found.ambiguous, indicator.loc, "indicator"
+                )
+
+
+def _dimension_error(
+    name: str,
+    model: str,
+    known: Iterable[str],
+    ambiguous: tuple[str, ...],
+    loc: Location,
+    where: str,
+) -> Diagnostic:
+    if ambiguous:
+        return _error(
+            "E213",
+            f"dimension '{name}' is ambiguous for model '{model}' in {where}",
+            loc,
+            f"name one of: {', '.join(ambiguous)}",
+        )
+    return _error(
+        "E212",
+        f"unknown dimension '{name}' for model '{model}' in {where}",
+        loc,
+        did_you_mean(name, [*known, *TIME_PARTS])
+        or f"dimensions of '{model}': {', '.join(sorted(known)) or 'none'}",
+    )
+
+
+def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    for metric in spec.metrics:
+        if isinstance(metric, BaseMetric):
+            model = spec.model(metric.model)
+            if model is not None and not (metric.time or model.time):
+                yield _error(
+                    "E202",
+                    f"metric '{metric.name}' has no time column",
+                    metric.loc,
+                    f"add 'time: <column>' to the metric or to model '{model.name}'",
+                )
+
+
+def known_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    names = [m.name for m in spec.metrics]
+    for metric in spec.metrics:
+        if isinstance(metric, DerivedMetric):
+            for dep in metric.depends_on:
+                if spec.metric(dep) is None:
+                    yield _error(
+                        "E211",
+                        f"unknown metric '{dep}' in expr of '{metric.name}'",
+                        metric.name_loc(dep),
+                        did_you_mean(dep, names) or "define it under 'metrics:' first",
+                    )
+
+
+def no_cycles(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    metrics = {m.name: m for m in spec.metrics}
+    cycle = find_cycle(metrics)
+    if cycle:
+        first = metrics[cycle[0]]
+        yield _error(
+            "E230",
+            f"metrics depend on each other in a cycle: {' -> '.join(cycle)}",
+            first.loc,
+            "a derived metric cannot use itself, directly or through others; break the cycle",
+        )
+
+
+def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    names = [m.name for m in spec.metrics]
+    metrics = {m.name: m for m in spec.metrics}
+    for report in spec.reports:
+        for name in report.metrics:
+            if name not in metrics:
+                yield _error(
+                    "E240",
+                    f"unknown metric '{name}' in report '{report.name}'",
+                    report.loc,
+                    did_you_mean(name, names) or "check the metric names with 'mfl list metrics'",
+                )
+        dims = set(report.by)
+        if report.filter is not None:
+            dims |= set(dimension_names(report.filter))
+        for name in report.metrics:
+            if name not in metrics or find_cycle(metrics):
+                continue
+            for base in base_metrics_of(name, metrics):
+                metric = metrics[base]
+                assert isinstance(metric, BaseMetric)
+                if spec.model(metric.model) is None:
+                    continue
+                for dim in sorted(dims):
+                    if dim in TIME_PARTS:
+                        continue
+                    found = resolve_dimension(spec, metric.model, dim)
+                    if found.found is None:
+                        yield _dimension_error(
+                            dim,
+                            metric.model,
+                            found.known,
+                            found.ambiguous,
+                            report.loc,
+                            f"report '{report.name}' (metric '{name}')",
+                        )
+        for chart in report.charts:
+            for name in chart.metrics:
+                if name not in report.metrics:
+                    yield _error(
+                        "E241",
+                        f"chart metric '{name}' is not among the metrics of report '{report.name}'",
+                        chart.loc,
+                        did_you_mean(name, report.metrics) or "add it to the report's metrics",
+                    )
+            if chart.by and chart.by not in report.by:
+                yield _error(
+                    "E241",
+                    f"chart dimension '{chart.by}' is not in 'by' of report '{report.name}'",
+                    chart.loc,
+                    did_you_mean(chart.by, report.by) or "add it to the report's 'by'",
+                )
+
+
+def documented_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    for metric in spec.metrics:
+        missing = [k for k in ("label", "description") if not getattr(metric, k)]
+        if missing:
+            yield _warning(
+                "W201",
+                f"metric '{metric.name}' has no {' or '.join(missing)}",
+                metric.loc,
+                "reports show the label; the description says which formula variant this is",
+            )
+
+
+def used_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    if not spec.reports:
+        return
+    used_by = dependents({m.name: m for m in spec.metrics})
+    in_reports = {name for r in spec.reports for name in r.metrics}
+    for metric in spec.metrics:
+        if metric.name not in in_reports and not used_by.get(metric.name):
+            yield _warning(
+                "W202",
+                f"metric '{metric.name}' is not used by any report or derived metric",
+                metric.loc,
+                "add it to a report, or ignore this if analysts query it directly",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    unique_names,
+    known_models,
+    time_columns,
+    known_metrics,
+    no_cycles,
+    report_references,
+    documented_metrics,
+    used_metrics,
+)
+
+
+def check_spec(spec: ProjectSpec) -> list[Diagnostic]:
+    """Every diagnostic the rules find."""
+    return [d for rule in RULES for d in rule(spec)]
+
+
+def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
+    """Read metrics/ and reports/ and check them: the spec and every problem found."""
+    out = Collector()
+    folders = [("metrics", project.path("metrics")), ("reports", project.path("reports"))]
+    documents = read_documents(project.root, folders, out)
+    models, metrics, indicators, reports = parse_documents(documents, out)
+    spec = ProjectSpec(tuple(models), tuple(metrics), tuple(indicators), tuple(reports))
+    return spec, out.diagnostics + check_spec(spec)
+
+
+def load_spec(project: Project) -> ProjectSpec:
+    """The project's checked spec; raises MflError with every error when there is one."""
+    spec, diagnostics = collect_spec(project)
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        raise MflError.from_diagnostics(d for d in diagnostics if d.severity is Severity.ERROR)
+    return spec
+
+
+def spec_from_folder(root: Path) -> ProjectSpec:
+    """Spec of a bare folder with metrics/ and reports/ (tests, scaffolds)."""
+    from metricflow_lite.project import Project as _Project
+
+    return load_spec(_Project(root=root, name=root.name))

@@ -1,0 +1,339 @@
+"""Plan -> sqlglot expression trees -> SQL text per dialect; DDL for the generated layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+from sqlglot import exp
+
+from metricflow_lite.expr import column_path, safe_div, substitute_columns, with_safe_division
+from metricflow_lite.joins import ReachableDimension
+from metricflow_lite.plan import (
+    GroupPlan,
+    IndicatorTable,
+    Partial,
+    PlannedDimension,
+    QueryPlan,
+    Source,
+    partials_of,
+)
+from metricflow_lite.spec.model import Agg, BaseMetric, DerivedMetric, Grain, Metric
+
+BASE_ALIAS = "m"
+
+
+def ident(name: str) -> exp.Identifier:
+    """A safely quoted identifier for a user-supplied name."""
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
+def table_ref(schema: str, name: str, alias: str | None = None) -> exp.Table:
+    table = exp.Table(this=ident(name), db=ident(schema))
+    if alias:
+        table.set("alias", exp.TableAlias(this=ident(alias)))
+    return table
+
+
+def date_literal(day: dt.date) -> exp.Expr:
+    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
+
+
+def truncate(unit: str, value: exp.Expr) -> exp.Expr:
+    return exp.TimestampTrunc(this=value, unit=exp.var(unit))
+
+
+def as_date(value: exp.Expr) -> exp.Expr:
+    return exp.cast(value, exp.DataType.Type.DATE)
+
+
+def days(n: int) -> exp.Expr:
+    return exp.Interval(this=exp.Literal.string(str(n)), unit=exp.var("DAY"))
+
+
+def period_start(grain: Grain, value: exp.Expr, week_start: str) -> exp.Expr:
+    """The start of the period of `grain` containing a timestamp or date."""
+    match grain:
+        case Grain.MIN30:
+            minute = exp.Extract(this=exp.var("MINUTE"), expression=value.copy())
+            half = exp.Mul(
+                this=exp.Floor(this=exp.Div(this=minute, expression=exp.Literal.number(30))),
+                expression=exp.Literal.number(30),
+            )
+            offset = exp.Mul(
+                this=exp.cast(half, exp.DataType.Type.INT),
+                expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MINUTE")),
+            )
+            return exp.Add(this=truncate("HOUR", value), expression=offset)
+        case Grain.HOUR:
+            return truncate("HOUR", value)
+        case Grain.DAY:
+            return as_date(value)
+        case Grain.WEEK:
+            if week_start == "sunday":
+                # A Sunday week is the ISO (Monday) week of the next day, shifted back a day.
+                shifted = exp.Add(this=as_date(value), expression=days(1))
+                return as_date(exp.Sub(this=truncate("WEEK", shifted), expression=days(1)))
+            return as_date(truncate("WEEK", value))
+        case Grain.MONTH | Grain.QUARTER | Grain.YEAR:
+            return as_date(truncate(grain.value.upper(), value))
+    raise AssertionError(grain)
+
+
+def time_part(part: str, value: exp.Expr) -> exp.Expr:
+    """hour_of_day (0-23) or day_of_week (ISO: 1 = Monday .. 7 = Sunday)."""
+    unit = "HOUR" if part == "hour_of_day" else "ISODOW"
+    return exp.Extract(this=exp.var(unit), expression=value)
+
+
+def join_alias(dim: ReachableDimension, depth: int) -> str:
+    return "__".join([BASE_ALIAS] + [hop.role for hop in dim.path[:depth]])
+
+
+def add_joins(
+    select: exp.Select, dims: list[ReachableDimension], skip_first: int = 0
+) -> exp.Select:
+    """LEFT JOIN each model on a dimension's path once (many-to-one joins never fan out)."""
+    seen: set[str] = set()
+    for dim in sorted(dims, key=lambda d: d.qualified_name):
+        for depth, hop in enumerate(dim.path, start=1):
+            alias = join_alias(dim, depth)
+            if alias in seen or depth <= skip_first:
+                continue
+            seen.add(alias)
+            left = join_alias(dim, depth - 1)
+            condition = exp.EQ(this=col(hop.column, left), expression=col(hop.primary_key, alias))
+            select = select.join(table_ref("src", hop.model, alias), on=condition, join_type="LEFT")
+    return select
+
+
+def dimension_value(dim: PlannedDimension, time_value: exp.Expr) -> exp.Expr:
+    """The SQL value of a dimension inside a group query (table alias m and join aliases)."""
+    if dim.time_part is not None:
+        return time_part(dim.time_part, time_value.copy())
+    if dim.stored_as is not None:
+        return col(dim.stored_as, BASE_ALIAS)
+    assert dim.reach is not None
+    return col(dim.reach.dimension.name, join_alias(dim.reach, len(dim.reach.path)))
+
+
+def qualify(tree: exp.Expr, alias: str) -> exp.Expr:
+    """Model columns in a metric's SQL, pinned to the model's table (joins add columns)."""
+    return substitute_columns(
+        tree, lambda c: exp.Column(this=c.this.copy(), table=ident(alias)) if not c.table else None
+    )
+
+
+def row_aggregate(metric: BaseMetric, partial: Partial) -> exp.Expr:
+    """The aggregate of a partial over source rows, with the metric's filter applied."""
+    value = qualify(metric.expr, BASE_ALIAS) if metric.expr is not None else None
+    condition = qualify(metric.filter, BASE_ALIAS) if metric.filter is not None else None
+    if partial.part == "count" and value is None:
+        if condition is None:
+            return exp.Count(this=exp.Star())
+        value = exp.Literal.number(1)
+    assert value is not None
+    if condition is not None:
+        # CASE WHEN rather than FILTER: every engine ignores the NULLs it leaves.
+        value = exp.Case(ifs=[exp.If(this=condition, true=value)])
+    match partial.part:
+        case "sum":
+            return exp.Sum(this=value)
+        case "count":
+            return exp.Count(this=value)
+        case "min":
+            return exp.Min(this=value)
+        case "max":
+            return exp.Max(this=value)
+        case "value":
+            if metric.agg is Agg.COUNT_DISTINCT:
+                return exp.Count(this=exp.Distinct(expressions=[value]))
+            if metric.agg is Agg.MEDIAN:
+                return exp.PercentileCont(this=value, expression=exp.Literal.number(0.5))
+            return exp.PercentileCont(
+                this=value, expression=exp.Literal.number(metric.percentile or 0.5)
+            )
+    raise AssertionError(partial.part)
+
+
+def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
+    """SELECT period, dimensions, partial aggregates FROM one table GROUP BY period, dimensions."""
+    request = plan.request
+    is_rows = group.source is Source.ROWS
+    if is_rows:
+        time_value: exp.Expr = col(group.time_column, BASE_ALIAS)
+        source = table_ref("src", group.model, BASE_ALIAS)
+    else:
+        assert group.table is not None
+        time_value = col(group.table.period_column(group.time_column), BASE_ALIAS)
+        source = table_ref("ind", group.table.name, BASE_ALIAS)
+    select = exp.select().from_(source)
+    keys: list[tuple[str, exp.Expr]] = []
+    if request.grain is not None:
+        keys.append(
+            (request.grain.value, period_start(request.grain, time_value.copy(), plan.week_start))
+        )
+    for dim in group.dimensions:
+        keys.append((dim.name, dimension_value(dim, time_value)))
+    for name, value in keys:
+        select = select.select(exp.alias_(value, ident(name)))
+    for name in group.metrics:
+        metric = plan.metrics[name]
+        assert isinstance(metric, BaseMetric)
+        for partial in partials_of(metric):
+            if is_rows:
+                value = row_aggregate(metric, partial)
+            else:
+                stored = col(partial.column, BASE_ALIAS)
+                value = exp.func(partial.reaggregate, stored)
+            select = select.select(exp.alias_(value, ident(partial.column)))
+    joined = [
+        d.reach
+        for d in (*group.dimensions, *group.where_dimensions)
+        if d.reach and d.stored_as is None
+    ]
+    select = add_joins(select, [d for d in joined if d.path])
+    conditions: list[exp.Expr] = [
+        exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
+    ]
+    if request.start is not None:
+        conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(request.start)))
+    if request.end is not None:
+        if is_rows:
+            # Inclusive end date on a timestamp: everything before the next midnight.
+            after = request.end + dt.timedelta(days=1)
+            conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(after)))
+        else:
+            conditions.append(exp.LTE(this=time_value.copy(), expression=date_literal(request.end)))
+    if request.where is not None:
+        values = {d.name: dimension_value(d, time_value) for d in group.where_dimensions}
+        conditions.append(
+            exp.Paren(this=substitute_columns(request.where, lambda c: values.get(column_path(c))))
+        )
+    select = select.where(exp.and_(*conditions))
+    if keys:
+        select = select.group_by(*[value.copy() for _, value in keys])
+    return select
+
+
+def metric_value(
+    name: str, metrics: Mapping[str, Metric], partial_column: Callable[[Partial], exp.Expr]
+) -> exp.Expr:
+    """A metric's final value from its aggregated partials; derived metrics recomputed."""
+    metric = metrics[name]
+    if isinstance(metric, DerivedMetric):
+
+        def swap(column: exp.Column) -> exp.Expr:
+            return exp.Paren(this=metric_value(column.name, metrics, partial_column))
+
+        return substitute_columns(with_safe_division(metric.expr), swap)
+    parts = {p.part: partial_column(p) for p in partials_of(metric)}
+    match metric.agg:
+        case Agg.COUNT | Agg.COUNT_DISTINCT:
+            # No rows in a period is zero calls, not unknown.
+            key = "count" if metric.agg is Agg.COUNT else "value"
+            return exp.Coalesce(this=parts[key], expressions=[exp.Literal.number(0)])
+        case Agg.SUM:
+            return parts["sum"]
+        case Agg.AVG:
+            return safe_div(parts["sum"], parts["count"])
+        case Agg.MIN:
+            return parts["min"]
+        case Agg.MAX:
+            return parts["max"]
+        case Agg.MEDIAN | Agg.PERCENTILE:
+            return parts["value"]
+    raise AssertionError(metric.agg)
+
+
+def render_query(plan: QueryPlan) -> exp.Select:
+    """The whole query: one CTE per group, joined on the shared period and dimensions."""
+    keys = plan.key_columns
+    owner: dict[str, str] = {}
+    for group in plan.groups:
+        for name in group.metrics:
+            owner[name] = group.name
+
+    def partial_column(partial: Partial) -> exp.Expr:
+        return col(partial.column, owner[partial.metric])
+
+    outputs = [
+        exp.alias_(metric_value(name, plan.metrics, partial_column), ident(name))
+        for name in plan.request.metrics
+    ]
+    first = plan.groups[0].name
+    union: exp.Query | None = None
+    if len(plan.groups) == 1:
+        select = exp.select(*[exp.alias_(col(k, first), ident(k)) for k in keys]).from_(
+            exp.Table(this=ident(first))
+        )
+        key_table = first
+    elif not keys:
+        select = exp.select().from_(exp.Table(this=ident(first)))
+        for group in plan.groups[1:]:
+            select = select.join(exp.Table(this=ident(group.name)), join_type="CROSS")
+        key_table = first
+    else:
+        # All period x dimension combinations any group has, so no group's rows are lost
+        # and NULL dimension values match (IS NOT DISTINCT FROM) instead of splitting rows.
+        union = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(first)))
+        for group in plan.groups[1:]:
+            part = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(group.name)))
+            union = exp.union(union, part, distinct=True)
+        select = exp.select(*[exp.alias_(col(k, "keys"), ident(k)) for k in keys]).from_(
+            exp.Table(this=ident("keys"))
+        )
+        for group in plan.groups:
+            condition = exp.and_(
+                *[exp.NullSafeEQ(this=col(k, "keys"), expression=col(k, group.name)) for k in keys]
+            )
+            select = select.join(exp.Table(this=ident(group.name)), on=condition, join_type="LEFT")
+        key_table = "keys"
+    for output in outputs:
+        select = select.select(output)
+    for group in plan.groups:
+        select = select.with_(ident(group.name), as_=group_query(plan, group))
+    if key_table == "keys":
+        select = select.with_(ident("keys"), as_=union)
+    if keys:
+        select = select.order_by(
+            *[exp.Ordered(this=col(k, key_table), nulls_first=False) for k in keys]
+        )
+    return select
+
+
+def indicator_table_query(
+    table: IndicatorTable, metrics: Mapping[str, Metric], week_start: str = "monday"
+) -> exp.Select:
+    """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions."""
+    select = exp.select().from_(table_ref("src", table.model, BASE_ALIAS))
+    keys: list[tuple[str, exp.Expr]] = []
+    for time_column in table.time_columns:
+        value = col(time_column, BASE_ALIAS)
+        keys.append(
+            (table.period_column(time_column), period_start(table.grain, value, week_start))
+        )
+    for dim in table.dimensions:
+        keys.append(
+            (table.stored_name(dim), col(dim.dimension.name, join_alias(dim, len(dim.path))))
+        )
+    for name, value in keys:
+        select = select.select(exp.alias_(value, ident(name)))
+    for name in table.metrics:
+        metric = metrics[name]
+        assert isinstance(metric, BaseMetric)
+        for partial in partials_of(metric):
+            select = select.select(
+                exp.alias_(row_aggregate(metric, partial), ident(partial.column))
+            )
+    select = add_joins(select, [d for d in table.dimensions if d.path])
+    return select.group_by(*[value.copy() for _, value in keys])
+
+
+def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
+    """Deterministic, pretty SQL text for a dialect."""
+    return tree.sql(dialect=dialect, pretty=True)
