@@ -1,0 +1,285 @@
+"""Numbers end to end on the tiny fixtures, computed by hand in each test.
+
+tiny/seeds/calls.csv, first legs (leg_seq = 1) per day:
+  Mon 2024-12-30 queue A: 8 offered, 3 abandoned; answered legs 6 (c01 has a second leg), handle 1700 s
+  Tue 2024-12-31 queue B: 4 offered, 1 abandoned; answered legs 3, handle 1100 s
+  Wed 2025-01-01 queue A: 2 offered, 0 abandoned; answered legs 2, handle 300 s
+  Mon 2025-01-06: queue A 1 offered (answered, 240 s); queue NULL 1 offered, abandoned
+The week of 2024-12-30 straddles a month and a year end.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_fixture, invoke, seed_project
+
+
+def query(project: Path, *args: str) -> list[dict[str, object]]:
+    result = invoke("query", "--project-dir", str(project), "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    rows: list[dict[str, object]] = json.loads(result.stdout)
+    return rows
+
+
+def test_weekly_ratio_is_sum_over_sum_not_mean_of_days(tiny_project: Path) -> None:
+    rows = query(
+        tiny_project,
+        "--metrics",
+        "abandoned_calls,offered_calls,abandonment_rate",
+        "--grain",
+        "week",
+    )
+    week = rows[0]
+    assert week["week"] == "2024-12-30"
+    assert (week["abandoned_calls"], week["offered_calls"]) == (3 + 1 + 0, 8 + 4 + 2)
+    assert week["abandonment_rate"] == pytest.approx(4 / 14)
+    mean_of_days = (3 / 8 + 1 / 4 + 0 / 2) / 3
+    assert week["abandonment_rate"] != pytest.approx(mean_of_days)
+    assert rows[1] == {
+        "week": "2025-01-06",
+        "abandoned_calls": 1,
+        "offered_calls": 2,
+        "abandonment_rate": 0.5,
+    }
+
+
+def test_daily_rates(tiny_project: Path) -> None:
+    rows = query(tiny_project, "--metrics", "abandonment_rate", "--grain", "day")
+    assert [(r["day"], r["abandonment_rate"]) for r in rows] == [
+        ("2024-12-30", 3 / 8),
+        ("2024-12-31", 1 / 4),
+        ("2025-01-01", 0.0),
+        ("2025-01-06", 1 / 2),
+    ]
+
+
+def test_month_splits_the_straddling_week(tiny_project: Path) -> None:
+    rows = query(
+        tiny_project, "--metrics", "offered_calls,abandonment_rate,aht", "--grain", "month"
+    )
+    assert rows[0]["month"] == "2024-12-01" and rows[1]["month"] == "2025-01-01"
+    assert rows[0]["offered_calls"] == 8 + 4
+    assert rows[0]["abandonment_rate"] == pytest.approx(4 / 12)
+    assert rows[0]["aht"] == pytest.approx((1700 + 1100) / (6 + 3))
+    assert rows[1]["abandonment_rate"] == pytest.approx(1 / 4)
+    assert rows[1]["aht"] == pytest.approx((300 + 240) / (2 + 1))
+
+
+def test_avg_agg_at_week_is_sum_over_count(tiny_project: Path) -> None:
+    rows = query(tiny_project, "--metrics", "aht,avg_handle", "--grain", "week")
+    assert rows[0]["aht"] == pytest.approx(3100 / 11)
+    assert rows[0]["avg_handle"] == pytest.approx(3100 / 11)
+    # The mean of the three daily averages would be different:
+    assert rows[0]["avg_handle"] != pytest.approx((1700 / 6 + 1100 / 3 + 300 / 2) / 3)
+
+
+def test_distinct_count_at_month_is_not_the_sum_of_days(tiny_project: Path) -> None:
+    days = query(tiny_project, "--metrics", "callers", "--grain", "day")
+    months = query(tiny_project, "--metrics", "callers", "--grain", "month")
+    december_days = [r["callers"] for r in days if str(r["day"]).startswith("2024-12")]
+    # Mon: u1 u2 u3 u4 u5 u6 (u1, u2 twice); Tue: u1 u7 u8 u9
+    assert december_days == [6, 4]
+    assert months[0]["callers"] == 9  # u1..u9: u1 called on both days
+    assert months[0]["callers"] < sum(december_days)
+
+
+def test_median_and_percentile_at_month(tiny_project: Path) -> None:
+    rows = query(tiny_project, "--metrics", "median_handle", "--grain", "month")
+    # December answered legs: 100 100 200 250 300 350 400 500 600 -> the fifth
+    assert rows[0]["median_handle"] == 300
+    # January: 120 180 240
+    assert rows[1]["median_handle"] == 180
+
+
+def test_cross_model_cph_by_team(tiny_project: Path) -> None:
+    rows = query(
+        tiny_project,
+        "--metrics",
+        "handled_legs,staffed_hours,cph",
+        "--by",
+        "team",
+        "--grain",
+        "week",
+    )
+    by_key = {(r["week"], r["team"]): r for r in rows}
+    # T1 = a1 + a2: legs L01 L03 L04 L05 L06 L14 L15; shifts 8 h + 4 h + 2 h
+    assert by_key[("2024-12-30", "T1")]["cph"] == pytest.approx(7 / 14)
+    # T2 = a3: legs L02 L10 L11 L12; one 6 h shift
+    assert by_key[("2024-12-30", "T2")]["cph"] == pytest.approx(4 / 6)
+    # Abandoned calls have no agent: a NULL team row, no hours, no CPH (never a division error)
+    assert by_key[("2024-12-30", None)] == {
+        "week": "2024-12-30",
+        "team": None,
+        "handled_legs": 0,
+        "staffed_hours": None,
+        "cph": None,
+    }
+    assert by_key[("2025-01-06", "T1")]["cph"] == pytest.approx(1 / 1)
+    assert [(r["week"], r["team"]) for r in rows] == [
+        ("2024-12-30", "T1"),
+        ("2024-12-30", "T2"),
+        ("2024-12-30", None),
+        ("2025-01-06", "T1"),
+        ("2025-01-06", None),
+    ]
+
+
+def test_where_filters_on_dimensions(tiny_project: Path) -> None:
+    rows = query(
+        tiny_project, "--metrics", "abandonment_rate", "--grain", "week", "--where", "queue = 'A'"
+    )
+    assert rows[0]["abandonment_rate"] == pytest.approx(3 / 10)  # Mon 3 of 8, Wed 0 of 2
+    assert rows[1]["abandonment_rate"] == pytest.approx(0 / 1)
+
+
+def test_start_and_end_are_inclusive_days(tiny_project: Path) -> None:
+    rows = query(
+        tiny_project,
+        "--metrics",
+        "offered_calls",
+        "--grain",
+        "day",
+        "--start",
+        "2024-12-31",
+        "--end",
+        "2025-01-01",
+    )
+    # c11 was offered at 23:59:50 on the 31st: it stays on the 31st.
+    assert [(r["day"], r["offered_calls"]) for r in rows] == [("2024-12-31", 4), ("2025-01-01", 2)]
+
+
+def test_null_dimension_is_its_own_group(tiny_project: Path) -> None:
+    rows = query(tiny_project, "--metrics", "offered_calls", "--by", "queue")
+    assert rows == [
+        {"queue": "A", "offered_calls": 8 + 2 + 1},
+        {"queue": "B", "offered_calls": 4},
+        {"queue": None, "offered_calls": 1},
+    ]
+
+
+def test_intraday_grain_and_time_parts(tiny_project: Path) -> None:
+    rows = query(
+        tiny_project,
+        "--metrics",
+        "offered_calls",
+        "--grain",
+        "30min",
+        "--start",
+        "2024-12-30",
+        "--end",
+        "2024-12-30",
+    )
+    assert [(r["30min"], r["offered_calls"]) for r in rows] == [
+        ("2024-12-30 09:00", 1),
+        ("2024-12-30 09:30", 1),
+        ("2024-12-30 10:00", 1),
+        ("2024-12-30 10:30", 1),
+        ("2024-12-30 11:00", 3),  # c05 11:00, c06 11:10, c07 11:20
+        ("2024-12-30 23:30", 1),
+    ]
+    hours = query(tiny_project, "--metrics", "offered_calls", "--by", "hour_of_day")
+    assert {r["hour_of_day"]: r["offered_calls"] for r in hours}[9] == 4  # c01 c02 c09 c14
+
+
+def test_division_by_zero_is_null(tiny_project: Path) -> None:
+    rows = query(
+        tiny_project,
+        "--metrics",
+        "abandonment_rate,offered_calls",
+        "--by",
+        "team",
+        "--grain",
+        "day",
+    )
+    t2_monday = next(r for r in rows if r["day"] == "2024-12-30" and r["team"] == "T2")
+    assert t2_monday == {
+        "day": "2024-12-30",
+        "team": "T2",
+        "abandonment_rate": None,
+        "offered_calls": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--metrics", "abandonment_rate,aht,cph", "--by", "team", "--grain", "week"),
+        ("--metrics", "offered_calls,handle_seconds", "--by", "queue", "--grain", "month"),
+        ("--metrics", "aht", "--by", "hour_of_day"),
+        ("--metrics", "cph,abandonment_rate", "--grain", "day", "--where", "team = 'T1'"),
+        ("--metrics", "offered_calls,staffed_hours", "--by", "day_of_week"),
+    ],
+    ids=["week-team", "month-queue", "hour-of-day", "where-team", "day-of-week"],
+)
+def test_indicator_tables_give_the_same_numbers_as_source_rows(
+    tiny_project: Path, args: tuple[str, ...]
+) -> None:
+    assert query(tiny_project, *args) == query(tiny_project, *args, "--no-indicators")
+
+
+def test_second_project_other_names_and_sunday_weeks(tmp_path: Path) -> None:
+    project = copy_fixture("clinic", tmp_path)
+    seed_project(project)
+    assert invoke("build", "--project-dir", str(project)).exit_code == 0
+    rows = query(
+        project, "--metrics", "visit_count,serve_rate,mean_wait,patients", "--grain", "week"
+    )
+    # Weeks start on Sunday: Sat 01-04 | Sun 01-05, Mon 01-06, Sat 01-11 | Sun 01-12
+    assert rows == [
+        {
+            "week": "2024-12-29",
+            "visit_count": 2,
+            "serve_rate": 1 / 2,
+            "mean_wait": (10 + 30) / 2,
+            "patients": 2,
+        },
+        {
+            "week": "2025-01-05",
+            "visit_count": 3,
+            "serve_rate": pytest.approx(2 / 3),
+            "mean_wait": pytest.approx((5 + 20 + 40) / 3),
+            "patients": 2,
+        },
+        {
+            "week": "2025-01-12",
+            "visit_count": 2,
+            "serve_rate": 1.0,
+            "mean_wait": (15 + 25) / 2,
+            "patients": 2,
+        },
+    ]
+    by_desk = query(
+        project,
+        "--metrics",
+        "serve_rate",
+        "--by",
+        "desk",
+        "--grain",
+        "week",
+        "--start",
+        "2025-01-05",
+        "--end",
+        "2025-01-11",
+    )
+    assert by_desk == [
+        {"week": "2025-01-05", "desk": "north", "serve_rate": 1.0},
+        {"week": "2025-01-05", "desk": "south", "serve_rate": 0.5},
+    ]
+
+
+def test_unknown_metric_and_dimension_are_user_errors(tiny_project: Path) -> None:
+    result = invoke("query", "--project-dir", str(tiny_project), "--metrics", "abandon_rate")
+    assert result.exit_code == 1
+    assert (
+        "unknown metric 'abandon_rate'" in result.output
+        and "did you mean 'abandonment_rate'" in result.output
+    )
+    result = invoke(
+        "query", "--project-dir", str(tiny_project), "--metrics", "staffed_hours", "--by", "queue"
+    )
+    assert result.exit_code == 1
+    assert "dimension 'queue' cannot be reached from model 'shifts'" in result.output
