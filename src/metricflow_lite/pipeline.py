@@ -93,9 +93,7 @@ def compile_project(
     out_dir = project.path("target") / "compiled" / target.name
     written = []
     for obj in objects:
-        [statement] = statements_for(
-            [BuildObject(**{**_fields(obj), "comment": "", "column_comments": ()})], dialect
-        )
+        [statement] = statements_for([replace(obj, comment="", column_comments=())], dialect)
         path = out_dir / obj.layer / f"{obj.schema}.{obj.name}.sql"
         path.parent.mkdir(parents=True, exist_ok=True)
         text = f"-- {obj.qualified_name}: {obj.what}\n{statement.sql};\n"

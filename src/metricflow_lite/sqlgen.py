@@ -217,6 +217,10 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
     select = select.where(exp.and_(*conditions))
     if keys:
         select = select.group_by(*[value.copy() for _, value in keys])
+    origin = f"ind.{group.table.name}" if group.table is not None else f"src.{group.model}"
+    select.add_comments(
+        [f"{group.name}: {', '.join(group.metrics)} by {group.time_column} from {origin}"]
+    )
     return select
 
 

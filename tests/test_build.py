@@ -1,0 +1,100 @@
+"""The build: layer order, atomic replacement, and errors that name the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from conftest import invoke
+
+
+def tables(project: Path) -> set[str]:
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+            " where table_schema in ('src', 'ind', 'app')"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
+
+
+def test_build_creates_every_layer(tiny_project: Path) -> None:
+    assert tables(tiny_project) == {
+        "src.agents",
+        "src.calls",
+        "src.shifts",
+        "ind.calls_day",
+        "ind.shifts_day",
+        "app.queue_daily_day",
+        "app.queue_daily_week",
+        "app.queue_daily_month",
+        "app.team_capacity_week",
+    }
+
+
+def test_a_failing_model_leaves_the_previous_build_intact(tiny_project: Path) -> None:
+    broken = tiny_project / "models" / "source" / "calls.sql"
+    broken.write_text(broken.read_text().replace("handle_seconds", "no_such_column", 1))
+    result = invoke("build", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1
+    assert "build failed in model models/source/calls.sql" in result.output
+    assert "no_such_column" in result.output
+    assert "previous build is still in place" in result.output
+    assert "Traceback" not in result.output
+    # Analysts still query yesterday's numbers.
+    con = duckdb.connect(str(tiny_project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        offered = con.execute("select sum(offered_calls) from app.queue_daily_month").fetchone()
+    finally:
+        con.close()
+    assert offered == (16,)
+
+
+def test_the_warehouse_is_not_locked_after_a_command(tiny_project: Path) -> None:
+    con = duckdb.connect(str(tiny_project / "target" / "warehouse.duckdb"))
+    assert con.execute("select count(*) from src.calls").fetchone() == (17,)
+    con.close()
+
+
+def test_unknown_ref_names_the_file(tiny_project: Path) -> None:
+    model = tiny_project / "models" / "source" / "shifts.sql"
+    model.write_text(model.read_text().replace("ref('agents')", "ref('agent')"))
+    result = invoke("build", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1
+    assert "models/source/shifts.sql" in result.output
+    assert "ref('agent')" in result.output and "did you mean 'agents'?" in result.output
+
+
+def test_ref_cycle_is_reported_with_its_path(tiny_project: Path) -> None:
+    (tiny_project / "models" / "source" / "agents.sql").write_text(
+        "select * from {{ ref('shifts') }}\n"
+    )
+    result = invoke("build", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1
+    assert (
+        "cycle: agents -> shifts -> agents" in result.output
+        or "cycle: shifts -> agents -> shifts" in result.output
+    )
+
+
+def test_missing_project_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = invoke("build", "--project-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert "no metricflow_lite.yml in" in result.output
+    assert "mfl init" in result.output
+
+
+def test_compile_is_deterministic(tiny_project: Path) -> None:
+    first = invoke("compile", "--project-dir", str(tiny_project), "--quiet")
+    assert first.exit_code == 0, first.output
+    compiled = tiny_project / "target" / "compiled" / "dev"
+    before = {p.relative_to(compiled): p.read_bytes() for p in sorted(compiled.rglob("*.sql"))}
+    second = invoke("compile", "--project-dir", str(tiny_project), "--quiet")
+    assert second.exit_code == 0
+    after = {p.relative_to(compiled): p.read_bytes() for p in sorted(compiled.rglob("*.sql"))}
+    assert before == after
+    assert Path("indicator/ind.calls_day.sql") in before
+    assert Path("application/app.queue_daily_week.sql") in before
