@@ -91,6 +91,7 @@ def seed_project(project: Path) -> None:
     con.execute("create schema if not exists raw")
     for csv in (project / "seeds").glob("*.csv"):
         con.execute(
-            f"create or replace table raw.{csv.stem} as select * from read_csv('{csv}', all_varchar=true)"
+            f"create or replace table raw.{csv.stem} as"
+            f" select * from read_csv('{csv}', all_varchar=true)"
         )
     con.close()

@@ -1,7 +1,7 @@
 """Numbers end to end on the tiny fixtures, computed by hand in each test.
 
 tiny/seeds/calls.csv, first legs (leg_seq = 1) per day:
-  Mon 2024-12-30 queue A: 8 offered, 3 abandoned; answered legs 6 (c01 has a second leg), handle 1700 s
+  Mon 2024-12-30 queue A: 8 offered, 3 abandoned; 6 answered legs (c01 has 2), handle 1700 s
   Tue 2024-12-31 queue B: 4 offered, 1 abandoned; answered legs 3, handle 1100 s
   Wed 2025-01-01 queue A: 2 offered, 0 abandoned; answered legs 2, handle 300 s
   Mon 2025-01-06: queue A 1 offered (answered, 240 s); queue NULL 1 offered, abandoned
@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_fixture, invoke, seed_project
 
 

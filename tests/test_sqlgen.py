@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
-from metricflow_lite.expr import parse_where
+
 from metricflow_lite.errors import Location
+from metricflow_lite.expr import parse_where
 from metricflow_lite.plan import QueryRequest, indicator_tables, plan_query
 from metricflow_lite.project import load_project
 from metricflow_lite.spec.model import Grain, ProjectSpec

@@ -109,7 +109,10 @@ def plan_build(
                 query=indicator_table_query(table, metrics, week_start),
                 what=f"indicator ind.{table.name}",
                 layer="indicator",
-                comment=f"additive partials of {table.model} by {table.grain.value} x {len(table.dimensions)} dimensions",
+                comment=(
+                    f"additive partials of {table.model} by {table.grain.value}"
+                    f" x {len(table.dimensions)} dimensions"
+                ),
             )
         )
     objects.extend(from_model(m) for m in models if m.layer == "indicator")
@@ -139,10 +142,11 @@ def statements_for(objects: Iterable[BuildObject], dialect: str) -> list[Stateme
 
 
 def comment_sql(obj: BuildObject, column: str | None, text: str, dialect: str) -> str:
-    target = table_ref(obj.schema, obj.name)
+    table = table_ref(obj.schema, obj.name)
+    target: exp.Expr = table
     if column is not None:
         target = exp.Column(
-            this=exp.to_identifier(column, quoted=True), table=target.this, db=target.args.get("db")
+            this=exp.to_identifier(column, quoted=True), table=table.this, db=table.args.get("db")
         )
     kind = "COLUMN" if column is not None else obj.kind
     return exp.Comment(this=target, kind=kind, expression=exp.Literal.string(text)).sql(

@@ -17,13 +17,8 @@ def catalog_rows(spec: ProjectSpec, kind: str) -> tuple[list[str], list[list[str
         metrics = {m.name: m for m in spec.metrics}
         rows = []
         for metric in sorted(spec.metrics, key=lambda m: m.name):
-            models = sorted(
-                {
-                    metrics[b].model
-                    for b in base_metrics_of(metric.name, metrics)
-                    if isinstance(metrics[b], BaseMetric)
-                }
-            )  # type: ignore[union-attr]
+            bases = [metrics[b] for b in base_metrics_of(metric.name, metrics)]
+            models = sorted({b.model for b in bases if isinstance(b, BaseMetric)})
             target = ""
             if metric.target is not None:
                 bounds = []

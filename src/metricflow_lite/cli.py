@@ -16,7 +16,7 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
 class MflGroup(click.Group):
-    def main(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:  # type: ignore[override]
+    def main(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         """Run one command; exit 0 ok, 1 the user's mistake, 2 a bug in mfl."""
         from metricflow_lite.errors import MflError
 
@@ -133,8 +133,8 @@ def compile_command(
 
     project = open_project(project_dir)
     written = compile_project(project, target, select)
-    for path, text in written:
-        if not quiet:
+    if not quiet:
+        for _, text in written:
             click.echo(text)
     click.echo(f"wrote {len(written)} files under {project.path('target') / 'compiled'}", err=True)
 

@@ -72,7 +72,8 @@ def render_models(
                 "E302",
                 f"two models are named '{name}'",
                 Location(relative_name(path, root)),
-                "model names are unique across models/source, models/indicator and models/application",
+                "model names are unique across models/source, models/indicator"
+                " and models/application",
             )
         layer_of[name] = layer
     known_raw = set(raw_tables) if raw_tables is not None else None
@@ -145,7 +146,8 @@ def order_models(models: list[SqlModel]) -> list[SqlModel]:
                     f"{model.file} ({model.layer} layer) refers to '{target}' in the later"
                     f" {by_name[target].layer} layer",
                     Location(model.file),
-                    "a layer reads only from itself and the layers before it: source -> indicator -> application",
+                    "a layer reads only from itself and the layers before it:"
+                    " source -> indicator -> application",
                 )
     sorter = graphlib.TopologicalSorter(
         {m.name: sorted(set(m.refs)) for m in sorted(models, key=lambda m: m.name)}
@@ -174,7 +176,8 @@ def parse_model_sql(model: SqlModel) -> exp.Query:
         detail = err.errors[0] if err.errors else {}
         raise MflError(
             "E308",
-            f"SQL syntax error in {model.file}: {str(detail.get('description') or err).splitlines()[0]}",
+            f"SQL syntax error in {model.file}: "
+            + str(detail.get("description") or err).splitlines()[0],
             Location(model.file, int(detail.get("line") or 0), int(detail.get("col") or 0)),
         ) from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):

@@ -313,7 +313,7 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
         ]
         if not additive:
             continue
-        times = tuple(sorted({m.time or model.time for m in additive if m.time or model.time}))
+        times = tuple(sorted({t for m in additive if (t := m.time or model.time) is not None}))
         own = tuple(d for d in reachable_dimensions(spec, model.name) if not d.path)
         names = tuple(sorted(m.name for m in additive))
         tables.append(IndicatorTable(f"{model.name}_day", model.name, Grain.DAY, own, times, names))

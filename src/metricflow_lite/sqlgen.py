@@ -301,7 +301,7 @@ def render_query(plan: QueryPlan) -> exp.Select:
         select = select.select(output)
     for group in plan.groups:
         select = select.with_(ident(group.name), as_=group_query(plan, group))
-    if key_table == "keys":
+    if union is not None:
         select = select.with_(ident("keys"), as_=union)
     if keys:
         select = select.order_by(
@@ -317,9 +317,9 @@ def indicator_table_query(
     select = exp.select().from_(table_ref("src", table.model, BASE_ALIAS))
     keys: list[tuple[str, exp.Expr]] = []
     for time_column in table.time_columns:
-        value = col(time_column, BASE_ALIAS)
+        time_value = col(time_column, BASE_ALIAS)
         keys.append(
-            (table.period_column(time_column), period_start(table.grain, value, week_start))
+            (table.period_column(time_column), period_start(table.grain, time_value, week_start))
         )
     for dim in table.dimensions:
         keys.append(

@@ -406,14 +406,14 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         if text is None:
             return None
         try:
-            tree, deps = parse_derived(text, node.value_loc("expr"), f"expr of '{name}'")
+            formula, deps = parse_derived(text, node.value_loc("expr"), f"expr of '{name}'")
         except MflError as err:
             out.catch(err)
             return None
         return DerivedMetric(
             name=name,
             loc=loc,
-            expr=tree,
+            expr=formula,
             depends_on=deps,
             label=label,
             description=description,

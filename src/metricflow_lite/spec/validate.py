@@ -87,11 +87,16 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 did_you_mean(indicator.model, names),
             )
             continue
-        for dim in indicator.dimensions:
-            found = resolve_dimension(spec, indicator.model, dim)
+        for dim_name in indicator.dimensions:
+            found = resolve_dimension(spec, indicator.model, dim_name)
             if found.found is None:
                 yield _dimension_error(
-                    dim, indicator.model, found.known, found.ambiguous, indicator.loc, "indicator"
+                    dim_name,
+                    indicator.model,
+                    found.known,
+                    found.ambiguous,
+                    indicator.loc,
+                    "indicator",
                 )
 
 
