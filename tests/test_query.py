@@ -282,3 +282,32 @@ def test_unknown_metric_and_dimension_are_user_errors(tiny_project: Path) -> Non
     )
     assert result.exit_code == 1
     assert "dimension 'queue' cannot be reached from model 'shifts'" in result.output
+
+
+def test_role_playing_and_chained_joins(tiny_project: Path) -> None:
+    by_role = query(tiny_project, "--metrics", "handled_legs", "--by", "transfer_agent.team")
+    # Only L02 was transferred in, by a1 of team T1; every other leg has no transferring agent.
+    assert by_role == [
+        {"transfer_agent.team": "T1", "handled_legs": 1},
+        {"transfer_agent.team": None, "handled_legs": 12 - 1},  # 12 answered legs in all
+    ]
+    by_city = query(tiny_project, "--metrics", "offered_calls", "--by", "city")
+    # First legs by answering agent's site: a1 a2 in s1 (上海), a3 in s2 (北京), abandons none.
+    assert by_city == [
+        {"city": "上海", "offered_calls": 5 + 2 + 1},
+        {"city": "北京", "offered_calls": 3},
+        {"city": None, "offered_calls": 5},
+    ]
+
+
+def test_declared_rollup_is_used_and_agrees(tiny_project: Path) -> None:
+    from metricflow_lite.pipeline import make_request
+    from metricflow_lite.plan import plan_query
+    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.validate import load_spec
+
+    spec = load_spec(load_project(tiny_project))
+    plan = plan_query(spec, make_request(spec, "abandonment_rate", "team", "week"))
+    assert [g.table.name for g in plan.groups if g.table] == ["calls_by_queue_team_day"]
+    args = ("--metrics", "abandonment_rate,handled_legs", "--by", "team", "--grain", "week")
+    assert query(tiny_project, *args) == query(tiny_project, *args, "--no-indicators")

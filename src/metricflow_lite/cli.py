@@ -215,3 +215,21 @@ def list_command(project_dir: str | None, target: str | None, kind: str) -> None
     spec = load_spec(project)
     headers, rows = catalog_rows(spec, kind)
     click.echo(render_table(headers, rows))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Create a small project that 'mfl run' accepts as it is.
+
+    Example: mfl init my_center && cd my_center && mfl run
+    """
+    from pathlib import Path
+
+    from metricflow_lite.scaffold import create_project
+
+    destination = Path(directory)
+    written = create_project(destination)
+    for path in written:
+        click.echo(f"  created {destination / path}")
+    click.echo(f"\nNext: cd {directory} && mfl run")

@@ -4,6 +4,7 @@ SELECT
   CAST("m"."offered_ts" AS DATE) AS "offered_ts_day",
   "m"."queue" AS "queue",
   "m"."agent_id" AS "agent_id",
+  "m"."transfer_agent_id" AS "transfer_agent_id",
   COUNT(CASE WHEN "m".leg_seq = 1 AND "m".answered_ts IS NULL THEN 1 END) AS "abandoned_calls__count",
   SUM("m".handle_seconds) AS "avg_handle__sum",
   COUNT("m".handle_seconds) AS "avg_handle__count",
@@ -14,4 +15,5 @@ FROM "src"."calls" AS "m"
 GROUP BY
   CAST("m"."offered_ts" AS DATE),
   "m"."queue",
-  "m"."agent_id"
+  "m"."agent_id",
+  "m"."transfer_agent_id"

@@ -1,19 +1,17 @@
 -- test: test_query_sql[cross_model_cph_by_team_month]
 -- Generated query SQL, DuckDB dialect.
 WITH "calls__offered_ts__ind" AS (
-  /* calls__offered_ts__ind: handled_legs by offered_ts from ind.calls_day */
+  /* calls__offered_ts__ind: handled_legs by offered_ts from ind.calls_by_queue_team_day */
   SELECT
     CAST(DATE_TRUNC('MONTH', "m"."offered_ts_day") AS DATE) AS "month",
-    "m__agents"."team" AS "team",
+    "m"."agents__team" AS "team",
     SUM("m"."handled_legs__count") AS "handled_legs__count"
-  FROM "ind"."calls_day" AS "m"
-  LEFT JOIN "src"."agents" AS "m__agents"
-    ON "m"."agent_id" = "m__agents"."agent_id"
+  FROM "ind"."calls_by_queue_team_day" AS "m"
   WHERE
     NOT "m"."offered_ts_day" IS NULL
   GROUP BY
     CAST(DATE_TRUNC('MONTH', "m"."offered_ts_day") AS DATE),
-    "m__agents"."team"
+    "m"."agents__team"
 ), "shifts__shift_date__ind" AS (
   /* shifts__shift_date__ind: staffed_hours by shift_date from ind.shifts_day */
   SELECT

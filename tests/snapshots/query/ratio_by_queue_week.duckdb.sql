@@ -1,7 +1,7 @@
 -- test: test_query_sql[ratio_by_queue_week]
 -- Generated query SQL, DuckDB dialect.
 WITH "calls__offered_ts__ind" AS (
-  /* calls__offered_ts__ind: abandoned_calls, handle_seconds, handled_legs, offered_calls by offered_ts from ind.calls_day */
+  /* calls__offered_ts__ind: abandoned_calls, handle_seconds, handled_legs, offered_calls by offered_ts from ind.calls_by_queue_team_day */
   SELECT
     CAST(DATE_TRUNC('WEEK', "m"."offered_ts_day") AS DATE) AS "week",
     "m"."queue" AS "queue",
@@ -9,7 +9,7 @@ WITH "calls__offered_ts__ind" AS (
     SUM("m"."handle_seconds__sum") AS "handle_seconds__sum",
     SUM("m"."handled_legs__count") AS "handled_legs__count",
     SUM("m"."offered_calls__count") AS "offered_calls__count"
-  FROM "ind"."calls_day" AS "m"
+  FROM "ind"."calls_by_queue_team_day" AS "m"
   WHERE
     NOT "m"."offered_ts_day" IS NULL
   GROUP BY

@@ -1,10 +1,10 @@
 -- test: test_query_sql[totals_across_models]
 -- Generated query SQL, DuckDB dialect.
 WITH "calls__offered_ts__ind" AS (
-  /* calls__offered_ts__ind: handled_legs by offered_ts from ind.calls_day */
+  /* calls__offered_ts__ind: handled_legs by offered_ts from ind.calls_by_queue_team_day */
   SELECT
     SUM("m"."handled_legs__count") AS "handled_legs__count"
-  FROM "ind"."calls_day" AS "m"
+  FROM "ind"."calls_by_queue_team_day" AS "m"
   WHERE
     NOT "m"."offered_ts_day" IS NULL
 ), "shifts__shift_date__ind" AS (
