@@ -10,7 +10,7 @@ from sqlglot import exp
 from metricflow_lite.layers import SqlModel, parse_model_sql
 from metricflow_lite.plan import QueryRequest, indicator_tables, plan_query
 from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
-from metricflow_lite.sqlgen import indicator_table_query, render_query, table_ref
+from metricflow_lite.sqlgen import indicator_table_query, report_query, table_ref
 from metricflow_lite.warehouse.base import Statement
 
 SCHEMAS = ("src", "ind", "app")
@@ -61,12 +61,18 @@ def report_objects(spec: ProjectSpec, report: Report, week_start: str) -> list[B
         )
         plan = plan_query(spec, request, week_start)
         comments = tuple((name, metric_comment(metrics[name])) for name in report.metrics)
+        targets = {
+            name: (metric.target.min, metric.target.max)
+            for name in report.metrics
+            if (metric := metrics[name]).target is not None
+        }
+        compare = tuple(c.value for c in report.compare)
         objects.append(
             BuildObject(
                 schema="app",
                 name=f"{report.name}_{grain.value}",
                 kind="VIEW",
-                query=render_query(plan),
+                query=report_query(plan, compare, targets),
                 what=f"report '{report.name}' ({report.loc.file})",
                 layer="application",
                 comment=f"{report.label or report.name} ({grain.value})",

@@ -341,3 +341,146 @@ def indicator_table_query(
 def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
     """Deterministic, pretty SQL text for a dialect."""
     return tree.sql(dialect=dialect, pretty=True)
+
+
+GRAIN_STEP = {
+    Grain.MIN30: ("30", "MINUTE"),
+    Grain.HOUR: ("1", "HOUR"),
+    Grain.DAY: ("1", "DAY"),
+    Grain.WEEK: ("1", "WEEK"),
+    Grain.MONTH: ("1", "MONTH"),
+    Grain.QUARTER: ("3", "MONTH"),
+    Grain.YEAR: ("1", "YEAR"),
+}
+# Same period last year: the same date for days and months, the same ISO week (52 weeks back).
+YEAR_BACK = {
+    Grain.MIN30: ("364", "DAY"),
+    Grain.HOUR: ("364", "DAY"),
+    Grain.DAY: ("1", "YEAR"),
+    Grain.WEEK: ("364", "DAY"),
+    Grain.MONTH: ("1", "YEAR"),
+    Grain.QUARTER: ("1", "YEAR"),
+    Grain.YEAR: ("1", "YEAR"),
+}
+
+
+def _interval(amount: str, unit: str) -> exp.Expr:
+    return exp.Interval(this=exp.Literal.string(amount), unit=exp.var(unit))
+
+
+def _as_period(value: exp.Expr, grain: Grain) -> exp.Expr:
+    return value if grain.intraday else as_date(value)
+
+
+def report_query(
+    plan: QueryPlan,
+    compare: tuple[str, ...],
+    targets: Mapping[str, tuple[float | None, float | None]],
+) -> exp.Select:
+    """A report view: metrics on a time spine, with comparison and target columns.
+
+    Every period between the first and the last one with data appears for every dimension
+    combination (counts 0, ratios NULL), so a quiet day is a row, not a gap.
+    `compare` holds 'previous_period' and/or 'same_period_last_year'.
+    """
+    grain = plan.request.grain
+    assert grain is not None
+    period = grain.value
+    dims = list(plan.request.by)
+    metrics = list(plan.request.metrics)
+    base = render_query(plan)
+    ctes = base.args.get("with_")
+    base.set("with_", None)
+    base.set("order", None)
+    amount, unit = GRAIN_STEP[grain]
+    bounds = exp.select(
+        exp.alias_(exp.Min(this=col(period)), "lo"), exp.alias_(exp.Max(this=col(period)), "hi")
+    ).from_(exp.Table(this=ident("base")))
+    series = exp.Explode(
+        this=exp.GenerateSeries(start=col("lo"), end=col("hi"), step=_interval(amount, unit))
+    )
+    periods = exp.select(exp.alias_(_as_period(series, grain), ident(period))).from_(
+        exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("bounds")))
+    )
+    spine = exp.select(col(period, "periods"), *[col(d, "combos") for d in dims]).from_(
+        exp.Subquery(this=periods, alias=exp.TableAlias(this=ident("periods")))
+    )
+    if dims:
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(exp.Table(this=ident("base")))
+        spine = spine.join(
+            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))), join_type="CROSS"
+        )
+    keys = [period, *dims]
+    additive = {
+        name
+        for name in metrics
+        if isinstance(plan.metrics[name], BaseMetric)
+        and plan.metrics[name].agg in (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT)  # type: ignore[union-attr]
+    }
+    filled = exp.select(*[col(k, "spine") for k in keys]).from_(exp.Table(this=ident("spine")))
+    for name in metrics:
+        value: exp.Expr = col(name, "base")
+        if name in additive:
+            value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+        filled = filled.select(exp.alias_(value, ident(name)))
+    filled = filled.join(
+        exp.Table(this=ident("base")),
+        on=exp.and_(
+            *[exp.NullSafeEQ(this=col(k, "spine"), expression=col(k, "base")) for k in keys]
+        ),
+        join_type="LEFT",
+    )
+    final = exp.select(*[exp.alias_(col(k, "cur"), ident(k)) for k in keys]).from_(
+        exp.Table(this=ident("filled"), alias=exp.TableAlias(this=ident("cur")))
+    )
+    comparisons = []
+    if "previous_period" in compare:
+        comparisons.append(("prev", "", _interval(amount, unit)))
+    if "same_period_last_year" in compare:
+        comparisons.append(("prev_year", "_year", _interval(*YEAR_BACK[grain])))
+    for alias, _, back in comparisons:
+        shifted = _as_period(exp.Sub(this=col(period, "cur"), expression=back), grain)
+        condition = exp.and_(
+            exp.EQ(this=col(period, alias), expression=shifted),
+            *[exp.NullSafeEQ(this=col(d, alias), expression=col(d, "cur")) for d in dims],
+        )
+        final = final.join(
+            exp.Table(this=ident("filled"), alias=exp.TableAlias(this=ident(alias))),
+            on=condition,
+            join_type="LEFT",
+        )
+    for name in metrics:
+        metric = plan.metrics[name]
+        current = col(name, "cur")
+        final = final.select(exp.alias_(current.copy(), ident(name)))
+        for alias, suffix, _ in comparisons:
+            previous = col(name, alias)
+            final = final.select(exp.alias_(previous.copy(), ident(f"{name}_{alias}")))
+            if metric.format.value == "percent":
+                # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %.
+                change: exp.Expr = exp.Sub(this=current.copy(), expression=previous.copy())
+            else:
+                change = exp.Sub(
+                    this=safe_div(current.copy(), previous.copy()), expression=exp.Literal.number(1)
+                )
+            final = final.select(exp.alias_(change, ident(f"{name}_change{suffix}")))
+        if name in targets:
+            low, high = targets[name]
+            checks: list[exp.Expr] = []
+            if low is not None:
+                checks.append(exp.GTE(this=current.copy(), expression=exp.Literal.number(low)))
+            if high is not None:
+                checks.append(exp.LTE(this=current.copy(), expression=exp.Literal.number(high)))
+            met = exp.Case(
+                ifs=[
+                    exp.If(this=exp.Is(this=current.copy(), expression=exp.Null()), true=exp.Null())
+                ],
+                default=exp.and_(*checks),
+            )
+            final = final.select(exp.alias_(met, ident(f"{name}_target_met")))
+    for cte in ctes.expressions if ctes is not None else []:
+        final = final.with_(cte.alias_or_name and ident(cte.alias_or_name), as_=cte.this)
+    final = final.with_(ident("base"), as_=base)
+    final = final.with_(ident("spine"), as_=spine)
+    final = final.with_(ident("filled"), as_=filled)
+    return final.order_by(*[exp.Ordered(this=col(k, "cur"), nulls_first=False) for k in keys])
