@@ -7,7 +7,6 @@ from typing import Any
 
 import duckdb
 import pytest
-
 from conftest import copy_fixture, invoke, seed_project
 
 
