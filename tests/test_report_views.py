@@ -73,7 +73,8 @@ def test_same_period_last_year(tmp_path: Path) -> None:
     calls = project / "seeds" / "calls.csv"
     calls.write_text(
         calls.read_text()
-        + "L90,c90,1,A,,u1,2023-12-15 10:00:00,,,\nL91,c91,1,A,a1,u2,2023-12-16 10:00:00,2023-12-16 10:00:10,200,\n"
+        + "L90,c90,1,A,,u1,2023-12-15 10:00:00,,,\n"
+        + "L91,c91,1,A,a1,u2,2023-12-16 10:00:00,2023-12-16 10:00:10,200,\n"
     )
     report = project / "reports" / "daily.yml"
     report.write_text(
