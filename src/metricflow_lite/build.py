@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricflow_lite.layers import SqlModel, parse_model_sql
-from metricflow_lite.plan import QueryRequest, indicator_tables, plan_query
+from metricflow_lite.plan import QueryRequest, indicator_tables, partials_of, plan_query
 from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
 from metricflow_lite.sqlgen import indicator_table_query, report_query, table_ref
 from metricflow_lite.warehouse.base import Statement
@@ -106,7 +106,9 @@ def plan_build(
         for name in table.metrics:
             metric = metrics[name]
             assert isinstance(metric, BaseMetric)
-            partial_comments.append((name, metric_comment(metric)))
+            for partial in partials_of(metric):
+                text = f"{partial.part} behind {metric_comment(metric)}"
+                partial_comments.append((partial.column, text))
         objects.append(
             BuildObject(
                 schema="ind",
@@ -119,6 +121,7 @@ def plan_build(
                     f"additive partials of {table.model} by {table.grain.value}"
                     f" x {len(table.dimensions)} dimensions"
                 ),
+                column_comments=tuple(partial_comments),
             )
         )
     objects.extend(from_model(m) for m in models if m.layer == "indicator")
