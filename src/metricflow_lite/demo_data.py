@@ -268,8 +268,8 @@ WITH staffed AS (
         * (0.9 + 0.2 * rnd(epoch(hour_ts)::BIGINT * 10 + p.pool_code, 'noise')) AS load_f
     FROM staffed s JOIN pools p USING (pool)
 )
-SELECT *, 0.8 * load_f AS rho,
-    round(n_eff * 0.8 * 3600 / demand_aht * load_f)::INTEGER AS n_calls
+SELECT *, 0.85 * load_f AS rho,
+    round(n_eff * 0.85 * 3600 / demand_aht * load_f)::INTEGER AS n_calls
 FROM loaded;
 
 CREATE TABLE calls AS
@@ -293,8 +293,8 @@ CREATE TABLE legs (
 INSERT INTO legs
 WITH drawn AS (
     SELECT c.*, 2 + rnd(call_no, 'ring') * 8
-        + CASE WHEN rnd(call_no, 'queued') < least(0.85, greatest(0.03, 0.05 + 1.6 * (rho - 0.6)))
-            THEN rexp(call_no, 'queue', 8 + 120 * greatest(0, rho - 0.7)) ELSE 0 END AS need_s,
+        + CASE WHEN rnd(call_no, 'queued') < least(0.85, greatest(0.03, 0.05 + 1.6 * (rho - 0.68)))
+            THEN rexp(call_no, 'queue', 8 + 120 * greatest(0, rho - 0.78)) ELSE 0 END AS need_s,
         rexp(call_no, 'patience', 300) AS patience_s
     FROM calls c
 ), decided AS (
@@ -525,7 +525,8 @@ SELECT leg_no AS ord, leg_no AS k,
     l1 AS call_type_l1,
     CASE WHEN l1 IS NOT NULL AND rnd(call_no, 'no_l2') < 0.005 THEN NULL ELSE l2 END
         AS call_type_l2,
-    ts_text(offered_at, leg_no, 'fmt_offered') AS offered_ts,
+    CASE WHEN rnd(leg_no, 'badts') < 0.00002 THEN '2024-11-31 25:61:00'
+        ELSE ts_text(offered_at, leg_no, 'fmt_offered') END AS offered_ts,
     ts_text(answered_at, leg_no, 'fmt_offered') AS answered_ts,
     ts_text(ended_at, leg_no, 'fmt_offered') AS ended_ts,
     talk_s::VARCHAR AS talk_seconds, hold_s::VARCHAR AS hold_seconds,
@@ -783,7 +784,8 @@ SPECS = (
         # the punch clock corrects a logout that was missed at first
         "* REPLACE (CASE WHEN logout_ts IS NULL THEN NULL ELSE strftime(coalesce("
         "try_strptime(logout_ts, '%Y-%m-%d %H:%M:%S'), try_strptime(logout_ts, "
-        "'%Y/%m/%d %H:%M:%S'), try_strptime(logout_ts, '%Y-%m-%d %H:%M')) + INTERVAL 2 MINUTE, '%Y-%m-%d %H:%M:%S') END AS logout_ts)",
+        "'%Y/%m/%d %H:%M:%S'), try_strptime(logout_ts, '%Y-%m-%d %H:%M'))"
+        " + INTERVAL 2 MINUTE, '%Y-%m-%d %H:%M:%S') END AS logout_ts)",
         "break_seconds",
         ("1h", "60分钟"),
     ),
@@ -887,7 +889,7 @@ MALFORMED_RATE = 0.0003
 
 def build_warehouse(options: DemoOptions) -> Any:
     """An in-memory DuckDB connection holding every export as a `<name>_rows` table."""
-    con = duckdb.connect(":memory:")
+    con: Any = duckdb.connect(":memory:")
     scale = options.scale
     n_agents = sum(size * max(1, round(count * scale)) for _, _, size, count in TEAM_PLAN)
     calls_per_day = 1700 * scale
@@ -955,7 +957,12 @@ def build_warehouse(options: DemoOptions) -> Any:
     )
     con.executemany("INSERT INTO call_types VALUES (?, ?, ?, ?, ?)", cumulative(CALL_TYPES))
     con.execute("CREATE TABLE ticket_types (l1 VARCHAR, l2 VARCHAR, lo DOUBLE, hi DOUBLE)")
-    ticket_types = [("", l1, l2, "", w) for _, l1, l2, _, w in CALL_TYPES if l1 != "特殊客户(电话)"]
+    # tickets see fewer complaints than the complaint line; 12345 and regulator add their own
+    ticket_types = [
+        ("", l1, l2, "", w // 3 if l1 == "投诉" else w)
+        for _, l1, l2, _, w in CALL_TYPES
+        if l1 != "特殊客户(电话)"
+    ]
     con.executemany(
         "INSERT INTO ticket_types VALUES (?, ?, ?, ?)",
         [row[1:] for row in cumulative(tuple(ticket_types), by_pool=False)],
