@@ -1,7 +1,7 @@
 {#- Call legs: one row per queue/agent episode of a call, typed, deduplicated and masked.
     Calls are counted on first legs (leg_seq = 1), work on every answered leg (DOMAIN.md 3.2). -#}
-{%- set short_abandon_seconds = 6 -%}  {#- metricflow_lite.yml settings.short_abandon_seconds -#}
-{%- set service_level_seconds = 20 -%}  {#- metricflow_lite.yml settings.service_level_seconds -#}
+{%- set short_abandon_seconds = var('short_abandon_seconds', 6) -%}
+{%- set service_level_seconds = var('service_level_seconds', 20) -%}
 {%- set outlier_seconds = 4 * 3600 -%}
 {%- set phone_salt = 'mfl-demo' -%}
 {%- macro parse_ts(col) -%}

@@ -38,7 +38,7 @@ def raw_tables(warehouse: Warehouse) -> tuple[str, ...]:
 def build_objects(
     project: Project, spec: ProjectSpec, known_raw: tuple[str, ...] | None
 ) -> list[BuildObject]:
-    models = render_models(project.root, project.path("models"), known_raw)
+    models = render_models(project.root, project.path("models"), known_raw, dict(project.settings))
     return plan_build(spec, models, project.week_start.value)
 
 
