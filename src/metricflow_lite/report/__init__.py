@@ -1,1 +1,48 @@
-"""Report tables and their renderings."""
+"""Report tables and their renderings: terminal, Markdown, CSV, HTML, XLSX and a dashboard.
+
+`render_report` is the entry point; each returns `str` or `bytes` and
+never prints or writes files (the CLI does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from metricflow_lite.errors import MflError
+from metricflow_lite.report.frame import Column, ColumnRole, Kpi, MetricInfo, ReportTable
+
+FORMATS = ("table", "md", "csv")
+
+__all__ = [
+    "FORMATS",
+    "Column",
+    "ColumnRole",
+    "Kpi",
+    "MetricInfo",
+    "ReportTable",
+    "render_report",
+]
+
+
+def render_report(table: ReportTable, fmt: str) -> str | bytes:
+    """The table rendered as `table`, `md` or `csv`."""
+    if fmt == "table":
+        from metricflow_lite.report.render_terminal import render_terminal
+
+        return render_terminal(table)
+    if fmt == "md":
+        from metricflow_lite.report.render_markdown import render_markdown
+
+        return render_markdown(table)
+    if fmt == "csv":
+        from metricflow_lite.report.render_csv import render_csv
+
+        return render_csv(table)
+    from metricflow_lite.errors import did_you_mean
+
+    raise MflError(
+        "E603",
+        f"unknown report format {fmt!r}",
+        hint=did_you_mean(fmt, FORMATS) or "use one of " + ", ".join(FORMATS),
+    )
+
