@@ -1,6 +1,6 @@
 """Report tables and their renderings: terminal, Markdown, CSV, HTML, XLSX and a dashboard.
 
-`render_report` is the entry point; each returns `str` or `bytes` and
+`render_report` and `render_dashboard` are the entry points; each returns `str` or `bytes` and
 never prints or writes files (the CLI does).
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from metricflow_lite.errors import MflError
 from metricflow_lite.report.frame import Column, ColumnRole, Kpi, MetricInfo, ReportTable
 
-FORMATS = ("table", "md", "csv")
+FORMATS = ("table", "md", "csv", "html")
 
 __all__ = [
     "FORMATS",
@@ -20,12 +20,13 @@ __all__ = [
     "Kpi",
     "MetricInfo",
     "ReportTable",
+    "render_dashboard",
     "render_report",
 ]
 
 
 def render_report(table: ReportTable, fmt: str) -> str | bytes:
-    """The table rendered as `table`, `md` or `csv`."""
+    """The table rendered as `table`, `md`, `csv` or `html`."""
     if fmt == "table":
         from metricflow_lite.report.render_terminal import render_terminal
 
@@ -38,6 +39,10 @@ def render_report(table: ReportTable, fmt: str) -> str | bytes:
         from metricflow_lite.report.render_csv import render_csv
 
         return render_csv(table)
+    if fmt == "html":
+        from metricflow_lite.report.render_html import render_html
+
+        return render_html(table)
     from metricflow_lite.errors import did_you_mean
 
     raise MflError(
@@ -46,3 +51,9 @@ def render_report(table: ReportTable, fmt: str) -> str | bytes:
         hint=did_you_mean(fmt, FORMATS) or "use one of " + ", ".join(FORMATS),
     )
 
+
+def render_dashboard(tables: Sequence[ReportTable]) -> str:
+    """index.html: one tab per report with its KPI cards and charts, links to each grain's page."""
+    from metricflow_lite.report.render_html import render_dashboard as render
+
+    return render(tables)
