@@ -107,6 +107,6 @@ def test_csv_has_machine_names_raw_numbers_and_iso_dates() -> None:
 
 def test_unknown_format_is_a_user_error_with_a_suggestion() -> None:
     with pytest.raises(MflError) as caught:
-        render_report(team_table(), "htm")
+        render_report(team_table(), "xslx")
     assert caught.value.code == "E603"
-    assert caught.value.hint == "did you mean 'html'?"
+    assert caught.value.hint == "did you mean 'xlsx'?"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from metricflow_lite.errors import MflError
 from metricflow_lite.report.frame import Column, ColumnRole, Kpi, MetricInfo, ReportTable
 
-FORMATS = ("table", "md", "csv", "html")
+FORMATS = ("table", "md", "csv", "html", "xlsx")
 
 __all__ = [
     "FORMATS",
@@ -26,7 +26,7 @@ __all__ = [
 
 
 def render_report(table: ReportTable, fmt: str) -> str | bytes:
-    """The table rendered as `table`, `md`, `csv` or `html`."""
+    """The table rendered as `table`, `md`, `csv`, `html` (str) or `xlsx` (bytes)."""
     if fmt == "table":
         from metricflow_lite.report.render_terminal import render_terminal
 
@@ -43,6 +43,10 @@ def render_report(table: ReportTable, fmt: str) -> str | bytes:
         from metricflow_lite.report.render_html import render_html
 
         return render_html(table)
+    if fmt == "xlsx":
+        from metricflow_lite.report.render_xlsx import render_xlsx
+
+        return render_xlsx((table,))
     from metricflow_lite.errors import did_you_mean
 
     raise MflError(
