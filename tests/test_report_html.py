@@ -49,9 +49,28 @@ def test_page_shows_kpis_charts_table_and_definitions() -> None:
     assert "目标 ≤ 5.0%" in text
     assert "+2.0 pp" in text
     assert text.count('<svg xmlns="http://www.w3.org/2000/svg"') >= 2  # two default trend lines
-    assert '<th class="num group">放弃率</th>' in text
+    # a metric's label spans its columns: 本期 (this period) and 环比 (vs the previous one)
+    assert '<th colspan="2" class="metric group">放弃率</th>' in text
+    assert '<th class="num group" title="放弃率">本期</th>' in text
+    assert '<th class="num" title="放弃率 环比">环比</th>' in text
     assert 'class="num group missed">7.0% ✗</td>' in text
     assert "abandoned_calls / offered_calls" in text
+
+
+def test_charts_cope_with_gaps_many_members_and_no_data() -> None:
+    from metricflow_lite.report.charts import Item, Series, line_chart, pie_chart
+    from metricflow_lite.spec.model import Format
+
+    # a missing week breaks the line into two segments rather than drawing through it
+    gap = line_chart(
+        [Series("一组", (1.0, None, 3.0, 4.0))], ("a", "b", "c", "d"), Format.NUMBER, None
+    )
+    path = re.search(r'<path d="([^"]+)"', gap)
+    assert path is not None and path.group(1).count("M") == 2
+    # ten queues: six slices and the rest as 其他
+    pie = pie_chart([Item(f"队列{i}", 10.0 - i) for i in range(10)], Format.INTEGER)
+    assert pie.count("<path") == 7 and "其他 (other)" in pie
+    assert "无数据" in line_chart([], (), Format.PERCENT, None)
 
 
 def test_grain_links_name_the_sibling_files() -> None:
@@ -161,7 +180,7 @@ def test_pages_render_in_headless_chromium(tmp_path: Path) -> None:
             headers = page.eval_on_selector_all(
                 "table.data th", "els => els.map(e => e.textContent)"
             )
-            assert {"班组", "呼入量", "放弃率 环比"} <= set(headers)
+            assert {"班组", "呼入量", "放弃率", "平均处理时长", "环比"} <= set(headers)
             page.screenshot(path=str(tmp_path / "team_overview_week.png"), full_page=True)
 
             page.goto((tmp_path / "index.html").as_uri())

@@ -29,22 +29,11 @@ def test_terminal_table_reads_like_the_report() -> None:
     lines = text.splitlines()
     assert "班组运营报表 (team_overview) - 周 2026-11-16 ~ 11-22" in lines[1]
     header = lines[3]
-    assert header.split("|")[1:4] == [" 班组 ", " 呼入量 ", " 呼入量 上期 "]
+    assert header.split("|")[1:4] == [" 班组 ", " 呼入量 ", " 呼入量 环比 "]
     # 二组: 125 calls (+25 %), 7.2 % abandoned (missed, +1.2 pp), AHT 5:10 (missed)
     second = next(line for line in lines if "二组" in line)
     cells = [c.strip() for c in second.strip("|").split("|")]
-    assert cells == [
-        "二组",
-        "125",
-        "100",
-        "+25.0%",
-        "7.2% ✗",
-        "6.0%",
-        "+1.2 pp",
-        "5:10 ✗",
-        "4:50",
-        "+6.9%",
-    ]
+    assert cells == ["二组", "125", "+25.0%", "7.2% ✗", "+1.2 pp", "5:10 ✗", "+6.9%"]
     assert "✗ 未达标 (missed target)" in text
 
 
@@ -66,12 +55,10 @@ def test_markdown_table() -> None:
     assert text == (
         "### 运营日报 (center_daily) - 日 2026-11-16\n"
         "\n"
-        "| 日 | 呼入量 | 呼入量 上期 | 呼入量 环比 | 放弃率 | 放弃率 上期 | 放弃率 环比 "
-        "| revenue | revenue 上期 | revenue 环比 |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-        "| 2026-11-16 | 1,125 | 1,000 | +12.5% | 7.0% ✗ | 5.0% | +2.0 pp "
-        "| ¥1,000.00 | ¥1,234.50 | -19.0% |\n"
-        "| 2026-11-15 | 1,000 | - | - | 5.0% | - | - | ¥1,234.50 | - | - |\n"
+        "| 日 | 呼入量 | 呼入量 环比 | 放弃率 | 放弃率 环比 | revenue | revenue 环比 |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n"
+        "| 2026-11-16 | 1,125 | +12.5% | 7.0% ✗ | +2.0 pp | ¥1,000.00 | -19.0% |\n"
+        "| 2026-11-15 | 1,000 | - | 5.0% | - | ¥1,234.50 | - |\n"
         "\n"
         "✗ 未达标 (missed target)\n"
     )

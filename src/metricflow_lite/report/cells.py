@@ -36,9 +36,13 @@ class DisplayCell:
 
 
 def display_columns(table: ReportTable) -> tuple[Column, ...]:
-    """The columns people read: target_met shows as a marker on the value, and a broken-down
-    report shows one period (named in the caption), so its period column is left out."""
-    hidden = {ColumnRole.TARGET_MET}
+    """The columns people read: each metric's value and changes.
+
+    target_met shows as a marker on the value; previous values are left to the exports (CSV,
+    XLSX) and the KPI cards, as with both comparisons they would triple the table's width; a
+    broken-down report shows one period (named in the caption), so its period column goes too.
+    """
+    hidden = {ColumnRole.TARGET_MET, ColumnRole.PREV}
     if table.dimensions:
         hidden.add(ColumnRole.PERIOD)
     return tuple(c for c in table.columns if c.role not in hidden)

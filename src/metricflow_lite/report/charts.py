@@ -20,6 +20,7 @@ from metricflow_lite.report.formatting import (
     format_cell,
     format_duration,
     format_period,
+    format_target,
     format_value,
 )
 from metricflow_lite.report.frame import MetricInfo, ReportTable, Row
@@ -193,33 +194,37 @@ def _short_period(table: ReportTable, period: Cell) -> str:
     return text
 
 
-def axis_label(value: float, fmt: Format) -> str:
-    """A tick label: like the value format, but short (no decimals where none are needed)."""
+def axis_label(value: float, fmt: Format, wan: bool = False) -> str:
+    """A tick label: like the value format but short; `wan`: counts in 万 (10,000s)."""
     match fmt:
         case Format.PERCENT:
-            return (
-                f"{value * 100:.0f}%"
-                if abs(value * 100 - round(value * 100)) < 1e-9
-                else (f"{value * 100:.1f}%")
-            )
+            points = value * 100
+            return f"{points:.0f}%" if abs(points - round(points)) < 1e-9 else f"{points:.1f}%"
         case Format.DURATION:
             return format_duration(value)
         case Format.CURRENCY:
-            return "¥" + _compact(value)
+            return "¥" + _compact(value, wan)
         case Format.INTEGER | Format.NUMBER:
-            return _compact(value)
+            return _compact(value, wan)
         case _:
             from metricflow_lite.report.formatting import assert_never
 
             assert_never(fmt)
 
 
-def _compact(value: float) -> str:
-    if abs(value) >= 10_000:
-        return f"{value / 10_000:,.1f}万".replace(".0万", "万")
+def _compact(value: float, wan: bool) -> str:
+    if wan and value:
+        return f"{value / 10_000:,.2f}".rstrip("0").rstrip(".") + "万"
     if float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def axis_ticks(low: float, high: float, fmt: Format, count: int = 5) -> tuple[float, ...]:
+    """Ticks for an axis: durations step in whole minutes once the range spans a few."""
+    if fmt is Format.DURATION and high - low >= 180:
+        return tuple(t * 60 for t in nice_ticks(low / 60, high / 60, count))
+    return nice_ticks(low, high, count)
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> tuple[float, ...]:
@@ -277,10 +282,19 @@ def line_chart(
     if not values or not categories:
         return _empty(width, height)
     targets = _target_values(target)
-    low = min(0.0, *values, *targets)
+    low = min(*values, *targets)
     high = max(*values, *targets)
-    ticks = nice_ticks(low, high)
+    # A trend zooms in on its range (service level 75-85 % is not a flat line at the top);
+    # it keeps zero when the values come near it anyway.
+    if low >= 0 and (low < 0.5 * high or high == low):
+        low = 0.0
+    else:
+        pad = (high - low) * 0.1
+        low = max(low - pad, 0.0) if low >= 0 else low - pad
+        high += pad
+    ticks = axis_ticks(low, high, fmt)
     y0, y1 = ticks[0], ticks[-1]
+    wan = max(abs(y0), abs(y1)) >= 10_000
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(i: int) -> float:
@@ -295,7 +309,7 @@ def line_chart(
             f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             f'stroke="{GRID}"/>'
         )
-        body.append(_text(left - 8, y(tick) + 4, axis_label(tick, fmt), "end", "tick"))
+        body.append(_text(left - 8, y(tick) + 4, axis_label(tick, fmt, wan), "end", "tick"))
     step = max(1, math.ceil(len(categories) / 8))
     for i, name in enumerate(categories):
         if i % step == 0 or i == len(categories) - 1:
@@ -306,9 +320,6 @@ def line_chart(
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(goal):.1f}" y2="{y(goal):.1f}" '
             f'stroke="{RED}" stroke-dasharray="5 4" stroke-width="1.5"/>'
-        )
-        body.append(
-            _text(left + 6, y(goal) - 5, "目标 " + format_value(goal, fmt), "start", "target")
         )
     for n, line in enumerate(series):
         color = PALETTE[n % len(PALETTE)]
@@ -338,6 +349,13 @@ def line_chart(
         )
         body.append(_text(legend_x + 16, 18, line.name, "start", "legend"))
         legend_x += 28 + _text_width(line.name)
+    if target is not None and targets:
+        goal_text = "目标 " + format_target(target, fmt)
+        body.append(
+            f'<line x1="{legend_x:.1f}" x2="{legend_x + 14:.1f}" y1="14" y2="14" stroke="{RED}" '
+            f'stroke-dasharray="4 3" stroke-width="1.5"/>'
+        )
+        body.append(_text(legend_x + 18, 18, goal_text, "start", "target"))
     return _svg(width, height, body, " / ".join(s.name for s in series))
 
 
@@ -346,15 +364,16 @@ def bar_chart(items: Sequence[Item], fmt: Format, target: Target | None) -> str:
     shown = sorted(items, key=lambda item: -item.value)[:MAX_BARS]
     width = 560
     label_w = min(180, max((_text_width(i.label) for i in shown), default=40) + 12)
-    left, right, top, row_h = label_w, 72, 12, 28
+    left, right, top, row_h = label_w, 72, 24, 28
     height = top + row_h * max(len(shown), 1) + 28
     if not shown:
         return _empty(width, 120)
     targets = _target_values(target)
     low = min(0.0, *(i.value for i in shown))
     high = max(0.0, *(i.value for i in shown), *targets)
-    ticks = nice_ticks(low, high, 4)
+    ticks = axis_ticks(low, high, fmt, 4)
     x0, x1 = ticks[0], ticks[-1]
+    wan = max(abs(x0), abs(x1)) >= 10_000
     plot_w = width - left - right
 
     def x(v: float) -> float:
@@ -367,7 +386,7 @@ def bar_chart(items: Sequence[Item], fmt: Format, target: Target | None) -> str:
             f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{bottom}" '
             f'stroke="{GRID}"/>'
         )
-        body.append(_text(x(tick), bottom + 16, axis_label(tick, fmt), "middle", "tick"))
+        body.append(_text(x(tick), bottom + 16, axis_label(tick, fmt, wan), "middle", "tick"))
     for n, item in enumerate(shown):
         y = top + n * row_h
         color = RED if item.flag is TargetFlag.MISSED else PALETTE[0]
@@ -381,9 +400,11 @@ def bar_chart(items: Sequence[Item], fmt: Format, target: Target | None) -> str:
         body.append(_text(end + 6, y + row_h / 2 + 4, format_value(item.value, fmt), cls="value"))
     for value in targets:
         body.append(
-            f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{top - 4}" y2="{bottom + 2}" '
+            f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{top - 6}" y2="{bottom + 2}" '
             f'stroke="{RED}" stroke-dasharray="5 4" stroke-width="1.5"/>'
         )
+        goal = "目标 " + format_value(value, fmt)
+        body.append(_text(x(value), top - 10, goal, "middle", "target"))
     return _svg(width, height, body, "bar chart")
 
 

@@ -31,8 +31,8 @@ from metricflow_lite.report.formatting import (
     format_target,
     format_value,
 )
-from metricflow_lite.report.frame import ColumnRole, Kpi, ReportTable, Row
-from metricflow_lite.spec.model import ChartKind, Grain
+from metricflow_lite.report.frame import Column, ColumnRole, Kpi, ReportTable, Row
+from metricflow_lite.spec.model import ChartKind, Comparison, Grain
 
 
 def html_filename(report: str, grain: Grain) -> str:
@@ -46,6 +46,7 @@ class ChangeLine:
     text: str
     tone: str  # good / bad / neutral
     arrow: str
+    prev: str  # the value compared with, e.g. `上期 5.0%`
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,17 @@ class HeaderCell:
     label: str
     numeric: bool
     group_start: bool
+    sub: str  # under a metric's grouped label: 本期 / 环比 / 同比; empty for key columns
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderGroup:
+    """A cell of the data table's first header row: a key column, or a metric over its columns."""
+
+    label: str
+    colspan: int
+    rowspan: int
+    numeric: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +126,7 @@ class Page:
     kpis: tuple[KpiCard, ...]
     charts: tuple[Panel, ...]
     headers: tuple[HeaderCell, ...]
+    groups: tuple[HeaderGroup, ...]  # first header row; `headers` of metrics form the second
     rows: tuple[tuple[BodyCell, ...], ...]
     legend: str
     definitions: tuple[Definition, ...]
@@ -165,6 +178,7 @@ def build_page(table: ReportTable) -> Page:
             _panel(table, p) for chart in table.chart_specs() for p in draw_chart(table, chart)
         ),
         headers=_headers(table),
+        groups=_header_groups(table),
         rows=tuple(_body_row(table, row) for row in focus),
         legend=LEGEND if has_missed(table, focus) else "",
         definitions=tuple(
@@ -200,12 +214,13 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
     info = kpi.metric
     fmt = info.format
     changes = []
-    for word, change in (("环比", kpi.change), ("同比", kpi.change_year)):
-        if not kpi.has_total:
-            continue
-        columns = {c.name for c in table.columns}
-        suffix = "_change" if word == "环比" else "_change_year"
-        if info.name + suffix not in columns:
+    columns = {c.name for c in table.columns}
+    comparisons = (
+        ("环比", "上期", "_change", kpi.change, kpi.prev),
+        ("同比", "去年同期", "_change_year", kpi.change_year, kpi.prev_year),
+    )
+    for word, prev_word, suffix, change, prev in comparisons:
+        if not kpi.has_total or info.name + suffix not in columns:
             continue
         direction = "flat" if not change else ("up" if change > 0 else "down")
         changes.append(
@@ -214,6 +229,7 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
                 format_change(change, fmt),
                 change_tone(change, info.target),
                 _ARROWS[direction] if change is not None else "",
+                f"{prev_word} {format_value(prev, fmt)}",
             )
         )
     if kpi.has_total:
@@ -265,12 +281,43 @@ def _panel(table: ReportTable, panel: ChartPanel) -> Panel:
     )
 
 
+_SUBHEADS = {
+    ColumnRole.METRIC: "本期",
+    ColumnRole.PREV: "上期",
+    ColumnRole.CHANGE: "环比",
+}
+
+
+def _header_groups(table: ReportTable) -> tuple[HeaderGroup, ...]:
+    """Key columns span both header rows; a metric's label spans its value and changes."""
+    groups: list[HeaderGroup] = []
+    metric: str | None = None
+    for column in display_columns(table):
+        if column.metric is None:
+            groups.append(HeaderGroup(column.label, 1, 2, False))
+        elif column.metric == metric:
+            last = groups[-1]
+            groups[-1] = HeaderGroup(last.label, last.colspan + 1, 1, True)
+        else:
+            groups.append(HeaderGroup(table.metric(column.metric).title, 1, 1, True))
+        metric = column.metric
+    return tuple(groups)
+
+
+def sub_header(column: Column) -> str:
+    """A metric column's word under the metric's label: 本期, 环比, 同比 ..."""
+    if column.comparison is Comparison.SAME_PERIOD_LAST_YEAR:
+        return "同比" if column.role is ColumnRole.CHANGE else "去年同期"
+    return _SUBHEADS.get(column.role, column.label)
+
+
 def _headers(table: ReportTable) -> tuple[HeaderCell, ...]:
     return tuple(
         HeaderCell(
             c.label,
             c.role not in (ColumnRole.PERIOD, ColumnRole.DIMENSION),
             c.role is ColumnRole.METRIC and i > 0,
+            "" if c.metric is None else sub_header(c),
         )
         for i, c in enumerate(display_columns(table))
     )

@@ -47,7 +47,8 @@ def render_terminal(table: ReportTable, color: bool = False) -> str:
     full_rule = "+" + "-" * (inner + 2) + "+"
     lines = [full_rule, *(_wide_line(t, inner) for t in top), rule]
     lines.append(_line([DisplayCell(h, numeric=False) for h in headers], widths, color=False))
-    lines.append(rule)
+    if body:
+        lines.append(rule)
     lines.extend(_line(cells, widths, color) for cells in body)
     if bottom:
         lines += [full_rule, *(_wide_line(t, inner) for t in bottom)]
