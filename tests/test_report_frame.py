@@ -154,3 +154,11 @@ def test_same_period_last_year_columns() -> None:
     kpi = table.kpis()[0]
     assert kpi.change == pytest.approx(0.1)
     assert kpi.change_year == pytest.approx(22 / 88)
+
+
+def test_a_report_as_of_an_earlier_period_shows_nothing_after_it() -> None:
+    table = ReportTable.from_rows(
+        team_report(), METRICS, Grain.WEEK, TEAM_COLUMNS, TEAM_ROWS, period=W1
+    )
+    assert {r[0] for r in table.rows} == {W1}
+    assert [r[1] for r in table.focus_rows()] == ["一组", "二组"]

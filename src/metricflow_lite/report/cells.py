@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from metricflow_lite.report.formatting import (
+    GRAIN_LABELS,
     MISSED_MARK,
     Cell,
     TargetFlag,
@@ -95,8 +96,6 @@ def display_cell(
 
 def caption(table: ReportTable) -> str:
     """`班组运营报表 (team_overview) · 周 2026-11-16 ~ 11-22`, the line above every table."""
-    from metricflow_lite.report.formatting import GRAIN_LABELS
-
     name = f"{table.label} ({table.name})" if table.label != table.name else table.name
     period = "" if table.period is None else " " + format_period(table.period, table.grain)
     return f"{name} - {GRAIN_LABELS[table.grain]}{period}"

@@ -16,6 +16,7 @@ from metricflow_lite.report.formatting import (
     Cell,
     TargetFlag,
     as_number,
+    assert_never,
     display_width,
     format_cell,
     format_duration,
@@ -95,8 +96,6 @@ def draw_chart(table: ReportTable, chart: Chart) -> tuple[ChartPanel, ...]:
                 ),
             )
         case _:
-            from metricflow_lite.report.formatting import assert_never
-
             assert_never(chart.kind)
 
 
@@ -207,8 +206,6 @@ def axis_label(value: float, fmt: Format, wan: bool = False) -> str:
         case Format.INTEGER | Format.NUMBER:
             return _compact(value, wan)
         case _:
-            from metricflow_lite.report.formatting import assert_never
-
             assert_never(fmt)
 
 

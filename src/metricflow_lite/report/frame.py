@@ -12,13 +12,14 @@ newest first. Exports (CSV, XLSX) carry every row; charts draw the recent period
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.report.formatting import (
+    GRAIN_LABELS,
     Cell,
     TargetFlag,
     as_number,
@@ -132,7 +133,7 @@ class ReportTable:
     grains: tuple[Grain, ...] = ()  # every grain of the report, for links between files
     periods: int = 8  # how many recent periods charts draw
     description: str | None = None
-    totals: tuple[Row, ...] = field(default=())  # rows without dimensions, same columns minus dims
+    totals: tuple[Row, ...] = ()  # rows without dimensions, same columns minus dims
 
     @classmethod
     def from_rows(
@@ -169,6 +170,10 @@ class ReportTable:
         )
         periods = [r[0] for r in body + total_rows if isinstance(r[0], date)]
         shown = period if period is not None else max(periods, default=None)
+        if shown is not None:
+            # A report as of a date shows nothing after it, in any rendering.
+            body = tuple(r for r in body if not _after(r[0], shown))
+            total_rows = tuple(r for r in total_rows if not _after(r[0], shown))
         return cls(
             name=report.name,
             label=report.label or report.name,
@@ -191,14 +196,6 @@ class ReportTable:
             if column.name == name:
                 return i
         raise KeyError(name)
-
-    def metric_columns(self, metric: str) -> tuple[Column, ...]:
-        """The columns of one metric: its value, comparisons and target flag."""
-        return tuple(c for c in self.columns if c.metric == metric)
-
-    @property
-    def period_column(self) -> Column:
-        return self.columns[0]
 
     def focus_rows(self) -> tuple[Row, ...]:
         """Rows people read: the period in focus by dimension, else recent periods newest first."""
@@ -224,12 +221,9 @@ class ReportTable:
         """The columns of `totals` rows (no dimensions)."""
         return tuple(c for c in self.columns if c.role is not ColumnRole.DIMENSION)
 
-    def flag(
-        self, row: Row, metric: MetricInfo, columns: Sequence[Column] | None = None
-    ) -> TargetFlag:
+    def flag(self, row: Row, metric: MetricInfo) -> TargetFlag:
         """How a row's value of a metric stands against the metric's target."""
-        names = [c.name for c in (columns or self.columns)]
-        return flag_of(metric.target, row[names.index(f"{metric.name}_target_met")])
+        return flag_of(metric.target, row[self.column_index(f"{metric.name}_target_met")])
 
     def kpis(self) -> tuple[Kpi, ...]:
         """One headline per metric for the period in focus."""
@@ -279,7 +273,20 @@ class ReportTable:
         return next(m for m in self.metrics if m.name == name)
 
     def _upto(self, start: date) -> bool:
-        return self.period is None or start <= self.period
+        return self.period is None or not _after(start, self.period)
+
+
+def _after(start: Cell, period: date) -> bool:
+    """True when a period starts after the period in focus (dates and timestamps compared)."""
+    if not isinstance(start, date):
+        return False
+    if isinstance(start, datetime) != isinstance(period, datetime):
+        return _as_date(start) > _as_date(period)
+    return start > period
+
+
+def _as_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _kpi(info: MetricInfo, row: Row | None, names: Sequence[str]) -> Kpi:
@@ -315,8 +322,6 @@ def _columns(
     report: Report, infos: Sequence[MetricInfo], grain: Grain, dim_labels: Mapping[str, str]
 ) -> tuple[Column, ...]:
     """The table's columns in reading order: period, dimensions, then each metric's group."""
-    from metricflow_lite.report.formatting import GRAIN_LABELS
-
     cols = [Column(grain.value, ColumnRole.PERIOD, GRAIN_LABELS[grain])]
     cols += [Column(d, ColumnRole.DIMENSION, dim_labels.get(d, d)) for d in report.by]
     for info in infos:

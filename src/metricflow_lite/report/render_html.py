@@ -9,7 +9,7 @@ Templates use autoescape and StrictUndefined; SVG is escaped where it is drawn.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jinja2
 from markupsafe import Markup
@@ -153,7 +153,7 @@ def render_dashboard(tables: Sequence[ReportTable]) -> str:
             for g in (group[0].grains or tuple(t.grain for t in group))
             if g in rendered
         )
-        pages.append(_with_links(page, links))
+        pages.append(replace(page, links=links))
     template = _environment().get_template("dashboard.html.j2")
     return template.render(pages=tuple(pages))
 
@@ -193,12 +193,6 @@ def build_page(table: ReportTable) -> Page:
         ),
         links=links,
     )
-
-
-def _with_links(page: Page, links: tuple[GrainLink, ...]) -> Page:
-    from dataclasses import replace
-
-    return replace(page, links=links)
 
 
 _FLAG_CLASS = {
@@ -253,13 +247,15 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
         flag_label=kpi.flag.label,
         target=format_target(info.target, fmt),
         changes=tuple(changes),
-        spark=Markup(sparkline(kpi_trend(table, info), kpi.flag)),  # noqa: S704 - drawn escaped
+        spark=Markup(
+            sparkline(kpi_trend(table, info), kpi.flag)
+        ),  # charts.py escapes what it draws
         note=note,
     )
 
 
 def _panel(table: ReportTable, panel: ChartPanel) -> Panel:
-    body = Markup(panel.svg)  # noqa: S704 - charts.py escapes every text it draws
+    body = Markup(panel.svg)  # charts.py escapes every text it draws
     if panel.kind is not ChartKind.TABLE:
         return Panel(panel.title, panel.kind.value, body, panel.note)
     # A table chart: the period, dimensions and the chosen metrics' value and change columns.
@@ -304,7 +300,7 @@ def _header_groups(table: ReportTable) -> tuple[HeaderGroup, ...]:
     return tuple(groups)
 
 
-def sub_header(column: Column) -> str:
+def _sub_header(column: Column) -> str:
     """A metric column's word under the metric's label: 本期, 环比, 同比 ..."""
     if column.comparison is Comparison.SAME_PERIOD_LAST_YEAR:
         return "同比" if column.role is ColumnRole.CHANGE else "去年同期"
@@ -317,7 +313,7 @@ def _headers(table: ReportTable) -> tuple[HeaderCell, ...]:
             c.label,
             c.role not in (ColumnRole.PERIOD, ColumnRole.DIMENSION),
             c.role is ColumnRole.METRIC and i > 0,
-            "" if c.metric is None else sub_header(c),
+            "" if c.metric is None else _sub_header(c),
         )
         for i, c in enumerate(display_columns(table))
     )
