@@ -162,3 +162,56 @@ def test_a_report_as_of_an_earlier_period_shows_nothing_after_it() -> None:
     )
     assert {r[0] for r in table.rows} == {W1}
     assert [r[1] for r in table.focus_rows()] == ["一组", "二组"]
+
+
+def test_rows_straight_from_a_duckdb_view() -> None:
+    """The compiler's view shape, read back through DuckDB's own types (DECIMAL, DATE, BOOLEAN)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        """
+        CREATE VIEW team_overview_week AS
+        SELECT DATE '2026-11-16' AS week, '一组' AS team,
+               400 AS offered_calls, 320 AS offered_calls_prev,
+               CAST(20 AS DOUBLE) / 400 AS abandonment_rate, 0.04 AS abandonment_rate_prev,
+               CAST(272.0 AS DECIMAL(10, 2)) AS aht_seconds,
+               CAST(280.0 AS DECIMAL(10, 2)) AS aht_seconds_prev
+        """
+    )
+    cursor = con.execute("SELECT * FROM team_overview_week")
+    columns = [d[0] for d in cursor.description]
+    table = ReportTable.from_rows(team_report(), METRICS, Grain.WEEK, columns, cursor.fetchall())
+    con.close()
+    row = dict(zip((c.name for c in table.columns), table.rows[0], strict=True))
+    assert row["week"] == W2 and row["aht_seconds"] == 272.0
+    assert row["abandonment_rate_change"] == pytest.approx(0.01)  # 4 % -> 5 %: +1 pp
+    assert row["abandonment_rate_target_met"] is True  # 5 % is within max 5 %
+    assert row["aht_seconds_change"] == pytest.approx(-8 / 280)
+
+
+def test_metric_info_from_a_spec_metric() -> None:
+    import sqlglot
+
+    from metricflow_lite.errors import Location
+    from metricflow_lite.report.frame import MetricInfo
+    from metricflow_lite.spec.model import DerivedMetric, Format, Target
+
+    metric = DerivedMetric(
+        name="abandonment_rate",
+        loc=Location("metrics/center.yml", 3, 5),
+        expr=sqlglot.parse_one("abandoned_calls / offered_calls"),
+        depends_on=("abandoned_calls", "offered_calls"),
+        label="放弃率",
+        format=Format.PERCENT,
+        target=Target(max=0.05),
+        expr_text="abandoned_calls / offered_calls",
+    )
+    assert MetricInfo.from_metric(metric) == MetricInfo(
+        "abandonment_rate",
+        "放弃率",
+        Format.PERCENT,
+        Target(max=0.05),
+        None,
+        "abandoned_calls / offered_calls",
+    )
