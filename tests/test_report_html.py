@@ -189,6 +189,9 @@ def test_pages_render_in_headless_chromium(tmp_path: Path) -> None:
             page.click("#tab-center_daily")
             assert page.is_visible(second) and not page.is_visible(first)
             assert page.get_attribute("#tab-center_daily", "aria-selected") == "true"
+            page.press("#tab-center_daily", "ArrowRight")  # keyboard: wraps to the first tab
+            assert page.is_visible(first) and not page.is_visible(second)
+            page.click("#tab-center_daily")
             visible = page.eval_on_selector_all(
                 f"{second} svg.chart", "els => els.map(s => s.getBoundingClientRect().width)"
             )

@@ -46,6 +46,7 @@ GRID = "#e5e7eb"
 MAX_SERIES = 6
 MAX_BARS = 15
 MAX_SLICES = 7
+WAN_FROM = 100_000  # axes count in 万 (10,000s) from 10万 on: 12,000 reads better than 1.2万
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +292,7 @@ def line_chart(
         high += pad
     ticks = axis_ticks(low, high, fmt)
     y0, y1 = ticks[0], ticks[-1]
-    wan = max(abs(y0), abs(y1)) >= 10_000
+    wan = max(abs(y0), abs(y1)) >= WAN_FROM
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(i: int) -> float:
@@ -370,7 +371,7 @@ def bar_chart(items: Sequence[Item], fmt: Format, target: Target | None) -> str:
     high = max(0.0, *(i.value for i in shown), *targets)
     ticks = axis_ticks(low, high, fmt, 4)
     x0, x1 = ticks[0], ticks[-1]
-    wan = max(abs(x0), abs(x1)) >= 10_000
+    wan = max(abs(x0), abs(x1)) >= WAN_FROM
     plot_w = width - left - right
 
     def x(v: float) -> float:
