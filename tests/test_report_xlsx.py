@@ -93,3 +93,11 @@ def test_native_charts_are_present() -> None:
     # the trend pivot beside the data: period, then one column per team
     pivot = [c.value for c in team[1]][15:18]
     assert pivot == ["呼入量 趋势", "一组", "二组"]
+
+
+def test_render_workbook_is_the_entry_point_for_several_grains() -> None:
+    from metricflow_lite.report import render_workbook
+
+    week = team_table()
+    book = read(render_workbook([replace(week, grain=Grain.MONTH), week]))
+    assert book.sheetnames == ["月报 month", "周报 week"]

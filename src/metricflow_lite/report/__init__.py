@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from metricflow_lite.errors import MflError
 from metricflow_lite.report.frame import Column, ColumnRole, Kpi, MetricInfo, ReportTable
+from metricflow_lite.spec.model import Grain
 
 FORMATS = ("table", "md", "csv", "html", "xlsx")
 
@@ -20,17 +21,22 @@ __all__ = [
     "Kpi",
     "MetricInfo",
     "ReportTable",
+    "html_filename",
     "render_dashboard",
     "render_report",
+    "render_workbook",
 ]
 
 
-def render_report(table: ReportTable, fmt: str) -> str | bytes:
-    """The table rendered as `table`, `md`, `csv`, `html` (str) or `xlsx` (bytes)."""
+def render_report(table: ReportTable, fmt: str, *, color: bool = False) -> str | bytes:
+    """The table rendered as `table`, `md`, `csv`, `html` (str) or `xlsx` (bytes).
+
+    `color` adds ANSI red to missed targets in the terminal table (for a tty).
+    """
     if fmt == "table":
         from metricflow_lite.report.render_terminal import render_terminal
 
-        return render_terminal(table)
+        return render_terminal(table, color=color)
     if fmt == "md":
         from metricflow_lite.report.render_markdown import render_markdown
 
@@ -61,3 +67,15 @@ def render_dashboard(tables: Sequence[ReportTable]) -> str:
     from metricflow_lite.report.render_html import render_dashboard as render
 
     return render(tables)
+
+
+def render_workbook(tables: Sequence[ReportTable]) -> bytes:
+    """One report's Excel workbook with a sheet per table (grain), in the order given."""
+    from metricflow_lite.report.render_xlsx import render_xlsx
+
+    return render_xlsx(tables)
+
+
+def html_filename(report: str, grain: Grain) -> str:
+    """`<report>_<grain>.html`: the name the dashboard links each report page by."""
+    return f"{report}_{grain.value}.html"

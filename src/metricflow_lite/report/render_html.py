@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import jinja2
 from markupsafe import Markup
 
+from metricflow_lite.report import html_filename
 from metricflow_lite.report.cells import (
     LEGEND,
     caption,
@@ -32,12 +33,7 @@ from metricflow_lite.report.formatting import (
     format_value,
 )
 from metricflow_lite.report.frame import Column, ColumnRole, Kpi, ReportTable, Row
-from metricflow_lite.spec.model import ChartKind, Comparison, Grain
-
-
-def html_filename(report: str, grain: Grain) -> str:
-    """The file name of a report's page at a grain: `<report>_<grain>.html` (like the view)."""
-    return f"{report}_{grain.value}.html"
+from metricflow_lite.spec.model import ChartKind, Comparison
 
 
 @dataclass(frozen=True, slots=True)
