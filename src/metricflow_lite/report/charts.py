@@ -280,8 +280,8 @@ def line_chart(
     if not values or not categories:
         return _empty(width, height)
     targets = _target_values(target)
-    low = min(*values, *targets)
-    high = max(*values, *targets)
+    low = min([*values, *targets])
+    high = max([*values, *targets])
     # A trend zooms in on its range (service level 75-85 % is not a flat line at the top);
     # it keeps zero when the values come near it anyway.
     if low >= 0 and (low < 0.5 * high or high == low):
