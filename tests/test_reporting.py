@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from conftest import invoke
+
 from metricflow_lite.output import display_width
 from metricflow_lite.reporting import latest_complete_period, next_period, period_start
 from metricflow_lite.spec.model import Grain
@@ -133,4 +133,4 @@ def test_a_trend_of_one_period_without_target_draws() -> None:
     from metricflow_lite.spec.model import Format
 
     svg = line_chart([Series("放弃率", (0.3,))], ["12-30"], Format.PERCENT, None)
-    assert svg.startswith("<svg") and "<circle" in svg or "<path" in svg
+    assert svg.startswith("<svg") and ("<circle" in svg or "<path" in svg)
