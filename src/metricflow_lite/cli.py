@@ -202,17 +202,29 @@ def query(
 @cli.command(name="list")
 @project_options
 @click.argument("kind", type=click.Choice(["metrics", "models", "reports"]))
-def list_command(project_dir: str | None, target: str | None, kind: str) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "md"]),
+    default="table",
+    help="table for the terminal; md (metrics only) for the docs page, grouped by file.",
+)
+def list_command(project_dir: str | None, target: str | None, kind: str, fmt: str) -> None:
     """Catalog of metrics, models or reports, with labels and formulas.
 
-    Example: mfl list metrics
+    Example: mfl list metrics --format md > docs/metrics.md
     """
-    from metricflow_lite.catalog import catalog_rows
+    from metricflow_lite.catalog import catalog_rows, metrics_markdown
     from metricflow_lite.output import render_table
     from metricflow_lite.spec.validate import load_spec
 
+    if fmt == "md" and kind != "metrics":
+        raise click.UsageError("--format md lists metrics only: mfl list metrics --format md")
     project = open_project(project_dir)
     spec = load_spec(project)
+    if fmt == "md":
+        click.echo(metrics_markdown(spec), nl=False)
+        return
     headers, rows = catalog_rows(spec, kind)
     click.echo(render_table(headers, rows))
 
