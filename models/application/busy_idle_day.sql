@@ -1,8 +1,8 @@
 {#- Busy/idle differential (忙闲差异) per day, on inbound calls. An hour of the day is busy when
-    its offered calls reach the day's 75th percentile of hourly volume (percentile_cont over
-    the hours that had calls); the others are idle. Each side's rates are sum / sum over its
-    hours, and the differential is busy minus idle (percentage points for rates, seconds for
-    ASA and AHT).
+    its offered calls reach the day's 75th percentile of hourly volume (interpolated like
+    percentile_cont, over the hours that had calls); the others are idle. Each side's rates
+    are sum / sum over its hours, and the differential is busy minus idle (percentage points
+    for rates, seconds for ASA and AHT).
     Why a model and not metrics YAML: every metric has the hour_of_day time part, so
     `mfl query --metrics offered_calls,abandoned_calls --by hour_of_day --grain day` gives
     both sides' inputs, but the busy flag depends on the other hours of the same day (a
@@ -27,11 +27,26 @@ WITH hourly AS (
     HAVING sum(CASE WHEN is_offered_call THEN 1 ELSE 0 END) > 0
 ),
 
-thresholds AS (
+ranked AS (
     SELECT
         day,
-        percentile_cont(0.75) WITHIN GROUP (ORDER BY offered_calls) AS busy_threshold
+        offered_calls,
+        row_number() OVER (PARTITION BY day ORDER BY offered_calls) - 1 AS hour_rank,
+        0.75 * (count(*) OVER (PARTITION BY day) - 1) AS p75_position
     FROM hourly
+),
+
+thresholds AS (
+    -- percentile_cont(0.75) written out (linear interpolation between the two nearest hours),
+    -- because Spark would turn percentile_cont into an approximate percentile
+    SELECT
+        day,
+        max(CASE WHEN hour_rank = floor(p75_position) THEN offered_calls END)
+        + (
+            max(CASE WHEN hour_rank = ceil(p75_position) THEN offered_calls END)
+            - max(CASE WHEN hour_rank = floor(p75_position) THEN offered_calls END)
+        ) * max(p75_position - floor(p75_position)) AS busy_threshold
+    FROM ranked
     GROUP BY day
 ),
 
