@@ -201,7 +201,7 @@ def test_schema_drift_names_both_files(tmp_path: Path) -> None:
 def test_csv_gz_and_parquet(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,
-        {"seeds/chats.csv.gz": gzip.compress("chat_id,csat\nC1,5\nC2,x\nC3,4\n".encode())},
+        {"seeds/chats.csv.gz": gzip.compress(b"chat_id,csat\nC1,5\nC2,x\nC3,4\n")},
     )
     (root / "seeds/chats.yml").write_text("columns: {csat: INTEGER}\n", encoding="utf-8")
     with duckdb.connect() as con:
