@@ -16,6 +16,7 @@ Error codes (E1xx, loading seeds):
 - E108: the warehouse failed while loading a file (that file keeps its previous rows)
 - E109: the target's warehouse cannot load seeds
 - E110: seeds/<table>.yml describes a table without data files
+- E111 (warning): a file loaded before is gone from seeds/; its rows stay in raw.<table>
 """
 
 from __future__ import annotations
