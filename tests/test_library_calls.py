@@ -97,6 +97,10 @@ CASES = {
         ),
         ANSWERED_CALLS,
     ),
+    "outlier_legs": counted(
+        "talk_seconds > 4 * 3600 OR (answered_ts IS NOT NULL"
+        " AND talk_seconds + hold_seconds + acw_seconds > 4 * 3600)"
+    ),
 }
 
 
