@@ -57,6 +57,17 @@ def spark_iso_day_of_week(node: exp.Expr) -> exp.Expr | None:
 
 
 def spark_exact_percentile(node: exp.Expr) -> exp.Expr | None:
+    # In models: PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x), which sqlglot would make approx.
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
+        order = node.expression
+        keys = order.expressions if isinstance(order, exp.Order) else []
+        if len(keys) == 1:
+            key = keys[0]
+            value = key.this if isinstance(key, exp.Ordered) else key
+            fraction: exp.Expr = node.this.this.copy()
+            if isinstance(key, exp.Ordered) and key.args.get("desc"):
+                fraction = exp.Sub(this=exp.Literal.number(1), expression=fraction)
+            return exp.Anonymous(this="percentile", expressions=[value.copy(), fraction])
     if isinstance(node, exp.PercentileCont) and node.expression is not None:
         return exp.Anonymous(this="percentile", expressions=[node.this.copy(), node.expression])
     if isinstance(node, exp.Median):

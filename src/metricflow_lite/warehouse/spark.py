@@ -32,6 +32,7 @@ from metricflow_lite.warehouse.base import QueryResult, Statement
 from metricflow_lite.warehouse.seedfile import LoadOutcome, SeedFile
 
 MANIFEST = "build.json"
+REGISTERED_KEY = "mfl.catalog.registered"
 STAGING_SUFFIX = "__staging"
 LAYER_SCHEMAS = ("src", "ind", "app")
 # Local mode defaults: small data, two cores; users override any of them under `conf:`.
@@ -80,6 +81,9 @@ class SparkWarehouse:
 
     def register(self) -> None:
         """Point the catalog at the folder: raw tables, then the current build's objects."""
+        # A shared session (tests, notebooks) that already points here keeps its catalog.
+        if self.session.conf.get(REGISTERED_KEY, "") == self.signature():
+            return
         for schema in ("raw", *LAYER_SCHEMAS):
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
         self.session.sql("CREATE DATABASE raw")
@@ -93,6 +97,14 @@ class SparkWarehouse:
                 self.session.sql(entry["sql"])
             except Exception:  # noqa: BLE001, S112 - a stale object: queries say "not built"
                 continue
+        self.session.conf.set(REGISTERED_KEY, self.signature())
+
+    def signature(self) -> str:
+        """What the catalog was built from: the folder, its raw tables and its build."""
+        manifest = self.root / MANIFEST
+        built = manifest.stat().st_mtime_ns if manifest.exists() else 0
+        raw = ",".join(sorted(p.name for p in (self.root / "raw").glob("*")))
+        return f"{self.root}|{raw}|{built}"
 
     def register_raw(self, table: str) -> None:
         location = string_literal(str(self.root / "raw" / table))
@@ -166,6 +178,7 @@ class SparkWarehouse:
         for old in (self.root / "builds").glob("*"):
             if old.name != build_id:
                 shutil.rmtree(old, ignore_errors=True)
+        self.session.conf.set(REGISTERED_KEY, self.signature())
 
     def drop_staging(self, staged: dict[str, str]) -> None:
         for name in staged.values():
@@ -229,6 +242,7 @@ class SparkWarehouse:
             str(self.root / "raw" / table)
         )
         self.register_raw(table)
+        self.session.conf.set(REGISTERED_KEY, self.signature())
 
     def close(self) -> None:
         if self.owns_session:
