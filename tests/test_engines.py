@@ -331,3 +331,40 @@ def test_report_engine_timings(request: Any) -> None:
     """Not a check: prints how long each engine took (pytest -s to see it)."""
     if TIMINGS:
         print("\n" + "\n".join(f"{k}: {v:.2f}s" for k, v in sorted(TIMINGS.items())))
+
+
+def test_postgres_target_without_its_variable(engine_root: Path, monkeypatch: Any) -> None:
+    """A missing DSN variable is one line naming the target, exit 1."""
+    monkeypatch.delenv("MFL_PG_DSN", raising=False)
+    result = invoke("build", "--project-dir", str(engine_root / "monday"), "--target", "pg")
+    assert result.exit_code == 1
+    assert "error E015: target 'pg': environment variable MFL_PG_DSN is not set" in result.output
+
+
+@pytest.mark.postgres
+def test_postgres_server_down(engine_root: Path, monkeypatch: Any) -> None:
+    """A stopped server (nothing on the port) is one line naming the target, exit 1."""
+    pytest.importorskip("psycopg")
+    from pg_server import free_port
+
+    monkeypatch.setenv("MFL_PG_DSN", f"host=127.0.0.1 port={free_port()} user=mfl password=s3")
+    result = invoke("build", "--project-dir", str(engine_root / "monday"), "--target", "pg")
+    assert result.exit_code == 1
+    assert "error E016: target 'pg': cannot connect to PostgreSQL" in result.output
+    assert "s3" not in result.output
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_failed_build_keeps_the_previous_one(engine: str, request: Any, engine_root: Path) -> None:
+    """A model that fails on the engine leaves the last good build queryable."""
+    project_for(engine, request)
+    broken = engine_root / f"broken_{engine}"
+    shutil.copytree(engine_root / "monday", broken, ignore=shutil.ignore_patterns("target"))
+    (broken / "models" / "source" / "sites.sql").write_text(
+        "select site_id, city from {{ source('sites') }} where no_such_column = 1\n"
+    )
+    result = invoke("build", "--project-dir", str(broken), "--target", TARGET_OF[engine])
+    assert result.exit_code == 1
+    assert "build failed in model models/source/sites.sql" in result.output
+    [row] = query(engine_root / "monday", engine, "--metrics", "offered_calls")
+    assert row["offered_calls"] == 18
