@@ -233,3 +233,72 @@ def init(directory: str) -> None:
     for path in written:
         click.echo(f"  created {destination / path}")
     click.echo(f"\nNext: cd {directory} && mfl run")
+
+
+@cli.command()
+@project_options
+@click.argument("name")
+@click.option(
+    "--grain", default=None, help="day, week, month ... (default: the report's first grain)."
+)
+@click.option(
+    "--date",
+    "on",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="A day in the period to show (default: the latest complete period).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "md", "csv", "html", "xlsx"]), default="table"
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write to this file instead of printing.",
+)
+def report(
+    project_dir: str | None,
+    target: str | None,
+    name: str,
+    grain: str | None,
+    on: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """Render one report for one period.
+
+    Example: mfl report daily_operations --grain week --format table
+    """
+    from pathlib import Path
+
+    from metricflow_lite.pipeline import parse_date, parse_grain
+    from metricflow_lite.report import render_report
+    from metricflow_lite.reporting import find_report, report_table
+    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.warehouse import connect
+
+    project = open_project(project_dir)
+    spec = load_spec(project)
+    chosen = find_report(spec, name)
+    grain_value = parse_grain(grain) if grain else chosen.grains[0]
+    day = parse_date(on, "--date")
+    warehouse = connect(project, target, read_only=True)
+    try:
+        table = report_table(spec, project, warehouse, chosen, grain_value, day)
+    finally:
+        warehouse.close()
+    content = render_report(table, fmt, color=out is None and sys.stdout.isatty())
+    if fmt == "xlsx" and out is None:
+        out = str(project.path("target") / "reports" / f"{chosen.name}_{grain_value.value}.xlsx")
+    if out is not None:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        click.echo(f"wrote {path}")
+        return
+    assert isinstance(content, str)
+    click.echo(content, nl=not content.endswith("\n"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import sqlglot
@@ -61,7 +62,10 @@ def discover_models(root: Path, models_dir: Path) -> list[tuple[str, str, Path]]
 
 
 def render_models(
-    root: Path, models_dir: Path, raw_tables: Iterable[str] | None = None
+    root: Path,
+    models_dir: Path,
+    raw_tables: Iterable[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> list[SqlModel]:
     """Render every model's jinja, resolving source() to raw.* and ref() to the model's schema."""
     discovered = discover_models(root, models_dir)
@@ -108,9 +112,23 @@ def render_models(
             _sources.append(table)
             return exp.table_(table, db="raw").sql("duckdb")
 
+        def var(name: str, default: Any = None, _file: str = file) -> Any:
+            values = settings or {}
+            if name in values:
+                return values[name]
+            if default is not None:
+                return default
+            raise MflError(
+                "E309",
+                f"var('{name}') in {_file}: no setting named '{name}'",
+                Location(_file),
+                did_you_mean(name, values)
+                or f"add it under 'settings:' in metricflow_lite.yml, e.g. {name}: 20",
+            )
+
         try:
             text = path.read_text(encoding="utf-8")
-            sql = env.from_string(text).render(ref=ref, source=source)
+            sql = env.from_string(text).render(ref=ref, source=source, var=var)
         except MflError:
             raise
         except jinja2.TemplateSyntaxError as err:
@@ -122,7 +140,7 @@ def render_models(
                 "E305",
                 f"template error in {file}: {err.message}",
                 Location(file),
-                "only source('table') and ref('model') are available in models",
+                "only source('table'), ref('model') and var('setting') are available in models",
             ) from None
         except OSError as err:
             raise MflError("E003", f"cannot read {file}: {err.strerror}", Location(file)) from None

@@ -44,7 +44,11 @@ class Project:
     default_target: str = "dev"
     targets: tuple[TargetConfig, ...] = ()
     paths: tuple[tuple[str, str], ...] = field(default=())
-    short_abandon_seconds: int = 6
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """A value from the project's `settings:` (thresholds the models and metrics share)."""
+        return dict(self.settings).get(name, default)
 
     def path(self, kind: str) -> Path:
         """The folder for seeds, models, metrics, reports or target."""
@@ -131,9 +135,13 @@ def load_project(project_dir: str | Path | None = None) -> Project:
     targets = _read_targets(data)
     default_target = str(data.get("target") or targets[0].name)
     settings = data.get("settings") or {}
-    short_abandon = (
-        int(settings.get("short_abandon_seconds", 6)) if isinstance(settings, dict) else 6
-    )
+    if not isinstance(settings, dict):
+        raise MflError(
+            "E025",
+            "settings must be a mapping of names to values",
+            data.value_loc("settings"),
+            "for example: settings: {short_abandon_seconds: 6, service_level_seconds: 20}",
+        )
     project = Project(
         root=root,
         name=name,
@@ -142,7 +150,7 @@ def load_project(project_dir: str | Path | None = None) -> Project:
         default_target=default_target,
         targets=targets,
         paths=tuple(sorted(paths.items())),
-        short_abandon_seconds=short_abandon,
+        settings=tuple(sorted((str(k), v) for k, v in settings.items())),
     )
     project.target(default_target)  # the default must exist
     return project

@@ -1,0 +1,75 @@
+{#- Chats: one row per session. A customer leaves and resumes, so one issue can span several
+    sessions: count customers distinct (DOMAIN.md 1). -#}
+{%- macro parse_ts(col) -%}
+coalesce(
+        try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S'),
+        try_strptime({{ col }}, '%Y/%m/%d %H:%M:%S'),
+        try_strptime({{ col }}, '%Y-%m-%d %H:%M'),
+        try_strptime({{ col }}, '%Y/%m/%d %H:%M')
+    )
+{%- endmacro -%}
+{%- macro parse_flag(col) -%}
+CASE
+        WHEN lower(trim({{ col }})) IN ('是', 'y', 'yes', '1', 'true', 't') THEN TRUE
+        WHEN lower(trim({{ col }})) IN ('否', 'n', 'no', '0', 'false', 'f') THEN FALSE
+    END
+{%- endmacro -%}
+WITH latest AS (
+    SELECT *
+    FROM (
+        SELECT
+            *,
+            row_number() OVER (PARTITION BY chat_id ORDER BY _load_id DESC, _line DESC)
+                AS _version
+        FROM {{ source('chats') }}
+        WHERE chat_id IS NOT NULL
+    ) AS numbered
+    WHERE _version = 1
+),
+
+typed AS (
+    SELECT
+        chat_id,
+        nullif(trim(customer_id), '') AS customer_id,
+        nullif(trim(agent_id), '') AS agent_id,
+        lower(trim(channel)) AS channel,
+        {{ parse_ts('started_ts') }} AS started_ts,
+        {{ parse_ts('first_response_ts') }} AS first_response_ts,
+        {{ parse_ts('ended_ts') }} AS ended_ts,
+        (started_ts IS NULL OR {{ parse_ts('started_ts') }} IS NULL)
+        OR (first_response_ts IS NOT NULL AND {{ parse_ts('first_response_ts') }} IS NULL)
+        OR (ended_ts IS NOT NULL AND {{ parse_ts('ended_ts') }} IS NULL) AS has_bad_timestamp,
+        coalesce(CAST(agent_messages AS INTEGER), 0) AS agent_messages,
+        coalesce(CAST(customer_messages AS INTEGER), 0) AS customer_messages,
+        -- unrated stays NULL, never 0 (DOMAIN.md 3.12)
+        CASE WHEN CAST(csat AS INTEGER) BETWEEN 1 AND 5 THEN CAST(csat AS INTEGER) END AS csat,
+        {{ parse_flag('resolved') }} AS resolved,
+        _load_id,
+        _file,
+        _line
+    FROM latest
+)
+
+SELECT
+    chat_id,
+    customer_id,
+    agent_id,
+    channel,
+    started_ts,
+    first_response_ts,
+    ended_ts,
+    agent_messages,
+    customer_messages,
+    csat,
+    resolved,
+    CAST(started_ts AS DATE) AS started_date,
+    first_response_ts IS NOT NULL AS is_responded,
+    date_diff('second', started_ts, first_response_ts) AS first_response_seconds,
+    date_diff('second', started_ts, ended_ts) AS duration_seconds,
+    csat IS NOT NULL AS is_rated,
+    csat >= 4 AS csat_satisfied,
+    has_bad_timestamp,
+    _load_id,
+    _file,
+    _line
+FROM typed
