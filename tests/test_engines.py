@@ -116,7 +116,7 @@ def postgres_dsn() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def spark_session() -> Iterator[Any]:
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One local SparkSession shared by every Spark test (the CLI reuses an active session)."""
     pytest.importorskip("pyspark", reason="pyspark is not installed (pip install '.[spark]')")
     from metricflow_lite.warehouse.spark import LOCAL_CONF, SESSION_CONF, java_found
@@ -125,7 +125,9 @@ def spark_session() -> Iterator[Any]:
         pytest.skip("Java missing: apt-get install openjdk-17-jre-headless")
     from pyspark.sql import SparkSession
 
+    catalog = str(tmp_path_factory.mktemp("spark-catalog"))
     builder = SparkSession.builder.master("local[2]").appName("mfl-tests")
+    builder = builder.config("spark.sql.warehouse.dir", catalog)
     for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

@@ -69,10 +69,10 @@ class SparkWarehouse:
 
     @classmethod
     def open(cls, project: Project, target: TargetConfig) -> SparkWarehouse:
-        session, owns = start_session(target)
         raw_dir = Path(str(target.get("warehouse_dir", "target/spark")))
         root = raw_dir if raw_dir.is_absolute() else project.root / raw_dir
         root.mkdir(parents=True, exist_ok=True)
+        session, owns = start_session(target, root.resolve() / "catalog")
         warehouse = cls(session, target.name, root.resolve(), owns)
         warehouse.register()
         return warehouse
@@ -86,12 +86,12 @@ class SparkWarehouse:
             return
         for schema in ("raw", *LAYER_SCHEMAS):
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
-        self.session.sql("CREATE DATABASE raw")
+        self.create_database("raw")
         for folder in sorted((self.root / "raw").glob("*")):
             if folder.is_dir() and any(folder.glob("*.parquet")):
                 self.register_raw(folder.name)
         for schema in LAYER_SCHEMAS:
-            self.session.sql(f"CREATE DATABASE {quoted(schema)}")
+            self.create_database(schema)
         for entry in self.manifest():
             try:
                 self.session.sql(entry["sql"])
@@ -105,6 +105,11 @@ class SparkWarehouse:
         built = manifest.stat().st_mtime_ns if manifest.exists() else 0
         raw = ",".join(sorted(p.name for p in (self.root / "raw").glob("*")))
         return f"{self.root}|{raw}|{built}"
+
+    def create_database(self, name: str) -> None:
+        # An explicit location: Spark's default would be ./spark-warehouse in the caller's folder.
+        location = string_literal(str(self.root / "catalog" / f"{name}.db"))
+        self.session.sql(f"CREATE DATABASE {quoted(name)} LOCATION {location}")
 
     def register_raw(self, table: str) -> None:
         location = string_literal(str(self.root / "raw" / table))
@@ -142,7 +147,7 @@ class SparkWarehouse:
         try:
             for name in staged.values():
                 self.session.sql(f"DROP DATABASE IF EXISTS {quoted(name)} CASCADE")
-                self.session.sql(f"CREATE DATABASE {quoted(name)}")
+                self.create_database(name)
             for statement in statements:
                 current = statement.what
                 create = parse_create(statement)
@@ -172,7 +177,7 @@ class SparkWarehouse:
         self.drop_staging(staged)
         for schema in schemas:
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
-            self.session.sql(f"CREATE DATABASE {quoted(schema)}")
+            self.create_database(schema)
         for entry in entries:
             self.session.sql(entry["sql"])
         for old in (self.root / "builds").glob("*"):
@@ -294,7 +299,7 @@ def spark_message(err: BaseException) -> str:
     return type(err).__name__
 
 
-def start_session(target: TargetConfig) -> tuple[Any, bool]:
+def start_session(target: TargetConfig, catalog_dir: Path) -> tuple[Any, bool]:
     """The running SparkSession if there is one (tests share one), else a new one we own."""
     try:
         from pyspark.sql import SparkSession
@@ -324,7 +329,13 @@ def start_session(target: TargetConfig) -> tuple[Any, bool]:
                 "install a Java runtime (apt-get install openjdk-17-jre-headless) or set JAVA_HOME",
             )
         builder = SparkSession.builder.master(master)
-        settings = {**LOCAL_CONF, **SESSION_CONF, **conf}
+        # Spark creates its warehouse folder at start: keep it in ours, not the caller's folder.
+        settings = {
+            **LOCAL_CONF,
+            "spark.sql.warehouse.dir": str(catalog_dir),
+            **SESSION_CONF,
+            **conf,
+        }
     builder = builder.appName("mfl")
     for key, value in settings.items():
         builder = builder.config(key, value)
