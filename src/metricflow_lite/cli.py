@@ -302,3 +302,52 @@ def report(
         return
     assert isinstance(content, str)
     click.echo(content, nl=not content.endswith("\n"))
+
+
+@cli.command()
+@project_options
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Drop each seed table's raw rows and load every file again.",
+)
+def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> None:
+    """Load seeds/ into raw.* tables; unchanged files are skipped, bad lines go to raw._rejects.
+
+    \b
+    mfl seed                     load new and changed files
+    mfl seed --full-refresh      reload every file from scratch
+    """
+    from metricflow_lite import warehouse
+    from metricflow_lite.diagnostics import render_text
+    from metricflow_lite.load import LoadStatus, load_seeds
+
+    project = open_project(project_dir)
+    connection = warehouse.connect(project, target)
+    try:
+        summary = load_seeds(project, connection, full_refresh=full_refresh)
+    finally:
+        connection.close()
+    names = [r.file.removeprefix("seeds/") for r in summary.results]
+    width = max((len(n) for n in names), default=0)
+    for name, result in zip(names, summary.results, strict=True):
+        match result.status:
+            case LoadStatus.UNCHANGED:
+                what = "unchanged, skipped"
+            case LoadStatus.MISSING:
+                what = f"missing from seeds/, {result.rows:,} rows kept"
+            case LoadStatus.LOADED | LoadStatus.REPLACED:
+                verb = "loaded" if result.status is LoadStatus.LOADED else "replaced"
+                what = f"{result.rows:,} rows {verb}"
+                if result.rejected:
+                    what += f", {result.rejected:,} rejected -> raw._rejects"
+            case _:
+                t.assert_never(result.status)
+        click.echo(f"{name.ljust(width)}  {what}")
+    if summary.warnings:
+        click.echo(render_text(summary.warnings, project.root), err=True)
+    files = sum(1 for r in summary.results if r.status in (LoadStatus.LOADED, LoadStatus.REPLACED))
+    total = f"{summary.rows:,} rows from {files} file{'s' * (files != 1)}"
+    if summary.rejected:
+        total += f", {summary.rejected:,} rejected"
+    click.echo(f"total: {total}" if files else "total: nothing new to load")
