@@ -109,6 +109,14 @@ class DuckDBWarehouse:
         columns = tuple(d[0] for d in cursor.description or ())
         return QueryResult(columns, tuple(tuple(row) for row in cursor.fetchall()))
 
+    def tables(self, schema: str) -> tuple[str, ...]:
+        """Names of the tables and views in a schema, sorted."""
+        result = self.fetch(
+            "SELECT table_name FROM information_schema.tables"
+            f" WHERE table_schema = {exp.Literal.string(schema).sql(self.dialect)}"
+        )
+        return tuple(sorted(str(row[0]) for row in result.rows))
+
     def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
         # DuckDB DDL is transactional: drop and recreate inside one transaction, so a failing
         # statement rolls back to the last good build, which analysts keep querying meanwhile.
