@@ -76,25 +76,8 @@ def tiny_project(tmp_path: Path) -> Path:
 
 
 def seed_project(project: Path) -> None:
-    from metricflow_lite.cli import cli
-
-    if "seed" in cli.commands:
-        result = invoke("seed", "--project-dir", str(project))
-        assert result.exit_code == 0, result.output
-        return
-    import duckdb
-
-    (project / "target").mkdir(exist_ok=True)
-    db = next(project.glob("metricflow_lite.yml")).read_text()
-    path = "target/clinic.duckdb" if "clinic" in db else "target/warehouse.duckdb"
-    con = duckdb.connect(str(project / path))
-    con.execute("create schema if not exists raw")
-    for csv in (project / "seeds").glob("*.csv"):
-        con.execute(
-            f"create or replace table raw.{csv.stem} as"
-            f" select * from read_csv('{csv}', all_varchar=true)"
-        )
-    con.close()
+    result = invoke("seed", "--project-dir", str(project))
+    assert result.exit_code == 0, result.output
 
 
 DEMO_PARTS = ("metricflow_lite.yml", "seeds", "models", "metrics", "reports", "scripts")
@@ -119,30 +102,5 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def seed_demo(project: Path) -> None:
-    """raw.* from seeds/: `mfl seed` where it exists, else the demo data checker's loader."""
-    from metricflow_lite.cli import cli
-
-    if "seed" in cli.commands:
-        result = invoke("seed", "--project-dir", str(project))
-        assert result.exit_code == 0, result.output
-        return
-    import importlib.util
-
-    import duckdb
-
-    spec = importlib.util.spec_from_file_location(
-        "check_demo_data", project / "scripts" / "check_demo_data.py"
-    )
-    assert spec is not None and spec.loader is not None
-    checker = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(checker)
-    (project / "target").mkdir(exist_ok=True)
-    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"))
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute(
-        "CREATE TABLE raw._rejects (file VARCHAR, line BIGINT, raw_text VARCHAR, reason VARCHAR)"
-    )
-    load_ids = [0]
-    for table in checker.TABLES:
-        checker.load_table(con, project / "seeds", table, load_ids)
-    con.close()
+    """raw.* from the demo's seeds/ through `mfl seed`."""
+    seed_project(project)

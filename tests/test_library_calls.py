@@ -75,7 +75,7 @@ CASES = {
     "handle_seconds": calls(
         f"sum(talk_seconds + hold_seconds + acw_seconds) FILTER (WHERE {HANDLED})"
     ),
-    "aht": per_handled_leg("talk_seconds + hold_seconds + acw_seconds"),
+    "aht_seconds": per_handled_leg("talk_seconds + hold_seconds + acw_seconds"),
     "talk_seconds": calls(f"sum(talk_seconds) FILTER (WHERE {HANDLED})"),
     "avg_talk_time": per_handled_leg("talk_seconds"),
     "hold_seconds": calls(f"sum(hold_seconds) FILTER (WHERE {HANDLED})"),
@@ -123,7 +123,7 @@ def test_week_ratio_is_not_the_mean_of_days(demo_project: Path) -> None:
 PLAUSIBLE = {
     "abandonment_rate": (0.03, 0.10),
     "service_level": (0.70, 0.95),
-    "aht": (200, 600),
+    "aht_seconds": (200, 600),
     "asa": (3, 60),
     "transfer_rate": (0.03, 0.12),
     "fcr": (0.6, 0.9),
@@ -154,7 +154,7 @@ def test_queue_rollup_equals_rows(demo_project: Path) -> None:
             "--project-dir",
             str(demo_project),
             "--metrics",
-            "offered_calls,abandonment_rate,aht,callers",
+            "offered_calls,abandonment_rate,aht_seconds,callers",
             "--by",
             "queue",
             "--grain",
