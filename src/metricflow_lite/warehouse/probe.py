@@ -1,0 +1,206 @@
+"""An empty in-memory DuckDB shaped like a project: every model's column types, no data loaded."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+
+from metricflow_lite.errors import Diagnostic, Location, Severity
+from metricflow_lite.layers import SqlModel
+from metricflow_lite.spec.columns import Typed
+from metricflow_lite.spec.loader import YMap, read_yaml, relative_name
+
+# Columns every raw table carries besides the file's own (see DESIGN.md, raw.<table>).
+RAW_EXTRA_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
+SEED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet")
+
+
+@dataclass(frozen=True, slots=True)
+class SeedShape:
+    """A raw table as seeds/ describe it: its columns and types, and where they were declared."""
+
+    table: str
+    file: str  # relative to the project
+    columns: tuple[tuple[str, str], ...]
+    type_locs: tuple[tuple[str, Location], ...] = ()  # `columns:` entries of seeds/<table>.yml
+
+
+def _suffix(path: Path) -> str | None:
+    name = path.name.lower()
+    return next((s for s in SEED_SUFFIXES if name.endswith(s)), None)
+
+
+def _header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    delimiter = "\t" if ".tsv" in path.name.lower() else ","
+    return next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+
+
+def seed_shapes(root: Path, seeds_dir: Path) -> tuple[list[SeedShape], list[Diagnostic]]:
+    """Each seed table's columns from file headers (CSV) or schemas (parquet), typed by its yml."""
+    shapes: list[SeedShape] = []
+    problems: list[Diagnostic] = []
+    if not seeds_dir.is_dir():
+        return shapes, problems
+    entries: dict[str, Path] = {}
+    for path in sorted(seeds_dir.iterdir()):
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p))
+            if files:
+                entries.setdefault(path.name, files[0])
+        elif (suffix := _suffix(path)) is not None:
+            entries.setdefault(path.name[: -len(suffix)], path)
+    for table, path in sorted(entries.items()):
+        file = relative_name(path, root)
+        try:
+            if path.name.lower().endswith(".parquet"):
+                con = duckdb.connect(":memory:")
+                try:
+                    rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
+                    columns = [(str(r[0]), "VARCHAR") for r in rows.fetchall()]
+                finally:
+                    con.close()
+            else:
+                columns = [(name.strip(), "VARCHAR") for name in _header(path) if name.strip()]
+        except (OSError, UnicodeDecodeError, duckdb.Error) as err:
+            problems.append(
+                Diagnostic(
+                    "E313",
+                    f"cannot read the columns of {file}: {str(err).splitlines()[0]}",
+                    Location(file),
+                    "a seed file is a CSV with a header line (optionally .gz) or a parquet file",
+                )
+            )
+            continue
+        types, type_locs = _declared_types(root, seeds_dir / f"{table}.yml", problems)
+        typed = tuple((name, types.get(name, kind)) for name, kind in columns)
+        shapes.append(SeedShape(table, file, typed, tuple(type_locs.items())))
+    return shapes, problems
+
+
+def _declared_types(
+    root: Path, path: Path, problems: list[Diagnostic]
+) -> tuple[dict[str, str], dict[str, Location]]:
+    from metricflow_lite.errors import MflError
+
+    if not path.is_file():
+        return {}, {}
+    try:
+        data = read_yaml(path, root)
+    except MflError as err:
+        problems.extend(err.diagnostics)
+        return {}, {}
+    columns = data.get("columns") if isinstance(data, YMap) else None
+    if not isinstance(columns, YMap):
+        return {}, {}
+    return (
+        {str(k): str(v) for k, v in columns.items()},
+        {str(k): columns.value_loc(k) for k in columns},
+    )
+
+
+class ProjectProbe:
+    """raw tables created empty, models created as views over them; DESCRIBE tells the types."""
+
+    def __init__(self) -> None:
+        self.connection = duckdb.connect(":memory:")
+        for schema in ("raw", "src", "ind", "app"):
+            self.connection.execute(f"CREATE SCHEMA {schema}")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def create_raw(self, shape: SeedShape) -> list[Diagnostic]:
+        """Create raw.<table> empty; a type the yml declares wrongly is reported there."""
+        problems = []
+        columns = []
+        locs = dict(shape.type_locs)
+        for name, kind in (*shape.columns, *RAW_EXTRA_COLUMNS):
+            try:
+                self.connection.execute(f"SELECT CAST(NULL AS {kind})")
+            except duckdb.Error as err:
+                problems.append(
+                    Diagnostic(
+                        "E313",
+                        f"unknown column type '{kind}' for '{name}': {str(err).splitlines()[0]}",
+                        locs.get(name, Location(shape.file)),
+                        "use a DuckDB type such as INTEGER, DOUBLE, DATE, TIMESTAMP or VARCHAR",
+                    )
+                )
+                kind = "VARCHAR"
+            columns.append(
+                exp.ColumnDef(
+                    this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(kind)
+                )
+            )
+        table = exp.Schema(this=exp.table_(shape.table, db="raw", quoted=True), expressions=columns)
+        create = exp.Create(this=table, kind="TABLE")
+        self.connection.execute(create.sql(dialect="duckdb"))
+        return problems
+
+    def create_model(self, model: SqlModel, source_text: str) -> Diagnostic | None:
+        """Create the model as a view; DuckDB's complaint points into the model file."""
+        name = exp.table_(model.name, db=model.schema, quoted=True).sql(dialect="duckdb")
+        statement = f"CREATE VIEW {name} AS\n{model.sql}"
+        try:
+            self.connection.execute(statement)
+        except duckdb.Error as err:
+            message = str(err).strip()
+            first = message.splitlines()[0]
+            return Diagnostic(
+                "E314",
+                f"model {model.name} fails in DuckDB: {first}",
+                _model_location(model, source_text, message),
+                "fix the SQL in the model file; every metric on this model is skipped until then",
+                Severity.ERROR,
+            )
+        return None
+
+    def columns(self, schema: str, name: str) -> dict[str, str]:
+        """Column name -> DuckDB type of a created table or view."""
+        table = exp.table_(name, db=schema, quoted=True).sql(dialect="duckdb")
+        rows = self.connection.execute(f"DESCRIBE {table}").fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def type_of(self, schema: str, name: str, sql: str) -> Typed:
+        """The type of an expression over the (empty) rows of a model, or DuckDB's objection."""
+        table = exp.table_(name, db=schema, quoted=True).sql(dialect="duckdb")
+        try:
+            rows = self.connection.execute(f"DESCRIBE SELECT {sql} AS v FROM {table}").fetchall()
+        except duckdb.Error as err:
+            return Typed(None, str(err).strip().splitlines()[0])
+        return Typed(str(rows[0][1]))
+
+
+_LINE = re.compile(r"^LINE (\d+): ?(.*)$", re.MULTILINE)
+
+
+def _model_location(model: SqlModel, source_text: str, message: str) -> Location:
+    """Where in the model file DuckDB's `LINE n:` with its caret points (the file line found by
+    the underlined text, since jinja may have moved lines)."""
+    match = _LINE.search(message)
+    if match is None:
+        return Location(model.file)
+    rest = message[match.end() :].lstrip("\n").splitlines()
+    carets = rest[0] if rest else ""
+    start = carets.find("^")
+    token = match.group(0)[start : start + len(carets.strip())].strip() if start >= 0 else ""
+    lines = source_text.splitlines()
+    rendered_line = int(match.group(1)) - 1  # the first line is CREATE VIEW ... AS
+    if token:
+        candidates = [i for i, text in enumerate(lines) if token in text]
+        if candidates:
+            best = min(candidates, key=lambda i: abs(i + 1 - rendered_line))
+            return Location(model.file, best + 1, lines[best].index(token) + 1, len(token))
+    if 1 <= rendered_line <= len(lines):
+        return Location(model.file, rendered_line)
+    return Location(model.file)
