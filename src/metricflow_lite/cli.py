@@ -293,3 +293,41 @@ def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool
 
 def _color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+@cli.command(name="test")
+@project_options
+@click.option(
+    "--select", "select", multiple=True, metavar="NAME", help="Only this test (repeatable)."
+)
+def test_command(project_dir: str | None, target: str | None, select: tuple[str, ...]) -> None:
+    """Run the metric unit tests: given rows in, expected metric values out.
+
+    Tests live under 'tests:' in metrics/*.yml or in metrics/tests/*.yml; each runs on its
+    own in-memory DuckDB. Exit 1 when one fails. Example: mfl test --select aht_by_day
+    """
+    from metricflow_lite.metric_tests import render_results, run_metric_tests
+
+    project = open_project(project_dir)
+    results = run_metric_tests(project, select)
+    if not results:
+        click.echo("no metric tests found (add 'tests:' to metrics/*.yml or metrics/tests/*.yml)")
+        return
+    click.echo(render_results(results))
+    if not all(r.passed for r in results):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument(
+    "kind", type=click.Choice(["metrics", "reports", "project"]), default="metrics", required=False
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema of metrics/*.yml, reports/*.yml or metricflow_lite.yml.
+
+    Editors with a YAML language server use it for completion and checks (docs/editor.md).
+    Example: mfl schema reports > reports.schema.json
+    """
+    from metricflow_lite.schemas import schema_text
+
+    click.echo(schema_text(kind), nl=False)

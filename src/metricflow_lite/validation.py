@@ -149,3 +149,20 @@ def _checked_files(project: Project) -> tuple[str, ...]:
             for pattern in patterns:
                 found.extend(relative_name(p, project.root) for p in folder.rglob(pattern))
     return tuple(sorted(set(found)))
+
+
+def source_columns(project: Project) -> dict[str, dict[str, str]]:
+    """Column types of every source-layer model that builds over empty seeds (others left out)."""
+    probe = ProjectProbe()
+    try:
+        shapes, _ = seed_shapes(project.root, project.path("seeds"))
+        for shape in shapes:
+            probe.create_raw(shape)
+        models, broken, _ = _create_models(project, probe, [s.table for s in shapes])
+        return {
+            m.name: probe.columns(m.schema, m.name)
+            for m in models
+            if m.layer == "source" and m.name not in broken
+        }
+    finally:
+        probe.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from metricflow_lite.errors import Diagnostic, Location, Severity
 from metricflow_lite.layers import SqlModel
@@ -126,8 +127,9 @@ class ProjectProbe:
         locs = dict(shape.type_locs)
         for name, kind in (*shape.columns, *RAW_EXTRA_COLUMNS):
             try:
-                self.connection.execute(f"SELECT CAST(NULL AS {kind})")
-            except duckdb.Error as err:
+                data_type = exp.DataType.build(kind, dialect="duckdb")
+                self.connection.execute(f"SELECT CAST(NULL AS {data_type.sql('duckdb')})")
+            except (duckdb.Error, SqlglotError) as err:
                 problems.append(
                     Diagnostic(
                         "E313",
@@ -136,12 +138,8 @@ class ProjectProbe:
                         "use a DuckDB type such as INTEGER, DOUBLE, DATE, TIMESTAMP or VARCHAR",
                     )
                 )
-                kind = "VARCHAR"
-            columns.append(
-                exp.ColumnDef(
-                    this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(kind)
-                )
-            )
+                data_type = exp.DataType.build("VARCHAR")
+            columns.append(exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=data_type))
         table = exp.Schema(this=exp.table_(shape.table, db="raw", quoted=True), expressions=columns)
         create = exp.Create(this=table, kind="TABLE")
         self.connection.execute(create.sql(dialect="duckdb"))
