@@ -386,10 +386,12 @@ def parse_target(node: YMap, where: str, out: Collector) -> Target | None:
         return None
     check_keys(raw, TARGET_KEYS, f"target of {where}", out)
     bounds: dict[str, float | None] = {"min": None, "max": None}
+    invalid = False
     for key in TARGET_KEYS:
         if key in raw:
             value = raw[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
+                invalid = True
                 out.error(
                     "E204",
                     f"target {key} of {where} must be a number, not {_describe(value)}",
@@ -399,7 +401,8 @@ def parse_target(node: YMap, where: str, out: Collector) -> Target | None:
             else:
                 bounds[key] = float(value)
     if bounds["min"] is None and bounds["max"] is None:
-        out.error("E204", f"target of {where} needs 'min' or 'max'", loc)
+        if not invalid:
+            out.error("E204", f"target of {where} needs 'min' or 'max'", loc)
         return None
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
         out.error("E204", f"target of {where} has min greater than max", loc)
