@@ -455,3 +455,12 @@ def test_project_file_mistake_shows_its_line(tmp_path: Path) -> None:
     assert "metricflow_lite.yml:2:1: error E021: unknown key 'timezon'" in result.output
     assert "   2 | timezon: Asia/Shanghai" in result.output
     assert "hint: did you mean 'timezone'?" in result.output
+
+
+def test_metric_test_files_are_checked_too(tmp_path: Path) -> None:
+    project = copy_fixture("tiny", tmp_path)
+    tests = project / "metrics" / "tests" / "calls.yml"
+    tests.write_text(tests.read_text().replace("    grain: day\n", "    grian: day\n", 1))
+    result = run("validate", "--project-dir", str(project))
+    assert result.exit_code == 1
+    assert "metrics/tests/calls.yml:15:5: error E201: unknown key 'grian'" in result.output

@@ -9,8 +9,10 @@ from pathlib import Path
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.layers import SqlModel, parse_model_sql, render_models
 from metricflow_lite.project import PROJECT_FILE, Project
+from metricflow_lite.spec.cases import parse_cases
 from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
 from metricflow_lite.spec.loader import relative_name
+from metricflow_lite.spec.parse import Collector
 from metricflow_lite.spec.validate import collect_spec
 from metricflow_lite.warehouse.probe import ProjectProbe, seed_shapes
 
@@ -48,6 +50,9 @@ class ValidationResult:
 def validate_project(project: Project) -> ValidationResult:
     """Check metrics/, reports/ and models/ against empty raw tables shaped like seeds/."""
     spec, diagnostics = collect_spec(project)
+    tests = Collector()
+    parse_cases(project.root, project.path("metrics"), tests)
+    diagnostics.extend(tests.diagnostics)
     probe = ProjectProbe()
     try:
         shapes, problems = seed_shapes(project.root, project.path("seeds"))
