@@ -331,3 +331,121 @@ def schema(kind: str) -> None:
     from metricflow_lite.schemas import schema_text
 
     click.echo(schema_text(kind), nl=False)
+
+
+@cli.command()
+@project_options
+@click.argument("name")
+@click.option(
+    "--grain", default=None, help="day, week, month ... (default: the report's first grain)."
+)
+@click.option(
+    "--date",
+    "on",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="A day in the period to show (default: the latest complete period).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "md", "csv", "html", "xlsx"]), default="table"
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write to this file instead of printing.",
+)
+def report(
+    project_dir: str | None,
+    target: str | None,
+    name: str,
+    grain: str | None,
+    on: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """Render one report for one period.
+
+    Example: mfl report daily_operations --grain week --format table
+    """
+    from pathlib import Path
+
+    from metricflow_lite.pipeline import parse_date, parse_grain
+    from metricflow_lite.report import render_report
+    from metricflow_lite.reporting import find_report, report_table
+    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.warehouse import connect
+
+    project = open_project(project_dir)
+    spec = load_spec(project)
+    chosen = find_report(spec, name)
+    grain_value = parse_grain(grain) if grain else chosen.grains[0]
+    day = parse_date(on, "--date")
+    warehouse = connect(project, target, read_only=True)
+    try:
+        table = report_table(spec, project, warehouse, chosen, grain_value, day)
+    finally:
+        warehouse.close()
+    content = render_report(table, fmt, color=out is None and sys.stdout.isatty())
+    if fmt == "xlsx" and out is None:
+        out = str(project.path("target") / "reports" / f"{chosen.name}_{grain_value.value}.xlsx")
+    if out is not None:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        click.echo(f"wrote {path}")
+        return
+    assert isinstance(content, str)
+    click.echo(content, nl=not content.endswith("\n"))
+
+
+@cli.command()
+@project_options
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Drop each seed table's raw rows and load every file again.",
+)
+def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> None:
+    """Load seeds/ into raw.* tables; unchanged files are skipped, bad lines go to raw._rejects.
+
+    \b
+    mfl seed                     load new and changed files
+    mfl seed --full-refresh      reload every file from scratch
+    """
+    from metricflow_lite import warehouse
+    from metricflow_lite.diagnostics import render_text
+    from metricflow_lite.load import LoadStatus, load_seeds
+
+    project = open_project(project_dir)
+    connection = warehouse.connect(project, target)
+    try:
+        summary = load_seeds(project, connection, full_refresh=full_refresh)
+    finally:
+        connection.close()
+    names = [r.file.removeprefix("seeds/") for r in summary.results]
+    width = max((len(n) for n in names), default=0)
+    for name, result in zip(names, summary.results, strict=True):
+        match result.status:
+            case LoadStatus.UNCHANGED:
+                what = "unchanged, skipped"
+            case LoadStatus.MISSING:
+                what = f"missing from seeds/, {result.rows:,} rows kept"
+            case LoadStatus.LOADED | LoadStatus.REPLACED:
+                verb = "loaded" if result.status is LoadStatus.LOADED else "replaced"
+                what = f"{result.rows:,} rows {verb}"
+                if result.rejected:
+                    what += f", {result.rejected:,} rejected -> raw._rejects"
+            case _:
+                t.assert_never(result.status)
+        click.echo(f"{name.ljust(width)}  {what}")
+    if summary.warnings:
+        click.echo(render_text(summary.warnings, project.root), err=True)
+    files = sum(1 for r in summary.results if r.status in (LoadStatus.LOADED, LoadStatus.REPLACED))
+    total = f"{summary.rows:,} rows from {files} file{'s' * (files != 1)}"
+    if summary.rejected:
+        total += f", {summary.rejected:,} rejected"
+    click.echo(f"total: {total}" if files else "total: nothing new to load")

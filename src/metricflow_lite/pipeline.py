@@ -116,30 +116,33 @@ def make_request(
 
     names = tuple(m.strip() for m in metrics.split(",") if m.strip())
     dims = tuple(d.strip() for d in (by or "").split(",") if d.strip())
-    grain_value = None
-    if grain:
-        try:
-            grain_value = Grain(grain.lower())
-        except ValueError:
-            raise MflError(
-                "E253",
-                f"unknown grain '{grain}'",
-                None,
-                f"grains: {', '.join(g.value for g in Grain)}",
-            ) from None
+    grain_value = parse_grain(grain) if grain else None
     where_tree = parse_where(where, Location("--where", 1, 1), "--where") if where else None
     return QueryRequest(
         metrics=names,
         by=dims,
         grain=grain_value,
-        start=_date(start, "--start"),
-        end=_date(end, "--end"),
+        start=parse_date(start, "--start"),
+        end=parse_date(end, "--end"),
         where=where_tree,
         where_text=where or "",
     )
 
 
-def _date(text: str | None, option: str) -> dt.date | None:
+def parse_grain(text: str) -> Grain:
+    """A grain from command-line text."""
+    try:
+        return Grain(text.lower())
+    except ValueError:
+        raise MflError(
+            "E253",
+            f"unknown grain '{text}'",
+            None,
+            f"grains: {', '.join(g.value for g in Grain)}",
+        ) from None
+
+
+def parse_date(text: str | None, option: str) -> dt.date | None:
     if not text:
         return None
     try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +46,81 @@ class Warehouse(Protocol):
 
     def close(self) -> None:
         """Release the connection (and any file lock)."""
+
+
+class SeedFormat(str, Enum):
+    """How a seed file is stored."""
+
+    CSV = "csv"
+    CSV_GZ = "csv.gz"
+    PARQUET = "parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class CsvOptions:
+    """How to split a CSV file into rows and columns (RFC 4180 by default)."""
+
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+    header: bool = True
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class FileLoad:
+    """One seed file to put into raw.<table>, replacing the rows an earlier version of it left."""
+
+    table: str
+    path: str  # absolute, for the warehouse's reader
+    file: str  # relative to the project: the value of _file and raw._loads.file
+    format: SeedFormat
+    columns: tuple[tuple[str, str], ...]  # (name, type) in the file's order
+    csv: CsvOptions
+    load_id: int
+    sha256: str
+    lines: int  # physical lines in the (decompressed) file, header included
+
+
+@dataclass(frozen=True, slots=True)
+class FileLoadOutcome:
+    """What loading one file did."""
+
+    rows: int
+    rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """A row of raw._loads: a file as it was last loaded."""
+
+    table: str
+    file: str
+    sha256: str
+    rows: int
+    rejected: int
+    load_id: int
+
+
+@runtime_checkable
+class SeedWarehouse(Warehouse, Protocol):
+    """A warehouse that can load seed files into the raw layer."""
+
+    def loaded_files(self) -> tuple[LoadedFile, ...]:
+        """Every file in raw._loads (none before the first load)."""
+
+    def raw_columns(self, table: str) -> tuple[str, ...]:
+        """The data columns of raw.<table> (no _load_id/_file/_line); () if it does not exist."""
+
+    def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
+        """(name, type) of each column stored in a parquet file."""
+
+    def reset_table(self, table: str) -> None:
+        """Drop raw.<table> and forget its loads and rejects (a full refresh)."""
+
+    def next_load_id(self) -> int:
+        """A new load id, larger than every earlier one."""
+
+    def load_file(self, load: FileLoad) -> FileLoadOutcome:
+        """Replace the rows of load.file in raw.<table>, its rejects and its raw._loads row; all
+        or nothing."""

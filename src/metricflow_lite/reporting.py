@@ -1,0 +1,211 @@
+"""Reports from the built warehouse: choose the period, fetch the rows, render, write files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlglot import exp
+
+from metricflow_lite.errors import MflError, did_you_mean
+from metricflow_lite.joins import resolve_dimension
+from metricflow_lite.plan import QueryRequest, plan_query
+from metricflow_lite.project import Project
+from metricflow_lite.report import (
+    MetricInfo,
+    ReportTable,
+    html_filename,
+    render_dashboard,
+    render_report,
+    render_workbook,
+)
+from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
+from metricflow_lite.sqlgen import col, render_query, report_query, table_ref, to_sql
+from metricflow_lite.warehouse.base import Warehouse
+
+REPORT_FORMATS = ("html", "xlsx", "md", "csv")
+
+
+def period_start(day: dt.date, grain: Grain, week_start: str) -> dt.date:
+    """The first day of the period of `grain` that contains `day` (day grain and coarser)."""
+    match grain:
+        case Grain.DAY | Grain.MIN30 | Grain.HOUR:
+            return day
+        case Grain.WEEK:
+            first = 0 if week_start == "monday" else 6  # weekday() of the week's first day
+            return day - dt.timedelta(days=(day.weekday() - first) % 7)
+        case Grain.MONTH:
+            return day.replace(day=1)
+        case Grain.QUARTER:
+            return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+        case Grain.YEAR:
+            return day.replace(month=1, day=1)
+    raise AssertionError(grain)
+
+
+def next_period(start: dt.date, grain: Grain) -> dt.date:
+    """The first day of the following period."""
+    match grain:
+        case Grain.DAY | Grain.MIN30 | Grain.HOUR:
+            return start + dt.timedelta(days=1)
+        case Grain.WEEK:
+            return start + dt.timedelta(days=7)
+        case Grain.MONTH | Grain.QUARTER | Grain.YEAR:
+            months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[grain]
+            index = start.year * 12 + start.month - 1 + months
+            return dt.date(index // 12, index % 12 + 1, 1)
+    raise AssertionError(grain)
+
+
+def latest_complete_period(last_day: dt.date, grain: Grain, week_start: str) -> dt.date:
+    """The last period that ends on or before the last day with data."""
+    start = period_start(last_day, grain, week_start)
+    if next_period(start, grain) - dt.timedelta(days=1) <= last_day:
+        return start
+    return period_start(start - dt.timedelta(days=1), grain, week_start)
+
+
+def find_report(spec: ProjectSpec, name: str) -> Report:
+    report = spec.report(name)
+    if report is None:
+        raise MflError(
+            "E260",
+            f"unknown report '{name}'",
+            None,
+            did_you_mean(name, [r.name for r in spec.reports])
+            or "list the reports with 'mfl list reports'",
+        )
+    return report
+
+
+def dimension_labels(spec: ProjectSpec, report: Report) -> dict[str, str]:
+    """Labels of a report's dimensions, from the model that first reaches each one."""
+    labels: dict[str, str] = {}
+    models = [m.model for m in spec.metrics if isinstance(m, BaseMetric)]
+    for dim in report.by:
+        for model in models:
+            found = resolve_dimension(spec, model, dim).found
+            if found is not None:
+                if found.dimension.label:
+                    labels[dim] = found.dimension.label
+                break
+    return labels
+
+
+def _fetch(
+    warehouse: Warehouse, query: exp.Query
+) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]:
+    result = warehouse.fetch(to_sql(query, warehouse.dialect))
+    return result.columns, result.rows
+
+
+def last_data_day(
+    spec: ProjectSpec, report: Report, warehouse: Warehouse, week_start: str
+) -> dt.date | None:
+    """The last day on which any of the report's metrics has data."""
+    request = QueryRequest(metrics=report.metrics, grain=Grain.DAY, where=report.filter)
+    day = render_query(plan_query(spec, request, week_start)).subquery("days")
+    query = exp.select(exp.Max(this=col("day", "days"))).from_(day)
+    _, rows = _fetch(warehouse, query)
+    value = rows[0][0] if rows else None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def report_table(
+    spec: ProjectSpec,
+    project: Project,
+    warehouse: Warehouse,
+    report: Report,
+    grain: Grain,
+    on: dt.date | None = None,
+) -> ReportTable:
+    """A report at one grain, as of the period containing `on` (default: latest complete)."""
+    if grain not in report.grains:
+        raise MflError(
+            "E261",
+            f"report '{report.name}' has no grain '{grain.value}'",
+            report.loc,
+            f"its grains: {', '.join(g.value for g in report.grains)}",
+        )
+    week_start = project.week_start.value
+    if on is None:
+        last = last_data_day(spec, report, warehouse, week_start)
+        period = latest_complete_period(last, grain, week_start) if last else None
+    else:
+        period = period_start(on, grain, week_start)
+    view = exp.select(exp.Star()).from_(table_ref("app", f"{report.name}_{grain.value}"))
+    columns, rows = _fetch(warehouse, view)
+    totals: tuple[tuple[object, ...], ...] = ()
+    if report.by:
+        request = QueryRequest(metrics=report.metrics, grain=grain, where=report.filter)
+        plan = plan_query(spec, request, week_start)
+        targets = {
+            m.name: (m.target.min, m.target.max)
+            for m in spec.metrics
+            if m.name in report.metrics and m.target is not None
+        }
+        total_query = report_query(plan, tuple(c.value for c in report.compare), targets)
+        _, totals = _fetch(warehouse, total_query)
+    infos = {m.name: MetricInfo.from_metric(m) for m in spec.metrics if m.name in report.metrics}
+    return ReportTable.from_rows(
+        report,
+        infos,
+        grain,
+        columns,
+        rows,
+        period,
+        dimension_labels=dimension_labels(spec, report),
+        totals=totals,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenReport:
+    report: str
+    paths: tuple[Path, ...]
+
+
+def write_all_reports(
+    spec: ProjectSpec,
+    project: Project,
+    warehouse: Warehouse,
+    progress: Callable[[str], None] | None = None,
+) -> list[WrittenReport]:
+    """Every report at every grain into target/reports/: html, xlsx, md, csv and index.html."""
+    out = project.path("target") / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    first_tables = []
+    for report in sorted(spec.reports, key=lambda r: r.name):
+        if progress:
+            progress(f"rendering report {report.name}")
+        tables = [report_table(spec, project, warehouse, report, grain) for grain in report.grains]
+        paths = []
+        for table in tables:
+            stem = f"{report.name}_{table.grain.value}"
+            for fmt, name in (
+                ("html", html_filename(report.name, table.grain)),
+                ("md", f"{stem}.md"),
+                ("csv", f"{stem}.csv"),
+            ):
+                path = out / name
+                content = render_report(table, fmt)
+                if isinstance(content, bytes):
+                    path.write_bytes(content)
+                else:
+                    path.write_text(content, encoding="utf-8")
+                paths.append(path)
+        workbook = out / f"{report.name}.xlsx"
+        workbook.write_bytes(render_workbook(tables))
+        paths.append(workbook)
+        first_tables.extend(tables)
+        written.append(WrittenReport(report.name, tuple(paths)))
+    if first_tables:
+        index = out / "index.html"
+        index.write_text(render_dashboard(first_tables), encoding="utf-8")
+        written.append(WrittenReport("dashboard", (index,)))
+    return written

@@ -1,0 +1,144 @@
+"""Values as managers read them: each Format, NULL, negatives, pp vs relative change, flags."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from metricflow_lite.report.formatting import (
+    TargetFlag,
+    change_tone,
+    compute_change,
+    flag_of,
+    format_change,
+    format_period,
+    format_target,
+    format_value,
+)
+from metricflow_lite.spec.model import Format, Grain, Target
+
+VALUES = [
+    (0.052, Format.PERCENT, "5.2%"),
+    (0.0, Format.PERCENT, "0.0%"),
+    (-0.0001, Format.PERCENT, "0.0%"),
+    (1.0, Format.PERCENT, "100.0%"),
+    (272, Format.DURATION, "4:32"),
+    (59.6, Format.DURATION, "1:00"),
+    (3725, Format.DURATION, "1:02:05"),
+    (-90, Format.DURATION, "-1:30"),
+    (12345, Format.INTEGER, "12,345"),
+    (12345.6, Format.INTEGER, "12,346"),
+    (-1234, Format.INTEGER, "-1,234"),
+    (1234.567, Format.NUMBER, "1,234.57"),
+    (-0.5, Format.NUMBER, "-0.50"),
+    (1234.5, Format.CURRENCY, "¥1,234.50"),
+    (-1234.5, Format.CURRENCY, "-¥1,234.50"),
+    (None, Format.PERCENT, "-"),
+    (None, Format.DURATION, "-"),
+    (float("nan"), Format.INTEGER, "-"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "text"), VALUES, ids=[f"{f.value}:{v}" for v, f, _ in VALUES]
+)
+def test_format_value(value: float | None, fmt: Format, text: str) -> None:
+    assert format_value(value, fmt) == text
+
+
+CHANGES = [
+    # abandonment 5 % -> 7 % is +2 pp, not +40 % (DOMAIN.md §5)
+    (0.07, 0.05, Format.PERCENT, "+2.0 pp"),
+    (0.05, 0.07, Format.PERCENT, "-2.0 pp"),
+    (0.02, 0.0, Format.PERCENT, "+2.0 pp"),  # a rate from 0 % still has a point difference
+    # offered 1000 -> 1125 is +12.5 %
+    (1125, 1000, Format.INTEGER, "+12.5%"),
+    (900, 1000, Format.INTEGER, "-10.0%"),
+    (272, 280, Format.DURATION, "-2.9%"),
+    (1000, 1000, Format.CURRENCY, "0.0%"),
+    (5, 0, Format.INTEGER, "-"),  # relative change from 0 is undefined
+    (5, None, Format.INTEGER, "-"),
+    (None, 0.05, Format.PERCENT, "-"),
+]
+
+
+@pytest.mark.parametrize(
+    ("cur", "prev", "fmt", "text"),
+    CHANGES,
+    ids=[f"{f.value}:{p}->{c}" for c, p, f, _ in CHANGES],
+)
+def test_change_is_points_for_rates_and_relative_otherwise(
+    cur: float | None, prev: float | None, fmt: Format, text: str
+) -> None:
+    assert format_change(compute_change(cur, prev, fmt), fmt) == text
+
+
+def test_relative_change_from_a_negative_base_keeps_the_direction() -> None:
+    # -100 -> -50 went up: +50 %, not -50 %
+    assert compute_change(-50, -100, Format.NUMBER) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("target", "met", "flag"),
+    [
+        (Target(max=0.05), True, TargetFlag.MET),
+        (Target(max=0.05), False, TargetFlag.MISSED),
+        (Target(max=0.05), None, TargetFlag.NO_DATA),
+        (None, None, TargetFlag.NO_TARGET),
+        (None, True, TargetFlag.NO_TARGET),
+    ],
+    ids=["met", "missed", "no-data", "no-target", "no-target-with-value"],
+)
+def test_target_flag(target: Target | None, met: bool | None, flag: TargetFlag) -> None:
+    assert flag_of(target, met) is flag
+
+
+@pytest.mark.parametrize(
+    ("target", "fmt", "text"),
+    [
+        (Target(max=0.05), Format.PERCENT, "≤ 5.0%"),
+        (Target(min=0.8), Format.PERCENT, "≥ 80.0%"),
+        (Target(min=0.8, max=0.95), Format.PERCENT, "80.0% ~ 95.0%"),
+        (Target(max=300), Format.DURATION, "≤ 5:00"),
+        (None, Format.INTEGER, ""),
+    ],
+    ids=["max", "min", "band", "duration", "none"],
+)
+def test_format_target(target: Target | None, fmt: Format, text: str) -> None:
+    assert format_target(target, fmt) == text
+
+
+@pytest.mark.parametrize(
+    ("change", "target", "tone"),
+    [
+        (0.02, Target(max=0.05), "bad"),  # abandonment up: bad
+        (-0.02, Target(max=0.05), "good"),
+        (0.02, Target(min=0.8), "good"),  # service level up: good
+        (0.02, None, "neutral"),
+        (0.02, Target(min=0.8, max=0.95), "neutral"),
+        (None, Target(max=0.05), "neutral"),
+    ],
+    ids=["max-up", "max-down", "min-up", "no-target", "band", "null"],
+)
+def test_change_tone_follows_the_target_direction(
+    change: float | None, target: Target | None, tone: str
+) -> None:
+    assert change_tone(change, target) == tone
+
+
+@pytest.mark.parametrize(
+    ("value", "grain", "text"),
+    [
+        (date(2026, 11, 16), Grain.DAY, "2026-11-16"),
+        (date(2026, 11, 16), Grain.WEEK, "2026-11-16 ~ 11-22"),
+        (date(2026, 12, 28), Grain.WEEK, "2026-12-28 ~ 01-03"),
+        (date(2026, 11, 1), Grain.MONTH, "2026-11"),
+        (date(2026, 10, 1), Grain.QUARTER, "2026 Q4"),
+        (datetime(2026, 11, 16, 9, 30), Grain.MIN30, "2026-11-16 09:30"),
+        (None, Grain.DAY, "-"),
+    ],
+    ids=["day", "week", "week-over-new-year", "month", "quarter", "30min", "null"],
+)
+def test_format_period(value: date | None, grain: Grain, text: str) -> None:
+    assert format_period(value, grain) == text

@@ -1,0 +1,99 @@
+"""Terminal, Markdown and CSV renderings of hand-made report tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from report_tables import center_table, team_table
+
+from metricflow_lite.errors import MflError
+from metricflow_lite.report import render_report
+from metricflow_lite.report.formatting import display_width
+from metricflow_lite.report.render_terminal import render_terminal
+
+
+def test_terminal_lines_all_have_the_same_display_width() -> None:
+    """Chinese labels take two cells each: padding by len() would skew every column."""
+    for table in (team_table(), center_table()):
+        text = render_report(table, "table")
+        assert isinstance(text, str)
+        lines = text.rstrip("\n").split("\n")
+        assert len({display_width(line) for line in lines}) == 1, text
+        assert len({len(line) for line in lines}) > 1  # CJK lines are shorter in characters
+
+
+def test_terminal_table_reads_like_the_report() -> None:
+    text = render_terminal(team_table())
+    lines = text.splitlines()
+    assert "班组运营报表 (team_overview) - 周 2026-11-16 ~ 11-22" in lines[1]
+    header = lines[3]
+    assert header.split("|")[1:4] == [" 班组 ", " 呼入量 ", " 呼入量 环比 "]
+    # 二组: 125 calls (+25 %), 7.2 % abandoned (missed, +1.2 pp), AHT 5:10 (missed)
+    second = next(line for line in lines if "二组" in line)
+    cells = [c.strip() for c in second.strip("|").split("|")]
+    assert cells == ["二组", "125", "+25.0%", "7.2% ✗", "+1.2 pp", "5:10 ✗", "+6.9%"]
+    assert "✗ 未达标 (missed target)" in text
+
+
+def test_terminal_numbers_are_right_aligned() -> None:
+    lines = render_terminal(team_table()).splitlines()
+    first, second = (next(ln for ln in lines if team in ln) for team in ("一组", "二组"))
+    # "400" and "125" end at the same column
+    assert first.index("400") == second.index("125")
+
+
+def test_terminal_color_marks_missed_values_red() -> None:
+    text = render_terminal(team_table(), color=True)
+    assert "\x1b[31m" in text and "7.2% ✗" in text
+    assert "\x1b[" not in render_terminal(team_table())
+
+
+def test_markdown_table() -> None:
+    text = render_report(center_table(), "md")
+    assert text == (
+        "### 运营日报 (center_daily) - 日 2026-11-16\n"
+        "\n"
+        "| 日 | 呼入量 | 呼入量 环比 | 放弃率 | 放弃率 环比 | revenue | revenue 环比 |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n"
+        "| 2026-11-16 | 1,125 | +12.5% | 7.0% ✗ | +2.0 pp | ¥1,000.00 | -19.0% |\n"
+        "| 2026-11-15 | 1,000 | - | 5.0% | - | ¥1,234.50 | - |\n"
+        "\n"
+        "✗ 未达标 (missed target)\n"
+    )
+
+
+def test_markdown_escapes_pipes_in_labels() -> None:
+    from dataclasses import replace
+
+    from report_tables import METRICS, TEAM_COLUMNS, TEAM_ROWS, team_report
+
+    from metricflow_lite.report.frame import ReportTable
+    from metricflow_lite.spec.model import Grain
+
+    metrics = dict(METRICS, offered_calls=replace(METRICS["offered_calls"], label="呼入|量"))
+    table = ReportTable.from_rows(team_report(), metrics, Grain.WEEK, TEAM_COLUMNS, TEAM_ROWS)
+    header = render_report(table, "md").splitlines()[2]
+    assert "| 呼入\\|量 |" in header
+
+
+def test_csv_has_machine_names_raw_numbers_and_iso_dates() -> None:
+    text = render_report(team_table(), "csv")
+    assert isinstance(text, str)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:4] == ["week", "team", "offered_calls", "offered_calls_prev"]
+    assert len(rows) == 1 + 4  # every period, not just the one in focus
+    last = dict(zip(rows[0], rows[-1], strict=True))
+    assert last["week"] == "2026-11-16"
+    assert last["abandonment_rate"] == "0.072"  # a fraction, not "7.2%"
+    assert float(last["aht_seconds_change"]) == 20 / 290  # full precision
+    assert last["aht_seconds_target_met"] == "false"
+    assert last["offered_calls_target_met"] == ""  # NULL
+
+
+def test_unknown_format_is_a_user_error_with_a_suggestion() -> None:
+    with pytest.raises(MflError) as caught:
+        render_report(team_table(), "xslx")
+    assert caught.value.code == "E603"
+    assert caught.value.hint == "did you mean 'xlsx'?"

@@ -1,0 +1,103 @@
+"""The Excel workbook read back with openpyxl: real numbers, formats, panes, charts, flags."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from report_tables import center_table, team_table
+
+from metricflow_lite.report import render_report
+from metricflow_lite.report.render_xlsx import render_xlsx
+from metricflow_lite.spec.model import Grain
+
+
+def read(data: bytes | str) -> Workbook:
+    assert isinstance(data, bytes)
+    return load_workbook(io.BytesIO(data))
+
+
+def test_one_sheet_per_grain_in_one_workbook() -> None:
+    week = team_table()
+    day = replace(week, grain=Grain.DAY)
+    book = read(render_xlsx([day, week]))
+    assert book.sheetnames == ["日报 day", "周报 week"]
+
+
+def test_headers_are_labels_and_cells_are_numbers_with_formats() -> None:
+    sheet = read(render_report(team_table(), "xlsx")).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]][:6]
+    assert header == ["周", "班组", "呼入量", "呼入量 上期", "呼入量 环比", "呼入量 达标"]
+    cells = {c.value: i for i, c in enumerate(sheet[1], start=1) if c.value}
+    last = sheet.max_row  # 二组, week 2
+    assert sheet.cell(last, 1).value == datetime(2026, 11, 16)
+    assert sheet.cell(last, 2).value == "二组"
+
+    def cell(label: str) -> tuple[object, str]:
+        c = sheet.cell(last, cells[label])
+        return c.value, c.number_format
+
+    assert cell("呼入量") == (125, "#,##0")
+    assert cell("呼入量 环比") == (0.25, "+0.0%;-0.0%;0.0%")
+    assert cell("放弃率") == (0.072, "0.0%")  # a real fraction, shown 7.2%
+    value, fmt = cell("放弃率 环比")
+    assert value == pytest.approx(1.2) and fmt == '+0.0" pp";-0.0" pp";0.0" pp"'
+    value, fmt = cell("平均处理时长")
+    # an Excel time (310/86400 of a day, shown 5:10); openpyxl reads it back as a duration
+    assert value == timedelta(seconds=310) and fmt == "[m]:ss"
+    assert cell("平均处理时长 达标") == (False, "General")
+
+
+def test_currency_and_blank_nulls() -> None:
+    sheet = read(render_report(center_table(), "xlsx")).active
+    assert sheet is not None
+    cells = {c.value: i for i, c in enumerate(sheet[1], start=1) if c.value}
+    assert sheet.cell(3, cells["revenue"]).number_format == '"¥"#,##0.00'
+    assert sheet.cell(3, cells["revenue"]).value == 1000
+    assert sheet.cell(2, cells["revenue 上期"]).value is None  # NULL stays empty
+
+
+def test_header_row_and_keys_are_frozen() -> None:
+    team = read(render_report(team_table(), "xlsx")).active
+    center = read(render_report(center_table(), "xlsx")).active
+    assert team is not None and center is not None
+    assert team.freeze_panes == "C2"  # header row, period and team columns
+    assert center.freeze_panes == "B2"
+
+
+def test_missed_targets_are_conditionally_formatted() -> None:
+    sheet = read(render_report(team_table(), "xlsx")).active
+    assert sheet is not None
+    rules = {
+        str(rng.sqref): [r.formula for r in rule_list]
+        for rng, rule_list in sheet.conditional_formatting._cf_rules.items()
+    }
+    # 放弃率 is column G: flagged where above its 5 % maximum
+    assert rules["G2:G5"] == [["AND(ISNUMBER($G2),$G2>0.05)"]]
+    # 平均处理时长 (K) compares Excel times: 300 s = 300/86400 of a day
+    assert rules["K2:K5"] == [[f"AND(ISNUMBER($K2),$K2>{300 / 86400!r})"]]
+
+
+def test_native_charts_are_present() -> None:
+    team = read(render_report(team_table(), "xlsx")).active
+    center = read(render_report(center_table(), "xlsx")).active
+    assert team is not None and center is not None
+    team_kinds = sorted(type(c).__name__ for c in team._charts)
+    assert team_kinds == ["BarChart", "LineChart"]  # trend per team, bars by team
+    assert [type(c).__name__ for c in center._charts] == ["LineChart"]
+    # the trend pivot beside the data: period, then one column per team
+    pivot = [c.value for c in team[1]][15:18]
+    assert pivot == ["呼入量 趋势", "一组", "二组"]
+
+
+def test_render_workbook_is_the_entry_point_for_several_grains() -> None:
+    from metricflow_lite.report import render_workbook
+
+    week = team_table()
+    book = read(render_workbook([replace(week, grain=Grain.MONTH), week]))
+    assert book.sheetnames == ["月报 month", "周报 week"]

@@ -1,0 +1,136 @@
+"""`mfl report`: the period shown, the files written, and period arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from conftest import invoke
+
+from metricflow_lite.output import display_width
+from metricflow_lite.reporting import latest_complete_period, next_period, period_start
+from metricflow_lite.spec.model import Grain
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("day", "grain", "week_start", "start"),
+    [
+        (D(2025, 1, 1), Grain.WEEK, "monday", D(2024, 12, 30)),
+        (D(2025, 1, 5), Grain.WEEK, "monday", D(2024, 12, 30)),
+        (D(2025, 1, 5), Grain.WEEK, "sunday", D(2025, 1, 5)),
+        (D(2025, 1, 4), Grain.WEEK, "sunday", D(2024, 12, 29)),
+        (D(2024, 2, 29), Grain.MONTH, "monday", D(2024, 2, 1)),
+        (D(2024, 11, 11), Grain.QUARTER, "monday", D(2024, 10, 1)),
+        (D(2024, 11, 11), Grain.YEAR, "monday", D(2024, 1, 1)),
+    ],
+)
+def test_period_start(day: dt.date, grain: Grain, week_start: str, start: dt.date) -> None:
+    assert period_start(day, grain, week_start) == start
+
+
+def test_next_period_crosses_year_ends() -> None:
+    assert next_period(D(2024, 12, 1), Grain.MONTH) == D(2025, 1, 1)
+    assert next_period(D(2024, 10, 1), Grain.QUARTER) == D(2025, 1, 1)
+    assert next_period(D(2024, 12, 30), Grain.WEEK) == D(2025, 1, 6)
+
+
+@pytest.mark.parametrize(
+    ("last_day", "grain", "expected"),
+    [
+        (D(2025, 1, 6), Grain.WEEK, D(2024, 12, 30)),  # Monday: its week has just begun
+        (D(2025, 1, 5), Grain.WEEK, D(2024, 12, 30)),  # Sunday: the week is complete
+        (D(2025, 1, 31), Grain.MONTH, D(2025, 1, 1)),
+        (D(2025, 1, 30), Grain.MONTH, D(2024, 12, 1)),
+        (D(2025, 1, 6), Grain.DAY, D(2025, 1, 6)),
+    ],
+)
+def test_latest_complete_period(last_day: dt.date, grain: Grain, expected: dt.date) -> None:
+    assert latest_complete_period(last_day, grain, "monday") == expected
+
+
+def test_week_table_defaults_to_the_latest_complete_week(tiny_project: Path) -> None:
+    result = invoke("report", "queue_daily", "--project-dir", str(tiny_project), "--grain", "week")
+    assert result.exit_code == 0, result.output
+    # Data ends on Monday 2025-01-06, so the week shown is the one of 2024-12-30.
+    assert "2024-12-30" in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("|")]
+    assert len({display_width(line) for line in lines}) == 1  # Chinese headers stay aligned
+    assert "队列日报" in result.output and "放弃率" in result.output
+
+
+def test_week_table_flags_missed_targets_and_changes(tiny_project: Path) -> None:
+    result = invoke(
+        "report",
+        "queue_daily",
+        "--project-dir",
+        str(tiny_project),
+        "--grain",
+        "week",
+        "--date",
+        "2025-01-06",
+    )
+    assert result.exit_code == 0, result.output
+    row_a = next(line for line in result.output.splitlines() if line.startswith("| A"))
+    # Queue A: 1 call vs 10 the week before (-90 %), abandonment 0 % vs 30 % (-30 pp).
+    assert "-90.0%" in row_a and "-30.0 pp" in row_a
+    missed = invoke(
+        "report",
+        "queue_daily",
+        "--project-dir",
+        str(tiny_project),
+        "--grain",
+        "day",
+        "--date",
+        "2024-12-30",
+    )
+    row_a = next(line for line in missed.output.splitlines() if line.startswith("| A"))
+    assert "37.5%" in row_a and "✗" in row_a  # 3 of 8 abandoned, target max 30 %
+
+
+def test_xlsx_and_html_files(tiny_project: Path) -> None:
+    out = tiny_project / "out" / "week.html"
+    result = invoke(
+        "report",
+        "queue_daily",
+        "--project-dir",
+        str(tiny_project),
+        "--grain",
+        "week",
+        "--format",
+        "html",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "<svg" in out.read_text(encoding="utf-8")
+    result = invoke(
+        "report",
+        "team_capacity",
+        "--project-dir",
+        str(tiny_project),
+        "--grain",
+        "week",
+        "--format",
+        "xlsx",
+    )
+    assert result.exit_code == 0
+    assert (tiny_project / "target" / "reports" / "team_capacity_week.xlsx").stat().st_size > 0
+
+
+def test_unknown_report_and_grain(tiny_project: Path) -> None:
+    result = invoke("report", "queue_dayly", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1 and "did you mean 'queue_daily'?" in result.output
+    result = invoke("report", "team_capacity", "--project-dir", str(tiny_project), "--grain", "day")
+    assert result.exit_code == 1 and "has no grain 'day'" in result.output
+
+
+def test_a_trend_of_one_period_without_target_draws() -> None:
+    """A report's first week has a single point and no target: the chart still draws."""
+    from metricflow_lite.report.charts import Series, line_chart
+    from metricflow_lite.spec.model import Format
+
+    svg = line_chart([Series("放弃率", (0.3,))], ["12-30"], Format.PERCENT, None)
+    assert svg.startswith("<svg") and ("<circle" in svg or "<path" in svg)
