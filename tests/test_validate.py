@@ -189,7 +189,7 @@ CASES = [
         "metrics/calls.yml",
         "    expr: handle_seconds\n    format: duration\n  - name: aht",
         "    expr: handle_secs\n    format: duration\n  - name: aht",
-        "E260",
+        "E280",
         57,
         11,
         "did you mean 'handle_seconds'?",
@@ -199,7 +199,7 @@ CASES = [
         "metrics/calls.yml",
         "filter: answered_ts is not null\n    format: integer",
         "filter: answerd_ts is not null\n    format: integer",
-        "E260",
+        "E280",
         50,
         13,
         "did you mean 'answered_ts'",
@@ -209,7 +209,7 @@ CASES = [
         "metrics/calls.yml",
         "      - queue\n",
         "      - queues\n",
-        "E261",
+        "E281",
         7,
         9,
         "did you mean 'queue'?",
@@ -219,7 +219,7 @@ CASES = [
         "metrics/calls.yml",
         "    time: offered_ts\n",
         "    time: offered\n",
-        "E261",
+        "E281",
         4,
         11,
         "did you mean 'offered_ts'?",
@@ -229,7 +229,7 @@ CASES = [
         "metrics/calls.yml",
         "    expr: handle_seconds\n    format: duration\n  - name: aht",
         "    expr: queue\n    format: duration\n  - name: aht",
-        "E262",
+        "E282",
         57,
         11,
         "cast it to a number",
@@ -239,7 +239,7 @@ CASES = [
         "metrics/calls.yml",
         "    time: offered_ts\n",
         "    time: leg_id\n",
-        "E263",
+        "E283",
         4,
         11,
         "offered_ts",
@@ -368,7 +368,7 @@ def test_five_different_errors_are_all_reported(tmp_path: Path) -> None:
     project = broken_project(tmp_path, *[c for c in CASES if c.id in chosen])
     result = run("validate", "--project-dir", str(project))
     assert result.exit_code == 1
-    for code in ("E201", "E204", "E240", "E262", "E314"):
+    for code in ("E201", "E204", "E240", "E282", "E314"):
         assert f" error {code}: " in result.output, code
     assert result.output.splitlines()[-1] == "5 errors, 4 warnings in 3 files"
 
@@ -443,7 +443,7 @@ def test_a_broken_model_does_not_stop_the_other_checks(tmp_path: Path) -> None:
     result = validate_project(load_project(broken_project(tmp_path, *chosen)))
     codes = sorted(d.code for d in result.diagnostics if d.code.startswith("E"))
     # staffed_hours (on the broken shifts model) is skipped, not reported twice
-    assert codes == ["E260", "E314"]
+    assert codes == ["E280", "E314"]
 
 
 def test_project_file_mistake_shows_its_line(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def validate_project(project: Project) -> ValidationResult:
     diagnostics.extend(tests.diagnostics)
     probe = ProjectProbe()
     try:
-        shapes, problems = seed_shapes(project.root, project.path("seeds"))
+        shapes, problems = seed_shapes(project)
         diagnostics.extend(problems)
         for shape in shapes:
             diagnostics.extend(probe.create_raw(shape))
@@ -160,7 +160,7 @@ def source_columns(project: Project) -> dict[str, dict[str, str]]:
     """Column types of every source-layer model that builds over empty seeds (others left out)."""
     probe = ProjectProbe()
     try:
-        shapes, _ = seed_shapes(project.root, project.path("seeds"))
+        shapes, _ = seed_shapes(project)
         for shape in shapes:
             probe.create_raw(shape)
         models, broken, _ = _create_models(project, probe, [s.table for s in shapes])

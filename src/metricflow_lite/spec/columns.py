@@ -107,7 +107,7 @@ def _time_problems(
     elif not TEMPORAL.match(columns[column]):
         temporal = sorted(c for c, t in columns.items() if TEMPORAL.match(t))
         yield _error(
-            "E263",
+            "E283",
             f"time column '{column}' of model '{model}' is {columns[column]},"
             " not a DATE or TIMESTAMP",
             loc,
@@ -120,7 +120,7 @@ def _unknown_column(
     name: str, model: str, columns: Mapping[str, str], loc: Location, what: str
 ) -> Diagnostic:
     return _error(
-        "E261",
+        "E281",
         f"{what} '{name}' is not a column of model '{model}'",
         loc,
         did_you_mean(name, columns) or f"columns of '{model}': {', '.join(sorted(columns))}",
@@ -142,7 +142,7 @@ def _metric_problems(metric: BaseMetric, found: ModelColumns) -> Iterable[Diagno
         unknown = [c for c in tree.find_all(exp.Column) if c.name not in columns]
         for column in unknown:
             yield _error(
-                "E260",
+                "E280",
                 f"unknown column '{column.name}' in {key} of metric '{metric.name}'"
                 f" (model '{metric.model}')",
                 column_loc(base, text, column.name),
@@ -154,7 +154,7 @@ def _metric_problems(metric: BaseMetric, found: ModelColumns) -> Iterable[Diagno
         typed = found.type_of(metric.model, tree.sql(dialect="duckdb"))
         if typed.type is None:
             yield _error(
-                "E264",
+                "E284",
                 f"DuckDB rejects the {key} of metric '{metric.name}': {typed.problem}",
                 Location(base.file, base.line, base.col, len(text.splitlines()[0]) if text else 0),
                 "check function names and argument types; text columns need a CAST in the"
@@ -162,7 +162,7 @@ def _metric_problems(metric: BaseMetric, found: ModelColumns) -> Iterable[Diagno
             )
         elif key == "filter" and typed.type != "BOOLEAN":
             yield _error(
-                "E265",
+                "E285",
                 f"filter of metric '{metric.name}' is {typed.type}, not true/false",
                 base,
                 "write a condition, e.g. 'leg_seq = 1' or 'answered_ts IS NOT NULL'",
@@ -181,7 +181,7 @@ def _aggregation_problems(
     numeric = bool(NUMERIC.match(kind))
     if metric.agg in NUMERIC_AGGS and not numeric:
         yield _error(
-            "E262",
+            "E282",
             f"agg {metric.agg.value} of metric '{metric.name}' needs numbers, but its expr is"
             f" {kind}",
             Location(loc.file, loc.line, loc.col, len(text.splitlines()[0]) if text else 0),
@@ -191,7 +191,7 @@ def _aggregation_problems(
         )
     elif metric.agg in ORDERED_AGGS and not (numeric or TEMPORAL.match(kind)):
         yield _error(
-            "E262",
+            "E282",
             f"agg {metric.agg.value} of metric '{metric.name}' needs numbers or times,"
             f" but its expr is {kind}",
             Location(loc.file, loc.line, loc.col, len(text.splitlines()[0]) if text else 0),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +10,15 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from metricflow_lite.errors import Diagnostic, Location, Severity
+from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.layers import SqlModel
+from metricflow_lite.load import discover_seeds, file_columns, read_header
+from metricflow_lite.project import Project
 from metricflow_lite.spec.columns import Typed
-from metricflow_lite.spec.loader import YMap, read_yaml, relative_name
+from metricflow_lite.warehouse.base import SeedFormat
 
-# Columns every raw table carries besides the file's own (see DESIGN.md, raw.<table>).
+# Columns every raw table carries besides the file's own (load.py, META_COLUMNS).
 RAW_EXTRA_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
-SEED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,80 +31,49 @@ class SeedShape:
     type_locs: tuple[tuple[str, Location], ...] = ()  # `columns:` entries of seeds/<table>.yml
 
 
-def _suffix(path: Path) -> str | None:
-    name = path.name.lower()
-    return next((s for s in SEED_SUFFIXES if name.endswith(s)), None)
-
-
-def _header(path: Path) -> list[str]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
-    delimiter = "\t" if ".tsv" in path.name.lower() else ","
-    return next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
-
-
-def seed_shapes(root: Path, seeds_dir: Path) -> tuple[list[SeedShape], list[Diagnostic]]:
-    """Each seed table's columns from file headers (CSV) or schemas (parquet), typed by its yml."""
+def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
+    """Each seed table's columns as `mfl seed` would create them: file headers (CSV) or schemas
+    (parquet), typed by seeds/<table>.yml; no rows are read."""
+    try:
+        tables = discover_seeds(project)
+    except MflError as err:
+        return [], list(err.diagnostics)
     shapes: list[SeedShape] = []
     problems: list[Diagnostic] = []
-    if not seeds_dir.is_dir():
-        return shapes, problems
-    entries: dict[str, Path] = {}
-    for path in sorted(seeds_dir.iterdir()):
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p))
-            if files:
-                entries.setdefault(path.name, files[0])
-        elif (suffix := _suffix(path)) is not None:
-            entries.setdefault(path.name[: -len(suffix)], path)
-    for table, path in sorted(entries.items()):
-        file = relative_name(path, root)
+    for table in tables:
+        if not table.files:
+            continue  # a descriptor without data: E110 is the loader's to report
+        first = table.files[0]
         try:
-            if path.name.lower().endswith(".parquet"):
-                con = duckdb.connect(":memory:")
-                try:
-                    rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
-                    columns = [(str(r[0]), "VARCHAR") for r in rows.fetchall()]
-                finally:
-                    con.close()
+            if first.format is SeedFormat.PARQUET:
+                stored = _parquet_columns(first.path, first.file)
+                columns = file_columns(table, (), stored)
+                columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
+            elif table.csv.header:
+                columns = file_columns(table, read_header(first, table.csv))
             else:
-                columns = [(name.strip(), "VARCHAR") for name in _header(path) if name.strip()]
-        except (OSError, UnicodeDecodeError, duckdb.Error) as err:
-            problems.append(
-                Diagnostic(
-                    "E313",
-                    f"cannot read the columns of {file}: {str(err).splitlines()[0]}",
-                    Location(file),
-                    "a seed file is a CSV with a header line (optionally .gz) or a parquet file",
-                )
-            )
+                columns = table.columns
+        except MflError as err:
+            problems.extend(err.diagnostics)
             continue
-        types, type_locs = _declared_types(root, seeds_dir / f"{table}.yml", problems)
-        typed = tuple((name, types.get(name, kind)) for name, kind in columns)
-        shapes.append(SeedShape(table, file, typed, tuple(type_locs.items())))
+        shapes.append(SeedShape(table.name, first.file, columns, table.column_locs))
     return shapes, problems
 
 
-def _declared_types(
-    root: Path, path: Path, problems: list[Diagnostic]
-) -> tuple[dict[str, str], dict[str, Location]]:
-    from metricflow_lite.errors import MflError
-
-    if not path.is_file():
-        return {}, {}
+def _parquet_columns(path: Path, file: str) -> tuple[tuple[str, str], ...]:
+    con = duckdb.connect(":memory:")
     try:
-        data = read_yaml(path, root)
-    except MflError as err:
-        problems.extend(err.diagnostics)
-        return {}, {}
-    columns = data.get("columns") if isinstance(data, YMap) else None
-    if not isinstance(columns, YMap):
-        return {}, {}
-    return (
-        {str(k): str(v) for k, v in columns.items()},
-        {str(k): columns.value_loc(k) for k in columns},
-    )
+        rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as err:
+        raise MflError(
+            "E107",
+            f"cannot read {file}: {str(err).strip().splitlines()[0]}",
+            Location(file),
+            "check that the file is a complete parquet file",
+        ) from None
+    finally:
+        con.close()
+    return tuple((str(r[0]), str(r[1])) for r in rows)
 
 
 class ProjectProbe:
