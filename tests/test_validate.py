@@ -464,3 +464,31 @@ def test_metric_test_files_are_checked_too(tmp_path: Path) -> None:
     result = run("validate", "--project-dir", str(project))
     assert result.exit_code == 1
     assert "metrics/tests/calls.yml:15:5: error E201: unknown key 'grian'" in result.output
+
+
+def test_every_code_is_documented() -> None:
+    import re
+
+    root = Path(__file__).parent.parent
+    used = set()
+    for path in (root / "src").rglob("*.py"):
+        used |= set(re.findall(r'"([EW]\d{3})"', path.read_text(encoding="utf-8")))
+    doc = (root / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"\b([EW]\d{3})\b", doc))
+    for first, last in re.findall(r"\bE(\d{3})-E(\d{3})\b", doc):
+        documented |= {f"E{n:03d}" for n in range(int(first), int(last) + 1)}
+    assert sorted(used - documented) == []
+
+
+def test_pre_commit_hook_and_ci_example() -> None:
+    import yaml
+
+    root = Path(__file__).parent.parent
+    hooks = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["mfl-validate"]["entry"] == "mfl validate"
+    assert hooks["mfl-validate"]["files"] == "^(metrics|reports|models)/"
+    assert hooks["mfl-validate"]["pass_filenames"] is False
+    workflow = yaml.safe_load((root / "docs" / "ci-example.yml").read_text())
+    steps = [s.get("run", "") for s in workflow["jobs"]["check"]["steps"]]
+    assert "mfl validate --format github" in steps
+    assert "mfl test" in steps
