@@ -492,3 +492,12 @@ def test_pre_commit_hook_and_ci_example() -> None:
     steps = [s.get("run", "") for s in workflow["jobs"]["check"]["steps"]]
     assert "mfl validate --format github" in steps
     assert "mfl test" in steps
+
+
+def test_reading_project_yaml_leaves_pyyaml_booleans_alone() -> None:
+    import yaml
+
+    from metricflow_lite.spec.loader import parse_yaml
+
+    assert parse_yaml("flag: on\nother: true\n", "x.yml") == {"flag": "on", "other": True}
+    assert yaml.safe_load("flag: false") == {"flag": False}
