@@ -501,3 +501,12 @@ def test_reading_project_yaml_leaves_pyyaml_booleans_alone() -> None:
 
     assert parse_yaml("flag: on\nother: true\n", "x.yml") == {"flag": "on", "other": True}
     assert yaml.safe_load("flag: false") == {"flag": False}
+
+
+def test_missing_seeds_folder_is_one_error_not_one_per_model(tmp_path: Path) -> None:
+    import shutil
+
+    project = copy_fixture("tiny", tmp_path)
+    shutil.rmtree(project / "seeds")
+    result = validate_project(load_project(project))
+    assert [d.code for d in result.diagnostics if d.code.startswith("E")] == ["E100"]

@@ -57,6 +57,9 @@ def validate_project(project: Project) -> ValidationResult:
     try:
         shapes, problems = seed_shapes(project)
         diagnostics.extend(problems)
+        if problems and not shapes:
+            # without raw tables every model would fail: report the seeds problem only
+            return _result(diagnostics, project)
         for shape in shapes:
             diagnostics.extend(probe.create_raw(shape))
         models, broken, problems = _create_models(project, probe, [s.table for s in shapes])
@@ -73,6 +76,10 @@ def validate_project(project: Project) -> ValidationResult:
         diagnostics.extend(check_columns(spec, ModelColumns(columns, frozenset(broken), type_of)))
     finally:
         probe.close()
+    return _result(diagnostics, project)
+
+
+def _result(diagnostics: list[Diagnostic], project: Project) -> ValidationResult:
     unique = sorted(set(diagnostics), key=Diagnostic.sort_key)
     return ValidationResult(tuple(unique), _checked_files(project))
 

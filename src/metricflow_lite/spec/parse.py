@@ -479,7 +479,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         out.error(
             "E202",
             f"{where} with agg {agg.value} needs an 'expr'",
-            node.loc,
+            node.value_loc("agg"),
             "add 'expr: <column or SQL expression>'",
         )
         return None
