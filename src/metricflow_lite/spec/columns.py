@@ -62,12 +62,13 @@ def _model_problems(spec: ProjectSpec, model: Model, found: ModelColumns) -> Ite
         return
     columns = found.columns.get(model.name)
     if columns is None:
+        close = did_you_mean(model.name, found.columns)
         yield _error(
             "E215",
             f"model '{model.name}' has no SQL model models/source/{model.name}.sql",
             model.loc,
-            did_you_mean(model.name, found.columns)
-            or f"create models/source/{model.name}.sql selecting from {{{{ source('...') }}}}",
+            f"create models/source/{model.name}.sql selecting from {{{{ source('...') }}}}"
+            + (f", or fix the name: {close}" if close else ""),
         )
         return
     for dim in model.dimensions:
