@@ -1,4 +1,4 @@
-"""Rendering diagnostics for people, tools and GitHub workflow annotations."""
+"""Rendering diagnostics for people, programs and GitHub workflow annotations."""
 
 from __future__ import annotations
 

@@ -262,7 +262,7 @@ def init(directory: str) -> None:
     "fmt",
     type=click.Choice(["text", "json", "github"]),
     default="text",
-    help="text for people, json for tools, github for workflow annotations.",
+    help="text for people, json for programs, github for workflow annotations.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool) -> None:
