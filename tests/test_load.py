@@ -383,3 +383,26 @@ def test_failed_load_leaves_the_previous_rows(tmp_path: Path) -> None:
     assert caught.value.code == "E108"
     assert query(root, "SELECT leg_id, n FROM raw.calls") == [("L1", "1")]
     assert query(root, "SELECT file, rows FROM raw._loads") == [("seeds/calls.csv", 1)]
+
+
+def test_parquet_value_that_does_not_parse_goes_to_rejects(tmp_path: Path) -> None:
+    """A text '3:25' in a parquet column declared INTEGER rejects its row, not the whole file."""
+    root = make_project(tmp_path, {})
+    (root / "seeds").mkdir(exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT * FROM (VALUES ('L1', '60'), ('L2', '3:25'), ('L3', NULL), ('L4', '90'))"
+            " t(leg_id, talk_seconds))"
+            f" TO '{root / 'seeds' / 'legs.parquet'}' (FORMAT parquet)"
+        )
+    (root / "seeds/legs.yml").write_text("columns: {talk_seconds: INTEGER}\n", encoding="utf-8")
+    summary = seed(root)
+    assert statuses(summary) == [("seeds/legs.parquet", LoadStatus.LOADED, 3, 1)]
+    assert query(root, "SELECT leg_id, talk_seconds, _line FROM raw.legs ORDER BY _line") == [
+        ("L1", 60, 1),
+        ("L3", None, 3),
+        ("L4", 90, 4),
+    ]
+    assert query(root, "SELECT line, raw_text, reason FROM raw._rejects") == [
+        (2, "L2,3:25", "column talk_seconds: 3:25 is not a valid INT")
+    ]

@@ -12,6 +12,8 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
     from metricflow_lite.errors import MflError
+    from metricflow_lite.load import LoadSummary
+    from metricflow_lite.pipeline import BuildResult
     from metricflow_lite.project import Project
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -71,6 +73,7 @@ def project_options(func: F) -> F:
         "--target",
         "target",
         default=None,
+        envvar="MFL_TARGET",
         metavar="NAME",
         help="Target from metricflow_lite.yml (default: the project's default target).",
     )(func)
@@ -94,7 +97,16 @@ def open_project(project_dir: str | None) -> Project:
 @click.group(cls=MflGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="metricflow-lite", prog_name="mfl")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def cli(debug: bool) -> None:
+@click.option(
+    "--project-dir",
+    "project_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Project folder for the command (the command's own option wins).",
+)
+@click.option("--target", default=None, metavar="NAME", help="Target for the command.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, project_dir: str | None, target: str | None) -> None:
     """metricflow-lite: contact-center metrics as code, over DuckDB.
 
     \b
@@ -104,6 +116,10 @@ def cli(debug: bool) -> None:
     """
     if debug:
         os.environ["MFL_DEBUG"] = "1"
+    # `mfl --target pg run` and `mfl run --target pg` mean the same.
+    given = {k: v for k, v in (("project_dir", project_dir), ("target", target)) if v}
+    if given:
+        ctx.default_map = {name: dict(given) for name in ctx.command.commands}  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -130,12 +146,7 @@ def build(project_dir: str | None, target: str | None) -> None:
         result = build_project(project, warehouse, _echo_progress)
     finally:
         warehouse.close()
-    counts: dict[str, int] = {}
-    for obj in result.objects:
-        counts[obj.schema] = counts.get(obj.schema, 0) + 1
-    summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in ("src", "ind", "app"))
-    seconds = dict(result.seconds_per_layer)["total"]
-    click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+    echo_build_summary(result)
 
 
 @cli.command(name="compile")
@@ -417,8 +428,7 @@ def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> Non
     mfl seed --full-refresh      reload every file from scratch
     """
     from metricflow_lite import warehouse
-    from metricflow_lite.diagnostics import render_text
-    from metricflow_lite.load import LoadStatus, load_seeds
+    from metricflow_lite.load import load_seeds
 
     project = open_project(project_dir)
     connection = warehouse.connect(project, target)
@@ -426,6 +436,14 @@ def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> Non
         summary = load_seeds(project, connection, full_refresh=full_refresh)
     finally:
         connection.close()
+    echo_seed_summary(project, summary)
+
+
+def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
+    """One aligned line per seed file, warnings, then the total."""
+    from metricflow_lite.diagnostics import render_text
+    from metricflow_lite.load import LoadStatus
+
     names = [r.file.removeprefix("seeds/") for r in summary.results]
     width = max((len(n) for n in names), default=0)
     for name, result in zip(names, summary.results, strict=True):
@@ -449,3 +467,58 @@ def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> Non
     if summary.rejected:
         total += f", {summary.rejected:,} rejected"
     click.echo(f"total: {total}" if files else "total: nothing new to load")
+
+
+def echo_build_summary(result: BuildResult) -> None:
+    counts: dict[str, int] = {}
+    for obj in result.objects:
+        counts[obj.schema] = counts.get(obj.schema, 0) + 1
+    summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in ("src", "ind", "app"))
+    seconds = dict(result.seconds_per_layer)["total"]
+    click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+
+
+@cli.command()
+@project_options
+@click.option("--full-refresh", is_flag=True, help="Reload every seed file from scratch.")
+def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None:
+    """The main job: seed, build, then render every report into target/reports/.
+
+    Example: mfl run && open target/reports/index.html
+    """
+    from metricflow_lite.load import load_seeds
+    from metricflow_lite.pipeline import build_project
+    from metricflow_lite.reporting import write_all_reports
+    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.warehouse import connect
+
+    project = open_project(project_dir)
+    spec = load_spec(project)  # a broken YAML stops the job before anything is loaded
+    step = _step_printer()
+    warehouse = connect(project, target)
+    try:
+        step("seed", "loading seeds/ into raw")
+        echo_seed_summary(project, load_seeds(project, warehouse, full_refresh=full_refresh))
+        step("build", "building src, ind and app")
+        echo_build_summary(build_project(project, warehouse, _echo_progress))
+        step("reports", f"rendering {len(spec.reports)} reports")
+        written = write_all_reports(spec, project, warehouse, _echo_progress)
+    finally:
+        warehouse.close()
+    for item in written:
+        if item.report != "dashboard":
+            click.echo(f"{item.report}: {', '.join(p.name for p in item.paths)}")
+    index = project.path("target") / "reports" / "index.html"
+    if index.exists():
+        click.echo(f"\ndashboard: {index}")
+
+
+def _step_printer() -> t.Callable[[str, str], None]:
+    """Step headers: bold on a terminal, plain lines when piped into a log."""
+    styled = sys.stdout.isatty()
+
+    def step(name: str, text: str) -> None:
+        line = f"==> {name}: {text}"
+        click.echo(click.style(line, bold=True) if styled else line)
+
+    return step

@@ -41,6 +41,9 @@ class Warehouse(Protocol):
     def fetch(self, sql: str) -> QueryResult:
         """Run one query and return all its rows."""
 
+    def tables(self, schema: str) -> tuple[str, ...]:
+        """Names of the tables and views in a schema, sorted."""
+
     def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
         """Replace the given schemas with what the statements create, all or nothing."""
 

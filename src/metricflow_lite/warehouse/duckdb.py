@@ -109,6 +109,14 @@ class DuckDBWarehouse:
         columns = tuple(d[0] for d in cursor.description or ())
         return QueryResult(columns, tuple(tuple(row) for row in cursor.fetchall()))
 
+    def tables(self, schema: str) -> tuple[str, ...]:
+        """Names of the tables and views in a schema, sorted."""
+        result = self.fetch(
+            "SELECT table_name FROM information_schema.tables"
+            f" WHERE table_schema = {exp.Literal.string(schema).sql(self.dialect)}"
+        )
+        return tuple(sorted(str(row[0]) for row in result.rows))
+
     def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
         # DuckDB DDL is transactional: drop and recreate inside one transaction, so a failing
         # statement rolls back to the last good build, which analysts keep querying meanwhile.
@@ -227,7 +235,7 @@ class DuckDBWarehouse:
             con.execute("ROLLBACK")
             raise
         finally:
-            for scratch in ("mfl_rejects", "mfl_reject_scans", "mfl_lines"):
+            for scratch in ("mfl_rejects", "mfl_reject_scans", "mfl_lines", "mfl_parquet"):
                 con.execute(f"DROP TABLE IF EXISTS temp.{scratch}")
         return outcome
 
@@ -246,17 +254,46 @@ class DuckDBWarehouse:
                 con.execute(f"ALTER TABLE {_raw(load.table)} ADD COLUMN {_ident(name)} {kind}")
 
     def _load_parquet(self, load: FileLoad) -> FileLoadOutcome:
+        con = self.connection
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE mfl_parquet AS SELECT *, file_row_number + 1 AS mfl_line"
+            f" FROM read_parquet({_text(load.path)}, file_row_number = true)"
+        )
+        typed = [(name, kind) for name, kind in load.columns if kind]
+        # A value that does not parse as its declared type sends its row to the rejects,
+        # as in a CSV, instead of failing the whole file.
+        checks = [
+            (
+                f"({_ident(name)} IS NOT NULL AND TRY_CAST({_ident(name)} AS {kind}) IS NULL)",
+                f"'column {name}: ' || CAST({_ident(name)} AS VARCHAR) || ' is not a valid {kind}'",
+            )
+            for name, kind in typed
+        ]
+        bad = " OR ".join(check for check, _ in checks) or "FALSE"
+        rejected = 0
+        if checks:
+            reasons = ", ".join(f"CASE WHEN {check} THEN {reason} END" for check, reason in checks)
+            raw_text = ", ".join(
+                f"COALESCE(CAST({_ident(name)} AS VARCHAR), '')" for name, _ in load.columns
+            )
+            row = con.execute(
+                "INSERT INTO raw._rejects SELECT"
+                f" {load.load_id}, {_text(load.table)}, {_text(load.file)}, mfl_line,"
+                f" concat_ws(',', {raw_text}), concat_ws('; ', {reasons})"
+                f" FROM temp.mfl_parquet WHERE {bad}"
+            ).fetchone()
+            rejected = int(row[0]) if row else 0
         selects = ", ".join(
             f"CAST({_ident(name)} AS {kind})" if kind else _ident(name)
             for name, kind in load.columns
         )
         names = ", ".join(_ident(name) for name, _ in load.columns)
-        row = self.connection.execute(
+        row = con.execute(
             f"INSERT INTO {_raw(load.table)} ({names}, _load_id, _file, _line)"
-            f" SELECT {selects}, {load.load_id}, {_text(load.file)}, file_row_number + 1"
-            f" FROM read_parquet({_text(load.path)}, file_row_number = true)"
+            f" SELECT {selects}, {load.load_id}, {_text(load.file)}, mfl_line"
+            f" FROM temp.mfl_parquet WHERE NOT ({bad})"
         ).fetchone()
-        return FileLoadOutcome(int(row[0]) if row else 0, 0)
+        return FileLoadOutcome(int(row[0]) if row else 0, rejected)
 
     def _load_csv(self, load: FileLoad) -> FileLoadOutcome:
         con = self.connection
