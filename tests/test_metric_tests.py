@@ -157,3 +157,13 @@ def test_rows_that_do_not_fit_the_column_type(tmp_path: Path) -> None:
 )
 def test_infer_type(values: list[Scalar], expected: str) -> None:
     assert infer_type(values) == expected
+
+
+def test_the_demo_ships_passing_metric_tests() -> None:
+    """The demo project's metrics/tests/ cover its key metrics and pass."""
+    from conftest import invoke
+
+    root = Path(__file__).parent.parent
+    result = invoke("test", "--project-dir", str(root))
+    assert result.exit_code == 0, result.output
+    assert "8 passed, 0 failed" in result.output
