@@ -76,22 +76,31 @@ def tiny_project(tmp_path: Path) -> Path:
 
 
 def seed_project(project: Path) -> None:
-    from metricflow_lite.cli import cli
+    result = invoke("seed", "--project-dir", str(project))
+    assert result.exit_code == 0, result.output
 
-    if "seed" in cli.commands:
-        result = invoke("seed", "--project-dir", str(project))
-        assert result.exit_code == 0, result.output
-        return
-    import duckdb
 
-    (project / "target").mkdir(exist_ok=True)
-    db = next(project.glob("metricflow_lite.yml")).read_text()
-    path = "target/clinic.duckdb" if "clinic" in db else "target/warehouse.duckdb"
-    con = duckdb.connect(str(project / path))
-    con.execute("create schema if not exists raw")
-    for csv in (project / "seeds").glob("*.csv"):
-        con.execute(
-            f"create or replace table raw.{csv.stem} as"
-            f" select * from read_csv('{csv}', all_varchar=true)"
-        )
-    con.close()
+DEMO_PARTS = ("metricflow_lite.yml", "seeds", "models", "metrics", "reports", "scripts")
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's demo contact center, copied once per session, seeded and built."""
+    root = Path(__file__).parent.parent
+    project = tmp_path_factory.mktemp("demo") / "demo"
+    project.mkdir()
+    for part in DEMO_PARTS:
+        source = root / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        else:
+            shutil.copy2(source, project / part)
+    seed_demo(project)
+    build = invoke("build", "--project-dir", str(project))
+    assert build.exit_code == 0, build.output
+    return project
+
+
+def seed_demo(project: Path) -> None:
+    """raw.* from the demo's seeds/ through `mfl seed`."""
+    seed_project(project)

@@ -71,6 +71,8 @@ def test_seed_user_mistake_exits_1_with_the_place(tmp_path: Path) -> None:
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         "seeds/call_legs.yml:1:1: error E102: unknown key 'column' in seeds/call_legs.yml",
+        "   1 | column:",
+        "     | ^^^^^^",
         "  hint: did you mean 'columns'?",
     ]
 

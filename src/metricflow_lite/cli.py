@@ -9,6 +9,8 @@ import typing as t
 import click
 
 if t.TYPE_CHECKING:
+    from pathlib import Path
+
     from metricflow_lite.errors import MflError
     from metricflow_lite.load import LoadSummary
     from metricflow_lite.pipeline import BuildResult
@@ -25,7 +27,8 @@ class MflGroup(click.Group):
         try:
             code = super().main(*args, **{**kwargs, "standalone_mode": False})  # --help: 0
         except MflError as err:
-            click.echo(render_error(err), err=True)
+            argv = kwargs.get("args", args[0] if args else None)
+            click.echo(render_error(err, project_root(argv)), err=True)
             code = 1
         except click.ClickException as err:
             err.show()
@@ -40,11 +43,28 @@ class MflGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def render_error(err: MflError) -> str:
-    """Every diagnostic of an error, rendered like a compiler would."""
+def render_error(err: MflError, root: Path | None = None) -> str:
+    """Every diagnostic of an error, rendered like a compiler would, with its source line."""
     from metricflow_lite.diagnostics import render_text
 
-    return render_text(err.diagnostics, color=sys.stderr.isatty())
+    return render_text(err.diagnostics, root=root, color=sys.stderr.isatty())
+
+
+def project_root(argv: t.Sequence[str] | None) -> Path | None:
+    """The project folder a command line points at (error locations are relative to it)."""
+    from metricflow_lite.project import find_project_dir
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    chosen: str | None = None
+    for i, word in enumerate(words):
+        if word == "--project-dir" and i + 1 < len(words):
+            chosen = words[i + 1]
+        elif word.startswith("--project-dir="):
+            chosen = word.split("=", 1)[1]
+    try:
+        return find_project_dir(chosen)
+    except OSError:
+        return None
 
 
 def project_options(func: F) -> F:
@@ -213,17 +233,29 @@ def query(
 @cli.command(name="list")
 @project_options
 @click.argument("kind", type=click.Choice(["metrics", "models", "reports"]))
-def list_command(project_dir: str | None, target: str | None, kind: str) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "md"]),
+    default="table",
+    help="table for the terminal; md (metrics only) for the docs page, grouped by file.",
+)
+def list_command(project_dir: str | None, target: str | None, kind: str, fmt: str) -> None:
     """Catalog of metrics, models or reports, with labels and formulas.
 
-    Example: mfl list metrics
+    Example: mfl list metrics --format md > docs/metrics.md
     """
-    from metricflow_lite.catalog import catalog_rows
+    from metricflow_lite.catalog import catalog_rows, metrics_markdown
     from metricflow_lite.output import render_table
     from metricflow_lite.spec.validate import load_spec
 
+    if fmt == "md" and kind != "metrics":
+        raise click.UsageError("--format md lists metrics only: mfl list metrics --format md")
     project = open_project(project_dir)
     spec = load_spec(project)
+    if fmt == "md":
+        click.echo(metrics_markdown(spec), nl=False)
+        return
     headers, rows = catalog_rows(spec, kind)
     click.echo(render_table(headers, rows))
 
@@ -244,6 +276,84 @@ def init(directory: str) -> None:
     for path in written:
         click.echo(f"  created {destination / path}")
     click.echo(f"\nNext: cd {directory} && mfl run")
+
+
+@cli.command()
+@project_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    help="text for people, json for programs, github for workflow annotations.",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool) -> None:
+    """Check every YAML file and SQL model without loading data; report every problem.
+
+    Each problem is printed as file:line:col: severity CODE: message, with the source line
+    and a hint. Exit 1 on errors (with --strict, on warnings too). Example: mfl validate
+    """
+    from metricflow_lite.diagnostics import render_github, render_json, render_text
+    from metricflow_lite.validation import validate_project
+
+    project = open_project(project_dir)
+    result = validate_project(project)
+    if fmt == "json":
+        click.echo(render_json(result.diagnostics))
+    elif fmt == "github":
+        if result.diagnostics:
+            click.echo(render_github(result.diagnostics))
+        click.echo(result.summary(), err=True)
+    else:
+        if result.diagnostics:
+            click.echo(render_text(result.diagnostics, root=project.root, color=_color()))
+            click.echo()
+        click.echo(result.summary())
+    if result.fails(strict):
+        sys.exit(1)
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+@cli.command(name="test")
+@project_options
+@click.option(
+    "--select", "select", multiple=True, metavar="NAME", help="Only this test (repeatable)."
+)
+def test_command(project_dir: str | None, target: str | None, select: tuple[str, ...]) -> None:
+    """Run the metric unit tests: given rows in, expected metric values out.
+
+    Tests live under 'tests:' in metrics/*.yml or in metrics/tests/*.yml; each runs on its
+    own in-memory DuckDB. Exit 1 when one fails. Example: mfl test --select aht_by_day
+    """
+    from metricflow_lite.metric_tests import render_results, run_metric_tests
+
+    project = open_project(project_dir)
+    results = run_metric_tests(project, select)
+    if not results:
+        click.echo("no metric tests found (add 'tests:' to metrics/*.yml or metrics/tests/*.yml)")
+        return
+    click.echo(render_results(results))
+    if not all(r.passed for r in results):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument(
+    "kind", type=click.Choice(["metrics", "reports", "project"]), default="metrics", required=False
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema of metrics/*.yml, reports/*.yml or metricflow_lite.yml.
+
+    Editors with a YAML language server use it for completion and checks (docs/editor.md).
+    Example: mfl schema reports > reports.schema.json
+    """
+    from metricflow_lite.schemas import schema_text
+
+    click.echo(schema_text(kind), nl=False)
 
 
 @cli.command()

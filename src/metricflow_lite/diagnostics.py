@@ -73,7 +73,7 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
         level = "error" if d.severity is Severity.ERROR else "warning"
         props = []
         if d.loc:
-            props.append(f"file={d.loc.file}")
+            props.append(f"file={_property(d.loc.file)}")
             if d.loc.line:
                 props.append(f"line={d.loc.line}")
             if d.loc.col:
@@ -83,3 +83,14 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
         message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         out.append(f"::{level} {','.join(props)}::{message}")
     return "\n".join(out)
+
+
+def _property(value: str) -> str:
+    """A workflow-command property value: '%', newlines, ':' and ',' escaped."""
+    return (
+        value.replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+        .replace(":", "%3A")
+        .replace(",", "%2C")
+    )

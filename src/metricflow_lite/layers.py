@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +66,12 @@ def render_models(
     models_dir: Path,
     raw_tables: Iterable[str] | None = None,
     settings: Mapping[str, Any] | None = None,
+    on_error: Callable[[MflError], None] | None = None,
 ) -> list[SqlModel]:
-    """Render every model's jinja, resolving source() to raw.* and ref() to the model's schema."""
+    """Render every model's jinja, resolving source() to raw.* and ref() to the model's schema.
+
+    With `on_error`, a model that fails is reported there and left out instead of stopping.
+    """
     discovered = discover_models(root, models_dir)
     layer_of: dict[str, str] = {}
     for name, layer, path in discovered:
@@ -129,19 +133,30 @@ def render_models(
         try:
             text = path.read_text(encoding="utf-8")
             sql = env.from_string(text).render(ref=ref, source=source, var=var)
-        except MflError:
-            raise
+        except MflError as err:
+            if on_error is None:
+                raise
+            on_error(err)
+            continue
         except jinja2.TemplateSyntaxError as err:
-            raise MflError(
+            problem = MflError(
                 "E305", f"template error in {file}: {err.message}", Location(file, err.lineno or 0)
-            ) from None
+            )
+            if on_error is None:
+                raise problem from None
+            on_error(problem)
+            continue
         except jinja2.UndefinedError as err:
-            raise MflError(
+            problem = MflError(
                 "E305",
                 f"template error in {file}: {err.message}",
                 Location(file),
                 "only source('table'), ref('model') and var('setting') are available in models",
-            ) from None
+            )
+            if on_error is None:
+                raise problem from None
+            on_error(problem)
+            continue
         except OSError as err:
             raise MflError("E003", f"cannot read {file}: {err.strerror}", Location(file)) from None
         rendered.append(
@@ -158,7 +173,7 @@ def order_models(models: list[SqlModel]) -> list[SqlModel]:
     rank = {layer: i for i, layer in enumerate(LAYERS)}
     for model in models:
         for target in model.refs:
-            if rank[by_name[target].layer] > rank[model.layer]:
+            if target in by_name and rank[by_name[target].layer] > rank[model.layer]:
                 raise MflError(
                     "E306",
                     f"{model.file} ({model.layer} layer) refers to '{target}' in the later"

@@ -56,6 +56,10 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader without YAML 1.1 surprises: `on`/`yes`/`no` stay strings."""
 
 
+# A copy: editing the inherited dict in place would change yaml.SafeLoader for every caller.
+_Loader.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 for _first, _resolvers in list(_Loader.yaml_implicit_resolvers.items()):
     _Loader.yaml_implicit_resolvers[_first] = [
         (tag, regexp) for tag, regexp in _resolvers if tag != "tag:yaml.org,2002:bool"

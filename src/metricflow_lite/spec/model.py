@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from sqlglot import exp
@@ -60,6 +60,20 @@ class Grain(str, Enum):
         return order.index(self) > order.index(finer)
 
 
+@dataclass(frozen=True, slots=True)
+class SourceMap:
+    """Where each value of a spec object is written: 'model', 'expr', 'metrics[2]' -> location."""
+
+    spots: tuple[tuple[str, Location], ...] = ()
+
+    def at(self, key: str, default: Location) -> Location:
+        """The location of a key's value (or a list item `key[i]`), else `default`."""
+        return next((loc for name, loc in self.spots if name == key), default)
+
+
+NO_SPOTS = SourceMap()
+
+
 # Dimensions every metric has, computed from its own time column.
 TIME_PARTS = ("hour_of_day", "day_of_week")
 
@@ -92,6 +106,7 @@ class Dimension:
     parent: str | None = None  # hierarchy: call_type_l2 has parent call_type_l1
     joins: str | None = None  # many-to-one: this column is the primary key of that model
     role: str | None = None  # `as:` name of the joined model (role-playing joins)
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,7 @@ class Model:
     dimensions: tuple[Dimension, ...] = ()
     label: str | None = None
     description: str | None = None
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
     def dimension(self, name: str) -> Dimension | None:
         return next((d for d in self.dimensions if d.name == name), None)
@@ -128,6 +144,7 @@ class BaseMetric:
     target: Target | None = None
     expr_text: str = ""
     filter_text: str = ""
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +161,7 @@ class DerivedMetric:
     target: Target | None = None
     expr_text: str = ""
     expr_loc: Location | None = None
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
     def name_loc(self, name: str) -> Location:
         """Where a metric name appears in the formula (for pointing at a typo)."""
@@ -167,6 +185,7 @@ class IndicatorSpec:
     grain: Grain
     loc: Location
     name: str | None = None
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
     @property
     def table_name(self) -> str:
@@ -195,6 +214,7 @@ class Chart:
     loc: Location
     by: str | None = None
     title: str | None = None
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +233,7 @@ class Report:
     compare: tuple[Comparison, ...] = ()
     periods: int = 8
     charts: tuple[Chart, ...] = ()
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
 
 @dataclass(frozen=True, slots=True)

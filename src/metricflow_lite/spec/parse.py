@@ -27,6 +27,7 @@ from metricflow_lite.spec.model import (
     Metric,
     Model,
     Report,
+    SourceMap,
     Target,
 )
 
@@ -232,10 +233,40 @@ def items_of(node: YMap, key: str, where: str, out: Collector) -> list[tuple[Any
     value = node[key]
     if isinstance(value, YSeq):
         return [(item, value.item_loc(i)) for i, item in enumerate(value)]
-    if isinstance(value, str) and key in ("by", "grains", "metrics", "dimensions", "compare"):
-        return [(part.strip(), node.value_loc(key)) for part in value.split(",") if part.strip()]
+    if isinstance(value, str) and key in LIST_KEYS:
+        return _comma_parts(value, node.value_loc(key))
     expect(value, list, node.value_loc(key), f"'{key}' of {where}", out)
     return []
+
+
+# Keys whose value is a list; `by: queue, team` is accepted as a list too.
+LIST_KEYS = ("by", "grains", "metrics", "dimensions", "compare")
+
+
+def _comma_parts(value: str, loc: Location) -> list[tuple[Any, Location]]:
+    """The parts of `a, b` with the location of each."""
+    parts = []
+    offset = 0
+    for raw in value.split(","):
+        part = raw.strip()
+        if part:
+            col = offset + (len(raw) - len(raw.lstrip()))
+            parts.append((part, Location(loc.file, loc.line, loc.col + col, len(part))))
+        offset += len(raw) + 1
+    return parts
+
+
+def spots_of(node: YMap) -> SourceMap:
+    """Where each value of a mapping is written, and each item of its lists (`key[i]`)."""
+    spots: list[tuple[str, Location]] = []
+    for key, value in node.items():
+        spots.append((key, node.value_loc(key)))
+        if isinstance(value, YSeq):
+            spots.extend((f"{key}[{i}]", value.item_loc(i)) for i in range(len(value)))
+        elif isinstance(value, str) and key in LIST_KEYS:
+            parts = _comma_parts(value, node.value_loc(key))
+            spots.extend((f"{key}[{i}]", loc) for i, (_, loc) in enumerate(parts))
+    return SourceMap(tuple(spots))
 
 
 def parse_documents(
@@ -300,12 +331,13 @@ def parse_model(node: YMap, out: Collector) -> Model | None:
         return None
     return Model(
         name=name,
-        loc=node.key_loc("name") if "name" in node else node.loc,
+        loc=node.value_loc("name"),
         primary_key=text_of(node, "primary_key", where, out),
         time=text_of(node, "time", where, out),
         dimensions=tuple(dimensions),
         label=text_of(node, "label", where, out),
         description=text_of(node, "description", where, out),
+        spots=spots_of(node),
     )
 
 
@@ -335,6 +367,7 @@ def parse_dimension(item: Any, loc: Location, where: str, out: Collector) -> Dim
         parent=text_of(item, "parent", dwhere, out),
         joins=text_of(item, "joins", dwhere, out),
         role=text_of(item, "as", dwhere, out),
+        spots=spots_of(item),
     )
 
 
@@ -353,10 +386,12 @@ def parse_target(node: YMap, where: str, out: Collector) -> Target | None:
         return None
     check_keys(raw, TARGET_KEYS, f"target of {where}", out)
     bounds: dict[str, float | None] = {"min": None, "max": None}
+    invalid = False
     for key in TARGET_KEYS:
         if key in raw:
             value = raw[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
+                invalid = True
                 out.error(
                     "E204",
                     f"target {key} of {where} must be a number, not {_describe(value)}",
@@ -366,7 +401,8 @@ def parse_target(node: YMap, where: str, out: Collector) -> Target | None:
             else:
                 bounds[key] = float(value)
     if bounds["min"] is None and bounds["max"] is None:
-        out.error("E204", f"target of {where} needs 'min' or 'max'", loc)
+        if not invalid:
+            out.error("E204", f"target of {where} needs 'min' or 'max'", loc)
         return None
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
         out.error("E204", f"target of {where} has min greater than max", loc)
@@ -421,6 +457,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             target=target,
             expr_text=text,
             expr_loc=node.value_loc("expr"),
+            spots=spots_of(node),
         )
     ok = require(node, "model", where, out, "model: call_legs")
     ok = require(node, "agg", where, out, "agg: count") and ok
@@ -442,7 +479,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         out.error(
             "E202",
             f"{where} with agg {agg.value} needs an 'expr'",
-            node.loc,
+            node.value_loc("agg"),
             "add 'expr: <column or SQL expression>'",
         )
         return None
@@ -490,6 +527,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         target=target,
         expr_text=expr_text or "",
         filter_text=filter_text or "",
+        spots=spots_of(node),
     )
 
 
@@ -516,7 +554,9 @@ def parse_indicator(node: YMap, out: Collector) -> IndicatorSpec | None:
     name = text_of(node, "name", where, out)
     if model is None:
         return None
-    return IndicatorSpec(model=model, dimensions=dims, grain=grain, loc=node.loc, name=name)
+    return IndicatorSpec(
+        model=model, dimensions=dims, grain=grain, loc=node.loc, name=name, spots=spots_of(node)
+    )
 
 
 def parse_report(node: YMap, out: Collector) -> Report | None:
@@ -572,6 +612,7 @@ def parse_report(node: YMap, out: Collector) -> Report | None:
         compare=tuple(compare),
         periods=periods,
         charts=tuple(charts),
+        spots=spots_of(node),
     )
 
 
@@ -592,5 +633,10 @@ def parse_chart(item: Any, loc: Location, where: str, out: Collector) -> Chart |
         return None
     by = text_of(item, "by", where, out)
     return Chart(
-        kind=kind, metrics=metrics, loc=item.loc, by=by, title=text_of(item, "title", where, out)
+        kind=kind,
+        metrics=metrics,
+        loc=item.loc,
+        by=by,
+        title=text_of(item, "title", where, out),
+        spots=spots_of(item),
     )

@@ -32,9 +32,9 @@ def unique_names(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 other = first[item.name]
                 yield _error(
                     "E205",
-                    f"{kind} '{item.name}' is defined twice (also at {other})",
+                    f"{kind} '{item.name}' is defined twice: here and at {other}",
                     item.loc,
-                    f"rename or remove one of them; the other is at {other}",
+                    f"rename or remove one of them (the first is at {other})",
                 )
             else:
                 first[item.name] = item.loc
@@ -47,7 +47,7 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
             yield _error(
                 "E210",
                 f"unknown model '{metric.model}' in metric '{metric.name}'",
-                metric.loc,
+                metric.spots.at("model", metric.loc),
                 did_you_mean(metric.model, names) or f"models: {', '.join(sorted(names))}",
             )
     for model in spec.models:
@@ -57,7 +57,7 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     "E210",
                     f"dimension '{dim.name}' of model '{model.name}'"
                     f" joins unknown model '{dim.joins}'",
-                    dim.loc,
+                    dim.spots.at("joins", dim.loc),
                     did_you_mean(dim.joins, names) or f"models: {', '.join(sorted(names))}",
                 )
             elif dim.joins:
@@ -75,7 +75,7 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     "E212",
                     f"parent '{dim.parent}' of dimension '{dim.name}'"
                     f" is not a dimension of model '{model.name}'",
-                    dim.loc,
+                    dim.spots.at("parent", dim.loc),
                     did_you_mean(dim.parent, [d.name for d in model.dimensions]),
                 )
     for indicator in spec.indicators:
@@ -83,24 +83,26 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
             yield _error(
                 "E210",
                 f"unknown model '{indicator.model}' in indicators",
-                indicator.loc,
+                indicator.spots.at("model", indicator.loc),
                 did_you_mean(indicator.model, names),
             )
             continue
-        for dim_name in indicator.dimensions:
+        for i, dim_name in enumerate(indicator.dimensions):
             found = resolve_dimension(spec, indicator.model, dim_name)
             if found.found is None:
                 yield _dimension_error(
+                    spec,
                     dim_name,
                     indicator.model,
                     found.known,
                     found.ambiguous,
-                    indicator.loc,
+                    indicator.spots.at(f"dimensions[{i}]", indicator.loc),
                     "indicator",
                 )
 
 
 def _dimension_error(
+    spec: ProjectSpec,
     name: str,
     model: str,
     known: Iterable[str],
@@ -114,6 +116,18 @@ def _dimension_error(
             f"dimension '{name}' is ambiguous for model '{model}' in {where}",
             loc,
             f"name one of: {', '.join(ambiguous)}",
+        )
+    plain = name.split(".")[-1]
+    owners = sorted({m.name for m in spec.models for d in m.dimensions if d.name == plain})
+    if owners:
+        return _error(
+            "E214",
+            f"dimension '{name}' of model '{owners[0]}' is not reachable from model"
+            f" '{model}' in {where}",
+            loc,
+            f"model '{model}' needs a dimension that joins '{owners[0]}' (or a model that"
+            f" reaches it): add '{{name: <key column>, joins: {owners[0]}}}' to its"
+            " dimensions, or drop the dimension here",
         )
     return _error(
         "E212",
@@ -147,7 +161,8 @@ def known_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
                         "E211",
                         f"unknown metric '{dep}' in expr of '{metric.name}'",
                         metric.name_loc(dep),
-                        did_you_mean(dep, names) or "define it under 'metrics:' first",
+                        did_you_mean(dep, [n for n in names if n != metric.name])
+                        or "define it under 'metrics:' first",
                     )
 
 
@@ -156,10 +171,12 @@ def no_cycles(spec: ProjectSpec) -> Iterable[Diagnostic]:
     cycle = find_cycle(metrics)
     if cycle:
         first = metrics[cycle[0]]
+        # point at the use of the next metric in the first metric's formula
+        loc = first.name_loc(cycle[1]) if isinstance(first, DerivedMetric) else first.loc
         yield _error(
             "E230",
             f"metrics depend on each other in a cycle: {' -> '.join(cycle)}",
-            first.loc,
+            loc,
             "a derived metric cannot use itself, directly or through others; break the cycle",
         )
 
@@ -167,53 +184,58 @@ def no_cycles(spec: ProjectSpec) -> Iterable[Diagnostic]:
 def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
     names = [m.name for m in spec.metrics]
     metrics = {m.name: m for m in spec.metrics}
+    has_cycle = find_cycle(metrics) is not None
     for report in spec.reports:
-        for name in report.metrics:
+        for i, name in enumerate(report.metrics):
             if name not in metrics:
                 yield _error(
                     "E240",
                     f"unknown metric '{name}' in report '{report.name}'",
-                    report.loc,
+                    report.spots.at(f"metrics[{i}]", report.loc),
                     did_you_mean(name, names) or "check the metric names with 'mfl list metrics'",
                 )
-        dims = set(report.by)
+        dims = {name: report.spots.at(f"by[{i}]", report.loc) for i, name in enumerate(report.by)}
         if report.filter is not None:
-            dims |= set(dimension_names(report.filter))
+            for name in dimension_names(report.filter):
+                dims.setdefault(name, report.spots.at("filter", report.loc))
+        reported: set[str] = set()
         for name in report.metrics:
-            if name not in metrics or find_cycle(metrics):
+            if name not in metrics or has_cycle:
                 continue
             for base in base_metrics_of(name, metrics):
                 metric = metrics[base]
                 assert isinstance(metric, BaseMetric)
                 if spec.model(metric.model) is None:
                     continue
-                for dim in sorted(dims):
-                    if dim in TIME_PARTS:
+                for dim, loc in sorted(dims.items()):
+                    if dim in TIME_PARTS or dim in reported:
                         continue
                     found = resolve_dimension(spec, metric.model, dim)
                     if found.found is None:
+                        reported.add(dim)  # once per dimension, at its first failing metric
                         yield _dimension_error(
+                            spec,
                             dim,
                             metric.model,
                             found.known,
                             found.ambiguous,
-                            report.loc,
+                            loc,
                             f"report '{report.name}' (metric '{name}')",
                         )
         for chart in report.charts:
-            for name in chart.metrics:
+            for i, name in enumerate(chart.metrics):
                 if name not in report.metrics:
                     yield _error(
                         "E241",
                         f"chart metric '{name}' is not among the metrics of report '{report.name}'",
-                        chart.loc,
+                        chart.spots.at(f"metrics[{i}]", chart.loc),
                         did_you_mean(name, report.metrics) or "add it to the report's metrics",
                     )
             if chart.by and chart.by not in report.by:
                 yield _error(
                     "E241",
                     f"chart dimension '{chart.by}' is not in 'by' of report '{report.name}'",
-                    chart.loc,
+                    chart.spots.at("by", chart.loc),
                     did_you_mean(chart.by, report.by) or "add it to the report's 'by'",
                 )
 

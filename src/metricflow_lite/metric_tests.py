@@ -1,0 +1,256 @@
+"""`mfl test`: run each metric unit test's query over its given rows and compare the values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
+from metricflow_lite.plan import QueryRequest, plan_query
+from metricflow_lite.project import Project
+from metricflow_lite.spec.cases import GivenRows, MetricCase, Scalar, parse_cases
+from metricflow_lite.spec.model import ProjectSpec
+from metricflow_lite.spec.parse import Collector
+from metricflow_lite.spec.validate import load_spec
+from metricflow_lite.sqlgen import render_query, to_sql
+from metricflow_lite.validation import source_columns
+from metricflow_lite.warehouse.base import QueryResult
+from metricflow_lite.warehouse.scratch import ScratchDatabase, ScratchError
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """How one test went: the differences found, or why it could not run."""
+
+    case: MetricCase
+    differences: tuple[str, ...] = ()
+    problem: Diagnostic | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.differences and self.problem is None
+
+
+def run_metric_tests(project: Project, select: Sequence[str] = ()) -> list[CaseResult]:
+    """Run every metric test (or the selected ones) on a fresh in-memory DuckDB each."""
+    spec = load_spec(project)
+    out = Collector()
+    cases = parse_cases(project.root, project.path("metrics"), out, select)
+    errors = [d for d in out.diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise MflError.from_diagnostics(errors)
+    if select and not cases:
+        raise MflError(
+            "E273",
+            f"no metric test named {', '.join(select)}",
+            None,
+            "tests live under 'tests:' in metrics/*.yml or in metrics/tests/*.yml",
+        )
+    known = source_columns(project) if cases else {}
+    return [run_case(spec, case, known, project.week_start.value) for case in cases]
+
+
+def run_case(
+    spec: ProjectSpec,
+    case: MetricCase,
+    known: Mapping[str, Mapping[str, str]],
+    week_start: str = "monday",
+) -> CaseResult:
+    """One test: tables from the given rows (other models empty), the query, the comparison."""
+    models = [m.name for m in spec.models]
+    for given in case.given:
+        if given.model not in models:
+            return CaseResult(
+                case,
+                problem=Diagnostic(
+                    "E271",
+                    f"test '{case.name}' gives rows for unknown model '{given.model}'",
+                    given.loc,
+                    did_you_mean(given.model, models) or f"models: {', '.join(sorted(models))}",
+                ),
+            )
+    request = QueryRequest(metrics=case.metrics, by=case.by, grain=case.grain, use_indicators=False)
+    try:
+        plan = plan_query(spec, request, week_start)
+        sql = to_sql(render_query(plan), "duckdb")
+    except MflError as err:
+        return CaseResult(
+            case, problem=Diagnostic(err.code, err.message, err.loc or case.loc, err.hint)
+        )
+    database = ScratchDatabase()
+    try:
+        given_by_model = {g.model: g for g in case.given}
+        for model in models:
+            rows_of = given_by_model.get(model)
+            columns, rows = table_of(rows_of, known.get(model, {}))
+            if not columns:
+                continue
+            try:
+                database.create_table("src", model, columns, rows)
+            except ScratchError as err:
+                return CaseResult(
+                    case,
+                    problem=Diagnostic(
+                        "E272",
+                        f"test '{case.name}': the rows of '{model}' do not load: {err}",
+                        rows_of.loc if rows_of else case.loc,
+                        "give values that fit the column types, or declare them:"
+                        " {columns: {offered_ts: TIMESTAMP}, rows: [...]}",
+                    ),
+                )
+        try:
+            result = database.fetch(sql)
+        except ScratchError as err:
+            return CaseResult(
+                case,
+                problem=Diagnostic(
+                    "E272",
+                    f"test '{case.name}': the query fails on the given rows: {err}",
+                    case.loc,
+                    "give rows for every column the metrics, filters and dimensions read",
+                ),
+            )
+    finally:
+        database.close()
+    return CaseResult(case, compare(case, result))
+
+
+def table_of(
+    given: GivenRows | None, known: Mapping[str, str]
+) -> tuple[list[tuple[str, str]], list[tuple[Scalar, ...]]]:
+    """Columns (declared type, else the model's type, else inferred) and rows of one table."""
+    if given is None:
+        return list(known.items()), []
+    declared = dict(given.types)
+    names = list(given.columns) + [c for c in known if c not in given.columns]
+    columns = []
+    for i, name in enumerate(names):
+        values = [row[i] for row in given.rows] if i < len(given.columns) else []
+        kind = declared.get(name) or known.get(name) or infer_type(values)
+        columns.append((name, kind))
+    width = len(given.columns)
+    rows = [tuple(row) + (None,) * (len(names) - width) for row in given.rows]
+    return columns, rows
+
+
+def infer_type(values: Sequence[Scalar]) -> str:
+    """The DuckDB type that holds every given value of a column."""
+    kinds = {type(v) for v in values if v is not None}
+    if not kinds:
+        return "VARCHAR"
+    if kinds == {bool}:
+        return "BOOLEAN"
+    if kinds == {int}:
+        return "BIGINT"
+    if kinds <= {int, float}:
+        return "DOUBLE"
+    if kinds == {dt.date}:
+        return "DATE"
+    if kinds <= {dt.date, dt.datetime}:
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+def compare(case: MetricCase, result: QueryResult) -> tuple[str, ...]:
+    """Differences between the expected rows and the result, readable one per line."""
+    keys = ((case.grain.value,) if case.grain else ()) + case.by
+    actual: dict[tuple[object, ...], dict[str, Any]] = {}
+    for row in result.as_dicts():
+        actual[tuple(_plain(row.get(k)) for k in keys)] = row
+    differences = []
+    matched: set[tuple[object, ...]] = set()
+    for expected in case.expect:
+        values = dict(expected.values)
+        missing_keys = [k for k in keys if k not in values]
+        label = _row_label(keys, values)
+        if missing_keys:
+            differences.append(
+                f"expected row at line {expected.loc.line} lacks {', '.join(missing_keys)}"
+            )
+            continue
+        key = tuple(_plain(values[k]) for k in keys)
+        found = actual.get(key)
+        if found is None:
+            wanted = ", ".join(f"{k}={_show(v)}" for k, v in values.items() if k not in keys)
+            differences.append(f"missing row {label}: expected {wanted}")
+            continue
+        matched.add(key)
+        row = found
+        for name, want in values.items():
+            if name in keys:
+                continue
+            if name not in row:
+                differences.append(
+                    f"row {label}: '{name}' is not a column of the result"
+                    f" ({', '.join(result.columns)})"
+                )
+            elif not _same(want, row[name], case.tolerance):
+                differences.append(
+                    f"row {label}: {name} expected {_show(want)}, got {_show(row[name])}"
+                )
+    for key, row in actual.items():
+        if key not in matched:
+            got = ", ".join(f"{m}={_show(row.get(m))}" for m in case.metrics)
+            differences.append(f"unexpected row {_row_label(keys, row)}: {got}")
+    return tuple(differences)
+
+
+def _row_label(keys: Sequence[str], values: Mapping[str, Any]) -> str:
+    if not keys:
+        return "(total)"
+    return " ".join(f"{k}={_show(_plain(values.get(k)))}" for k in keys)
+
+
+def _plain(value: Any) -> object:
+    """Period starts and dimension values as comparable text (midnight times as dates)."""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _same(want: Scalar, got: Any, tolerance: float) -> bool:
+    if want is None or got is None:
+        return want is None and got is None
+    if isinstance(want, (int, float)) and not isinstance(want, bool):
+        if isinstance(got, bool) or not isinstance(got, (int, float, Decimal)):
+            return False
+        return math.isclose(float(want), float(got), rel_tol=tolerance, abs_tol=tolerance)
+    return _plain(want) == _plain(got)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, (float, Decimal)):
+        return f"{float(value):.10g}"
+    return str(_plain(value))
+
+
+def render_results(results: Sequence[CaseResult]) -> str:
+    """PASS/FAIL per test with its differences, then a summary line."""
+    lines = []
+    for result in results:
+        case = result.case
+        if result.passed:
+            lines.append(f"PASS {case.name}")
+            continue
+        lines.append(f"FAIL {case.name} ({case.loc})")
+        if result.problem is not None:
+            where = f"{result.problem.loc}: " if result.problem.loc else ""
+            lines.append(f"  {where}error {result.problem.code}: {result.problem.message}")
+            if result.problem.hint:
+                lines.append(f"  hint: {result.problem.hint}")
+        lines.extend(f"  {difference}" for difference in result.differences)
+    failed = sum(not r.passed for r in results)
+    lines.append(f"{len(results) - failed} passed, {failed} failed")
+    return "\n".join(lines)

@@ -1,0 +1,212 @@
+"""Rules that need each model's columns and types: names in exprs, filters, dimensions, time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from metricflow_lite.errors import Diagnostic, Location, Severity, did_you_mean
+from metricflow_lite.spec.model import Agg, BaseMetric, Model, ProjectSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """The DuckDB type of an expression over a model, or why DuckDB rejected it."""
+
+    type: str | None
+    problem: str = ""
+
+
+# (model, sql) -> the type of the expression over the model's rows
+TypeOf = Callable[[str, str], Typed]
+
+NUMERIC = re.compile(
+    r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT"
+    r"|FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?|BOOLEAN)$"
+)
+TEMPORAL = re.compile(r"^(DATE|TIMESTAMP.*)$")
+# aggregations that compute with the values, so text cannot go in
+NUMERIC_AGGS = (Agg.SUM, Agg.AVG)
+ORDERED_AGGS = (Agg.MEDIAN, Agg.PERCENTILE)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelColumns:
+    """What the empty database says about the project's models."""
+
+    columns: Mapping[str, Mapping[str, str]]  # model -> column -> DuckDB type
+    broken: Collection[str]  # models whose SQL failed (already reported)
+    type_of: TypeOf
+
+
+def _error(code: str, message: str, loc: Location, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(code, message, loc, hint, Severity.ERROR)
+
+
+def check_columns(spec: ProjectSpec, found: ModelColumns) -> list[Diagnostic]:
+    """Every problem with column names and types in the spec's models and base metrics."""
+    problems: list[Diagnostic] = []
+    for model in spec.models:
+        problems.extend(_model_problems(spec, model, found))
+    for metric in spec.metrics:
+        if isinstance(metric, BaseMetric):
+            problems.extend(_metric_problems(metric, found))
+    return problems
+
+
+def _model_problems(spec: ProjectSpec, model: Model, found: ModelColumns) -> Iterable[Diagnostic]:
+    if model.name in found.broken:
+        return
+    columns = found.columns.get(model.name)
+    if columns is None:
+        close = did_you_mean(model.name, found.columns)
+        yield _error(
+            "E215",
+            f"model '{model.name}' has no SQL model models/source/{model.name}.sql",
+            model.loc,
+            f"create models/source/{model.name}.sql selecting from {{{{ source('...') }}}}"
+            + (f", or fix the name: {close}" if close else ""),
+        )
+        return
+    for dim in model.dimensions:
+        if dim.name not in columns:
+            yield _unknown_column(dim.name, model.name, columns, dim.loc, "dimension")
+        if dim.joins:
+            target = spec.model(dim.joins)
+            target_columns = found.columns.get(dim.joins)
+            if target and target.primary_key and target_columns is not None:
+                if target.primary_key not in target_columns:
+                    yield _unknown_column(
+                        target.primary_key,
+                        target.name,
+                        target_columns,
+                        target.spots.at("primary_key", target.loc),
+                        "primary_key",
+                    )
+    if model.primary_key and model.primary_key not in columns:
+        yield _unknown_column(
+            model.primary_key,
+            model.name,
+            columns,
+            model.spots.at("primary_key", model.loc),
+            "primary_key",
+        )
+    if model.time:
+        yield from _time_problems(
+            model.time, model.name, columns, model.spots.at("time", model.loc)
+        )
+
+
+def _time_problems(
+    column: str, model: str, columns: Mapping[str, str], loc: Location
+) -> Iterable[Diagnostic]:
+    if column not in columns:
+        yield _unknown_column(column, model, columns, loc, "time column")
+    elif not TEMPORAL.match(columns[column]):
+        temporal = sorted(c for c, t in columns.items() if TEMPORAL.match(t))
+        yield _error(
+            "E283",
+            f"time column '{column}' of model '{model}' is {columns[column]},"
+            " not a DATE or TIMESTAMP",
+            loc,
+            (f"use one of {', '.join(temporal)}, or " if temporal else "")
+            + f"cast it in the model SQL: CAST({column} AS TIMESTAMP) AS {column}",
+        )
+
+
+def _unknown_column(
+    name: str, model: str, columns: Mapping[str, str], loc: Location, what: str
+) -> Diagnostic:
+    return _error(
+        "E281",
+        f"{what} '{name}' is not a column of model '{model}'",
+        loc,
+        did_you_mean(name, columns) or f"columns of '{model}': {', '.join(sorted(columns))}",
+    )
+
+
+def _metric_problems(metric: BaseMetric, found: ModelColumns) -> Iterable[Diagnostic]:
+    columns = found.columns.get(metric.model)
+    if columns is None:
+        return  # unknown model (E210), no SQL model (E215) or broken SQL (E314)
+    parts = (
+        ("expr", metric.expr, metric.expr_text),
+        ("filter", metric.filter, metric.filter_text),
+    )
+    for key, tree, text in parts:
+        if tree is None:
+            continue
+        base = metric.spots.at(key, metric.loc)
+        unknown = [c for c in tree.find_all(exp.Column) if c.name not in columns]
+        for column in unknown:
+            yield _error(
+                "E280",
+                f"unknown column '{column.name}' in {key} of metric '{metric.name}'"
+                f" (model '{metric.model}')",
+                column_loc(base, text, column.name),
+                did_you_mean(column.name, columns)
+                or f"columns of '{metric.model}': {', '.join(sorted(columns))}",
+            )
+        if unknown:
+            continue
+        typed = found.type_of(metric.model, tree.sql(dialect="duckdb"))
+        if typed.type is None:
+            yield _error(
+                "E284",
+                f"DuckDB rejects the {key} of metric '{metric.name}': {typed.problem}",
+                Location(base.file, base.line, base.col, len(text.splitlines()[0]) if text else 0),
+                "check function names and argument types; text columns need a CAST in the"
+                " model SQL before arithmetic",
+            )
+        elif key == "filter" and typed.type != "BOOLEAN":
+            yield _error(
+                "E285",
+                f"filter of metric '{metric.name}' is {typed.type}, not true/false",
+                base,
+                "write a condition, e.g. 'leg_seq = 1' or 'answered_ts IS NOT NULL'",
+            )
+        elif key == "expr":
+            yield from _aggregation_problems(metric, typed.type, base, text)
+    if metric.time:
+        yield from _time_problems(
+            metric.time, metric.model, columns, metric.spots.at("time", metric.loc)
+        )
+
+
+def _aggregation_problems(
+    metric: BaseMetric, kind: str, loc: Location, text: str
+) -> Iterable[Diagnostic]:
+    numeric = bool(NUMERIC.match(kind))
+    if metric.agg in NUMERIC_AGGS and not numeric:
+        yield _error(
+            "E282",
+            f"agg {metric.agg.value} of metric '{metric.name}' needs numbers, but its expr is"
+            f" {kind}",
+            Location(loc.file, loc.line, loc.col, len(text.splitlines()[0]) if text else 0),
+            "cast it to a number in the model SQL, or count it with 'agg: count_distinct'"
+            if kind != "INTERVAL"
+            else "turn the interval into seconds: date_diff('second', start_ts, end_ts)",
+        )
+    elif metric.agg in ORDERED_AGGS and not (numeric or TEMPORAL.match(kind)):
+        yield _error(
+            "E282",
+            f"agg {metric.agg.value} of metric '{metric.name}' needs numbers or times,"
+            f" but its expr is {kind}",
+            Location(loc.file, loc.line, loc.col, len(text.splitlines()[0]) if text else 0),
+            "cast it to a number in the model SQL",
+        )
+
+
+def column_loc(base: Location, text: str, name: str) -> Location:
+    """Where a column name is written inside an expression (outside quoted strings)."""
+    for match in re.finditer(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
+        before = text[: match.start()]
+        if before.count("'") % 2:
+            continue  # inside a string literal
+        line_offset = before.count("\n")
+        col = len(before) - (before.rfind("\n") + 1)
+        return base.shifted(line_offset, col, len(name))
+    return base

@@ -1,0 +1,180 @@
+"""Every problem in a project's YAML and SQL models, found without loading any data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
+from metricflow_lite.layers import SqlModel, parse_model_sql, render_models
+from metricflow_lite.project import PROJECT_FILE, Project
+from metricflow_lite.spec.cases import parse_cases
+from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
+from metricflow_lite.spec.loader import relative_name
+from metricflow_lite.spec.parse import Collector
+from metricflow_lite.spec.validate import collect_spec
+from metricflow_lite.warehouse.probe import ProjectProbe, seed_shapes
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """What `mfl validate` found, sorted by file and line, and which files it read."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity is Severity.WARNING for d in self.diagnostics)
+
+    def fails(self, strict: bool = False) -> bool:
+        """True when the project has errors (or, when strict, warnings)."""
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+    def summary(self) -> str:
+        """`2 errors, 1 warning in 3 files`, or `no problems in 12 files`."""
+        if not self.diagnostics:
+            return f"no problems in {len(self.files)} files"
+        with_problems = {d.loc.file for d in self.diagnostics if d.loc}
+        errors = f"{self.errors} error{'s' if self.errors != 1 else ''}"
+        warnings = f"{self.warnings} warning{'s' if self.warnings != 1 else ''}"
+        count = len(with_problems) or 1
+        return f"{errors}, {warnings} in {count} file{'s' if count != 1 else ''}"
+
+
+def validate_project(project: Project) -> ValidationResult:
+    """Check metrics/, reports/ and models/ against empty raw tables shaped like seeds/."""
+    spec, diagnostics = collect_spec(project)
+    tests = Collector()
+    parse_cases(project.root, project.path("metrics"), tests)
+    diagnostics.extend(tests.diagnostics)
+    probe = ProjectProbe()
+    try:
+        shapes, problems = seed_shapes(project)
+        diagnostics.extend(problems)
+        if problems and not shapes:
+            # without raw tables every model would fail: report the seeds problem only
+            return _result(diagnostics, project)
+        for shape in shapes:
+            diagnostics.extend(probe.create_raw(shape))
+        models, broken, problems = _create_models(project, probe, [s.table for s in shapes])
+        diagnostics.extend(problems)
+        columns = {
+            m.name: probe.columns(m.schema, m.name)
+            for m in models
+            if m.layer == "source" and m.name not in broken
+        }
+
+        def type_of(model: str, sql: str) -> Typed:
+            return probe.type_of("src", model, sql)
+
+        diagnostics.extend(check_columns(spec, ModelColumns(columns, frozenset(broken), type_of)))
+    finally:
+        probe.close()
+    return _result(diagnostics, project)
+
+
+def _result(diagnostics: list[Diagnostic], project: Project) -> ValidationResult:
+    unique = sorted(set(diagnostics), key=Diagnostic.sort_key)
+    return ValidationResult(tuple(unique), _checked_files(project))
+
+
+def _create_models(
+    project: Project, probe: ProjectProbe, raw_tables: list[str]
+) -> tuple[list[SqlModel], set[str], list[Diagnostic]]:
+    """Render and create every model as a view; a failing model is reported and skipped, and
+    so are the models that ref() it."""
+    problems: list[Diagnostic] = []
+    broken: set[str] = set()
+
+    def failed(err: MflError) -> None:
+        for diag in err.diagnostics:
+            problems.append(_with_line(project.root, diag))
+            if diag.loc and diag.loc.file.endswith(".sql"):
+                broken.add(Path(diag.loc.file).stem)
+
+    try:
+        models = render_models(
+            project.root,
+            project.path("models"),
+            raw_tables if raw_tables else None,
+            dict(project.settings),
+            on_error=failed,
+        )
+    except MflError as err:
+        failed(err)
+        return [], broken, problems
+    for model in models:
+        if any(target in broken for target in model.refs):
+            broken.add(model.name)  # the cause is reported at the model it reads
+            continue
+        try:
+            parse_model_sql(model)
+        except MflError as err:
+            failed(err)
+            continue
+        text = (project.root / model.file).read_text(encoding="utf-8")
+        problem = probe.create_model(model, text)
+        if problem is not None:
+            problems.append(problem)
+            broken.add(model.name)
+    return models, broken, problems
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _with_line(root: Path, diag: Diagnostic) -> Diagnostic:
+    """A model-file diagnostic without a line gets the line of the name it quotes (ref('x'))."""
+    loc = diag.loc
+    if loc is None or loc.line > 0 or not loc.file.endswith(".sql"):
+        return diag
+    try:
+        lines = (root / loc.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return diag
+    for name in _QUOTED.findall(diag.message):
+        for number, line in enumerate(lines, start=1):
+            for quote in ("'", '"'):
+                index = line.find(f"{quote}{name}{quote}")
+                if index >= 0:
+                    spot = Location(loc.file, number, index + 2, len(name))
+                    return Diagnostic(diag.code, diag.message, spot, diag.hint, diag.severity)
+    return diag
+
+
+def _checked_files(project: Project) -> tuple[str, ...]:
+    found = [PROJECT_FILE]
+    for kind, patterns in (
+        ("metrics", ("*.yml", "*.yaml")),
+        ("reports", ("*.yml", "*.yaml")),
+        ("models", ("*.sql",)),
+        ("seeds", ("*.yml",)),
+    ):
+        folder = project.path(kind)
+        if folder.is_dir():
+            for pattern in patterns:
+                found.extend(relative_name(p, project.root) for p in folder.rglob(pattern))
+    return tuple(sorted(set(found)))
+
+
+def source_columns(project: Project) -> dict[str, dict[str, str]]:
+    """Column types of every source-layer model that builds over empty seeds (others left out)."""
+    probe = ProjectProbe()
+    try:
+        shapes, _ = seed_shapes(project)
+        for shape in shapes:
+            probe.create_raw(shape)
+        models, broken, _ = _create_models(project, probe, [s.table for s in shapes])
+        return {
+            m.name: probe.columns(m.schema, m.name)
+            for m in models
+            if m.layer == "source" and m.name not in broken
+        }
+    finally:
+        probe.close()

@@ -1,0 +1,171 @@
+"""An empty in-memory DuckDB shaped like a project: every model's column types, no data loaded."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
+from metricflow_lite.layers import SqlModel
+from metricflow_lite.load import discover_seeds, file_columns, read_header
+from metricflow_lite.project import Project
+from metricflow_lite.spec.columns import Typed
+from metricflow_lite.warehouse.base import SeedFormat
+
+# Columns every raw table carries besides the file's own (load.py, META_COLUMNS).
+RAW_EXTRA_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
+
+
+@dataclass(frozen=True, slots=True)
+class SeedShape:
+    """A raw table as seeds/ describe it: its columns and types, and where they were declared."""
+
+    table: str
+    file: str  # relative to the project
+    columns: tuple[tuple[str, str], ...]
+    type_locs: tuple[tuple[str, Location], ...] = ()  # `columns:` entries of seeds/<table>.yml
+
+
+def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
+    """Each seed table's columns as `mfl seed` would create them: file headers (CSV) or schemas
+    (parquet), typed by seeds/<table>.yml; no rows are read."""
+    try:
+        tables = discover_seeds(project)
+    except MflError as err:
+        return [], list(err.diagnostics)
+    shapes: list[SeedShape] = []
+    problems: list[Diagnostic] = []
+    for table in tables:
+        if not table.files:
+            continue  # a descriptor without data: E110 is the loader's to report
+        first = table.files[0]
+        try:
+            if first.format is SeedFormat.PARQUET:
+                stored = _parquet_columns(first.path, first.file)
+                columns = file_columns(table, (), stored)
+                columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
+            elif table.csv.header:
+                columns = file_columns(table, read_header(first, table.csv))
+            else:
+                columns = table.columns
+        except MflError as err:
+            problems.extend(err.diagnostics)
+            continue
+        shapes.append(SeedShape(table.name, first.file, columns, table.column_locs))
+    return shapes, problems
+
+
+def _parquet_columns(path: Path, file: str) -> tuple[tuple[str, str], ...]:
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as err:
+        raise MflError(
+            "E107",
+            f"cannot read {file}: {str(err).strip().splitlines()[0]}",
+            Location(file),
+            "check that the file is a complete parquet file",
+        ) from None
+    finally:
+        con.close()
+    return tuple((str(r[0]), str(r[1])) for r in rows)
+
+
+class ProjectProbe:
+    """raw tables created empty, models created as views over them; DESCRIBE tells the types."""
+
+    def __init__(self) -> None:
+        self.connection = duckdb.connect(":memory:")
+        for schema in ("raw", "src", "ind", "app"):
+            self.connection.execute(f"CREATE SCHEMA {schema}")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def create_raw(self, shape: SeedShape) -> list[Diagnostic]:
+        """Create raw.<table> empty; a type the yml declares wrongly is reported there."""
+        problems = []
+        columns = []
+        locs = dict(shape.type_locs)
+        for name, kind in (*shape.columns, *RAW_EXTRA_COLUMNS):
+            try:
+                data_type = exp.DataType.build(kind, dialect="duckdb")
+                self.connection.execute(f"SELECT CAST(NULL AS {data_type.sql('duckdb')})")
+            except (duckdb.Error, SqlglotError) as err:
+                problems.append(
+                    Diagnostic(
+                        "E313",
+                        f"unknown column type '{kind}' for '{name}': {str(err).splitlines()[0]}",
+                        locs.get(name, Location(shape.file)),
+                        "use a DuckDB type such as INTEGER, DOUBLE, DATE, TIMESTAMP or VARCHAR",
+                    )
+                )
+                data_type = exp.DataType.build("VARCHAR")
+            columns.append(exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=data_type))
+        table = exp.Schema(this=exp.table_(shape.table, db="raw", quoted=True), expressions=columns)
+        create = exp.Create(this=table, kind="TABLE")
+        self.connection.execute(create.sql(dialect="duckdb"))
+        return problems
+
+    def create_model(self, model: SqlModel, source_text: str) -> Diagnostic | None:
+        """Create the model as a view; DuckDB's complaint points into the model file."""
+        name = exp.table_(model.name, db=model.schema, quoted=True).sql(dialect="duckdb")
+        statement = f"CREATE VIEW {name} AS\n{model.sql}"
+        try:
+            self.connection.execute(statement)
+        except duckdb.Error as err:
+            message = str(err).strip()
+            first = message.splitlines()[0]
+            return Diagnostic(
+                "E314",
+                f"model {model.name} fails in DuckDB: {first}",
+                _model_location(model, source_text, message),
+                "fix the SQL in the model file; every metric on this model is skipped until then",
+                Severity.ERROR,
+            )
+        return None
+
+    def columns(self, schema: str, name: str) -> dict[str, str]:
+        """Column name -> DuckDB type of a created table or view."""
+        table = exp.table_(name, db=schema, quoted=True).sql(dialect="duckdb")
+        rows = self.connection.execute(f"DESCRIBE {table}").fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def type_of(self, schema: str, name: str, sql: str) -> Typed:
+        """The type of an expression over the (empty) rows of a model, or DuckDB's objection."""
+        table = exp.table_(name, db=schema, quoted=True).sql(dialect="duckdb")
+        try:
+            rows = self.connection.execute(f"DESCRIBE SELECT {sql} AS v FROM {table}").fetchall()
+        except duckdb.Error as err:
+            return Typed(None, str(err).strip().splitlines()[0])
+        return Typed(str(rows[0][1]))
+
+
+_LINE = re.compile(r"^LINE (\d+): ?(.*)$", re.MULTILINE)
+
+
+def _model_location(model: SqlModel, source_text: str, message: str) -> Location:
+    """Where in the model file DuckDB's `LINE n:` with its caret points (the file line found by
+    the underlined text, since jinja may have moved lines)."""
+    match = _LINE.search(message)
+    if match is None:
+        return Location(model.file)
+    rest = message[match.end() :].lstrip("\n").splitlines()
+    carets = rest[0] if rest else ""
+    start = carets.find("^")
+    token = match.group(0)[start : start + len(carets.strip())].strip() if start >= 0 else ""
+    lines = source_text.splitlines()
+    rendered_line = int(match.group(1)) - 1  # the first line is CREATE VIEW ... AS
+    if token:
+        candidates = [i for i, text in enumerate(lines) if token in text]
+        if candidates:
+            best = min(candidates, key=lambda i: abs(i + 1 - rendered_line))
+            return Location(model.file, best + 1, lines[best].index(token) + 1, len(token))
+    if 1 <= rendered_line <= len(lines):
+        return Location(model.file, rendered_line)
+    return Location(model.file)
