@@ -366,18 +366,22 @@ def seed_project_for(tmp_path: Path, monkeypatch: Any, request: Any) -> t.Callab
         (project / "seeds" / "shifts.csv.gz").write_bytes(gzip.compress(shifts.read_bytes()))
         shifts.unlink()
         if engine == "postgres":
-            import psycopg
-
-            dsn = request.getfixturevalue("postgres_dsn")
-            name = f"seed_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(dsn, autocommit=True) as con:
-                con.execute(f"CREATE DATABASE {name}")
-            monkeypatch.setenv("MFL_PG_DSN", dsn.replace("dbname=postgres", f"dbname={name}"))
+            own_database(request.getfixturevalue("postgres_dsn"), monkeypatch)
         elif engine == "spark":
             request.getfixturevalue("spark_session")
         return project
 
     return make
+
+
+def own_database(dsn: str, monkeypatch: Any) -> None:
+    """Point MFL_PG_DSN at a new database on the test server, apart from the shared one."""
+    import psycopg
+
+    name = f"mfl_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("MFL_PG_DSN", dsn.replace("dbname=postgres", f"dbname={name}"))
 
 
 def raw_rows(project: Path, engine: str, sql: str) -> list[tuple[Any, ...]]:
@@ -463,3 +467,37 @@ def test_failed_build_keeps_the_previous_one(engine: str, request: Any, engine_r
     assert "build failed in model models/source/sites.sql" in result.output
     [row] = query(engine_root / "monday", engine, "--metrics", "offered_calls")
     assert row["offered_calls"] == 18
+
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_QUERIES = [
+    ("--metrics", "abandonment_rate,aht_seconds,cph", "--by", "team", "--grain", "week"),
+    ("--metrics", "callers", "--grain", "month"),
+    ("--metrics", "median_ttr_hours", "--grain", "month"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REPO / "metrics").is_dir(), reason="the demo has no metrics/ yet")
+def test_demo_runs_alike_on_every_engine(tmp_path: Path, request: Any, monkeypatch: Any) -> None:
+    """mfl run on the demo project (its committed seeds) on PostgreSQL and Spark; the headline
+    queries return DuckDB's rows."""
+    own_database(request.getfixturevalue("postgres_dsn"), monkeypatch)
+    request.getfixturevalue("spark_session")
+    project = tmp_path / "demo"
+    project.mkdir()
+    for part in ("metricflow_lite.yml", "seeds", "models", "metrics", "reports"):
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        else:
+            shutil.copy(source, project / part)
+    for engine in ("duckdb", "postgres", "spark"):
+        started = time.perf_counter()
+        assert_ok(invoke("run", "--project-dir", str(project), "--target", TARGET_OF[engine]))
+        TIMINGS[f"demo {engine} run"] = time.perf_counter() - started
+    for args in DEMO_QUERIES:
+        expected = query(project, "duckdb", *args)
+        assert expected, args
+        for engine in ("postgres", "spark"):
+            assert_same_rows(query(project, engine, *args), expected)
