@@ -9,6 +9,10 @@ rules here cover what it renders valid but different (or invalid) on PostgreSQL 
   interpolated percentile, as on DuckDB and PostgreSQL.
 - DuckDB's date_diff counts unit boundaries crossed (09:00:50 -> 09:01:10 is 1 minute); Spark's
   counts whole units elapsed (0): truncate both ends to the unit first.
+- try_strptime (NULL where the text does not fit the format) is try_to_timestamp on Spark; on
+  PostgreSQL, whose to_timestamp raises instead, the text must first match the format as a
+  regular expression. regexp_full_match is an anchored ~ / RLIKE.
+- INTERVAL (expr) SECOND loses its expression when rendered: expr * INTERVAL '1' SECOND.
 - The report time spine is EXPLODE(GENERATE_SERIES(lo, hi, step)) in the select list: Spark allows
   no generator inside CAST, and PostgreSQL wants timestamps, not UNNEST.
 
@@ -22,6 +26,7 @@ from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import UnsupportedError
 
 from metricflow_lite.errors import Location, MflError
@@ -106,14 +111,118 @@ def spark_series(node: exp.Expr) -> exp.Expr | None:
     return None
 
 
+# strptime specifiers as regular expressions: the shape (and range) of text that parses.
+STRPTIME_PATTERNS = {
+    "%Y": r"[0-9]{4}",
+    "%y": r"[0-9]{2}",
+    "%m": r"(0?[1-9]|1[0-2])",
+    "%d": r"(0?[1-9]|[12][0-9]|3[01])",
+    "%H": r"([01]?[0-9]|2[0-3])",
+    "%M": r"[0-5]?[0-9]",
+    "%S": r"[0-5]?[0-9]",
+    "%f": r"[0-9]{1,6}",
+    "%%": "%",
+}
+
+
+REGEX_SPECIAL = set(".^$*+?()[]{}|\\")
+
+
+def strptime_call(node: exp.Expr, name: str) -> tuple[exp.Expr, str] | None:
+    """(value, format) of a DuckDB call name(value, 'format'), else None."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == name:
+        args = node.expressions
+        if len(args) == 2 and isinstance(args[1], exp.Literal) and args[1].is_string:
+            return args[0], args[1].name
+    return None
+
+
+def strptime_regex(fmt: str) -> str | None:
+    """An anchored regular expression for the text strptime accepts; None for a specifier
+    without one here."""
+    parts = ["^"]
+    index = 0
+    while index < len(fmt):
+        if fmt[index] == "%":
+            pattern = STRPTIME_PATTERNS.get(fmt[index : index + 2])
+            if pattern is None:
+                return None
+            parts.append(pattern)
+            index += 2
+        else:
+            char = fmt[index]
+            parts.append("\\" + char if char in REGEX_SPECIAL else char)
+            index += 1
+    return "".join(parts) + "$"
+
+
+def time_format(value: exp.Expr, fmt: str, dialect: str) -> str:
+    """A DuckDB strptime format in the dialect's own spelling."""
+    parse = exp.StrToTime(this=value.copy(), format=exp.Literal.string(fmt))
+    spelled = Dialect.get_or_raise(dialect).generator().format_time(parse) or fmt
+    # format_time renders the SQL literal: keep the text inside its quotes.
+    return spelled[1:-1] if spelled[:1] == spelled[-1:] == "'" else spelled
+
+
+def postgres_try_strptime(node: exp.Expr) -> exp.Expr | None:
+    call = strptime_call(node, "try_strptime")
+    regex = strptime_regex(call[1]) if call else None
+    if call is None or regex is None:
+        return None
+    value, fmt = call
+    parsed = exp.func(
+        "TO_TIMESTAMP", value.copy(), exp.Literal.string(time_format(value, fmt, "postgres"))
+    )
+    fits = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(regex))
+    return exp.Case(ifs=[exp.If(this=fits, true=exp.cast(parsed, exp.DataType.Type.TIMESTAMP))])
+
+
+def spark_try_strptime(node: exp.Expr) -> exp.Expr | None:
+    call = strptime_call(node, "try_strptime")
+    if call is None:
+        return None
+    value, fmt = call
+    return exp.Anonymous(
+        this="try_to_timestamp",
+        expressions=[value.copy(), exp.Literal.string(time_format(value, fmt, "spark"))],
+    )
+
+
+def anchored_regexp_match(node: exp.Expr) -> exp.Expr | None:
+    if not isinstance(node, exp.RegexpFullMatch) or not isinstance(node.expression, exp.Literal):
+        return None
+    anchored = exp.Literal.string(f"^(?:{node.expression.name})$")
+    return exp.RegexpLike(this=node.this.copy(), expression=anchored)
+
+
+def interval_of_expression(node: exp.Expr) -> exp.Expr | None:
+    # INTERVAL (n * 86400) SECOND would lose its expression: n * 86400 times INTERVAL '1' SECOND.
+    if isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal | None):
+        unit = node.args.get("unit")
+        if unit is not None:
+            one = exp.Interval(this=exp.Literal.string("1"), unit=unit.copy())
+            value = node.this.unnest().copy()
+            return exp.Mul(this=exp.paren(value, copy=False), expression=one)
+    return None
+
+
 RULES: dict[str, tuple[Rule, ...]] = {
     "duckdb": (),
-    "postgres": (postgres_integer_extract, postgres_series),
+    "postgres": (
+        postgres_integer_extract,
+        postgres_series,
+        postgres_try_strptime,
+        anchored_regexp_match,
+        interval_of_expression,
+    ),
     "spark": (
         spark_iso_day_of_week,
         spark_exact_percentile,
         spark_boundary_date_diff,
         spark_series,
+        spark_try_strptime,
+        anchored_regexp_match,
+        interval_of_expression,
     ),
 }
 # Constructs sqlglot renders without complaint but the engine rejects: (node type, what, hint).

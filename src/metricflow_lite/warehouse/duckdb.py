@@ -16,34 +16,20 @@ from metricflow_lite.warehouse.base import (
     FileLoadOutcome,
     LoadedFile,
     QueryResult,
-    SeedFormat,
     Statement,
+)
+from metricflow_lite.warehouse.seedfile import (
+    LOAD_COLUMNS,
+    REJECT_COLUMNS,
+    columns_ddl,
+    parquet_columns,
+    read_seed_file,
+    table_columns,
 )
 
 RAW = "raw"
-LOADS_DDL = (
-    "CREATE TABLE IF NOT EXISTS raw._loads (load_id BIGINT, table_name VARCHAR, file VARCHAR,"
-    " sha256 VARCHAR, rows BIGINT, rejected BIGINT, loaded_at TIMESTAMP)"
-)
-REJECTS_DDL = (
-    "CREATE TABLE IF NOT EXISTS raw._rejects (load_id BIGINT, table_name VARCHAR, file VARCHAR,"
-    " line BIGINT, raw_text VARCHAR, reason VARCHAR)"
-)
-# DuckDB's reject messages, said the way a person reading a load summary needs them.
-REASON_SQL = r"""CASE
-  WHEN error_type = 'CAST' THEN 'column ' || column_name || ': '
-    || coalesce(nullif(regexp_extract(error_message, 'string "(.*)" to', 1), ''), '?')
-    || ' is not a valid '
-    || coalesce(nullif(regexp_extract(error_message, ' to ''([^'']+)''', 1), ''), 'value')
-  WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'expected '
-    || regexp_extract(error_message, 'Expected Number of Columns: (\d+)', 1)
-    || ' columns, found ' || regexp_extract(error_message, 'Found: (\d+)', 1)
-  WHEN error_type = 'INVALID ENCODING' THEN 'not valid text in the file''s encoding'
-  WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'line too long'
-  ELSE lower(error_type::VARCHAR) || ': ' || error_message
-END"""
-UNTERMINATED = "error_type = 'UNQUOTED VALUE' AND error_message LIKE '%unterminated quote%'"
-CRLF = "chr(10) || chr(13)"
+LOADS_DDL = f"CREATE TABLE IF NOT EXISTS raw._loads ({columns_ddl(LOAD_COLUMNS)})"
+REJECTS_DDL = f"CREATE TABLE IF NOT EXISTS raw._rejects ({columns_ddl(REJECT_COLUMNS)})"
 
 
 def _ident(name: str) -> str:
@@ -52,10 +38,6 @@ def _ident(name: str) -> str:
 
 def _raw(table: str) -> str:
     return exp.table_(table, db=RAW, quoted=True).sql(dialect="duckdb")
-
-
-def _text(value: str) -> str:
-    return exp.Literal.string(value).sql(dialect="duckdb")
 
 
 class DuckDBWarehouse:
@@ -172,18 +154,7 @@ class DuckDBWarehouse:
         return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
 
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
-        try:
-            described = self.connection.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({_text(str(path))})"
-            ).fetchall()
-        except duckdb.Error as err:
-            raise MflError(
-                "E107",
-                f"cannot read {file}: {str(err).strip().splitlines()[0]}",
-                Location(file),
-                "check that the file is a complete parquet file",
-            ) from None
-        return tuple((str(r[0]), str(r[1])) for r in described)
+        return parquet_columns(self.connection, path, file)
 
     def reset_table(self, table: str) -> None:
         self._ensure_raw()
@@ -212,12 +183,7 @@ class DuckDBWarehouse:
             con.execute(f"DELETE FROM {_raw(load.table)} WHERE _file = ?", [load.file])
             con.execute("DELETE FROM raw._rejects WHERE file = ?", [load.file])
             con.execute("DELETE FROM raw._loads WHERE file = ?", [load.file])
-            if load.format is SeedFormat.PARQUET:
-                outcome = self._load_parquet(load)
-            elif not load.columns or load.lines <= int(load.csv.header):
-                outcome = FileLoadOutcome(0, 0)  # empty, or a header only
-            else:
-                outcome = self._load_csv(load)
+            outcome = read_seed_file(con, load, _raw(load.table), "raw._rejects")
             con.execute(
                 "INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
                 [load.load_id, load.table, load.file, load.sha256, outcome.rows, outcome.rejected],
@@ -234,17 +200,11 @@ class DuckDBWarehouse:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        finally:
-            for scratch in ("mfl_rejects", "mfl_reject_scans", "mfl_lines", "mfl_parquet"):
-                con.execute(f"DROP TABLE IF EXISTS temp.{scratch}")
         return outcome
 
     def _prepare_table(self, load: FileLoad) -> None:
         con = self.connection
-        types = dict(load.columns)
-        if load.format is SeedFormat.PARQUET:
-            stored = dict(self.parquet_columns(Path(load.path), load.file))
-            types = {name: kind or stored[name] for name, kind in types.items()}
+        types = dict(table_columns(con, load))
         parts = [f"{_ident(name)} {kind}" for name, kind in types.items()]
         parts += ["_load_id BIGINT", "_file VARCHAR", "_line BIGINT"]
         con.execute(f"CREATE TABLE IF NOT EXISTS {_raw(load.table)} ({', '.join(parts)})")
@@ -252,147 +212,3 @@ class DuckDBWarehouse:
         for name, kind in types.items():
             if name not in existing:
                 con.execute(f"ALTER TABLE {_raw(load.table)} ADD COLUMN {_ident(name)} {kind}")
-
-    def _load_parquet(self, load: FileLoad) -> FileLoadOutcome:
-        con = self.connection
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE mfl_parquet AS SELECT *, file_row_number + 1 AS mfl_line"
-            f" FROM read_parquet({_text(load.path)}, file_row_number = true)"
-        )
-        typed = [(name, kind) for name, kind in load.columns if kind]
-        # A value that does not parse as its declared type sends its row to the rejects,
-        # as in a CSV, instead of failing the whole file.
-        checks = [
-            (
-                f"({_ident(name)} IS NOT NULL AND TRY_CAST({_ident(name)} AS {kind}) IS NULL)",
-                f"'column {name}: ' || CAST({_ident(name)} AS VARCHAR) || ' is not a valid {kind}'",
-            )
-            for name, kind in typed
-        ]
-        bad = " OR ".join(check for check, _ in checks) or "FALSE"
-        rejected = 0
-        if checks:
-            reasons = ", ".join(f"CASE WHEN {check} THEN {reason} END" for check, reason in checks)
-            raw_text = ", ".join(
-                f"COALESCE(CAST({_ident(name)} AS VARCHAR), '')" for name, _ in load.columns
-            )
-            row = con.execute(
-                "INSERT INTO raw._rejects SELECT"
-                f" {load.load_id}, {_text(load.table)}, {_text(load.file)}, mfl_line,"
-                f" concat_ws(',', {raw_text}), concat_ws('; ', {reasons})"
-                f" FROM temp.mfl_parquet WHERE {bad}"
-            ).fetchone()
-            rejected = int(row[0]) if row else 0
-        selects = ", ".join(
-            f"CAST({_ident(name)} AS {kind})" if kind else _ident(name)
-            for name, kind in load.columns
-        )
-        names = ", ".join(_ident(name) for name, _ in load.columns)
-        row = con.execute(
-            f"INSERT INTO {_raw(load.table)} ({names}, _load_id, _file, _line)"
-            f" SELECT {selects}, {load.load_id}, {_text(load.file)}, mfl_line"
-            f" FROM temp.mfl_parquet WHERE NOT ({bad})"
-        ).fetchone()
-        return FileLoadOutcome(int(row[0]) if row else 0, rejected)
-
-    def _load_csv(self, load: FileLoad) -> FileLoadOutcome:
-        con = self.connection
-        csv = load.csv
-        first = 2 if csv.header else 1  # the physical line of the first data row
-        struct = ", ".join(f"{_text(name)}: {_text(kind)}" for name, kind in load.columns)
-        names = ", ".join(_ident(name) for name, _ in load.columns)
-        aliases = ", ".join(_ident(f"c{i}") for i in range(len(load.columns)))
-        # WITH ORDINALITY numbers the rows that parsed, in file order, inside the parallel scan;
-        # _line starts as if every data line were a row and is corrected below where not.
-        row = con.execute(
-            f"INSERT INTO {_raw(load.table)} ({names}, _load_id, _file, _line)"
-            f" SELECT {aliases}, {load.load_id}, {_text(load.file)}, mfl_ord + {first - 1}"
-            f" FROM read_csv({_text(load.path)}, columns = {{{struct}}},"
-            f" header = {str(csv.header).lower()}, delim = {_text(csv.delimiter)},"
-            f" quote = {_text(csv.quote)}, escape = {_text(csv.escape)},"
-            f" encoding = {_text(csv.encoding)}, auto_detect = false, store_rejects = true,"
-            " rejects_table = 'mfl_rejects', rejects_scan = 'mfl_reject_scans')"
-            f" WITH ORDINALITY AS src({aliases}, mfl_ord)"
-        ).fetchone()
-        rows = int(row[0]) if row else 0
-        counted = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {UNTERMINATED}) FROM temp.mfl_rejects"
-        ).fetchone()
-        bad, unterminated = (int(counted[0]), int(counted[1])) if counted else (0, 0)
-        if rows + bad == load.lines - (first - 1) and not unterminated:
-            # One record per physical line: DuckDB's record numbers are the file's lines.
-            return FileLoadOutcome(rows, self._line_rejects(load, first, bad))
-        return FileLoadOutcome(rows, self._mapped_rejects(load, first))
-
-    def _line_rejects(self, load: FileLoad, first: int, bad: int) -> int:
-        if not bad:
-            return 0
-        con = self.connection
-        # The o-th parsed row comes after every reject j with r_j - j < o (r_j: its record
-        # number), so it moves down by the count of those: a range join on a small table.
-        con.execute(
-            f"UPDATE {_raw(load.table)} AS t SET _line = t._line + s.shift"
-            " FROM (SELECT lo, lead(lo, 1, 9223372036854775807) OVER (ORDER BY lo) AS hi, shift"
-            "   FROM (SELECT r - j + 1 AS lo, max(j) AS shift"
-            f"     FROM (SELECT line - {first - 1} AS r,"
-            "        row_number() OVER (ORDER BY line) AS j FROM temp.mfl_rejects)"
-            "     GROUP BY lo)) AS s"
-            f" WHERE t._file = ? AND t._line - {first - 1} >= s.lo"
-            f" AND t._line - {first - 1} < s.hi",
-            [load.file],
-        )
-        con.execute(
-            "INSERT INTO raw._rejects SELECT ?, ?, ?, line,"
-            f" rtrim(ltrim(csv_line, {CRLF}), {CRLF}), {REASON_SQL}"
-            " FROM temp.mfl_rejects ORDER BY line",
-            [load.load_id, load.table, load.file],
-        )
-        return bad
-
-    def _mapped_rejects(self, load: FileLoad, first: int) -> int:
-        """Number parsed rows and rejects by physical line where values span lines, lines are
-        blank or a quote never closes: the file is read once more as plain lines."""
-        con = self.connection
-        csv = load.csv
-        pair = _text(csv.escape + csv.quote)
-        unescaped = "text" if csv.escape == csv.quote else f"replace(text, {pair}, '')"
-        con.execute(
-            "CREATE TEMP TABLE mfl_lines AS SELECT n, text"
-            f" FROM read_csv({_text(load.path)}, columns = {{'text': 'VARCHAR'}},"
-            " header = false, delim = chr(0), quote = '', escape = '',"
-            f" encoding = {_text(csv.encoding)}, auto_detect = false, strict_mode = false)"
-            " WITH ORDINALITY AS l(text, n)"
-        )
-        # A line starts a record when the quotes before it are balanced; DuckDB numbers
-        # records, blank lines included, as if they were lines.
-        starts = (
-            "SELECT n, text, row_number() OVER (ORDER BY n) AS record FROM ("
-            " SELECT n, text, coalesce(sum(length(u) - length(replace(u,"
-            f" {_text(csv.quote)}, ''))) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING"
-            " AND 1 PRECEDING), 0) % 2 = 1 AS quoted"
-            f" FROM (SELECT n, text, coalesce({unescaped}, '') AS u FROM temp.mfl_lines))"
-            " WHERE NOT quoted"
-        )
-        con.execute(
-            f"UPDATE {_raw(load.table)} AS t SET _line = m.n"
-            " FROM (SELECT n, row_number() OVER (ORDER BY n) AS o"
-            f"   FROM ({starts}) AS s"
-            f"   WHERE record >= {first} AND coalesce(text, '') <> ''"
-            "     AND record NOT IN (SELECT line FROM temp.mfl_rejects)) AS m"
-            f" WHERE t._file = ? AND t._line - {first - 1} = m.o",
-            [load.file],
-        )
-        row = con.execute(
-            "INSERT INTO raw._rejects"
-            " SELECT ?, ?, ?, s.n, s.text,"
-            f" CASE WHEN {UNTERMINATED} THEN 'unterminated quote: the value opened on this line'"
-            f" || ' never closes, so the lines after it were not loaded' ELSE {REASON_SQL} END"
-            f" FROM temp.mfl_rejects AS r JOIN ({starts}) AS s ON s.record = r.line"
-            " UNION ALL"
-            " SELECT ?, ?, ?, l.n, l.text, 'inside the unterminated quote opened on line ' || s.n"
-            f" FROM temp.mfl_rejects AS r JOIN ({starts}) AS s ON s.record = r.line"
-            " JOIN temp.mfl_lines AS l ON l.n > s.n"
-            f" WHERE {UNTERMINATED} AND coalesce(l.text, '') <> ''",
-            [load.load_id, load.table, load.file] * 2,
-        ).fetchone()
-        return int(row[0]) if row else 0

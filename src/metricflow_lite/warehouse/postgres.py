@@ -5,24 +5,45 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
-from metricflow_lite.errors import MflError
+from metricflow_lite.errors import Location, MflError
 from metricflow_lite.project import Project, TargetConfig
-from metricflow_lite.warehouse.base import QueryResult, Statement
-from metricflow_lite.warehouse.seedfile import LoadOutcome, SeedFile
+from metricflow_lite.warehouse.base import (
+    FileLoad,
+    FileLoadOutcome,
+    LoadedFile,
+    QueryResult,
+    Statement,
+)
+from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
 
 DEFAULT_DSN_ENV = "MFL_PG_DSN"
+# Text collates "C": ordering and comparisons are byte-wise, as on DuckDB and Spark, whatever
+# the database's own locale is; views inherit it from these columns.
+TEXT = 'text COLLATE "C"'
+PG_META = {"_load_id": "bigint", "_file": TEXT, "_line": "bigint"}
 LOADS_DDL = (
-    "CREATE TABLE IF NOT EXISTS raw._loads (load_id bigint, file text, checksum text,"
-    " rows bigint, rejected bigint, loaded_at timestamp DEFAULT (now() AT TIME ZONE 'UTC'))"
+    "CREATE TABLE IF NOT EXISTS raw._loads (load_id bigint, table_name text, file text,"
+    " sha256 text, rows bigint, rejected bigint, loaded_at timestamp)"
 )
 REJECTS_DDL = (
-    "CREATE TABLE IF NOT EXISTS raw._rejects"
-    " (load_id bigint, file text, line bigint, raw_text text, reason text)"
+    "CREATE TABLE IF NOT EXISTS raw._rejects (load_id bigint, table_name text, file text,"
+    " line bigint, raw_text text, reason text)"
 )
+# DuckDB types PostgreSQL lacks, by their sqlglot names: the nearest exact type.
+WIDER = {
+    "INT128": "numeric",
+    "UINT128": "numeric",
+    "UBIGINT": "numeric",
+    "UINT": "bigint",
+    "USMALLINT": "integer",
+    "UTINYINT": "smallint",
+}
+COPY_CHUNK = 1 << 20
 
 
 def first_line(err: BaseException) -> str:
@@ -38,6 +59,15 @@ def plain_number(value: Any) -> Any:
         if isinstance(exponent, int) and exponent >= 0:
             return int(value)
     return value
+
+
+def postgres_type(duckdb_type: str) -> str:
+    """A DuckDB column type in PostgreSQL's spelling; text compares byte-wise."""
+    data_type = exp.DataType.build(duckdb_type, dialect="duckdb")
+    if data_type.is_type(*exp.DataType.TEXT_TYPES):
+        return TEXT
+    spelled = data_type.sql(dialect="postgres")
+    return WIDER.get(spelled.upper(), spelled)
 
 
 class PostgresWarehouse:
@@ -120,55 +150,126 @@ class PostgresWarehouse:
                 "nothing was changed: the previous build is still in place",
             ) from None
 
-    def load_seed(self, seed: SeedFile) -> LoadOutcome:
-        """COPY a seed's rows into raw.<table> and its rejects into raw._rejects, all or nothing."""
+    # --- seeds ----------------------------------------------------------------------------
+
+    def _ensure_raw(self) -> None:
+        self.connection.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        self.connection.execute(LOADS_DDL)
+        self.connection.execute(REJECTS_DDL)
+        self.connection.execute("CREATE SEQUENCE IF NOT EXISTS raw._load_id_seq")
+
+    def loaded_files(self) -> tuple[LoadedFile, ...]:
+        found = self.connection.execute("SELECT to_regclass('raw._loads')").fetchone()
+        if not found or found[0] is None:
+            return ()
+        rows = self.connection.execute(
+            "SELECT table_name, file, sha256, rows, rejected, load_id FROM raw._loads ORDER BY file"
+        ).fetchall()
+        return tuple(LoadedFile(*row) for row in rows)
+
+    def raw_columns(self, table: str) -> tuple[str, ...]:
+        rows = self.connection.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = 'raw' AND table_name = %s ORDER BY ordinal_position",
+            (table,),
+        ).fetchall()
+        return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
+
+    def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
+        import duckdb
+
+        with duckdb.connect(":memory:") as con:
+            return parquet_columns(con, path, file)
+
+    def reset_table(self, table: str) -> None:
         from psycopg import sql
 
-        table = sql.Identifier("raw", seed.table)
-        # Text columns collate "C": ordering and comparisons are byte-wise, as on DuckDB and
-        # Spark, whatever the database's own locale is; views inherit it from these columns.
+        self._ensure_raw()
         with self.connection.transaction():
-            self.connection.execute("CREATE SCHEMA IF NOT EXISTS raw")
-            self.connection.execute(LOADS_DDL)
-            self.connection.execute(REJECTS_DDL)
-            self.connection.execute("LOCK TABLE raw._loads IN EXCLUSIVE MODE")
-            seen = self.connection.execute(
-                "SELECT 1 FROM raw._loads WHERE file = %s AND checksum = %s",
-                (seed.file, seed.checksum),
-            ).fetchone()
-            if seen:
-                return LoadOutcome(seed.table, seed.file, 0, 0, skipped=True)
-            row = self.connection.execute("SELECT max(load_id) FROM raw._loads").fetchone()
-            load_id = int(row[0] or 0) + 1 if row else 1
             self.connection.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (_load_id bigint, _file text, _line bigint)"
-                ).format(table)
+                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("raw", table))
             )
-            for column in seed.columns:
-                self.connection.execute(
-                    sql.SQL('ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} text COLLATE "C"').format(
-                        table, sql.Identifier(column)
+            self.connection.execute("DELETE FROM raw._loads WHERE table_name = %s", (table,))
+            self.connection.execute("DELETE FROM raw._rejects WHERE table_name = %s", (table,))
+
+    def next_load_id(self) -> int:
+        self._ensure_raw()
+        row = self.connection.execute("SELECT nextval('raw._load_id_seq')").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def load_file(self, load: FileLoad) -> FileLoadOutcome:
+        """Read the file with the shared reject rules, then COPY its rows and rejects in."""
+        import psycopg
+
+        self._ensure_raw()
+        with staged_file(load) as staged:
+            rows_csv = staged.scratch / "rows.csv"
+            staged.write(staged.rows_query(), rows_csv, "FORMAT csv, HEADER false")
+            rejects = staged.con.execute(
+                "SELECT * FROM staged_rejects ORDER BY line, reason"
+            ).fetchall()
+            try:
+                with self.connection.transaction():
+                    self._copy_file(load, staged.columns, rows_csv, rejects)
+                    self.connection.execute(
+                        "INSERT INTO raw._loads VALUES (%s, %s, %s, %s, %s, %s,"
+                        " now() AT TIME ZONE 'UTC')",
+                        (
+                            load.load_id,
+                            load.table,
+                            load.file,
+                            load.sha256,
+                            staged.outcome.rows,
+                            staged.outcome.rejected,
+                        ),
                     )
+            except psycopg.Error as err:
+                raise MflError(
+                    "E108",
+                    f"loading {load.file} failed: {first_line(err)}",
+                    Location(load.file),
+                    f"nothing changed for this file: raw.{load.table} keeps its earlier rows",
+                ) from None
+            return staged.outcome
+
+    def _copy_file(
+        self,
+        load: FileLoad,
+        columns: tuple[tuple[str, str], ...],
+        rows_csv: Path,
+        rejects: list[tuple[Any, ...]],
+    ) -> None:
+        from psycopg import sql
+
+        con = self.connection
+        table = sql.Identifier("raw", load.table)
+        data = tuple((name, postgres_type(kind)) for name, kind in columns)
+        ddl = [
+            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(k))
+            for n, k in (*data, *PG_META.items())
+        ]
+        con.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(table, sql.SQL(", ").join(ddl))
+        )
+        for name, kind in data:
+            con.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                    table, sql.Identifier(name), sql.SQL(kind)
                 )
-            names = [sql.Identifier(c) for c in (*seed.columns, "_load_id", "_file", "_line")]
-            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(names))
-            with self.connection.cursor().copy(copy) as stream:
-                for line, values in seed.rows:
-                    stream.write_row((*values, load_id, seed.file, line))
-            with self.connection.cursor().copy(
-                "COPY raw._rejects (load_id, file, line, raw_text, reason) FROM STDIN"
-            ) as stream:
-                for reject in seed.rejects:
-                    stream.write_row(
-                        (load_id, seed.file, reject.line, reject.raw_text, reject.reason)
-                    )
-            self.connection.execute(
-                "INSERT INTO raw._loads (load_id, file, checksum, rows, rejected)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (load_id, seed.file, seed.checksum, len(seed.rows), len(seed.rejects)),
             )
-        return LoadOutcome(seed.table, seed.file, len(seed.rows), len(seed.rejects), False)
+        con.execute(sql.SQL("DELETE FROM {} WHERE _file = %s").format(table), (load.file,))
+        con.execute("DELETE FROM raw._rejects WHERE file = %s", (load.file,))
+        con.execute("DELETE FROM raw._loads WHERE file = %s", (load.file,))
+        names = sql.SQL(", ").join(sql.Identifier(n) for n in (*dict(data), *PG_META))
+        copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, names)
+        with con.cursor().copy(copy) as stream, rows_csv.open("rb") as handle:
+            while chunk := handle.read(COPY_CHUNK):
+                stream.write(chunk)
+        if rejects:
+            with con.cursor().copy("COPY raw._rejects FROM STDIN") as stream:
+                for reject in rejects:
+                    stream.write_row(reject)
 
     def close(self) -> None:
         self.connection.close()

@@ -3,7 +3,7 @@
 The folder is the warehouse; the Spark catalog is rebuilt from it when a command starts, so no
 Hive metastore is needed and any number of `mfl query` processes can read at once:
 
-    <warehouse_dir>/raw/<table>/         Parquet, appended by `mfl seed` (plus _loads, _rejects)
+    <warehouse_dir>/raw/<table>/<part>   Parquet, one part per seed file (also _loads, _rejects)
     <warehouse_dir>/builds/<id>/ind/<t>/ Parquet of one build's indicator tables
     <warehouse_dir>/build.json           the current build: every object's CREATE statement
 
@@ -15,8 +15,10 @@ previous build, untouched; a reader that started before the swap finishes on the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -28,10 +30,17 @@ from sqlglot import exp
 
 from metricflow_lite.errors import MflError
 from metricflow_lite.project import Project, TargetConfig
-from metricflow_lite.warehouse.base import QueryResult, Statement
-from metricflow_lite.warehouse.seedfile import LoadOutcome, SeedFile
+from metricflow_lite.warehouse.base import (
+    FileLoad,
+    FileLoadOutcome,
+    LoadedFile,
+    QueryResult,
+    Statement,
+)
+from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
 
 MANIFEST = "build.json"
+NEXT_LOAD_ID = "next_load_id"
 REGISTERED_KEY = "mfl.catalog.registered"
 STAGING_SUFFIX = "__staging"
 LAYER_SCHEMAS = ("src", "ind", "app")
@@ -114,7 +123,11 @@ class SparkWarehouse:
     def register_raw(self, table: str) -> None:
         location = string_literal(str(self.root / "raw" / table))
         self.session.sql(f"DROP TABLE IF EXISTS {quoted('raw', table)}")
-        self.session.sql(f"CREATE TABLE {quoted('raw', table)} USING PARQUET LOCATION {location}")
+        # Files of one table may add columns: read the union of the parts' columns.
+        self.session.sql(
+            f"CREATE TABLE {quoted('raw', table)} USING PARQUET"
+            f" OPTIONS (mergeSchema 'true') LOCATION {location}"
+        )
 
     def manifest(self) -> list[dict[str, str]]:
         path = self.root / MANIFEST
@@ -190,68 +203,117 @@ class SparkWarehouse:
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(name)} CASCADE")
 
     # --- seeds ----------------------------------------------------------------------------
+    # Bookkeeping reads the Parquet files with DuckDB (no Spark job for a lookup); each seed file
+    # is read by the shared loader and written as its own Parquet part, so reloading a changed
+    # file replaces just that part.
 
-    def load_seed(self, seed: SeedFile) -> LoadOutcome:
-        """Append a seed's rows to raw.<table> (Parquet); rejects and the load go to raw._*."""
-        from pyspark.sql import Row
-        from pyspark.sql.types import LongType, StringType, StructField, StructType
+    def raw_dir(self, table: str) -> Path:
+        return self.root / "raw" / table
 
-        loads_dir = self.root / "raw" / "_loads"
-        if any(loads_dir.glob("*.parquet")):
-            seen = self.session.sql(
-                f"SELECT load_id FROM raw._loads WHERE file = {string_literal(seed.file)}"
-                f" AND checksum = {string_literal(seed.checksum)}"
-            ).collect()
-            if seen:
-                return LoadOutcome(seed.table, seed.file, 0, 0, skipped=True)
-            last = self.session.sql("SELECT max(load_id) AS last FROM raw._loads").collect()
-            load_id = int(last[0]["last"] or 0) + 1
-        else:
-            load_id = 1
-        schema = StructType(
-            [StructField(c, StringType()) for c in seed.columns]
-            + [
-                StructField("_load_id", LongType()),
-                StructField("_file", StringType()),
-                StructField("_line", LongType()),
-            ]
-        )
-        rows = [(*values, load_id, seed.file, line) for line, values in seed.rows]
-        self.append_raw(seed.table, self.session.createDataFrame(rows, schema))
-        if seed.rejects:
-            rejects = [(load_id, seed.file, r.line, r.raw_text, r.reason) for r in seed.rejects]
-            frame = self.session.createDataFrame(
-                rejects, "load_id long, file string, line long, raw_text string, reason string"
+    def read_raw(self, table: str, query: str) -> list[tuple[Any, ...]]:
+        """Rows of `query` over raw.<table>'s Parquet parts (as `parts`); [] with no parts."""
+        import duckdb
+
+        if not any(self.raw_dir(table).glob("*.parquet")):
+            return []
+        files = string_literal(str(self.raw_dir(table) / "*.parquet"))
+        with duckdb.connect(":memory:") as con:
+            con.execute(
+                f"CREATE VIEW parts AS SELECT * FROM read_parquet({files}, union_by_name = true)"
             )
-            self.append_raw("_rejects", frame)
-        import datetime as dt
+            return list(con.execute(query).fetchall())
 
-        load = Row(
-            load_id=load_id,
-            file=seed.file,
-            checksum=seed.checksum,
-            rows=len(seed.rows),
-            rejected=len(seed.rejects),
-            loaded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+    def loaded_files(self) -> tuple[LoadedFile, ...]:
+        rows = self.read_raw(
+            "_loads",
+            "SELECT table_name, file, sha256, rows, rejected, load_id FROM parts ORDER BY file",
         )
-        frame = self.session.createDataFrame(
-            [load],
-            "load_id long, file string, checksum string, rows long, rejected long,"
-            " loaded_at timestamp_ntz",
-        )
-        self.append_raw("_loads", frame)
-        return LoadOutcome(seed.table, seed.file, len(seed.rows), len(seed.rejects), False)
+        return tuple(LoadedFile(*row) for row in rows)
 
-    def append_raw(self, table: str, frame: Any) -> None:
-        frame.coalesce(1).write.mode("append").option("mergeSchema", "true").parquet(
-            str(self.root / "raw" / table)
+    def raw_columns(self, table: str) -> tuple[str, ...]:
+        rows = self.read_raw(table, "SELECT column_name FROM (DESCRIBE SELECT * FROM parts)")
+        return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
+
+    def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
+        import duckdb
+
+        with duckdb.connect(":memory:") as con:
+            return parquet_columns(con, path, file)
+
+    def reset_table(self, table: str) -> None:
+        parts = [
+            part_name(file)
+            for _, file in self.read_raw(
+                "_loads",
+                f"SELECT table_name, file FROM parts WHERE table_name = {string_literal(table)}",
+            )
+        ]
+        shutil.rmtree(self.raw_dir(table), ignore_errors=True)
+        for bookkeeping in ("_rejects", "_loads"):
+            for part in parts:
+                (self.raw_dir(bookkeeping) / part).unlink(missing_ok=True)
+        self.refresh_raw((table, "_rejects", "_loads"))
+
+    def next_load_id(self) -> int:
+        counter = self.root / NEXT_LOAD_ID
+        stored = self.read_raw("_loads", "SELECT max(load_id) FROM parts")
+        last = max(
+            int(counter.read_text(encoding="utf-8")) if counter.exists() else 0,
+            int(stored[0][0] or 0) if stored else 0,
         )
-        self.register_raw(table)
+        temporary = counter.with_suffix(".tmp")
+        temporary.write_text(str(last + 1), encoding="utf-8")
+        os.replace(temporary, counter)
+        return last + 1
+
+    def load_file(self, load: FileLoad) -> FileLoadOutcome:
+        """Write the file's rows, rejects and load record as Parquet parts named after it."""
+        part = part_name(load.file)
+        targets = [self.raw_dir(name) / part for name in (load.table, "_rejects", "_loads")]
+        with staged_file(load) as staged:
+            temporaries = [t.with_name(f".{part}.tmp") for t in targets]
+            loaded = (
+                f"SELECT {load.load_id}::BIGINT AS load_id, {string_literal(load.table)} AS"
+                f" table_name, {string_literal(load.file)} AS file,"
+                f" {string_literal(load.sha256)} AS sha256, {staged.outcome.rows}::BIGINT AS rows,"
+                f" {staged.outcome.rejected}::BIGINT AS rejected,"
+                " current_timestamp::TIMESTAMP AS loaded_at"
+            )
+            queries = (
+                staged.rows_query(),
+                "SELECT * FROM staged_rejects ORDER BY line, reason",
+                loaded,
+            )
+            for temporary, query in zip(temporaries, queries, strict=True):
+                temporary.parent.mkdir(parents=True, exist_ok=True)
+                staged.write(query, temporary, "FORMAT parquet")
+            # _loads last: a crash before it leaves the file looking unloaded, so the next
+            # `mfl seed` loads it again and replaces whatever part was already swapped in.
+            for temporary, target in zip(temporaries, targets, strict=True):
+                os.replace(temporary, target)
+            outcome = staged.outcome
+        self.refresh_raw((load.table, "_rejects", "_loads"))
+        return outcome
+
+    def refresh_raw(self, tables: Sequence[str]) -> None:
+        """Point the catalog's raw tables at their current Parquet parts."""
+        for table in tables:
+            if any(self.raw_dir(table).glob("*.parquet")):
+                self.register_raw(table)
+            else:
+                self.session.sql(f"DROP TABLE IF EXISTS {quoted('raw', table)}")
         self.session.conf.set(REGISTERED_KEY, self.signature())
 
     def close(self) -> None:
         if self.owns_session:
             self.session.stop()
+
+
+def part_name(file: str) -> str:
+    """The Parquet part holding a seed file's rows (and rejects, and load record)."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", file).lstrip("._")
+    digest = hashlib.sha256(file.encode("utf-8")).hexdigest()[:10]
+    return f"{readable}-{digest}.parquet"  # Spark skips names starting with . or _
 
 
 def parse_create(statement: Statement) -> exp.Create:
