@@ -73,8 +73,11 @@ REWRITES = [
     (
         "spark",
         "SELECT PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY x DESC)",
-        "SELECT PERCENTILE(x, 1 - 0.9)",
+        "SELECT PERCENTILE(x, 1 - CAST(0.9 AS DOUBLE))",
     ),
+    # Spark reads 3600.0 as DECIMAL(5,1); dividing by it would keep only 6 decimals.
+    ("spark", "SELECT x / 3600.0", "SELECT x / CAST(3600.0 AS DOUBLE)"),
+    ("spark", "SELECT ROUND(x, 2)", "SELECT ROUND(x, 2)"),
     (
         "spark",
         "SELECT DATE_DIFF('minute', a, b)",

@@ -206,6 +206,18 @@ def interval_of_expression(node: exp.Expr) -> exp.Expr | None:
     return None
 
 
+def spark_double_literals(node: exp.Expr) -> exp.Expr | None:
+    """`3600.0` as DOUBLE: Spark reads it as DECIMAL(5,1), and a division by it keeps 6 digits."""
+    if (
+        isinstance(node, exp.Literal)
+        and not node.is_string
+        and any(mark in node.this.lower() for mark in (".", "e"))
+        and isinstance(node.parent, exp.Div | exp.Mul | exp.Add | exp.Sub)
+    ):
+        return exp.cast(node.copy(), exp.DataType.Type.DOUBLE)
+    return None
+
+
 RULES: dict[str, tuple[Rule, ...]] = {
     "duckdb": (),
     "postgres": (
@@ -223,6 +235,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         spark_try_strptime,
         anchored_regexp_match,
         interval_of_expression,
+        spark_double_literals,
     ),
 }
 # Constructs sqlglot renders without complaint but the engine rejects: (node type, what, hint).
