@@ -16,6 +16,7 @@ from metricflow_lite.load import discover_seeds, file_columns, read_header
 from metricflow_lite.project import Project
 from metricflow_lite.spec.columns import Typed
 from metricflow_lite.warehouse.base import SeedFormat
+from metricflow_lite.warehouse.seedfile import parquet_columns
 
 # Columns every raw table carries besides the file's own (load.py, META_COLUMNS).
 RAW_EXTRA_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
@@ -63,17 +64,9 @@ def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
 def _parquet_columns(path: Path, file: str) -> tuple[tuple[str, str], ...]:
     con = duckdb.connect(":memory:")
     try:
-        rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-    except duckdb.Error as err:
-        raise MflError(
-            "E107",
-            f"cannot read {file}: {str(err).strip().splitlines()[0]}",
-            Location(file),
-            "check that the file is a complete parquet file",
-        ) from None
+        return parquet_columns(con, path, file)
     finally:
         con.close()
-    return tuple((str(r[0]), str(r[1])) for r in rows)
 
 
 class ProjectProbe:
