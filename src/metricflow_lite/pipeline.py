@@ -45,6 +45,7 @@ def build_objects(
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     objects: tuple[BuildObject, ...]
+    # (layer, seconds) in build order: drop, source, indicator, application, commit; then total
     seconds_per_layer: tuple[tuple[str, float], ...]
 
 
@@ -63,9 +64,9 @@ def build_project(
     started = time.perf_counter()
     if progress:
         progress(f"building {len(objects)} views and tables")
-    warehouse.apply_build(statements, SCHEMAS)
+    layers = warehouse.apply_build(statements, SCHEMAS)
     elapsed = time.perf_counter() - started
-    return BuildResult(tuple(objects), (("total", elapsed),))
+    return BuildResult(tuple(objects), (*layers, ("total", elapsed)))
 
 
 def compile_project(

@@ -41,8 +41,10 @@ class Warehouse(Protocol):
     def fetch(self, sql: str) -> QueryResult:
         """Run one query and return all its rows."""
 
-    def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
-        """Replace the given schemas with what the statements create, all or nothing."""
+    def apply_build(
+        self, statements: Sequence[Statement], schemas: Sequence[str]
+    ) -> tuple[tuple[str, float], ...]:
+        """Replace the given schemas, all or nothing; seconds spent per layer, in build order."""
 
     def close(self) -> None:
         """Release the connection (and any file lock)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -109,19 +110,29 @@ class DuckDBWarehouse:
         columns = tuple(d[0] for d in cursor.description or ())
         return QueryResult(columns, tuple(tuple(row) for row in cursor.fetchall()))
 
-    def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
+    def apply_build(
+        self, statements: Sequence[Statement], schemas: Sequence[str]
+    ) -> tuple[tuple[str, float], ...]:
         # DuckDB DDL is transactional: drop and recreate inside one transaction, so a failing
         # statement rolls back to the last good build, which analysts keep querying meanwhile.
+        seconds: dict[str, float] = {}
+        started = time.perf_counter()
         self.connection.execute("BEGIN TRANSACTION")
         current = "dropping the previous build"
         try:
             for schema in schemas:
                 self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
                 self.connection.execute(f'CREATE SCHEMA "{schema}"')
+            seconds["drop"] = time.perf_counter() - started
             for statement in statements:
                 current = statement.what
+                started = time.perf_counter()
                 self.connection.execute(statement.sql)
+                layer = statement.layer or "other"
+                seconds[layer] = seconds.get(layer, 0.0) + time.perf_counter() - started
+            started = time.perf_counter()
             self.connection.execute("COMMIT")
+            seconds["commit"] = time.perf_counter() - started
         except duckdb.Error as err:
             self.connection.execute("ROLLBACK")
             message = str(err).strip()
@@ -131,6 +142,7 @@ class DuckDBWarehouse:
                 None,
                 "nothing was changed: the previous build is still in place",
             ) from None
+        return tuple(seconds.items())
 
     def close(self) -> None:
         self.connection.close()
