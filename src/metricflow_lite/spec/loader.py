@@ -52,14 +52,23 @@ def node_location(node: yaml.Node, file: str) -> Location:
     )
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: the pure-Python one takes most of the time of
+# reading a project (a query re-reads every metrics file); both give the same nodes and marks.
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _Loader(_SafeLoader):
     """SafeLoader without YAML 1.1 surprises: `on`/`yes`/`no` stay strings."""
 
 
-for _first, _resolvers in list(_Loader.yaml_implicit_resolvers.items()):
-    _Loader.yaml_implicit_resolvers[_first] = [
-        (tag, regexp) for tag, regexp in _resolvers if tag != "tag:yaml.org,2002:bool"
-    ]
+# a copy of its own, so PyYAML's shared resolvers (yaml.safe_load) keep their booleans
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
