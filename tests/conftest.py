@@ -95,3 +95,54 @@ def seed_project(project: Path) -> None:
             f" select * from read_csv('{csv}', all_varchar=true)"
         )
     con.close()
+
+
+DEMO_PARTS = ("metricflow_lite.yml", "seeds", "models", "metrics", "reports", "scripts")
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's demo contact center, copied once per session, seeded and built."""
+    root = Path(__file__).parent.parent
+    project = tmp_path_factory.mktemp("demo") / "demo"
+    project.mkdir()
+    for part in DEMO_PARTS:
+        source = root / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        else:
+            shutil.copy2(source, project / part)
+    seed_demo(project)
+    build = invoke("build", "--project-dir", str(project))
+    assert build.exit_code == 0, build.output
+    return project
+
+
+def seed_demo(project: Path) -> None:
+    """raw.* from seeds/: `mfl seed` where it exists, else the demo data checker's loader."""
+    from metricflow_lite.cli import cli
+
+    if "seed" in cli.commands:
+        result = invoke("seed", "--project-dir", str(project))
+        assert result.exit_code == 0, result.output
+        return
+    import importlib.util
+
+    import duckdb
+
+    spec = importlib.util.spec_from_file_location(
+        "check_demo_data", project / "scripts" / "check_demo_data.py"
+    )
+    assert spec is not None and spec.loader is not None
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    (project / "target").mkdir(exist_ok=True)
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"))
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(
+        "CREATE TABLE raw._rejects (file VARCHAR, line BIGINT, raw_text VARCHAR, reason VARCHAR)"
+    )
+    load_ids = [0]
+    for table in checker.TABLES:
+        checker.load_table(con, project / "seeds", table, load_ids)
+    con.close()

@@ -100,3 +100,21 @@ def test_console_script_runs_from_another_directory(tiny_project: Path, tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "callers\n9\n"  # u1 .. u9
+
+
+def test_project_dir_and_target_before_the_command(tiny_project: Path) -> None:
+    result = invoke(
+        "--project-dir",
+        str(tiny_project),
+        "--target",
+        "dev",
+        "query",
+        "--metrics",
+        "offered_calls",
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "offered_calls\n16\n"
+    unknown = invoke("--project-dir", str(tiny_project), "--target", "prod", "build")
+    assert unknown.exit_code == 1 and "unknown target 'prod'" in unknown.output

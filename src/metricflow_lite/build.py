@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricflow_lite.dialects import render
 from metricflow_lite.layers import SqlModel, parse_model_sql
 from metricflow_lite.plan import QueryRequest, indicator_tables, partials_of, plan_query
 from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
@@ -138,7 +139,8 @@ def statements_for(objects: Iterable[BuildObject], dialect: str) -> list[Stateme
         create = exp.Create(
             this=table_ref(obj.schema, obj.name), kind=obj.kind, expression=obj.query
         )
-        statements.append(Statement(create.sql(dialect=dialect, pretty=True), obj.what, obj.layer))
+        sql = render(create, dialect, obj.what)
+        statements.append(Statement(sql, obj.what, obj.layer))
         if dialect in ("duckdb", "postgres") and obj.comment:
             statements.append(
                 Statement(comment_sql(obj, None, obj.comment, dialect), obj.what, obj.layer)

@@ -53,6 +53,7 @@ def project_options(func: F) -> F:
         "--target",
         "target",
         default=None,
+        envvar="MFL_TARGET",
         metavar="NAME",
         help="Target from metricflow_lite.yml (default: the project's default target).",
     )(func)
@@ -76,7 +77,16 @@ def open_project(project_dir: str | None) -> Project:
 @click.group(cls=MflGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="metricflow-lite", prog_name="mfl")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def cli(debug: bool) -> None:
+@click.option(
+    "--project-dir",
+    "project_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Project folder for the command (the command's own option wins).",
+)
+@click.option("--target", default=None, metavar="NAME", help="Target for the command.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, project_dir: str | None, target: str | None) -> None:
     """metricflow-lite: contact-center metrics as code, over DuckDB.
 
     \b
@@ -86,6 +96,10 @@ def cli(debug: bool) -> None:
     """
     if debug:
         os.environ["MFL_DEBUG"] = "1"
+    # `mfl --target pg run` and `mfl run --target pg` mean the same.
+    given = {k: v for k, v in (("project_dir", project_dir), ("target", target)) if v}
+    if given:
+        ctx.default_map = {name: dict(given) for name in ctx.command.commands}  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -199,17 +213,29 @@ def query(
 @cli.command(name="list")
 @project_options
 @click.argument("kind", type=click.Choice(["metrics", "models", "reports"]))
-def list_command(project_dir: str | None, target: str | None, kind: str) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "md"]),
+    default="table",
+    help="table for the terminal; md (metrics only) for the docs page, grouped by file.",
+)
+def list_command(project_dir: str | None, target: str | None, kind: str, fmt: str) -> None:
     """Catalog of metrics, models or reports, with labels and formulas.
 
-    Example: mfl list metrics
+    Example: mfl list metrics --format md > docs/metrics.md
     """
-    from metricflow_lite.catalog import catalog_rows
+    from metricflow_lite.catalog import catalog_rows, metrics_markdown
     from metricflow_lite.output import render_table
     from metricflow_lite.spec.validate import load_spec
 
+    if fmt == "md" and kind != "metrics":
+        raise click.UsageError("--format md lists metrics only: mfl list metrics --format md")
     project = open_project(project_dir)
     spec = load_spec(project)
+    if fmt == "md":
+        click.echo(metrics_markdown(spec), nl=False)
+        return
     headers, rows = catalog_rows(spec, kind)
     click.echo(render_table(headers, rows))
 

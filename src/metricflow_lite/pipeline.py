@@ -29,10 +29,7 @@ def dialect_for(project: Project, target_name: str | None) -> str:
 
 def raw_tables(warehouse: Warehouse) -> tuple[str, ...]:
     """Tables in the raw schema (what source() may name)."""
-    result = warehouse.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
-    )
-    return tuple(sorted(str(row[0]) for row in result.rows))
+    return warehouse.tables("raw")
 
 
 def build_objects(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
+from metricflow_lite.dialects import render
 from metricflow_lite.expr import column_path, safe_div, substitute_columns, with_safe_division
 from metricflow_lite.joins import ReachableDimension
 from metricflow_lite.plan import (
@@ -339,8 +340,8 @@ def indicator_table_query(
 
 
 def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
-    """Deterministic, pretty SQL text for a dialect."""
-    return tree.sql(dialect=dialect, pretty=True)
+    """Deterministic, pretty SQL text for a dialect (rewritten by dialects.RULES)."""
+    return render(tree, dialect, "query")
 
 
 GRAIN_STEP = {

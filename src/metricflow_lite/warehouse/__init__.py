@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from metricflow_lite.errors import MflError
 from metricflow_lite.project import Project
 from metricflow_lite.warehouse.base import QueryResult, Statement, Warehouse
 
@@ -12,12 +11,16 @@ __all__ = ["QueryResult", "Statement", "Warehouse", "connect"]
 def connect(project: Project, target_name: str | None = None, read_only: bool = False) -> Warehouse:
     """Open the project's warehouse for the named (or default) target."""
     target = project.target(target_name)
-    if target.type == "duckdb":
-        from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
+    match target.type:
+        case "postgres":
+            from metricflow_lite.warehouse.postgres import PostgresWarehouse
 
-        return DuckDBWarehouse.open(project, target, read_only=read_only)
-    raise MflError(
-        "E011",
-        f"target '{target.name}' of type {target.type} is not supported by this build",
-        target.loc,
-    )
+            return PostgresWarehouse.open(project, target)
+        case "spark":
+            from metricflow_lite.warehouse.spark import SparkWarehouse
+
+            return SparkWarehouse.open(project, target)
+        case _:
+            from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
+
+            return DuckDBWarehouse.open(project, target, read_only=read_only)

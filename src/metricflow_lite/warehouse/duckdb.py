@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from metricflow_lite.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     FileLoad,
     FileLoadOutcome,
+    LayerClock,
     LoadedFile,
     QueryResult,
     SeedFormat,
@@ -110,29 +110,33 @@ class DuckDBWarehouse:
         columns = tuple(d[0] for d in cursor.description or ())
         return QueryResult(columns, tuple(tuple(row) for row in cursor.fetchall()))
 
+    def tables(self, schema: str) -> tuple[str, ...]:
+        """Names of the tables and views in a schema, sorted."""
+        result = self.fetch(
+            "SELECT table_name FROM information_schema.tables"
+            f" WHERE table_schema = {exp.Literal.string(schema).sql(self.dialect)}"
+        )
+        return tuple(sorted(str(row[0]) for row in result.rows))
+
     def apply_build(
         self, statements: Sequence[Statement], schemas: Sequence[str]
     ) -> tuple[tuple[str, float], ...]:
         # DuckDB DDL is transactional: drop and recreate inside one transaction, so a failing
         # statement rolls back to the last good build, which analysts keep querying meanwhile.
-        seconds: dict[str, float] = {}
-        started = time.perf_counter()
+        clock = LayerClock()
         self.connection.execute("BEGIN TRANSACTION")
         current = "dropping the previous build"
         try:
             for schema in schemas:
                 self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
                 self.connection.execute(f'CREATE SCHEMA "{schema}"')
-            seconds["drop"] = time.perf_counter() - started
+            clock.lap("drop")
             for statement in statements:
                 current = statement.what
-                started = time.perf_counter()
                 self.connection.execute(statement.sql)
-                layer = statement.layer or "other"
-                seconds[layer] = seconds.get(layer, 0.0) + time.perf_counter() - started
-            started = time.perf_counter()
+                clock.lap(statement.layer or "other")
             self.connection.execute("COMMIT")
-            seconds["commit"] = time.perf_counter() - started
+            clock.lap("commit")
         except duckdb.Error as err:
             self.connection.execute("ROLLBACK")
             message = str(err).strip()
@@ -142,7 +146,7 @@ class DuckDBWarehouse:
                 None,
                 "nothing was changed: the previous build is still in place",
             ) from None
-        return tuple(seconds.items())
+        return clock.laps()
 
     def close(self) -> None:
         self.connection.close()

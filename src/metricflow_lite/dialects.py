@@ -1,0 +1,162 @@
+"""Per-dialect rewrites of DuckDB-flavoured trees, so every engine returns the same numbers.
+
+sqlgen and the models build trees in DuckDB's terms; sqlglot transpiles most of them. The
+rules here cover what it renders valid but different (or invalid) on PostgreSQL and Spark:
+
+- EXTRACT returns numeric on PostgreSQL (hour 9 would come back as 9.0): cast to INT.
+- EXTRACT(ISODOW) does not exist on Spark: DAYOFWEEK_ISO is the same 1 = Monday .. 7 = Sunday.
+- PERCENTILE_CONT(x, p) is not Spark syntax; percentile(x, p) is the exact (not approximate)
+  interpolated percentile, as on DuckDB and PostgreSQL.
+- DuckDB's date_diff counts unit boundaries crossed (09:00:50 -> 09:01:10 is 1 minute); Spark's
+  counts whole units elapsed (0): truncate both ends to the unit first.
+- The report time spine is EXPLODE(GENERATE_SERIES(lo, hi, step)) in the select list: Spark allows
+  no generator inside CAST, and PostgreSQL wants timestamps, not UNNEST.
+
+NULL ordering (NULLS LAST), IS NOT DISTINCT FROM, float division of integers and QUALIFY are
+transpiled by sqlglot itself; the engine tests check each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import UnsupportedError
+
+from metricflow_lite.errors import Location, MflError
+
+Rule = Callable[[exp.Expr], exp.Expr | None]
+
+INTEGER_PARTS = ("HOUR", "MINUTE", "DAY", "MONTH", "YEAR", "QUARTER", "WEEK", "ISODOW", "DOW")
+
+
+def postgres_integer_extract(node: exp.Expr) -> exp.Expr | None:
+    if isinstance(node, exp.Extract) and node.name.upper() in INTEGER_PARTS:
+        if not isinstance(node.parent, exp.Cast):
+            return exp.cast(node.copy(), exp.DataType.Type.INT)
+    return None
+
+
+def postgres_series(node: exp.Expr) -> exp.Expr | None:
+    if isinstance(node, exp.Explode) and isinstance(node.this, exp.GenerateSeries):
+        series = node.this
+        return exp.func(
+            "GENERATE_SERIES",
+            exp.cast(series.args["start"].copy(), exp.DataType.Type.TIMESTAMP),
+            exp.cast(series.args["end"].copy(), exp.DataType.Type.TIMESTAMP),
+            series.args["step"].copy(),
+        )
+    return None
+
+
+def spark_iso_day_of_week(node: exp.Expr) -> exp.Expr | None:
+    if isinstance(node, exp.Extract) and node.name.upper() == "ISODOW":
+        return exp.Extract(this=exp.var("DAYOFWEEK_ISO"), expression=node.expression.copy())
+    return None
+
+
+def spark_exact_percentile(node: exp.Expr) -> exp.Expr | None:
+    # In models: PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x), which sqlglot would make approx.
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
+        order = node.expression
+        keys = order.expressions if isinstance(order, exp.Order) else []
+        if len(keys) == 1:
+            key = keys[0]
+            value = key.this if isinstance(key, exp.Ordered) else key
+            fraction: exp.Expr = node.this.this.copy()
+            if isinstance(key, exp.Ordered) and key.args.get("desc"):
+                fraction = exp.Sub(this=exp.Literal.number(1), expression=fraction)
+            return exp.Anonymous(this="percentile", expressions=[value.copy(), fraction])
+    if isinstance(node, exp.PercentileCont) and node.expression is not None:
+        return exp.Anonymous(this="percentile", expressions=[node.this.copy(), node.expression])
+    if isinstance(node, exp.Median):
+        return exp.Anonymous(
+            this="percentile", expressions=[node.this.copy(), exp.Literal.number(0.5)]
+        )
+    return None
+
+
+def spark_boundary_date_diff(node: exp.Expr) -> exp.Expr | None:
+    if isinstance(node, exp.DateDiff) and node.args.get("date_part_boundary"):
+        unit = node.args.get("unit")
+        name = unit.name.upper() if unit is not None else "DAY"
+        if name in ("SECOND", "MINUTE", "HOUR"):
+            return exp.DateDiff(
+                this=exp.TimestampTrunc(this=node.this.copy(), unit=exp.var(name)),
+                expression=exp.TimestampTrunc(this=node.expression.copy(), unit=exp.var(name)),
+                unit=exp.var(name),
+            )
+    return None
+
+
+def spark_series(node: exp.Expr) -> exp.Expr | None:
+    # CAST(EXPLODE(SEQUENCE(lo, hi, step)) AS DATE) -> EXPLODE(SEQUENCE(CAST(lo), CAST(hi), step))
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Explode):
+        series = node.this.this
+        if isinstance(series, exp.GenerateSeries):
+            to = node.to.copy()
+            return exp.Explode(
+                this=exp.GenerateSeries(
+                    start=exp.cast(series.args["start"].copy(), to),
+                    end=exp.cast(series.args["end"].copy(), to),
+                    step=series.args["step"].copy(),
+                )
+            )
+    return None
+
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "duckdb": (),
+    "postgres": (postgres_integer_extract, postgres_series),
+    "spark": (
+        spark_iso_day_of_week,
+        spark_exact_percentile,
+        spark_boundary_date_diff,
+        spark_series,
+    ),
+}
+# Constructs sqlglot renders without complaint but the engine rejects: (node type, what, hint).
+UNSUPPORTED: dict[str, tuple[tuple[type[exp.Expr], str, str], ...]] = {
+    "duckdb": (),
+    "postgres": (
+        (exp.DayOfWeek, "dayofweek()", "use extract(isodow from x)"),
+        (exp.DateBin, "time_bucket()", "use date_trunc() or leave bucketing to --grain 30min"),
+    ),
+    "spark": (
+        (exp.DateBin, "time_bucket()", "use date_trunc() or leave bucketing to --grain 30min"),
+    ),
+}
+
+
+def adapt(tree: exp.Expr, dialect: str) -> exp.Expr:
+    """The tree rewritten for a dialect (a copy; the input is left as it is)."""
+    adapted = tree.copy()
+    for rule in RULES.get(dialect, ()):
+
+        def apply(node: exp.Expr, rule: Rule = rule) -> exp.Expr:
+            return rule(node) or node
+
+        adapted = adapted.transform(apply, copy=False)
+    return adapted
+
+
+def render(tree: exp.Expr, dialect: str, what: str, loc: Location | None = None) -> str:
+    """Pretty SQL for a dialect; a construct the dialect lacks is an MflError naming `what`."""
+    for kind, construct, hint in UNSUPPORTED.get(dialect, ()):
+        if tree.find(kind) is not None:
+            raise MflError("E320", f"{what}: {construct} has no {dialect} equivalent", loc, hint)
+    if dialect == "duckdb":
+        return tree.sql(dialect=dialect, pretty=True)
+    try:
+        return adapt(tree, dialect).sql(
+            dialect=dialect, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE
+        )
+    except UnsupportedError as err:
+        message = str(err).strip().splitlines()[0]
+        raise MflError(
+            "E320",
+            f"{what}: cannot be written for {dialect}: {message}",
+            loc,
+            "rewrite the construct in plain SQL that every target supports",
+        ) from None

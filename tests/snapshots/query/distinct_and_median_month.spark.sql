@@ -1,0 +1,21 @@
+-- test: test_query_sql_per_dialect[distinct_and_median_month-spark]
+-- Generated query SQL for PostgreSQL and Spark, after the dialect rewrites.
+WITH `calls__offered_ts__src` AS (
+  /* calls__offered_ts__src: callers, median_handle by offered_ts from src.calls */
+  SELECT
+    CAST(DATE_TRUNC('MONTH', `m`.`offered_ts`) AS DATE) AS `month`,
+    COUNT(DISTINCT CASE WHEN `m`.leg_seq = 1 THEN `m`.customer_id END) AS `callers__value`,
+    PERCENTILE(CASE WHEN NOT `m`.answered_ts IS NULL THEN `m`.handle_seconds END, 0.5) AS `median_handle__value`
+  FROM `src`.`calls` AS `m`
+  WHERE
+    NOT `m`.`offered_ts` IS NULL
+  GROUP BY
+    CAST(DATE_TRUNC('MONTH', `m`.`offered_ts`) AS DATE)
+)
+SELECT
+  `calls__offered_ts__src`.`month` AS `month`,
+  COALESCE(`calls__offered_ts__src`.`callers__value`, 0) AS `callers`,
+  `calls__offered_ts__src`.`median_handle__value` AS `median_handle`
+FROM `calls__offered_ts__src`
+ORDER BY
+  `calls__offered_ts__src`.`month` NULLS LAST
