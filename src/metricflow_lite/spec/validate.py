@@ -139,10 +139,11 @@ def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
 
 def known_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
     names = [m.name for m in spec.metrics]
+    known = set(names)  # spec.metric() scans: once per dependency is quadratic in metrics
     for metric in spec.metrics:
         if isinstance(metric, DerivedMetric):
             for dep in metric.depends_on:
-                if spec.metric(dep) is None:
+                if dep not in known:
                     yield _error(
                         "E211",
                         f"unknown metric '{dep}' in expr of '{metric.name}'",
@@ -167,6 +168,7 @@ def no_cycles(spec: ProjectSpec) -> Iterable[Diagnostic]:
 def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
     names = [m.name for m in spec.metrics]
     metrics = {m.name: m for m in spec.metrics}
+    cyclic = find_cycle(metrics) is not None  # no_cycles reports it; once, not per metric
     for report in spec.reports:
         for name in report.metrics:
             if name not in metrics:
@@ -180,7 +182,7 @@ def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
         if report.filter is not None:
             dims |= set(dimension_names(report.filter))
         for name in report.metrics:
-            if name not in metrics or find_cycle(metrics):
+            if name not in metrics or cyclic:
                 continue
             for base in base_metrics_of(name, metrics):
                 metric = metrics[base]
