@@ -99,3 +99,22 @@ def test_compile_is_deterministic(tiny_project: Path) -> None:
     assert before == after
     assert Path("indicator/ind.calls_day.sql") in before
     assert Path("application/app.queue_daily_week.sql") in before
+
+
+def test_build_reports_seconds_per_layer_in_build_order(tiny_project: Path) -> None:
+    from metricflow_lite.pipeline import build_project
+    from metricflow_lite.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    project = load_project(tiny_project)
+    warehouse = connect(project)
+    try:
+        result = build_project(project, warehouse)
+    finally:
+        warehouse.close()
+    names = [name for name, _ in result.seconds_per_layer]
+    assert names == ["drop", "source", "indicator", "application", "commit", "total"]
+    seconds = dict(result.seconds_per_layer)
+    assert all(value >= 0 for value in seconds.values())
+    parts = sum(value for name, value in result.seconds_per_layer if name != "total")
+    assert parts <= seconds["total"] + 1e-6

@@ -311,3 +311,14 @@ def test_declared_rollup_is_used_and_agrees(tiny_project: Path) -> None:
     assert [g.table.name for g in plan.groups if g.table] == ["calls_by_queue_team_day"]
     args = ("--metrics", "abandonment_rate,handled_legs", "--by", "team", "--grain", "week")
     assert query(tiny_project, *args) == query(tiny_project, *args, "--no-indicators")
+
+
+def test_a_loaded_spec_gives_the_same_sql_as_reading_the_project(tiny_project: Path) -> None:
+    from metricflow_lite.pipeline import make_request, query_sql
+    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.validate import load_spec
+
+    project = load_project(tiny_project)
+    spec = load_spec(project)
+    request = make_request(spec, "abandonment_rate", "queue", "week")
+    assert query_sql(project, request, spec=spec) == query_sql(project, request)

@@ -219,12 +219,12 @@ def query(
     if no_indicators:
         request = replace(request, use_indicators=False)
     if show_sql:
-        _, sql = query_sql(project, request, dialect_for(project, target))
+        _, sql = query_sql(project, request, dialect_for(project, target), spec)
         click.echo(sql)
         return
     warehouse = connect(project, target, read_only=True)
     try:
-        result = run_query(project, warehouse, request)
+        result = run_query(project, warehouse, request, spec)
     finally:
         warehouse.close()
     click.echo(render_rows(result, spec, request, fmt), nl=fmt == "table")

@@ -42,6 +42,7 @@ def build_objects(
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     objects: tuple[BuildObject, ...]
+    # (layer, seconds) in build order: drop, source, indicator, application, commit; then total
     seconds_per_layer: tuple[tuple[str, float], ...]
 
 
@@ -60,9 +61,9 @@ def build_project(
     started = time.perf_counter()
     if progress:
         progress(f"building {len(objects)} views and tables")
-    warehouse.apply_build(statements, SCHEMAS)
+    layers = warehouse.apply_build(statements, SCHEMAS)
     elapsed = time.perf_counter() - started
-    return BuildResult(tuple(objects), (("total", elapsed),))
+    return BuildResult(tuple(objects), (*layers, ("total", elapsed)))
 
 
 def compile_project(
@@ -151,16 +152,26 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
 
 
 def query_sql(
-    project: Project, request: QueryRequest, dialect: str = "duckdb"
+    project: Project,
+    request: QueryRequest,
+    dialect: str = "duckdb",
+    spec: ProjectSpec | None = None,
 ) -> tuple[QueryPlan, str]:
-    spec = load_spec(project)
+    """The plan and SQL of a query; pass the spec when it is already loaded."""
+    # reading and validating the YAML costs more than planning: never do it twice per query
+    spec = spec if spec is not None else load_spec(project)
     plan = plan_query(spec, request, project.week_start.value)
     return plan, to_sql(render_query(plan), dialect)
 
 
-def run_query(project: Project, warehouse: Warehouse, request: QueryRequest) -> QueryResult:
-    """Answer a metric query from the built warehouse."""
-    _, sql = query_sql(project, request, warehouse.dialect)
+def run_query(
+    project: Project,
+    warehouse: Warehouse,
+    request: QueryRequest,
+    spec: ProjectSpec | None = None,
+) -> QueryResult:
+    """Answer a metric query from the built warehouse (spec: the loaded spec, if at hand)."""
+    _, sql = query_sql(project, request, warehouse.dialect, spec)
     try:
         return warehouse.fetch(sql)
     except MflError:

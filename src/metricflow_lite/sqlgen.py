@@ -180,8 +180,9 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         )
     for dim in group.dimensions:
         keys.append((dim.name, dimension_value(dim, time_value)))
+    # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
     for name, value in keys:
-        select = select.select(exp.alias_(value, ident(name)))
+        select = select.select(exp.alias_(value, ident(name)), copy=False)
     for name in group.metrics:
         metric = plan.metrics[name]
         assert isinstance(metric, BaseMetric)
@@ -191,7 +192,7 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
             else:
                 stored = col(partial.column, BASE_ALIAS)
                 value = exp.func(partial.reaggregate, stored)
-            select = select.select(exp.alias_(value, ident(partial.column)))
+            select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
     joined = [
         d.reach
         for d in (*group.dimensions, *group.where_dimensions)
@@ -299,7 +300,7 @@ def render_query(plan: QueryPlan) -> exp.Select:
             select = select.join(exp.Table(this=ident(group.name)), on=condition, join_type="LEFT")
         key_table = "keys"
     for output in outputs:
-        select = select.select(output)
+        select = select.select(output, copy=False)
     for group in plan.groups:
         select = select.with_(ident(group.name), as_=group_query(plan, group))
     if union is not None:
@@ -326,14 +327,15 @@ def indicator_table_query(
         keys.append(
             (table.stored_name(dim), col(dim.dimension.name, join_alias(dim, len(dim.path))))
         )
+    # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
     for name, value in keys:
-        select = select.select(exp.alias_(value, ident(name)))
+        select = select.select(exp.alias_(value, ident(name)), copy=False)
     for name in table.metrics:
         metric = metrics[name]
         assert isinstance(metric, BaseMetric)
         for partial in partials_of(metric):
             select = select.select(
-                exp.alias_(row_aggregate(metric, partial), ident(partial.column))
+                exp.alias_(row_aggregate(metric, partial), ident(partial.column)), copy=False
             )
     select = add_joins(select, [d for d in table.dimensions if d.path])
     return select.group_by(*[value.copy() for _, value in keys])
@@ -423,7 +425,7 @@ def report_query(
         value: exp.Expr = col(name, "base")
         if name in additive:
             value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
-        filled = filled.select(exp.alias_(value, ident(name)))
+        filled = filled.select(exp.alias_(value, ident(name)), copy=False)
     filled = filled.join(
         exp.Table(this=ident("base")),
         on=exp.and_(

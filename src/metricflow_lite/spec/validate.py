@@ -153,10 +153,11 @@ def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
 
 def known_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
     names = [m.name for m in spec.metrics]
+    known = set(names)  # spec.metric() scans: once per dependency is quadratic in metrics
     for metric in spec.metrics:
         if isinstance(metric, DerivedMetric):
             for dep in metric.depends_on:
-                if spec.metric(dep) is None:
+                if dep not in known:
                     yield _error(
                         "E211",
                         f"unknown metric '{dep}' in expr of '{metric.name}'",

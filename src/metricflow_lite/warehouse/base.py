@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -29,6 +30,23 @@ class Statement:
     layer: str = ""
 
 
+class LayerClock:
+    """Seconds a build spends per layer, in the order the layers first appear."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def lap(self, layer: str) -> None:
+        """Charge the time since the last lap to a layer."""
+        now = time.perf_counter()
+        self.seconds[layer] = self.seconds.get(layer, 0.0) + now - self.started
+        self.started = now
+
+    def laps(self) -> tuple[tuple[str, float], ...]:
+        return tuple(self.seconds.items())
+
+
 class Warehouse(Protocol):
     """A connection to one target."""
 
@@ -44,8 +62,10 @@ class Warehouse(Protocol):
     def tables(self, schema: str) -> tuple[str, ...]:
         """Names of the tables and views in a schema, sorted."""
 
-    def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
-        """Replace the given schemas with what the statements create, all or nothing."""
+    def apply_build(
+        self, statements: Sequence[Statement], schemas: Sequence[str]
+    ) -> tuple[tuple[str, float], ...]:
+        """Replace the given schemas, all or nothing; seconds spent per layer, in build order."""
 
     def close(self) -> None:
         """Release the connection (and any file lock)."""

@@ -14,6 +14,7 @@ from metricflow_lite.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     FileLoad,
     FileLoadOutcome,
+    LayerClock,
     LoadedFile,
     QueryResult,
     Statement,
@@ -99,19 +100,25 @@ class DuckDBWarehouse:
         )
         return tuple(sorted(str(row[0]) for row in result.rows))
 
-    def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
+    def apply_build(
+        self, statements: Sequence[Statement], schemas: Sequence[str]
+    ) -> tuple[tuple[str, float], ...]:
         # DuckDB DDL is transactional: drop and recreate inside one transaction, so a failing
         # statement rolls back to the last good build, which analysts keep querying meanwhile.
+        clock = LayerClock()
         self.connection.execute("BEGIN TRANSACTION")
         current = "dropping the previous build"
         try:
             for schema in schemas:
                 self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
                 self.connection.execute(f'CREATE SCHEMA "{schema}"')
+            clock.lap("drop")
             for statement in statements:
                 current = statement.what
                 self.connection.execute(statement.sql)
+                clock.lap(statement.layer or "other")
             self.connection.execute("COMMIT")
+            clock.lap("commit")
         except duckdb.Error as err:
             self.connection.execute("ROLLBACK")
             message = str(err).strip()
@@ -121,6 +128,7 @@ class DuckDBWarehouse:
                 None,
                 "nothing was changed: the previous build is still in place",
             ) from None
+        return clock.laps()
 
     def close(self) -> None:
         self.connection.close()

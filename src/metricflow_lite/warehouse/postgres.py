@@ -15,6 +15,7 @@ from metricflow_lite.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     FileLoad,
     FileLoadOutcome,
+    LayerClock,
     LoadedFile,
     QueryResult,
     Statement,
@@ -128,20 +129,26 @@ class PostgresWarehouse:
         )
         return tuple(sorted(str(row[0]) for row in result.rows))
 
-    def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
+    def apply_build(
+        self, statements: Sequence[Statement], schemas: Sequence[str]
+    ) -> tuple[tuple[str, float], ...]:
         import psycopg
 
         # PostgreSQL DDL is transactional: readers see the old build until COMMIT, and any
         # failure rolls back to it.
         current = "dropping the previous build"
+        clock = LayerClock()
         try:
             with self.connection.transaction():
                 for schema in schemas:
                     self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
                     self.connection.execute(f'CREATE SCHEMA "{schema}"')
+                clock.lap("drop")
                 for statement in statements:
                     current = statement.what
                     self.connection.execute(statement.sql)
+                    clock.lap(statement.layer or "other")
+            clock.lap("commit")
         except psycopg.Error as err:
             raise MflError(
                 "E300",
@@ -149,6 +156,7 @@ class PostgresWarehouse:
                 None,
                 "nothing was changed: the previous build is still in place",
             ) from None
+        return clock.laps()
 
     # --- seeds ----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from metricflow_lite.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     FileLoad,
     FileLoadOutcome,
+    LayerClock,
     LoadedFile,
     QueryResult,
     Statement,
@@ -151,7 +152,10 @@ class SparkWarehouse:
         rows = self.session.sql(f"SHOW TABLES IN {quoted(schema)}").collect()
         return tuple(sorted(str(r["tableName"]) for r in rows if not r["isTemporary"]))
 
-    def apply_build(self, statements: Sequence[Statement], schemas: Sequence[str]) -> None:
+    def apply_build(
+        self, statements: Sequence[Statement], schemas: Sequence[str]
+    ) -> tuple[tuple[str, float], ...]:
+        clock = LayerClock()
         build_id = uuid.uuid4().hex[:12]
         build_dir = self.root / "builds" / build_id
         staged = {s: s + STAGING_SUFFIX for s in schemas}
@@ -161,6 +165,7 @@ class SparkWarehouse:
             for name in staged.values():
                 self.session.sql(f"DROP DATABASE IF EXISTS {quoted(name)} CASCADE")
                 self.create_database(name)
+            clock.lap("drop")
             for statement in statements:
                 current = statement.what
                 create = parse_create(statement)
@@ -171,6 +176,7 @@ class SparkWarehouse:
                     final = final.copy()
                     final.set("expression", None)
                 entries.append({"what": statement.what, "sql": final.sql("spark")})
+                clock.lap(statement.layer or "other")
         except Exception as err:  # noqa: BLE001 - pyspark raises many unrelated types
             self.drop_staging(staged)
             shutil.rmtree(build_dir, ignore_errors=True)
@@ -197,6 +203,8 @@ class SparkWarehouse:
             if old.name != build_id:
                 shutil.rmtree(old, ignore_errors=True)
         self.session.conf.set(REGISTERED_KEY, self.signature())
+        clock.lap("commit")
+        return clock.laps()
 
     def drop_staging(self, staged: dict[str, str]) -> None:
         for name in staged.values():
