@@ -102,6 +102,7 @@ def plan_build(
         )
 
     objects.extend(from_model(m) for m in models if m.layer == "source")
+    day_tables = {t.model: t for t in indicator_tables(spec) if not t.declared}
     for table in indicator_tables(spec):
         partial_comments = []
         for name in table.metrics:
@@ -115,7 +116,12 @@ def plan_build(
                 schema="ind",
                 name=table.name,
                 kind="TABLE",
-                query=indicator_table_query(table, metrics, week_start),
+                query=indicator_table_query(
+                    table,
+                    metrics,
+                    week_start,
+                    day_tables.get(table.model) if table.declared else None,
+                ),
                 what=f"indicator ind.{table.name}",
                 layer="indicator",
                 comment=(

@@ -313,13 +313,23 @@ def render_query(plan: QueryPlan) -> exp.Select:
 
 
 def indicator_table_query(
-    table: IndicatorTable, metrics: Mapping[str, Metric], week_start: str = "monday"
+    table: IndicatorTable,
+    metrics: Mapping[str, Metric],
+    week_start: str = "monday",
+    day_table: IndicatorTable | None = None,
 ) -> exp.Select:
-    """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions."""
-    select = exp.select().from_(table_ref("src", table.model, BASE_ALIAS))
+    """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions.
+
+    With `day_table`, a rollup re-aggregates that table's partials instead of scanning the
+    source rows again: the same numbers (sums of sums, min of mins), a fraction of the work.
+    """
+    source = "ind" if day_table is not None else "src"
+    origin = day_table.name if day_table is not None else table.model
+    select = exp.select().from_(table_ref(source, origin, BASE_ALIAS))
     keys: list[tuple[str, exp.Expr]] = []
     for time_column in table.time_columns:
-        time_value = col(time_column, BASE_ALIAS)
+        stored = day_table.period_column(time_column) if day_table is not None else time_column
+        time_value = col(stored, BASE_ALIAS)
         keys.append(
             (table.period_column(time_column), period_start(table.grain, time_value, week_start))
         )
@@ -334,9 +344,12 @@ def indicator_table_query(
         metric = metrics[name]
         assert isinstance(metric, BaseMetric)
         for partial in partials_of(metric):
-            select = select.select(
-                exp.alias_(row_aggregate(metric, partial), ident(partial.column)), copy=False
+            value = (
+                exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
+                if day_table is not None
+                else row_aggregate(metric, partial)
             )
+            select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
     select = add_joins(select, [d for d in table.dimensions if d.path])
     return select.group_by(*[value.copy() for _, value in keys])
 
