@@ -118,3 +118,28 @@ def test_build_reports_seconds_per_layer_in_build_order(tiny_project: Path) -> N
     assert all(value >= 0 for value in seconds.values())
     parts = sum(value for name, value in result.seconds_per_layer if name != "total")
     assert parts <= seconds["total"] + 1e-6
+
+
+def test_duckdb_memory_limit_and_threads_from_the_target(tiny_project: Path) -> None:
+    from metricflow_lite.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    config = tiny_project / "metricflow_lite.yml"
+    config.write_text(
+        config.read_text().replace(
+            "path: target/warehouse.duckdb}",
+            "path: target/warehouse.duckdb, memory_limit: 1GB, threads: 1}",
+        )
+    )
+    warehouse = connect(load_project(tiny_project))
+    try:
+        limits = warehouse.fetch(
+            "select current_setting('memory_limit'), current_setting('threads')"
+        )
+    finally:
+        warehouse.close()
+    assert limits.rows[0][1] == 1 and "953.6 MiB" in str(limits.rows[0][0])
+    config.write_text(config.read_text().replace("memory_limit: 1GB", "memory_limit: lots"))
+    result = invoke("build", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1
+    assert "target 'dev'" in result.output and "memory_limit is a size" in result.output

@@ -69,14 +69,25 @@ class DuckDBWarehouse:
                 "run 'mfl seed' and 'mfl build' (or 'mfl run') first",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
+        # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
+        config: dict[str, str | bool | int | float | list[str]] = {
+            key: str(target.get(key)) for key in ("memory_limit", "threads") if target.get(key)
+        }
         try:
-            connection = duckdb.connect(str(path), read_only=read_only)
+            connection = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as err:
             raise MflError(
                 "E013",
                 f"cannot open {path}: {str(err).splitlines()[0]}",
                 None,
                 "another program (a DuckDB shell?) may hold the file open; close it and retry",
+            ) from None
+        except duckdb.Error as err:
+            raise MflError(
+                "E009",
+                f"target '{target.name}': {str(err).splitlines()[0]}",
+                target.loc,
+                "memory_limit is a size such as 4GB; threads a whole number",
             ) from None
         return cls(connection, target.name, str(path))
 
