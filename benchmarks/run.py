@@ -351,7 +351,7 @@ REPORT_DAY = "2024-11-11"  # Double 11: the busiest day of the demo data
 STANDARD_QUERIES = (
     StandardQuery(
         "abandonment rate + AHT by queue by week",
-        "abandonment_rate,aht",
+        "abandonment_rate,aht_seconds",
         "queue",
         "week",
         True,
@@ -423,7 +423,7 @@ STANDARD_QUERIES = (
     ),
     StandardQuery(
         f"daily operations report for {REPORT_DAY}",
-        "offered_calls,answered_calls,abandonment_rate,service_level,asa,aht,fcr",
+        "offered_calls,answered_calls,abandonment_rate,service_level,asa,aht_seconds,fcr",
         "queue",
         "day",
         True,
