@@ -134,3 +134,19 @@ def test_a_trend_of_one_period_without_target_draws() -> None:
 
     svg = line_chart([Series("放弃率", (0.3,))], ["12-30"], Format.PERCENT, None)
     assert svg.startswith("<svg") and ("<circle" in svg or "<path" in svg)
+
+
+def test_a_titled_chart_of_several_metrics_names_each_panel() -> None:
+    """One bar panel per metric: the shared title alone would repeat on every panel."""
+    from report_tables import HERE, team_table
+
+    from metricflow_lite.report.charts import draw_chart
+    from metricflow_lite.spec.model import Chart, ChartKind
+
+    table = team_table()
+    chart = Chart(
+        ChartKind.BAR, ("offered_calls", "abandonment_rate"), HERE, by="team", title="班组对比"
+    )
+    titles = [panel.title for panel in draw_chart(table, chart)]
+    assert len(titles) == 2 and len(set(titles)) == 2
+    assert all(t.startswith("班组对比 · ") for t in titles)

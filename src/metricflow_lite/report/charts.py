@@ -178,7 +178,10 @@ def _item_panels(
         else:
             svg = bar_chart(items, info.format, info.target)
             suffix = f" · {by}" if by else ""
-        panels.append(ChartPanel(_title(chart, [info], suffix), chart.kind, svg))
+        title = _title(chart, [info], suffix)
+        if chart.title and len(infos) > 1:
+            title = f"{chart.title} · {info.title}"  # one panel per metric: say which
+        panels.append(ChartPanel(title, chart.kind, svg))
     return tuple(panels)
 
 
