@@ -143,3 +143,30 @@ def test_duckdb_memory_limit_and_threads_from_the_target(tiny_project: Path) -> 
     result = invoke("build", "--project-dir", str(tiny_project))
     assert result.exit_code == 1
     assert "target 'dev'" in result.output and "memory_limit is a size" in result.output
+
+
+def test_shared_macros_and_a_missing_macro_file(tiny_project: Path) -> None:
+    macros = tiny_project / "models" / "macros"
+    macros.mkdir()
+    (macros / "text.sql").write_text("{% macro lower_of(col) %}lower({{ col }}){% endmacro %}\n")
+    model = tiny_project / "models" / "source" / "agents.sql"
+    model.write_text(
+        "{% from 'text.sql' import lower_of %}\n"
+        "select agent_id, agent_name, {{ lower_of('team') }} as team, site_id\n"
+        "from {{ source('agents') }}\n"
+    )
+    assert invoke("build", "--project-dir", str(tiny_project)).exit_code == 0
+    con = duckdb.connect(str(tiny_project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select distinct team from src.agents order by 1").fetchall() == [
+            ("t1",),
+            ("t2",),
+        ]
+    finally:
+        con.close()
+    model.write_text(model.read_text().replace("'text.sql'", "'texts.sql'"))
+    result = invoke("build", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1
+    assert (
+        "models/source/agents.sql" in result.output and "no macro file 'texts.sql'" in result.output
+    )

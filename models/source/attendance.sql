@@ -1,13 +1,6 @@
 {#- Attendance: one row per login record. A shift may have several logins (sum them) and
     belongs to shift_date even when the logout falls on the next day (DOMAIN.md 3.8). -#}
-{%- macro parse_ts(col) -%}
-coalesce(
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M')
-    )
-{%- endmacro -%}
+{%- from 'cleaning.sql' import parse_ts -%}
 WITH typed AS (
     SELECT
         trim(agent_id) AS agent_id,

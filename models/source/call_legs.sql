@@ -1,23 +1,10 @@
 {#- Call legs: one row per queue/agent episode of a call, typed, deduplicated and masked.
     Calls are counted on first legs (leg_seq = 1), work on every answered leg (DOMAIN.md 3.2). -#}
+{%- from 'cleaning.sql' import parse_ts, parse_flag -%}
 {%- set short_abandon_seconds = var('short_abandon_seconds', 6) -%}
 {%- set service_level_seconds = var('service_level_seconds', 20) -%}
 {%- set outlier_seconds = 4 * 3600 -%}
 {%- set phone_salt = 'mfl-demo' -%}
-{%- macro parse_ts(col) -%}
-coalesce(
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M')
-    )
-{%- endmacro -%}
-{%- macro parse_flag(col) -%}
-CASE
-        WHEN lower(trim({{ col }})) IN ('是', 'y', 'yes', '1', 'true', 't') THEN TRUE
-        WHEN lower(trim({{ col }})) IN ('否', 'n', 'no', '0', 'false', 'f') THEN FALSE
-    END
-{%- endmacro -%}
 WITH latest AS (
     -- exports overlap and re-deliver: keep the last version of each leg
     SELECT *

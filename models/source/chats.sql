@@ -1,19 +1,6 @@
 {#- Chats: one row per session. A customer leaves and resumes, so one issue can span several
     sessions: count customers distinct (DOMAIN.md 1). -#}
-{%- macro parse_ts(col) -%}
-coalesce(
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M')
-    )
-{%- endmacro -%}
-{%- macro parse_flag(col) -%}
-CASE
-        WHEN lower(trim({{ col }})) IN ('是', 'y', 'yes', '1', 'true', 't') THEN TRUE
-        WHEN lower(trim({{ col }})) IN ('否', 'n', 'no', '0', 'false', 'f') THEN FALSE
-    END
-{%- endmacro -%}
+{%- from 'cleaning.sql' import parse_ts, parse_flag -%}
 WITH latest AS (
     SELECT *
     FROM (

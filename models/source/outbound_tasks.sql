@@ -1,13 +1,6 @@
 {#- Outbound tasks (外呼事务): one row per task; its attempts are the outbound call legs
     with the same outbound_task_id. -#}
-{%- macro parse_ts(col) -%}
-coalesce(
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M')
-    )
-{%- endmacro -%}
+{%- from 'cleaning.sql' import parse_ts -%}
 WITH latest AS (
     SELECT *
     FROM (

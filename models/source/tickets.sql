@@ -1,25 +1,6 @@
 {#- Tickets (工单): one row per work order; a reopened ticket keeps its id. Created times may
     come as Excel serial numbers; rows whose time cannot be read stay, flagged. -#}
-{%- macro parse_ts(col) -%}
-coalesce(
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M:%S'),
-        try_strptime({{ col }}, '%Y-%m-%d %H:%M'),
-        try_strptime({{ col }}, '%Y/%m/%d %H:%M'),
-        -- Excel serial day numbers, e.g. 45602.4375 = 2024-11-06 10:30
-        CASE
-            WHEN regexp_full_match({{ col }}, '[0-9]{5}(\.[0-9]+)?')
-                THEN CAST('1899-12-30' AS TIMESTAMP)
-                + INTERVAL (CAST(round(CAST({{ col }} AS DOUBLE) * 86400) AS BIGINT)) SECOND
-        END
-    )
-{%- endmacro -%}
-{%- macro parse_flag(col) -%}
-CASE
-        WHEN lower(trim({{ col }})) IN ('是', 'y', 'yes', '1', 'true', 't') THEN TRUE
-        WHEN lower(trim({{ col }})) IN ('否', 'n', 'no', '0', 'false', 'f') THEN FALSE
-    END
-{%- endmacro -%}
+{%- from 'cleaning.sql' import parse_ts, parse_flag -%}
 WITH latest AS (
     SELECT *
     FROM (
@@ -43,12 +24,12 @@ typed AS (
         coalesce(nullif(trim(category_l2), ''), '未分类') AS category_l2,
         region,
         priority,
-        {{ parse_ts('created_ts') }} AS created_ts,
-        {{ parse_ts('first_reply_ts') }} AS first_reply_ts,
-        {{ parse_ts('resolved_ts') }} AS resolved_ts,
-        (created_ts IS NULL OR {{ parse_ts('created_ts') }} IS NULL)
-        OR (first_reply_ts IS NOT NULL AND {{ parse_ts('first_reply_ts') }} IS NULL)
-        OR (resolved_ts IS NOT NULL AND {{ parse_ts('resolved_ts') }} IS NULL)
+        {{ parse_ts('created_ts', excel_serial=true) }} AS created_ts,
+        {{ parse_ts('first_reply_ts', excel_serial=true) }} AS first_reply_ts,
+        {{ parse_ts('resolved_ts', excel_serial=true) }} AS resolved_ts,
+        (created_ts IS NULL OR {{ parse_ts('created_ts', excel_serial=true) }} IS NULL)
+        OR (first_reply_ts IS NOT NULL AND {{ parse_ts('first_reply_ts', excel_serial=true) }} IS NULL)
+        OR (resolved_ts IS NOT NULL AND {{ parse_ts('resolved_ts', excel_serial=true) }} IS NULL)
             AS has_bad_timestamp,
         coalesce(CAST(reopened_count AS INTEGER), 0) AS reopened_count,
         status,

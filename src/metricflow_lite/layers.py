@@ -85,8 +85,12 @@ def render_models(
             )
         layer_of[name] = layer
     known_raw = set(raw_tables) if raw_tables is not None else None
+    # models/macros/*.sql hold shared jinja macros: {% from 'cleaning.sql' import parse_ts %}
     env = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+        loader=jinja2.FileSystemLoader(models_dir / "macros"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
     )
     rendered = []
     for name, layer, path in discovered:
@@ -138,6 +142,13 @@ def render_models(
                 raise
             on_error(err)
             continue
+        except jinja2.TemplateNotFound as err:
+            raise MflError(
+                "E305",
+                f"template error in {file}: no macro file '{err.name}'",
+                Location(file),
+                "shared macros live in models/macros/<name>.sql",
+            ) from None
         except jinja2.TemplateSyntaxError as err:
             problem = MflError(
                 "E305", f"template error in {file}: {err.message}", Location(file, err.lineno or 0)
