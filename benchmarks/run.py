@@ -645,7 +645,9 @@ def synthetic_metrics_yaml(n: int) -> str:
 def synthetic_project(source: Path, n: int, dest: Path) -> Path:
     dest.mkdir(parents=True)
     shutil.copy2(source / "metricflow_lite.yml", dest / "metricflow_lite.yml")
-    shutil.copytree(source / "models" / "source", dest / "models" / "source")
+    for layer in ("source", "macros"):  # source models and the macros they import
+        if (source / "models" / layer).is_dir():
+            shutil.copytree(source / "models" / layer, dest / "models" / layer)
     (dest / "metrics").mkdir()
     (dest / "metrics" / "generated.yml").write_text(synthetic_metrics_yaml(n), encoding="utf-8")
     return dest
