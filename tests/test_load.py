@@ -226,6 +226,28 @@ def test_csv_gz_and_parquet(tmp_path: Path) -> None:
     ]
 
 
+def test_parquet_numbers_too_large_for_the_declared_type_go_to_rejects(tmp_path: Path) -> None:
+    """A BIGINT column declared INTEGER is checked row by row; one already stored as the
+    declared type loads as it is."""
+    root = make_project(tmp_path, {})
+    (root / "seeds").mkdir(exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT * FROM (VALUES ('L1', 60::BIGINT, 5::INTEGER),"
+            " ('L2', 9000000000::BIGINT, 6::INTEGER)) t(leg_id, talk_seconds, hold_seconds))"
+            f" TO '{root / 'seeds' / 'legs.parquet'}' (FORMAT parquet)"
+        )
+    (root / "seeds/legs.yml").write_text(
+        "columns: {talk_seconds: INTEGER, hold_seconds: INTEGER}\n", encoding="utf-8"
+    )
+    summary = seed(root)
+    assert statuses(summary) == [("seeds/legs.parquet", LoadStatus.LOADED, 1, 1)]
+    assert query(root, "SELECT leg_id, talk_seconds, hold_seconds, _line FROM raw.legs") == [
+        ("L1", 60, 5, 1)
+    ]
+    assert query(root, "SELECT line, raw_text FROM raw._rejects") == [(2, "L2,9000000000,6")]
+
+
 def test_chinese_text_and_duplicate_rows_stay_raw(tmp_path: Path) -> None:
     text = 'agent_id,team\nA1,一组\nA1,一组\nA2,"二组,夜班"\n'
     root = make_project(tmp_path, {"seeds/agents.csv": text})
