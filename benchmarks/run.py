@@ -167,14 +167,15 @@ def peak_rss_mib(command: Sequence[str], cwd: Path | None = None) -> float:
 # --- data and projects -------------------------------------------------------------------------
 
 
-def generate_data(label: str, data: Path) -> Path:
-    """The generated seeds of a scale, generated once and kept (a marker records the options)."""
+def generate_data(label: str, data: Path) -> tuple[Path, float | None]:
+    """The generated seeds of a scale and the seconds generation took (None when the files of
+    an earlier run with the same options were reused; a marker records the options)."""
     seeds = data / label / "seeds"
     scale = legs_of(label) / LEGS_AT_SCALE_1
     wanted = {"days": DAYS, "scale": round(scale, 4), "seed": SEED}
     marker = seeds / ".generated.json"
     if marker.exists() and json.loads(marker.read_text()) == wanted:
-        return seeds
+        return seeds, None
     if seeds.exists():
         shutil.rmtree(seeds)
     log(f"generating {label} (scale {scale:.3f}) into {seeds}")
@@ -192,9 +193,10 @@ def generate_data(label: str, data: Path) -> Path:
     ]
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    log(f"generated {label} in {time.perf_counter() - started:.0f} s")
+    seconds = time.perf_counter() - started
+    log(f"generated {label} in {seconds:.0f} s")
     marker.write_text(json.dumps(wanted))
-    return seeds
+    return seeds, seconds
 
 
 def seed_files(seeds: Path) -> list[Path]:
@@ -245,6 +247,8 @@ class ScaleResult:
     rss_build_mib: float | None = None
     rss_query_mib: float | None = None
     load_avg: str = ""
+    generate_s: float | None = None  # None: generated data of an earlier run was reused
+    measure_s: float = 0.0  # wall time of this scale's load, build, query and memory steps
 
 
 def mfl_seed(project_dir: Path) -> int:
@@ -893,6 +897,31 @@ def machine() -> list[str]:
     ]
 
 
+def minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+
+
+def wall_time(scales: list[ScaleResult], elapsed_s: float) -> list[str]:
+    """How long the run took end to end: generation and measurement per scale, then the rest
+    (compile, cold start and the optional peer step)."""
+    out = [
+        "## Wall time of this run",
+        "",
+        "| scale | generate data | load + build + query + memory |",
+        "|---|---:|---:|",
+    ]
+    for s in scales:
+        generated = "reused" if s.generate_s is None else minutes(s.generate_s)
+        out.append(f"| {s.label} | {generated} | {minutes(s.measure_s)} |")
+    rest = elapsed_s - sum((s.generate_s or 0.0) + s.measure_s for s in scales)
+    out += [
+        f"| compile, cold start, peer | | {minutes(max(rest, 0.0))} |",
+        f"| **whole command** | | **{minutes(elapsed_s)}** |",
+        "",
+    ]
+    return out
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
@@ -909,6 +938,7 @@ def render(
     peer: str,
     load_before: str,
     load_after: str,
+    elapsed_s: float,
 ) -> str:
     out = [
         "# Benchmark results",
@@ -922,8 +952,9 @@ def render(
         "",
         *machine(),
         f"- load average (1/5/15 min) at the start: {load_before}; at the end: {load_after}"
-        " (other work shared the 2 cores, so absolute times are noisy; ratios less so)",
+        " (on a shared machine absolute times are noisy; ratios less so)",
         "",
+        *wall_time(scales, elapsed_s),
     ]
     loaded = [s for s in scales if s.load_mfl and s.load_duckdb]
     if loaded:
@@ -1030,13 +1061,15 @@ def render(
 
 def run(options: Options) -> str:
     """Run every section at every scale, write the results file and return its text."""
+    started = time.perf_counter()
     load_before = load_average()
     scales: list[ScaleResult] = []
     per_scale = {"load", "build", "query", "memory"} & set(options.sections)
     for label in options.scales if per_scale else ():
-        seeds = generate_data(label, options.data)
+        seeds, generate_s = generate_data(label, options.data)
+        measuring = time.perf_counter()
         project_dir = make_project(options.project, seeds, options.data / label / "project")
-        result = ScaleResult(label, legs=legs_of(label), load_avg=load_average())
+        result = ScaleResult(label, legs_of(label), load_avg=load_average(), generate_s=generate_s)
         # minutes per run at 10m: load and build once without a warm-up, queries twice
         large = result.legs >= LARGE
         heavy_reps = (1, 0) if large else (min(options.reps, 3), 1)
@@ -1055,8 +1088,10 @@ def run(options: Options) -> str:
             bench_queries(result, project_dir, query_reps)
         if "memory" in options.sections:
             bench_memory(result, project_dir)
+        result.measure_s = time.perf_counter() - measuring
         # a partial file after each scale: a long run that stops still leaves its numbers
-        partial = render(options, scales, [], {}, "", load_before, load_average())
+        elapsed = time.perf_counter() - started
+        partial = render(options, scales, [], {}, "", load_before, load_average(), elapsed)
         options.out.write_text(partial + kept_findings(options.out), encoding="utf-8")
     compiles: list[CompileResult] = []
     cold: dict[str, Timing] = {}
@@ -1064,7 +1099,8 @@ def run(options: Options) -> str:
         compiles = bench_compile(options.project, options.compile_sizes, options.reps)
         cold = bench_cold_start(options.project, options.reps)
     peer = bench_metricflow(scales, options.data, options.reps) if options.with_metricflow else ""
-    text = render(options, scales, compiles, cold, peer, load_before, load_average())
+    elapsed = time.perf_counter() - started
+    text = render(options, scales, compiles, cold, peer, load_before, load_average(), elapsed)
     options.out.write_text(text + kept_findings(options.out), encoding="utf-8")
     return text
 
