@@ -16,7 +16,7 @@ from metricflow_lite.report.formatting import (
     format_target,
     format_value,
 )
-from metricflow_lite.spec.model import Format, Grain, Target
+from metricflow_lite.spec.model import Change, Format, Grain, Target, default_change
 
 VALUES = [
     (0.052, Format.PERCENT, "5.2%"),
@@ -71,12 +71,33 @@ CHANGES = [
 def test_change_is_points_for_rates_and_relative_otherwise(
     cur: float | None, prev: float | None, fmt: Format, text: str
 ) -> None:
-    assert format_change(compute_change(cur, prev, fmt), fmt) == text
+    kind = default_change(fmt)
+    assert format_change(compute_change(cur, prev, kind), fmt, kind) == text
 
 
 def test_relative_change_from_a_negative_base_keeps_the_direction() -> None:
     # -100 -> -50 went up: +50 %, not -50 %
-    assert compute_change(-50, -100, Format.NUMBER) == pytest.approx(0.5)
+    assert compute_change(-50, -100, Change.RELATIVE) == pytest.approx(0.5)
+
+
+POINT_CHANGES = [
+    # NPS -5 -> 5 is +10 points; as a relative change it would read -200 %
+    (5, -5, Format.NUMBER, "+10.00"),
+    (-5, 5, Format.NUMBER, "-10.00"),
+    (12, 12, Format.NUMBER, "0.00"),
+    (272, 280, Format.DURATION, "-0:08"),
+    (3725, 0, Format.DURATION, "+1:02:05"),
+    (1300, 1000, Format.INTEGER, "+300"),
+    (0.07, 0.05, Format.PERCENT, "+2.0 pp"),
+    (None, 5, Format.NUMBER, "-"),
+]
+
+
+@pytest.mark.parametrize(("cur", "prev", "fmt", "text"), POINT_CHANGES)
+def test_change_in_points_is_a_signed_value_in_the_metrics_format(
+    cur: float | None, prev: float | None, fmt: Format, text: str
+) -> None:
+    assert format_change(compute_change(cur, prev, Change.POINTS), fmt, Change.POINTS) == text
 
 
 @pytest.mark.parametrize(

@@ -96,3 +96,34 @@ def test_same_period_last_year(tmp_path: Path) -> None:
     # Nov 2024 is a spine month with no calls; its previous-period value is also there.
     assert month[("2024-11-01", "A")]["offered_calls"] == 0
     assert december["offered_calls_prev"] == 0 and december["offered_calls_change"] is None
+
+
+def test_a_score_declared_change_points_changes_by_difference(tmp_path: Path) -> None:
+    """`change: points` on a non-rate: the view holds cur - prev, not (cur - prev) / prev."""
+    project = copy_fixture("tiny", tmp_path)
+    (project / "metrics" / "scores.yml").write_text(
+        "version: 1\n"
+        "metrics:\n"
+        "  - name: aht_points\n"
+        "    expr: aht\n"
+        "    format: duration\n"
+        "    change: points\n",
+        encoding="utf-8",
+    )
+    report = project / "reports" / "daily.yml"
+    report.write_text(
+        report.read_text().replace(
+            "metrics: [offered_calls, abandonment_rate, aht]",
+            "metrics: [offered_calls, abandonment_rate, aht, aht_points]",
+        )
+    )
+    seed_project(project)
+    assert invoke("build", "--project-dir", str(project)).exit_code == 0
+    week = {
+        (str(r["week"]), r["queue"]): r for r in rows(project, "select * from app.queue_daily_week")
+    }
+    now = week[("2025-01-06", "A")]
+    previous = (300 + 100 + 200 + 400 + 100 + 600 + 120 + 180) / 8
+    assert now["aht_points_prev"] == pytest.approx(previous)
+    assert now["aht_points_change"] == pytest.approx(240 - previous)
+    assert now["aht_change"] == pytest.approx(240 / previous - 1)

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
-from report_tables import center_table, team_table
+from report_tables import METRICS, TEAM_COLUMNS, TEAM_ROWS, center_table, team_report, team_table
 
 from metricflow_lite.report import render_report
+from metricflow_lite.report.frame import ReportTable
 from metricflow_lite.report.render_xlsx import render_xlsx
-from metricflow_lite.spec.model import Grain
+from metricflow_lite.spec.model import Change, Grain
 
 
 def read(data: bytes | str) -> Workbook:
@@ -51,6 +52,23 @@ def test_headers_are_labels_and_cells_are_numbers_with_formats() -> None:
     # an Excel time (310/86400 of a day, shown 5:10); openpyxl reads it back as a duration
     assert value == timedelta(seconds=310) and fmt == "[m]:ss"
     assert cell("平均处理时长 达标") == (False, "General")
+
+
+def test_a_duration_declared_change_points_is_a_signed_time() -> None:
+    """AHT with `change: points`: the change cell is seconds as an Excel time, signed."""
+    metrics = {**METRICS, "aht_seconds": replace(METRICS["aht_seconds"], change=Change.POINTS)}
+    change = TEAM_COLUMNS.index("aht_seconds_change")
+    rows = tuple(
+        (*row[:change], None if row[change] is None else row[10] - row[11], *row[change + 1 :])
+        for row in TEAM_ROWS
+    )
+    table = ReportTable.from_rows(team_report(), metrics, Grain.WEEK, TEAM_COLUMNS, rows)
+    sheet = read(render_xlsx([table])).active
+    assert sheet is not None
+    cells = {c.value: i for i, c in enumerate(sheet[1], start=1) if c.value}
+    change_cell = sheet.cell(sheet.max_row, cells["平均处理时长 环比"])  # 二组: 290 s -> 310 s
+    assert change_cell.value == timedelta(seconds=20)
+    assert change_cell.number_format == "+[m]:ss;-[m]:ss;[m]:ss"
 
 
 def test_currency_and_blank_nulls() -> None:

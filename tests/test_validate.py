@@ -85,6 +85,16 @@ CASES = [
         "did you mean 'percent'?",
     ),
     Broken(
+        "invalid-change",
+        "metrics/calls.yml",
+        "    format: percent\n",
+        "    format: percent\n    change: point\n",
+        "E204",
+        44,
+        13,
+        "did you mean 'points'?",
+    ),
+    Broken(
         "invalid-target",
         "metrics/calls.yml",
         "    target: {max: 0.3}",

@@ -19,7 +19,15 @@ from metricflow_lite.plan import (
     Source,
     partials_of,
 )
-from metricflow_lite.spec.model import Agg, BaseMetric, DerivedMetric, Grain, Metric
+from metricflow_lite.spec.model import (
+    Agg,
+    BaseMetric,
+    Change,
+    DerivedMetric,
+    Grain,
+    Metric,
+    change_of,
+)
 
 BASE_ALIAS = "m"
 
@@ -472,8 +480,9 @@ def report_query(
         for alias, suffix, _ in comparisons:
             previous = col(name, alias)
             final = final.select(exp.alias_(previous.copy(), ident(f"{name}_{alias}")))
-            if metric.format.value == "percent":
-                # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %.
+            if change_of(metric) is Change.POINTS:
+                # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do
+                # scores that cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
                 change: exp.Expr = exp.Sub(this=current.copy(), expression=previous.copy())
             else:
                 change = exp.Sub(

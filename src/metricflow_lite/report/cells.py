@@ -87,7 +87,9 @@ def display_cell(
             tone = "flat"
             if isinstance(value, int | float) and not isinstance(value, bool) and value:
                 tone = "up" if value > 0 else "down"
-            return DisplayCell(format_change(value, fmt), numeric=True, tone=tone)
+            return DisplayCell(
+                format_change(value, fmt, column.change_kind), numeric=True, tone=tone
+            )
         case ColumnRole.TARGET_MET:
             return DisplayCell(flag_of(column.target, value).label, numeric=False)
         case _:

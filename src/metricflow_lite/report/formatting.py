@@ -1,7 +1,8 @@
 """Values as managers read them: formats, changes (pp for rates, relative for counts), flags.
 
 DOMAIN.md §5: the change of a rate is its percentage-point difference (abandonment 5 % -> 7 %
-is +2 pp, not +40 %); the change of anything else is relative ((cur - prev) / prev).
+is +2 pp, not +40 %); the change of anything else is relative ((cur - prev) / prev), unless the
+metric says `change: points` (a score such as NPS: -5 -> 5 is +10, not -200 %).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import NoReturn
 
 from wcwidth import wcswidth
 
-from metricflow_lite.spec.model import Format, Grain, Target
+from metricflow_lite.spec.model import Change, Format, Grain, Target
 
 NULL_TEXT = "-"
 MISSED_MARK = "✗"  # U+2717 is narrow in every terminal (▼ is East Asian "ambiguous")
@@ -90,13 +91,8 @@ def format_duration(seconds: float) -> str:
     return f"{sign}{minutes}:{secs:02d}"
 
 
-def is_point_change(fmt: Format) -> bool:
-    """True when changes of this format are percentage-point differences (rates)."""
-    return fmt is Format.PERCENT
-
-
-def compute_change(current: Cell, previous: Cell, fmt: Format) -> float | None:
-    """The change shown for a metric: cur - prev for rates, (cur - prev) / prev otherwise.
+def compute_change(current: Cell, previous: Cell, kind: Change) -> float | None:
+    """The change shown for a metric: cur - prev in points, else (cur - prev) / |prev|.
 
     NULL when either value is missing, and for relative changes when prev is 0 (DOMAIN.md §5);
     a rate moving from 0 % has a well-defined point difference, so that one is kept.
@@ -104,22 +100,26 @@ def compute_change(current: Cell, previous: Cell, fmt: Format) -> float | None:
     cur, prev = as_number(current), as_number(previous)
     if cur is None or prev is None:
         return None
-    if is_point_change(fmt):
+    if kind is Change.POINTS:
         return cur - prev
     if prev == 0:
         return None
     return (cur - prev) / abs(prev)
 
 
-def format_change(change: Cell, fmt: Format) -> str:
-    """A change as text: `+2.0 pp` for rates (change is a fraction), `+12.5%` otherwise."""
+def format_change(change: Cell, fmt: Format, kind: Change) -> str:
+    """A change as text: `+2.0 pp` for a rate's points, `+12.5%` for a relative change, and a
+    signed value in the metric's own format for other points (`+10.00` NPS, `+0:12` AHT)."""
     number = as_number(change)
     if number is None:
         return NULL_TEXT
+    if kind is Change.POINTS and fmt is not Format.PERCENT:
+        text = format_value(abs(number), fmt)
+        return text if text.strip("0.,:¥") == "" else ("-" if number < 0 else "+") + text
     text = f"{number * 100:+.1f}"
     if text in ("+0.0", "-0.0"):
         text = "0.0"
-    return f"{text} pp" if is_point_change(fmt) else f"{text}%"
+    return f"{text} pp" if kind is Change.POINTS else f"{text}%"
 
 
 def flag_of(target: Target | None, met: Cell) -> TargetFlag:

@@ -27,6 +27,7 @@ from metricflow_lite.report.formatting import (
     flag_of,
 )
 from metricflow_lite.spec.model import (
+    Change,
     Chart,
     ChartKind,
     Comparison,
@@ -35,6 +36,7 @@ from metricflow_lite.spec.model import (
     Metric,
     Report,
     Target,
+    default_change,
 )
 
 REBUILD_HINT = "run `mfl build` so the report views match reports/*.yml"
@@ -59,6 +61,11 @@ class MetricInfo:
     target: Target | None = None
     description: str | None = None
     formula: str = ""
+    change: Change | None = None  # None: default_change(format)
+
+    @property
+    def change_kind(self) -> Change:
+        return self.change or default_change(self.format)
 
     @property
     def title(self) -> str:
@@ -75,6 +82,7 @@ class MetricInfo:
             target=metric.target,
             description=metric.description,
             formula=metric.expr_text,
+            change=metric.change,
         )
 
 
@@ -89,6 +97,11 @@ class Column:
     format: Format | None = None
     target: Target | None = None
     comparison: Comparison | None = None  # for prev and change columns
+    change: Change | None = None  # None: default_change(format)
+
+    @property
+    def change_kind(self) -> Change:
+        return self.change or default_change(self.format or Format.NUMBER)
 
 
 # Suffixes of the compiler's comparison columns, and the Chinese words managers use (环比, 同比).
@@ -350,6 +363,7 @@ def _columns(
                     fmt,
                     target,
                     comparison,
+                    info.change_kind,
                 )
             )
         cols.append(
@@ -403,10 +417,9 @@ def _row(
             values[column.name] = _cell(raw[index[column.name]], column.role, grain)
             continue
         metric = column.metric or ""
-        fmt = column.format or Format.NUMBER
         if column.role is ColumnRole.CHANGE:
             prev = metric + ("_prev_year" if column.name.endswith("_year") else "_prev")
-            values[column.name] = compute_change(values[metric], values[prev], fmt)
+            values[column.name] = compute_change(values[metric], values[prev], column.change_kind)
         elif column.role is ColumnRole.TARGET_MET:
             target = column.target
             met = None if target is None else target.is_met(as_number(values[metric]))

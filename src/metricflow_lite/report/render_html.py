@@ -216,7 +216,7 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
         changes.append(
             ChangeLine(
                 word,
-                format_change(change, fmt),
+                format_change(change, fmt, info.change_kind),
                 change_tone(change, info.target),
                 _ARROWS[direction] if change is not None else "",
                 f"{prev_word} {format_value(prev, fmt)}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -24,10 +25,9 @@ from metricflow_lite.report.formatting import (
     assert_never,
     display_width,
     format_cell,
-    is_point_change,
 )
 from metricflow_lite.report.frame import Column, ColumnRole, ReportTable
-from metricflow_lite.spec.model import Format, Grain
+from metricflow_lite.spec.model import Change, Format, Grain
 
 SECONDS_PER_DAY = 86400
 MAX_CHART_SERIES = 8
@@ -43,9 +43,13 @@ def number_format(column: Column, max_seconds: float = 0.0) -> str:
     """The Excel number format of a column, matching the metric's Format."""
     fmt = column.format or Format.NUMBER
     if column.role is ColumnRole.CHANGE:
-        if is_point_change(fmt):
+        if column.change_kind is Change.RELATIVE:
+            return "+0.0%;-0.0%;0.0%"
+        if fmt is Format.PERCENT:
             return '+0.0" pp";-0.0" pp";0.0" pp"'
-        return "+0.0%;-0.0%;0.0%"
+        # points of a score or a duration: signed, in the value's own format
+        plain = number_format(replace(column, role=ColumnRole.METRIC), max_seconds)
+        return f"+{plain};-{plain};{plain}"
     match fmt:
         case Format.PERCENT:
             return "0.0%"
@@ -82,8 +86,10 @@ def cell_value(column: Column, value: Cell) -> Any:
     if number is None:
         return None
     fmt = column.format or Format.NUMBER
-    if column.role is ColumnRole.CHANGE:
-        return number * 100 if is_point_change(fmt) else number
+    if column.role is ColumnRole.CHANGE and column.change_kind is Change.RELATIVE:
+        return number
+    if column.role is ColumnRole.CHANGE and fmt is Format.PERCENT:
+        return number * 100  # shown with a " pp" suffix
     if fmt is Format.DURATION:
         return number / SECONDS_PER_DAY
     return number

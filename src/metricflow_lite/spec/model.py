@@ -35,6 +35,18 @@ class Format(str, Enum):
     CURRENCY = "currency"
 
 
+class Change(str, Enum):
+    """How the change of a metric between two periods is computed and shown (DOMAIN.md §5)."""
+
+    POINTS = "points"  # cur - prev: rates (in percentage points) and scores such as NPS
+    RELATIVE = "relative"  # (cur - prev) / |prev|: volumes, durations, money
+
+
+def default_change(fmt: Format) -> Change:
+    """Rates change in points; everything else relatively, unless the metric says otherwise."""
+    return Change.POINTS if fmt is Format.PERCENT else Change.RELATIVE
+
+
 class Grain(str, Enum):
     MIN30 = "30min"
     HOUR = "hour"
@@ -142,6 +154,7 @@ class BaseMetric:
     description: str | None = None
     format: Format = Format.NUMBER
     target: Target | None = None
+    change: Change | None = None  # None: default_change(format)
     expr_text: str = ""
     filter_text: str = ""
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
@@ -159,6 +172,7 @@ class DerivedMetric:
     description: str | None = None
     format: Format = Format.NUMBER
     target: Target | None = None
+    change: Change | None = None  # None: default_change(format)
     expr_text: str = ""
     expr_loc: Location | None = None
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
@@ -174,6 +188,11 @@ class DerivedMetric:
 
 
 Metric = BaseMetric | DerivedMetric
+
+
+def change_of(metric: Metric) -> Change:
+    """The metric's declared `change:`, else the default for its format."""
+    return metric.change or default_change(metric.format)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
 from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,
+    Change,
     Chart,
     ChartKind,
     Comparison,
@@ -47,6 +48,7 @@ METRIC_KEYS = (
     "p",
     "format",
     "target",
+    "change",
 )
 INDICATOR_KEYS = ("name", "model", "dimensions", "grain")
 REPORT_KEYS = (
@@ -423,6 +425,11 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             or fmt
         )
     target = parse_target(node, where, out)
+    change = None
+    if "change" in node and node["change"] is not None:
+        change = parse_enum(
+            Change, node["change"], node.value_loc("change"), f"change of {where}", out
+        )
     is_base = "agg" in node or "model" in node
     if name is None:
         return None
@@ -455,6 +462,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             description=description,
             format=fmt,
             target=target,
+            change=change,
             expr_text=text,
             expr_loc=node.value_loc("expr"),
             spots=spots_of(node),
@@ -525,6 +533,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         description=description,
         format=fmt,
         target=target,
+        change=change,
         expr_text=expr_text or "",
         filter_text=filter_text or "",
         spots=spots_of(node),
