@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+
+from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
 from metricflow_lite.expr import dimension_names
 from metricflow_lite.graph import base_metrics_of, dependents, find_cycle
 from metricflow_lite.joins import resolve_dimension
 from metricflow_lite.project import Project
-from metricflow_lite.spec.model import TIME_PARTS, BaseMetric, DerivedMetric, ProjectSpec
+from metricflow_lite.spec.model import (
+    TIME_PARTS,
+    Agg,
+    BaseMetric,
+    ChartKind,
+    DerivedMetric,
+    Metric,
+    ProjectSpec,
+)
 from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
 
 Rule = Callable[[ProjectSpec], Iterable[Diagnostic]]
@@ -51,7 +61,27 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 did_you_mean(metric.model, names) or f"models: {', '.join(sorted(names))}",
             )
     for model in spec.models:
+        joined_as: dict[str, str] = {}  # role (or joined model) -> the column that joins it
         for dim in model.dimensions:
+            if dim.joins:
+                role = dim.role or dim.joins
+                if role in joined_as:
+                    # Both joins would be reached by one name (agents.team): SQL and readers
+                    # could not tell them apart.
+                    suggested = dim.name.removesuffix("_id")
+                    if suggested in joined_as or suggested == dim.name:
+                        suggested = f"{dim.name}_{dim.joins}"
+                    yield _error(
+                        "E216",
+                        f"model '{model.name}' joins '{dim.joins}' twice under the name"
+                        f" '{role}' ({joined_as[role]} and {dim.name})",
+                        dim.spots.at("as" if dim.role else "joins", dim.loc),
+                        f"give this join its own role: {{name: {dim.name}, joins: {dim.joins},"
+                        f" as: {suggested}}}; its dimensions are then named"
+                        f" {suggested}.<dimension>",
+                    )
+                else:
+                    joined_as[role] = dim.name
             if dim.joins and spec.model(dim.joins) is None:
                 yield _error(
                     "E210",
@@ -232,6 +262,17 @@ def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
                         chart.spots.at(f"metrics[{i}]", chart.loc),
                         did_you_mean(name, report.metrics) or "add it to the report's metrics",
                     )
+            if chart.kind is ChartKind.PIE and not has_cycle:
+                for i, name in enumerate(chart.metrics):
+                    if name in metrics and not adds_up(name, metrics):
+                        yield _error(
+                            "E242",
+                            f"a pie of '{name}' is meaningless: its slices do not add up to the"
+                            " whole",
+                            chart.spots.at(f"metrics[{i}]", chart.loc),
+                            "a pie shows shares of a sum or count (calls, tickets); show rates,"
+                            " averages and distinct counts as a bar chart",
+                        )
             if chart.by and chart.by not in report.by:
                 yield _error(
                     "E241",
@@ -239,6 +280,23 @@ def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     chart.spots.at("by", chart.loc),
                     did_you_mean(chart.by, report.by) or "add it to the report's 'by'",
                 )
+
+
+def adds_up(name: str, metrics: Mapping[str, Metric]) -> bool:
+    """True when a metric's values over a dimension's members sum to the whole: a sum or a count,
+    or a sum of such metrics. Rates, averages, percentiles and distinct counts do not."""
+    metric = metrics[name]
+    if isinstance(metric, BaseMetric):
+        return metric.agg in (Agg.SUM, Agg.COUNT)
+
+    def summed(node: exp.Expr) -> bool:
+        if isinstance(node, exp.Paren):
+            return summed(node.this)
+        if isinstance(node, exp.Add):
+            return summed(node.this) and summed(node.expression)
+        return isinstance(node, exp.Column) and node.name in metrics and adds_up(node.name, metrics)
+
+    return summed(metric.expr)
 
 
 def documented_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
