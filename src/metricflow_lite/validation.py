@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.layers import SqlModel, parse_model_sql, render_models
@@ -70,10 +73,10 @@ def validate_project(project: Project) -> ValidationResult:
             if m.layer == "source" and m.name not in broken
         }
 
-        def type_of(model: str, sql: str) -> Typed:
-            return probe.type_of("src", model, sql)
+        def types_of(model: str, expressions: Sequence[exp.Expr]) -> list[Typed]:
+            return probe.types_of("src", model, expressions)
 
-        diagnostics.extend(check_columns(spec, ModelColumns(columns, frozenset(broken), type_of)))
+        diagnostics.extend(check_columns(spec, ModelColumns(columns, frozenset(broken), types_of)))
     finally:
         probe.close()
     return _result(diagnostics, project)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,14 +130,24 @@ class ProjectProbe:
         rows = self.connection.execute(f"DESCRIBE {table}").fetchall()
         return {str(r[0]): str(r[1]) for r in rows}
 
-    def type_of(self, schema: str, name: str, sql: str) -> Typed:
-        """The type of an expression over the (empty) rows of a model, or DuckDB's objection."""
-        table = exp.table_(name, db=schema, quoted=True).sql(dialect="duckdb")
+    def types_of(self, schema: str, name: str, expressions: Sequence[exp.Expr]) -> list[Typed]:
+        """The type of each expression over the (empty) rows of a model, or DuckDB's objection.
+
+        One DESCRIBE for all of them; when DuckDB rejects one, each is asked on its own so the
+        objection lands on the right expression."""
+        if not expressions:
+            return []
+        table = exp.table_(name, db=schema, quoted=True)
+        select = exp.select(
+            *(exp.alias_(e.copy(), f"v{i}", quoted=True) for i, e in enumerate(expressions))
+        ).from_(table)
         try:
-            rows = self.connection.execute(f"DESCRIBE SELECT {sql} AS v FROM {table}").fetchall()
+            rows = self.connection.execute(f"DESCRIBE {select.sql(dialect='duckdb')}").fetchall()
         except duckdb.Error as err:
-            return Typed(None, str(err).strip().splitlines()[0])
-        return Typed(str(rows[0][1]))
+            if len(expressions) == 1:
+                return [Typed(None, str(err).strip().splitlines()[0])]
+            return [self.types_of(schema, name, [e])[0] for e in expressions]
+        return [Typed(str(row[1])) for row in rows]
 
 
 _LINE = re.compile(r"^LINE (\d+): ?(.*)$", re.MULTILINE)
