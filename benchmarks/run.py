@@ -889,8 +889,28 @@ def machine() -> list[str]:
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {mem_gib:.0f} GiB RAM,"
         f" {platform.system()} {platform.release()}",
         f"- python {platform.python_version()}, duckdb {duckdb.__version__},"
-        f" sqlglot {sqlglot.__version__}",
+        f" sqlglot {sqlglot.__version__}; code at {code_version()}",
     ]
+
+
+def code_version() -> str:
+    """The commit the benchmark ran, marked when the checkout had uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            # results.md itself is rewritten by the run
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!*results.md"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "an unknown commit (no git)"
+    if not commit:
+        return "an unknown commit (not a git checkout)"
+    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
 
 
 def minutes(seconds: float) -> str:
