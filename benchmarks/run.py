@@ -914,7 +914,8 @@ def code_version() -> str:
 
 
 def minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+    whole = round(seconds)
+    return f"{whole // 60} min {whole % 60:02d} s"
 
 
 def wall_time(scales: list[ScaleResult], elapsed_s: float) -> list[str]:
