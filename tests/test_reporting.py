@@ -120,6 +120,20 @@ def test_xlsx_and_html_files(tiny_project: Path) -> None:
     assert (tiny_project / "target" / "reports" / "team_capacity_week.xlsx").stat().st_size > 0
 
 
+def test_a_date_outside_the_data_warns_with_the_days_that_have_data(tiny_project: Path) -> None:
+    args = ("report", "queue_daily", "--project-dir", str(tiny_project), "--grain", "week")
+    result = invoke(*args, "--date", "2030-01-01")
+    assert result.exit_code == 0
+    assert "(no rows)" in result.stdout
+    assert result.stderr.startswith(
+        "warning W260: report 'queue_daily' has no data in the week of 2030-01-01:"
+        " its data runs from 2024-12-30 to 2025-01-06"
+    )
+    # A period that overlaps the data is shown as it is, without a warning.
+    inside = invoke(*args, "--date", "2025-01-03")
+    assert inside.exit_code == 0 and inside.stderr == ""
+
+
 def test_unknown_report_and_grain(tiny_project: Path) -> None:
     result = invoke("report", "queue_dayly", "--project-dir", str(tiny_project))
     assert result.exit_code == 1 and "did you mean 'queue_daily'?" in result.output

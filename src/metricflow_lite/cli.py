@@ -393,9 +393,10 @@ def report(
     """
     from pathlib import Path
 
+    from metricflow_lite.diagnostics import render_text
     from metricflow_lite.pipeline import parse_date, parse_grain
     from metricflow_lite.report import render_report
-    from metricflow_lite.reporting import find_report, report_table
+    from metricflow_lite.reporting import find_report, outside_data, report_table
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
 
@@ -407,8 +408,11 @@ def report(
     warehouse = connect(project, target, read_only=True)
     try:
         table = report_table(spec, project, warehouse, chosen, grain_value, day)
+        empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
     finally:
         warehouse.close()
+    if empty is not None:
+        click.echo(render_text([empty], root=project.root, color=sys.stderr.isatty()), err=True)
     content = render_report(table, fmt, color=out is None and sys.stdout.isatty())
     if fmt == "xlsx" and out is None:
         out = str(project.path("target") / "reports" / f"{chosen.name}_{grain_value.value}.xlsx")

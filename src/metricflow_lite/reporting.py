@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from metricflow_lite.errors import MflError, did_you_mean
+from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.joins import resolve_dimension
 from metricflow_lite.plan import QueryRequest, plan_query
 from metricflow_lite.project import Project
@@ -101,18 +101,58 @@ def _fetch(
     return result.columns, result.rows
 
 
+def data_days(
+    spec: ProjectSpec, report: Report, warehouse: Warehouse, week_start: str
+) -> tuple[dt.date, dt.date] | None:
+    """The first and last day on which any of the report's metrics has data (None: no data)."""
+    request = QueryRequest(metrics=report.metrics, grain=Grain.DAY, where=report.filter)
+    day = render_query(plan_query(spec, request, week_start)).subquery("days")
+    query = exp.select(exp.Min(this=col("day", "days")), exp.Max(this=col("day", "days"))).from_(
+        day
+    )
+    _, rows = _fetch(warehouse, query)
+    first, last = (_as_date(v) for v in rows[0]) if rows else (None, None)
+    return (first, last) if first is not None and last is not None else None
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
 def last_data_day(
     spec: ProjectSpec, report: Report, warehouse: Warehouse, week_start: str
 ) -> dt.date | None:
     """The last day on which any of the report's metrics has data."""
-    request = QueryRequest(metrics=report.metrics, grain=Grain.DAY, where=report.filter)
-    day = render_query(plan_query(spec, request, week_start)).subquery("days")
-    query = exp.select(exp.Max(this=col("day", "days"))).from_(day)
-    _, rows = _fetch(warehouse, query)
-    value = rows[0][0] if rows else None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value if isinstance(value, dt.date) else None
+    days = data_days(spec, report, warehouse, week_start)
+    return days[1] if days else None
+
+
+def outside_data(
+    spec: ProjectSpec,
+    project: Project,
+    warehouse: Warehouse,
+    report: Report,
+    grain: Grain,
+    on: dt.date,
+) -> Diagnostic | None:
+    """A warning when the period asked for lies wholly outside the days that have data: the
+    report is then empty, which is more often a typo in the date than a quiet period."""
+    week_start = project.week_start.value
+    days = data_days(spec, report, warehouse, week_start)
+    start = period_start(on, grain, week_start)
+    end = next_period(start, grain) - dt.timedelta(days=1)
+    if days is not None and days[0] <= end and start <= days[1]:
+        return None
+    have = f"from {days[0]} to {days[1]}" if days else "no days at all"
+    return Diagnostic(
+        "W260",
+        f"report '{report.name}' has no data in the {grain.value} of {on}: its data runs {have}",
+        None,
+        "check --date, or run 'mfl seed' and 'mfl build' if newer exports have arrived",
+        Severity.WARNING,
+    )
 
 
 def report_table(
