@@ -151,6 +151,24 @@ def test_start_and_end_are_inclusive_days(tiny_project: Path) -> None:
     assert [(r["day"], r["offered_calls"]) for r in rows] == [("2024-12-31", 4), ("2025-01-01", 2)]
 
 
+def test_a_range_that_cuts_a_week_is_widened_to_whole_weeks(tiny_project: Path) -> None:
+    """--start on Wednesday 2025-01-01, by week: the week of 2024-12-30 counts all its days
+    (8 + 4 + 2 offered), not Wednesday's 2 under a Monday label; the CLI says so on stderr."""
+    args = ("query", "--project-dir", str(tiny_project), "--format", "json")
+    result = invoke(
+        *args, "--metrics", "offered_calls", "--grain", "week", "--start", "2025-01-01",
+        "--end", "2025-01-01",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"week": "2024-12-30", "offered_calls": 14}]
+    assert result.stderr == (
+        "note: --start 2025-01-01 is widened to 2024-12-30 and --end 2025-01-01 is widened to"
+        " 2025-01-05, so every week shown is whole\n"
+    )
+    by_day = invoke(*args, "--metrics", "offered_calls", "--grain", "day", "--start", "2025-01-01")
+    assert by_day.stderr == ""
+
+
 def test_null_dimension_is_its_own_group(tiny_project: Path) -> None:
     rows = query(tiny_project, "--metrics", "offered_calls", "--by", "queue")
     assert rows == [

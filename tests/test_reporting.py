@@ -9,7 +9,12 @@ import pytest
 from conftest import invoke
 
 from metricflow_lite.output import display_width
-from metricflow_lite.reporting import latest_complete_period, next_period, period_start
+from metricflow_lite.periods import (
+    latest_complete_period,
+    next_period,
+    period_start,
+    whole_periods,
+)
 from metricflow_lite.spec.model import Grain
 
 D = dt.date
@@ -29,6 +34,25 @@ D = dt.date
 )
 def test_period_start(day: dt.date, grain: Grain, week_start: str, start: dt.date) -> None:
     assert period_start(day, grain, week_start) == start
+
+
+@pytest.mark.parametrize(
+    ("grain", "week_start", "whole"),
+    [
+        (Grain.WEEK, "monday", (D(2024, 11, 25), D(2025, 1, 5))),
+        (Grain.WEEK, "sunday", (D(2024, 12, 1), D(2025, 1, 4))),
+        (Grain.MONTH, "monday", (D(2024, 12, 1), D(2024, 12, 31))),
+        (Grain.QUARTER, "monday", (D(2024, 10, 1), D(2024, 12, 31))),
+        (Grain.DAY, "monday", (D(2024, 12, 1), D(2024, 12, 31))),
+        (None, "monday", (D(2024, 12, 1), D(2024, 12, 31))),
+    ],
+)
+def test_whole_periods_widen_a_range_to_the_grain(
+    grain: Grain | None, week_start: str, whole: tuple[dt.date, dt.date]
+) -> None:
+    # 2024-12-01 is a Sunday, 2024-12-31 a Tuesday
+    assert whole_periods(D(2024, 12, 1), D(2024, 12, 31), grain, week_start) == whole
+    assert whole_periods(None, None, grain, week_start) == (None, None)
 
 
 def test_next_period_crosses_year_ends() -> None:

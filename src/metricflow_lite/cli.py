@@ -14,6 +14,7 @@ if t.TYPE_CHECKING:
     from metricflow_lite.errors import MflError
     from metricflow_lite.load import LoadSummary
     from metricflow_lite.pipeline import BuildResult
+    from metricflow_lite.plan import QueryRequest
     from metricflow_lite.project import Project
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -177,8 +178,18 @@ def compile_command(
     "--by", default=None, help="Comma-separated dimensions (team, queue, transfer_agent.team ...)."
 )
 @click.option("--grain", default=None, help="30min, hour, day, week, month, quarter or year.")
-@click.option("--start", default=None, metavar="YYYY-MM-DD", help="First day (inclusive).")
-@click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last day (inclusive).")
+@click.option(
+    "--start",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="First day (inclusive); by week or coarser, the first day of its period.",
+)
+@click.option(
+    "--end",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Last day (inclusive); by week or coarser, the last day of its period.",
+)
 @click.option(
     "--where", default=None, metavar="EXPR", help="Filter over dimensions, e.g. \"queue = 'VIP'\"."
 )
@@ -216,6 +227,9 @@ def query(
     project = open_project(project_dir)
     spec = load_spec(project)
     request = make_request(spec, metrics, by, grain, start, end, where)
+    widened = _widened_range(request, project.week_start.value)
+    if widened:
+        click.echo(f"note: {widened}", err=True)
     if no_indicators:
         request = replace(request, use_indicators=False)
     if show_sql:
@@ -228,6 +242,22 @@ def query(
     finally:
         warehouse.close()
     click.echo(render_rows(result, spec, request, fmt), nl=fmt == "table")
+
+
+def _widened_range(request: QueryRequest, week_start: str) -> str:
+    """What the query does to a --start/--end that cuts a period, said in a sentence ('' when
+    the range is whole periods already)."""
+    from metricflow_lite.periods import whole_periods
+
+    start, end = whole_periods(request.start, request.end, request.grain, week_start)
+    moved = [
+        f"{option} {given} is widened to {whole}"
+        for option, given, whole in (("--start", request.start, start), ("--end", request.end, end))
+        if given != whole
+    ]
+    if not moved or request.grain is None:
+        return ""
+    return f"{' and '.join(moved)}, so every {request.grain.value} shown is whole"
 
 
 @cli.command(name="list")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from sqlglot import exp
@@ -19,6 +19,7 @@ from metricflow_lite.errors import Location, MflError, did_you_mean
 from metricflow_lite.expr import dimension_names
 from metricflow_lite.graph import base_metrics_of
 from metricflow_lite.joins import ReachableDimension, reachable_dimensions, resolve_dimension
+from metricflow_lite.periods import whole_periods
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -170,6 +171,8 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         raise MflError("E250", "no metrics requested", None, "pass --metrics a,b")
     if request.start and request.end and request.start > request.end:
         raise MflError("E251", f"--start {request.start} is after --end {request.end}", None)
+    start, end = whole_periods(request.start, request.end, request.grain, week_start)
+    request = replace(request, start=start, end=end)
     metrics = _lookup_metrics(spec, request.metrics)
     if len(set(request.by)) != len(request.by):
         raise MflError("E252", "a dimension is listed twice in --by", None)

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.joins import resolve_dimension
+from metricflow_lite.periods import latest_complete_period, next_period, period_start
 from metricflow_lite.plan import QueryRequest, plan_query
 from metricflow_lite.project import Project
 from metricflow_lite.report import (
@@ -26,45 +27,6 @@ from metricflow_lite.sqlgen import col, render_query, report_query, table_ref, t
 from metricflow_lite.warehouse.base import Warehouse
 
 REPORT_FORMATS = ("html", "xlsx", "md", "csv")
-
-
-def period_start(day: dt.date, grain: Grain, week_start: str) -> dt.date:
-    """The first day of the period of `grain` that contains `day` (day grain and coarser)."""
-    match grain:
-        case Grain.DAY | Grain.MIN30 | Grain.HOUR:
-            return day
-        case Grain.WEEK:
-            first = 0 if week_start == "monday" else 6  # weekday() of the week's first day
-            return day - dt.timedelta(days=(day.weekday() - first) % 7)
-        case Grain.MONTH:
-            return day.replace(day=1)
-        case Grain.QUARTER:
-            return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-        case Grain.YEAR:
-            return day.replace(month=1, day=1)
-    raise AssertionError(grain)
-
-
-def next_period(start: dt.date, grain: Grain) -> dt.date:
-    """The first day of the following period."""
-    match grain:
-        case Grain.DAY | Grain.MIN30 | Grain.HOUR:
-            return start + dt.timedelta(days=1)
-        case Grain.WEEK:
-            return start + dt.timedelta(days=7)
-        case Grain.MONTH | Grain.QUARTER | Grain.YEAR:
-            months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[grain]
-            index = start.year * 12 + start.month - 1 + months
-            return dt.date(index // 12, index % 12 + 1, 1)
-    raise AssertionError(grain)
-
-
-def latest_complete_period(last_day: dt.date, grain: Grain, week_start: str) -> dt.date:
-    """The last period that ends on or before the last day with data."""
-    start = period_start(last_day, grain, week_start)
-    if next_period(start, grain) - dt.timedelta(days=1) <= last_day:
-        return start
-    return period_start(start - dt.timedelta(days=1), grain, week_start)
 
 
 def find_report(spec: ProjectSpec, name: str) -> Report:
