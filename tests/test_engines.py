@@ -502,3 +502,32 @@ def test_demo_runs_alike_on_every_engine(tmp_path: Path, request: Any, monkeypat
         assert expected, args
         for engine in ("postgres", "spark"):
             assert_same_rows(query(project, engine, *args), expected)
+
+
+@pytest.mark.spark
+def test_a_spark_command_prints_mfl_s_words_not_the_jvm_log(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A fresh `mfl --target spark` process: Spark's start-up log (loopback hostname, native
+    Hadoop library, "Setting default log level") stays out of stderr; the JVM's own notice
+    about incubator modules is not Spark's log and cannot be configured away."""
+    import subprocess
+    import sys
+
+    request.getfixturevalue("spark_session")  # skips (or fails in CI) without Java/pyspark
+    project = tmp_path / "p"
+    shutil.copytree(FIXTURES / "tiny", project, ignore=shutil.ignore_patterns("target"))
+    (project / "metricflow_lite.yml").write_text(targets_yaml(project, "monday"))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "mfl"), "--target", "spark", "build"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = [x for x in done.stderr.splitlines() if not x.startswith("WARNING: Using incubator")]
+    assert lines == [
+        "error E310: the raw schema is empty",
+        "  hint: run 'mfl seed' first (or 'mfl run')",
+    ]

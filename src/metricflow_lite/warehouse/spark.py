@@ -51,6 +51,7 @@ LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "2",
     "spark.ui.showConsoleProgress": "false",
 }
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 # Same values as DuckDB and PostgreSQL: naive timestamps, no time zone shifts on the way out.
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -402,6 +403,8 @@ def start_session(target: TargetConfig, catalog_dir: Path) -> tuple[Any, bool]:
         # Spark creates its warehouse folder at start: keep it in ours, not the caller's folder.
         settings = {
             **LOCAL_CONF,
+            # read when the driver JVM starts, so it also quiets the lines before any session
+            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}",
             "spark.sql.warehouse.dir": str(catalog_dir),
             **SESSION_CONF,
             **conf,
