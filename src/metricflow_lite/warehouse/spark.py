@@ -77,6 +77,9 @@ class SparkWarehouse:
         self.target_name = target_name
         self.root = root
         self.owns_session = owns_session
+        # raw tables whose Parquet parts changed since the catalog last pointed at them: a seed
+        # of many files re-points each table once, before the next SQL, not after every file
+        self.stale_raw: set[str] = set()
 
     @classmethod
     def open(cls, project: Project, target: TargetConfig) -> SparkWarehouse:
@@ -141,21 +144,25 @@ class SparkWarehouse:
     # --- the Warehouse protocol -------------------------------------------------------------
 
     def execute(self, sql: str) -> None:
+        self.catch_up()
         self.session.sql(sql)
 
     def fetch(self, sql: str) -> QueryResult:
+        self.catch_up()
         frame = self.session.sql(sql)
         columns = tuple(frame.columns)
         return QueryResult(columns, tuple(tuple(row) for row in frame.collect()))
 
     def tables(self, schema: str) -> tuple[str, ...]:
         """Names of the tables and views in a schema."""
+        self.catch_up()
         rows = self.session.sql(f"SHOW TABLES IN {quoted(schema)}").collect()
         return tuple(sorted(str(r["tableName"]) for r in rows if not r["isTemporary"]))
 
     def apply_build(
         self, statements: Sequence[Statement], schemas: Sequence[str]
     ) -> tuple[tuple[str, float], ...]:
+        self.catch_up()
         clock = LayerClock()
         build_id = uuid.uuid4().hex[:12]
         build_dir = self.root / "builds" / build_id
@@ -261,7 +268,7 @@ class SparkWarehouse:
         for bookkeeping in ("_rejects", "_loads"):
             for part in parts:
                 (self.raw_dir(bookkeeping) / part).unlink(missing_ok=True)
-        self.refresh_raw((table, "_rejects", "_loads"))
+        self.stale_raw.update((table, "_rejects", "_loads"))
 
     def next_load_id(self) -> int:
         counter = self.root / NEXT_LOAD_ID
@@ -301,8 +308,14 @@ class SparkWarehouse:
             for temporary, target in zip(temporaries, targets, strict=True):
                 os.replace(temporary, target)
             outcome = staged.outcome
-        self.refresh_raw((load.table, "_rejects", "_loads"))
+        self.stale_raw.update((load.table, "_rejects", "_loads"))
         return outcome
+
+    def catch_up(self) -> None:
+        """Point the catalog at the raw parts written since it last did."""
+        if self.stale_raw:
+            self.refresh_raw(sorted(self.stale_raw))
+            self.stale_raw.clear()
 
     def refresh_raw(self, tables: Sequence[str]) -> None:
         """Point the catalog's raw tables at their current Parquet parts."""
@@ -314,6 +327,7 @@ class SparkWarehouse:
         self.session.conf.set(REGISTERED_KEY, self.signature())
 
     def close(self) -> None:
+        self.catch_up()  # a shared session (notebook, tests) sees the rows just loaded
         if self.owns_session:
             self.session.stop()
 
