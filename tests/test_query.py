@@ -340,3 +340,11 @@ def test_a_loaded_spec_gives_the_same_sql_as_reading_the_project(tiny_project: P
     spec = load_spec(project)
     request = make_request(spec, "abandonment_rate", "queue", "week")
     assert query_sql(project, request, spec=spec) == query_sql(project, request)
+
+
+def test_a_query_before_any_build_asks_for_one(tmp_path: Path) -> None:
+    project = copy_fixture("tiny", tmp_path)
+    seed_project(project)
+    result = invoke("query", "--project-dir", str(project), "--metrics", "offered_calls")
+    assert result.exit_code == 1, result.output
+    assert "error E312: the warehouse is not built for this:" in result.output

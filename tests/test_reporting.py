@@ -158,6 +158,23 @@ def test_a_date_outside_the_data_warns_with_the_days_that_have_data(tiny_project
     assert inside.exit_code == 0 and inside.stderr == ""
 
 
+def test_a_report_added_after_the_last_build_asks_for_a_build(tiny_project: Path) -> None:
+    reports = tiny_project / "reports" / "daily.yml"
+    reports.write_text(
+        reports.read_text()
+        + "  - name: queue_weekly\n    by: [queue]\n    grains: [week]\n"
+        + "    metrics: [offered_calls]\n",
+        encoding="utf-8",
+    )
+    result = invoke("report", "queue_weekly", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1, result.output
+    assert "error E312: the warehouse is not built for this:" in result.output
+    assert "queue_weekly_week" in result.output
+    assert "hint: run 'mfl build' (or 'mfl run') after changing metrics/ or reports/" in (
+        result.output
+    )
+
+
 def test_unknown_report_and_grain(tiny_project: Path) -> None:
     result = invoke("report", "queue_dayly", "--project-dir", str(tiny_project))
     assert result.exit_code == 1 and "did you mean 'queue_daily'?" in result.output

@@ -17,7 +17,7 @@ from metricflow_lite.project import Project
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.validate import load_spec
 from metricflow_lite.sqlgen import render_query, to_sql
-from metricflow_lite.warehouse.base import QueryResult, Warehouse
+from metricflow_lite.warehouse.base import QueryResult, Warehouse, fetch_built
 
 Progress = Callable[[str], None]
 DIALECT_OF_TYPE = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
@@ -172,17 +172,4 @@ def run_query(
 ) -> QueryResult:
     """Answer a metric query from the built warehouse (spec: the loaded spec, if at hand)."""
     _, sql = query_sql(project, request, warehouse.dialect, spec)
-    try:
-        return warehouse.fetch(sql)
-    except MflError:
-        raise
-    except Exception as err:  # noqa: BLE001 - a warehouse's own error type differs per engine
-        message = str(err).strip().splitlines()[0]
-        if "does not exist" in message or "Catalog Error" in message:
-            raise MflError(
-                "E312",
-                f"the warehouse is not built: {message}",
-                None,
-                "run 'mfl build' (or 'mfl run') first",
-            ) from None
-        raise
+    return fetch_built(warehouse, sql)

@@ -24,7 +24,7 @@ from metricflow_lite.report import (
 )
 from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
 from metricflow_lite.sqlgen import col, render_query, report_query, table_ref, to_sql
-from metricflow_lite.warehouse.base import Warehouse
+from metricflow_lite.warehouse.base import Warehouse, fetch_built
 
 REPORT_FORMATS = ("html", "xlsx", "md", "csv")
 
@@ -59,7 +59,7 @@ def dimension_labels(spec: ProjectSpec, report: Report) -> dict[str, str]:
 def _fetch(
     warehouse: Warehouse, query: exp.Query
 ) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]:
-    result = warehouse.fetch(to_sql(query, warehouse.dialect))
+    result = fetch_built(warehouse, to_sql(query, warehouse.dialect))
     return result.columns, result.rows
 
 

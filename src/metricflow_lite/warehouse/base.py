@@ -9,6 +9,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from metricflow_lite.errors import MflError
+
 
 @dataclass(frozen=True, slots=True)
 class QueryResult:
@@ -147,3 +149,23 @@ class SeedWarehouse(Warehouse, Protocol):
     def load_file(self, load: FileLoad) -> FileLoadOutcome:
         """Replace the rows of load.file in raw.<table>, its rejects and its raw._loads row; all
         or nothing."""
+
+
+def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
+    """Rows of a query over built objects; a missing object is the user's cue to build (E312),
+    not an internal error: reports/*.yml or metrics/*.yml may be newer than the last build."""
+    try:
+        return warehouse.fetch(sql)
+    except MflError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a warehouse's own error type differs per engine
+        message = str(err).strip().splitlines()[0]
+        missing = ("does not exist", "Catalog Error", "TABLE_OR_VIEW_NOT_FOUND", "cannot be found")
+        if any(word in message for word in missing):
+            raise MflError(
+                "E312",
+                f"the warehouse is not built for this: {message}",
+                None,
+                "run 'mfl build' (or 'mfl run') after changing metrics/ or reports/",
+            ) from None
+        raise
