@@ -33,6 +33,10 @@ def test_build_creates_every_layer(tiny_project: Path) -> None:
         "app.queue_daily_week",
         "app.queue_daily_month",
         "app.team_capacity_week",
+        "app.queue_daily_day_total",
+        "app.queue_daily_week_total",
+        "app.queue_daily_month_total",
+        "app.team_capacity_week_total",
     }
 
 

@@ -46,6 +46,21 @@ def test_week_view_compares_with_previous_week(tiny_project: Path) -> None:
     )
 
 
+def test_total_view_re_aggregates_the_parts_not_the_rows_rates(tiny_project: Path) -> None:
+    week = {
+        str(r["week"]): r for r in rows(tiny_project, "select * from app.queue_daily_week_total")
+    }
+    total = week["2024-12-30"]
+    # Queues A (3 of 10 abandoned) and B (1 of 4): 4 of 14, not the mean of 30 % and 25 %.
+    assert (total["offered_calls"], total["abandonment_rate"]) == (14, pytest.approx(4 / 14))
+    assert "queue" not in total
+    # The week after: 2 offered (queue A, and a call without a queue), 1 abandoned: the rate
+    # moves from 4 of 14 to 1 of 2, a change in points.
+    now = week["2025-01-06"]
+    assert now["offered_calls_prev"] == 14
+    assert now["abandonment_rate_change"] == pytest.approx(1 / 2 - 4 / 14)
+
+
 def test_time_spine_fills_quiet_days(tiny_project: Path) -> None:
     days = rows(
         tiny_project,

@@ -49,37 +49,43 @@ def metric_comment(metric: Metric) -> str:
 
 
 def report_objects(spec: ProjectSpec, report: Report, week_start: str) -> list[BuildObject]:
-    """app.<report>_<grain> for each grain of a report."""
+    """app.<report>_<grain> for each grain of a report, and for a report broken down by
+    dimensions app.<report>_<grain>_total: the same metrics over all members, re-aggregated
+    from the parts (a total rate is not the sum or mean of the rows' rates)."""
     objects = []
     metrics = {m.name: m for m in spec.metrics}
+    comments = tuple((name, metric_comment(metrics[name])) for name in report.metrics)
+    targets = {
+        name: (metric.target.min, metric.target.max)
+        for name in report.metrics
+        if (metric := metrics[name]).target is not None
+    }
+    compare = tuple(c.value for c in report.compare)
     for grain in report.grains:
-        request = QueryRequest(
-            metrics=report.metrics,
-            by=report.by,
-            grain=grain,
-            where=report.filter,
-            where_text=report.filter_text,
-        )
-        plan = plan_query(spec, request, week_start)
-        comments = tuple((name, metric_comment(metrics[name])) for name in report.metrics)
-        targets = {
-            name: (metric.target.min, metric.target.max)
-            for name in report.metrics
-            if (metric := metrics[name]).target is not None
-        }
-        compare = tuple(c.value for c in report.compare)
-        objects.append(
-            BuildObject(
-                schema="app",
-                name=f"{report.name}_{grain.value}",
-                kind="VIEW",
-                query=report_query(plan, compare, targets),
-                what=f"report '{report.name}' ({report.loc.file})",
-                layer="application",
-                comment=f"{report.label or report.name} ({grain.value})",
-                column_comments=comments,
+        breakdowns = [(report.by, "", "")]
+        if report.by:
+            breakdowns.append(((), "_total", ", 合计"))
+        for by, suffix, label in breakdowns:
+            request = QueryRequest(
+                metrics=report.metrics,
+                by=by,
+                grain=grain,
+                where=report.filter,
+                where_text=report.filter_text,
             )
-        )
+            plan = plan_query(spec, request, week_start)
+            objects.append(
+                BuildObject(
+                    schema="app",
+                    name=f"{report.name}_{grain.value}{suffix}",
+                    kind="VIEW",
+                    query=report_query(plan, compare, targets),
+                    what=f"report '{report.name}' ({report.loc.file})",
+                    layer="application",
+                    comment=f"{report.label or report.name} ({grain.value}{label})",
+                    column_comments=comments,
+                )
+            )
     return objects
 
 

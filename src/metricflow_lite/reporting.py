@@ -23,7 +23,7 @@ from metricflow_lite.report import (
     render_workbook,
 )
 from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
-from metricflow_lite.sqlgen import col, render_query, report_query, table_ref, to_sql
+from metricflow_lite.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.warehouse.base import Warehouse, fetch_built
 
 REPORT_FORMATS = ("html", "xlsx", "md", "csv")
@@ -143,15 +143,8 @@ def report_table(
     columns, rows = _fetch(warehouse, view)
     totals: tuple[tuple[object, ...], ...] = ()
     if report.by:
-        request = QueryRequest(metrics=report.metrics, grain=grain, where=report.filter)
-        plan = plan_query(spec, request, week_start)
-        targets = {
-            m.name: (m.target.min, m.target.max)
-            for m in spec.metrics
-            if m.name in report.metrics and m.target is not None
-        }
-        total_query = report_query(plan, tuple(c.value for c in report.compare), targets)
-        _, totals = _fetch(warehouse, total_query)
+        total_view = table_ref("app", f"{report.name}_{grain.value}_total")
+        _, totals = _fetch(warehouse, exp.select(exp.Star()).from_(total_view))
     infos = {m.name: MetricInfo.from_metric(m) for m in spec.metrics if m.name in report.metrics}
     return ReportTable.from_rows(
         report,
