@@ -248,6 +248,22 @@ def test_parquet_numbers_too_large_for_the_declared_type_go_to_rejects(tmp_path:
     assert query(root, "SELECT line, raw_text FROM raw._rejects") == [(2, "L2,9000000000,6")]
 
 
+def test_parquet_column_names_with_quotes_reach_the_rejects_intact(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {})
+    (root / "seeds").mkdir(exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT * FROM (VALUES ('L1', '60'), ('L2', 'x')) t(leg_id, \"it's\"))"
+            f" TO '{root / 'seeds' / 'legs.parquet'}' (FORMAT parquet)"
+        )
+    (root / "seeds/legs.yml").write_text('columns: {"it\'s": INTEGER}\n', encoding="utf-8")
+    summary = seed(root)
+    assert statuses(summary) == [("seeds/legs.parquet", LoadStatus.LOADED, 1, 1)]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (2, "column it's: x is not a valid INT")
+    ]
+
+
 def test_chinese_text_and_duplicate_rows_stay_raw(tmp_path: Path) -> None:
     text = 'agent_id,team\nA1,一组\nA1,一组\nA2,"二组,夜班"\n'
     root = make_project(tmp_path, {"seeds/agents.csv": text})

@@ -122,7 +122,8 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
     checks = [
         (
             f"({ident(name)} IS NOT NULL AND TRY_CAST({ident(name)} AS {kind}) IS NULL)",
-            f"'column {name}: ' || CAST({ident(name)} AS VARCHAR) || ' is not a valid {kind}'",
+            f"{text(f'column {name}: ')} || CAST({ident(name)} AS VARCHAR)"
+            f" || {text(f' is not a valid {kind}')}",
         )
         for name, kind in load.columns
         if kind and stored.get(name, "").upper() != kind.upper()
