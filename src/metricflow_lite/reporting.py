@@ -107,10 +107,10 @@ def outside_data(
     end = next_period(start, grain) - dt.timedelta(days=1)
     if days is not None and days[0] <= end and start <= days[1]:
         return None
-    have = f"from {days[0]} to {days[1]}" if days else "no days at all"
+    have = f"its data runs from {days[0]} to {days[1]}" if days else "no day has data yet"
     return Diagnostic(
         "W260",
-        f"report '{report.name}' has no data in the {grain.value} of {on}: its data runs {have}",
+        f"report '{report.name}' has no data in the {grain.value} of {on}: {have}",
         None,
         "check --date, or run 'mfl seed' and 'mfl build' if newer exports have arrived",
         Severity.WARNING,
