@@ -264,6 +264,30 @@ def test_parquet_column_names_with_quotes_reach_the_rejects_intact(tmp_path: Pat
     ]
 
 
+def test_line_numbers_stay_exact_in_a_file_read_by_several_threads(tmp_path: Path) -> None:
+    """A CSV large enough for DuckDB to read in parallel chunks, with bad lines spread through
+    it: every row keeps its physical line, every reject too."""
+    root = make_project(tmp_path, {})
+    path = root / "seeds" / "legs.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT 'L' || i AS leg_id, CASE WHEN i % 100000 = 7 THEN 'x' ELSE"
+            " (i % 600)::VARCHAR END AS talk_seconds, repeat('z', 40) AS note"
+            f" FROM range(400000) t(i)) TO '{path}' (HEADER)"
+        )
+    (root / "seeds/legs.yml").write_text("columns: {talk_seconds: INTEGER}\n", encoding="utf-8")
+    summary = seed(root)
+    assert statuses(summary) == [("seeds/legs.csv", LoadStatus.LOADED, 399996, 4)]
+    # leg L<i> is on line i + 2 (the header is line 1)
+    assert query(
+        root,
+        "SELECT count(*) FILTER (WHERE _line <> substr(leg_id, 2)::BIGINT + 2) FROM raw.legs",
+    ) == [(0,)]
+    assert query(root, "SELECT line FROM raw._rejects ORDER BY line") == [
+        (9,), (100009,), (200009,), (300009,)
+    ]  # fmt: skip
+
+
 def test_chinese_text_and_duplicate_rows_stay_raw(tmp_path: Path) -> None:
     text = 'agent_id,team\nA1,一组\nA1,一组\nA2,"二组,夜班"\n'
     root = make_project(tmp_path, {"seeds/agents.csv": text})
