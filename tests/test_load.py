@@ -260,7 +260,7 @@ def test_parquet_column_names_with_quotes_reach_the_rejects_intact(tmp_path: Pat
     summary = seed(root)
     assert statuses(summary) == [("seeds/legs.parquet", LoadStatus.LOADED, 1, 1)]
     assert query(root, "SELECT line, reason FROM raw._rejects") == [
-        (2, "column it's: x is not a valid INT")
+        (2, "column it's: x is not a valid INTEGER")
     ]
 
 
@@ -466,5 +466,5 @@ def test_parquet_value_that_does_not_parse_goes_to_rejects(tmp_path: Path) -> No
         ("L4", 90, 4),
     ]
     assert query(root, "SELECT line, raw_text, reason FROM raw._rejects") == [
-        (2, "L2,3:25", "column talk_seconds: 3:25 is not a valid INT")
+        (2, "L2,3:25", "column talk_seconds: 3:25 is not a valid INTEGER")
     ]

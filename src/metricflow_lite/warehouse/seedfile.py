@@ -122,8 +122,9 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
     checks = [
         (
             f"({ident(name)} IS NOT NULL AND TRY_CAST({ident(name)} AS {kind}) IS NULL)",
+            # typeof names the type as DuckDB's CSV rejects do (INTEGER, not INT)
             f"{text(f'column {name}: ')} || CAST({ident(name)} AS VARCHAR)"
-            f" || {text(f' is not a valid {kind}')}",
+            f" || ' is not a valid ' || typeof(CAST(NULL AS {kind}))",
         )
         for name, kind in load.columns
         if kind and stored.get(name, "").upper() != kind.upper()
