@@ -46,6 +46,16 @@ def statuses(summary: LoadSummary) -> list[tuple[str, LoadStatus, int, int]]:
     return [(r.file, r.status, r.rows, r.rejected) for r in summary.results]
 
 
+def legs_parquet(root: Path, rows: str, columns: str) -> Path:
+    """A project whose seeds/legs.parquet holds the rows of `rows` (a SELECT) and whose
+    seeds/legs.yml declares `columns` (a YAML mapping of column types)."""
+    project = make_project(root, {})
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({rows}) TO '{project / 'seeds' / 'legs.parquet'}' (FORMAT parquet)")
+    (project / "seeds/legs.yml").write_text(f"columns: {columns}\n", encoding="utf-8")
+    return project
+
+
 CALLS = (
     "leg_id,queue,talk_seconds\n"  # line 1
     "L1,sales,30\n"  # 2
@@ -229,16 +239,11 @@ def test_csv_gz_and_parquet(tmp_path: Path) -> None:
 def test_parquet_numbers_too_large_for_the_declared_type_go_to_rejects(tmp_path: Path) -> None:
     """A BIGINT column declared INTEGER is checked row by row; one already stored as the
     declared type loads as it is."""
-    root = make_project(tmp_path, {})
-    (root / "seeds").mkdir(exist_ok=True)
-    with duckdb.connect() as con:
-        con.execute(
-            "COPY (SELECT * FROM (VALUES ('L1', 60::BIGINT, 5::INTEGER),"
-            " ('L2', 9000000000::BIGINT, 6::INTEGER)) t(leg_id, talk_seconds, hold_seconds))"
-            f" TO '{root / 'seeds' / 'legs.parquet'}' (FORMAT parquet)"
-        )
-    (root / "seeds/legs.yml").write_text(
-        "columns: {talk_seconds: INTEGER, hold_seconds: INTEGER}\n", encoding="utf-8"
+    root = legs_parquet(
+        tmp_path,
+        "SELECT * FROM (VALUES ('L1', 60::BIGINT, 5::INTEGER),"
+        " ('L2', 9000000000::BIGINT, 6::INTEGER)) t(leg_id, talk_seconds, hold_seconds)",
+        "{talk_seconds: INTEGER, hold_seconds: INTEGER}",
     )
     summary = seed(root)
     assert statuses(summary) == [("seeds/legs.parquet", LoadStatus.LOADED, 1, 1)]
@@ -249,14 +254,11 @@ def test_parquet_numbers_too_large_for_the_declared_type_go_to_rejects(tmp_path:
 
 
 def test_parquet_column_names_with_quotes_reach_the_rejects_intact(tmp_path: Path) -> None:
-    root = make_project(tmp_path, {})
-    (root / "seeds").mkdir(exist_ok=True)
-    with duckdb.connect() as con:
-        con.execute(
-            "COPY (SELECT * FROM (VALUES ('L1', '60'), ('L2', 'x')) t(leg_id, \"it's\"))"
-            f" TO '{root / 'seeds' / 'legs.parquet'}' (FORMAT parquet)"
-        )
-    (root / "seeds/legs.yml").write_text('columns: {"it\'s": INTEGER}\n', encoding="utf-8")
+    root = legs_parquet(
+        tmp_path,
+        "SELECT * FROM (VALUES ('L1', '60'), ('L2', 'x')) t(leg_id, \"it's\")",
+        '{"it\'s": INTEGER}',
+    )
     summary = seed(root)
     assert statuses(summary) == [("seeds/legs.parquet", LoadStatus.LOADED, 1, 1)]
     assert query(root, "SELECT line, reason FROM raw._rejects") == [
@@ -449,15 +451,12 @@ def test_failed_load_leaves_the_previous_rows(tmp_path: Path) -> None:
 
 def test_parquet_value_that_does_not_parse_goes_to_rejects(tmp_path: Path) -> None:
     """A text '3:25' in a parquet column declared INTEGER rejects its row, not the whole file."""
-    root = make_project(tmp_path, {})
-    (root / "seeds").mkdir(exist_ok=True)
-    with duckdb.connect() as con:
-        con.execute(
-            "COPY (SELECT * FROM (VALUES ('L1', '60'), ('L2', '3:25'), ('L3', NULL), ('L4', '90'))"
-            " t(leg_id, talk_seconds))"
-            f" TO '{root / 'seeds' / 'legs.parquet'}' (FORMAT parquet)"
-        )
-    (root / "seeds/legs.yml").write_text("columns: {talk_seconds: INTEGER}\n", encoding="utf-8")
+    root = legs_parquet(
+        tmp_path,
+        "SELECT * FROM (VALUES ('L1', '60'), ('L2', '3:25'), ('L3', NULL), ('L4', '90'))"
+        " t(leg_id, talk_seconds)",
+        "{talk_seconds: INTEGER}",
+    )
     summary = seed(root)
     assert statuses(summary) == [("seeds/legs.parquet", LoadStatus.LOADED, 3, 1)]
     assert query(root, "SELECT leg_id, talk_seconds, _line FROM raw.legs ORDER BY _line") == [
