@@ -108,8 +108,9 @@ def plan_build(
         )
 
     objects.extend(from_model(m) for m in models if m.layer == "source")
-    day_tables = {t.model: t for t in indicator_tables(spec) if not t.declared}
-    for table in indicator_tables(spec):
+    tables = indicator_tables(spec)
+    day_tables = {t.model: t for t in tables if not t.declared}
+    for table in tables:
         partial_comments = []
         for name in table.metrics:
             metric = metrics[name]
