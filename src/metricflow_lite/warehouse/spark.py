@@ -327,9 +327,10 @@ class SparkWarehouse:
         self.session.conf.set(REGISTERED_KEY, self.signature())
 
     def close(self) -> None:
-        self.catch_up()  # a shared session (notebook, tests) sees the rows just loaded
         if self.owns_session:
-            self.session.stop()
+            self.session.stop()  # the next session registers the catalog from the folder
+        else:
+            self.catch_up()  # a shared session (notebook, tests) sees the rows just loaded
 
 
 def part_name(file: str) -> str:
