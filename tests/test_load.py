@@ -266,6 +266,43 @@ def test_parquet_column_names_with_quotes_reach_the_rejects_intact(tmp_path: Pat
     ]
 
 
+def test_a_line_with_several_errors_is_one_reject(tmp_path: Path) -> None:
+    """DuckDB reports a line once per error in it; the load counts and keeps it once."""
+    text = (
+        "leg_id,queue,talk_seconds,hold_seconds\n"  # 1
+        "L1,sales,30,5\n"  # 2
+        "L2,sales\n"  # 3: two columns short
+        "L3,sales,30,5,x,y\n"  # 4: two columns too many
+        "L4,sales,abc,zz\n"  # 5: two values that are not integers
+        "L5,abc\n"  # 6: columns short, and nothing to cast
+        "L6,support,45,0\n"  # 7
+    )
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls.csv": text,
+            "seeds/calls.yml": "columns: {talk_seconds: INTEGER, hold_seconds: INTEGER}\n",
+        },
+    )
+    summary = seed(root)
+    assert statuses(summary) == [("seeds/calls.csv", LoadStatus.LOADED, 2, 4)]
+    assert query(root, "SELECT leg_id, _line FROM raw.calls ORDER BY _line") == [
+        ("L1", 2),
+        ("L6", 7),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects ORDER BY line") == [
+        (3, "expected 4 columns, found 2"),
+        (4, "expected 4 columns, found 6"),
+        (
+            5,
+            "column talk_seconds: abc is not a valid INTEGER;"
+            " column hold_seconds: zz is not a valid INTEGER",
+        ),
+        (6, "expected 4 columns, found 2"),
+    ]
+    assert query(root, "SELECT rows, rejected FROM raw._loads") == [(2, 4)]
+
+
 def test_line_numbers_stay_exact_in_a_file_read_by_several_threads(tmp_path: Path) -> None:
     """A CSV large enough for DuckDB to read in parallel chunks, with bad lines spread through
     it: every row keeps its physical line, every reject too."""

@@ -54,8 +54,25 @@ REASON_SQL = r"""CASE
   ELSE lower(error_type::VARCHAR) || ': ' || error_message
 END"""
 UNTERMINATED = "error_type = 'UNQUOTED VALUE' AND error_message LIKE '%unterminated quote%'"
+UNTERMINATED_REASON = (
+    "'unterminated quote: the value opened on this line never closes,"
+    " so the lines after it were not loaded'"
+)
+# DuckDB reports a line once per error in it: a line three columns short three times (found 10,
+# 9, 8 of 11), a bad value next to a missing column twice. One reject per line: its column count
+# when that is wrong (a cast error in a misaligned line is noise), else every bad value.
+BAD_LINES = rf"""SELECT line, any_value(csv_line) AS csv_line,
+  bool_or({UNTERMINATED}) AS unterminated,
+  CASE WHEN bool_or({UNTERMINATED}) THEN {UNTERMINATED_REASON} ELSE coalesce(
+    arg_min(reason, found) FILTER (WHERE error_type = 'MISSING COLUMNS'),
+    arg_max(reason, found) FILTER (WHERE error_type = 'TOO MANY COLUMNS'),
+    string_agg(reason, '; ' ORDER BY column_idx)) END AS reason
+FROM (SELECT *, {REASON_SQL} AS reason,
+  TRY_CAST(regexp_extract(error_message, 'Found: (\d+)', 1) AS BIGINT) AS found
+  FROM temp.mfl_rejects)
+GROUP BY line"""
 CRLF = "chr(10) || chr(13)"
-SCRATCH = ("mfl_csv", "mfl_rejects", "mfl_reject_scans", "mfl_lines")
+SCRATCH = ("mfl_csv", "mfl_rejects", "mfl_reject_scans", "mfl_bad", "mfl_lines")
 
 
 def ident(name: str) -> str:
@@ -185,8 +202,9 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         " FROM temp.mfl_csv"
     ).fetchone()
     rows = int(row[0]) if row else 0
+    con.execute(f"CREATE TEMP TABLE mfl_bad AS {BAD_LINES}")
     counted = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE {UNTERMINATED}) FROM temp.mfl_rejects"
+        "SELECT count(*), count(*) FILTER (WHERE unterminated) FROM temp.mfl_bad"
     ).fetchone()
     bad, unterminated = (int(counted[0]), int(counted[1])) if counted else (0, 0)
     if rows + bad == load.lines - (first - 1) and not unterminated:
@@ -205,7 +223,7 @@ def _line_rejects(con: Any, load: FileLoad, into: str, rejects: str, first: int,
         " FROM (SELECT lo, lead(lo, 1, 9223372036854775807) OVER (ORDER BY lo) AS hi, shift"
         "   FROM (SELECT r - j + 1 AS lo, max(j) AS shift"
         f"     FROM (SELECT line - {first - 1} AS r,"
-        "        row_number() OVER (ORDER BY line) AS j FROM temp.mfl_rejects)"
+        "        row_number() OVER (ORDER BY line) AS j FROM temp.mfl_bad)"
         "     GROUP BY lo)) AS s"
         f" WHERE t._file = ? AND t._line - {first - 1} >= s.lo"
         f" AND t._line - {first - 1} < s.hi",
@@ -213,8 +231,8 @@ def _line_rejects(con: Any, load: FileLoad, into: str, rejects: str, first: int,
     )
     con.execute(
         f"INSERT INTO {rejects} SELECT ?, ?, ?, line,"
-        f" rtrim(ltrim(csv_line, {CRLF}), {CRLF}), {REASON_SQL}"
-        " FROM temp.mfl_rejects ORDER BY line",
+        f" rtrim(ltrim(csv_line, {CRLF}), {CRLF}), reason"
+        " FROM temp.mfl_bad ORDER BY line",
         [load.load_id, load.table, load.file],
     )
     return bad
@@ -248,21 +266,19 @@ def _mapped_rejects(con: Any, load: FileLoad, into: str, rejects: str, first: in
         " FROM (SELECT n, row_number() OVER (ORDER BY n) AS o"
         f"   FROM ({starts}) AS s"
         f"   WHERE record >= {first} AND coalesce(text, '') <> ''"
-        "     AND record NOT IN (SELECT line FROM temp.mfl_rejects)) AS m"
+        "     AND record NOT IN (SELECT line FROM temp.mfl_bad)) AS m"
         f" WHERE t._file = ? AND t._line - {first - 1} = m.o",
         [load.file],
     )
     row = con.execute(
         f"INSERT INTO {rejects}"
-        " SELECT ?, ?, ?, s.n, s.text,"
-        f" CASE WHEN {UNTERMINATED} THEN 'unterminated quote: the value opened on this line'"
-        f" || ' never closes, so the lines after it were not loaded' ELSE {REASON_SQL} END"
-        f" FROM temp.mfl_rejects AS r JOIN ({starts}) AS s ON s.record = r.line"
+        " SELECT ?, ?, ?, s.n, s.text, r.reason"
+        f" FROM temp.mfl_bad AS r JOIN ({starts}) AS s ON s.record = r.line"
         " UNION ALL"
         " SELECT ?, ?, ?, l.n, l.text, 'inside the unterminated quote opened on line ' || s.n"
-        f" FROM temp.mfl_rejects AS r JOIN ({starts}) AS s ON s.record = r.line"
+        f" FROM temp.mfl_bad AS r JOIN ({starts}) AS s ON s.record = r.line"
         " JOIN temp.mfl_lines AS l ON l.n > s.n"
-        f" WHERE {UNTERMINATED} AND coalesce(l.text, '') <> ''",
+        " WHERE r.unterminated AND coalesce(l.text, '') <> ''",
         [load.load_id, load.table, load.file] * 2,
     ).fetchone()
     return int(row[0]) if row else 0
