@@ -29,6 +29,7 @@ import io
 import re
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -662,6 +663,28 @@ def load_seeds(
         for table in tables:
             warehouse.reset_table(table.name)
     loaded = {lf.file: lf for lf in warehouse.loaded_files()}
+    # Checksumming and counting lines (inflating a .csv.gz) runs in a thread ahead of the
+    # loads: hashlib and zlib release the GIL, as does DuckDB while it reads the previous file,
+    # so the inspection of later files costs no wall time (about 10 % of a CSV load at 10M legs).
+    inspector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfl-inspect")
+    try:
+        inspected = {
+            seed.file: inspector.submit(inspect_file, seed)
+            for table in tables
+            for seed in table.files
+        }
+        return _load_tables(tables, warehouse, loaded, inspected, progress)
+    finally:
+        inspector.shutdown(wait=True, cancel_futures=True)
+
+
+def _load_tables(
+    tables: tuple[SeedTable, ...],
+    warehouse: SeedWarehouse,
+    loaded: dict[str, LoadedFile],
+    inspected: dict[str, Future[FileFacts]],
+    progress: Progress | None,
+) -> LoadSummary:
     results: list[FileResult] = []
     load_id: int | None = None
 
@@ -671,7 +694,8 @@ def load_seeds(
             progress(result)
 
     for table in tables:
-        plan = _plan(table, warehouse, loaded)
+        facts = {seed.file: inspected[seed.file].result() for seed in table.files}
+        plan = _plan(table, warehouse, loaded, facts)
         for step in plan.steps:
             seed = step.file
             if step.action is Action.SKIP:
@@ -708,8 +732,12 @@ def load_seeds(
     return LoadSummary(tuple(results), load_id)
 
 
-def _plan(table: SeedTable, warehouse: SeedWarehouse, loaded: dict[str, LoadedFile]) -> TablePlan:
-    facts = {seed.file: inspect_file(seed) for seed in table.files}
+def _plan(
+    table: SeedTable,
+    warehouse: SeedWarehouse,
+    loaded: dict[str, LoadedFile],
+    facts: dict[str, FileFacts],
+) -> TablePlan:
     headers: dict[str, tuple[tuple[str, str], ...]] = {}
     for seed in table.files:
         if seed.format is SeedFormat.PARQUET:
