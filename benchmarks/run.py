@@ -222,13 +222,16 @@ def make_project(source: Path, seeds: Path, dest: Path) -> Path:
     for yml in (source / "seeds").glob("*.yml"):
         shutil.copy2(yml, dest / "seeds" / yml.name)
     for file in seed_files(seeds):
-        target = dest / "seeds" / file.relative_to(seeds)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(file, target)
-        except OSError:
-            shutil.copy2(file, target)
+        link_or_copy(file, dest / "seeds" / file.relative_to(seeds))
     return dest
+
+
+def link_or_copy(file: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(file, target)
+    except OSError:
+        shutil.copy2(file, target)
 
 
 # --- load --------------------------------------------------------------------------------------
@@ -241,6 +244,9 @@ class ScaleResult:
     rows: int = 0
     load_mfl: Timing | None = None
     load_duckdb: Timing | None = None
+    csv_rows: int = 0  # the same, for the CSV files alone (every table but call_legs)
+    load_csv_mfl: Timing | None = None
+    load_csv_duckdb: Timing | None = None
     build: Timing | None = None
     build_layers: dict[str, float] = field(default_factory=dict)
     queries: list[QueryResult] = field(default_factory=list)
@@ -274,10 +280,36 @@ def duckdb_read(files: Sequence[Path], db: Path) -> int:
     rows = 0
     with duckdb.connect(str(db)) as con:
         for i, file in enumerate(files):
-            reader = "read_parquet(?)" if file.suffix == ".parquet" else PLAIN_CSV
+            reader = "read_parquet(?)" if is_parquet(file) else PLAIN_CSV
             con.execute(f"CREATE TABLE t{i} AS SELECT * FROM {reader}", [str(file)])
             rows += con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0]
     return rows
+
+
+def csv_only_project(project_dir: Path) -> Path:
+    """A project beside project_dir that has only its CSV seed tables (hard links), so that the
+    load can be set against DuckDB's CSV reader alone, without the parquet call legs."""
+    dest = project_dir.parent / "project-csv"
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "seeds").mkdir(parents=True)
+    shutil.copy2(project_dir / "metricflow_lite.yml", dest / "metricflow_lite.yml")
+    seeds = project_dir / "seeds"
+    files = seed_files(seeds)
+    with_parquet = {f.relative_to(seeds).parts[0].split(".")[0] for f in files if is_parquet(f)}
+    for file in files:
+        table = file.relative_to(seeds).parts[0].split(".")[0]
+        if table in with_parquet:
+            continue
+        link_or_copy(file, dest / "seeds" / file.relative_to(seeds))
+        yml = seeds / f"{table}.yml"
+        if yml.exists() and not (dest / "seeds" / yml.name).exists():
+            shutil.copy2(yml, dest / "seeds" / yml.name)
+    return dest
+
+
+def is_parquet(file: Path) -> bool:
+    return file.suffix == ".parquet"
 
 
 def bench_load(result: ScaleResult, project_dir: Path, reps: int, warmup: int) -> None:
@@ -285,11 +317,22 @@ def bench_load(result: ScaleResult, project_dir: Path, reps: int, warmup: int) -
     plain_db = project_dir.parent / "plain.duckdb"
     result.load_duckdb, plain_rows = timed(lambda: duckdb_read(files, plain_db), reps, warmup)
     result.load_mfl, rows = timed(lambda: mfl_seed(project_dir), reps, warmup)
-    plain_db.unlink(missing_ok=True)
     result.rows = rows
     log(f"load: mfl {result.load_mfl.median:.2f}s, duckdb {result.load_duckdb.median:.2f}s")
     if rows != plain_rows:
         log(f"note: mfl seed loaded {rows} rows, DuckDB's readers {plain_rows}")
+    csv_project = csv_only_project(project_dir)
+    csv_files = seed_files(csv_project / "seeds")
+    result.load_csv_duckdb, plain_rows = timed(
+        lambda: duckdb_read(csv_files, plain_db), reps, warmup
+    )
+    result.load_csv_mfl, result.csv_rows = timed(lambda: mfl_seed(csv_project), reps, warmup)
+    plain_db.unlink(missing_ok=True)
+    shutil.rmtree(csv_project)
+    log(
+        f"load, CSV files only: mfl {result.load_csv_mfl.median:.2f}s,"
+        f" duckdb {result.load_csv_duckdb.median:.2f}s"
+    )
 
 
 # --- build -------------------------------------------------------------------------------------
@@ -990,6 +1033,24 @@ def render(
                 f"| {s.label} | {s.legs:,} | {s.rows:,} | {s.load_mfl.median:.2f}"
                 f" ({s.load_mfl.spread}) | {s.rows / s.load_mfl.median:,.0f} |"
                 f" {s.load_duckdb.median:.2f} ({s.load_duckdb.spread}) | {ratio:.2f}"
+                f" {verdict(ratio >= 0.7)} |"
+            )
+        out += [
+            "",
+            "The CSV files alone (every table but `call_legs`, which the generator writes as"
+            " parquet), against DuckDB's `read_csv`:",
+            "",
+            "| scale | rows | mfl seed s (spread) | rows/s | DuckDB read_csv s | ratio (>= 0.7) |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for s in loaded:
+            if not (s.load_csv_mfl and s.load_csv_duckdb):
+                continue
+            ratio = s.load_csv_duckdb.median / s.load_csv_mfl.median
+            out.append(
+                f"| {s.label} | {s.csv_rows:,} | {s.load_csv_mfl.median:.2f}"
+                f" ({s.load_csv_mfl.spread}) | {s.csv_rows / s.load_csv_mfl.median:,.0f} |"
+                f" {s.load_csv_duckdb.median:.2f} ({s.load_csv_duckdb.spread}) | {ratio:.2f}"
                 f" {verdict(ratio >= 0.7)} |"
             )
         out.append("")
