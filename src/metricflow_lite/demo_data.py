@@ -1070,6 +1070,11 @@ def malformed_lines(con: Any, spec: TableSpec, where: str = "TRUE") -> list[str]
     return lines
 
 
+# The most rows a demo export has at --scale 1 is 162k (call legs); the benchmark's 1m scale
+# has 980k.
+COMMITTED_ROWS = 300_000
+
+
 def write_export(
     con: Any, spec: TableSpec, path: Path, fmt: str, where: str = "TRUE"
 ) -> WrittenFile:
@@ -1077,10 +1082,12 @@ def write_export(
     path.parent.mkdir(parents=True, exist_ok=True)
     query = export_rows_sql(spec, where, bad_values=fmt == "parquet")
     (rows,) = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
+    # The slow, tight compression only for files small enough to commit, not for benchmark
+    # data: zstd 19 took 160 s for the 980k call legs of the 1m benchmark scale, level 3 took 3 s.
+    committed_size = rows <= COMMITTED_ROWS
     if fmt == "parquet":
-        # every column stays text, as in the CSV exports; no lines to cut short. The slow,
-        # tight zstd level only for files small enough to commit, not for benchmark data.
-        level = 19 if rows < 1_000_000 else 3
+        # every column stays text, as in the CSV exports; no lines to cut short
+        level = 19 if committed_size else 3
         con.execute(
             f"COPY ({query}) TO '{path}' (FORMAT parquet, COMPRESSION zstd,"
             f" COMPRESSION_LEVEL {level}, ROW_GROUP_SIZE 1000000)"
@@ -1094,7 +1101,13 @@ def write_export(
     if fmt == "csv.gz":
         # a fixed mtime and no file name in the header keep the bytes reproducible
         with plain.open("rb") as src, path.open("wb") as raw:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as dst:
+            with gzip.GzipFile(
+                filename="",
+                mode="wb",
+                fileobj=raw,
+                mtime=0,
+                compresslevel=9 if committed_size else 6,
+            ) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
         plain.unlink()
     return WrittenFile(path, rows, len(bad))
