@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from metricflow_lite.warehouse.seedfile import (
     LOAD_COLUMNS,
     REJECT_COLUMNS,
     columns_ddl,
+    ident,
     parquet_columns,
     read_seed_file,
     table_columns,
@@ -33,10 +35,7 @@ LOADS_DDL = f"CREATE TABLE IF NOT EXISTS raw._loads ({columns_ddl(LOAD_COLUMNS)}
 REJECTS_DDL = f"CREATE TABLE IF NOT EXISTS raw._rejects ({columns_ddl(REJECT_COLUMNS)})"
 
 
-def _ident(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
-
-
+@lru_cache(maxsize=1024)
 def _raw(table: str) -> str:
     return exp.table_(table, db=RAW, quoted=True).sql(dialect="duckdb")
 
@@ -50,6 +49,7 @@ class DuckDBWarehouse:
         self.connection = connection
         self.target_name = target_name
         self.path = path
+        self._raw_ready = False  # raw schema, _loads, _rejects and the load-id sequence exist
 
     @classmethod
     def open(
@@ -147,10 +147,13 @@ class DuckDBWarehouse:
     # --- seeds -------------------------------------------------------------------------------
 
     def _ensure_raw(self) -> None:
+        if self._raw_ready:
+            return
         self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
         self.connection.execute(LOADS_DDL)
         self.connection.execute(REJECTS_DDL)
         self.connection.execute("CREATE SEQUENCE IF NOT EXISTS raw._load_id_seq")
+        self._raw_ready = True
 
     def loaded_files(self) -> tuple[LoadedFile, ...]:
         found = self.connection.execute(
@@ -165,11 +168,14 @@ class DuckDBWarehouse:
         return tuple(LoadedFile(*row) for row in rows)
 
     def raw_columns(self, table: str) -> tuple[str, ...]:
-        rows = self.connection.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
-            " AND schema_name = ? AND table_name = ? ORDER BY column_index",
-            [RAW, table],
-        ).fetchall()
+        # pragma_table_info looks up one table; duckdb_columns() lists every column of every
+        # table first (4 ms against 0.4 ms, twice per seed file)
+        try:
+            rows = self.connection.execute(
+                "SELECT name FROM pragma_table_info(?) ORDER BY cid", [_raw(table)]
+            ).fetchall()
+        except duckdb.CatalogException:
+            return ()
         return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
 
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
@@ -224,10 +230,10 @@ class DuckDBWarehouse:
     def _prepare_table(self, load: FileLoad) -> None:
         con = self.connection
         types = dict(table_columns(con, load))
-        parts = [f"{_ident(name)} {kind}" for name, kind in types.items()]
+        parts = [f"{ident(name)} {kind}" for name, kind in types.items()]
         parts += ["_load_id BIGINT", "_file VARCHAR", "_line BIGINT"]
         con.execute(f"CREATE TABLE IF NOT EXISTS {_raw(load.table)} ({', '.join(parts)})")
         existing = set(self.raw_columns(load.table))
         for name, kind in types.items():
             if name not in existing:
-                con.execute(f"ALTER TABLE {_raw(load.table)} ADD COLUMN {_ident(name)} {kind}")
+                con.execute(f"ALTER TABLE {_raw(load.table)} ADD COLUMN {ident(name)} {kind}")
