@@ -158,6 +158,24 @@ def test_a_date_outside_the_data_warns_with_the_days_that_have_data(tiny_project
     assert inside.exit_code == 0 and inside.stderr == ""
 
 
+def test_a_metric_added_to_a_report_after_the_last_build_asks_for_a_build(
+    tiny_project: Path,
+) -> None:
+    reports = tiny_project / "reports" / "daily.yml"
+    text = reports.read_text(encoding="utf-8")
+    assert "metrics: [offered_calls" in text
+    reports.write_text(
+        text.replace("metrics: [offered_calls", "metrics: [handled_legs, offered_calls", 1),
+        encoding="utf-8",
+    )
+    result = invoke("report", "queue_daily", "--project-dir", str(tiny_project))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "reports/daily.yml:3:11: error E602: view app.queue_daily_day lacks 'handled_legs',"
+    )
+    assert "hint: run `mfl build` so the report views match reports/*.yml" in result.output
+
+
 def test_a_report_added_after_the_last_build_asks_for_a_build(tiny_project: Path) -> None:
     reports = tiny_project / "reports" / "daily.yml"
     reports.write_text(

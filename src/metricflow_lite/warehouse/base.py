@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -151,6 +152,17 @@ class SeedWarehouse(Warehouse, Protocol):
         or nothing."""
 
 
+# How each engine says that a table, view, schema or column is not there. The SQL was generated
+# from the current spec, so a missing object means the build is older than the spec; any other
+# error (an unknown function, say) is a real one and is not dressed up as "build first".
+MISSING_OBJECT = re.compile(
+    r"Catalog Error: (Table|View|Schema) with name \S+ does not exist"  # DuckDB
+    r"|Binder Error: Referenced column \S+ not found"
+    r'|(relation|schema) "[^"]+" does not exist|column \S+ does not exist'  # PostgreSQL
+    r"|TABLE_OR_VIEW_NOT_FOUND|SCHEMA_NOT_FOUND|UNRESOLVED_COLUMN"  # Spark
+)
+
+
 def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
     """Rows of a query over built objects; a missing object is the user's cue to build (E312),
     not an internal error: reports/*.yml or metrics/*.yml may be newer than the last build."""
@@ -160,8 +172,7 @@ def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
         raise
     except Exception as err:  # noqa: BLE001 - a warehouse's own error type differs per engine
         message = str(err).strip().splitlines()[0]
-        missing = ("does not exist", "Catalog Error", "TABLE_OR_VIEW_NOT_FOUND", "cannot be found")
-        if any(word in message for word in missing):
+        if MISSING_OBJECT.search(message):
             raise MflError(
                 "E312",
                 f"the warehouse is not built for this: {message}",
