@@ -36,7 +36,7 @@ from metricflow_lite.spec.model import (
     Metric,
     Report,
     Target,
-    default_change,
+    resolved_change,
 )
 
 REBUILD_HINT = "run `mfl build` so the report views match reports/*.yml"
@@ -61,11 +61,11 @@ class MetricInfo:
     target: Target | None = None
     description: str | None = None
     formula: str = ""
-    change: Change | None = None  # None: default_change(format)
+    change: Change | None = None  # None: the default for the format (resolved_change)
 
     @property
     def change_kind(self) -> Change:
-        return self.change or default_change(self.format)
+        return resolved_change(self.change, self.format)
 
     @property
     def title(self) -> str:
@@ -97,11 +97,11 @@ class Column:
     format: Format | None = None
     target: Target | None = None
     comparison: Comparison | None = None  # for prev and change columns
-    change: Change | None = None  # None: default_change(format)
+    change: Change | None = None  # None: the default for the format (resolved_change)
 
     @property
     def change_kind(self) -> Change:
-        return self.change or default_change(self.format or Format.NUMBER)
+        return resolved_change(self.change, self.format)
 
 
 # Suffixes of the compiler's comparison columns, and the Chinese words managers use (环比, 同比).

@@ -47,6 +47,11 @@ def default_change(fmt: Format) -> Change:
     return Change.POINTS if fmt is Format.PERCENT else Change.RELATIVE
 
 
+def resolved_change(declared: Change | None, fmt: Format | None) -> Change:
+    """How a metric's change between periods is told: its `change:`, else its format's default."""
+    return declared or default_change(fmt or Format.NUMBER)
+
+
 class Grain(str, Enum):
     MIN30 = "30min"
     HOUR = "hour"
@@ -192,7 +197,7 @@ Metric = BaseMetric | DerivedMetric
 
 def change_of(metric: Metric) -> Change:
     """The metric's declared `change:`, else the default for its format."""
-    return metric.change or default_change(metric.format)
+    return resolved_change(metric.change, metric.format)
 
 
 @dataclass(frozen=True, slots=True)
