@@ -220,9 +220,10 @@ def query(
     from dataclasses import replace
 
     from metricflow_lite.output import render_rows
-    from metricflow_lite.pipeline import dialect_for, make_request, query_sql, run_query
+    from metricflow_lite.pipeline import dialect_for, make_request, query_sql
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
+    from metricflow_lite.warehouse.base import fetch_built
 
     project = open_project(project_dir)
     spec = load_spec(project)
@@ -232,13 +233,14 @@ def query(
         click.echo(f"note: {widened}", err=True)
     if no_indicators:
         request = replace(request, use_indicators=False)
+    # a mistake in the request is reported before the warehouse is opened (or found missing)
+    _, sql = query_sql(project, request, dialect_for(project, target), spec)
     if show_sql:
-        _, sql = query_sql(project, request, dialect_for(project, target), spec)
         click.echo(sql)
         return
     warehouse = connect(project, target, read_only=True)
     try:
-        result = run_query(project, warehouse, request, spec)
+        result = fetch_built(warehouse, sql)
     finally:
         warehouse.close()
     click.echo(render_rows(result, spec, request, fmt), nl=fmt == "table")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import graphlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import jinja2
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from metricflow_lite.errors import Location, MflError, did_you_mean
 from metricflow_lite.spec.loader import relative_name
@@ -30,6 +31,9 @@ class SqlModel:
     sql: str  # rendered, in the DuckDB dialect
     refs: tuple[str, ...]
     sources: tuple[str, ...]
+    # where `sql` starts in the rendered file: leading blank lines and spaces are stripped
+    first_line: int = 1
+    first_col: int = 1
 
     @property
     def schema(self) -> str:
@@ -170,9 +174,22 @@ def render_models(
             continue
         except OSError as err:
             raise MflError("E003", f"cannot read {file}: {err.strerror}", Location(file)) from None
+        except UnicodeDecodeError:
+            raise MflError(
+                "E003", f"{file} is not UTF-8 text", Location(file), "save the file as UTF-8"
+            ) from None
+        body = sql.strip().rstrip(";").strip()
+        lead = sql[: len(sql) - len(sql.lstrip())]
         rendered.append(
             SqlModel(
-                name, layer, file, sql.strip().rstrip(";").strip(), tuple(refs), tuple(sources)
+                name,
+                layer,
+                file,
+                body,
+                tuple(refs),
+                tuple(sources),
+                first_line=1 + lead.count("\n"),
+                first_col=len(lead) - lead.rfind("\n"),
             )
         )
     return order_models(rendered)
@@ -212,17 +229,32 @@ def order_models(models: list[SqlModel]) -> list[SqlModel]:
     return sorted(models, key=lambda m: (rank[m.layer], position[m.name]))
 
 
+# sqlglot's "got <Token token_type: TokenType.WHERE, text: where, line: 5, ...>": just 'where'
+_TOKEN = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+, col: \d+[^>]*>")
+
+
 def parse_model_sql(model: SqlModel) -> exp.Query:
     """The model's query as a tree (so that it transpiles to other dialects)."""
     try:
         statements = [s for s in sqlglot.parse(model.sql, read="duckdb") if s is not None]
     except ParseError as err:
         detail = err.errors[0] if err.errors else {}
+        line = int(detail.get("line") or 0)
+        col = int(detail.get("col") or 0)
+        if line == 1 and col:
+            col += model.first_col - 1
+        description = _TOKEN.sub(r"'\1'", str(detail.get("description") or err).splitlines()[0])
         raise MflError(
             "E308",
-            f"SQL syntax error in {model.file}: "
-            + str(detail.get("description") or err).splitlines()[0],
-            Location(model.file, int(detail.get("line") or 0), int(detail.get("col") or 0)),
+            f"SQL syntax error in {model.file}: {description}",
+            Location(model.file, line + model.first_line - 1 if line else 0, col),
+        ) from None
+    except TokenError:
+        raise MflError(
+            "E308",
+            f"SQL syntax error in {model.file}: a quote or a comment is not closed",
+            Location(model.file),
+            "close every string ('...'), quoted name (\"...\") and /* comment */",
         ) from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise MflError(

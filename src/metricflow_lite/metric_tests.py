@@ -43,10 +43,11 @@ def run_metric_tests(project: Project, select: Sequence[str] = ()) -> list[CaseR
     errors = [d for d in out.diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise MflError.from_diagnostics(errors)
-    if select and not cases:
+    missing = [name for name in select if name not in {c.name for c in cases}]
+    if missing:
         raise MflError(
             "E273",
-            f"no metric test named {', '.join(select)}",
+            f"no metric test named {', '.join(missing)}",
             None,
             "tests live under 'tests:' in metrics/*.yml or in metrics/tests/*.yml",
         )

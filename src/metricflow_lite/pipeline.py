@@ -85,7 +85,8 @@ def compile_project(
                 None,
                 did_you_mean(
                     select, [o.qualified_name for o in objects] + [o.name for o in objects]
-                ),
+                )
+                or f"objects: {', '.join(o.qualified_name for o in objects)}",
             )
         objects = chosen
     out_dir = project.path("target") / "compiled" / target.name

@@ -37,7 +37,7 @@ def find_report(spec: ProjectSpec, name: str) -> Report:
             f"unknown report '{name}'",
             None,
             did_you_mean(name, [r.name for r in spec.reports])
-            or "list the reports with 'mfl list reports'",
+            or f"reports: {', '.join(r.name for r in spec.reports)}",
         )
     return report
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
-from metricflow_lite.layers import SqlModel, parse_model_sql, render_models
+from metricflow_lite.layers import LAYERS, SqlModel, parse_model_sql, render_models
 from metricflow_lite.project import PROJECT_FILE, Project
 from metricflow_lite.spec.cases import parse_cases
 from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
@@ -111,6 +111,9 @@ def _create_models(
         )
     except MflError as err:
         failed(err)
+        # E301, E302, E306, E307: no model was created, so none is reported missing (E215)
+        models_dir = project.path("models")
+        broken.update(p.stem for layer in LAYERS for p in (models_dir / layer).glob("*.sql"))
         return [], broken, problems
     for model in models:
         if any(target in broken for target in model.refs):

@@ -94,7 +94,8 @@ class ProjectProbe:
                 problems.append(
                     Diagnostic(
                         "E313",
-                        f"unknown column type '{kind}' for '{name}': {str(err).splitlines()[0]}",
+                        f"DuckDB does not accept the column type '{kind}' of '{name}':"
+                        f" {str(err).splitlines()[0]}",
                         locs.get(name, Location(shape.file)),
                         "use a DuckDB type such as INTEGER, DOUBLE, DATE, TIMESTAMP or VARCHAR",
                     )
