@@ -169,20 +169,28 @@ def test_e004_no_project_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize(
-    ("setting", "words"),
+    ("setting", "value", "words"),
     [
-        pytest.param("memory_limit: lots", "Memory must have a number", id="memory_limit"),
-        pytest.param("threads: many", "'many'", id="threads"),
+        pytest.param("memory_limit", "lots", "Memory must have a number", id="memory_limit"),
+        pytest.param("threads", "many", "threads must be a whole number", id="threads"),
+        pytest.param("threads", "2.5", "not 2.5", id="threads-fraction"),
     ],
 )
-def test_e009_invalid_duckdb_setting(tmp_path: Path, setting: str, words: str) -> None:
+def test_e009_invalid_duckdb_setting_points_at_its_value(
+    tmp_path: Path, setting: str, value: str, words: str
+) -> None:
+    # a block-style target: the error is on the setting's own line, not on the target's
     project = tiny(tmp_path)
-    patch(project, PROJECT, TINY_TARGET, f"  dev: {{type: duckdb, {setting}}}\n")
+    block = f"  dev:\n    type: duckdb\n    path: target/warehouse.duckdb\n    {setting}: {value}\n"
+    patch(project, PROJECT, TINY_TARGET, block)
+    lines = (project / PROJECT).read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith(f"    {setting}:"))
+    col = lines[line - 1].index(value) + 1
     result = invoke("seed", "--project-dir", str(project))
     check(
         result,
         "E009",
-        f"{PROJECT}:6:8",
+        f"{PROJECT}:{line}:{col}",
         "target 'dev'",
         words,
         "memory_limit is a size such as 4GB; threads a whole number",

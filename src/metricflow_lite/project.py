@@ -28,9 +28,14 @@ class TargetConfig:
     type: str
     settings: tuple[tuple[str, Any], ...] = ()
     loc: Location | None = None
+    setting_locs: tuple[tuple[str, Location], ...] = ()  # where each setting's value is written
 
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.settings).get(key, default)
+
+    def loc_of(self, key: str) -> Location | None:
+        """Where a setting's value is written, else where the target is."""
+        return dict(self.setting_locs).get(key, self.loc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,5 +190,6 @@ def _read_targets(data: YMap) -> tuple[TargetConfig, ...]:
                 did_you_mean(kind, TARGET_TYPES) or f"types: {', '.join(TARGET_TYPES)}",
             )
         rest = tuple(sorted((str(k), v) for k, v in settings.items() if k != "type"))
-        targets.append(TargetConfig(str(target_name), kind, rest, loc))
+        locs = tuple((str(k), settings.value_loc(k)) for k in settings if k != "type")
+        targets.append(TargetConfig(str(target_name), kind, rest, loc, locs))
     return tuple(targets)

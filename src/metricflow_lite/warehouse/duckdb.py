@@ -68,6 +68,17 @@ class DuckDBWarehouse:
                 None,
                 "run 'mfl seed' and 'mfl build' (or 'mfl run') first",
             )
+        threads = target.get("threads")
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+        ):
+            raise MflError(
+                "E009",
+                f"target '{target.name}': threads must be a whole number of at least 1,"
+                f" not {threads!r}",
+                target.loc_of("threads"),
+                "memory_limit is a size such as 4GB; threads a whole number",
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
         config: dict[str, str | bool | int | float | list[str]] = {
@@ -83,10 +94,11 @@ class DuckDBWarehouse:
                 "another program (a DuckDB shell?) may hold the file open; close it and retry",
             ) from None
         except duckdb.Error as err:
+            # threads was checked above: what DuckDB refuses here is the memory limit
             raise MflError(
                 "E009",
                 f"target '{target.name}': {str(err).splitlines()[0]}",
-                target.loc,
+                target.loc_of("memory_limit"),
                 "memory_limit is a size such as 4GB; threads a whole number",
             ) from None
         return cls(connection, target.name, str(path))
