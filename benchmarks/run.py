@@ -331,24 +331,30 @@ def is_parquet(file: Path) -> bool:
 def bench_load(
     result: ScaleResult, project_dir: Path, reps: int, warmup: int, warm_mfl: bool = True
 ) -> None:
-    """DuckDB's readers run first, after `warmup` runs; mfl after as many when warm_mfl (at
-    10m the files are in the page cache by then, and a warm-up costs 40 s); the CSV files
-    alone after the same warm-ups."""
+    """DuckDB's readers and mfl seed in turns (DuckDB, mfl, DuckDB, ...), so that the kernel
+    writing back what the last step wrote, or a neighbour on the machine, weighs on both; first
+    `warmup` runs of DuckDB's readers, which bring the files into the page cache, and of mfl
+    when warm_mfl (at 10m its warm-up would cost 40 s). Then the CSV files alone, likewise."""
     files = seed_files(project_dir / "seeds")
     plain_db = project_dir.parent / "plain.duckdb"
-    result.load_duckdb, plain_rows = timed(lambda: duckdb_read(files, plain_db), reps, warmup)
-    warmup = warmup if warm_mfl else 0
-    result.load_mfl, rows = timed(lambda: mfl_seed(project_dir), reps, warmup)
+    pair_warmup = warmup if warm_mfl else 0
+    for _ in range(warmup - pair_warmup):
+        duckdb_read(files, plain_db)
+    (result.load_duckdb, plain_rows), (result.load_mfl, rows) = timed_pair(
+        lambda: duckdb_read(files, plain_db), lambda: mfl_seed(project_dir), reps, pair_warmup
+    )
     result.rows = rows
     log(f"load: mfl {result.load_mfl.median:.2f}s, duckdb {result.load_duckdb.median:.2f}s")
     if rows != plain_rows:
         log(f"note: mfl seed loaded {rows} rows, DuckDB's readers {plain_rows}")
     csv_project = csv_only_project(project_dir)
     csv_files = seed_files(csv_project / "seeds")
-    result.load_csv_duckdb, plain_rows = timed(
-        lambda: duckdb_read(csv_files, plain_db), reps, warmup
+    (result.load_csv_duckdb, _), (result.load_csv_mfl, result.csv_rows) = timed_pair(
+        lambda: duckdb_read(csv_files, plain_db),
+        lambda: mfl_seed(csv_project),
+        reps,
+        pair_warmup,
     )
-    result.load_csv_mfl, result.csv_rows = timed(lambda: mfl_seed(csv_project), reps, warmup)
     plain_db.unlink(missing_ok=True)
     shutil.rmtree(csv_project)
     log(
@@ -1177,6 +1183,8 @@ def run(options: Options) -> str:
     per_scale = {"load", "build", "query", "memory"} & set(options.sections)
     for label in options.scales if per_scale else ():
         seeds, generate_s = generate_data(label, options.data)
+        # the files just generated go to disk now, not while the first load is timed
+        os.sync()
         measuring = time.perf_counter()
         project_dir = make_project(options.project, seeds, options.data / label / "project")
         result = ScaleResult(label, legs_of(label), load_avg=load_average(), generate_s=generate_s)
