@@ -231,27 +231,28 @@ connection.close()
 
 def test_e013_warehouse_held_by_another_process(tiny_project: Path) -> None:
     warehouse = tiny_project.resolve() / "target" / "warehouse.duckdb"
-    holder = subprocess.Popen(
+    # the with block closes both pipes and waits for the holder (an open pipe would surface
+    # later as a ResourceWarning in whichever test the garbage collector happens to run in)
+    with subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(warehouse)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
-        for args in (("build",), ("query", "--metrics", "offered_calls")):
-            result = invoke(*args, "--project-dir", str(tiny_project))
-            check(
-                result,
-                "E013",
-                None,
-                f"cannot open {warehouse}",
-                "another program (a DuckDB shell?) may hold the file open; close it and retry",
-            )
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait()
+    ) as holder:
+        assert holder.stdin is not None and holder.stdout is not None
+        try:
+            assert holder.stdout.readline() == "holding\n"
+            for args in (("build",), ("query", "--metrics", "offered_calls")):
+                result = invoke(*args, "--project-dir", str(tiny_project))
+                check(
+                    result,
+                    "E013",
+                    None,
+                    f"cannot open {warehouse}",
+                    "another program (a DuckDB shell?) may hold the file open; close it and retry",
+                )
+        finally:
+            holder.stdin.close()  # the holder lets go of the file and exits
     assert holder.returncode == 0
     released = invoke("query", "--project-dir", str(tiny_project), "--metrics", "offered_calls")
     assert released.exit_code == 0, released.output
