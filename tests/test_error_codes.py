@@ -608,7 +608,7 @@ def test_e313_seed_column_type_duckdb_refuses(tmp_path: Path) -> None:
     check(
         result,
         "E313",
-        "seeds/calls.yml:2:3",
+        "seeds/calls.yml:2:19",  # the type, not the column's name
         "DuckDB does not accept the column type 'DECIMAL(40, 2)' of 'handle_seconds'",
         "width must be between 1 and 38",
         "use a DuckDB type",

@@ -100,7 +100,8 @@ class SeedTable:
     description: str = ""
     csv: CsvOptions = CsvOptions()
     descriptor: str | None = None  # the yml file, relative to the project
-    column_locs: tuple[tuple[str, Location], ...] = ()
+    column_locs: tuple[tuple[str, Location], ...] = ()  # where each column's name is written
+    type_locs: tuple[tuple[str, Location], ...] = ()  # where each column's type is written
 
     def declared_type(self, column: str) -> str | None:
         return dict(self.columns).get(column)
@@ -302,7 +303,7 @@ def _read_table(
                     or f"known keys: {', '.join(DESCRIPTOR_KEYS)}",
                 )
             )
-    columns, locs = _read_columns(data, problems)
+    columns, locs, type_locs = _read_columns(data, problems)
     natural_key = _read_natural_key(data, problems)
     csv_options = _read_csv_options(data, problems)
     if problems:
@@ -317,15 +318,20 @@ def _read_table(
         csv=csv_options,
         descriptor=yml,
         column_locs=locs,
+        type_locs=type_locs,
     )
+
+
+Located = tuple[tuple[str, Location], ...]
 
 
 def _read_columns(
     data: YMap, problems: list[Diagnostic]
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, Location], ...]]:
+) -> tuple[tuple[tuple[str, str], ...], Located, Located]:
+    """(name, type) per declared column, where each name is written, where each type is."""
     raw = data.get("columns")
     if raw is None:
-        return (), ()
+        return (), (), ()
     if not isinstance(raw, YMap):
         problems.append(
             Diagnostic(
@@ -335,9 +341,10 @@ def _read_columns(
                 "for example: columns: {talk_seconds: INTEGER, offered_ts: TIMESTAMP}",
             )
         )
-        return (), ()
+        return (), (), ()
     columns = []
     locs = []
+    type_locs = []
     for column, type_text in raw.items():
         loc = raw.value_loc(column)
         normal = _normal_type(str(type_text)) if isinstance(type_text, str) else None
@@ -354,7 +361,8 @@ def _read_columns(
             continue
         columns.append((column, normal))
         locs.append((column, raw.key_loc(column)))
-    return tuple(columns), tuple(locs)
+        type_locs.append((column, loc))
+    return tuple(columns), tuple(locs), tuple(type_locs)
 
 
 def _normal_type(text: str) -> str | None:

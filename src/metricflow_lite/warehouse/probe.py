@@ -58,7 +58,7 @@ def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
         except MflError as err:
             problems.extend(err.diagnostics)
             continue
-        shapes.append(SeedShape(table.name, first.file, columns, table.column_locs))
+        shapes.append(SeedShape(table.name, first.file, columns, table.type_locs))
     return shapes, problems
 
 
