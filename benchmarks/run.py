@@ -274,8 +274,8 @@ class ScaleResult:
 
 
 def mfl_seed(project_dir: Path) -> int:
-    from metricflow_lite.load import load_seeds
-    from metricflow_lite.project import load_project
+    from metricflow_lite.seeds.load import load_seeds
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.warehouse import connect
 
     (project_dir / "target" / "warehouse.duckdb").unlink(missing_ok=True)
@@ -368,8 +368,8 @@ def bench_load(
 
 BUILD_HELPER = """
 import json, resource, sys, time
-from metricflow_lite.pipeline import build_project
-from metricflow_lite.project import load_project
+from metricflow_lite.jobs.pipeline import build_project
+from metricflow_lite.spec.project import load_project
 from metricflow_lite.warehouse import connect
 started = time.perf_counter()
 project = load_project(sys.argv[1])
@@ -607,7 +607,7 @@ def measure_in_process(
     project: Any, spec: Any, query: StandardQuery, reps: int
 ) -> tuple[Timing, Any, Timing, Any]:
     """The API and the hand SQL on one read-only connection: timings and rows of each."""
-    from metricflow_lite.pipeline import make_request, run_query
+    from metricflow_lite.jobs.pipeline import make_request, run_query
     from metricflow_lite.warehouse import connect
 
     warehouse = connect(project, read_only=True)
@@ -632,7 +632,7 @@ def measure_in_process(
 
 
 def bench_queries(result: ScaleResult, project_dir: Path, reps: int) -> None:
-    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.spec.validate import load_spec
 
     project = load_project(project_dir)
@@ -731,8 +731,8 @@ def synthetic_project(source: Path, n: int, dest: Path) -> Path:
 
 
 def bench_compile(source: Path, sizes: Sequence[int], reps: int) -> list[CompileResult]:
-    from metricflow_lite.pipeline import compile_project
-    from metricflow_lite.project import load_project
+    from metricflow_lite.jobs.pipeline import compile_project
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.spec.validate import load_spec
 
     results = []

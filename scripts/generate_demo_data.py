@@ -13,7 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from metricflow_lite.demo_data import DEFAULT_START, FORMATS, DemoOptions, generate
+from demo_data import DEFAULT_START, FORMATS, DemoOptions, generate
 
 
 def parse_args(argv: list[str] | None = None) -> DemoOptions:

@@ -53,8 +53,8 @@ def test_compiling_ten_times_the_metrics_copies_about_ten_times_the_sql(
     ratio near 10 between 1,000 and 100 metrics, the quadratic copy gave about 100."""
     from sqlglot import exp
 
-    from metricflow_lite.pipeline import compile_project
-    from metricflow_lite.project import load_project
+    from metricflow_lite.jobs.pipeline import compile_project
+    from metricflow_lite.spec.project import load_project
 
     runner = load_runner()
     copied = 0

@@ -106,8 +106,8 @@ def test_compile_is_deterministic(tiny_project: Path) -> None:
 
 
 def test_build_reports_seconds_per_layer_in_build_order(tiny_project: Path) -> None:
-    from metricflow_lite.pipeline import build_project
-    from metricflow_lite.project import load_project
+    from metricflow_lite.jobs.pipeline import build_project
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.warehouse import connect
 
     project = load_project(tiny_project)
@@ -125,7 +125,7 @@ def test_build_reports_seconds_per_layer_in_build_order(tiny_project: Path) -> N
 
 
 def test_duckdb_memory_limit_and_threads_from_the_target(tiny_project: Path) -> None:
-    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.warehouse import connect
 
     config = tiny_project / "metricflow_lite.yml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import FIXTURES
 
-from metricflow_lite.catalog import metrics_markdown
-from metricflow_lite.project import load_project
+from metricflow_lite.report.catalog import metrics_markdown
+from metricflow_lite.spec.project import load_project
 from metricflow_lite.spec.validate import load_spec
 
 

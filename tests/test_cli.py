@@ -66,7 +66,7 @@ def test_bad_option_is_a_user_error() -> None:
 def test_internal_error_is_one_line_and_exit_2(
     tiny_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import metricflow_lite.pipeline as pipeline
+    import metricflow_lite.jobs.pipeline as pipeline
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")

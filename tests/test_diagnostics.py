@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from metricflow_lite.diagnostics import render_github, render_json, render_text
 from metricflow_lite.errors import Diagnostic, Location, Severity
+from metricflow_lite.report.diagnostics import render_github, render_json, render_text
 
 TYPO = Diagnostic(
     "E211",

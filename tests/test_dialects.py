@@ -10,13 +10,13 @@ import sqlglot
 from conftest import FIXTURES, copy_fixture, invoke
 from test_sqlgen import CASES
 
-from metricflow_lite.dialects import adapt, render
+from metricflow_lite.compile.dialects import adapt, render
+from metricflow_lite.compile.plan import QueryRequest, indicator_tables, plan_query
+from metricflow_lite.compile.sqlgen import indicator_table_query, render_query, to_sql
 from metricflow_lite.errors import MflError
-from metricflow_lite.plan import QueryRequest, indicator_tables, plan_query
-from metricflow_lite.project import load_project
 from metricflow_lite.spec.model import Grain, ProjectSpec
+from metricflow_lite.spec.project import load_project
 from metricflow_lite.spec.validate import load_spec
-from metricflow_lite.sqlgen import indicator_table_query, render_query, to_sql
 
 DIALECTS = ("postgres", "spark")
 EXTRA_CASES = {

@@ -385,7 +385,7 @@ def own_database(dsn: str, monkeypatch: Any) -> None:
 
 
 def raw_rows(project: Path, engine: str, sql: str) -> list[tuple[Any, ...]]:
-    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.warehouse import connect
 
     warehouse = connect(load_project(project), TARGET_OF[engine])

@@ -6,7 +6,7 @@ import pytest
 from sqlglot import exp
 
 from metricflow_lite.errors import Location, MflError
-from metricflow_lite.expr import parse_derived, parse_row_sql, parse_where, safe_div
+from metricflow_lite.spec.expr import parse_derived, parse_row_sql, parse_where, safe_div
 
 LOC = Location("metrics/calls.yml", 14, 11)
 

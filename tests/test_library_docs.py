@@ -45,7 +45,7 @@ def test_markdown_lists_metrics_only() -> None:
 
 
 def test_every_metric_is_checked_against_hand_sql() -> None:
-    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.spec.validate import load_spec
 
     spec = load_spec(load_project(str(ROOT)))
@@ -64,7 +64,7 @@ def test_every_metric_is_checked_against_hand_sql() -> None:
 
 
 def test_every_metric_has_a_label_description_and_format() -> None:
-    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.spec.validate import load_spec
 
     spec = load_spec(load_project(str(ROOT)))

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from metricflow_lite.errors import MflError
-from metricflow_lite.load import LoadStatus, LoadSummary, load_seeds
-from metricflow_lite.project import load_project
+from metricflow_lite.seeds.load import LoadStatus, LoadSummary, load_seeds
+from metricflow_lite.spec.project import load_project
 from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from conftest import copy_fixture
 
 from metricflow_lite.cli import cli
-from metricflow_lite.metric_tests import infer_type
+from metricflow_lite.jobs.metric_tests import infer_type
 from metricflow_lite.spec.cases import Scalar
 
 TESTS_FILE = "metrics/tests/calls.yml"

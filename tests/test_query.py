@@ -319,9 +319,9 @@ def test_role_playing_and_chained_joins(tiny_project: Path) -> None:
 
 
 def test_declared_rollup_is_used_and_agrees(tiny_project: Path) -> None:
-    from metricflow_lite.pipeline import make_request
-    from metricflow_lite.plan import plan_query
-    from metricflow_lite.project import load_project
+    from metricflow_lite.compile.plan import plan_query
+    from metricflow_lite.jobs.pipeline import make_request
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.spec.validate import load_spec
 
     spec = load_spec(load_project(tiny_project))
@@ -332,8 +332,8 @@ def test_declared_rollup_is_used_and_agrees(tiny_project: Path) -> None:
 
 
 def test_a_loaded_spec_gives_the_same_sql_as_reading_the_project(tiny_project: Path) -> None:
-    from metricflow_lite.pipeline import make_request, query_sql
-    from metricflow_lite.project import load_project
+    from metricflow_lite.jobs.pipeline import make_request, query_sql
+    from metricflow_lite.spec.project import load_project
     from metricflow_lite.spec.validate import load_spec
 
     project = load_project(tiny_project)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import invoke
 
-from metricflow_lite.output import display_width
-from metricflow_lite.periods import (
+from metricflow_lite.compile.periods import (
     latest_complete_period,
     next_period,
     period_start,
     whole_periods,
 )
+from metricflow_lite.report.query_table import display_width
 from metricflow_lite.spec.model import Grain
 
 D = dt.date

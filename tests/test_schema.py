@@ -13,10 +13,10 @@ import yaml
 from click.testing import CliRunner
 
 from metricflow_lite.cli import cli
-from metricflow_lite.project import DEFAULT_PATHS, KNOWN_KEYS, TARGET_TYPES, WeekStart
 from metricflow_lite.schemas import load_schema
 from metricflow_lite.spec import cases, parse
 from metricflow_lite.spec.model import Agg, ChartKind, Comparison, Format, Grain
+from metricflow_lite.spec.project import DEFAULT_PATHS, KNOWN_KEYS, TARGET_TYPES, WeekStart
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"

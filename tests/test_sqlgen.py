@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
+from metricflow_lite.compile.plan import QueryRequest, indicator_tables, plan_query
+from metricflow_lite.compile.sqlgen import indicator_table_query, render_query, to_sql
 from metricflow_lite.errors import Location
-from metricflow_lite.expr import parse_where
-from metricflow_lite.plan import QueryRequest, indicator_tables, plan_query
-from metricflow_lite.project import load_project
+from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
+from metricflow_lite.spec.project import load_project
 from metricflow_lite.spec.validate import load_spec
-from metricflow_lite.sqlgen import indicator_table_query, render_query, to_sql
 
 
 @pytest.fixture(scope="module")

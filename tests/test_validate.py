@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import copy_fixture
 
-from metricflow_lite.project import load_project
-from metricflow_lite.validation import validate_project
+from metricflow_lite.jobs.validate import validate_project
+from metricflow_lite.spec.project import load_project
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from metricflow_lite.project import Project
+from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.validate import collect_spec
 
 METRICS = """version: 1

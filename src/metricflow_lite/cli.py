@@ -11,11 +11,11 @@ import click
 if t.TYPE_CHECKING:
     from pathlib import Path
 
+    from metricflow_lite.compile.plan import QueryRequest
     from metricflow_lite.errors import MflError
-    from metricflow_lite.load import LoadSummary
-    from metricflow_lite.pipeline import BuildResult
-    from metricflow_lite.plan import QueryRequest
-    from metricflow_lite.project import Project
+    from metricflow_lite.jobs.pipeline import BuildResult
+    from metricflow_lite.seeds.load import LoadSummary
+    from metricflow_lite.spec.project import Project
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -46,14 +46,14 @@ class MflGroup(click.Group):
 
 def render_error(err: MflError, root: Path | None = None) -> str:
     """Every diagnostic of an error, rendered like a compiler would, with its source line."""
-    from metricflow_lite.diagnostics import render_text
+    from metricflow_lite.report.diagnostics import render_text
 
     return render_text(err.diagnostics, root=root, color=sys.stderr.isatty())
 
 
 def project_root(argv: t.Sequence[str] | None) -> Path | None:
     """The project folder a command line points at (error locations are relative to it)."""
-    from metricflow_lite.project import find_project_dir
+    from metricflow_lite.spec.project import find_project_dir
 
     words = list(sys.argv[1:] if argv is None else argv)
     chosen: str | None = None
@@ -90,7 +90,7 @@ def project_options(func: F) -> F:
 
 
 def open_project(project_dir: str | None) -> Project:
-    from metricflow_lite.project import load_project
+    from metricflow_lite.spec.project import load_project
 
     return load_project(project_dir)
 
@@ -138,7 +138,7 @@ def build(project_dir: str | None, target: str | None) -> None:
 
     A failing model leaves the previous build in place. Example: mfl build
     """
-    from metricflow_lite.pipeline import build_project
+    from metricflow_lite.jobs.pipeline import build_project
     from metricflow_lite.warehouse import connect
 
     project = open_project(project_dir)
@@ -161,7 +161,7 @@ def compile_command(
 
     Example: mfl compile --select app.queue_daily_week
     """
-    from metricflow_lite.pipeline import compile_project
+    from metricflow_lite.jobs.pipeline import compile_project
 
     project = open_project(project_dir)
     written = compile_project(project, target, select)
@@ -219,8 +219,8 @@ def query(
     """
     from dataclasses import replace
 
-    from metricflow_lite.output import render_rows
-    from metricflow_lite.pipeline import dialect_for, make_request, query_sql
+    from metricflow_lite.jobs.pipeline import dialect_for, make_request, query_sql
+    from metricflow_lite.report.query_table import render_rows
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
     from metricflow_lite.warehouse.base import fetch_built
@@ -249,7 +249,7 @@ def query(
 def _widened_range(request: QueryRequest, week_start: str) -> str:
     """What the query does to a --start/--end that cuts a period, said in a sentence ('' when
     the range is whole periods already)."""
-    from metricflow_lite.periods import whole_periods
+    from metricflow_lite.compile.periods import whole_periods
 
     start, end = whole_periods(request.start, request.end, request.grain, week_start)
     moved = [
@@ -277,8 +277,8 @@ def list_command(project_dir: str | None, target: str | None, kind: str, fmt: st
 
     Example: mfl list metrics --format md > docs/metrics.md
     """
-    from metricflow_lite.catalog import catalog_rows, metrics_markdown
-    from metricflow_lite.output import render_table
+    from metricflow_lite.report.catalog import catalog_rows, metrics_markdown
+    from metricflow_lite.report.query_table import render_table
     from metricflow_lite.spec.validate import load_spec
 
     if fmt == "md" and kind != "metrics":
@@ -301,7 +301,7 @@ def init(directory: str) -> None:
     """
     from pathlib import Path
 
-    from metricflow_lite.scaffold import create_project
+    from metricflow_lite.jobs.init import create_project
 
     destination = Path(directory)
     written = create_project(destination)
@@ -326,8 +326,8 @@ def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool
     Each problem is printed as file:line:col: severity CODE: message, with the source line
     and a hint. Exit 1 on errors (with --strict, on warnings too). Example: mfl validate
     """
-    from metricflow_lite.diagnostics import render_github, render_json, render_text
-    from metricflow_lite.validation import validate_project
+    from metricflow_lite.jobs.validate import validate_project
+    from metricflow_lite.report.diagnostics import render_github, render_json, render_text
 
     project = open_project(project_dir)
     result = validate_project(project)
@@ -361,7 +361,7 @@ def test_command(project_dir: str | None, target: str | None, select: tuple[str,
     Tests live under 'tests:' in metrics/*.yml or in metrics/tests/*.yml; each runs on its
     own in-memory DuckDB. Exit 1 when one fails. Example: mfl test --select aht_by_day
     """
-    from metricflow_lite.metric_tests import render_results, run_metric_tests
+    from metricflow_lite.jobs.metric_tests import render_results, run_metric_tests
 
     project = open_project(project_dir)
     results = run_metric_tests(project, select)
@@ -425,10 +425,10 @@ def report(
     """
     from pathlib import Path
 
-    from metricflow_lite.diagnostics import render_text
-    from metricflow_lite.pipeline import parse_date, parse_grain
+    from metricflow_lite.jobs.pipeline import parse_date, parse_grain
+    from metricflow_lite.jobs.reports import find_report, outside_data, report_table
     from metricflow_lite.report import render_report
-    from metricflow_lite.reporting import find_report, outside_data, report_table
+    from metricflow_lite.report.diagnostics import render_text
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
 
@@ -476,7 +476,7 @@ def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> Non
     mfl seed --full-refresh      reload every file from scratch
     """
     from metricflow_lite import warehouse
-    from metricflow_lite.load import load_seeds
+    from metricflow_lite.seeds.load import load_seeds
 
     project = open_project(project_dir)
     connection = warehouse.connect(project, target)
@@ -489,8 +489,8 @@ def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> Non
 
 def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     """One aligned line per seed file, warnings, then the total."""
-    from metricflow_lite.diagnostics import render_text
-    from metricflow_lite.load import LoadStatus
+    from metricflow_lite.report.diagnostics import render_text
+    from metricflow_lite.seeds.load import LoadStatus
 
     names = [r.file.removeprefix("seeds/") for r in summary.results]
     width = max((len(n) for n in names), default=0)
@@ -534,9 +534,9 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
 
     Example: mfl run && open target/reports/index.html
     """
-    from metricflow_lite.load import load_seeds
-    from metricflow_lite.pipeline import build_project
-    from metricflow_lite.reporting import write_all_reports
+    from metricflow_lite.jobs.pipeline import build_project
+    from metricflow_lite.jobs.reports import write_all_reports
+    from metricflow_lite.seeds.load import load_seeds
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
-from metricflow_lite.expr import parse_derived, parse_row_sql, parse_where
+from metricflow_lite.spec.expr import parse_derived, parse_row_sql, parse_where
 from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
 from metricflow_lite.spec.model import (
     Agg,

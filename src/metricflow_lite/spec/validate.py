@@ -8,10 +8,9 @@ from pathlib import Path
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
-from metricflow_lite.expr import dimension_names
-from metricflow_lite.graph import base_metrics_of, dependents, find_cycle
-from metricflow_lite.joins import resolve_dimension
-from metricflow_lite.project import Project
+from metricflow_lite.spec.expr import dimension_names
+from metricflow_lite.spec.graph import base_metrics_of, dependents, find_cycle
+from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -22,6 +21,7 @@ from metricflow_lite.spec.model import (
     ProjectSpec,
 )
 from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
+from metricflow_lite.spec.project import Project
 
 Rule = Callable[[ProjectSpec], Iterable[Diagnostic]]
 
@@ -363,6 +363,6 @@ def load_spec(project: Project) -> ProjectSpec:
 
 def spec_from_folder(root: Path) -> ProjectSpec:
     """Spec of a bare folder with metrics/ and reports/ (tests, scaffolds)."""
-    from metricflow_lite.project import Project as _Project
+    from metricflow_lite.spec.project import Project as _Project
 
     return load_spec(_Project(root=root, name=root.name))

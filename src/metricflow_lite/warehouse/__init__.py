@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metricflow_lite.project import Project
+from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import QueryResult, Statement, Warehouse
 
 __all__ = ["QueryResult", "Statement", "Warehouse", "connect"]

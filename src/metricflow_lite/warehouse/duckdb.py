@@ -11,7 +11,7 @@ import duckdb
 from sqlglot import exp
 
 from metricflow_lite.errors import Location, MflError
-from metricflow_lite.project import Project, TargetConfig
+from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     FileLoad,
     FileLoadOutcome,

@@ -11,11 +11,11 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from metricflow_lite.compile.layers import SqlModel
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
-from metricflow_lite.layers import SqlModel
-from metricflow_lite.load import discover_seeds, file_columns, read_header
-from metricflow_lite.project import Project
+from metricflow_lite.seeds.load import discover_seeds, file_columns, read_header
 from metricflow_lite.spec.columns import Typed
+from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import SeedFormat
 from metricflow_lite.warehouse.seedfile import parquet_columns
 

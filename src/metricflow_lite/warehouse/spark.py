@@ -29,7 +29,7 @@ import sqlglot
 from sqlglot import exp
 
 from metricflow_lite.errors import MflError
-from metricflow_lite.project import Project, TargetConfig
+from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     FileLoad,
     FileLoadOutcome,

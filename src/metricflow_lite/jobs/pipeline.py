@@ -8,15 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from metricflow_lite.build import SCHEMAS, BuildObject, plan_build, statements_for
+from metricflow_lite.compile.build import SCHEMAS, BuildObject, plan_build, statements_for
+from metricflow_lite.compile.layers import render_models
+from metricflow_lite.compile.plan import QueryPlan, QueryRequest, plan_query
+from metricflow_lite.compile.sqlgen import render_query, to_sql
 from metricflow_lite.errors import MflError
-from metricflow_lite.expr import parse_where
-from metricflow_lite.layers import render_models
-from metricflow_lite.plan import QueryPlan, QueryRequest, plan_query
-from metricflow_lite.project import Project
+from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
+from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.validate import load_spec
-from metricflow_lite.sqlgen import render_query, to_sql
 from metricflow_lite.warehouse.base import QueryResult, Warehouse, fetch_built
 
 Progress = Callable[[str], None]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from metricflow_lite.dialects import render
-from metricflow_lite.layers import SqlModel, parse_model_sql
-from metricflow_lite.plan import QueryRequest, indicator_tables, partials_of, plan_query
+from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile.layers import SqlModel, parse_model_sql
+from metricflow_lite.compile.plan import QueryRequest, indicator_tables, partials_of, plan_query
+from metricflow_lite.compile.sqlgen import indicator_table_query, report_query, table_ref
 from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
-from metricflow_lite.sqlgen import indicator_table_query, report_query, table_ref
 from metricflow_lite.warehouse.base import Statement
 
 SCHEMAS = ("src", "ind", "app")

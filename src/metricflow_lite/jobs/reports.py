@@ -9,11 +9,10 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from metricflow_lite.compile.periods import latest_complete_period, next_period, period_start
+from metricflow_lite.compile.plan import QueryRequest, plan_query
+from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
-from metricflow_lite.joins import resolve_dimension
-from metricflow_lite.periods import latest_complete_period, next_period, period_start
-from metricflow_lite.plan import QueryRequest, plan_query
-from metricflow_lite.project import Project
 from metricflow_lite.report import (
     MetricInfo,
     ReportTable,
@@ -22,8 +21,9 @@ from metricflow_lite.report import (
     render_report,
     render_workbook,
 )
+from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
-from metricflow_lite.sqlgen import col, render_query, table_ref, to_sql
+from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import Warehouse, fetch_built
 
 REPORT_FORMATS = ("html", "xlsx", "md", "csv")

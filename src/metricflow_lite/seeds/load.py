@@ -39,8 +39,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
-from metricflow_lite.project import Project
 from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
+from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import (
     CsvOptions,
     FileLoad,

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from metricflow_lite.compile.layers import LAYERS, SqlModel, parse_model_sql, render_models
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
-from metricflow_lite.layers import LAYERS, SqlModel, parse_model_sql, render_models
-from metricflow_lite.project import PROJECT_FILE, Project
 from metricflow_lite.spec.cases import parse_cases
 from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
 from metricflow_lite.spec.loader import relative_name
 from metricflow_lite.spec.parse import Collector
+from metricflow_lite.spec.project import PROJECT_FILE, Project
 from metricflow_lite.spec.validate import collect_spec
 from metricflow_lite.warehouse.probe import ProjectProbe, seed_shapes
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from metricflow_lite.build import metric_comment
-from metricflow_lite.graph import base_metrics_of
+from metricflow_lite.compile.build import metric_comment
+from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec
 
 MARKDOWN_HEADER = (

@@ -7,10 +7,8 @@ from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
-from metricflow_lite.dialects import render
-from metricflow_lite.expr import column_path, safe_div, substitute_columns, with_safe_division
-from metricflow_lite.joins import ReachableDimension
-from metricflow_lite.plan import (
+from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile.plan import (
     GroupPlan,
     IndicatorTable,
     Partial,
@@ -19,6 +17,8 @@ from metricflow_lite.plan import (
     Source,
     partials_of,
 )
+from metricflow_lite.spec.expr import column_path, safe_div, substitute_columns, with_safe_division
+from metricflow_lite.spec.joins import ReachableDimension
 from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,

@@ -13,7 +13,7 @@ from typing import Any
 
 from wcwidth import wcswidth
 
-from metricflow_lite.plan import QueryRequest
+from metricflow_lite.compile.plan import QueryRequest
 from metricflow_lite.spec.model import Format, ProjectSpec
 from metricflow_lite.warehouse.base import QueryResult
 

@@ -7,7 +7,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from metricflow_lite.errors import MflError
-from metricflow_lite.project import PROJECT_FILE
+from metricflow_lite.spec.project import PROJECT_FILE
 
 
 def _files(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:

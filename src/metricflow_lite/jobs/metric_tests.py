@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from metricflow_lite.compile.plan import QueryRequest, plan_query
+from metricflow_lite.compile.sqlgen import render_query, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
-from metricflow_lite.plan import QueryRequest, plan_query
-from metricflow_lite.project import Project
+from metricflow_lite.jobs.validate import source_columns
 from metricflow_lite.spec.cases import GivenRows, MetricCase, Scalar, parse_cases
 from metricflow_lite.spec.model import ProjectSpec
 from metricflow_lite.spec.parse import Collector
+from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.validate import load_spec
-from metricflow_lite.sqlgen import render_query, to_sql
-from metricflow_lite.validation import source_columns
 from metricflow_lite.warehouse.base import QueryResult
 from metricflow_lite.warehouse.scratch import ScratchDatabase, ScratchError
 

@@ -15,11 +15,11 @@ from enum import Enum
 
 from sqlglot import exp
 
+from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import Location, MflError, did_you_mean
-from metricflow_lite.expr import dimension_names
-from metricflow_lite.graph import base_metrics_of
-from metricflow_lite.joins import ReachableDimension, reachable_dimensions, resolve_dimension
-from metricflow_lite.periods import whole_periods
+from metricflow_lite.spec.expr import dimension_names
+from metricflow_lite.spec.graph import base_metrics_of
+from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,

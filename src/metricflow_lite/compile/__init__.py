@@ -1,0 +1,1 @@
+"""Spec + request -> plan (a tree of frozen nodes) -> sqlglot trees per dialect."""

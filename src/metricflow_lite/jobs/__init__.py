@@ -1,0 +1,1 @@
+"""What each command does end to end, returning values for cli.py to print."""

@@ -1,0 +1,1 @@
+"""Export files -> typed rows and rejects: discovery, descriptors, readers, natural keys."""
