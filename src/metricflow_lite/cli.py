@@ -147,7 +147,7 @@ def build(project_dir: str | None, target: str | None) -> None:
         result = build_project(project, warehouse, _echo_progress)
     finally:
         warehouse.close()
-    echo_build_summary(result)
+    echo_build_summary(result, project.root)
 
 
 @cli.command(name="compile")
@@ -517,13 +517,17 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     click.echo(f"total: {total}" if files else "total: nothing new to load")
 
 
-def echo_build_summary(result: BuildResult) -> None:
+def echo_build_summary(result: BuildResult, root: Path | None = None) -> None:
     counts: dict[str, int] = {}
     for obj in result.objects:
         counts[obj.schema] = counts.get(obj.schema, 0) + 1
     summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in ("src", "ind", "app"))
     seconds = dict(result.seconds_per_layer)["total"]
     click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+    if result.warnings:
+        from metricflow_lite.report.diagnostics import render_text
+
+        click.echo(render_text(result.warnings, root), err=True)
 
 
 @cli.command()
@@ -548,7 +552,7 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
         step("seed", "loading seeds/ into raw")
         echo_seed_summary(project, load_seeds(project, warehouse, full_refresh=full_refresh))
         step("build", "building src, ind and app")
-        echo_build_summary(build_project(project, warehouse, _echo_progress))
+        echo_build_summary(build_project(project, warehouse, _echo_progress), project.root)
         step("reports", f"rendering {len(spec.reports)} reports")
         written = write_all_reports(spec, project, warehouse, _echo_progress)
     finally:

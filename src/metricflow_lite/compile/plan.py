@@ -27,12 +27,15 @@ from metricflow_lite.spec.model import (
     Grain,
     Metric,
     ProjectSpec,
+    metric_time,
 )
 
 
 class Source(str, Enum):
     ROWS = "src"  # the source-layer view, row by row
     INDICATOR = "ind"  # a pre-aggregated indicator table
+    ACTIVE = "active"  # source rows active at each period's end instant (`active:`)
+    SNAPSHOT = "snapshot"  # source rows at each period's last or first time (`snapshot:`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +188,7 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         model = spec.model(metric.model)
         if model is None:
             raise MflError("E210", f"unknown model '{metric.model}' in metric '{name}'", metric.loc)
-        time_column = metric.time or model.time
+        time_column = metric_time(metric, model)
         if time_column is None:
             raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
         by_key.setdefault((model.name, time_column), []).append(metric)
@@ -194,8 +197,13 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     for (model_name, time_column), members in sorted(by_key.items()):
         dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in request.by)
         wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
-        additive = [m for m in members if m.agg.additive]
-        rows = [m for m in members if not m.agg.additive]
+        states = [m for m in members if m.is_state]
+        members = [m for m in members if not m.is_state]
+        groups.extend(_state_groups(model_name, time_column, states, dims, wdims))
+        if not members:
+            continue
+        additive = [m for m in members if m.additive]
+        rows = [m for m in members if not m.additive]
         table = (
             _choose_table(tables, model_name, time_column, additive, dims + wdims, request)
             if additive and request.use_indicators
@@ -232,6 +240,47 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     return QueryPlan(request=request, groups=tuple(groups), metrics=metrics, week_start=week_start)
 
 
+def _state_groups(
+    model: str,
+    time_column: str,
+    metrics: list[BaseMetric],
+    dims: tuple[PlannedDimension, ...],
+    where_dims: tuple[PlannedDimension, ...],
+) -> list[GroupPlan]:
+    """A group per `active` span (its metrics are read over the same open rows) and one per
+    `snapshot` metric (its filter chooses the snapshot time)."""
+    groups: list[GroupPlan] = []
+    spans: dict[tuple[str, str], list[str]] = {}
+    for metric in metrics:
+        if metric.active is not None:
+            spans.setdefault((metric.active.start, metric.active.until), []).append(metric.name)
+        else:
+            groups.append(
+                GroupPlan(
+                    name=f"{model}__{metric.name}__snapshot",
+                    model=model,
+                    time_column=time_column,
+                    source=Source.SNAPSHOT,
+                    metrics=(metric.name,),
+                    dimensions=dims,
+                    where_dimensions=where_dims,
+                )
+            )
+    for number, (_, names) in enumerate(sorted(spans.items())):
+        groups.append(
+            GroupPlan(
+                name=f"{model}__{time_column}__active" + (f"{number + 1}" if number else ""),
+                model=model,
+                time_column=time_column,
+                source=Source.ACTIVE,
+                metrics=tuple(names),
+                dimensions=dims,
+                where_dimensions=where_dims,
+            )
+        )
+    return groups
+
+
 def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> PlannedDimension:
     if name in TIME_PARTS:
         return PlannedDimension(name=name, time_part=name)
@@ -266,6 +315,8 @@ def _covers(table: IndicatorTable, dim: PlannedDimension) -> bool:
     assert dim.reach is not None
     if table.stores(dim.reach):
         return True
+    if dim.reach.through_history:
+        return False  # the version depends on each row's time, which a table has summed away
     # A joined dimension is reachable when the table keeps the first foreign key of its path.
     path = dim.reach.path
     return bool(path) and any(
@@ -312,12 +363,16 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
         additive = [
             m
             for m in spec.metrics
-            if isinstance(m, BaseMetric) and m.model == model.name and m.agg.additive
+            if isinstance(m, BaseMetric) and m.model == model.name and m.additive
         ]
         if not additive:
             continue
-        times = tuple(sorted({t for m in additive if (t := m.time or model.time) is not None}))
-        own = tuple(d for d in reachable_dimensions(spec, model.name) if not d.path)
+        times = tuple(sorted({t for m in additive if (t := metric_time(m, model)) is not None}))
+        reachable = reachable_dimensions(spec, model.name)
+        # A dimension through a history join is stored as it was at each row's time: a query
+        # cannot join it to a day later. With two time columns that time would be ambiguous.
+        kept = [d for d in reachable if d.through_history] if len(times) == 1 else []
+        own = tuple(d for d in reachable if not d.path) + tuple(kept)
         names = tuple(sorted(m.name for m in additive))
         tables.append(IndicatorTable(f"{model.name}_day", model.name, Grain.DAY, own, times, names))
         for declared in spec.indicators:
@@ -326,7 +381,7 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
             dims = []
             for name in declared.dimensions:
                 found = resolve_dimension(spec, model.name, name).found
-                if found is not None:
+                if found is not None and (len(times) == 1 or not found.through_history):
                     dims.append(found)
             tables.append(
                 IndicatorTable(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from sqlglot import exp
 
@@ -17,7 +18,13 @@ from metricflow_lite.compile.plan import (
     Source,
     partials_of,
 )
-from metricflow_lite.spec.expr import column_path, safe_div, substitute_columns, with_safe_division
+from metricflow_lite.spec.expr import (
+    column_path,
+    safe_div,
+    substitute_columns,
+    substitute_period_end,
+    with_safe_division,
+)
 from metricflow_lite.spec.joins import ReachableDimension
 from metricflow_lite.spec.model import (
     Agg,
@@ -26,6 +33,8 @@ from metricflow_lite.spec.model import (
     DerivedMetric,
     Grain,
     Metric,
+    Model,
+    Snapshot,
     change_of,
 )
 
@@ -104,9 +113,16 @@ def join_alias(dim: ReachableDimension, depth: int) -> str:
 
 
 def add_joins(
-    select: exp.Select, dims: list[ReachableDimension], skip_first: int = 0
+    select: exp.Select,
+    dims: list[ReachableDimension],
+    skip_first: int = 0,
+    time_value: exp.Expr | None = None,
 ) -> exp.Select:
-    """LEFT JOIN each model on a dimension's path once (many-to-one joins never fan out)."""
+    """LEFT JOIN each model on a dimension's path once (many-to-one joins never fan out).
+
+    A model with `valid:` is joined to the version whose [from, until) holds `time_value`, the
+    row's metric time; no such version leaves the dimension NULL.
+    """
     seen: set[str] = set()
     for dim in sorted(dims, key=lambda d: d.qualified_name):
         for depth, hop in enumerate(dim.path, start=1):
@@ -115,9 +131,30 @@ def add_joins(
                 continue
             seen.add(alias)
             left = join_alias(dim, depth - 1)
-            condition = exp.EQ(this=col(hop.column, left), expression=col(hop.primary_key, alias))
+            condition: exp.Expr = exp.EQ(
+                this=col(hop.column, left), expression=col(hop.primary_key, alias)
+            )
+            if hop.valid is not None:
+                assert time_value is not None, f"a join into {hop.model} needs the row's time"
+                condition = exp.and_(
+                    condition, holds(hop.valid.start, hop.valid.until, alias, time_value)
+                )
             select = select.join(table_ref("src", hop.model, alias), on=condition, join_type="LEFT")
     return select
+
+
+def holds(start: str, until: str, alias: str, instant: exp.Expr) -> exp.Expr:
+    """`start <= instant AND (until IS NULL OR until > instant)`: the half-open [start, until)
+    of a row (an open ticket, a version of an agent) holds the instant."""
+    return exp.and_(
+        exp.LTE(this=col(start, alias), expression=instant.copy()),
+        exp.Paren(
+            this=exp.or_(
+                exp.Is(this=col(until, alias), expression=exp.Null()),
+                exp.GT(this=col(until, alias), expression=instant.copy()),
+            )
+        ),
+    )
 
 
 def dimension_value(dim: PlannedDimension, time_value: exp.Expr) -> exp.Expr:
@@ -171,6 +208,10 @@ def row_aggregate(metric: BaseMetric, partial: Partial) -> exp.Expr:
 
 def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
     """SELECT period, dimensions, partial aggregates FROM one table GROUP BY period, dimensions."""
+    if group.source is Source.ACTIVE:
+        return active_query(plan, group)
+    if group.source is Source.SNAPSHOT:
+        return snapshot_query(plan, group)
     request = plan.request
     is_rows = group.source is Source.ROWS
     if is_rows:
@@ -206,7 +247,7 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         for d in (*group.dimensions, *group.where_dimensions)
         if d.reach and d.stored_as is None
     ]
-    select = add_joins(select, [d for d in joined if d.path])
+    select = add_joins(select, [d for d in joined if d.path], time_value=time_value)
     conditions: list[exp.Expr] = [
         exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
     ]
@@ -232,6 +273,283 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         [f"{group.name}: {', '.join(group.metrics)} by {group.time_column} from {origin}"]
     )
     return select
+
+
+PERIOD = "__period"  # a period's start in the time spine of a state group
+PERIOD_END_COLUMN = "__end"  # the period's end instant: the next period's start
+SPINE_ALIAS = "p"
+
+
+def _day_bounds(plan: QueryPlan, group: GroupPlan) -> exp.Select:
+    """SELECT lo, hi: the first and last day of the range (--start/--end, else the days of the
+    model's first and last time value)."""
+    request = plan.request
+    time_value = col(group.time_column)
+    data = (
+        exp.select(
+            exp.alias_(as_date(exp.Min(this=time_value.copy())), "lo"),
+            exp.alias_(as_date(exp.Max(this=time_value.copy())), "hi"),
+        )
+        .from_(table_ref("src", group.model))
+        .where(exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null())))
+    )
+    if request.start is None and request.end is None:
+        return data
+    low = date_literal(request.start) if request.start is not None else col("lo", "data")
+    high = date_literal(request.end) if request.end is not None else col("hi", "data")
+    select = exp.select(exp.alias_(low, "lo"), exp.alias_(high, "hi"))
+    if request.start is None or request.end is None:
+        select = select.from_(exp.Subquery(this=data, alias=exp.TableAlias(this=ident("data"))))
+    return select
+
+
+def period_spine(plan: QueryPlan, group: GroupPlan) -> exp.Select:
+    """(__period, __end) for every period of the query's grain in the range; without a grain
+    one row: the range's end instant (the midnight after its last day)."""
+    grain = plan.request.grain
+    bounds = exp.Subquery(this=_day_bounds(plan, group), alias=exp.TableAlias(this=ident("bounds")))
+    if grain is None:
+        end = exp.cast(
+            exp.Add(this=col("hi", "bounds"), expression=days(1)), exp.DataType.Type.TIMESTAMP
+        )
+        return exp.select(exp.alias_(end, ident(PERIOD_END_COLUMN))).from_(bounds)
+    step = _interval(*GRAIN_STEP[grain])
+    low: exp.Expr = col("lo", "bounds")
+    high: exp.Expr = col("hi", "bounds")
+    if grain.intraday:
+        low = exp.cast(low, exp.DataType.Type.TIMESTAMP)
+        high = exp.Sub(
+            this=exp.cast(exp.Add(this=high, expression=days(1)), exp.DataType.Type.TIMESTAMP),
+            expression=step.copy(),
+        )
+    else:
+        low = period_start(grain, low, plan.week_start)
+        high = period_start(grain, high, plan.week_start)
+    series = exp.Explode(this=exp.GenerateSeries(start=low, end=high, step=step.copy()))
+    starts = exp.select(exp.alias_(_as_period(series, grain), ident(PERIOD))).from_(bounds)
+    end = exp.cast(exp.Add(this=col(PERIOD), expression=step.copy()), exp.DataType.Type.TIMESTAMP)
+    return exp.select(col(PERIOD), exp.alias_(end, ident(PERIOD_END_COLUMN))).from_(
+        exp.Subquery(this=starts, alias=exp.TableAlias(this=ident("starts")))
+    )
+
+
+def periods_table() -> exp.Table:
+    """The `periods` CTE of a state group (its time spine), AS p."""
+    return exp.Table(this=ident("periods"), alias=exp.TableAlias(this=ident(SPINE_ALIAS)))
+
+
+def _partial_columns(plan: QueryPlan, group: GroupPlan) -> list[str]:
+    names: list[str] = []
+    for name in group.metrics:
+        metric = plan.metrics[name]
+        assert isinstance(metric, BaseMetric)
+        names.extend(p.column for p in partials_of(metric))
+    return names
+
+
+def _where(plan: QueryPlan, group: GroupPlan, time_value: exp.Expr) -> exp.Expr | None:
+    where = plan.request.where
+    if where is None:
+        return None
+    values = {d.name: dimension_value(d, time_value) for d in group.where_dimensions}
+    return exp.Paren(this=substitute_columns(where, lambda c: values.get(column_path(c))))
+
+
+def every_period(
+    plan: QueryPlan, group: GroupPlan, inner: exp.Select, spine: exp.Select
+) -> exp.Select:
+    """The group's rows for every period of the spine: a period without rows still gets one
+    (for each dimension combination the group has), its counts 0."""
+    grain = plan.request.grain
+    if grain is None:
+        return inner  # one row (or one per combination) at the range's end already
+    period = grain.value
+    dims = [d.name for d in group.dimensions]
+    select = exp.select(exp.alias_(col(PERIOD, SPINE_ALIAS), ident(period))).from_(periods_table())
+    conditions: list[exp.Expr] = [
+        exp.EQ(this=col(period, "rows"), expression=col(PERIOD, SPINE_ALIAS))
+    ]
+    if dims:
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(exp.Table(this=ident("rows")))
+        select = select.join(
+            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
+            join_type="CROSS",
+        )
+        for dim in dims:
+            select = select.select(exp.alias_(col(dim, "combos"), ident(dim)), copy=False)
+            conditions.append(exp.NullSafeEQ(this=col(dim, "rows"), expression=col(dim, "combos")))
+    for name in _partial_columns(plan, group):
+        select = select.select(exp.alias_(col(name, "rows"), ident(name)), copy=False)
+    select = select.join(exp.Table(this=ident("rows")), on=exp.and_(*conditions), join_type="LEFT")
+    return select.with_(ident("periods"), as_=spine).with_(ident("rows"), as_=inner)
+
+
+def active_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
+    """The group's partials over the rows active at each period's end instant t (from <= t and
+    until NULL or > t), by period and dimensions, every period of the range included."""
+    grain = plan.request.grain
+    first = plan.metrics[group.metrics[0]]
+    assert isinstance(first, BaseMetric) and first.active is not None
+    span = first.active
+    spine = period_spine(plan, group)
+    instant = col(PERIOD_END_COLUMN, SPINE_ALIAS)
+    time_value = col(group.time_column, BASE_ALIAS)
+    keys: list[tuple[str, exp.Expr]] = []
+    if grain is not None:
+        keys.append((grain.value, col(PERIOD, SPINE_ALIAS)))
+    keys.extend((d.name, dimension_value(d, time_value)) for d in group.dimensions)
+    inner = exp.select().from_(periods_table())
+    for name, value in keys:
+        inner = inner.select(exp.alias_(value, ident(name)), copy=False)
+    for name in group.metrics:
+        metric = plan.metrics[name]
+        assert isinstance(metric, BaseMetric)
+        at_instant = replace(
+            metric,
+            expr=substitute_period_end(metric.expr, instant) if metric.expr else None,
+            filter=substitute_period_end(metric.filter, instant) if metric.filter else None,
+        )
+        for partial in partials_of(metric):
+            value = row_aggregate(at_instant, partial)
+            inner = inner.select(exp.alias_(value, ident(partial.column)), copy=False)
+    inner = inner.join(
+        table_ref("src", group.model, BASE_ALIAS),
+        on=holds(span.start, span.until, BASE_ALIAS, instant),
+        join_type="INNER",
+    )
+    joined = [d.reach for d in (*group.dimensions, *group.where_dimensions) if d.reach]
+    inner = add_joins(inner, [d for d in joined if d.path], time_value=time_value)
+    where = _where(plan, group, time_value)
+    if where is not None:
+        inner = inner.where(where)
+    if keys:
+        inner = inner.group_by(*[value.copy() for _, value in keys])
+    select = every_period(plan, group, inner, spine)
+    if grain is None:
+        select = select.with_(ident("periods"), as_=spine)
+    what = "the range's end" if grain is None else f"each {grain.value}'s end"
+    select.add_comments(
+        [
+            f"{group.name}: {', '.join(group.metrics)} over the rows of src.{group.model}"
+            f" active at {what} ({span.start} <= t < {span.until})"
+        ]
+    )
+    return select
+
+
+def snapshot_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
+    """The metric over the rows at each period's latest (earliest) time value, that time taken
+    over every row passing --where and the filter, then grouped by the query's dimensions."""
+    request = plan.request
+    grain = request.grain
+    [name] = group.metrics
+    metric = plan.metrics[name]
+    assert isinstance(metric, BaseMetric) and metric.snapshot is not None
+    time_value = col(group.time_column, BASE_ALIAS)
+    period = period_start(grain, time_value.copy(), plan.week_start) if grain else None
+    pick_of = exp.Max if metric.snapshot is Snapshot.LAST else exp.Min
+    pick = exp.Window(
+        this=pick_of(this=time_value.copy()),
+        partition_by=[period.copy()] if period is not None else [],
+    )
+    rows = exp.select(exp.Column(this=exp.Star(), table=ident(BASE_ALIAS))).from_(
+        table_ref("src", group.model, BASE_ALIAS)
+    )
+    if period is not None:
+        rows = rows.select(exp.alias_(period, ident(PERIOD)), copy=False)
+    dim_columns = [f"__d{i}" for i in range(len(group.dimensions))]
+    for column, dim in zip(dim_columns, group.dimensions, strict=True):
+        rows = rows.select(exp.alias_(dimension_value(dim, time_value), ident(column)), copy=False)
+    rows = rows.select(exp.alias_(pick, ident("__pick")), copy=False)
+    joined = [d.reach for d in (*group.dimensions, *group.where_dimensions) if d.reach]
+    rows = add_joins(rows, [d for d in joined if d.path], time_value=time_value)
+    conditions: list[exp.Expr] = [
+        exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
+    ]
+    if request.start is not None:
+        conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(request.start)))
+    if request.end is not None:
+        after = request.end + dt.timedelta(days=1)
+        conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(after)))
+    where = _where(plan, group, time_value)
+    if where is not None:
+        conditions.append(where)
+    if metric.filter is not None:
+        conditions.append(exp.Paren(this=qualify(metric.filter, BASE_ALIAS)))
+    rows = rows.where(exp.and_(*conditions))
+    keys: list[tuple[str, exp.Expr]] = []
+    if grain is not None:
+        keys.append((grain.value, col(PERIOD, BASE_ALIAS)))
+    keys.extend(
+        (dim.name, col(column, BASE_ALIAS))
+        for column, dim in zip(dim_columns, group.dimensions, strict=True)
+    )
+    inner = exp.select().from_(
+        exp.Subquery(this=rows, alias=exp.TableAlias(this=ident(BASE_ALIAS)))
+    )
+    for key, value in keys:
+        inner = inner.select(exp.alias_(value, ident(key)), copy=False)
+    for partial in partials_of(metric):
+        value = row_aggregate(replace(metric, filter=None), partial)
+        inner = inner.select(exp.alias_(value, ident(partial.column)), copy=False)
+    inner = inner.where(
+        exp.EQ(this=col(group.time_column, BASE_ALIAS), expression=col("__pick", BASE_ALIAS))
+    )
+    if keys:
+        inner = inner.group_by(*[value.copy() for _, value in keys])
+    select = every_period(plan, group, inner, period_spine(plan, group))
+    which = "latest" if metric.snapshot is Snapshot.LAST else "earliest"
+    select.add_comments(
+        [
+            f"{group.name}: {name} over the rows of src.{group.model} at the {which}"
+            f" {group.time_column} of each {grain.value if grain else 'range'}"
+        ]
+    )
+    return select
+
+
+def overlap_query(model: Model) -> exp.Select:
+    """The first pair of versions of one key of a `valid` model that overlap (a version
+    starting before the previous one ends), and how many such pairs there are."""
+    assert model.valid is not None and model.primary_key is not None
+    key, start, until = model.primary_key, model.valid.start, model.valid.until
+    following = exp.Window(
+        this=exp.func("LEAD", col(start)),
+        partition_by=[col(key)],
+        order=exp.Order(expressions=[exp.Ordered(this=col(start)), exp.Ordered(this=col(until))]),
+    )
+    versions = (
+        exp.select(col(key), col(start), col(until), exp.alias_(following, ident("next_from")))
+        .from_(table_ref("src", model.name))
+        .where(
+            exp.and_(
+                exp.Not(this=exp.Is(this=col(key), expression=exp.Null())),
+                exp.Not(this=exp.Is(this=col(start), expression=exp.Null())),
+            )
+        )
+    )
+    overlapping = exp.or_(
+        exp.Is(this=col(until), expression=exp.Null()),
+        exp.GT(this=col(until), expression=col("next_from")),
+    )
+    return (
+        exp.select(
+            col(key),
+            col(start),
+            col(until),
+            col("next_from"),
+            exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), ident("overlaps")),
+        )
+        .from_(exp.Subquery(this=versions, alias=exp.TableAlias(this=ident("versions"))))
+        .where(
+            exp.and_(
+                exp.Not(this=exp.Is(this=col("next_from"), expression=exp.Null())),
+                exp.Paren(this=overlapping),
+            )
+        )
+        .order_by(exp.Ordered(this=col(key)), exp.Ordered(this=col(start)))
+        .limit(1)
+    )
 
 
 def metric_value(
@@ -341,10 +659,17 @@ def indicator_table_query(
         keys.append(
             (table.period_column(time_column), period_start(table.grain, time_value, week_start))
         )
+    joined: list[ReachableDimension] = []
     for dim in table.dimensions:
+        if day_table is not None and dim.path and day_table.stores(dim):
+            # stored by the day table as it was at each row's time: never joined again
+            keys.append((table.stored_name(dim), col(day_table.stored_name(dim), BASE_ALIAS)))
+            continue
         keys.append(
             (table.stored_name(dim), col(dim.dimension.name, join_alias(dim, len(dim.path))))
         )
+        if dim.path:
+            joined.append(dim)
     # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
     for name, value in keys:
         select = select.select(exp.alias_(value, ident(name)), copy=False)
@@ -358,7 +683,9 @@ def indicator_table_query(
                 else row_aggregate(metric, partial)
             )
             select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
-    select = add_joins(select, [d for d in table.dimensions if d.path])
+    # a history join needs the row's time: a table that stores such a dimension has one
+    row_time = col(table.time_columns[0], BASE_ALIAS) if len(table.time_columns) == 1 else None
+    select = add_joins(select, joined, time_value=row_time)
     return select.group_by(*[value.copy() for _, value in keys])
 
 
