@@ -121,6 +121,9 @@ class GroupPlan:
     dimensions: tuple[PlannedDimension, ...]
     where_dimensions: tuple[PlannedDimension, ...] = ()
     table: IndicatorTable | None = None
+    # active / snapshot: the (model, time column) pairs whose first and last day make the range
+    # when the request gives none: the query's other groups, else the group's own model
+    bounds: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +240,20 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
                     where_dimensions=wdims,
                 )
             )
-    return QueryPlan(request=request, groups=tuple(groups), metrics=metrics, week_start=week_start)
+    return QueryPlan(
+        request=request, groups=_with_bounds(groups), metrics=metrics, week_start=week_start
+    )
+
+
+def _with_bounds(groups: list[GroupPlan]) -> tuple[GroupPlan, ...]:
+    """State groups read at the periods the query's event metrics span (a roster counted
+    over the days of the calls it is reported with), or, alone, their own model's."""
+    state = (Source.ACTIVE, Source.SNAPSHOT)
+    events = tuple(sorted({(g.model, g.time_column) for g in groups if g.source not in state}))
+    return tuple(
+        replace(g, bounds=events or ((g.model, g.time_column),)) if g.source in state else g
+        for g in groups
+    )
 
 
 def _state_groups(

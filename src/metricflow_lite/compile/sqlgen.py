@@ -281,18 +281,28 @@ SPINE_ALIAS = "p"
 
 
 def _day_bounds(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """SELECT lo, hi: the first and last day of the range (--start/--end, else the days of the
-    model's first and last time value)."""
+    """SELECT lo, hi: the first and last day of the range (--start/--end, else the first and
+    last day with a time value in the models of the group's bounds)."""
     request = plan.request
-    time_value = col(group.time_column)
-    data = (
-        exp.select(
-            exp.alias_(as_date(exp.Min(this=time_value.copy())), "lo"),
-            exp.alias_(as_date(exp.Max(this=time_value.copy())), "hi"),
+    parts: list[exp.Select] = []
+    for model, time_column in group.bounds or ((group.model, group.time_column),):
+        time_value = col(time_column)
+        parts.append(
+            exp.select(
+                exp.alias_(as_date(exp.Min(this=time_value.copy())), "lo"),
+                exp.alias_(as_date(exp.Max(this=time_value.copy())), "hi"),
+            )
+            .from_(table_ref("src", model))
+            .where(exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null())))
         )
-        .from_(table_ref("src", group.model))
-        .where(exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null())))
-    )
+    data = parts[0]
+    if len(parts) > 1:
+        union: exp.Query = parts[0]
+        for part in parts[1:]:
+            union = exp.union(union, part, distinct=False)
+        data = exp.select(
+            exp.alias_(exp.Min(this=col("lo")), "lo"), exp.alias_(exp.Max(this=col("hi")), "hi")
+        ).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident("models"))))
     if request.start is None and request.end is None:
         return data
     low = date_literal(request.start) if request.start is not None else col("lo", "data")
