@@ -343,9 +343,20 @@ def period_spine(plan: QueryPlan, group: GroupPlan) -> exp.Select:
     )
 
 
-def periods_table() -> exp.Table:
-    """The `periods` CTE of a state group (its time spine), AS p."""
-    return exp.Table(this=ident("periods"), alias=exp.TableAlias(this=ident(SPINE_ALIAS)))
+def periods_name(group: GroupPlan) -> str:
+    """The CTE of a state group's time spine (named for the group: Spark lifts nested CTEs
+    to the top, where two groups' names would clash)."""
+    return f"{group.name}__periods"
+
+
+def rows_name(group: GroupPlan) -> str:
+    """The CTE of a state group's aggregated rows, before every period gets one."""
+    return f"{group.name}__rows"
+
+
+def periods_table(group: GroupPlan) -> exp.Table:
+    """The time spine of a state group, AS p."""
+    return exp.Table(this=ident(periods_name(group)), alias=exp.TableAlias(this=ident(SPINE_ALIAS)))
 
 
 def _partial_columns(plan: QueryPlan, group: GroupPlan) -> list[str]:
@@ -375,12 +386,18 @@ def every_period(
         return inner  # one row (or one per combination) at the range's end already
     period = grain.value
     dims = [d.name for d in group.dimensions]
-    select = exp.select(exp.alias_(col(PERIOD, SPINE_ALIAS), ident(period))).from_(periods_table())
+    select = exp.select(exp.alias_(col(PERIOD, SPINE_ALIAS), ident(period))).from_(
+        periods_table(group)
+    )
     conditions: list[exp.Expr] = [
         exp.EQ(this=col(period, "rows"), expression=col(PERIOD, SPINE_ALIAS))
     ]
     if dims:
-        combos = exp.select(*[col(d) for d in dims]).distinct().from_(exp.Table(this=ident("rows")))
+        combos = (
+            exp.select(*[col(d) for d in dims])
+            .distinct()
+            .from_(exp.Table(this=ident(rows_name(group))))
+        )
         select = select.join(
             exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
             join_type="CROSS",
@@ -390,8 +407,11 @@ def every_period(
             conditions.append(exp.NullSafeEQ(this=col(dim, "rows"), expression=col(dim, "combos")))
     for name in _partial_columns(plan, group):
         select = select.select(exp.alias_(col(name, "rows"), ident(name)), copy=False)
-    select = select.join(exp.Table(this=ident("rows")), on=exp.and_(*conditions), join_type="LEFT")
-    return select.with_(ident("periods"), as_=spine).with_(ident("rows"), as_=inner)
+    rows = exp.Table(this=ident(rows_name(group)), alias=exp.TableAlias(this=ident("rows")))
+    select = select.join(rows, on=exp.and_(*conditions), join_type="LEFT")
+    return select.with_(ident(periods_name(group)), as_=spine).with_(
+        ident(rows_name(group)), as_=inner
+    )
 
 
 def active_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
@@ -408,7 +428,7 @@ def active_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
     if grain is not None:
         keys.append((grain.value, col(PERIOD, SPINE_ALIAS)))
     keys.extend((d.name, dimension_value(d, time_value)) for d in group.dimensions)
-    inner = exp.select().from_(periods_table())
+    inner = exp.select().from_(periods_table(group))
     for name, value in keys:
         inner = inner.select(exp.alias_(value, ident(name)), copy=False)
     for name in group.metrics:
@@ -436,7 +456,7 @@ def active_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         inner = inner.group_by(*[value.copy() for _, value in keys])
     select = every_period(plan, group, inner, spine)
     if grain is None:
-        select = select.with_(ident("periods"), as_=spine)
+        select = select.with_(ident(periods_name(group)), as_=spine)
     what = "the range's end" if grain is None else f"each {grain.value}'s end"
     select.add_comments(
         [

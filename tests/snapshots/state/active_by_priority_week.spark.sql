@@ -1,6 +1,6 @@
 -- test: test_state_sql_per_dialect[active_by_priority_week-spark]
 -- Query SQL of the active, snapshot and time-valid join groups per dialect.
-WITH `periods` AS (
+WITH `tickets__created_ts__active__periods` AS (
   SELECT
     `__period`,
     CAST(`__period` + INTERVAL '1' WEEK AS TIMESTAMP) AS `__end`
@@ -22,7 +22,7 @@ WITH `periods` AS (
         NOT `created_ts` IS NULL
     ) AS `bounds`
   ) AS `starts`
-), `rows` AS (
+), `tickets__created_ts__active__rows` AS (
   SELECT
     `p`.`__period` AS `week`,
     `m`.`priority` AS `priority`,
@@ -33,7 +33,7 @@ WITH `periods` AS (
       DATEDIFF(SECOND, DATE_TRUNC('SECOND', `m`.created_ts), DATE_TRUNC('SECOND', `p`.`__end`)) / CAST(3600.0 AS DOUBLE)
     ) AS `open_ticket_age_hours__count`,
     COUNT(*) AS `open_tickets__count`
-  FROM `periods` AS `p`
+  FROM `tickets__created_ts__active__periods` AS `p`
   INNER JOIN `src`.`tickets` AS `m`
     ON `m`.`created_ts` <= `p`.`__end`
     AND (
@@ -50,13 +50,13 @@ WITH `periods` AS (
     `rows`.`open_ticket_age_hours__sum` AS `open_ticket_age_hours__sum`,
     `rows`.`open_ticket_age_hours__count` AS `open_ticket_age_hours__count`,
     `rows`.`open_tickets__count` AS `open_tickets__count`
-  FROM `periods` AS `p`
+  FROM `tickets__created_ts__active__periods` AS `p`
   CROSS JOIN (
     SELECT DISTINCT
       `priority`
-    FROM `rows`
+    FROM `tickets__created_ts__active__rows`
   ) AS `combos`
-  LEFT JOIN `rows`
+  LEFT JOIN `tickets__created_ts__active__rows` AS `rows`
     ON `rows`.`week` = `p`.`__period`
     AND `rows`.`priority` IS NOT DISTINCT FROM `combos`.`priority`
 )

@@ -1,7 +1,7 @@
 -- test: test_state_sql_per_dialect[active_range_end-duckdb]
 -- Query SQL of the active, snapshot and time-valid join groups per dialect.
 WITH "tickets__created_ts__active" AS (
-  WITH "periods" AS (
+  WITH "tickets__created_ts__active__periods" AS (
     SELECT
       CAST("bounds"."hi" + INTERVAL '1' DAY AS TIMESTAMP) AS "__end"
     FROM (
@@ -13,7 +13,7 @@ WITH "tickets__created_ts__active" AS (
   /* tickets__created_ts__active: open_tickets over the rows of src.tickets active at the range's end (created_ts <= t < resolved_ts) */
   SELECT
     COUNT(*) AS "open_tickets__count"
-  FROM "periods" AS "p"
+  FROM "tickets__created_ts__active__periods" AS "p"
   INNER JOIN "src"."tickets" AS "m"
     ON "m"."created_ts" <= "p"."__end"
     AND (

@@ -1,6 +1,6 @@
 -- test: test_state_sql_per_dialect[active_range_end-spark]
 -- Query SQL of the active, snapshot and time-valid join groups per dialect.
-WITH `periods` AS (
+WITH `tickets__created_ts__active__periods` AS (
   SELECT
     CAST(`bounds`.`hi` + INTERVAL '1' DAY AS TIMESTAMP) AS `__end`
   FROM (
@@ -12,7 +12,7 @@ WITH `periods` AS (
   /* tickets__created_ts__active: open_tickets over the rows of src.tickets active at the range's end (created_ts <= t < resolved_ts) */
   SELECT
     COUNT(*) AS `open_tickets__count`
-  FROM `periods` AS `p`
+  FROM `tickets__created_ts__active__periods` AS `p`
   INNER JOIN `src`.`tickets` AS `m`
     ON `m`.`created_ts` <= `p`.`__end`
     AND (

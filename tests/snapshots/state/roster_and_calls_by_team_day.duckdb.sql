@@ -1,7 +1,7 @@
 -- test: test_state_sql_per_dialect[roster_and_calls_by_team_day-duckdb]
 -- Query SQL of the active, snapshot and time-valid join groups per dialect.
 WITH "agent_history__valid_from__active" AS (
-  WITH "periods" AS (
+  WITH "agent_history__valid_from__active__periods" AS (
     SELECT
       "__period",
       CAST("__period" + INTERVAL '1' DAY AS TIMESTAMP) AS "__end"
@@ -19,12 +19,12 @@ WITH "agent_history__valid_from__active" AS (
           NOT "offered_ts" IS NULL
       ) AS "bounds"
     ) AS "starts"
-  ), "rows" AS (
+  ), "agent_history__valid_from__active__rows" AS (
     SELECT
       "p"."__period" AS "day",
       "m"."team" AS "team",
       COUNT(DISTINCT "m".agent_id) AS "agents_on_roster__value"
-    FROM "periods" AS "p"
+    FROM "agent_history__valid_from__active__periods" AS "p"
     INNER JOIN "src"."agent_history" AS "m"
       ON "m"."valid_from" <= "p"."__end"
       AND (
@@ -39,13 +39,13 @@ WITH "agent_history__valid_from__active" AS (
     "p"."__period" AS "day",
     "combos"."team" AS "team",
     "rows"."agents_on_roster__value" AS "agents_on_roster__value"
-  FROM "periods" AS "p"
+  FROM "agent_history__valid_from__active__periods" AS "p"
   CROSS JOIN (
     SELECT DISTINCT
       "team"
-    FROM "rows"
+    FROM "agent_history__valid_from__active__rows"
   ) AS "combos"
-  LEFT JOIN "rows"
+  LEFT JOIN "agent_history__valid_from__active__rows" AS "rows"
     ON "rows"."day" = "p"."__period"
     AND "rows"."team" IS NOT DISTINCT FROM "combos"."team"
 ), "calls__offered_ts__ind" AS (

@@ -1,7 +1,7 @@
 -- test: test_state_sql_per_dialect[snapshot_by_queue_day_where-postgres]
 -- Query SQL of the active, snapshot and time-valid join groups per dialect.
 WITH "queue_snapshots__waiting_close__snapshot" AS (
-  WITH "periods" AS (
+  WITH "queue_snapshots__waiting_close__snapshot__periods" AS (
     SELECT
       "__period",
       CAST("__period" + INTERVAL '1 DAY' AS TIMESTAMP) AS "__end"
@@ -21,7 +21,7 @@ WITH "queue_snapshots__waiting_close__snapshot" AS (
           NOT "snapshot_ts" IS NULL
       ) AS "bounds"
     ) AS "starts"
-  ), "rows" AS (
+  ), "queue_snapshots__waiting_close__snapshot__rows" AS (
     SELECT
       "m"."__period" AS "day",
       "m"."__d0" AS "queue",
@@ -49,17 +49,17 @@ WITH "queue_snapshots__waiting_close__snapshot" AS (
     "p"."__period" AS "day",
     "combos"."queue" AS "queue",
     "rows"."waiting_close__sum" AS "waiting_close__sum"
-  FROM "periods" AS "p"
+  FROM "queue_snapshots__waiting_close__snapshot__periods" AS "p"
   CROSS JOIN (
     SELECT DISTINCT
       "queue"
-    FROM "rows"
+    FROM "queue_snapshots__waiting_close__snapshot__rows"
   ) AS "combos"
-  LEFT JOIN "rows"
+  LEFT JOIN "queue_snapshots__waiting_close__snapshot__rows" AS "rows"
     ON "rows"."day" = "p"."__period"
     AND "rows"."queue" IS NOT DISTINCT FROM "combos"."queue"
 ), "queue_snapshots__waiting_open__snapshot" AS (
-  WITH "periods" AS (
+  WITH "queue_snapshots__waiting_open__snapshot__periods" AS (
     SELECT
       "__period",
       CAST("__period" + INTERVAL '1 DAY' AS TIMESTAMP) AS "__end"
@@ -79,7 +79,7 @@ WITH "queue_snapshots__waiting_close__snapshot" AS (
           NOT "snapshot_ts" IS NULL
       ) AS "bounds"
     ) AS "starts"
-  ), "rows" AS (
+  ), "queue_snapshots__waiting_open__snapshot__rows" AS (
     SELECT
       "m"."__period" AS "day",
       "m"."__d0" AS "queue",
@@ -107,13 +107,13 @@ WITH "queue_snapshots__waiting_close__snapshot" AS (
     "p"."__period" AS "day",
     "combos"."queue" AS "queue",
     "rows"."waiting_open__sum" AS "waiting_open__sum"
-  FROM "periods" AS "p"
+  FROM "queue_snapshots__waiting_open__snapshot__periods" AS "p"
   CROSS JOIN (
     SELECT DISTINCT
       "queue"
-    FROM "rows"
+    FROM "queue_snapshots__waiting_open__snapshot__rows"
   ) AS "combos"
-  LEFT JOIN "rows"
+  LEFT JOIN "queue_snapshots__waiting_open__snapshot__rows" AS "rows"
     ON "rows"."day" = "p"."__period"
     AND "rows"."queue" IS NOT DISTINCT FROM "combos"."queue"
 ), "keys" AS (
