@@ -339,6 +339,9 @@ CASES = {
     "active_by_priority_week": QueryRequest(
         metrics=("open_tickets", "open_ticket_age_hours"), by=("priority",), grain=Grain.WEEK
     ),
+    "active_running_by_priority_day": QueryRequest(
+        metrics=("open_tickets",), by=("priority",), grain=Grain.DAY
+    ),
     "active_range_end": QueryRequest(
         metrics=("open_tickets",),
         start=dt.date(2024, 10, 1),

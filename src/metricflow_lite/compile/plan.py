@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import Location, MflError, did_you_mean
-from metricflow_lite.spec.expr import dimension_names
+from metricflow_lite.spec.expr import dimension_names, uses_period_end
 from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
 from metricflow_lite.spec.model import (
@@ -35,6 +35,8 @@ class Source(str, Enum):
     ROWS = "src"  # the source-layer view, row by row
     INDICATOR = "ind"  # a pre-aggregated indicator table
     ACTIVE = "active"  # source rows active at each period's end instant (`active:`)
+    # the same, for sums and counts: rows opened minus rows closed up to each period's end
+    ACTIVE_RUNNING = "active_running"
     SNAPSHOT = "snapshot"  # source rows at each period's last or first time (`snapshot:`)
 
 
@@ -248,7 +250,7 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
 def _with_bounds(groups: list[GroupPlan]) -> tuple[GroupPlan, ...]:
     """State groups read at the periods the query's event metrics span (a roster counted
     over the days of the calls it is reported with), or, alone, their own model's."""
-    state = (Source.ACTIVE, Source.SNAPSHOT)
+    state = (Source.ACTIVE, Source.ACTIVE_RUNNING, Source.SNAPSHOT)
     events = tuple(sorted({(g.model, g.time_column) for g in groups if g.source not in state}))
     return tuple(
         replace(g, bounds=events or ((g.model, g.time_column),)) if g.source in state else g
@@ -266,10 +268,11 @@ def _state_groups(
     """A group per `active` span (its metrics are read over the same open rows) and one per
     `snapshot` metric (its filter chooses the snapshot time)."""
     groups: list[GroupPlan] = []
-    spans: dict[tuple[str, str], list[str]] = {}
+    spans: dict[tuple[str, str, bool], list[str]] = {}
     for metric in metrics:
         if metric.active is not None:
-            spans.setdefault((metric.active.start, metric.active.until), []).append(metric.name)
+            key = (metric.active.start, metric.active.until, runs_on(metric))
+            spans.setdefault(key, []).append(metric.name)
         else:
             groups.append(
                 GroupPlan(
@@ -282,19 +285,29 @@ def _state_groups(
                     where_dimensions=where_dims,
                 )
             )
-    for number, (_, names) in enumerate(sorted(spans.items())):
+    for number, ((_, _, running), names) in enumerate(sorted(spans.items())):
         groups.append(
             GroupPlan(
                 name=f"{model}__{time_column}__active" + (f"{number + 1}" if number else ""),
                 model=model,
                 time_column=time_column,
-                source=Source.ACTIVE,
+                source=Source.ACTIVE_RUNNING if running else Source.ACTIVE,
                 metrics=tuple(names),
                 dimensions=dims,
                 where_dimensions=where_dims,
             )
         )
     return groups
+
+
+def runs_on(metric: BaseMetric) -> bool:
+    """True when an `active` metric is a running total: a sum, count or mean of values that do
+    not depend on the instant (no period_end()), so the value at t is what the rows opened up
+    to t add minus what the rows closed up to t take away, one pass over the rows instead of
+    a join of every period with every open row."""
+    return metric.agg in (Agg.SUM, Agg.COUNT, Agg.AVG) and not any(
+        uses_period_end(tree) for tree in (metric.expr, metric.filter)
+    )
 
 
 def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> PlannedDimension:

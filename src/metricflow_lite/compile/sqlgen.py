@@ -210,6 +210,8 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
     """SELECT period, dimensions, partial aggregates FROM one table GROUP BY period, dimensions."""
     if group.source is Source.ACTIVE:
         return active_query(plan, group)
+    if group.source is Source.ACTIVE_RUNNING:
+        return running_query(plan, group)
     if group.source is Source.SNAPSHOT:
         return snapshot_query(plan, group)
     request = plan.request
@@ -462,6 +464,191 @@ def active_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         [
             f"{group.name}: {', '.join(group.metrics)} over the rows of src.{group.model}"
             f" active at {what} ({span.start} <= t < {span.until})"
+        ]
+    )
+    return select
+
+
+ROWS_PARTIAL = "__rows"  # how many rows a running total holds at a period's end
+
+
+def _signed(value: exp.Expr, sign: int) -> exp.Expr:
+    return value if sign > 0 else exp.Neg(this=exp.Paren(this=value))
+
+
+def _change_rows(plan: QueryPlan, group: GroupPlan, sign: int) -> exp.Select:
+    """One change per row: +value when it opens (`from`), -value when it closes (`until`; a
+    row closed before it opened is closed when it opens), with the row's dimensions."""
+    first = plan.metrics[group.metrics[0]]
+    assert isinstance(first, BaseMetric) and first.active is not None
+    span = first.active
+    start = col(span.start, BASE_ALIAS)
+    until = col(span.until, BASE_ALIAS)
+    at = start if sign > 0 else exp.Greatest(this=start.copy(), expressions=[until.copy()])
+    time_value = col(group.time_column, BASE_ALIAS)
+    select = exp.select(exp.alias_(at, ident("__at"))).from_(
+        table_ref("src", group.model, BASE_ALIAS)
+    )
+    for dim in group.dimensions:
+        select = select.select(exp.alias_(dimension_value(dim, time_value), ident(dim.name)))
+    select = select.select(exp.alias_(exp.Literal.number(sign), ident(ROWS_PARTIAL)))
+    for name in group.metrics:
+        metric = plan.metrics[name]
+        assert isinstance(metric, BaseMetric)
+        value = qualify(metric.expr, BASE_ALIAS) if metric.expr is not None else None
+        condition = qualify(metric.filter, BASE_ALIAS) if metric.filter is not None else None
+        for partial in partials_of(metric):
+            if partial.part == "count":
+                counted: exp.Expr = exp.Literal.number(1)
+                checks = [c for c in (condition,) if c is not None]
+                if value is not None:
+                    checks.append(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
+                if checks:
+                    counted = exp.Case(
+                        ifs=[exp.If(this=exp.and_(*checks), true=counted)],
+                        default=exp.Literal.number(0),
+                    )
+                change = _signed(counted, sign)
+            else:
+                assert value is not None and partial.part == "sum"
+                summed = value.copy()
+                if condition is not None:
+                    summed = exp.Case(ifs=[exp.If(this=condition.copy(), true=summed)])
+                change = _signed(summed, sign)
+            select = select.select(exp.alias_(change, ident(partial.column)), copy=False)
+    joined = [d.reach for d in (*group.dimensions, *group.where_dimensions) if d.reach]
+    select = add_joins(select, [d for d in joined if d.path], time_value=time_value)
+    conditions: list[exp.Expr] = [exp.Not(this=exp.Is(this=start.copy(), expression=exp.Null()))]
+    if sign < 0:
+        conditions.append(exp.Not(this=exp.Is(this=until.copy(), expression=exp.Null())))
+    where = _where(plan, group, time_value)
+    if where is not None:
+        conditions.append(where)
+    return select.where(exp.and_(*conditions))
+
+
+def running_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
+    """A sum, count or mean over the rows active at each period's end instant t, as the
+    running total of the rows opened up to t minus the rows closed up to t: what a join of
+    every period with every open row gives, in one pass over the rows."""
+    grain = plan.request.grain
+    spine = period_spine(plan, group)
+    dims = [d.name for d in group.dimensions]
+    partials = [ROWS_PARTIAL, *_partial_columns(plan, group)]
+    changes = exp.union(_change_rows(plan, group, 1), _change_rows(plan, group, -1), distinct=False)
+    changes_name = f"{group.name}__changes"
+    source = exp.Table(this=ident(changes_name), alias=exp.TableAlias(this=ident("c")))
+    if grain is None:
+        # at the range's end: everything that changed up to that instant
+        end = exp.select(col(PERIOD_END_COLUMN)).from_(exp.Table(this=ident(periods_name(group))))
+        select = exp.select(*[exp.alias_(col(d, "c"), ident(d)) for d in dims]).from_(source)
+        for name in partials[1:]:
+            select = select.select(exp.alias_(exp.Sum(this=col(name, "c")), ident(name)))
+        select = select.where(exp.LTE(this=col("__at", "c"), expression=exp.Subquery(this=end)))
+        if dims:
+            select = select.group_by(*[col(d, "c") for d in dims])
+        select = select.with_(ident(periods_name(group)), as_=spine)
+        return select.with_(ident(changes_name), as_=changes)
+    # a change at t counts from the period that ends at t or later: the period of t - 1 us
+    before = exp.Sub(
+        this=exp.cast(col("__at", "c"), exp.DataType.Type.TIMESTAMP),
+        expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MICROSECOND")),
+    )
+    bucket = period_start(grain, before, plan.week_start)
+    bounds = exp.select(
+        exp.alias_(exp.Min(this=col(PERIOD)), "first_period"),
+        exp.alias_(exp.Max(this=col(PERIOD)), "last_period"),
+    ).from_(exp.Table(this=ident(periods_name(group))))
+    # changes before the range add up into its first period; later ones are not read
+    clamped = exp.Greatest(this=bucket, expressions=[col("first_period", "b")])
+    deltas = (
+        exp.select(exp.alias_(clamped, ident(PERIOD)))
+        .from_(source)
+        .join(exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("b"))), join_type="CROSS")
+    )
+    for dim in dims:
+        deltas = deltas.select(exp.alias_(col(dim, "c"), ident(dim)), copy=False)
+    for name in partials:
+        deltas = deltas.select(exp.alias_(exp.Sum(this=col(name, "c")), ident(name)), copy=False)
+    deltas = deltas.where(exp.LTE(this=bucket.copy(), expression=col("last_period", "b"))).group_by(
+        clamped.copy(), *[col(d, "c") for d in dims]
+    )
+    deltas_name = f"{group.name}__deltas"
+    order = exp.Order(expressions=[exp.Ordered(this=col(PERIOD, SPINE_ALIAS))])
+    partition = [col(d, "combos") for d in dims]
+
+    def running(name: str) -> exp.Expr:
+        return exp.Window(
+            this=exp.Sum(this=col(name, "d")),
+            partition_by=[c.copy() for c in partition],
+            order=order.copy(),
+            spec=exp.WindowSpec(
+                kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
+            ),
+        )
+
+    totals = exp.select(exp.alias_(col(PERIOD, SPINE_ALIAS), ident(grain.value))).from_(
+        periods_table(group)
+    )
+    conditions: list[exp.Expr] = [
+        exp.EQ(this=col(PERIOD, "d"), expression=col(PERIOD, SPINE_ALIAS))
+    ]
+    if dims:
+        combos = (
+            exp.select(*[col(d) for d in dims]).distinct().from_(exp.Table(this=ident(deltas_name)))
+        )
+        totals = totals.join(
+            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
+            join_type="CROSS",
+        )
+        for dim in dims:
+            totals = totals.select(exp.alias_(col(dim, "combos"), ident(dim)), copy=False)
+            conditions.append(exp.NullSafeEQ(this=col(dim, "d"), expression=col(dim, "combos")))
+    for name in partials:
+        totals = totals.select(exp.alias_(running(name), ident(name)), copy=False)
+    totals = totals.join(
+        exp.Table(this=ident(deltas_name), alias=exp.TableAlias(this=ident("d"))),
+        on=exp.and_(*conditions),
+        join_type="LEFT",
+    )
+    # a sum over no open rows is NULL, as over no rows at all; a combination never open in
+    # the range (its rows opened and closed before it) has no rows, as in a join
+    keys = [grain.value, *dims]
+    open_rows = col(ROWS_PARTIAL, "t")
+    select = exp.select(*[exp.alias_(col(k, "t"), ident(k)) for k in keys]).from_(
+        exp.Subquery(this=totals, alias=exp.TableAlias(this=ident("t")))
+    )
+    for name in partials[1:]:
+        value: exp.Expr = col(name, "t")
+        if name.endswith("__sum"):
+            value = exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.GT(this=open_rows.copy(), expression=exp.Literal.number(0)),
+                        true=value,
+                    )
+                ]
+            )
+        select = select.select(exp.alias_(value, ident(name)), copy=False)
+    if dims:
+        ever = exp.Window(
+            this=exp.Max(this=open_rows.copy()), partition_by=[col(d, "t") for d in dims]
+        )
+        select = select.select(exp.alias_(ever, ident("__ever")), copy=False)
+        select = (
+            exp.select(*[col(k) for k in keys], *[col(n) for n in partials[1:]])
+            .from_(exp.Subquery(this=select, alias=exp.TableAlias(this=ident("t"))))
+            .where(exp.GT(this=col("__ever"), expression=exp.Literal.number(0)))
+        )
+    select = (
+        select.with_(ident(periods_name(group)), as_=spine)
+        .with_(ident(changes_name), as_=changes)
+        .with_(ident(deltas_name), as_=deltas)
+    )
+    select.add_comments(
+        [
+            f"{group.name}: {', '.join(group.metrics)} over the rows of src.{group.model}"
+            f" open at each {grain.value}'s end: a running total of rows opened minus closed"
         ]
     )
     return select

@@ -30,8 +30,7 @@ WITH "tickets__created_ts__active" AS (
       ) AS "open_ticket_age_hours__sum",
       COUNT(
         CAST(CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("p"."__end" AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP))) AS BIGINT) AS DOUBLE PRECISION) / 3600.0
-      ) AS "open_ticket_age_hours__count",
-      COUNT(*) AS "open_tickets__count"
+      ) AS "open_ticket_age_hours__count"
     FROM "tickets__created_ts__active__periods" AS "p"
     INNER JOIN "src"."tickets" AS "m"
       ON "m"."created_ts" <= "p"."__end"
@@ -42,13 +41,12 @@ WITH "tickets__created_ts__active" AS (
       "p"."__period",
       "m"."priority"
   )
-  /* tickets__created_ts__active: open_ticket_age_hours, open_tickets over the rows of src.tickets active at each week's end (created_ts <= t < resolved_ts) */
+  /* tickets__created_ts__active: open_ticket_age_hours over the rows of src.tickets active at each week's end (created_ts <= t < resolved_ts) */
   SELECT
     "p"."__period" AS "week",
     "combos"."priority" AS "priority",
     "rows"."open_ticket_age_hours__sum" AS "open_ticket_age_hours__sum",
-    "rows"."open_ticket_age_hours__count" AS "open_ticket_age_hours__count",
-    "rows"."open_tickets__count" AS "open_tickets__count"
+    "rows"."open_ticket_age_hours__count" AS "open_ticket_age_hours__count"
   FROM "tickets__created_ts__active__periods" AS "p"
   CROSS JOIN (
     SELECT DISTINCT
@@ -58,13 +56,133 @@ WITH "tickets__created_ts__active" AS (
   LEFT JOIN "tickets__created_ts__active__rows" AS "rows"
     ON "rows"."week" = "p"."__period"
     AND "rows"."priority" IS NOT DISTINCT FROM "combos"."priority"
+), "tickets__created_ts__active2" AS (
+  WITH "tickets__created_ts__active2__periods" AS (
+    SELECT
+      "__period",
+      CAST("__period" + INTERVAL '1 WEEK' AS TIMESTAMP) AS "__end"
+    FROM (
+      SELECT
+        CAST(GENERATE_SERIES(
+          CAST(CAST(DATE_TRUNC('WEEK', "bounds"."lo") AS DATE) AS TIMESTAMP),
+          CAST(CAST(DATE_TRUNC('WEEK', "bounds"."hi") AS DATE) AS TIMESTAMP),
+          INTERVAL '1 WEEK'
+        ) AS DATE) AS "__period"
+      FROM (
+        SELECT
+          CAST(MIN("created_ts") AS DATE) AS lo,
+          CAST(MAX("created_ts") AS DATE) AS hi
+        FROM "src"."tickets"
+        WHERE
+          NOT "created_ts" IS NULL
+      ) AS "bounds"
+    ) AS "starts"
+  ), "tickets__created_ts__active2__changes" AS (
+    SELECT
+      "m"."created_ts" AS "__at",
+      "m"."priority" AS "priority",
+      1 AS "__rows",
+      1 AS "open_tickets__count"
+    FROM "src"."tickets" AS "m"
+    WHERE
+      NOT "m"."created_ts" IS NULL
+    UNION ALL
+    SELECT
+      GREATEST("m"."created_ts", "m"."resolved_ts") AS "__at",
+      "m"."priority" AS "priority",
+      -1 AS "__rows",
+      -(
+        1
+      ) AS "open_tickets__count"
+    FROM "src"."tickets" AS "m"
+    WHERE
+      NOT "m"."created_ts" IS NULL AND NOT "m"."resolved_ts" IS NULL
+  ), "tickets__created_ts__active2__deltas" AS (
+    SELECT
+      GREATEST(
+        CAST(DATE_TRUNC('WEEK', CAST("c"."__at" AS TIMESTAMP) - INTERVAL '1 MICROSECOND') AS DATE),
+        "b"."first_period"
+      ) AS "__period",
+      "c"."priority" AS "priority",
+      SUM("c"."__rows") AS "__rows",
+      SUM("c"."open_tickets__count") AS "open_tickets__count"
+    FROM "tickets__created_ts__active2__changes" AS "c"
+    CROSS JOIN (
+      SELECT
+        MIN("__period") AS first_period,
+        MAX("__period") AS last_period
+      FROM "tickets__created_ts__active2__periods"
+    ) AS "b"
+    WHERE
+      CAST(DATE_TRUNC('WEEK', CAST("c"."__at" AS TIMESTAMP) - INTERVAL '1 MICROSECOND') AS DATE) <= "b"."last_period"
+    GROUP BY
+      GREATEST(
+        CAST(DATE_TRUNC('WEEK', CAST("c"."__at" AS TIMESTAMP) - INTERVAL '1 MICROSECOND') AS DATE),
+        "b"."first_period"
+      ),
+      "c"."priority"
+  )
+  /* tickets__created_ts__active2: open_tickets over the rows of src.tickets open at each week's end: a running total of rows opened minus closed */
+  SELECT
+    "week",
+    "priority",
+    "open_tickets__count"
+  FROM (
+    SELECT
+      "t"."week" AS "week",
+      "t"."priority" AS "priority",
+      "t"."open_tickets__count" AS "open_tickets__count",
+      MAX("t"."__rows") OVER (PARTITION BY "t"."priority") AS "__ever"
+    FROM (
+      SELECT
+        "p"."__period" AS "week",
+        "combos"."priority" AS "priority",
+        SUM("d"."__rows") OVER (
+          PARTITION BY "combos"."priority"
+          ORDER BY "p"."__period"
+          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS "__rows",
+        SUM("d"."open_tickets__count") OVER (
+          PARTITION BY "combos"."priority"
+          ORDER BY "p"."__period"
+          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS "open_tickets__count"
+      FROM "tickets__created_ts__active2__periods" AS "p"
+      CROSS JOIN (
+        SELECT DISTINCT
+          "priority"
+        FROM "tickets__created_ts__active2__deltas"
+      ) AS "combos"
+      LEFT JOIN "tickets__created_ts__active2__deltas" AS "d"
+        ON "d"."__period" = "p"."__period"
+        AND "d"."priority" IS NOT DISTINCT FROM "combos"."priority"
+    ) AS "t"
+  ) AS "t"
+  WHERE
+    "__ever" > 0
+), "keys" AS (
+  SELECT
+    "week",
+    "priority"
+  FROM "tickets__created_ts__active"
+  UNION
+  SELECT
+    "week",
+    "priority"
+  FROM "tickets__created_ts__active2"
 )
 SELECT
-  "tickets__created_ts__active"."week" AS "week",
-  "tickets__created_ts__active"."priority" AS "priority",
-  COALESCE("tickets__created_ts__active"."open_tickets__count", 0) AS "open_tickets",
+  "keys"."week" AS "week",
+  "keys"."priority" AS "priority",
+  COALESCE("tickets__created_ts__active2"."open_tickets__count", 0) AS "open_tickets",
   CAST("tickets__created_ts__active"."open_ticket_age_hours__sum" AS DOUBLE PRECISION) / CAST(NULLIF("tickets__created_ts__active"."open_ticket_age_hours__count", 0) AS DOUBLE PRECISION) AS "open_ticket_age_hours"
-FROM "tickets__created_ts__active"
+FROM "keys"
+LEFT JOIN "tickets__created_ts__active"
+  ON "keys"."week" IS NOT DISTINCT FROM "tickets__created_ts__active"."week"
+  AND "keys"."priority" IS NOT DISTINCT FROM "tickets__created_ts__active"."priority"
+LEFT JOIN "tickets__created_ts__active2"
+  ON "keys"."week" IS NOT DISTINCT FROM "tickets__created_ts__active2"."week"
+  AND "keys"."priority" IS NOT DISTINCT FROM "tickets__created_ts__active2"."priority"
 ORDER BY
-  "tickets__created_ts__active"."week",
-  "tickets__created_ts__active"."priority"
+  "keys"."week",
+  "keys"."priority"

@@ -8,15 +8,33 @@ WITH `tickets__created_ts__active__periods` AS (
       CAST('2024-10-01' AS DATE) AS lo,
       CAST('2024-10-03' AS DATE) AS hi
   ) AS `bounds`
-), `tickets__created_ts__active` AS (
-  /* tickets__created_ts__active: open_tickets over the rows of src.tickets active at the range's end (created_ts <= t < resolved_ts) */
+), `tickets__created_ts__active__changes` AS (
   SELECT
-    COUNT(*) AS `open_tickets__count`
-  FROM `tickets__created_ts__active__periods` AS `p`
-  INNER JOIN `src`.`tickets` AS `m`
-    ON `m`.`created_ts` <= `p`.`__end`
-    AND (
-      `m`.`resolved_ts` IS NULL OR `m`.`resolved_ts` > `p`.`__end`
+    `m`.`created_ts` AS `__at`,
+    1 AS `__rows`,
+    1 AS `open_tickets__count`
+  FROM `src`.`tickets` AS `m`
+  WHERE
+    NOT `m`.`created_ts` IS NULL
+  UNION ALL
+  SELECT
+    GREATEST(`m`.`created_ts`, `m`.`resolved_ts`) AS `__at`,
+    -1 AS `__rows`,
+    -(
+      1
+    ) AS `open_tickets__count`
+  FROM `src`.`tickets` AS `m`
+  WHERE
+    NOT `m`.`created_ts` IS NULL AND NOT `m`.`resolved_ts` IS NULL
+), `tickets__created_ts__active` AS (
+  SELECT
+    SUM(`c`.`open_tickets__count`) AS `open_tickets__count`
+  FROM `tickets__created_ts__active__changes` AS `c`
+  WHERE
+    `c`.`__at` <= (
+      SELECT
+        `__end`
+      FROM `tickets__created_ts__active__periods`
     )
 )
 SELECT
