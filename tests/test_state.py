@@ -18,13 +18,13 @@ import pytest
 import sqlglot
 from conftest import FIXTURES, invoke
 
-from metricflow_lite.compile.plan import QueryRequest, indicator_tables, plan_query
-from metricflow_lite.compile.sqlgen import (
-    indicator_table_query,
-    overlap_query,
-    render_query,
-    to_sql,
+from metricflow_lite.compile.plan import (
+    QueryRequest,
+    indicator_tables,
+    plan_indicator_table,
+    plan_query,
 )
+from metricflow_lite.compile.sqlgen import overlap_query, query_of, render_query, to_sql
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.validate import spec_from_folder
 
@@ -382,7 +382,6 @@ def test_history_indicator_and_overlap_sql(
     spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
 ) -> None:
     """The calls day table stores the team and city of the version at each leg's time."""
-    metrics = {m.name: m for m in spec.metrics}
     [calls] = [t for t in indicator_tables(spec) if t.name == "calls_day"]
     assert {d.qualified_name for d in calls.dimensions} >= {
         "agent_history.team",
@@ -390,7 +389,7 @@ def test_history_indicator_and_overlap_sql(
     }
     snapshot(
         f"state/calls_day.{dialect}.sql",
-        to_sql(indicator_table_query(calls, metrics), dialect),
+        to_sql(query_of(plan_indicator_table(calls, spec)), dialect),
     )
     history = spec.model("agent_history")
     assert history is not None

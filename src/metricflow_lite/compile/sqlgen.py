@@ -1,22 +1,48 @@
-"""Plan -> sqlglot expression trees -> SQL text per dialect; DDL for the generated layers."""
+"""Plan nodes -> sqlglot trees -> SQL text per dialect: *how* each node is written.
+
+One `render_<kind>` function per node kind of plan.py; each takes the node and its rendered
+parents, never the spec or the planner, and writes the node's `-- <node>` comment (its
+`describe()`). A rendered node is a `Rendered`: the FROM/JOIN/WHERE/GROUP BY frame of a SELECT,
+its output columns by name, the CTEs it needs, and the comments of the nodes that made it.
+A node either extends its parent's SELECT (a filter, a join, the metric formulas, zero
+filling, target flags) or wraps it as a CTE and selects from that (an aggregate, the time
+spine, comparisons). Trees are DuckDB-flavoured; dialects.py rewrites them per engine.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from sqlglot import exp
 
-from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile import names
+from metricflow_lite.compile.dialects import render as render_dialect
 from metricflow_lite.compile.plan import (
-    GroupPlan,
-    IndicatorTable,
+    GRAIN_STEP,
+    ActiveAt,
+    Aggregate,
+    Compare,
+    ComputeMetrics,
+    FillZeros,
+    FilterRows,
+    FlagTargets,
+    JoinDimensions,
+    JoinOnKeys,
+    JoinVersions,
     Partial,
     PlannedDimension,
+    PlanNode,
     QueryPlan,
-    Source,
-    partials_of,
+    ReadIndicator,
+    ReadSource,
+    RunningTotal,
+    SnapshotAt,
+    StateRange,
+    TimeSpine,
+    Totals,
 )
 from metricflow_lite.spec.expr import (
     column_path,
@@ -29,13 +55,11 @@ from metricflow_lite.spec.joins import ReachableDimension
 from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,
-    Change,
     DerivedMetric,
     Grain,
     Metric,
     Model,
     Snapshot,
-    change_of,
 )
 
 BASE_ALIAS = "m"
@@ -113,21 +137,19 @@ def join_alias(dim: ReachableDimension, depth: int) -> str:
 
 
 def add_joins(
-    select: exp.Select,
-    dims: list[ReachableDimension],
-    skip_first: int = 0,
-    time_value: exp.Expr | None = None,
+    select: exp.Select, dims: Iterable[ReachableDimension], time_value: exp.Expr | None = None
 ) -> exp.Select:
     """LEFT JOIN each model on a dimension's path once (many-to-one joins never fan out).
 
     A model with `valid:` is joined to the version whose [from, until) holds `time_value`, the
-    row's metric time; no such version leaves the dimension NULL.
+    row's metric time; no such version leaves the dimension NULL. A model the select already
+    joins (under the same alias) is not joined again.
     """
-    seen: set[str] = set()
+    seen: set[str] = {j.alias_or_name for j in select.args.get("joins") or []}
     for dim in sorted(dims, key=lambda d: d.qualified_name):
         for depth, hop in enumerate(dim.path, start=1):
             alias = join_alias(dim, depth)
-            if alias in seen or depth <= skip_first:
+            if alias in seen:
                 continue
             seen.add(alias)
             left = join_alias(dim, depth - 1)
@@ -139,7 +161,9 @@ def add_joins(
                 condition = exp.and_(
                     condition, holds(hop.valid.start, hop.valid.until, alias, time_value)
                 )
-            select = select.join(table_ref("src", hop.model, alias), on=condition, join_type="LEFT")
+            select = select.join(
+                table_ref(names.SRC, hop.model, alias), on=condition, join_type="LEFT"
+            )
     return select
 
 
@@ -206,95 +230,161 @@ def row_aggregate(metric: BaseMetric, partial: Partial) -> exp.Expr:
     raise AssertionError(partial.part)
 
 
-def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """SELECT period, dimensions, partial aggregates FROM one table GROUP BY period, dimensions."""
-    if group.source is Source.ACTIVE:
-        return active_query(plan, group)
-    if group.source is Source.ACTIVE_RUNNING:
-        return running_query(plan, group)
-    if group.source is Source.SNAPSHOT:
-        return snapshot_query(plan, group)
-    request = plan.request
-    is_rows = group.source is Source.ROWS
-    if is_rows:
-        time_value: exp.Expr = col(group.time_column, BASE_ALIAS)
-        source = table_ref("src", group.model, BASE_ALIAS)
-    else:
-        assert group.table is not None
-        time_value = col(group.table.period_column(group.time_column), BASE_ALIAS)
-        source = table_ref("ind", group.table.name, BASE_ALIAS)
-    select = exp.select().from_(source)
-    keys: list[tuple[str, exp.Expr]] = []
-    if request.grain is not None:
-        keys.append(
-            (request.grain.value, period_start(request.grain, time_value.copy(), plan.week_start))
-        )
-    for dim in group.dimensions:
-        keys.append((dim.name, dimension_value(dim, time_value)))
-    # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
-    for name, value in keys:
-        select = select.select(exp.alias_(value, ident(name)), copy=False)
-    for name in group.metrics:
-        metric = plan.metrics[name]
-        assert isinstance(metric, BaseMetric)
-        for partial in partials_of(metric):
-            if is_rows:
-                value = row_aggregate(metric, partial)
-            else:
-                stored = col(partial.column, BASE_ALIAS)
-                value = exp.func(partial.reaggregate, stored)
-            select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
-    joined = [
-        d.reach
-        for d in (*group.dimensions, *group.where_dimensions)
-        if d.reach and d.stored_as is None
-    ]
-    select = add_joins(select, [d for d in joined if d.path], time_value=time_value)
+def metric_value(
+    name: str,
+    metrics: Mapping[str, Metric],
+    parts_of: Mapping[str, tuple[Partial, ...]],
+    partial_column: Callable[[Partial], exp.Expr],
+) -> exp.Expr:
+    """A metric's final value from its aggregated partials; derived metrics recomputed."""
+    metric = metrics[name]
+    if isinstance(metric, DerivedMetric):
+
+        def swap(column: exp.Column) -> exp.Expr:
+            return exp.Paren(this=metric_value(column.name, metrics, parts_of, partial_column))
+
+        return substitute_columns(with_safe_division(metric.expr), swap)
+    parts = {p.part: partial_column(p) for p in parts_of[name]}
+    match metric.agg:
+        case Agg.COUNT | Agg.COUNT_DISTINCT:
+            # No rows in a period is zero calls, not unknown.
+            key = "count" if metric.agg is Agg.COUNT else "value"
+            return exp.Coalesce(this=parts[key], expressions=[exp.Literal.number(0)])
+        case Agg.SUM:
+            return parts["sum"]
+        case Agg.AVG:
+            return safe_div(parts["sum"], parts["count"])
+        case Agg.MIN:
+            return parts["min"]
+        case Agg.MAX:
+            return parts["max"]
+        case Agg.MEDIAN | Agg.PERCENTILE:
+            return parts["value"]
+    raise AssertionError(metric.agg)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering nodes
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A node as SQL: `frame` (FROM ... WHERE ... GROUP BY, no select list) and `columns`."""
+
+    frame: exp.Select
+    columns: tuple[tuple[str, exp.Expr], ...] = ()  # output name -> value in the frame's scope
+    ctes: tuple[tuple[str, exp.Query], ...] = ()  # named queries the frame reads, in order
+    comments: tuple[str, ...] = ()  # one per node that shaped this SELECT, leaves first
+    order: tuple[exp.Expr, ...] = ()  # how the final query is ordered (the keys)
+
+    def column(self, name: str) -> exp.Expr:
+        return dict(self.columns)[name].copy()
+
+    def select(self) -> exp.Select:
+        """The frame with its select list and comments: one SELECT."""
+        select = self.frame.copy()
+        # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
+        for name, value in self.columns:
+            select = select.select(exp.alias_(value.copy(), ident(name)), copy=False)
+        if self.comments:
+            select.add_comments(list(self.comments))
+        return select
+
+    def with_comment(self, node: PlanNode) -> Rendered:
+        return replace(self, comments=(*self.comments, node.describe()))
+
+    def as_cte(self, name: str) -> tuple[tuple[str, exp.Query], ...]:
+        """The CTEs a reader of this node needs, this node's SELECT last under `name`."""
+        return (*self.ctes, (name, self.select()))
+
+
+def named(name: str, alias: str | None = None) -> exp.Table:
+    """A CTE by name (optionally under an alias)."""
+    table = exp.Table(this=ident(name))
+    if alias:
+        table.set("alias", exp.TableAlias(this=ident(alias)))
+    return table
+
+
+def render_read_source(node: ReadSource) -> Rendered:
+    frame = exp.select().from_(table_ref(names.SRC, node.model, BASE_ALIAS))
+    return Rendered(frame).with_comment(node)
+
+
+def render_read_indicator(node: ReadIndicator) -> Rendered:
+    frame = exp.select().from_(table_ref(names.IND, node.table.name, BASE_ALIAS))
+    return Rendered(frame).with_comment(node)
+
+
+def render_join_dimensions(node: JoinDimensions, parent: Rendered) -> Rendered:
+    return replace(parent, frame=add_joins(parent.frame, node.dimensions)).with_comment(node)
+
+
+def render_join_versions(node: JoinVersions, parent: Rendered) -> Rendered:
+    time_value = col(node.time_column, BASE_ALIAS)
+    frame = add_joins(parent.frame, node.dimensions, time_value)
+    return replace(parent, frame=frame).with_comment(node)
+
+
+def render_filter_rows(node: FilterRows, parent: Rendered) -> Rendered:
+    time_value = col(node.time_column, BASE_ALIAS)
     conditions: list[exp.Expr] = [
         exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
     ]
-    if request.start is not None:
-        conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(request.start)))
-    if request.end is not None:
-        if is_rows:
-            # Inclusive end date on a timestamp: everything before the next midnight.
-            after = request.end + dt.timedelta(days=1)
-            conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(after)))
-        else:
-            conditions.append(exp.LTE(this=time_value.copy(), expression=date_literal(request.end)))
-    if request.where is not None:
-        values = {d.name: dimension_value(d, time_value) for d in group.where_dimensions}
+    if node.start is not None:
+        conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(node.start)))
+    if node.before is not None:
+        conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(node.before)))
+    if node.where is not None:
+        values = {d.name: dimension_value(d, time_value) for d in node.where_dimensions}
         conditions.append(
-            exp.Paren(this=substitute_columns(request.where, lambda c: values.get(column_path(c))))
+            exp.Paren(this=substitute_columns(node.where, lambda c: values.get(column_path(c))))
         )
-    select = select.where(exp.and_(*conditions))
+    frame = parent.frame.where(exp.and_(*conditions))
+    return replace(parent, frame=frame).with_comment(node)
+
+
+def render_aggregate(node: Aggregate, parent: Rendered) -> Rendered:
+    time_value = col(node.time_column, BASE_ALIAS)
+    keys: list[tuple[str, exp.Expr]] = [
+        (p.column, period_start(p.grain, col(p.time_column, BASE_ALIAS), p.week_start))
+        for p in node.periods
+    ]
+    keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]
+    metrics = {m.name: m for m in node.metrics}
+    values: list[tuple[str, exp.Expr]] = []
+    for partial in node.partials:
+        if node.from_rows:
+            value = row_aggregate(metrics[partial.metric], partial)
+        else:
+            value = exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
+        values.append((partial.column, value))
+    frame = parent.frame
     if keys:
-        select = select.group_by(*[value.copy() for _, value in keys])
-    origin = f"ind.{group.table.name}" if group.table is not None else f"src.{group.model}"
-    select.add_comments(
-        [f"{group.name}: {', '.join(group.metrics)} by {group.time_column} from {origin}"]
-    )
-    return select
+        frame = frame.group_by(*[value.copy() for _, value in keys])
+    return replace(parent, frame=frame, columns=(*keys, *values)).with_comment(node)
 
 
-PERIOD = "__period"  # a period's start in the time spine of a state group
-PERIOD_END_COLUMN = "__end"  # the period's end instant: the next period's start
+# --- state metrics: every period of a range, read at its end or at its last snapshot ---------
+
+PERIOD = "__period"  # a period's start in the time spine of a state node
+PERIOD_END = "__end"  # the period's end instant: the next period's start
 SPINE_ALIAS = "p"
+ROWS_PARTIAL = "__rows"  # how many rows a running total holds at a period's end
 
 
-def _day_bounds(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """SELECT lo, hi: the first and last day of the range (--start/--end, else the first and
-    last day with a time value in the models of the group's bounds)."""
-    request = plan.request
+def _day_bounds(span: StateRange) -> exp.Select:
+    """SELECT lo, hi: the first and last day of the range (the given days, else the first and
+    last day with a time value in the models of its bounds)."""
     parts: list[exp.Select] = []
-    for model, time_column in group.bounds or ((group.model, group.time_column),):
+    for model, time_column in span.bounds:
         time_value = col(time_column)
         parts.append(
             exp.select(
                 exp.alias_(as_date(exp.Min(this=time_value.copy())), "lo"),
                 exp.alias_(as_date(exp.Max(this=time_value.copy())), "hi"),
             )
-            .from_(table_ref("src", model))
+            .from_(table_ref(names.SRC, model))
             .where(exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null())))
         )
     data = parts[0]
@@ -305,27 +395,27 @@ def _day_bounds(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         data = exp.select(
             exp.alias_(exp.Min(this=col("lo")), "lo"), exp.alias_(exp.Max(this=col("hi")), "hi")
         ).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident("models"))))
-    if request.start is None and request.end is None:
+    if span.start is None and span.end is None:
         return data
-    low = date_literal(request.start) if request.start is not None else col("lo", "data")
-    high = date_literal(request.end) if request.end is not None else col("hi", "data")
+    low = date_literal(span.start) if span.start is not None else col("lo", "data")
+    high = date_literal(span.end) if span.end is not None else col("hi", "data")
     select = exp.select(exp.alias_(low, "lo"), exp.alias_(high, "hi"))
-    if request.start is None or request.end is None:
+    if span.start is None or span.end is None:
         select = select.from_(exp.Subquery(this=data, alias=exp.TableAlias(this=ident("data"))))
     return select
 
 
-def period_spine(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """(__period, __end) for every period of the query's grain in the range; without a grain
-    one row: the range's end instant (the midnight after its last day)."""
-    grain = plan.request.grain
-    bounds = exp.Subquery(this=_day_bounds(plan, group), alias=exp.TableAlias(this=ident("bounds")))
+def period_spine(span: StateRange) -> exp.Select:
+    """(__period, __end) for every period of the range; without a grain one row, the range's
+    end instant (the midnight after its last day)."""
+    grain = span.grain
+    bounds = exp.Subquery(this=_day_bounds(span), alias=exp.TableAlias(this=ident("bounds")))
     if grain is None:
         end = exp.cast(
             exp.Add(this=col("hi", "bounds"), expression=days(1)), exp.DataType.Type.TIMESTAMP
         )
-        return exp.select(exp.alias_(end, ident(PERIOD_END_COLUMN))).from_(bounds)
-    step = _interval(*GRAIN_STEP[grain])
+        return exp.select(exp.alias_(end, ident(PERIOD_END))).from_(bounds)
+    step = interval(*GRAIN_STEP[grain])
     low: exp.Expr = col("lo", "bounds")
     high: exp.Expr = col("hi", "bounds")
     if grain.intraday:
@@ -335,252 +425,238 @@ def period_spine(plan: QueryPlan, group: GroupPlan) -> exp.Select:
             expression=step.copy(),
         )
     else:
-        low = period_start(grain, low, plan.week_start)
-        high = period_start(grain, high, plan.week_start)
+        low = period_start(grain, low, span.week_start)
+        high = period_start(grain, high, span.week_start)
     series = exp.Explode(this=exp.GenerateSeries(start=low, end=high, step=step.copy()))
-    starts = exp.select(exp.alias_(_as_period(series, grain), ident(PERIOD))).from_(bounds)
+    starts = exp.select(exp.alias_(as_period(series, grain), ident(PERIOD))).from_(bounds)
     end = exp.cast(exp.Add(this=col(PERIOD), expression=step.copy()), exp.DataType.Type.TIMESTAMP)
-    return exp.select(col(PERIOD), exp.alias_(end, ident(PERIOD_END_COLUMN))).from_(
+    return exp.select(col(PERIOD), exp.alias_(end, ident(PERIOD_END))).from_(
         exp.Subquery(this=starts, alias=exp.TableAlias(this=ident("starts")))
     )
 
 
-def periods_name(group: GroupPlan) -> str:
-    """The CTE of a state group's time spine (named for the group: Spark lifts nested CTEs
-    to the top, where two groups' names would clash)."""
-    return f"{group.name}__periods"
+def _cte_name(node: ActiveAt | RunningTotal | SnapshotAt, part: str) -> str:
+    # named for the node: Spark lifts nested CTEs to the top, where two nodes' would clash
+    return f"{node.name}__{part}"
 
 
-def rows_name(group: GroupPlan) -> str:
-    """The CTE of a state group's aggregated rows, before every period gets one."""
-    return f"{group.name}__rows"
+def _spine_table(node: ActiveAt | RunningTotal | SnapshotAt) -> exp.Table:
+    return named(_cte_name(node, "periods"), SPINE_ALIAS)
 
 
-def periods_table(group: GroupPlan) -> exp.Table:
-    """The time spine of a state group, AS p."""
-    return exp.Table(this=ident(periods_name(group)), alias=exp.TableAlias(this=ident(SPINE_ALIAS)))
-
-
-def _partial_columns(plan: QueryPlan, group: GroupPlan) -> list[str]:
-    names: list[str] = []
-    for name in group.metrics:
-        metric = plan.metrics[name]
-        assert isinstance(metric, BaseMetric)
-        names.extend(p.column for p in partials_of(metric))
-    return names
-
-
-def _where(plan: QueryPlan, group: GroupPlan, time_value: exp.Expr) -> exp.Expr | None:
-    where = plan.request.where
-    if where is None:
-        return None
-    values = {d.name: dimension_value(d, time_value) for d in group.where_dimensions}
-    return exp.Paren(this=substitute_columns(where, lambda c: values.get(column_path(c))))
-
-
-def every_period(
-    plan: QueryPlan, group: GroupPlan, inner: exp.Select, spine: exp.Select
-) -> exp.Select:
-    """The group's rows for every period of the spine: a period without rows still gets one
-    (for each dimension combination the group has), its counts 0."""
-    grain = plan.request.grain
+def _every_period(
+    node: ActiveAt | SnapshotAt, rows: Rendered, spine: exp.Select, comments: tuple[str, ...]
+) -> Rendered:
+    """The node's rows for every period of the spine: a period without rows still gets one
+    (for each dimension combination the node has), its counts 0."""
+    rows_name = _cte_name(node, "rows")
+    periods = (_cte_name(node, "periods"), spine)
+    grain = node.range.grain
     if grain is None:
-        return inner  # one row (or one per combination) at the range's end already
-    period = grain.value
-    dims = [d.name for d in group.dimensions]
-    select = exp.select(exp.alias_(col(PERIOD, SPINE_ALIAS), ident(period))).from_(
-        periods_table(group)
-    )
+        # one row (or one per combination) at the range's end already
+        return replace(rows, ctes=(periods, *rows.ctes), comments=comments)
+    dims = [d.name for d in node.dimensions]
+    frame = exp.select().from_(_spine_table(node))
+    columns: list[tuple[str, exp.Expr]] = [(grain.value, col(PERIOD, SPINE_ALIAS))]
     conditions: list[exp.Expr] = [
-        exp.EQ(this=col(period, "rows"), expression=col(PERIOD, SPINE_ALIAS))
+        exp.EQ(this=col(grain.value, "rows"), expression=col(PERIOD, SPINE_ALIAS))
     ]
     if dims:
-        combos = (
-            exp.select(*[col(d) for d in dims])
-            .distinct()
-            .from_(exp.Table(this=ident(rows_name(group))))
-        )
-        select = select.join(
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(named(rows_name))
+        frame = frame.join(
             exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
             join_type="CROSS",
         )
-        for dim in dims:
-            select = select.select(exp.alias_(col(dim, "combos"), ident(dim)), copy=False)
-            conditions.append(exp.NullSafeEQ(this=col(dim, "rows"), expression=col(dim, "combos")))
-    for name in _partial_columns(plan, group):
-        select = select.select(exp.alias_(col(name, "rows"), ident(name)), copy=False)
-    rows = exp.Table(this=ident(rows_name(group)), alias=exp.TableAlias(this=ident("rows")))
-    select = select.join(rows, on=exp.and_(*conditions), join_type="LEFT")
-    return select.with_(ident(periods_name(group)), as_=spine).with_(
-        ident(rows_name(group)), as_=inner
-    )
+        columns += [(d, col(d, "combos")) for d in dims]
+        conditions += [
+            exp.NullSafeEQ(this=col(d, "rows"), expression=col(d, "combos")) for d in dims
+        ]
+    columns += [(p.column, col(p.column, "rows")) for p in node.partials]
+    frame = frame.join(named(rows_name, "rows"), on=exp.and_(*conditions), join_type="LEFT")
+    ctes = (periods, *rows.ctes, (rows_name, rows.select()))
+    return Rendered(frame, tuple(columns), ctes, comments)
 
 
-def active_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """The group's partials over the rows active at each period's end instant t (from <= t and
-    until NULL or > t), by period and dimensions, every period of the range included."""
-    grain = plan.request.grain
-    first = plan.metrics[group.metrics[0]]
-    assert isinstance(first, BaseMetric) and first.active is not None
-    span = first.active
-    spine = period_spine(plan, group)
-    instant = col(PERIOD_END_COLUMN, SPINE_ALIAS)
-    time_value = col(group.time_column, BASE_ALIAS)
+def render_active_at(node: ActiveAt, parent: Rendered) -> Rendered:
+    """periods p JOIN rows open at p's end; partials by period x dimensions; every period."""
+    instant = col(PERIOD_END, SPINE_ALIAS)
+    time_value = col(node.time_column, BASE_ALIAS)
     keys: list[tuple[str, exp.Expr]] = []
-    if grain is not None:
-        keys.append((grain.value, col(PERIOD, SPINE_ALIAS)))
-    keys.extend((d.name, dimension_value(d, time_value)) for d in group.dimensions)
-    inner = exp.select().from_(periods_table(group))
-    for name, value in keys:
-        inner = inner.select(exp.alias_(value, ident(name)), copy=False)
-    for name in group.metrics:
-        metric = plan.metrics[name]
-        assert isinstance(metric, BaseMetric)
+    if node.range.grain is not None:
+        keys.append((node.range.grain.value, col(PERIOD, SPINE_ALIAS)))
+    keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]
+    metrics = {m.name: m for m in node.metrics}
+    values: list[tuple[str, exp.Expr]] = []
+    for partial in node.partials:
+        metric = metrics[partial.metric]
         at_instant = replace(
             metric,
             expr=substitute_period_end(metric.expr, instant) if metric.expr else None,
             filter=substitute_period_end(metric.filter, instant) if metric.filter else None,
         )
-        for partial in partials_of(metric):
-            value = row_aggregate(at_instant, partial)
-            inner = inner.select(exp.alias_(value, ident(partial.column)), copy=False)
-    inner = inner.join(
-        table_ref("src", group.model, BASE_ALIAS),
-        on=holds(span.start, span.until, BASE_ALIAS, instant),
+        values.append((partial.column, row_aggregate(at_instant, partial)))
+    frame = parent.frame.join(
+        _spine_table(node),
+        on=holds(node.span.start, node.span.until, BASE_ALIAS, instant),
         join_type="INNER",
     )
-    joined = [d.reach for d in (*group.dimensions, *group.where_dimensions) if d.reach]
-    inner = add_joins(inner, [d for d in joined if d.path], time_value=time_value)
-    where = _where(plan, group, time_value)
-    if where is not None:
-        inner = inner.where(where)
     if keys:
-        inner = inner.group_by(*[value.copy() for _, value in keys])
-    select = every_period(plan, group, inner, spine)
-    if grain is None:
-        select = select.with_(ident(periods_name(group)), as_=spine)
-    what = "the range's end" if grain is None else f"each {grain.value}'s end"
-    select.add_comments(
-        [
-            f"{group.name}: {', '.join(group.metrics)} over the rows of src.{group.model}"
-            f" active at {what} ({span.start} <= t < {span.until})"
-        ]
+        frame = frame.group_by(*[value.copy() for _, value in keys])
+    rows = replace(parent, frame=frame, columns=(*keys, *values))
+    return _every_period(node, rows, period_spine(node.range), (node.describe(),))
+
+
+def render_snapshot_at(node: SnapshotAt, parent: Rendered) -> Rendered:
+    """Rows passing the filters, each with its period's latest (earliest) time (a window);
+    the metric over the rows at that time by period x dimensions; every period."""
+    grain = node.range.grain
+    [metric] = node.metrics
+    time_value = col(node.time_column, BASE_ALIAS)
+    period = period_start(grain, time_value.copy(), node.range.week_start) if grain else None
+    pick_of = exp.Max if node.snapshot is Snapshot.LAST else exp.Min
+    pick = exp.Window(
+        this=pick_of(this=time_value.copy()),
+        partition_by=[period.copy()] if period is not None else [],
     )
-    return select
-
-
-ROWS_PARTIAL = "__rows"  # how many rows a running total holds at a period's end
+    frame = parent.frame
+    if metric.filter is not None:
+        frame = frame.where(exp.Paren(this=qualify(metric.filter, BASE_ALIAS)))
+    picked: list[tuple[str, exp.Expr]] = []
+    if period is not None:
+        picked.append((PERIOD, period))
+    dim_columns = [f"__d{i}" for i in range(len(node.dimensions))]
+    picked += [
+        (c, dimension_value(d, time_value))
+        for c, d in zip(dim_columns, node.dimensions, strict=True)
+    ]
+    picked.append(("__pick", pick))
+    rows = frame.select(exp.Column(this=exp.Star(), table=ident(BASE_ALIAS)))
+    for name, value in picked:
+        rows = rows.select(exp.alias_(value, ident(name)), copy=False)
+    rows.add_comments(list(parent.comments))
+    keys: list[tuple[str, exp.Expr]] = []
+    if grain is not None:
+        keys.append((grain.value, col(PERIOD, BASE_ALIAS)))
+    keys += [
+        (d.name, col(c, BASE_ALIAS)) for c, d in zip(dim_columns, node.dimensions, strict=True)
+    ]
+    values = [(p.column, row_aggregate(replace(metric, filter=None), p)) for p in node.partials]
+    at_pick = (
+        exp.select()
+        .from_(exp.Subquery(this=rows, alias=exp.TableAlias(this=ident(BASE_ALIAS))))
+        .where(exp.EQ(this=col(node.time_column, BASE_ALIAS), expression=col("__pick", BASE_ALIAS)))
+    )
+    if keys:
+        at_pick = at_pick.group_by(*[value.copy() for _, value in keys])
+    grouped = Rendered(at_pick, (*keys, *values), parent.ctes)
+    return _every_period(node, grouped, period_spine(node.range), (node.describe(),))
 
 
 def _signed(value: exp.Expr, sign: int) -> exp.Expr:
     return value if sign > 0 else exp.Neg(this=exp.Paren(this=value))
 
 
-def _change_rows(plan: QueryPlan, group: GroupPlan, sign: int) -> exp.Select:
+def _changes(node: RunningTotal, parent: Rendered, sign: int) -> exp.Select:
     """One change per row: +value when it opens (`from`), -value when it closes (`until`; a
     row closed before it opened is closed when it opens), with the row's dimensions."""
-    first = plan.metrics[group.metrics[0]]
-    assert isinstance(first, BaseMetric) and first.active is not None
-    span = first.active
-    start = col(span.start, BASE_ALIAS)
-    until = col(span.until, BASE_ALIAS)
+    start = col(node.span.start, BASE_ALIAS)
+    until = col(node.span.until, BASE_ALIAS)
     at = start if sign > 0 else exp.Greatest(this=start.copy(), expressions=[until.copy()])
-    time_value = col(group.time_column, BASE_ALIAS)
-    select = exp.select(exp.alias_(at, ident("__at"))).from_(
-        table_ref("src", group.model, BASE_ALIAS)
-    )
-    for dim in group.dimensions:
+    time_value = col(node.time_column, BASE_ALIAS)
+    select = parent.frame.where(exp.Not(this=exp.Is(this=start.copy(), expression=exp.Null())))
+    if sign < 0:
+        select = select.where(exp.Not(this=exp.Is(this=until.copy(), expression=exp.Null())))
+    select = select.select(exp.alias_(at, ident("__at")))
+    for dim in node.dimensions:
         select = select.select(exp.alias_(dimension_value(dim, time_value), ident(dim.name)))
     select = select.select(exp.alias_(exp.Literal.number(sign), ident(ROWS_PARTIAL)))
-    for name in group.metrics:
-        metric = plan.metrics[name]
-        assert isinstance(metric, BaseMetric)
+    metrics = {m.name: m for m in node.metrics}
+    for partial in node.partials:
+        metric = metrics[partial.metric]
         value = qualify(metric.expr, BASE_ALIAS) if metric.expr is not None else None
         condition = qualify(metric.filter, BASE_ALIAS) if metric.filter is not None else None
-        for partial in partials_of(metric):
-            if partial.part == "count":
-                counted: exp.Expr = exp.Literal.number(1)
-                checks = [c for c in (condition,) if c is not None]
-                if value is not None:
-                    checks.append(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
-                if checks:
-                    counted = exp.Case(
-                        ifs=[exp.If(this=exp.and_(*checks), true=counted)],
-                        default=exp.Literal.number(0),
-                    )
-                change = _signed(counted, sign)
-            else:
-                assert value is not None and partial.part == "sum"
-                summed = value.copy()
-                if condition is not None:
-                    summed = exp.Case(ifs=[exp.If(this=condition.copy(), true=summed)])
-                change = _signed(summed, sign)
-            select = select.select(exp.alias_(change, ident(partial.column)), copy=False)
-    joined = [d.reach for d in (*group.dimensions, *group.where_dimensions) if d.reach]
-    select = add_joins(select, [d for d in joined if d.path], time_value=time_value)
-    conditions: list[exp.Expr] = [exp.Not(this=exp.Is(this=start.copy(), expression=exp.Null()))]
-    if sign < 0:
-        conditions.append(exp.Not(this=exp.Is(this=until.copy(), expression=exp.Null())))
-    where = _where(plan, group, time_value)
-    if where is not None:
-        conditions.append(where)
-    return select.where(exp.and_(*conditions))
+        if partial.part == "count":
+            counted: exp.Expr = exp.Literal.number(1)
+            checks = [c for c in (condition,) if c is not None]
+            if value is not None:
+                checks.append(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
+            if checks:
+                counted = exp.Case(
+                    ifs=[exp.If(this=exp.and_(*checks), true=counted)],
+                    default=exp.Literal.number(0),
+                )
+            change = _signed(counted, sign)
+        else:
+            assert value is not None and partial.part == "sum"
+            summed = value.copy()
+            if condition is not None:
+                summed = exp.Case(ifs=[exp.If(this=condition.copy(), true=summed)])
+            change = _signed(summed, sign)
+        select = select.select(exp.alias_(change, ident(partial.column)), copy=False)
+    return select
 
 
-def running_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """A sum, count or mean over the rows active at each period's end instant t, as the
-    running total of the rows opened up to t minus the rows closed up to t: what a join of
-    every period with every open row gives, in one pass over the rows."""
-    grain = plan.request.grain
-    spine = period_spine(plan, group)
-    dims = [d.name for d in group.dimensions]
-    partials = [ROWS_PARTIAL, *_partial_columns(plan, group)]
-    changes = exp.union(_change_rows(plan, group, 1), _change_rows(plan, group, -1), distinct=False)
-    changes_name = f"{group.name}__changes"
-    source = exp.Table(this=ident(changes_name), alias=exp.TableAlias(this=ident("c")))
+def render_running_total(node: RunningTotal, parent: Rendered) -> Rendered:
+    """changes (+ at from, - at until) -> deltas per period x dimensions -> the running sum
+    over the periods in order, for every period x combination."""
+    grain = node.range.grain
+    spine = period_spine(node.range)
+    dims = [d.name for d in node.dimensions]
+    partials = [ROWS_PARTIAL, *(p.column for p in node.partials)]
+    changes = exp.union(_changes(node, parent, 1), _changes(node, parent, -1), distinct=False)
+    changes.add_comments(list(parent.comments))
+    changes_name = _cte_name(node, "changes")
+    periods = (_cte_name(node, "periods"), spine)
     if grain is None:
         # at the range's end: everything that changed up to that instant
-        end = exp.select(col(PERIOD_END_COLUMN)).from_(exp.Table(this=ident(periods_name(group))))
-        select = exp.select(*[exp.alias_(col(d, "c"), ident(d)) for d in dims]).from_(source)
-        for name in partials[1:]:
-            select = select.select(exp.alias_(exp.Sum(this=col(name, "c")), ident(name)))
-        select = select.where(exp.LTE(this=col("__at", "c"), expression=exp.Subquery(this=end)))
+        end = exp.select(col(PERIOD_END)).from_(named(periods[0]))
+        at_end = exp.select().from_(named(changes_name, "c"))
+        at_end = at_end.where(exp.LTE(this=col("__at", "c"), expression=exp.Subquery(this=end)))
+        held = exp.Sum(this=col(ROWS_PARTIAL, "c"))
         if dims:
-            select = select.group_by(*[col(d, "c") for d in dims])
-        select = select.with_(ident(periods_name(group)), as_=spine)
-        return select.with_(ident(changes_name), as_=changes)
-    # a change at t counts from the period that ends at t or later: the period of t - 1 us
+            # a combination with no row open at the end has no row, as in a join
+            at_end = at_end.group_by(*[col(d, "c") for d in dims]).having(
+                exp.GT(this=held.copy(), expression=exp.Literal.number(0))
+            )
+        ended: list[tuple[str, exp.Expr]] = [(d, col(d, "c")) for d in dims]
+        for name in partials[1:]:
+            total: exp.Expr = exp.Sum(this=col(name, "c"))
+            if name.endswith("__sum"):
+                opened = exp.GT(this=held.copy(), expression=exp.Literal.number(0))
+                total = exp.Case(ifs=[exp.If(this=opened, true=total)])
+            ended.append((name, total))
+        ctes = (periods, *parent.ctes, (changes_name, changes))
+        return Rendered(at_end, tuple(ended), ctes, (node.describe(),))
+    # a change at instant x counts from the period that ends at x or later: the period of x - 1us
     before = exp.Sub(
         this=exp.cast(col("__at", "c"), exp.DataType.Type.TIMESTAMP),
         expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MICROSECOND")),
     )
-    bucket = period_start(grain, before, plan.week_start)
+    bucket = period_start(grain, before, node.range.week_start)
     bounds = exp.select(
         exp.alias_(exp.Min(this=col(PERIOD)), "first_period"),
         exp.alias_(exp.Max(this=col(PERIOD)), "last_period"),
-    ).from_(exp.Table(this=ident(periods_name(group))))
+    ).from_(named(periods[0]))
     # changes before the range add up into its first period; later ones are not read
     clamped = exp.Greatest(this=bucket, expressions=[col("first_period", "b")])
     deltas = (
         exp.select(exp.alias_(clamped, ident(PERIOD)))
-        .from_(source)
+        .from_(named(changes_name, "c"))
         .join(exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("b"))), join_type="CROSS")
     )
     for dim in dims:
         deltas = deltas.select(exp.alias_(col(dim, "c"), ident(dim)), copy=False)
     for name in partials:
         deltas = deltas.select(exp.alias_(exp.Sum(this=col(name, "c")), ident(name)), copy=False)
-    deltas = deltas.where(exp.LTE(this=bucket.copy(), expression=col("last_period", "b"))).group_by(
-        clamped.copy(), *[col(d, "c") for d in dims]
-    )
-    deltas_name = f"{group.name}__deltas"
+    deltas = deltas.where(exp.LTE(this=bucket.copy(), expression=col("last_period", "b")))
+    deltas = deltas.group_by(clamped.copy(), *[col(d, "c") for d in dims])
+    deltas_name = _cte_name(node, "deltas")
     order = exp.Order(expressions=[exp.Ordered(this=col(PERIOD, SPINE_ALIAS))])
-    partition = [col(d, "combos") for d in dims]
 
     def running(name: str) -> exp.Expr:
         return exp.Window(
             this=exp.Sum(this=col(name, "d")),
-            partition_by=[c.copy() for c in partition],
+            partition_by=[col(d, "combos") for d in dims],
             order=order.copy(),
             spec=exp.WindowSpec(
                 kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
@@ -588,15 +664,13 @@ def running_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         )
 
     totals = exp.select(exp.alias_(col(PERIOD, SPINE_ALIAS), ident(grain.value))).from_(
-        periods_table(group)
+        _spine_table(node)
     )
     conditions: list[exp.Expr] = [
         exp.EQ(this=col(PERIOD, "d"), expression=col(PERIOD, SPINE_ALIAS))
     ]
     if dims:
-        combos = (
-            exp.select(*[col(d) for d in dims]).distinct().from_(exp.Table(this=ident(deltas_name)))
-        )
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(named(deltas_name))
         totals = totals.join(
             exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
             join_type="CROSS",
@@ -606,123 +680,44 @@ def running_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
             conditions.append(exp.NullSafeEQ(this=col(dim, "d"), expression=col(dim, "combos")))
     for name in partials:
         totals = totals.select(exp.alias_(running(name), ident(name)), copy=False)
-    totals = totals.join(
-        exp.Table(this=ident(deltas_name), alias=exp.TableAlias(this=ident("d"))),
-        on=exp.and_(*conditions),
-        join_type="LEFT",
-    )
-    # a sum over no open rows is NULL, as over no rows at all; a combination never open in
-    # the range (its rows opened and closed before it) has no rows, as in a join
+    totals = totals.join(named(deltas_name, "d"), on=exp.and_(*conditions), join_type="LEFT")
+    # a sum over no open rows is NULL, as over no rows at all; a combination never open in the
+    # range (its rows opened and closed before it) has no rows, as in a join of periods and rows
     keys = [grain.value, *dims]
     open_rows = col(ROWS_PARTIAL, "t")
-    select = exp.select(*[exp.alias_(col(k, "t"), ident(k)) for k in keys]).from_(
+    inner = exp.select(*[exp.alias_(col(k, "t"), ident(k)) for k in keys]).from_(
         exp.Subquery(this=totals, alias=exp.TableAlias(this=ident("t")))
     )
     for name in partials[1:]:
         value: exp.Expr = col(name, "t")
         if name.endswith("__sum"):
-            value = exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.GT(this=open_rows.copy(), expression=exp.Literal.number(0)),
-                        true=value,
-                    )
-                ]
-            )
-        select = select.select(exp.alias_(value, ident(name)), copy=False)
+            opened = exp.GT(this=open_rows.copy(), expression=exp.Literal.number(0))
+            value = exp.Case(ifs=[exp.If(this=opened, true=value)])
+        inner = inner.select(exp.alias_(value, ident(name)), copy=False)
+    frame: exp.Select
     if dims:
         ever = exp.Window(
             this=exp.Max(this=open_rows.copy()), partition_by=[col(d, "t") for d in dims]
         )
-        select = select.select(exp.alias_(ever, ident("__ever")), copy=False)
-        select = (
-            exp.select(*[col(k) for k in keys], *[col(n) for n in partials[1:]])
-            .from_(exp.Subquery(this=select, alias=exp.TableAlias(this=ident("t"))))
-            .where(exp.GT(this=col("__ever"), expression=exp.Literal.number(0)))
+        inner = inner.select(exp.alias_(ever, ident("__ever")), copy=False)
+        frame = (
+            exp.select()
+            .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("t"))))
+            .where(exp.GT(this=col("__ever", "t"), expression=exp.Literal.number(0)))
         )
-    select = (
-        select.with_(ident(periods_name(group)), as_=spine)
-        .with_(ident(changes_name), as_=changes)
-        .with_(ident(deltas_name), as_=deltas)
-    )
-    select.add_comments(
-        [
-            f"{group.name}: {', '.join(group.metrics)} over the rows of src.{group.model}"
-            f" open at each {grain.value}'s end: a running total of rows opened minus closed"
-        ]
-    )
-    return select
-
-
-def snapshot_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """The metric over the rows at each period's latest (earliest) time value, that time taken
-    over every row passing --where and the filter, then grouped by the query's dimensions."""
-    request = plan.request
-    grain = request.grain
-    [name] = group.metrics
-    metric = plan.metrics[name]
-    assert isinstance(metric, BaseMetric) and metric.snapshot is not None
-    time_value = col(group.time_column, BASE_ALIAS)
-    period = period_start(grain, time_value.copy(), plan.week_start) if grain else None
-    pick_of = exp.Max if metric.snapshot is Snapshot.LAST else exp.Min
-    pick = exp.Window(
-        this=pick_of(this=time_value.copy()),
-        partition_by=[period.copy()] if period is not None else [],
-    )
-    rows = exp.select(exp.Column(this=exp.Star(), table=ident(BASE_ALIAS))).from_(
-        table_ref("src", group.model, BASE_ALIAS)
-    )
-    if period is not None:
-        rows = rows.select(exp.alias_(period, ident(PERIOD)), copy=False)
-    dim_columns = [f"__d{i}" for i in range(len(group.dimensions))]
-    for column, dim in zip(dim_columns, group.dimensions, strict=True):
-        rows = rows.select(exp.alias_(dimension_value(dim, time_value), ident(column)), copy=False)
-    rows = rows.select(exp.alias_(pick, ident("__pick")), copy=False)
-    joined = [d.reach for d in (*group.dimensions, *group.where_dimensions) if d.reach]
-    rows = add_joins(rows, [d for d in joined if d.path], time_value=time_value)
-    conditions: list[exp.Expr] = [
-        exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
-    ]
-    if request.start is not None:
-        conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(request.start)))
-    if request.end is not None:
-        after = request.end + dt.timedelta(days=1)
-        conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(after)))
-    where = _where(plan, group, time_value)
-    if where is not None:
-        conditions.append(where)
-    if metric.filter is not None:
-        conditions.append(exp.Paren(this=qualify(metric.filter, BASE_ALIAS)))
-    rows = rows.where(exp.and_(*conditions))
-    keys: list[tuple[str, exp.Expr]] = []
-    if grain is not None:
-        keys.append((grain.value, col(PERIOD, BASE_ALIAS)))
-    keys.extend(
-        (dim.name, col(column, BASE_ALIAS))
-        for column, dim in zip(dim_columns, group.dimensions, strict=True)
-    )
-    inner = exp.select().from_(
-        exp.Subquery(this=rows, alias=exp.TableAlias(this=ident(BASE_ALIAS)))
-    )
-    for key, value in keys:
-        inner = inner.select(exp.alias_(value, ident(key)), copy=False)
-    for partial in partials_of(metric):
-        value = row_aggregate(replace(metric, filter=None), partial)
-        inner = inner.select(exp.alias_(value, ident(partial.column)), copy=False)
-    inner = inner.where(
-        exp.EQ(this=col(group.time_column, BASE_ALIAS), expression=col("__pick", BASE_ALIAS))
-    )
-    if keys:
-        inner = inner.group_by(*[value.copy() for _, value in keys])
-    select = every_period(plan, group, inner, period_spine(plan, group))
-    which = "latest" if metric.snapshot is Snapshot.LAST else "earliest"
-    select.add_comments(
-        [
-            f"{group.name}: {name} over the rows of src.{group.model} at the {which}"
-            f" {group.time_column} of each {grain.value if grain else 'range'}"
-        ]
-    )
-    return select
+        columns: list[tuple[str, exp.Expr]] = [(k, col(k, "t")) for k in keys]
+        columns += [(n, col(n, "t")) for n in partials[1:]]
+    else:
+        frame = exp.select().from_(exp.Subquery(this=totals, alias=exp.TableAlias(this=ident("t"))))
+        columns = [(k, col(k, "t")) for k in keys]
+        for name in partials[1:]:
+            value = col(name, "t")
+            if name.endswith("__sum"):
+                opened = exp.GT(this=open_rows.copy(), expression=exp.Literal.number(0))
+                value = exp.Case(ifs=[exp.If(this=opened, true=value)])
+            columns.append((name, value))
+    ctes = (periods, *parent.ctes, (changes_name, changes), (deltas_name, deltas))
+    return Rendered(frame, tuple(columns), ctes, (node.describe(),))
 
 
 def overlap_query(model: Model) -> exp.Select:
@@ -737,7 +732,7 @@ def overlap_query(model: Model) -> exp.Select:
     )
     versions = (
         exp.select(col(key), col(start), col(until), exp.alias_(following, ident("next_from")))
-        .from_(table_ref("src", model.name))
+        .from_(table_ref(names.SRC, model.name))
         .where(
             exp.and_(
                 exp.Not(this=exp.Is(this=col(key), expression=exp.Null())),
@@ -769,287 +764,247 @@ def overlap_query(model: Model) -> exp.Select:
     )
 
 
-def metric_value(
-    name: str, metrics: Mapping[str, Metric], partial_column: Callable[[Partial], exp.Expr]
-) -> exp.Expr:
-    """A metric's final value from its aggregated partials; derived metrics recomputed."""
-    metric = metrics[name]
-    if isinstance(metric, DerivedMetric):
-
-        def swap(column: exp.Column) -> exp.Expr:
-            return exp.Paren(this=metric_value(column.name, metrics, partial_column))
-
-        return substitute_columns(with_safe_division(metric.expr), swap)
-    parts = {p.part: partial_column(p) for p in partials_of(metric)}
-    match metric.agg:
-        case Agg.COUNT | Agg.COUNT_DISTINCT:
-            # No rows in a period is zero calls, not unknown.
-            key = "count" if metric.agg is Agg.COUNT else "value"
-            return exp.Coalesce(this=parts[key], expressions=[exp.Literal.number(0)])
-        case Agg.SUM:
-            return parts["sum"]
-        case Agg.AVG:
-            return safe_div(parts["sum"], parts["count"])
-        case Agg.MIN:
-            return parts["min"]
-        case Agg.MAX:
-            return parts["max"]
-        case Agg.MEDIAN | Agg.PERCENTILE:
-            return parts["value"]
-    raise AssertionError(metric.agg)
-
-
-def render_query(plan: QueryPlan) -> exp.Select:
-    """The whole query: one CTE per group, joined on the shared period and dimensions."""
-    keys = plan.key_columns
-    owner: dict[str, str] = {}
-    for group in plan.groups:
-        for name in group.metrics:
-            owner[name] = group.name
-
-    def partial_column(partial: Partial) -> exp.Expr:
-        return col(partial.column, owner[partial.metric])
-
-    outputs = [
-        exp.alias_(metric_value(name, plan.metrics, partial_column), ident(name))
-        for name in plan.request.metrics
-    ]
-    first = plan.groups[0].name
-    union: exp.Query | None = None
-    if len(plan.groups) == 1:
-        select = exp.select(*[exp.alias_(col(k, first), ident(k)) for k in keys]).from_(
-            exp.Table(this=ident(first))
-        )
+def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rendered:
+    """One aggregate as it is; several side by side on the keys any of them has."""
+    keys = node.keys
+    ctes: tuple[tuple[str, exp.Query], ...] = ()
+    for aggregate, rendered in zip(node.parents, parents, strict=True):
+        ctes += rendered.as_cte(aggregate.name)
+    first = node.parents[0].name
+    if len(node.parents) == 1:
+        frame = exp.select().from_(named(first))
         key_table = first
     elif not keys:
-        select = exp.select().from_(exp.Table(this=ident(first)))
-        for group in plan.groups[1:]:
-            select = select.join(exp.Table(this=ident(group.name)), join_type="CROSS")
+        frame = exp.select().from_(named(first))
+        for aggregate in node.parents[1:]:
+            frame = frame.join(named(aggregate.name), join_type="CROSS")
         key_table = first
     else:
-        # All period x dimension combinations any group has, so no group's rows are lost
-        # and NULL dimension values match (IS NOT DISTINCT FROM) instead of splitting rows.
-        union = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(first)))
-        for group in plan.groups[1:]:
-            part = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(group.name)))
+        # All period x dimension combinations any aggregate has, so no aggregate's rows are
+        # lost, and NULL dimension values match (IS NOT DISTINCT FROM) instead of splitting.
+        union: exp.Query = exp.select(*[col(k) for k in keys]).from_(named(first))
+        for aggregate in node.parents[1:]:
+            part = exp.select(*[col(k) for k in keys]).from_(named(aggregate.name))
             union = exp.union(union, part, distinct=True)
-        select = exp.select(*[exp.alias_(col(k, "keys"), ident(k)) for k in keys]).from_(
-            exp.Table(this=ident("keys"))
-        )
-        for group in plan.groups:
+        ctes += (("keys", union),)
+        frame = exp.select().from_(named("keys"))
+        for aggregate in node.parents:
             condition = exp.and_(
-                *[exp.NullSafeEQ(this=col(k, "keys"), expression=col(k, group.name)) for k in keys]
+                *[
+                    exp.NullSafeEQ(this=col(k, "keys"), expression=col(k, aggregate.name))
+                    for k in keys
+                ]
             )
-            select = select.join(exp.Table(this=ident(group.name)), on=condition, join_type="LEFT")
+            frame = frame.join(named(aggregate.name), on=condition, join_type="LEFT")
         key_table = "keys"
-    for output in outputs:
-        select = select.select(output, copy=False)
-    for group in plan.groups:
-        select = select.with_(ident(group.name), as_=group_query(plan, group))
-    if union is not None:
-        select = select.with_(ident("keys"), as_=union)
-    if keys:
-        select = select.order_by(
-            *[exp.Ordered(this=col(k, key_table), nulls_first=False) for k in keys]
-        )
-    return select
+    columns: list[tuple[str, exp.Expr]] = [(k, col(k, key_table)) for k in keys]
+    for aggregate in node.parents:
+        columns += [(p.column, col(p.column, aggregate.name)) for p in aggregate.partials]
+    order = tuple(col(k, key_table) for k in keys)
+    return Rendered(frame, tuple(columns), ctes, (node.describe(),), order)
 
 
-def indicator_table_query(
-    table: IndicatorTable,
-    metrics: Mapping[str, Metric],
-    week_start: str = "monday",
-    day_table: IndicatorTable | None = None,
-) -> exp.Select:
-    """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions.
+def render_compute_metrics(node: ComputeMetrics, parent: Rendered) -> Rendered:
+    parts_of: dict[str, tuple[Partial, ...]] = {}
+    for aggregate in node.parent.parents:
+        for partial in aggregate.partials:
+            parts_of[partial.metric] = (*parts_of.get(partial.metric, ()), partial)
+    metrics = {m.name: m for m in node.metrics}
 
-    With `day_table`, a rollup re-aggregates that table's partials instead of scanning the
-    source rows again: the same numbers (sums of sums, min of mins), a fraction of the work.
-    """
-    source = "ind" if day_table is not None else "src"
-    origin = day_table.name if day_table is not None else table.model
-    select = exp.select().from_(table_ref(source, origin, BASE_ALIAS))
-    keys: list[tuple[str, exp.Expr]] = []
-    for time_column in table.time_columns:
-        stored = day_table.period_column(time_column) if day_table is not None else time_column
-        time_value = col(stored, BASE_ALIAS)
-        keys.append(
-            (table.period_column(time_column), period_start(table.grain, time_value, week_start))
-        )
-    joined: list[ReachableDimension] = []
-    for dim in table.dimensions:
-        if day_table is not None and dim.path and day_table.stores(dim):
-            # stored by the day table as it was at each row's time: never joined again
-            keys.append((table.stored_name(dim), col(day_table.stored_name(dim), BASE_ALIAS)))
-            continue
-        keys.append(
-            (table.stored_name(dim), col(dim.dimension.name, join_alias(dim, len(dim.path))))
-        )
-        if dim.path:
-            joined.append(dim)
-    # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
-    for name, value in keys:
-        select = select.select(exp.alias_(value, ident(name)), copy=False)
-    for name in table.metrics:
-        metric = metrics[name]
-        assert isinstance(metric, BaseMetric)
-        for partial in partials_of(metric):
-            value = (
-                exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
-                if day_table is not None
-                else row_aggregate(metric, partial)
-            )
-            select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
-    # a history join needs the row's time: a table that stores such a dimension has one
-    row_time = col(table.time_columns[0], BASE_ALIAS) if len(table.time_columns) == 1 else None
-    select = add_joins(select, joined, time_value=row_time)
-    return select.group_by(*[value.copy() for _, value in keys])
+    def partial_column(partial: Partial) -> exp.Expr:
+        return parent.column(partial.column)
+
+    keys = [(k, parent.column(k)) for k in node.keys]
+    outputs = [(n, metric_value(n, metrics, parts_of, partial_column)) for n in node.outputs]
+    return replace(parent, columns=(*keys, *outputs)).with_comment(node)
 
 
-def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
-    """Deterministic, pretty SQL text for a dialect (rewritten by dialects.RULES)."""
-    return render(tree, dialect, "query")
-
-
-GRAIN_STEP = {
-    Grain.MIN30: ("30", "MINUTE"),
-    Grain.HOUR: ("1", "HOUR"),
-    Grain.DAY: ("1", "DAY"),
-    Grain.WEEK: ("1", "WEEK"),
-    Grain.MONTH: ("1", "MONTH"),
-    Grain.QUARTER: ("3", "MONTH"),
-    Grain.YEAR: ("1", "YEAR"),
-}
-# Same period last year: the same date for days and months, the same ISO week (52 weeks back).
-YEAR_BACK = {
-    Grain.MIN30: ("364", "DAY"),
-    Grain.HOUR: ("364", "DAY"),
-    Grain.DAY: ("1", "YEAR"),
-    Grain.WEEK: ("364", "DAY"),
-    Grain.MONTH: ("1", "YEAR"),
-    Grain.QUARTER: ("1", "YEAR"),
-    Grain.YEAR: ("1", "YEAR"),
-}
-
-
-def _interval(amount: str, unit: str) -> exp.Expr:
-    return exp.Interval(this=exp.Literal.string(amount), unit=exp.var(unit))
-
-
-def _as_period(value: exp.Expr, grain: Grain) -> exp.Expr:
-    return value if grain.intraday else as_date(value)
-
-
-def report_query(
-    plan: QueryPlan,
-    compare: tuple[str, ...],
-    targets: Mapping[str, tuple[float | None, float | None]],
-) -> exp.Select:
-    """A report view: metrics on a time spine, with comparison and target columns.
-
-    Every period between the first and the last one with data appears for every dimension
-    combination (counts 0, ratios NULL), so a quiet day is a row, not a gap.
-    `compare` holds 'previous_period' and/or 'same_period_last_year'.
-    """
-    grain = plan.request.grain
-    assert grain is not None
-    period = grain.value
-    dims = list(plan.request.by)
-    metrics = list(plan.request.metrics)
-    base = render_query(plan)
-    ctes = base.args.get("with_")
-    base.set("with_", None)
-    base.set("order", None)
-    amount, unit = GRAIN_STEP[grain]
+def render_time_spine(node: TimeSpine, parent: Rendered) -> Rendered:
+    """spine: every period from the first to the last, x every combination; LEFT JOIN base."""
+    period, dims = node.keys[0], node.keys[1:]
     bounds = exp.select(
         exp.alias_(exp.Min(this=col(period)), "lo"), exp.alias_(exp.Max(this=col(period)), "hi")
-    ).from_(exp.Table(this=ident("base")))
+    ).from_(named("base"))
     series = exp.Explode(
-        this=exp.GenerateSeries(start=col("lo"), end=col("hi"), step=_interval(amount, unit))
+        this=exp.GenerateSeries(
+            start=col("lo"), end=col("hi"), step=interval(node.amount, node.unit)
+        )
     )
-    periods = exp.select(exp.alias_(_as_period(series, grain), ident(period))).from_(
+    periods = exp.select(exp.alias_(as_period(series, node.grain), ident(period))).from_(
         exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("bounds")))
     )
     spine = exp.select(col(period, "periods"), *[col(d, "combos") for d in dims]).from_(
         exp.Subquery(this=periods, alias=exp.TableAlias(this=ident("periods")))
     )
     if dims:
-        combos = exp.select(*[col(d) for d in dims]).distinct().from_(exp.Table(this=ident("base")))
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(named("base"))
         spine = spine.join(
             exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))), join_type="CROSS"
         )
-    keys = [period, *dims]
-    additive = {
-        name
-        for name in metrics
-        if isinstance(plan.metrics[name], BaseMetric)
-        and plan.metrics[name].agg in (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT)  # type: ignore[union-attr]
-    }
-    filled = exp.select(*[col(k, "spine") for k in keys]).from_(exp.Table(this=ident("spine")))
-    for name in metrics:
-        value: exp.Expr = col(name, "base")
-        if name in additive:
-            value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
-        filled = filled.select(exp.alias_(value, ident(name)), copy=False)
-    filled = filled.join(
-        exp.Table(this=ident("base")),
+    spine.add_comments([node.describe()])
+    frame = exp.select().from_(named("spine"))
+    frame = frame.join(
+        named("base"),
         on=exp.and_(
-            *[exp.NullSafeEQ(this=col(k, "spine"), expression=col(k, "base")) for k in keys]
+            *[exp.NullSafeEQ(this=col(k, "spine"), expression=col(k, "base")) for k in node.keys]
         ),
         join_type="LEFT",
     )
-    final = exp.select(*[exp.alias_(col(k, "cur"), ident(k)) for k in keys]).from_(
-        exp.Table(this=ident("filled"), alias=exp.TableAlias(this=ident("cur")))
+    columns = [(k, col(k, "spine")) for k in node.keys]
+    columns += [(m, col(m, "base")) for m in node.outputs]
+    ctes = (*parent.as_cte("base"), ("spine", spine))
+    order = tuple(col(k, "spine") for k in node.keys)
+    return Rendered(frame, tuple(columns), ctes, (), order)
+
+
+def render_fill_zeros(node: FillZeros, parent: Rendered) -> Rendered:
+    zero = set(node.zero)
+    columns = tuple(
+        (name, exp.Coalesce(this=value, expressions=[exp.Literal.number(0)]))
+        if name in zero
+        else (name, value)
+        for name, value in parent.columns
     )
-    comparisons = []
-    if "previous_period" in compare:
-        comparisons.append(("prev", "", _interval(amount, unit)))
-    if "same_period_last_year" in compare:
-        comparisons.append(("prev_year", "_year", _interval(*YEAR_BACK[grain])))
-    for alias, _, back in comparisons:
-        shifted = _as_period(exp.Sub(this=col(period, "cur"), expression=back), grain)
+    return replace(parent, columns=columns).with_comment(node)
+
+
+def render_compare(node: Compare, parent: Rendered) -> Rendered:
+    """cur LEFT JOIN each compared period (same dimensions, the period `back` earlier)."""
+    period, dims = node.keys[0], node.keys[1:]
+    frame = exp.select().from_(named("filled", "cur"))
+    for c in node.comparisons:
+        back = interval(c.amount, c.unit)
+        shifted = as_period(exp.Sub(this=col(period, "cur"), expression=back), node.grain)
         condition = exp.and_(
-            exp.EQ(this=col(period, alias), expression=shifted),
-            *[exp.NullSafeEQ(this=col(d, alias), expression=col(d, "cur")) for d in dims],
+            exp.EQ(this=col(period, c.alias), expression=shifted),
+            *[exp.NullSafeEQ(this=col(d, c.alias), expression=col(d, "cur")) for d in dims],
         )
-        final = final.join(
-            exp.Table(this=ident("filled"), alias=exp.TableAlias(this=ident(alias))),
-            on=condition,
-            join_type="LEFT",
-        )
-    for name in metrics:
-        metric = plan.metrics[name]
+        frame = frame.join(named("filled", c.alias), on=condition, join_type="LEFT")
+    columns: list[tuple[str, exp.Expr]] = [(k, col(k, "cur")) for k in node.keys]
+    for name in node.outputs:
         current = col(name, "cur")
-        final = final.select(exp.alias_(current.copy(), ident(name)))
-        for alias, suffix, _ in comparisons:
-            previous = col(name, alias)
-            final = final.select(exp.alias_(previous.copy(), ident(f"{name}_{alias}")))
-            if change_of(metric) is Change.POINTS:
-                # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do
-                # scores that cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
-                change: exp.Expr = exp.Sub(this=current.copy(), expression=previous.copy())
+        columns.append((name, current))
+        for c in node.comparisons:
+            previous = col(name, c.alias)
+            columns.append((name + c.prev_suffix, previous))
+            change: exp.Expr
+            if name in node.points:
+                change = exp.Sub(this=current.copy(), expression=previous.copy())
             else:
                 change = exp.Sub(
                     this=safe_div(current.copy(), previous.copy()), expression=exp.Literal.number(1)
                 )
-            final = final.select(exp.alias_(change, ident(f"{name}_change{suffix}")))
-        if name in targets:
-            low, high = targets[name]
-            checks: list[exp.Expr] = []
-            if low is not None:
-                checks.append(exp.GTE(this=current.copy(), expression=exp.Literal.number(low)))
-            if high is not None:
-                checks.append(exp.LTE(this=current.copy(), expression=exp.Literal.number(high)))
-            met = exp.Case(
-                ifs=[
-                    exp.If(this=exp.Is(this=current.copy(), expression=exp.Null()), true=exp.Null())
-                ],
-                default=exp.and_(*checks),
-            )
-            final = final.select(exp.alias_(met, ident(f"{name}_target_met")))
-    for cte in ctes.expressions if ctes is not None else []:
-        final = final.with_(cte.alias_or_name and ident(cte.alias_or_name), as_=cte.this)
-    final = final.with_(ident("base"), as_=base)
-    final = final.with_(ident("spine"), as_=spine)
-    final = final.with_(ident("filled"), as_=filled)
-    return final.order_by(*[exp.Ordered(this=col(k, "cur"), nulls_first=False) for k in keys])
+            columns.append((name + c.change_suffix, change))
+    order = tuple(col(k, "cur") for k in node.keys)
+    return Rendered(frame, tuple(columns), parent.as_cte("filled"), (node.describe(),), order)
+
+
+def render_flag_targets(node: FlagTargets, parent: Rendered) -> Rendered:
+    """<metric>_target_met after the metric's last comparison column."""
+    flags = {f.metric: f for f in node.flags}
+    last_of: dict[str, str] = {}
+    for name in node.parent.outputs:
+        group = [name] + [
+            name + suffix
+            for c in node.parent.comparisons
+            for suffix in (c.prev_suffix, c.change_suffix)
+        ]
+        last_of[group[-1]] = name
+    columns: list[tuple[str, exp.Expr]] = []
+    for name, value in parent.columns:
+        columns.append((name, value))
+        metric = last_of.get(name)
+        if metric is None or metric not in flags:
+            continue
+        flag = flags[metric]
+        current = parent.column(metric)
+        checks: list[exp.Expr] = []
+        if flag.low is not None:
+            checks.append(exp.GTE(this=current.copy(), expression=exp.Literal.number(flag.low)))
+        if flag.high is not None:
+            checks.append(exp.LTE(this=current.copy(), expression=exp.Literal.number(flag.high)))
+        met = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=current.copy(), expression=exp.Null()), true=exp.Null())],
+            default=exp.and_(*checks),
+        )
+        columns.append((names.target_met_column(metric), met))
+    return replace(parent, columns=tuple(columns)).with_comment(node)
+
+
+def render_totals(node: Totals, parent: Rendered) -> Rendered:
+    return parent.with_comment(node)
+
+
+def render(node: PlanNode) -> Rendered:
+    """A node and everything it reads, rendered leaves first."""
+    match node:
+        case ReadSource():
+            return render_read_source(node)
+        case ReadIndicator():
+            return render_read_indicator(node)
+        case JoinDimensions():
+            return render_join_dimensions(node, render(node.parent))
+        case JoinVersions():
+            return render_join_versions(node, render(node.parent))
+        case FilterRows():
+            return render_filter_rows(node, render(node.parent))
+        case Aggregate():
+            return render_aggregate(node, render(node.parent))
+        case ActiveAt():
+            return render_active_at(node, render(node.parent))
+        case RunningTotal():
+            return render_running_total(node, render(node.parent))
+        case SnapshotAt():
+            return render_snapshot_at(node, render(node.parent))
+        case JoinOnKeys():
+            return render_join_on_keys(node, tuple(render(p) for p in node.parents))
+        case ComputeMetrics():
+            return render_compute_metrics(node, render(node.parent))
+        case TimeSpine():
+            return render_time_spine(node, render(node.parent))
+        case FillZeros():
+            return render_fill_zeros(node, render(node.parent))
+        case Compare():
+            return render_compare(node, render(node.parent))
+        case FlagTargets():
+            return render_flag_targets(node, render(node.parent))
+        case Totals():
+            return render_totals(node, render(node.parent))
+        case _:
+            unreachable(node)
+
+
+def unreachable(node: NoReturn) -> NoReturn:
+    """A node kind `render` has no case for (mypy checks that none is left out)."""
+    raise AssertionError(f"no renderer for {node!r}")
+
+
+def query_of(node: PlanNode) -> exp.Select:
+    """A whole query: the node's SELECT with its CTEs, ordered by its keys (NULLs last)."""
+    rendered = render(node)
+    select = rendered.select()
+    for name, query in rendered.ctes:
+        select = select.with_(ident(name), as_=query, copy=False)
+    if rendered.order:
+        select = select.order_by(
+            *[exp.Ordered(this=key.copy(), nulls_first=False) for key in rendered.order]
+        )
+    return select
+
+
+def render_query(plan: QueryPlan) -> exp.Select:
+    """The whole query of a plan."""
+    return query_of(plan.root)
+
+
+def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
+    """Deterministic, pretty SQL text for a dialect (rewritten by dialects.RULES)."""
+    return render_dialect(tree, dialect, "query")
+
+
+def interval(amount: str, unit: str) -> exp.Expr:
+    return exp.Interval(this=exp.Literal.string(amount), unit=exp.var(unit))
+
+
+def as_period(value: exp.Expr, grain: Grain) -> exp.Expr:
+    return value if grain.intraday else as_date(value)

@@ -23,6 +23,8 @@ WITH `tickets__created_ts__active__periods` AS (
     ) AS `bounds`
   ) AS `starts`
 ), `tickets__created_ts__active__rows` AS (
+  /* read rows: src.tickets (rows open at each period's end) */
+  /* filter: created_ts is not null */
   SELECT
     `p`.`__period` AS `week`,
     `m`.`priority` AS `priority`,
@@ -32,17 +34,19 @@ WITH `tickets__created_ts__active__periods` AS (
     COUNT(
       DATEDIFF(SECOND, DATE_TRUNC('SECOND', `m`.created_ts), DATE_TRUNC('SECOND', `p`.`__end`)) / CAST(3600.0 AS DOUBLE)
     ) AS `open_ticket_age_hours__count`
-  FROM `tickets__created_ts__active__periods` AS `p`
-  INNER JOIN `src`.`tickets` AS `m`
+  FROM `src`.`tickets` AS `m`
+  INNER JOIN `tickets__created_ts__active__periods` AS `p`
     ON `m`.`created_ts` <= `p`.`__end`
     AND (
       `m`.`resolved_ts` IS NULL OR `m`.`resolved_ts` > `p`.`__end`
     )
+  WHERE
+    NOT `m`.`created_ts` IS NULL
   GROUP BY
     `p`.`__period`,
     `m`.`priority`
 ), `tickets__created_ts__active` AS (
-  /* tickets__created_ts__active: open_ticket_age_hours over the rows of src.tickets active at each week's end (created_ts <= t < resolved_ts) */
+  /* active tickets__created_ts__active: open_ticket_age_hours over the rows with created_ts <= t < resolved_ts, at each week's end, the first day .. the last day of src.tickets.created_ts */
   SELECT
     `p`.`__period` AS `week`,
     `combos`.`priority` AS `priority`,
@@ -87,7 +91,9 @@ WITH `tickets__created_ts__active__periods` AS (
     1 AS `open_tickets__count`
   FROM `src`.`tickets` AS `m`
   WHERE
-    NOT `m`.`created_ts` IS NULL
+    NOT `m`.`created_ts` IS NULL AND NOT `m`.`created_ts` IS NULL
+  /* read rows: src.tickets (rows open at each period's end) */
+  /* filter: created_ts is not null */
   UNION ALL
   SELECT
     GREATEST(`m`.`created_ts`, `m`.`resolved_ts`) AS `__at`,
@@ -98,7 +104,10 @@ WITH `tickets__created_ts__active__periods` AS (
     ) AS `open_tickets__count`
   FROM `src`.`tickets` AS `m`
   WHERE
-    NOT `m`.`created_ts` IS NULL AND NOT `m`.`resolved_ts` IS NULL
+    (
+      NOT `m`.`created_ts` IS NULL AND NOT `m`.`created_ts` IS NULL
+    )
+    AND NOT `m`.`resolved_ts` IS NULL
 ), `tickets__created_ts__active2__deltas` AS (
   SELECT
     GREATEST(
@@ -124,11 +133,11 @@ WITH `tickets__created_ts__active__periods` AS (
     ),
     `c`.`priority`
 ), `tickets__created_ts__active2` AS (
-  /* tickets__created_ts__active2: open_tickets over the rows of src.tickets open at each week's end: a running total of rows opened minus closed */
+  /* running total tickets__created_ts__active2: open_tickets, rows opened at created_ts minus closed at resolved_ts, at each week's end, the first day .. the last day of src.tickets.created_ts */
   SELECT
-    `week`,
-    `priority`,
-    `open_tickets__count`
+    `t`.`week` AS `week`,
+    `t`.`priority` AS `priority`,
+    `t`.`open_tickets__count` AS `open_tickets__count`
   FROM (
     SELECT
       `t`.`week` AS `week`,
@@ -161,7 +170,7 @@ WITH `tickets__created_ts__active__periods` AS (
     ) AS `t`
   ) AS `t`
   WHERE
-    `__ever` > 0
+    `t`.`__ever` > 0
 ), `keys` AS (
   SELECT
     `week`,
@@ -173,6 +182,8 @@ WITH `tickets__created_ts__active__periods` AS (
     `priority`
   FROM `tickets__created_ts__active2`
 )
+/* join aggregates on week, priority */
+/* compute metrics: open_tickets, open_ticket_age_hours */
 SELECT
   `keys`.`week` AS `week`,
   `keys`.`priority` AS `priority`,

@@ -15,7 +15,9 @@ WITH `tickets__created_ts__active__periods` AS (
     1 AS `open_tickets__count`
   FROM `src`.`tickets` AS `m`
   WHERE
-    NOT `m`.`created_ts` IS NULL
+    NOT `m`.`created_ts` IS NULL AND NOT `m`.`created_ts` IS NULL
+  /* read rows: src.tickets (rows open at each period's end) */
+  /* filter: created_ts is not null */
   UNION ALL
   SELECT
     GREATEST(`m`.`created_ts`, `m`.`resolved_ts`) AS `__at`,
@@ -25,8 +27,12 @@ WITH `tickets__created_ts__active__periods` AS (
     ) AS `open_tickets__count`
   FROM `src`.`tickets` AS `m`
   WHERE
-    NOT `m`.`created_ts` IS NULL AND NOT `m`.`resolved_ts` IS NULL
+    (
+      NOT `m`.`created_ts` IS NULL AND NOT `m`.`created_ts` IS NULL
+    )
+    AND NOT `m`.`resolved_ts` IS NULL
 ), `tickets__created_ts__active` AS (
+  /* running total tickets__created_ts__active: open_tickets, rows opened at created_ts minus closed at resolved_ts, at the range's end, 2024-10-01 .. 2024-10-03 of src.tickets.created_ts */
   SELECT
     SUM(`c`.`open_tickets__count`) AS `open_tickets__count`
   FROM `tickets__created_ts__active__changes` AS `c`
@@ -37,6 +43,8 @@ WITH `tickets__created_ts__active__periods` AS (
       FROM `tickets__created_ts__active__periods`
     )
 )
+/* one aggregate: tickets__created_ts__active */
+/* compute metrics: open_tickets */
 SELECT
   COALESCE(`tickets__created_ts__active`.`open_tickets__count`, 0) AS `open_tickets`
 FROM `tickets__created_ts__active`

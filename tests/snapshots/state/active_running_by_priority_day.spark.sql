@@ -26,7 +26,9 @@ WITH `tickets__created_ts__active__periods` AS (
     1 AS `open_tickets__count`
   FROM `src`.`tickets` AS `m`
   WHERE
-    NOT `m`.`created_ts` IS NULL
+    NOT `m`.`created_ts` IS NULL AND NOT `m`.`created_ts` IS NULL
+  /* read rows: src.tickets (rows open at each period's end) */
+  /* filter: created_ts is not null */
   UNION ALL
   SELECT
     GREATEST(`m`.`created_ts`, `m`.`resolved_ts`) AS `__at`,
@@ -37,7 +39,10 @@ WITH `tickets__created_ts__active__periods` AS (
     ) AS `open_tickets__count`
   FROM `src`.`tickets` AS `m`
   WHERE
-    NOT `m`.`created_ts` IS NULL AND NOT `m`.`resolved_ts` IS NULL
+    (
+      NOT `m`.`created_ts` IS NULL AND NOT `m`.`created_ts` IS NULL
+    )
+    AND NOT `m`.`resolved_ts` IS NULL
 ), `tickets__created_ts__active__deltas` AS (
   SELECT
     GREATEST(
@@ -63,11 +68,11 @@ WITH `tickets__created_ts__active__periods` AS (
     ),
     `c`.`priority`
 ), `tickets__created_ts__active` AS (
-  /* tickets__created_ts__active: open_tickets over the rows of src.tickets open at each day's end: a running total of rows opened minus closed */
+  /* running total tickets__created_ts__active: open_tickets, rows opened at created_ts minus closed at resolved_ts, at each day's end, the first day .. the last day of src.tickets.created_ts */
   SELECT
-    `day`,
-    `priority`,
-    `open_tickets__count`
+    `t`.`day` AS `day`,
+    `t`.`priority` AS `priority`,
+    `t`.`open_tickets__count` AS `open_tickets__count`
   FROM (
     SELECT
       `t`.`day` AS `day`,
@@ -100,8 +105,10 @@ WITH `tickets__created_ts__active__periods` AS (
     ) AS `t`
   ) AS `t`
   WHERE
-    `__ever` > 0
+    `t`.`__ever` > 0
 )
+/* one aggregate: tickets__created_ts__active */
+/* compute metrics: open_tickets */
 SELECT
   `tickets__created_ts__active`.`day` AS `day`,
   `tickets__created_ts__active`.`priority` AS `priority`,

@@ -1,5 +1,8 @@
 -- test: test_history_indicator_and_overlap_sql[duckdb]
 -- The calls day table stores the team and city of the version at each leg's time.
+/* read rows: src.calls (the rows behind calls_day) */
+/* join versions: agent_id -> src.agent_history valid at offered_ts, site_id -> src.sites */
+/* aggregate calls_day: handle_seconds, legs by offered_ts_day, queue, agent_id, roster_agent_id, agent_history__team, agent_history__site_id, agent_history__sites__city (from rows) */
 SELECT
   CAST("m"."offered_ts" AS DATE) AS "offered_ts_day",
   "m"."queue" AS "queue",

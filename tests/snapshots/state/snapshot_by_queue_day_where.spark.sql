@@ -24,6 +24,8 @@ WITH `queue_snapshots__waiting_close__snapshot__periods` AS (
     `m`.`__d0` AS `queue`,
     SUM(`m`.waiting_calls) AS `waiting_close__sum`
   FROM (
+    /* read rows: src.queue_snapshots (snapshot last) */
+    /* filter: snapshot_ts is not null and queue <> 'C' */
     SELECT
       `m`.*,
       CAST(`m`.`snapshot_ts` AS DATE) AS `__period`,
@@ -41,7 +43,7 @@ WITH `queue_snapshots__waiting_close__snapshot__periods` AS (
     `m`.`__period`,
     `m`.`__d0`
 ), `queue_snapshots__waiting_close__snapshot` AS (
-  /* queue_snapshots__waiting_close__snapshot: waiting_close over the rows of src.queue_snapshots at the latest snapshot_ts of each day */
+  /* snapshot queue_snapshots__waiting_close__snapshot: waiting_close at the latest snapshot_ts of each day */
   SELECT
     `p`.`__period` AS `day`,
     `combos`.`queue` AS `queue`,
@@ -79,6 +81,8 @@ WITH `queue_snapshots__waiting_close__snapshot__periods` AS (
     `m`.`__d0` AS `queue`,
     SUM(`m`.waiting_calls) AS `waiting_open__sum`
   FROM (
+    /* read rows: src.queue_snapshots (snapshot first) */
+    /* filter: snapshot_ts is not null and queue <> 'C' */
     SELECT
       `m`.*,
       CAST(`m`.`snapshot_ts` AS DATE) AS `__period`,
@@ -96,7 +100,7 @@ WITH `queue_snapshots__waiting_close__snapshot__periods` AS (
     `m`.`__period`,
     `m`.`__d0`
 ), `queue_snapshots__waiting_open__snapshot` AS (
-  /* queue_snapshots__waiting_open__snapshot: waiting_open over the rows of src.queue_snapshots at the earliest snapshot_ts of each day */
+  /* snapshot queue_snapshots__waiting_open__snapshot: waiting_open at the earliest snapshot_ts of each day */
   SELECT
     `p`.`__period` AS `day`,
     `combos`.`queue` AS `queue`,
@@ -121,6 +125,8 @@ WITH `queue_snapshots__waiting_close__snapshot__periods` AS (
     `queue`
   FROM `queue_snapshots__waiting_open__snapshot`
 )
+/* join aggregates on day, queue */
+/* compute metrics: waiting_close, waiting_open */
 SELECT
   `keys`.`day` AS `day`,
   `keys`.`queue` AS `queue`,

@@ -1,7 +1,10 @@
 -- test: test_state_sql_per_dialect[valid_join_by_team_city_rows-spark]
 -- Query SQL of the active, snapshot and time-valid join groups per dialect.
 WITH `calls__offered_ts__src` AS (
-  /* calls__offered_ts__src: handle_seconds, median_handle by offered_ts from src.calls */
+  /* read rows: src.calls (median_handle (median): recomputed from rows, never added up) */
+  /* join versions: agent_id -> src.agent_history valid at offered_ts, site_id -> src.sites */
+  /* filter: offered_ts is not null */
+  /* aggregate calls__offered_ts__src: handle_seconds, median_handle by team, city (from rows) */
   SELECT
     `m__agent_history`.`team` AS `team`,
     `m__agent_history__sites`.`city` AS `city`,
@@ -25,6 +28,8 @@ WITH `calls__offered_ts__src` AS (
     `m__agent_history`.`team`,
     `m__agent_history__sites`.`city`
 )
+/* one aggregate: calls__offered_ts__src */
+/* compute metrics: handle_seconds, median_handle */
 SELECT
   `calls__offered_ts__src`.`team` AS `team`,
   `calls__offered_ts__src`.`city` AS `city`,
