@@ -359,7 +359,7 @@ class Compare:
     parent: FillZeros
     grain: Grain
     comparisons: tuple[Comparing, ...]
-    points: tuple[str, ...]  # metrics that change in points (rates, scores), others in ratio
+    points: tuple[str, ...]  # change in points: cur - prev; the others (cur - prev) / |prev|
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:

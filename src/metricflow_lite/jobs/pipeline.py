@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, plan_build, statements_for
 from metricflow_lite.compile.layers import render_models
 from metricflow_lite.compile.plan import QueryPlan, QueryRequest, plan_query
@@ -29,7 +30,7 @@ def dialect_for(project: Project, target_name: str | None) -> str:
 
 def raw_tables(warehouse: Warehouse) -> tuple[str, ...]:
     """Tables in the raw schema (what source() may name)."""
-    return warehouse.tables("raw")
+    return warehouse.tables(names.RAW)
 
 
 def build_objects(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.periods import latest_complete_period, next_period, period_start
 from metricflow_lite.compile.plan import QueryRequest, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
@@ -139,11 +140,13 @@ def report_table(
         period = latest_complete_period(last, grain, week_start) if last else None
     else:
         period = period_start(on, grain, week_start)
-    view = exp.select(exp.Star()).from_(table_ref("app", f"{report.name}_{grain.value}"))
+    view = exp.select(exp.Star()).from_(
+        table_ref(names.APP, names.report_view(report.name, grain.value))
+    )
     columns, rows = _fetch(warehouse, view)
     totals: tuple[tuple[object, ...], ...] = ()
     if report.by:
-        total_view = table_ref("app", f"{report.name}_{grain.value}_total")
+        total_view = table_ref(names.APP, names.report_view(report.name, grain.value, total=True))
         _, totals = _fetch(warehouse, exp.select(exp.Star()).from_(total_view))
     infos = {m.name: MetricInfo.from_metric(m) for m in spec.metrics if m.name in report.metrics}
     return ReportTable.from_rows(
@@ -181,7 +184,7 @@ def write_all_reports(
         tables = [report_table(spec, project, warehouse, report, grain) for grain in report.grains]
         paths = []
         for table in tables:
-            stem = f"{report.name}_{table.grain.value}"
+            stem = names.report_view(report.name, table.grain.value)
             for fmt, name in (
                 ("html", html_filename(report.name, table.grain)),
                 ("md", f"{stem}.md"),

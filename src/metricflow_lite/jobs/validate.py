@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.layers import LAYERS, SqlModel, parse_model_sql, render_models
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.spec.cases import parse_cases
@@ -74,7 +75,7 @@ def validate_project(project: Project) -> ValidationResult:
         }
 
         def types_of(model: str, expressions: Sequence[exp.Expr]) -> list[Typed]:
-            return probe.types_of("src", model, expressions)
+            return probe.types_of(names.SRC, model, expressions)
 
         diagnostics.extend(check_columns(spec, ModelColumns(columns, frozenset(broken), types_of)))
     finally:

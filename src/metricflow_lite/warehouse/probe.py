@@ -11,6 +11,7 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.layers import SqlModel
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.seeds.load import discover_seeds, file_columns, read_header
@@ -20,7 +21,7 @@ from metricflow_lite.warehouse.base import SeedFormat
 from metricflow_lite.warehouse.seedfile import parquet_columns
 
 # Columns every raw table carries besides the file's own (load.py, META_COLUMNS).
-RAW_EXTRA_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
+RAW_EXTRA_COLUMNS = names.META_COLUMN_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ class ProjectProbe:
 
     def __init__(self) -> None:
         self.connection = duckdb.connect(":memory:")
-        for schema in ("raw", "src", "ind", "app"):
+        for schema in names.ALL_SCHEMAS:
             self.connection.execute(f"CREATE SCHEMA {schema}")
 
     def close(self) -> None:
@@ -102,7 +103,9 @@ class ProjectProbe:
                 )
                 data_type = exp.DataType.build("VARCHAR")
             columns.append(exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=data_type))
-        table = exp.Schema(this=exp.table_(shape.table, db="raw", quoted=True), expressions=columns)
+        table = exp.Schema(
+            this=exp.table_(shape.table, db=names.RAW, quoted=True), expressions=columns
+        )
         create = exp.Create(this=table, kind="TABLE")
         self.connection.execute(create.sql(dialect="duckdb"))
         return problems
