@@ -207,3 +207,49 @@ def write_all_reports(
         index.write_text(render_dashboard(first_tables), encoding="utf-8")
         written.append(WrittenReport("dashboard", (index,)))
     return written
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutput:
+    """`mfl report`: the rendered report (or the file it went to) and a warning, if any."""
+
+    content: str | bytes | None  # None when written to `path`
+    path: Path | None
+    warning: Diagnostic | None
+
+
+def report(
+    project: Project,
+    target: str | None,
+    name: str,
+    grain: str | None,
+    on: str | None,
+    fmt: str,
+    out: str | None,
+    color: bool = False,
+) -> ReportOutput:
+    """`mfl report`: one report for one period, rendered; written to `out` (xlsx: always a file)."""
+    from metricflow_lite.jobs.pipeline import parse_date, parse_grain
+    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.warehouse import connect
+
+    spec = load_spec(project)
+    chosen = find_report(spec, name)
+    grain_value = parse_grain(grain) if grain else chosen.grains[0]
+    day = parse_date(on, "--date")
+    with connect(project, target, read_only=True) as warehouse:
+        table = report_table(spec, project, warehouse, chosen, grain_value, day)
+        empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
+    content = render_report(table, fmt, color=color and out is None)
+    if fmt == "xlsx" and out is None:
+        stem = names.report_view(chosen.name, grain_value.value)
+        out = str(project.path("target") / "reports" / f"{stem}.xlsx")
+    if out is None:
+        return ReportOutput(content, None, empty)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return ReportOutput(None, path, empty)

@@ -14,6 +14,7 @@ from metricflow_lite.compile import names
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -41,7 +42,7 @@ def _raw(table: str) -> str:
     return exp.table_(table, db=RAW, quoted=True).sql(dialect="duckdb")
 
 
-class DuckDBWarehouse:
+class DuckDBWarehouse(Closing):
     """A DuckDB database file (or :memory:)."""
 
     dialect = "duckdb"

@@ -14,6 +14,7 @@ from metricflow_lite.compile.names import FILE, LINE, LOAD_ID, META_COLUMNS, RAW
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -72,7 +73,7 @@ def postgres_type(duckdb_type: str) -> str:
     return WIDER.get(spelled.upper(), spelled)
 
 
-class PostgresWarehouse:
+class PostgresWarehouse(Closing):
     """One connection to a PostgreSQL database; autocommit except inside apply_build."""
 
     dialect = "postgres"

@@ -32,6 +32,7 @@ from metricflow_lite.compile import names
 from metricflow_lite.errors import MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -68,7 +69,7 @@ def string_literal(text: str) -> str:
     return exp.Literal.string(text).sql("spark")
 
 
-class SparkWarehouse:
+class SparkWarehouse(Closing):
     """A SparkSession (local or Spark Connect) over a warehouse folder."""
 
     dialect = "spark"
