@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from conftest import FIXTURES
 from sqlglot import exp
 
 from metricflow_lite.compile import names
+from metricflow_lite.compile.build import plan_build, statements_for
+from metricflow_lite.compile.layers import render_models
 from metricflow_lite.compile.plan import (
     GRAIN_STEP,
     Compare,
@@ -18,11 +21,13 @@ from metricflow_lite.compile.plan import (
     ComputeMetrics,
     FillZeros,
     JoinOnKeys,
+    PlanNode,
     QueryRequest,
     TimeSpine,
     indicator_tables,
     plan_indicator_table,
     plan_query,
+    plan_report_view,
 )
 from metricflow_lite.compile.sqlgen import Rendered, query_of, render_compare, render_query, to_sql
 from metricflow_lite.errors import Location
@@ -31,10 +36,12 @@ from metricflow_lite.spec.model import Comparison, Grain, ProjectSpec
 from metricflow_lite.spec.project import load_project
 from metricflow_lite.spec.validate import load_spec
 
+TINY = FIXTURES / "tiny"
+
 
 @pytest.fixture(scope="module")
 def spec() -> ProjectSpec:
-    return load_spec(load_project(FIXTURES / "tiny"))
+    return load_spec(load_project(TINY))
 
 
 CASES = {
@@ -67,6 +74,55 @@ def test_indicator_table_sql(spec: ProjectSpec, snapshot: Callable[[str, str], N
     """The day-level indicator table of the calls model."""
     [calls] = [t for t in indicator_tables(spec) if t.name == "calls_day"]
     snapshot("indicator/calls_day.duckdb.sql", to_sql(query_of(plan_indicator_table(calls, spec))))
+
+
+ALL_DIALECTS = ("duckdb", "postgres", "spark")
+
+
+@pytest.mark.parametrize("dialect", ALL_DIALECTS)
+def test_rollup_table_sql(
+    spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
+) -> None:
+    """A declared rollup: ReadIndicator of the day table, JoinDimensions to agents, Aggregate."""
+    tables = {t.name: t for t in indicator_tables(spec)}
+    rollup = plan_indicator_table(tables["calls_by_queue_team_day"], spec, tables["calls_day"])
+    snapshot(f"indicator/calls_by_queue_team_day.{dialect}.sql", to_sql(query_of(rollup), dialect))
+
+
+@pytest.mark.parametrize("total", [False, True], ids=["by_queue", "total"])
+@pytest.mark.parametrize("dialect", ALL_DIALECTS)
+def test_report_view_sql(
+    spec: ProjectSpec, dialect: str, total: bool, snapshot: Callable[[str, str], None]
+) -> None:
+    """app.queue_daily_week[_total]: TimeSpine, FillZeros, Compare, FlagTargets (Totals)."""
+    report = spec.report("queue_daily")
+    assert report is not None
+    view = plan_report_view(spec, report, Grain.WEEK, total)
+    snapshot(f"view/{view.name}.{dialect}.sql", to_sql(query_of(view.root), dialect))
+
+
+@pytest.mark.parametrize("dialect", ALL_DIALECTS)
+def test_build_ddl(spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]) -> None:
+    """Every CREATE (and COMMENT) statement of the tiny project's build, in build order."""
+    models = render_models(TINY, TINY / "models")
+    statements = statements_for(plan_build(spec, models), dialect)
+    snapshot(f"build/tiny.{dialect}.sql", ";\n\n".join(s.sql for s in statements) + ";")
+
+
+def test_every_node_kind_has_golden_sql(spec: ProjectSpec) -> None:
+    """The golden cases above (queries, rollup, report views) render every node kind."""
+    report = spec.report("queue_daily")
+    assert report is not None
+    tables = {t.name: t for t in indicator_tables(spec)}
+    roots: list[PlanNode] = [plan_query(spec, request).root for request in CASES.values()]
+    roots.append(plan_indicator_table(tables["calls_by_queue_team_day"], spec, tables["calls_day"]))
+    roots += [plan_report_view(spec, report, Grain.WEEK, total).root for total in (False, True)]
+    seen: set[str] = set()
+    while roots:
+        node = roots.pop()
+        seen.add(type(node).__name__)
+        roots.extend(node.parents)
+    assert seen == {kind.__name__ for kind in get_args(PlanNode)}
 
 
 def test_generation_is_byte_identical(spec: ProjectSpec) -> None:

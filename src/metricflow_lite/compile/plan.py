@@ -238,7 +238,7 @@ class FilterRows:
         return f"filter: {' and '.join(parts)}"
 
 
-RowNode: TypeAlias = "ReadSource | ReadIndicator | JoinDimensions | FilterRows"
+RowNode: TypeAlias = ReadSource | ReadIndicator | JoinDimensions | FilterRows
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,10 +429,20 @@ class Totals:
 
 
 PlanNode: TypeAlias = (
-    "ReadSource | ReadIndicator | JoinDimensions | FilterRows | Aggregate | JoinOnKeys"
-    " | ComputeMetrics | TimeSpine | FillZeros | Compare | FlagTargets | Totals"
+    ReadSource
+    | ReadIndicator
+    | JoinDimensions
+    | FilterRows
+    | Aggregate
+    | JoinOnKeys
+    | ComputeMetrics
+    | TimeSpine
+    | FillZeros
+    | Compare
+    | FlagTargets
+    | Totals
 )
-ViewNode: TypeAlias = "FlagTargets | Totals"
+ViewNode: TypeAlias = FlagTargets | Totals
 
 
 def plan_tree(node: PlanNode, indent: str = "") -> str:
