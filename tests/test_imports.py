@@ -177,3 +177,15 @@ def test_the_checker_sees_a_print(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "click.echo(...)",
         "print(...)",
     ]
+
+
+def test_the_renderer_never_calls_back_into_the_planner() -> None:
+    """sqlgen takes node and value types from plan.py, never a planning function."""
+    path = PACKAGE / "compile" / "sqlgen.py"
+    taken = [
+        alias.name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "metricflow_lite.compile.plan"
+        for alias in node.names
+    ]
+    assert taken and [n for n in taken if not n[0].isupper()] == []

@@ -292,19 +292,12 @@ def list_command(project_dir: str | None, target: str | None, kind: str, fmt: st
 
     Example: mfl list metrics --format md > docs/metrics.md
     """
-    from metricflow_lite.report.catalog import catalog_rows, metrics_markdown
-    from metricflow_lite.report.query_table import render_table
-    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.jobs import pipeline
 
     if fmt == "md" and kind != "metrics":
         raise click.UsageError("--format md lists metrics only: mfl list metrics --format md")
-    project = open_project(project_dir)
-    spec = load_spec(project)
-    if fmt == "md":
-        click.echo(metrics_markdown(spec), nl=False)
-        return
-    headers, rows = catalog_rows(spec, kind)
-    click.echo(render_table(headers, rows))
+    text = pipeline.catalog(open_project(project_dir), kind, fmt)
+    click.echo(text, nl=fmt != "md")
 
 
 @cli.command()

@@ -317,3 +317,15 @@ def explain(project: Project, options: QueryOptions | None, select: str | None) 
         assert obj.plan is not None
         trees.append(f"{obj.qualified_name}:\n{plan_tree(obj.plan, '  ')}")
     return "\n\n".join(trees)
+
+
+def catalog(project: Project, kind: str, fmt: str = "table") -> str:
+    """`mfl list`: metrics, models or reports as a table; metrics as the docs page (md)."""
+    from metricflow_lite.report.catalog import catalog_rows, metrics_markdown
+    from metricflow_lite.report.query_table import render_table
+
+    spec = load_spec(project)
+    if fmt == "md":
+        return metrics_markdown(spec)
+    headers, rows = catalog_rows(spec, kind)
+    return render_table(headers, rows)
