@@ -9,9 +9,10 @@ wins; non-additive metrics (median, distinct count) are read from rows.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, copy_fixture, invoke
 
 from metricflow_lite.compile.plan import (
     Aggregate,
@@ -323,3 +324,34 @@ def test_every_node_kind_describes_itself(spec: ProjectSpec) -> None:
         FlagTargets,
         Totals,
     }
+
+
+def test_compile_plan_prints_the_tree_of_a_query(tmp_path: Path) -> None:
+    """mfl compile --plan: no warehouse needed; the widening note first, then the tree."""
+    project = copy_fixture("tiny", tmp_path)
+    args = ("--metrics", "offered_calls", "--no-indicators", "--grain", "week")
+    result = invoke(
+        "compile", "--plan", "--project-dir", str(project), *args, "--start", "2024-12-31"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "-- note: --start 2024-12-31 is widened to 2024-12-30, so every week shown is whole",
+        "compute metrics: offered_calls",
+        "  one aggregate: calls__offered_ts__src",
+        "    aggregate calls__offered_ts__src: offered_calls by week (from rows)",
+        "      filter: offered_ts is not null and offered_ts >= 2024-12-30",
+        "        read rows: src.calls (--no-indicators)",
+    ]
+
+
+def test_compile_plan_of_a_report_shows_each_view(tmp_path: Path) -> None:
+    project = copy_fixture("tiny", tmp_path)
+    result = invoke("compile", "--plan", "--project-dir", str(project), "--select", "team_capacity")
+    assert result.exit_code == 0, result.output
+    heads = [line for line in result.output.splitlines() if line and not line.startswith(" ")]
+    assert heads == ["app.team_capacity_week:", "app.team_capacity_week_total:"]
+    assert "  totals: over all members of team" in result.output
+    unknown = invoke("compile", "--plan", "--project-dir", str(project), "--select", "team_cap")
+    assert unknown.exit_code == 1
+    assert "error E311: nothing named 'team_cap' to plan" in unknown.output
+    assert "did you mean 'team_capacity'" in unknown.output
