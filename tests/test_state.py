@@ -26,7 +26,8 @@ from metricflow_lite.compile.plan import (
 )
 from metricflow_lite.compile.sqlgen import overlap_query, query_of, render_query, to_sql
 from metricflow_lite.spec.model import Grain, ProjectSpec
-from metricflow_lite.spec.validate import spec_from_folder
+from metricflow_lite.spec.project import load_project
+from metricflow_lite.spec.validate import load_spec
 
 Rows = list[dict[str, Any]]
 
@@ -364,7 +365,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def spec() -> ProjectSpec:
-    return spec_from_folder(FIXTURES / "history")
+    return load_spec(load_project(FIXTURES / "history"))
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark"])

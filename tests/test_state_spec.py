@@ -8,7 +8,8 @@ import pytest
 from conftest import copy_fixture, invoke
 
 from metricflow_lite.spec.model import BaseMetric, Between, Snapshot
-from metricflow_lite.spec.validate import spec_from_folder
+from metricflow_lite.spec.project import load_project
+from metricflow_lite.spec.validate import load_spec
 
 METRICS = "metrics/history.yml"
 
@@ -23,7 +24,7 @@ def patched(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_the_keys_become_spec_values(tmp_path: Path) -> None:
-    spec = spec_from_folder(copy_fixture("history", tmp_path))
+    spec = load_spec(load_project(copy_fixture("history", tmp_path)))
     open_tickets = spec.metric("open_tickets")
     assert isinstance(open_tickets, BaseMetric)
     assert open_tickets.active is not None

@@ -272,7 +272,7 @@ class FilterRows:
         return f"filter: {' and '.join(parts)}"
 
 
-RowNode: TypeAlias = "ReadSource | ReadIndicator | JoinDimensions | JoinVersions | FilterRows"
+RowNode: TypeAlias = ReadSource | ReadIndicator | JoinDimensions | JoinVersions | FilterRows
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +399,7 @@ class SnapshotAt:
         )
 
 
-Grouped: TypeAlias = "Aggregate | ActiveAt | RunningTotal | SnapshotAt"
+Grouped: TypeAlias = Aggregate | ActiveAt | RunningTotal | SnapshotAt
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,7 +493,7 @@ class Compare:
     parent: FillZeros
     grain: Grain
     comparisons: tuple[Comparing, ...]
-    points: tuple[str, ...]  # metrics that change in points (rates, scores), others in ratio
+    points: tuple[str, ...]  # change in points: cur - prev; the others (cur - prev) / |prev|
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:
@@ -563,11 +563,24 @@ class Totals:
 
 
 PlanNode: TypeAlias = (
-    "ReadSource | ReadIndicator | JoinDimensions | JoinVersions | FilterRows | Aggregate"
-    " | ActiveAt | RunningTotal | SnapshotAt | JoinOnKeys | ComputeMetrics | TimeSpine"
-    " | FillZeros | Compare | FlagTargets | Totals"
+    ReadSource
+    | ReadIndicator
+    | JoinDimensions
+    | JoinVersions
+    | FilterRows
+    | Aggregate
+    | ActiveAt
+    | RunningTotal
+    | SnapshotAt
+    | JoinOnKeys
+    | ComputeMetrics
+    | TimeSpine
+    | FillZeros
+    | Compare
+    | FlagTargets
+    | Totals
 )
-ViewNode: TypeAlias = "FlagTargets | Totals"
+ViewNode: TypeAlias = FlagTargets | Totals
 
 
 def plan_tree(node: PlanNode, indent: str = "") -> str:
@@ -602,6 +615,7 @@ class QueryPlan:
     request: QueryRequest
     root: ComputeMetrics
     week_start: str = "monday"
+    note: str = ""  # what widening the date range to whole periods did, in a sentence
 
     @property
     def aggregates(self) -> tuple[Grouped, ...]:
@@ -651,6 +665,7 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     if request.start and request.end and request.start > request.end:
         raise MflError("E251", f"--start {request.start} is after --end {request.end}", None)
     start, end = whole_periods(request.start, request.end, request.grain, week_start)
+    note = _widened(request, start, end)
     request = replace(request, start=start, end=end)
     metrics = _lookup_metrics(spec, request.metrics)
     if len(set(request.by)) != len(request.by):
@@ -737,7 +752,19 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     for name in request.metrics:
         _needed(name, metrics, needed)
     root = ComputeMetrics(joined, request.metrics, tuple(needed[n] for n in sorted(needed)))
-    return QueryPlan(request=request, root=root, week_start=week_start)
+    return QueryPlan(request=request, root=root, week_start=week_start, note=note)
+
+
+def _widened(request: QueryRequest, start: dt.date | None, end: dt.date | None) -> str:
+    """What widening --start/--end to whole periods did ('' when they were whole already)."""
+    moved = [
+        f"{option} {given} is widened to {whole}"
+        for option, given, whole in (("--start", request.start, start), ("--end", request.end, end))
+        if given != whole
+    ]
+    if not moved or request.grain is None:
+        return ""
+    return f"{' and '.join(moved)}, so every {request.grain.value} shown is whole"
 
 
 @dataclass(frozen=True, slots=True)

@@ -891,8 +891,10 @@ def render_compare(node: Compare, parent: Rendered) -> Rendered:
             if name in node.points:
                 change = exp.Sub(this=current.copy(), expression=previous.copy())
             else:
-                change = exp.Sub(
-                    this=safe_div(current.copy(), previous.copy()), expression=exp.Literal.number(1)
+                # (cur - prev) / |prev|: -100 -> -50 went up, +50 %; NULL when prev is 0
+                change = safe_div(
+                    exp.Sub(this=current.copy(), expression=previous.copy()),
+                    exp.Abs(this=previous.copy()),
                 )
             columns.append((name + c.change_suffix, change))
     order = tuple(col(k, "cur") for k in node.keys)

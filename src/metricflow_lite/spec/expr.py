@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
@@ -266,11 +266,6 @@ def with_safe_division(tree: exp.Expr) -> exp.Expr:
         return node
 
     return tree.copy().transform(swap)
-
-
-def names_in(items: Iterable[str]) -> str:
-    """A short human list of names."""
-    return ", ".join(sorted(items))
 
 
 # In an `active` metric's expr or filter: the instant its rows are active at (a period's end).
