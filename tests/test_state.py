@@ -19,10 +19,12 @@ import sqlglot
 from conftest import FIXTURES, invoke
 
 from metricflow_lite.compile.plan import (
+    PlanNode,
     QueryRequest,
     indicator_tables,
     plan_indicator_table,
     plan_query,
+    plan_tree,
 )
 from metricflow_lite.compile.sqlgen import overlap_query, query_of, render_query, to_sql
 from metricflow_lite.spec.model import Grain, ProjectSpec
@@ -395,3 +397,61 @@ def test_history_indicator_and_overlap_sql(
     history = spec.model("agent_history")
     assert history is not None
     snapshot(f"state/overlap.{dialect}.sql", to_sql(overlap_query(history), dialect))
+
+
+# --- the plan ----------------------------------------------------------------------------
+
+
+def kinds_below(node: PlanNode) -> list[str]:
+    """The node kinds from a grouped node down to its read, leaf last."""
+    found = []
+    current: PlanNode | None = node
+    while current is not None:
+        found.append(type(current).__name__)
+        current = current.parents[0] if current.parents else None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        (
+            # a count runs as a total of rows opened minus closed; an age reads period_end()
+            QueryRequest(("open_tickets", "open_ticket_age_hours"), grain=Grain.DAY),
+            [
+                ["RunningTotal", "FilterRows", "ReadSource"],
+                ["ActiveAt", "FilterRows", "ReadSource"],
+            ],
+        ),
+        (
+            QueryRequest(("waiting_close",), by=("queue",), grain=Grain.DAY),
+            [["SnapshotAt", "FilterRows", "ReadSource"]],
+        ),
+        (
+            # the history join first (on time), then the plain join it chains into
+            QueryRequest(("median_handle",), by=("city", "roster.team")),
+            [["Aggregate", "FilterRows", "JoinDimensions", "JoinVersions", "ReadSource"]],
+        ),
+        (
+            # the day table stores the team at each leg's time: no join at query time
+            QueryRequest(("legs",), by=("team",)),
+            [["Aggregate", "FilterRows", "ReadIndicator"]],
+        ),
+    ],
+    ids=["running_and_active", "snapshot", "versions_then_keys", "stored_team"],
+)
+def test_state_and_history_node_kinds(
+    spec: ProjectSpec, request_: QueryRequest, expected: list[list[str]]
+) -> None:
+    plan = plan_query(spec, request_)
+    assert sorted(kinds_below(g) for g in plan.aggregates) == sorted(expected)
+    tree = plan_tree(plan.root)
+    for grouped in plan.aggregates:
+        assert grouped.describe() in tree
+
+
+def test_the_day_table_joins_versions_at_the_legs_time(spec: ProjectSpec) -> None:
+    [calls] = [t for t in indicator_tables(spec) if t.name == "calls_day"]
+    node = plan_indicator_table(calls, spec)
+    assert kinds_below(node) == ["Aggregate", "JoinVersions", "ReadSource"]
+    assert "agent_id -> src.agent_history valid at offered_ts" in plan_tree(node)
