@@ -13,13 +13,15 @@ from sqlglot.errors import SqlglotError
 
 from metricflow_lite.compile.layers import SqlModel
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
-from metricflow_lite.seeds.load import discover_seeds, file_columns, read_header
+from metricflow_lite.seeds.discovery import discover_seeds
+from metricflow_lite.seeds.plan import file_columns
+from metricflow_lite.seeds.readers import read_header
 from metricflow_lite.spec.columns import Typed
 from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import SeedFormat
 from metricflow_lite.warehouse.seedfile import parquet_columns
 
-# Columns every raw table carries besides the file's own (load.py, META_COLUMNS).
+# Columns every raw table carries besides the file's own (seedfile.py, META_COLUMNS).
 RAW_EXTRA_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
 
 
