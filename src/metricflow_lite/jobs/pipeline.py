@@ -35,7 +35,15 @@ def raw_tables(warehouse: Warehouse) -> tuple[str, ...]:
 def build_objects(
     project: Project, spec: ProjectSpec, known_raw: tuple[str, ...] | None
 ) -> list[BuildObject]:
-    models = render_models(project.root, project.path("models"), known_raw, dict(project.settings))
+    from metricflow_lite.seeds.discovery import natural_keys
+
+    models = render_models(
+        project.root,
+        project.path("models"),
+        known_raw,
+        dict(project.settings),
+        natural_keys=natural_keys(project),
+    )
     return plan_build(spec, models, project.week_start.value)
 
 

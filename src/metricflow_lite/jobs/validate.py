@@ -101,6 +101,12 @@ def _create_models(
             if diag.loc and diag.loc.file.endswith(".sql"):
                 broken.add(Path(diag.loc.file).stem)
 
+    from metricflow_lite.seeds.discovery import natural_keys
+
+    try:
+        keys = natural_keys(project)
+    except MflError:
+        keys = {}  # the seeds' own problems are reported with the seed shapes
     try:
         models = render_models(
             project.root,
@@ -108,6 +114,7 @@ def _create_models(
             raw_tables if raw_tables else None,
             dict(project.settings),
             on_error=failed,
+            natural_keys=keys,
         )
     except MflError as err:
         failed(err)

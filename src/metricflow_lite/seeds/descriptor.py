@@ -23,8 +23,28 @@ DESCRIPTOR_KEYS = (
     "escape",
     "header",
     "encoding",
+    "sheet",
+    "header_row",
 )
-ENCODINGS = ("utf-8", "utf-16", "latin-1")
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "big5", "latin-1", "auto")
+# Names people write for the encodings above; GBK and GB2312 are subsets of GB18030.
+ENCODING_ALIASES = {
+    "utf8": "utf-8",
+    "utf-8-bom": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "utf16": "utf-16",
+    "utf-16le": "utf-16",
+    "utf-16be": "utf-16",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "cp936": "gb18030",
+    "gb-18030": "gb18030",
+    "big-5": "big5",
+    "cp950": "big5",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
+HEADER_AUTO = 0  # header_row: auto
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +70,14 @@ class SeedTable:
     descriptor: str | None = None  # the yml file, relative to the project
     column_locs: tuple[tuple[str, Location], ...] = ()  # where each column's name is written
     type_locs: tuple[tuple[str, Location], ...] = ()  # where each column's type is written
+    sources: tuple[tuple[str, str], ...] = ()  # (name, the header it comes `from` in the files)
+    formats: tuple[tuple[str, str], ...] = ()  # (name, strptime format) of DATE/TIMESTAMP columns
+    sheet: str | None = None  # .xlsx/.xls: the sheet to read (None: the first)
+    header_row: int = 1  # the line (sheet row) holding the header; HEADER_AUTO: find it
+
+    def renames(self) -> dict[str, str]:
+        """Export header -> column name, for the columns declared with `from:`."""
+        return {header: name for name, header in self.sources}
 
     def declared_type(self, column: str) -> str | None:
         return dict(self.columns).get(column)
@@ -62,7 +90,7 @@ def read_table(
     project: Project, name: str, files: list[SeedFile], descriptor: Path | None
 ) -> SeedTable:
     if descriptor is None:
-        return SeedTable(name, tuple(sorted(files, key=lambda f: f.file)))
+        return SeedTable(name, tuple(files))
     yml = relative_name(descriptor, project.root)
     if not files:
         raise MflError(
@@ -74,7 +102,7 @@ def read_table(
         )
     data = read_yaml(descriptor, project.root)
     if data is None:
-        return SeedTable(name, tuple(sorted(files, key=lambda f: f.file)), descriptor=yml)
+        return SeedTable(name, tuple(files), descriptor=yml)
     if not isinstance(data, YMap):
         raise MflError(
             "E102",
@@ -93,15 +121,23 @@ def read_table(
                     or f"known keys: {', '.join(DESCRIPTOR_KEYS)}",
                 )
             )
-    columns, locs, type_locs = _read_columns(data, problems)
+    columns, locs, type_locs, sources, formats = _read_columns(data, problems)
     natural_key = _read_natural_key(data, problems)
     csv_options = _read_csv_options(data, problems)
+    sheet = data.get("sheet")
+    if sheet is not None and not isinstance(sheet, str | int):
+        problems.append(
+            Diagnostic(
+                "E103", "sheet must be a sheet's name", data.value_loc("sheet"), "sheet: 明细"
+            )
+        )
+    header_row = _read_header_row(data, problems)
     if problems:
         raise MflError.from_diagnostics(problems)
     description = data.get("description")
     return SeedTable(
         name,
-        tuple(sorted(files, key=lambda f: f.file)),
+        tuple(files),
         columns=columns,
         natural_key=natural_key,
         description=str(description).strip() if description is not None else "",
@@ -109,34 +145,112 @@ def read_table(
         descriptor=yml,
         column_locs=locs,
         type_locs=type_locs,
+        sources=sources,
+        formats=formats,
+        sheet=str(sheet) if isinstance(sheet, str | int) else None,
+        header_row=header_row,
     )
 
 
+def _read_header_row(data: YMap, problems: list[Diagnostic]) -> int:
+    raw = data.get("header_row", 1)
+    if raw == "auto":
+        declared = data.get("columns")
+        if not isinstance(declared, YMap) or not declared:
+            problems.append(
+                Diagnostic(
+                    "E103",
+                    "header_row: auto looks for the row holding every declared column",
+                    data.value_loc("header_row"),
+                    "declare the columns under columns: (with from: for the export's headers)",
+                )
+            )
+        return HEADER_AUTO
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        problems.append(
+            Diagnostic(
+                "E103",
+                f"header_row must be a line number (1 = the first line) or auto, not {raw!r}",
+                data.value_loc("header_row"),
+                "for an export with a title and a date above the header: header_row: 3",
+            )
+        )
+        return 1
+    return raw
+
+
 Located = tuple[tuple[str, Location], ...]
+Pairs = tuple[tuple[str, str], ...]
+COLUMN_KEYS = ("from", "type", "format")
 
 
 def _read_columns(
     data: YMap, problems: list[Diagnostic]
-) -> tuple[tuple[tuple[str, str], ...], Located, Located]:
-    """(name, type) per declared column, where each name is written, where each type is."""
+) -> tuple[tuple[tuple[str, str], ...], Located, Located, Pairs, Pairs]:
+    """(name, type) per declared column, where each name is written, where each type is, the
+    export header each comes from, and its DATE/TIMESTAMP format."""
     raw = data.get("columns")
     if raw is None:
-        return (), (), ()
+        return (), (), (), (), ()
     if not isinstance(raw, YMap):
         problems.append(
             Diagnostic(
                 "E103",
                 "columns must map column names to types",
                 data.value_loc("columns"),
-                "for example: columns: {talk_seconds: INTEGER, offered_ts: TIMESTAMP}",
+                "for example: columns: {talk_seconds: INTEGER, agent_id: {from: 坐席工号}}",
             )
         )
-        return (), (), ()
+        return (), (), (), (), ()
     columns = []
     locs = []
     type_locs = []
-    for column, type_text in raw.items():
+    sources = []
+    formats = []
+    for column, spec in raw.items():
         loc = raw.value_loc(column)
+        type_text: object = spec
+        if isinstance(spec, YMap):
+            for key in spec:
+                if key not in COLUMN_KEYS:
+                    problems.append(
+                        Diagnostic(
+                            "E103",
+                            f"unknown key '{key}' in column '{column}'",
+                            spec.key_loc(key),
+                            did_you_mean(str(key), COLUMN_KEYS)
+                            or f"known keys: {', '.join(COLUMN_KEYS)}",
+                        )
+                    )
+            source = spec.get("from")
+            if source is not None:
+                if not isinstance(source, str | int) or not str(source).strip():
+                    problems.append(
+                        Diagnostic(
+                            "E103",
+                            f"from: of column '{column}' must be the export's header text",
+                            spec.value_loc("from"),
+                            "for example: agent_id: {from: 坐席工号}",
+                        )
+                    )
+                else:
+                    sources.append((str(column), str(source).strip()))
+            fmt = spec.get("format")
+            if fmt is not None:
+                if not isinstance(fmt, str) or "%" not in fmt:
+                    problems.append(
+                        Diagnostic(
+                            "E103",
+                            f"format of column '{column}' must be a strptime format",
+                            spec.value_loc("format"),
+                            'for example: format: "%Y/%m/%d %H:%M" (for 2024/10/8 9:05)',
+                        )
+                    )
+                else:
+                    formats.append((str(column), fmt))
+            type_text = spec.get("type", "VARCHAR" if fmt is None else "TIMESTAMP")
+            if "type" in spec:
+                loc = spec.value_loc("type")
         normal = _normal_type(str(type_text)) if isinstance(type_text, str) else None
         if normal is None:
             problems.append(
@@ -149,10 +263,10 @@ def _read_columns(
                 )
             )
             continue
-        columns.append((column, normal))
-        locs.append((column, raw.key_loc(column)))
-        type_locs.append((column, loc))
-    return tuple(columns), tuple(locs), tuple(type_locs)
+        columns.append((str(column), normal))
+        locs.append((str(column), raw.key_loc(column)))
+        type_locs.append((str(column), loc))
+    return tuple(columns), tuple(locs), tuple(type_locs), tuple(sources), tuple(formats)
 
 
 def _normal_type(text: str) -> str | None:
@@ -220,8 +334,8 @@ def _read_csv_options(data: YMap, problems: list[Diagnostic]) -> CsvOptions:
             )
         )
         header = True
-    encoding = str(data.get("encoding", "utf-8")).lower().replace("_", "-")
-    encoding = {"utf8": "utf-8", "latin1": "latin-1", "utf16": "utf-16"}.get(encoding, encoding)
+    encoding = str(data.get("encoding", "utf-8")).strip().lower().replace("_", "-")
+    encoding = ENCODING_ALIASES.get(encoding, encoding)
     if encoding not in ENCODINGS:
         problems.append(
             Diagnostic(
@@ -229,7 +343,7 @@ def _read_csv_options(data: YMap, problems: list[Diagnostic]) -> CsvOptions:
                 f"encoding '{data.get('encoding')}' is not supported",
                 data.value_loc("encoding"),
                 (did_you_mean(encoding, ENCODINGS) or f"supported: {', '.join(ENCODINGS)}")
-                + "; convert other encodings (e.g. GBK) to UTF-8 first, e.g. iconv -f GBK -t UTF-8",
+                + " (gb18030 reads GBK and GB2312 too; auto detects each file's encoding)",
             )
         )
         encoding = "utf-8"

@@ -1,7 +1,9 @@
-"""What to do with each file of a table (pure): load, replace or skip; schema drift."""
+"""What to do with each file of a table: load, replace, skip, or note a moved or copied
+export; schema drift. Pure but for the callback that reads a loading file's header."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -15,6 +17,8 @@ class Action(str, Enum):
     LOAD = "load"
     REPLACE = "replace"
     SKIP = "skip"
+    MOVE = "move"  # the content of a file loaded before under a name that is gone now
+    DUPLICATE = "duplicate"  # the content of another file of the table: loads nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class FileStep:
     action: Action
     facts: FileFacts
     columns: tuple[tuple[str, str], ...]  # (name, type) in the file's order; "" = as stored
+    same_as: str | None = None  # MOVE, DUPLICATE: the file with this content
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,44 +45,69 @@ class TablePlan:
 def plan_table(
     table: SeedTable,
     facts: dict[str, FileFacts],
-    headers: dict[str, tuple[tuple[str, str], ...]],
+    header_of: Callable[[SeedFile], tuple[tuple[str, str], ...]],
     loaded: dict[str, LoadedFile],
     existing: tuple[str, ...],
 ) -> TablePlan:
     """What to do with each of a table's files; raises E106 on schema drift, E104 on a declared
-    column no file has."""
+    column no file has. header_of gives a loading file's (name, type) columns."""
     previous = sorted(
         (lf for lf in loaded.values() if lf.table == table.name), key=lambda f: (f.load_id, f.file)
     )
     first_loaded = previous[0].file if previous else f"raw.{table.name}"
     origin = {column: first_loaded for column in existing}
     columns = list(existing)
+    present = {seed.file for seed in table.files}
+    content = {lf.sha256: lf.file for lf in previous}  # checksum -> the file loaded with it
+    moved: set[str] = set()
     steps = []
     for seed in table.files:
         file_facts = facts[seed.file]
         before = loaded.get(seed.file)
+        same_as = content.get(file_facts.sha256)
         if before is not None and before.sha256 == file_facts.sha256:
             action = Action.SKIP
+        elif before is None and same_as is not None and same_as != seed.file:
+            # an export moved (seeds/calls.csv -> seeds/calls/) or copied: the same rows again
+            gone = same_as not in present and same_as not in moved and same_as in loaded
+            action = Action.MOVE if gone else Action.DUPLICATE
+            moved.add(same_as)
         else:
             action = Action.LOAD if before is None else Action.REPLACE
-        file_columns = headers[seed.file]
-        names = [name for name, _ in file_columns]
-        if action is not Action.SKIP and names:
-            _check_drift(seed, names, columns, origin)
-            for name in names:
-                if name not in origin:
-                    origin[name] = seed.file
-                    columns.append(name)
-        steps.append(FileStep(seed, action, file_facts, file_columns))
-    present = {seed.file for seed in table.files}
-    missing = tuple(lf for lf in previous if lf.file not in present)
+            content.setdefault(file_facts.sha256, seed.file)
+        file_columns: tuple[tuple[str, str], ...] = ()
+        if action in (Action.LOAD, Action.REPLACE):
+            file_columns = header_of(seed)
+            names = [name for name, _ in file_columns]
+            if names:
+                _check_drift(seed, names, columns, origin)
+                for name in names:
+                    if name not in origin:
+                        origin[name] = seed.file
+                        columns.append(name)
+        steps.append(
+            FileStep(
+                seed,
+                action,
+                file_facts,
+                file_columns,
+                same_as if action in (Action.MOVE, Action.DUPLICATE) else None,
+            )
+        )
+    missing = tuple(lf for lf in previous if lf.file not in present and lf.file not in moved)
+    if not previous and not any(s.action in (Action.LOAD, Action.REPLACE) for s in steps):
+        return TablePlan(table.name, tuple(steps), missing, tuple(columns))
     for column in (*(name for name, _ in table.columns), *table.natural_key):
         if column not in origin:
+            sources = dict(table.sources)
+            header = f" (from: {sources[column]})" if column in sources else ""
             raise MflError(
                 "E104",
-                f"column '{column}' of {table.descriptor} is in none of raw.{table.name}'s files",
+                f"column '{column}'{header} of {table.descriptor} is in none of"
+                f" raw.{table.name}'s files",
                 table.column_loc(column) or Location(table.descriptor or table.files[0].file),
-                did_you_mean(column, origin) or f"the files have: {', '.join(origin) or 'none'}",
+                did_you_mean(sources.get(column, column), origin)
+                or f"the files have: {', '.join(origin) or 'none'}",
             )
     return TablePlan(table.name, tuple(steps), missing, tuple(columns))
 
@@ -107,6 +137,8 @@ def file_columns(
 ) -> tuple[tuple[str, str], ...]:
     """(name, type) per column of a file: the declared type, else VARCHAR for CSV (raw stays
     raw), else the type stored in a parquet file ("" = as stored)."""
-    if stored:
+    if stored:  # parquet columns keep their stored names (from: maps text headers)
         return tuple((name, table.declared_type(name) or "") for name, _ in stored)
-    return tuple((name, table.declared_type(name) or "VARCHAR") for name in names)
+    renames = table.renames()
+    renamed = [renames.get(name, name) for name in names]
+    return tuple((name, table.declared_type(name) or "VARCHAR") for name in renamed)
