@@ -421,7 +421,8 @@ def test_seed_through_the_cli(engine: str, seed_project_for: Any) -> None:
     calls.write_text(calls.read_text(encoding="utf-8").replace("extra", ""), encoding="utf-8")
     replaced = invoke(*seed)
     assert_ok(replaced)
-    assert "calls.csv      19 rows replaced, 1 rejected -> raw._rejects (see mfl rejects)" in replaced.output
+    replaced_line = "calls.csv      19 rows replaced, 1 rejected -> raw._rejects (see mfl rejects)"
+    assert replaced_line in replaced.output
     assert raw_rows(project, engine, "SELECT count(*) FROM raw.calls") == [(19,)]
     assert raw_rows(project, engine, rejects) == SEED_REJECTS[1:]
 

@@ -192,23 +192,27 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
     return FileLoadOutcome(int(row[0]) if row else 0, rejected)
 
 
-T = exp.DataType.Type
-WALL_TIMES = {
-    T.TIMESTAMP,
-    T.TIMESTAMP_S,
-    T.TIMESTAMP_MS,
-    T.TIMESTAMP_NS,
-    T.DATETIME,
-    T.TIMESTAMPNTZ,
-}
+WALL_TIMES = (
+    "TIMESTAMP",
+    "TIMESTAMP_S",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_NS",
+    "DATETIME",
+    "TIMESTAMPNTZ",
+)
 
 
 @lru_cache(maxsize=256)
-def _type_of(kind: str) -> exp.DataType.Type | None:
-    """The sqlglot type of a DuckDB type name; None: stored as it is (parquet) or text."""
+def type_family(kind: str) -> str:
+    """'text', 'integer', 'wall_time' or 'other' for a DuckDB type name ('' = as stored)."""
     if not kind:
-        return None
-    return exp.DataType.build(kind, dialect="duckdb").this
+        return "text"
+    this = exp.DataType.build(kind, dialect="duckdb").this
+    if this in exp.DataType.TEXT_TYPES:
+        return "text"
+    if this in exp.DataType.INTEGER_TYPES:
+        return "integer"
+    return "wall_time" if this.name in WALL_TIMES else "other"
 
 
 # A time followed by a UTC offset or a zone: Z, +08:00, +0800, UTC, Asia/Tokyo
@@ -232,19 +236,19 @@ def conversion(source: str, name: str, kind: str, fmt: str | None, timezone: str
     """How a text column becomes `kind`, honestly: no rounding of 4.5 or reading of 0x10 and
     1_000 into an INTEGER, timestamps with an offset or zone converted to the project's time
     zone instead of losing it."""
-    kind_type = _type_of(kind)
-    if kind_type is None or kind_type in exp.DataType.TEXT_TYPES:
+    family = type_family(kind)
+    if family == "text":
         return Conversion(source, "FALSE", "NULL")
     v = f"nullif(trim({source}), '')"
     tz = text(timezone)
-    if kind_type in exp.DataType.INTEGER_TYPES:
+    if family == "integer":
         value = f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN TRY_CAST({v} AS {kind}) END"
     elif fmt is not None:
         parsed = f"TRY_STRPTIME({v}, {text(fmt)})"
         if "%z" in fmt or "%Z" in fmt:
             parsed = f"timezone({tz}, {parsed})"
         value = f"CAST({parsed} AS {kind})"
-    elif kind_type in WALL_TIMES:
+    elif family == "wall_time":
         value = (
             f"CASE WHEN regexp_matches({v}, {text(ZONED)})"
             f" THEN CAST(timezone({tz}, TRY_CAST({v} AS TIMESTAMPTZ)) AS {kind})"
