@@ -79,11 +79,12 @@ def discover_seeds(project: Project) -> tuple[SeedTable, ...]:
         # a link to /etc/passwd or to a folder elsewhere would load files nobody put in seeds/
         if not _leaves_project(path, root):
             return False
+        name = path.relative_to(root).as_posix()  # the link's own name, not its target's
         problems.append(
             Diagnostic(
                 "E113",
-                f"{relative_name(path, root)} is a link to {path.resolve()}, outside the project",
-                Location(relative_name(path, root)),
+                f"{name} is a link to {path.resolve()}, outside the project",
+                Location(name),
                 "copy the export into seeds/ instead of linking to it",
             )
         )

@@ -150,7 +150,7 @@ def load_project(project_dir: str | Path | None = None) -> Project:
     project = Project(
         root=root,
         name=name,
-        timezone=str(data.get("timezone", "Asia/Shanghai")),
+        timezone=_read_timezone(data),
         week_start=week_start,
         default_target=default_target,
         targets=targets,
@@ -159,6 +159,24 @@ def load_project(project_dir: str | Path | None = None) -> Project:
     )
     project.target(default_target)  # the default must exist
     return project
+
+
+def _read_timezone(data: YMap) -> str:
+    """The project's IANA time zone (local days, and timestamps with an offset convert to it)."""
+    import zoneinfo
+
+    name = str(data.get("timezone", "Asia/Shanghai")).strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        known = zoneinfo.available_timezones()
+        raise MflError(
+            "E026",
+            f"timezone '{name}' is not a time zone",
+            data.value_loc("timezone"),
+            did_you_mean(name, known) or "an IANA name such as Asia/Shanghai or Europe/Berlin",
+        ) from None
+    return name
 
 
 def _read_targets(data: YMap) -> tuple[TargetConfig, ...]:
