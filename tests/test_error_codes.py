@@ -103,6 +103,13 @@ PROJECT_FILE_CASES = [
         ("settings must be a mapping", "settings: {short_abandon_seconds: 6"),
         id="E025",
     ),
+    pytest.param(
+        "name: x\ntimezone: Asia/Shangai\n",
+        "E026",
+        "2:11",
+        ("timezone 'Asia/Shangai' is not a time zone", "did you mean 'Asia/Shanghai'"),
+        id="E026",
+    ),
 ]
 
 
