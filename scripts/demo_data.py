@@ -9,12 +9,12 @@ compressed with a fixed gzip header, so the same arguments give byte-identical f
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-import datetime as dt
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
