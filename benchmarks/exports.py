@@ -162,7 +162,8 @@ def main() -> None:
         sizes = {name: path.stat().st_size / 2**20 for name, path in (("gb", gb), ("xlsx", xlsx))}
     duck, gb_s, utf8_s, xlsx_s = (median(results[k]) for k in ("duckdb", "gb", "utf8", "xlsx"))
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, duckdb {duckdb.__version__}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores,"
+        f" python {platform.python_version()}, duckdb {duckdb.__version__}"
     )
     print(f"load average before {load_before[0]:.2f} / after {load_after[0]:.2f} (1 min)")
     print(f"| file | rows | MiB | mfl seed s (median of {args.repeat}) | peak RSS MiB | target |")
