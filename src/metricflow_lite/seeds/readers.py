@@ -246,3 +246,30 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     names = read_header(ready, options) if lines else ()
     return ReadyFile(out, SeedFormat.CSV, options, names, lines, header_index, "")
+
+
+def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
+    """A CSV or Excel file's header as `mfl seed` finds it (encoding, header_row, sheet), read
+    from the top of the file only (for mfl validate)."""
+    if seed.format in (SeedFormat.XLSX, SeedFormat.XLS):
+        head = list(itertools.islice(excel.sheet_rows(seed, table.sheet), HEADER_SEARCH))
+        texts = [[excel.cell_text(c, "VARCHAR").strip() for c in row] for row in head]
+        if table.header_row == HEADER_AUTO:
+            index = _find_header(seed, table, iter(texts))
+        else:
+            index = table.header_row - 1
+        return tuple(texts[index]) if index < len(texts) else ()
+    encoding = table.csv.encoding
+    if encoding == "auto":
+        encoding = encodings.detect_encoding(seed)
+    index = _header_index(seed, table, encoding)
+    options = table.csv
+    lines = encodings.decode_head(seed, encoding, index + 1)[index:]
+    rows = csv.reader(
+        lines,
+        delimiter=options.delimiter,
+        quotechar=options.quote,
+        doublequote=options.escape == options.quote,
+    )
+    first = next(rows, None)
+    return tuple(name.strip() for name in first) if first else ()

@@ -15,7 +15,7 @@ from metricflow_lite.compile.layers import SqlModel
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.seeds.discovery import discover_seeds
 from metricflow_lite.seeds.plan import file_columns
-from metricflow_lite.seeds.readers import read_header
+from metricflow_lite.seeds.readers import peek_header
 from metricflow_lite.spec.columns import Typed
 from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import SeedFormat
@@ -54,7 +54,7 @@ def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
                 columns = file_columns(table, (), stored)
                 columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
             elif table.csv.header:
-                columns = file_columns(table, read_header(first, table.csv))
+                columns = file_columns(table, peek_header(first, table))
             else:
                 columns = table.columns
         except MflError as err:
