@@ -384,3 +384,28 @@ def test_load_summary_via_library(tmp_path: Path) -> None:
     finally:
         warehouse.close()
     assert summary.load_id == 1 and summary.rows == 1
+
+
+def test_validate_reads_headers_as_seed_does(tmp_path: Path) -> None:
+    """mfl validate's seed shapes: a GBK header mapped by from:, an xlsx header under a title."""
+    from metricflow_lite.warehouse.probe import seed_shapes
+
+    root = make_project(
+        tmp_path, {"seeds/acd.csv": ACD_TEXT.encode("gbk"), "seeds/acd.yml": ACD_YML}
+    )
+    (root / "seeds/roster.yml").write_text(XLSX_YML, encoding="utf-8")
+    write_xlsx(
+        root / "seeds/roster.xlsx",
+        [["名单"], [], ["坐席工号", "来电时间", "通话时长(秒)"], ["A1", "2024-10-08 09:00", 3]],
+    )
+    shapes, problems = seed_shapes(load_project(root))
+    assert problems == []
+    assert {s.table: s.columns for s in shapes} == {
+        "acd": (
+            ("agent_id", "TEXT"),
+            ("offered_ts", "TIMESTAMP"),
+            ("talk_seconds", "INT"),
+            ("skill", "TEXT"),
+        ),
+        "roster": (("agent_id", "TEXT"), ("offered_ts", "TIMESTAMP"), ("talk_seconds", "INT")),
+    }
