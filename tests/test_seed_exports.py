@@ -409,3 +409,21 @@ def test_validate_reads_headers_as_seed_does(tmp_path: Path) -> None:
         ),
         "roster": (("agent_id", "TEXT"), ("offered_ts", "TIMESTAMP"), ("talk_seconds", "INT")),
     }
+
+
+def test_prune_removes_a_table_whose_files_are_all_gone(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"seeds/a.csv": "x\n1\n", "seeds/b.csv": "y\n2\n3\n"})
+    seed(root)
+    (root / "seeds/b.csv").unlink()
+    project = load_project(root)
+    warehouse = DuckDBWarehouse.open(project, project.target())
+    try:
+        summary = load_seeds(project, warehouse, prune=True)
+    finally:
+        warehouse.close()
+    assert [(r.file, r.status, r.rows) for r in summary.results] == [
+        ("seeds/a.csv", LoadStatus.UNCHANGED, 1),
+        ("seeds/b.csv", LoadStatus.PRUNED, 2),
+    ]
+    assert query(root, "SELECT count(*) FROM raw.b") == [(0,)]
+    assert query(root, "SELECT file FROM raw._loads") == [("seeds/a.csv",)]

@@ -201,8 +201,14 @@ def _load_tables(
     orphans = sorted(
         (lf for lf in loaded.values() if lf.table not in names), key=lambda f: (f.table, f.file)
     )
+    if options.prune:
+        # a table none of whose files is left: its rows go too
+        for table_name in sorted({gone.table for gone in orphans}):
+            files = tuple(gone.file for gone in orphans if gone.table == table_name)
+            warehouse.load_table(TableChange(table_name, False, (), files), ())
+    status = LoadStatus.PRUNED if options.prune else LoadStatus.MISSING
     for gone in orphans:
-        report(FileResult(gone.table, gone.file, LoadStatus.MISSING, gone.rows, gone.rejected))
+        report(FileResult(gone.table, gone.file, status, gone.rows, gone.rejected))
     return LoadSummary(tuple(results), first_id[0] if first_id else None, tuple(table_results))
 
 
