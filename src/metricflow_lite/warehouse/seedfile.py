@@ -225,44 +225,54 @@ ZONED = (
 @dataclass(frozen=True, slots=True)
 class Conversion:
     """A column read as text, converted to its type: the typed value (NULL when it does not
-    convert), and the reason a non-empty value that did not convert gives its line."""
+    convert; None: the text is the value), and the reason a line whose value did not convert
+    gives (over the text column)."""
 
-    value: str
-    bad: str
+    value: str | None
     reason: str
 
 
 def conversion(source: str, name: str, kind: str, fmt: str | None, timezone: str) -> Conversion:
     """How a text column becomes `kind`, honestly: no rounding of 4.5 or reading of 0x10 and
     1_000 into an INTEGER, timestamps with an offset or zone converted to the project's time
-    zone instead of losing it."""
+    zone instead of losing it. (TRY_CAST ignores the spaces around a value.)"""
     family = type_family(kind)
     if family == "text":
-        return Conversion(source, "FALSE", "NULL")
-    v = f"nullif(trim({source}), '')"
+        return Conversion(None, "NULL")
     tz = text(timezone)
     if family == "integer":
-        value = f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN TRY_CAST({v} AS {kind}) END"
+        value = (
+            f"CASE WHEN regexp_full_match({source}, '\\s*[+-]?[0-9]+\\s*')"
+            f" THEN TRY_CAST({source} AS {kind}) END"
+        )
     elif fmt is not None:
-        parsed = f"TRY_STRPTIME({v}, {text(fmt)})"
+        parsed = f"TRY_STRPTIME(trim({source}), {text(fmt)})"
         if "%z" in fmt or "%Z" in fmt:
             parsed = f"timezone({tz}, {parsed})"
         value = f"CAST({parsed} AS {kind})"
     elif family == "wall_time":
+        # the regular expression only for the few values that may carry a zone (cheap tests
+        # first: it is most of the cost of a timestamp column)
+        maybe_zoned = (
+            f"(right(rtrim({source}), 1) >= 'A' OR contains(substr({source}, 11), '+')"
+            f" OR contains(substr({source}, 11), '-'))"
+        )
         value = (
-            f"CASE WHEN regexp_matches({v}, {text(ZONED)})"
-            f" THEN CAST(timezone({tz}, TRY_CAST({v} AS TIMESTAMPTZ)) AS {kind})"
-            f" ELSE TRY_CAST({v} AS {kind}) END"
+            f"CASE WHEN {maybe_zoned} AND regexp_matches(rtrim({source}), {text(ZONED)})"
+            f" THEN CAST(timezone({tz}, TRY_CAST({source} AS TIMESTAMPTZ)) AS {kind})"
+            f" ELSE TRY_CAST({source} AS {kind}) END"
         )
     else:
-        value = f"TRY_CAST({v} AS {kind})"
+        value = f"TRY_CAST({source} AS {kind})"
+    shown = f"trim({source})"
     # typeof names the type as DuckDB's own messages do (INTEGER, not INT)
     reason = (
-        f"{text(f'column {name}: ')} || {v} || ' is not a valid ' || typeof(CAST(NULL AS {kind}))"
+        f"{text(f'column {name}: ')} || {shown} || ' is not a valid '"
+        f" || typeof(CAST(NULL AS {kind}))"
     )
     if fmt is not None:
-        reason = f"{text(f'column {name}: ')} || {v} || {text(f' does not match {fmt}')}"
-    return Conversion(value, f"({v} IS NOT NULL AND ({value}) IS NULL)", reason)
+        reason = f"{text(f'column {name}: ')} || {shown} || {text(f' does not match {fmt}')}"
+    return Conversion(value, reason)
 
 
 def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutcome:
@@ -272,13 +282,23 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     struct = ", ".join(f"{text(f'c{i}')}: 'VARCHAR'" for i in range(len(load.columns)))
     names = ", ".join(ident(name) for name, _ in load.columns)
     aliases = ", ".join(ident(f"c{i}") for i in range(len(load.columns)))
-    # Every column is read as text and converted below: DuckDB's own casts round 4.5 into an
-    # INTEGER, read 0x10 and 1_000, and drop a timestamp's UTC offset.
+    formats = dict(load.formats)
+    conversions = [
+        conversion(ident(f"c{i}"), name, kind, formats.get(name), load.timezone)
+        for i, (name, kind) in enumerate(load.columns)
+    ]
+    # Every column is read as text and converted in the same scan (once, in parallel):
+    # DuckDB's own casts round 4.5 into an INTEGER, read 0x10 and 1_000, and drop a
+    # timestamp's UTC offset. A converted column x<i> keeps its text c<i> for the rejects.
     # The rows that parsed go to a temp table first: DuckDB keeps a scan's file order on insert,
     # so its rowids number them in order and _line starts as if every data line were a row,
     # corrected below where not. Numbering inside the scan (WITH ORDINALITY) cost 40 % more.
+    scanned = ", ".join(
+        ident(f"c{i}") if c.value is None else f"{c.value} AS {ident(f'x{i}')}, {ident(f'c{i}')}"
+        for i, c in enumerate(conversions)
+    )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE mfl_csv AS SELECT {aliases}"
+        f"CREATE OR REPLACE TEMP TABLE mfl_csv AS SELECT {scanned}"
         f" FROM read_csv({text(load.path)}, columns = {{{struct}}},"
         f" header = {str(csv.header).lower()}, delim = {text(csv.delimiter)},"
         f" quote = {text(csv.quote)}, escape = {text(csv.escape)},"
@@ -297,27 +317,34 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
             Location(load.file, line),
             "set encoding: in its seeds/<table>.yml (or encoding: auto); nothing was loaded",
         )
-    formats = dict(load.formats)
-    conversions = [
-        conversion(ident(f"c{i}"), name, kind, formats.get(name), load.timezone)
-        for i, (name, kind) in enumerate(load.columns)
+    bads = [
+        (
+            f"({ident(f'x{i}')} IS NULL AND {ident(f'c{i}')} IS NOT NULL"
+            f" AND trim({ident(f'c{i}')}) <> '')",
+            c.reason,
+        )
+        for i, c in enumerate(conversions)
+        if c.value is not None
     ]
-    checked = [c for c in conversions if c.bad != "FALSE"]
-    bad_any = " OR ".join(c.bad for c in checked) or "FALSE"
+    bad_any = " OR ".join(bad for bad, _ in bads) or "FALSE"
     # rowids inside a transaction start at an offset: count from the first one
-    lowest = con.execute("SELECT min(rowid) FROM temp.mfl_csv").fetchone()
+    lowest = con.execute("SELECT min(rowid), count(*) FROM temp.mfl_csv").fetchone()
+    parsed = int(lowest[1]) if lowest else 0
     offset = (first - int(lowest[0]) if lowest and lowest[0] is not None else first) + off
-    values = ", ".join(c.value for c in conversions)
+    values = ", ".join(
+        ident(f"c{i}") if c.value is None else ident(f"x{i}") for i, c in enumerate(conversions)
+    )
     row = con.execute(
         f"INSERT INTO {into} ({names}, _load_id, _file, _line)"
         f" SELECT {values}, {load.load_id}, {text(load.file)}, rowid + {offset}"
         f" FROM temp.mfl_csv WHERE NOT ({bad_any})"
     ).fetchone()
     rows = int(row[0]) if row else 0
-    reasons = ", ".join(f"CASE WHEN {c.bad} THEN {c.reason} END" for c in checked) or "NULL"
+    reasons = ", ".join(f"CASE WHEN {bad} THEN {reason} END" for bad, reason in bads) or "NULL"
+    where = bad_any if rows < parsed else "FALSE"  # no second look when every row converted
     con.execute(
         f"CREATE TEMP TABLE mfl_invalid AS SELECT rowid + {offset} AS _line,"
-        f" concat_ws('; ', {reasons}) AS reason FROM temp.mfl_csv WHERE {bad_any}"
+        f" concat_ws('; ', {reasons}) AS reason FROM temp.mfl_csv WHERE {where}"
     )
     invalid_row = con.execute("SELECT count(*) FROM temp.mfl_invalid").fetchone()
     invalid = int(invalid_row[0]) if invalid_row else 0
