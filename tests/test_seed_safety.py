@@ -146,6 +146,24 @@ def test_integer_columns_reject_decimals_hex_and_underscores(tmp_path: Path, val
     ]
 
 
+def test_integer_columns_of_parquet_files_reject_decimals_too(tmp_path: Path) -> None:
+    """A 4.5 stored as DOUBLE, a '0x10' stored as text: rejects, not 5 and 16."""
+    from test_load import legs_parquet
+
+    root = legs_parquet(
+        tmp_path,
+        "SELECT * FROM (VALUES ('L1', 5.0, '7'), ('L2', 4.5, '8'), ('L3', 6.0, '0x10'))"
+        " t(leg_id, talk, hold)",
+        "{talk: INTEGER, hold: INTEGER}",
+    )
+    assert statuses(seed(root)) == [("seeds/legs.parquet", LoadStatus.LOADED, 1, 2)]
+    assert query(root, "SELECT leg_id, talk, hold FROM raw.legs") == [("L1", 5, 7)]
+    assert query(root, "SELECT line, reason FROM raw._rejects ORDER BY line") == [
+        (2, "column talk: 4.5 is not a valid INTEGER"),
+        (3, "column hold: 0x10 is not a valid INTEGER"),
+    ]
+
+
 @pytest.mark.parametrize("empty", [b"", b"leg_id,queue\n"], ids=["zero-bytes", "header-only"])
 def test_empty_reexport_of_a_file_that_had_rows_is_refused(tmp_path: Path, empty: bytes) -> None:
     root = make_project(tmp_path, {"seeds/calls.csv": "leg_id,queue\nL1,a\nL2,b\n"})

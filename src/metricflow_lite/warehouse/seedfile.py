@@ -144,6 +144,22 @@ def read_seed_file(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoa
             con.execute(f"DROP TABLE IF EXISTS temp.{scratch}")
 
 
+def _parquet_value(name: str, kind: str, stored: dict[str, str]) -> str:
+    """A stored parquet column as `kind`, NULL where it does not convert honestly: text as a
+    CSV value is, a 4.5 stored as a DOUBLE is not an INTEGER."""
+    column = ident(name)
+    if type_family(kind) == "integer":
+        family = type_family(stored.get(name, ""))
+        if family == "text":
+            return str(conversion(column, name, kind, None, "UTC").value)
+        if family == "other":  # DOUBLE, DECIMAL: whole numbers only
+            return (
+                f"CASE WHEN TRY_CAST({column} AS DOUBLE) = trunc(TRY_CAST({column} AS DOUBLE))"
+                f" THEN TRY_CAST({column} AS {kind}) END"
+            )
+    return f"TRY_CAST({column} AS {kind})"
+
+
 def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutcome:
     # The file is scanned twice, once for the rejects and once for the good rows, rather than
     # copied into a temp table first: DuckDB's parquet reader reads only the columns and row
@@ -155,7 +171,7 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
     # CSV, instead of failing the whole file; a column stored as that type already cannot fail.
     checks = [
         (
-            f"({ident(name)} IS NOT NULL AND TRY_CAST({ident(name)} AS {kind}) IS NULL)",
+            f"({ident(name)} IS NOT NULL AND ({_parquet_value(name, kind, stored)}) IS NULL)",
             # typeof names the type as DuckDB's CSV rejects do (INTEGER, not INT)
             f"{text(f'column {name}: ')} || CAST({ident(name)} AS VARCHAR)"
             f" || ' is not a valid ' || typeof(CAST(NULL AS {kind}))",
@@ -182,7 +198,7 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
         rejected = int(row[0]) if row else 0
     selects = ", ".join(
         f"CAST({ident(name)} AS {kind})" if kind else ident(name) for name, kind in load.columns
-    )
+    )  # the rows that reach this passed the checks above, so the casts cannot round
     names = ", ".join(ident(name) for name, _ in load.columns)
     row = con.execute(
         f"INSERT INTO {into} ({names}, _load_id, _file, _line)"
