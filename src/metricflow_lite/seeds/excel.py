@@ -86,22 +86,33 @@ def write_sheet(
 ) -> int:
     """Write the rows from `header_index` (0-based) on as CSV; the lines written."""
     lines = 0
+    kinds: list[str] = []
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         for index, row in enumerate(rows):
             if index < header_index:
                 continue
-            if index > header_index and all(c is None or c == "" for c in row):
-                handle.write("\n")  # a blank row is a blank line, not a row of empty values
-            elif index == header_index:
-                writer.writerow([cell_text(c, "VARCHAR").strip() for c in row])
-            else:
-                # a value spanning lines would move every later row off its sheet row number
-                writer.writerow(
-                    [
-                        cell_text(c, kind_of(i)).replace("\r\n", " ").replace("\n", " ")
-                        for i, c in enumerate(row)
-                    ]
-                )
             lines += 1
+            if index == header_index:
+                writer.writerow([cell_text(c, "VARCHAR").strip() for c in row])
+                kinds = [kind_of(i) for i in range(len(row))]
+                continue
+            texts = []
+            blank = True
+            for i, cell in enumerate(row):
+                # most cells are text: no call for them (a 200k-row sheet has a million cells)
+                if type(cell) is str:
+                    if cell:
+                        blank = False
+                        if "\n" in cell or "\r" in cell:
+                            # a value spanning lines would move every later row off its row number
+                            cell = cell.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+                    texts.append(cell)
+                else:
+                    blank = blank and cell is None
+                    texts.append(cell_text(cell, kinds[i] if i < len(kinds) else "VARCHAR"))
+            if blank:
+                handle.write("\n")  # a blank row is a blank line, not a row of empty values
+            else:
+                writer.writerow(texts)
     return lines
