@@ -29,19 +29,34 @@ class MflGroup(click.Group):
             code = super().main(*args, **{**kwargs, "standalone_mode": False})  # --help: 0
         except MflError as err:
             argv = kwargs.get("args", args[0] if args else None)
-            click.echo(render_error(err, project_root(argv)), err=True)
+            click.echo(without_secrets(render_error(err, project_root(argv))), err=True)
             code = 1
         except click.ClickException as err:
             err.show()
+            code = 1
+        except OSError as err:
+            if isinstance(err, BrokenPipeError) or os.environ.get("MFL_DEBUG"):
+                raise
+            from metricflow_lite.errors import os_error
+
+            click.echo(without_secrets(render_error(os_error(err))), err=True)
             code = 1
         except click.Abort:
             code = 1
         except Exception as err:
             if os.environ.get("MFL_DEBUG"):
                 raise
-            click.echo(f"internal error: {err!r}\n  a bug in mfl; rerun with MFL_DEBUG=1", err=True)
+            message = without_secrets(f"internal error: {err!r}")
+            click.echo(f"{message}\n  a bug in mfl; rerun with MFL_DEBUG=1", err=True)
             code = 2
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def without_secrets(text: str) -> str:
+    """A message with every DSN and password of the environment masked."""
+    from metricflow_lite.warehouse.dsn import environment_secrets, redact
+
+    return redact(text, environment_secrets(dict(os.environ)))
 
 
 def render_error(err: MflError, root: Path | None = None) -> str:
@@ -449,12 +464,10 @@ def report(
     if fmt == "xlsx" and out is None:
         out = str(project.path("target") / "reports" / f"{chosen.name}_{grain_value.value}.xlsx")
     if out is not None:
+        from metricflow_lite.jobs.files import write_file
+
         path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+        write_file(path, content)
         click.echo(f"wrote {path}")
         return
     assert isinstance(content, str)

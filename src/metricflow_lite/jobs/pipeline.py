@@ -141,15 +141,30 @@ def parse_grain(text: str) -> Grain:
         ) from None
 
 
+# Dates mfl accepts on the command line: periods, comparisons a year back and windows must fit
+# in the calendar of every engine (and Python's, which ends at 9999-12-31).
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2999, 12, 31)
+
+
 def parse_date(text: str | None, option: str) -> dt.date | None:
+    """A date from command-line text, between FIRST_DATE and LAST_DATE (E254 otherwise)."""
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise MflError(
             "E254", f"{option} '{text}' is not a date", None, "write dates as YYYY-MM-DD"
         ) from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise MflError(
+            "E254",
+            f"{option} {text} is outside the dates mfl handles ({FIRST_DATE} to {LAST_DATE})",
+            None,
+            f"leave {option} out to use the data's first or last day",
+        )
+    return day
 
 
 def query_sql(

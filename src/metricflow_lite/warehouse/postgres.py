@@ -20,9 +20,9 @@ from metricflow_lite.warehouse.base import (
     QueryResult,
     Statement,
 )
+from metricflow_lite.warehouse.dsn import DEFAULT_DSN_ENV, check_dsn_env, password_of, redact
 from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
 
-DEFAULT_DSN_ENV = "MFL_PG_DSN"
 # Text collates "C": ordering and comparisons are byte-wise, as on DuckDB and Spark, whatever
 # the database's own locale is; views inherit it from these columns.
 TEXT = 'text COLLATE "C"'
@@ -91,7 +91,7 @@ class PostgresWarehouse:
                 target.loc,
                 "pip install 'metricflow-lite[postgres]'",
             ) from None
-        env = str(target.get("dsn_env", DEFAULT_DSN_ENV))
+        env = check_dsn_env(str(target.get("dsn_env", DEFAULT_DSN_ENV)), target.loc_of("dsn_env"))
         dsn = os.environ.get(env)
         if not dsn:
             raise MflError(
@@ -102,11 +102,23 @@ class PostgresWarehouse:
             )
         try:
             connection = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
-        except psycopg.Error as err:
-            # The message may echo host and user but never the password; keep one line.
+        except psycopg.ProgrammingError:
+            # libpq quotes the part it cannot parse, which may be the password: show none of it.
             raise MflError(
                 "E016",
-                f"target '{target.name}': cannot connect to PostgreSQL: {first_line(err)}",
+                f"target '{target.name}': the DSN in ${env} cannot be parsed",
+                target.loc,
+                f"write ${env} as 'host=... port=5432 dbname=... user=...' or"
+                " 'postgresql://user@host:5432/dbname' (percent-encode % in a password as %25;"
+                " better, leave the password to ~/.pgpass or PGPASSWORD)",
+            ) from None
+        except psycopg.Error as err:
+            # The message may echo host and user but never the password; keep one line.
+            secrets = [dsn, *filter(None, [password_of(dsn)])]
+            raise MflError(
+                "E016",
+                f"target '{target.name}': cannot connect to PostgreSQL:"
+                f" {redact(first_line(err), secrets)}",
                 target.loc,
                 f"check that the server is running and that ${env} is right",
             ) from None
