@@ -367,6 +367,61 @@ def expression_depth(tree: exp.Expr) -> int:
     return deepest
 
 
+# AND / OR chains longer than this are grouped into parenthesised runs of this many terms, so
+# that the engines' parsers see a shallow tree (Spark overflows its stack on ~1,000 terms).
+CHAIN_RUN = 64
+
+
+def grouped_connectors(tree: exp.Expr) -> exp.Expr:
+    """The tree with each long AND / OR chain split into parenthesised runs of CHAIN_RUN terms
+    (same meaning: both are associative); short chains are left as they are."""
+    if expression_depth(tree) <= CHAIN_RUN and not _long_chain(tree):
+        return tree
+
+    def group(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Connector) or isinstance(node.parent, type(node)):
+            return node
+        terms = chain_terms(node)
+        if len(terms) <= CHAIN_RUN:
+            return node
+        kind = type(node)
+        while len(terms) > CHAIN_RUN:
+            runs = [terms[i : i + CHAIN_RUN] for i in range(0, len(terms), CHAIN_RUN)]
+            terms = [exp.paren(_chain(kind, run), copy=False) for run in runs]
+        return _chain(kind, terms)
+
+    return tree.transform(group, copy=False)
+
+
+def _long_chain(tree: exp.Expr) -> bool:
+    return any(
+        isinstance(n, exp.Connector) and len(chain_terms(n)) > CHAIN_RUN
+        for n in tree.find_all(exp.Connector)
+        if not isinstance(n.parent, type(n))
+    )
+
+
+def chain_terms(node: exp.Expr) -> list[exp.Expr]:
+    """The operands of a chain of one connector (a AND b AND c: [a, b, c]), in order."""
+    kind = type(node)
+    terms: list[exp.Expr] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is kind:
+            stack.extend((current.expression, current.this))
+        else:
+            terms.append(current)
+    return terms
+
+
+def _chain(kind: type[exp.Expr], terms: list[exp.Expr]) -> exp.Expr:
+    result = terms[0]
+    for term in terms[1:]:
+        result = kind(this=result, expression=term)
+    return result
+
+
 def _first(tree: exp.Expr, bad: Callable[[exp.Expr], bool]) -> exp.Expr | None:
     return next((node for node in tree.walk() if bad(node)), None)
 
@@ -408,7 +463,7 @@ def parse_row_sql(text: str, loc: Location, what: str) -> exp.Expr:
                 _spot(loc, text, node),
                 ROW_FUNCTION_HINT if is_function else ROW_SQL_HINT,
             )
-    return tree
+    return grouped_connectors(tree)
 
 
 def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[str, ...]]:
@@ -476,7 +531,7 @@ def parse_where(text: str, loc: Location, what: str) -> exp.Expr:
             _spot(loc, text, value),
             f'compare it with something: "{shown} = \'...\'" or "{shown} IS NOT NULL"',
         )
-    return tree
+    return grouped_connectors(tree)
 
 
 def first_value(tree: exp.Expr) -> exp.Expr | None:

@@ -214,6 +214,13 @@ def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
         raise
     except Exception as err:  # noqa: BLE001 - a warehouse's own error type differs per engine
         message = str(err).strip().splitlines()[0]
+        if "StackOverflowError" in str(err) or "stack depth limit exceeded" in str(err):
+            raise MflError(
+                "E701",
+                f"the query is too deeply nested for {warehouse.dialect}",
+                None,
+                "shorten --where or the report's filter: a long list of values belongs in IN (...)",
+            ) from None
         if MISSING_OBJECT.search(message):
             raise MflError(
                 "E312",

@@ -387,6 +387,7 @@ def spark_message(err: BaseException) -> str:
 
 def start_session(target: TargetConfig, catalog_dir: Path) -> tuple[Any, bool]:
     """The running SparkSession if there is one (tests share one), else a new one we own."""
+    quiet_pyspark_loggers()
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -437,8 +438,21 @@ def start_session(target: TargetConfig, catalog_dir: Path) -> tuple[Any, bool]:
             "check the master URL (local[2] or sc://host:15002) and that Java 17+ runs",
         ) from None
     if not master.startswith("sc://"):
-        session.sparkContext.setLogLevel("ERROR")
+        session.sparkContext.setLogLevel("OFF")
     return session, True
+
+
+# pyspark logs each failing query's error, with its JVM stack trace, as JSON on stderr before
+# raising it; mfl turns the error into one message of its own.
+PYSPARK_ERROR_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def quiet_pyspark_loggers() -> None:
+    """Keep pyspark's error loggers off the terminal."""
+    import logging
+
+    for name in PYSPARK_ERROR_LOGGERS:
+        logging.getLogger(name).disabled = True
 
 
 def java_found() -> bool:
