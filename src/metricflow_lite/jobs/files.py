@@ -15,6 +15,11 @@ def write_file(path: Path, content: str | bytes) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            # a device, a pipe (/dev/stdout) or a link: written in place, never replaced
+            with open(path, "wb") as handle:
+                handle.write(data)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as handle:
             handle.write(data)

@@ -77,6 +77,8 @@ def formula_sizes(metrics: Mapping[str, Metric]) -> dict[str, tuple[int, int]]:
         assert isinstance(metric, DerivedMetric)
         depth, size = 1, 0
         for node in metric.expr.walk():
+            if isinstance(node, exp.Identifier):
+                continue  # a column's name: part of the term
             inner = sizes.get(node.name) if isinstance(node, exp.Column) else None
             if inner is None:
                 size += 1
