@@ -7,6 +7,7 @@ out by hand from tests/fixtures/tiny/seeds, plus rows this module adds to exerci
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import importlib
 import json
@@ -17,6 +18,7 @@ import time
 import typing as t
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -393,6 +395,46 @@ def raw_rows(project: Path, engine: str, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in warehouse.fetch(sql).rows]
     finally:
         warehouse.close()
+
+
+REPORT_VIEWS = (
+    "queue_daily_day",
+    "queue_daily_week",
+    "queue_daily_week_total",
+    "team_capacity_week",
+)
+
+
+def comparable(value: Any) -> Any:
+    """A view cell as every engine should agree on it: dates as text, numbers as float."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10] if not isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def sorted_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    keyed = [tuple(comparable(v) for v in row) for row in rows]
+    return sorted(keyed, key=lambda r: [(v is None, str(v)) for v in r])
+
+
+@pytest.mark.parametrize("view", REPORT_VIEWS)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_report_views_have_duckdbs_rows(engine: str, view: str, request: Any) -> None:
+    """app.* report views (spine, zero fill, changes, target flags, totals): DuckDB's rows."""
+    duck = sorted_rows(
+        raw_rows(project_for("duckdb", request), "duckdb", f"SELECT * FROM app.{view}")
+    )
+    other = sorted_rows(raw_rows(project_for(engine, request), engine, f"SELECT * FROM app.{view}"))
+    assert duck, view
+    assert len(other) == len(duck)
+    for got, want in zip(other, duck, strict=True):
+        for a, b in zip(got, want, strict=True):
+            if isinstance(a, float) and isinstance(b, float):
+                assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (view, got, want)
+            else:
+                assert a == b, (view, got, want)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

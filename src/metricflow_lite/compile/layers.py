@@ -15,11 +15,12 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import Location, MflError, did_you_mean
 from metricflow_lite.spec.loader import relative_name
 
 LAYERS = ("source", "indicator", "application")
-SCHEMA_OF_LAYER = {"source": "src", "indicator": "ind", "application": "app"}
+SCHEMA_OF_LAYER = {"source": names.SRC, "indicator": names.IND, "application": names.APP}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ def render_models(
                     did_you_mean(table, known_raw) or "seed tables come from files in seeds/",
                 )
             _sources.append(table)
-            return exp.table_(table, db="raw").sql("duckdb")
+            return exp.table_(table, db=names.RAW).sql("duckdb")
 
         def var(name: str, default: Any = None, _file: str = file) -> Any:
             values = settings or {}

@@ -608,8 +608,3 @@ def with_safe_division(tree: exp.Expr) -> exp.Expr:
         return node
 
     return tree.copy().transform(swap)
-
-
-def names_in(items: Iterable[str]) -> str:
-    """A short human list of names."""
-    return ", ".join(sorted(items))

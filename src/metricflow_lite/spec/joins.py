@@ -36,11 +36,6 @@ class ReachableDimension:
     def uses_roles(self) -> bool:
         return any(hop.explicit_role for hop in self.path)
 
-    @property
-    def alias(self) -> str:
-        """The SQL alias of the table holding the column."""
-        return "__".join(["m"] + [hop.role for hop in self.path])
-
 
 def reachable_dimensions(spec: ProjectSpec, model_name: str) -> tuple[ReachableDimension, ...]:
     """Every dimension a model reaches: its own first, then through joins (breadth first)."""

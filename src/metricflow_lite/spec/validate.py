@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 
 from sqlglot import exp
 
@@ -417,10 +416,3 @@ def load_spec(project: Project) -> ProjectSpec:
     if any(d.severity is Severity.ERROR for d in diagnostics):
         raise MflError.from_diagnostics(d for d in diagnostics if d.severity is Severity.ERROR)
     return spec
-
-
-def spec_from_folder(root: Path) -> ProjectSpec:
-    """Spec of a bare folder with metrics/ and reports/ (tests, scaffolds)."""
-    from metricflow_lite.spec.project import Project as _Project
-
-    return load_spec(_Project(root=root, name=root.name))

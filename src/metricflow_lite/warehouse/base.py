@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from metricflow_lite.errors import MflError
 
@@ -72,6 +72,29 @@ class Warehouse(Protocol):
 
     def close(self) -> None:
         """Release the connection (and any file lock)."""
+
+    def __enter__(self) -> Warehouse:
+        """`with connect(project, target) as wh:` (the warehouse itself)."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Close, however the block ended."""
+
+
+W = TypeVar("W", bound="Closing")
+
+
+class Closing:
+    """The engine facade's context manager: `with connect(project, target) as wh:` closes the
+    warehouse (and releases a DuckDB file lock) however the block ends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: W) -> W:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class SeedFormat(str, Enum):

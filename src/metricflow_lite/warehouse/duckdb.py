@@ -11,11 +11,13 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     CORRUPT_FILE,
     DISK_FULL,
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -34,7 +36,7 @@ from metricflow_lite.warehouse.seedfile import (
     table_columns,
 )
 
-RAW = "raw"
+RAW = names.RAW
 LOADS_DDL = f"CREATE TABLE IF NOT EXISTS raw._loads ({columns_ddl(LOAD_COLUMNS)})"
 REJECTS_DDL = f"CREATE TABLE IF NOT EXISTS raw._rejects ({columns_ddl(REJECT_COLUMNS)})"
 
@@ -69,7 +71,7 @@ def rollback(connection: Any) -> None:
         pass
 
 
-class DuckDBWarehouse:
+class DuckDBWarehouse(Closing):
     """A DuckDB database file (or :memory:)."""
 
     dialect = "duckdb"
@@ -237,7 +239,7 @@ class DuckDBWarehouse:
             ).fetchall()
         except duckdb.CatalogException:
             return ()
-        return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
+        return tuple(r[0] for r in rows if r[0] not in names.META_COLUMNS)
 
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         return parquet_columns(self.connection, path, file)
@@ -294,7 +296,7 @@ class DuckDBWarehouse:
         con = self.connection
         types = dict(table_columns(con, load))
         parts = [f"{ident(name)} {kind}" for name, kind in types.items()]
-        parts += ["_load_id BIGINT", "_file VARCHAR", "_line BIGINT"]
+        parts += [f"{name} {kind}" for name, kind in names.META_COLUMN_TYPES]
         con.execute(f"CREATE TABLE IF NOT EXISTS {_raw(load.table)} ({', '.join(parts)})")
         existing = set(self.raw_columns(load.table))
         for name, kind in types.items():

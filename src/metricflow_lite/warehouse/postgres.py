@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlglot import exp
 
+from metricflow_lite.compile.names import FILE, LINE, LOAD_ID, META_COLUMNS, RAW
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -26,7 +28,7 @@ from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
 # Text collates "C": ordering and comparisons are byte-wise, as on DuckDB and Spark, whatever
 # the database's own locale is; views inherit it from these columns.
 TEXT = 'text COLLATE "C"'
-PG_META = {"_load_id": "bigint", "_file": TEXT, "_line": "bigint"}
+PG_META = {LOAD_ID: "bigint", FILE: TEXT, LINE: "bigint"}
 LOADS_DDL = (
     "CREATE TABLE IF NOT EXISTS raw._loads (load_id bigint, table_name text, file text,"
     " sha256 text, rows bigint, rejected bigint, loaded_at timestamp)"
@@ -71,7 +73,7 @@ def postgres_type(duckdb_type: str) -> str:
     return WIDER.get(spelled.upper(), spelled)
 
 
-class PostgresWarehouse:
+class PostgresWarehouse(Closing):
     """One connection to a PostgreSQL database; autocommit except inside apply_build."""
 
     dialect = "postgres"
@@ -193,7 +195,7 @@ class PostgresWarehouse:
             " WHERE table_schema = 'raw' AND table_name = %s ORDER BY ordinal_position",
             (table,),
         ).fetchall()
-        return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
+        return tuple(r[0] for r in rows if r[0] not in META_COLUMNS)
 
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         import duckdb
@@ -207,7 +209,7 @@ class PostgresWarehouse:
         self._ensure_raw()
         with self.connection.transaction():
             self.connection.execute(
-                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("raw", table))
+                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(RAW, table))
             )
             self.connection.execute("DELETE FROM raw._loads WHERE table_name = %s", (table,))
             self.connection.execute("DELETE FROM raw._rejects WHERE table_name = %s", (table,))
@@ -263,7 +265,7 @@ class PostgresWarehouse:
         from psycopg import sql
 
         con = self.connection
-        table = sql.Identifier("raw", load.table)
+        table = sql.Identifier(RAW, load.table)
         data = tuple((name, postgres_type(kind)) for name, kind in columns)
         ddl = [
             sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(k))
