@@ -203,6 +203,21 @@ def test_where_payload_is_refused(built: tuple[str, Path], where: str) -> None:
     assert raw_calls_rows(project, engine) == len(fixture_rows(project, "calls"))
 
 
+@pytest.mark.parametrize(
+    "by",
+    ["read_csv('/etc/passwd')", "queue; drop table raw.calls", 'queue"', "pg_read_file('/')"],
+    ids=["read-csv", "statement", "quote", "pg-read-file"],
+)
+def test_by_payload_is_an_unknown_dimension(tmp_path: Path, by: str) -> None:
+    """--by takes dimension names only: anything else is not a dimension (E212)."""
+    project = hostile_project(tmp_path)
+    result = invoke(
+        "query", "--project-dir", str(project), "--metrics", "offered_calls", "--by", by
+    )
+    assert result.exit_code == 1, result.output
+    assert f"error E212: dimension '{by}' cannot be reached" in result.output
+
+
 @pytest.mark.parametrize("engine", ENGINES, indirect=True)
 def test_sql_in_labels_descriptions_and_data_stays_text(engine: str, tmp_path: Path) -> None:
     """A label, description and data value that would close a string, a comment or a dollar

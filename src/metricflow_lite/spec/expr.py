@@ -1,4 +1,13 @@
-"""Parse and whitelist user expressions (metric expr/filter, derived formulas, --where)."""
+"""Parse user expressions (metric expr/filter, derived formulas, --where) and allow only what
+the allowlists name.
+
+The allowlists are data: ROW_FUNCTIONS (a base metric's expr and filter), DERIVED_FUNCTIONS (a
+derived metric's formula), ROW_OPERATORS and WHERE_NODES. To allow a function, add one line,
+`Allowed("<example call>")` (or `Allowed("...", DUCKDB)` for a function of some dialects only);
+tests/test_hostile.py runs every row example on DuckDB, PostgreSQL and Spark. Window and
+calendar functions (rolling, to_date, shift, total, period_seconds, business_seconds,
+erlang_c_*) are added the same way. Anything not listed is refused on every command.
+"""
 
 from __future__ import annotations
 
