@@ -388,7 +388,7 @@ def test_load_summary_via_library(tmp_path: Path) -> None:
 
 def test_validate_reads_headers_as_seed_does(tmp_path: Path) -> None:
     """mfl validate's seed shapes: a GBK header mapped by from:, an xlsx header under a title."""
-    from metricflow_lite.warehouse.probe import seed_shapes
+    from metricflow_lite.jobs.validate import seed_shapes
 
     root = make_project(
         tmp_path, {"seeds/acd.csv": ACD_TEXT.encode("gbk"), "seeds/acd.yml": ACD_YML}

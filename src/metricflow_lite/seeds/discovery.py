@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import Diagnostic, Location, MflError
 from metricflow_lite.seeds.descriptor import SeedFile, SeedTable, read_table
 from metricflow_lite.spec.loader import relative_name
@@ -12,7 +13,7 @@ from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import SeedFormat
 
 TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-RESERVED_TABLES = ("_loads", "_rejects")
+RESERVED_TABLES = names.RESERVED_RAW_TABLES
 SUFFIXES = (
     (".csv.gz", SeedFormat.CSV_GZ),
     (".csv", SeedFormat.CSV),
