@@ -23,7 +23,7 @@ from test_engines import (  # noqa: F401 - fixtures
     targets_yaml,
 )
 
-from metricflow_lite.seeds.supersede import latest_versions
+from metricflow_lite.compile.layers import latest_versions
 
 ACD_YML = """encoding: gbk
 natural_key: [call_no]

@@ -222,7 +222,7 @@ def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> No
     # L1: 10 then 11 in one file (the last line wins); L2: 20 then 22 from the later file
     assert [(t.table, t.superseded) for t in summary.tables] == [("legs", 2)]
     assert query(root, "SELECT count(*) FROM raw.legs") == [(5,)]
-    from metricflow_lite.seeds.supersede import latest_versions
+    from metricflow_lite.compile.layers import latest_versions
 
     latest = latest_versions("legs", ("leg_id",)).sql("duckdb")
     assert query(root, f"SELECT leg_id, talk FROM {latest} AS l ORDER BY 1") == [

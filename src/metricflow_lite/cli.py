@@ -550,10 +550,9 @@ def rejects(project_dir: str | None, target: str | None, table: str | None, fmt:
     Example: mfl rejects call_legs --format csv > rejects.csv
     """
     from metricflow_lite.jobs import pipeline
-    from metricflow_lite.report.render_rejects import render_rejects
 
-    found = pipeline.rejects(open_project(project_dir), target, table)
-    click.echo(render_rejects(found, fmt), nl=fmt == "table")
+    text = pipeline.rejects(open_project(project_dir), target, table, fmt)
+    click.echo(text, nl=fmt == "table")
 
 
 def echo_build_summary(result: BuildResult, root: Path | None = None) -> None:

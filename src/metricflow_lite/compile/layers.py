@@ -223,6 +223,41 @@ def render_models(
     return order_models(rendered)
 
 
+def _newer(table: str, key: tuple[str, ...], outer: str, inner: str) -> exp.Exists:
+    """EXISTS a row of the same key loaded later (a larger _load_id, or the same load and a
+    later _line) than the outer row."""
+
+    def col(name: str, alias: str) -> exp.Column:
+        return exp.column(name, table=alias, quoted=True)
+
+    same_key = [exp.EQ(this=col(k, inner), expression=col(k, outer)) for k in key]
+    later = exp.or_(
+        exp.GT(this=col("_load_id", inner), expression=col("_load_id", outer)),
+        exp.and_(
+            exp.EQ(this=col("_load_id", inner), expression=col("_load_id", outer)),
+            exp.GT(this=col("_line", inner), expression=col("_line", outer)),
+        ),
+    )
+    query = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.table_(table, db=names.RAW, quoted=True).as_(inner, quoted=True))
+        .where(exp.and_(*same_key, exp.paren(later)))
+    )
+    return exp.Exists(this=query)
+
+
+def latest_versions(table: str, key: tuple[str, ...]) -> exp.Subquery:
+    """raw.<table> with one row per key (rows with a NULL key are kept as they are); the same
+    columns as the table, so that a model reads it like the table."""
+    outer = "_mfl_row"
+    query = (
+        exp.select(exp.Star())
+        .from_(exp.table_(table, db=names.RAW, quoted=True).as_(outer, quoted=True))
+        .where(exp.Not(this=_newer(table, key, outer, "_mfl_newer")))
+    )
+    return exp.Subquery(this=query)
+
+
 SOURCE_MARK = "__mfl_source__"
 _MARKED = re.compile(
     rf"{SOURCE_MARK}(\w+){SOURCE_MARK}(\s+(?:(AS)\s+)?(\"[^\"]+\"|[A-Za-z_]\w*))?", re.IGNORECASE
@@ -233,8 +268,6 @@ def expand_sources(sql: str, natural_keys: Mapping[str, tuple[str, ...]]) -> str
     """source('<table>') of a natural-key table: its latest versions as a subquery, aliased as
     the model wrote it (`{{ source('calls') }} AS c`), else as the table."""
     from sqlglot import Tokenizer, TokenType
-
-    from metricflow_lite.seeds.supersede import latest_versions
 
     def expand(match: re.Match[str]) -> str:
         table = match.group(1)

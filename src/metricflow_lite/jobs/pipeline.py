@@ -24,7 +24,6 @@ from metricflow_lite.warehouse.base import QueryResult, Warehouse, fetch_built
 if TYPE_CHECKING:
     from metricflow_lite.jobs.reports import WrittenReport
     from metricflow_lite.seeds.load import LoadSummary
-    from metricflow_lite.seeds.rejects import Reject
 
 Progress = Callable[[str], None]
 DIALECT_OF_TYPE = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
@@ -256,13 +255,14 @@ def seed(
         )
 
 
-def rejects(project: Project, target: str | None, table: str | None) -> tuple[Reject, ...]:
-    """`mfl rejects`: the lines mfl seed rejected (of one table)."""
+def rejects(project: Project, target: str | None, table: str | None, fmt: str) -> str:
+    """`mfl rejects`: the lines mfl seed rejected (of one table), as a table, CSV or JSON."""
+    from metricflow_lite.report.render_rejects import render_rejects
     from metricflow_lite.seeds.rejects import list_rejects
     from metricflow_lite.warehouse import connect
 
     with connect(project, target, read_only=True) as warehouse:
-        return list_rejects(warehouse, table)
+        return render_rejects(list_rejects(warehouse, table), fmt)
 
 
 def build(project: Project, target: str | None, progress: Progress | None = None) -> BuildResult:

@@ -7,13 +7,28 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from metricflow_lite.report.query_table import render_table
-from metricflow_lite.seeds.rejects import Reject
 
 HEADERS = ("file", "line", "reason", "raw_text")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # escapes in a line must not drive the terminal
 SHOWN = 60  # characters of a line's text in the terminal table
+
+
+class Reject(Protocol):
+    """A rejected line as raw._rejects holds it (seeds.rejects.Reject)."""
+
+    @property
+    def table(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def raw_text(self) -> str: ...
 
 
 def render_rejects(rejects: Sequence[Reject], fmt: str) -> str:

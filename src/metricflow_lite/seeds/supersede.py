@@ -5,44 +5,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from metricflow_lite.compile.names import RAW
 from metricflow_lite.warehouse.base import Warehouse
-
-RAW = "raw"
-
-
-def _newer(table: str, key: tuple[str, ...], outer: str, inner: str) -> exp.Exists:
-    """EXISTS a row of the same key loaded later (a larger _load_id, or the same load and a
-    later _line) than the outer row."""
-
-    def col(name: str, alias: str) -> exp.Column:
-        return exp.column(name, table=alias, quoted=True)
-
-    same_key = [exp.EQ(this=col(k, inner), expression=col(k, outer)) for k in key]
-    later = exp.or_(
-        exp.GT(this=col("_load_id", inner), expression=col("_load_id", outer)),
-        exp.and_(
-            exp.EQ(this=col("_load_id", inner), expression=col("_load_id", outer)),
-            exp.GT(this=col("_line", inner), expression=col("_line", outer)),
-        ),
-    )
-    query = (
-        exp.select(exp.Literal.number(1))
-        .from_(exp.table_(table, db=RAW, quoted=True).as_(inner, quoted=True))
-        .where(exp.and_(*same_key, exp.paren(later)))
-    )
-    return exp.Exists(this=query)
-
-
-def latest_versions(table: str, key: tuple[str, ...]) -> exp.Subquery:
-    """raw.<table> with one row per key (rows with a NULL key are kept as they are); the same
-    columns as the table, so that a model reads it like the table."""
-    outer = "_mfl_row"
-    query = (
-        exp.select(exp.Star())
-        .from_(exp.table_(table, db=RAW, quoted=True).as_(outer, quoted=True))
-        .where(exp.Not(this=_newer(table, key, outer, "_mfl_newer")))
-    )
-    return exp.Subquery(this=query)
 
 
 def superseded_rows(warehouse: Warehouse, table: str, key: tuple[str, ...]) -> int:
