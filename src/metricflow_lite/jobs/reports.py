@@ -14,6 +14,7 @@ from metricflow_lite.compile.periods import latest_complete_period, next_period,
 from metricflow_lite.compile.plan import QueryRequest, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
+from metricflow_lite.jobs.files import write_file
 from metricflow_lite.report import (
     MetricInfo,
     ReportTable,
@@ -247,9 +248,5 @@ def report(
     if out is None:
         return ReportOutput(content, None, empty)
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
+    write_file(path, content)
     return ReportOutput(None, path, empty)

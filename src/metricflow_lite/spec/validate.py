@@ -7,8 +7,14 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
-from metricflow_lite.spec.expr import PERIOD_END, dimension_names, uses_period_end
-from metricflow_lite.spec.graph import base_metrics_of, dependents, find_cycle
+from metricflow_lite.spec.expr import (
+    PERIOD_END,
+    dimension_names,
+    function_name,
+    unavailable_functions,
+    uses_period_end,
+)
+from metricflow_lite.spec.graph import base_metrics_of, dependents, find_cycle, formula_sizes
 from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
@@ -239,6 +245,44 @@ def no_cycles(spec: ProjectSpec) -> Iterable[Diagnostic]:
         )
 
 
+# A query writes a derived metric's formula out in full, through every derived metric it uses:
+# past these, the SQL grows beyond what the parser and the engines take (or exponentially).
+MAX_CHAIN = 50  # derived metrics computed from each other in a row
+MAX_FORMULA_NODES = 2_000  # operators, numbers and metric names once written out
+
+
+def over_limits(depth: int, size: int) -> bool:
+    return depth > MAX_CHAIN or size > MAX_FORMULA_NODES
+
+
+def short_chains(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    metrics = {m.name: m for m in spec.metrics}
+    sizes = formula_sizes(metrics)
+    for name, (depth, size) in sorted(sizes.items()):
+        metric = metrics[name]
+        assert isinstance(metric, DerivedMetric)
+        if any(d in sizes and over_limits(*sizes[d]) for d in metric.depends_on):
+            continue  # one error per chain: at the first metric past the limit
+        if depth > MAX_CHAIN:
+            yield _error(
+                "E705",
+                f"metric '{name}' is computed through a chain of {depth} derived metrics"
+                f" (the limit is {MAX_CHAIN})",
+                metric.loc,
+                "compute the intermediate step as a base metric (an expr over the model's"
+                " columns) or in the model's SQL",
+            )
+        elif size > MAX_FORMULA_NODES:
+            yield _error(
+                "E705",
+                f"metric '{name}' written out in full has {size:,} terms (the limit is"
+                f" {MAX_FORMULA_NODES:,}): its derived metrics use each other many times over",
+                metric.loc,
+                "compute the repeated part as a base metric, or use each derived metric once"
+                " per formula",
+            )
+
+
 def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
     names = [m.name for m in spec.metrics]
     metrics = {m.name: m for m in spec.metrics}
@@ -361,6 +405,7 @@ RULES: tuple[Rule, ...] = (
     period_end_in_active,
     known_metrics,
     no_cycles,
+    short_chains,
     report_references,
     documented_metrics,
     used_metrics,
@@ -379,7 +424,26 @@ def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
     documents = read_documents(project.root, folders, out)
     models, metrics, indicators, reports = parse_documents(documents, out)
     spec = ProjectSpec(tuple(models), tuple(metrics), tuple(indicators), tuple(reports))
-    return spec, out.diagnostics + check_spec(spec)
+    targets = {t.type: t.name for t in sorted(project.targets, key=lambda t: t.name, reverse=True)}
+    return spec, out.diagnostics + check_spec(spec) + list(functions_on_targets(spec, targets))
+
+
+def functions_on_targets(spec: ProjectSpec, targets: Mapping[str, str]) -> Iterable[Diagnostic]:
+    """Row-level SQL may call a dialect-specific function only when every target has it."""
+    for metric in spec.metrics:
+        if not isinstance(metric, BaseMetric):
+            continue
+        for key, tree in (("expr", metric.expr), ("filter", metric.filter)):
+            for call, dialect in unavailable_functions(tree, targets) if tree else ():
+                name = function_name(call)
+                yield _error(
+                    "E703",
+                    f"{name}() in {key} of '{metric.name}' is not available on {dialect}"
+                    f" (target '{targets[dialect]}')",
+                    metric.spots.at(key, metric.loc),
+                    "use a function every target has (docs/security.md lists them), or remove"
+                    " the target from metricflow_lite.yml",
+                )
 
 
 def load_spec(project: Project) -> ProjectSpec:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -103,6 +103,8 @@ class SeedFormat(str, Enum):
     CSV = "csv"
     CSV_GZ = "csv.gz"
     PARQUET = "parquet"
+    XLSX = "xlsx"
+    XLS = "xls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,20 @@ class FileLoad:
     load_id: int
     sha256: str
     lines: int  # physical lines in the (decompressed) file, header included
+    line_offset: int = 0  # lines (sheet rows) of the export above the file's first line
+    formats: tuple[tuple[str, str], ...] = ()  # (column, strptime format) of DATE/TIMESTAMPs
+    timezone: str = "UTC"  # the project's: timestamps with an offset or zone convert to it
+    refuse_empty: bool = False  # a file that had rows: no rows now is an error, not a load
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """What one `mfl seed` changes in raw.<table> besides loading files, in one transaction."""
+
+    table: str
+    reset: bool  # a full refresh: the table's rows, rejects and loads go first
+    moves: tuple[tuple[str, str], ...]  # (old file, new file): one export under a new name
+    pruned: tuple[str, ...]  # files gone from seeds/ whose rows, rejects and loads go
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +180,15 @@ class SeedWarehouse(Warehouse, Protocol):
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         """(name, type) of each column stored in a parquet file."""
 
-    def reset_table(self, table: str) -> None:
-        """Drop raw.<table> and forget its loads and rejects (a full refresh)."""
-
     def next_load_id(self) -> int:
-        """A new load id, larger than every earlier one."""
+        """A new load id, larger than every earlier one (one per file loaded)."""
 
-    def load_file(self, load: FileLoad) -> FileLoadOutcome:
-        """Replace the rows of load.file in raw.<table>, its rejects and its raw._loads row; all
-        or nothing."""
+    def load_table(
+        self, change: TableChange, loads: Iterable[FileLoad]
+    ) -> tuple[FileLoadOutcome, ...]:
+        """Apply the change, then replace the rows of each load's file in raw.<table>, its
+        rejects and its raw._loads row; all of it or nothing (an error leaves the table as it
+        was). `loads` is consumed inside the transaction, one file made ready at a time."""
 
 
 # How each engine says that a table, view, schema or column is not there. The SQL was generated
@@ -186,6 +202,48 @@ MISSING_OBJECT = re.compile(
 )
 
 
+# How each engine says that a value does not fit a type, or that two types do not compare: a
+# --where comparing a text dimension with a number (queue = 1), a cast that fails on the data.
+VALUE_MISMATCH = re.compile(
+    r"^(Conversion Error|Invalid Input Error|Out of Range Error)"  # DuckDB
+    r"|^Binder Error: (Cannot compare|No function matches|Cannot mix)"
+    r"|invalid input syntax for type|operator does not exist|out of range"  # PostgreSQL
+    r"|must be type boolean|function \S+ does not exist|date/time field value"
+    r"|CAST_INVALID_INPUT|DATATYPE_MISMATCH|ARITHMETIC_OVERFLOW|DATETIME_OVERFLOW"  # Spark
+    r"|NumberFormatException|INVALID_(?:FRACTION|DATETIME)"
+)
+MISMATCH_HINT = (
+    "a filter compares a dimension with a value of another type, or a cast fails on the data:"
+    " text dimensions take quoted values (--where \"queue = '1'\"), numbers are compared"
+    " unquoted; check --where, the report's filter and the metrics' expr and filter"
+)
+
+
+# How engines and the OS say that the disk is full (DuckDB, PostgreSQL, Spark/Java, Python).
+DISK_FULL = re.compile(
+    r"No space left on device|could not extend file|disk is full|ENOSPC|Errno 28", re.IGNORECASE
+)
+
+
+# How DuckDB says that its file is truncated or damaged (at open or when a block is read).
+CORRUPT_FILE = re.compile(
+    r"not a valid DuckDB database file|Could not read enough bytes|checksum|corrupt"
+    r"|invalid block|Failed to read database header",
+    re.IGNORECASE,
+)
+
+
+def disk_full_error(message: str, where: str) -> MflError:
+    """E709: the disk that holds `where` is full; what was there before is unchanged."""
+    return MflError(
+        "E709",
+        f"the disk is full: {message}",
+        None,
+        f"free space on the disk that holds {where} and run the command again; nothing was"
+        " changed: the previous build and the loaded rows are still in place",
+    )
+
+
 def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
     """Rows of a query over built objects; a missing object is the user's cue to build (E312),
     not an internal error: reports/*.yml or metrics/*.yml may be newer than the last build."""
@@ -195,11 +253,33 @@ def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
         raise
     except Exception as err:  # noqa: BLE001 - a warehouse's own error type differs per engine
         message = str(err).strip().splitlines()[0]
+        if "StackOverflowError" in str(err) or "stack depth limit exceeded" in str(err):
+            raise MflError(
+                "E701",
+                f"the query is too deeply nested for {warehouse.dialect}",
+                None,
+                "shorten --where or the report's filter: a long list of values belongs in IN (...)",
+            ) from None
         if MISSING_OBJECT.search(message):
             raise MflError(
                 "E312",
                 f"the warehouse is not built for this: {message}",
                 None,
                 "run 'mfl build' (or 'mfl run') after changing metrics/ or reports/",
+            ) from None
+        if CORRUPT_FILE.search(message):
+            raise MflError(
+                "E710",
+                f"the warehouse is damaged (truncated or corrupt): {message}",
+                None,
+                "move the warehouse file away and run 'mfl run' to rebuild it from seeds/"
+                " (rows of exports no longer in seeds/ come back only from a backup)",
+            ) from None
+        if VALUE_MISMATCH.search(message):
+            raise MflError(
+                "E707",
+                f"the query fails on {warehouse.dialect}: {message}",
+                None,
+                MISMATCH_HINT,
             ) from None
         raise

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from metricflow_lite.compile import names
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    CORRUPT_FILE,
+    DISK_FULL,
     Closing,
     FileLoad,
     FileLoadOutcome,
@@ -21,6 +24,8 @@ from metricflow_lite.warehouse.base import (
     LoadedFile,
     QueryResult,
     Statement,
+    TableChange,
+    disk_full_error,
 )
 from metricflow_lite.warehouse.seedfile import (
     LOAD_COLUMNS,
@@ -40,6 +45,31 @@ REJECTS_DDL = f"CREATE TABLE IF NOT EXISTS raw._rejects ({columns_ddl(REJECT_COL
 @lru_cache(maxsize=1024)
 def _raw(table: str) -> str:
     return exp.table_(table, db=RAW, quoted=True).sql(dialect="duckdb")
+
+
+# More threads than this only make DuckDB start them (100,000 hang the machine for minutes).
+MAX_THREADS = 1024
+LOCKED_FILE = re.compile(r"Could not set lock|Conflicting lock|lock on file", re.IGNORECASE)
+
+
+def damaged_warehouse(path: Path, message: str) -> MflError:
+    """E710: the warehouse file is truncated or corrupt; it is rebuilt from seeds/."""
+    return MflError(
+        "E710",
+        f"the warehouse file {path} is damaged (truncated or corrupt): {message}",
+        None,
+        f"move it away (mv {path} {path}.damaged) and run 'mfl run' to rebuild it from seeds/"
+        " (rows of exports no longer in seeds/ come back only from a backup)",
+    )
+
+
+def rollback(connection: Any) -> None:
+    """Roll back the open transaction; DuckDB has already ended it when a COMMIT failed (a full
+    disk), and saying so would hide the error that made the transaction fail."""
+    try:
+        connection.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
 
 
 class DuckDBWarehouse(Closing):
@@ -72,14 +102,17 @@ class DuckDBWarehouse(Closing):
             )
         threads = target.get("threads")
         if threads is not None and (
-            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+            isinstance(threads, bool)
+            or not isinstance(threads, int)
+            or not 1 <= threads <= MAX_THREADS
         ):
             raise MflError(
                 "E009",
-                f"target '{target.name}': threads must be a whole number of at least 1,"
-                f" not {threads!r}",
+                f"target '{target.name}': threads must be a whole number from 1 to"
+                f" {MAX_THREADS}, not {threads!r}",
                 target.loc_of("threads"),
-                "memory_limit is a size such as 4GB; threads a whole number",
+                f"memory_limit is a size such as 4GB; threads a whole number from 1 to"
+                f" {MAX_THREADS} (leave it out to use every core)",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
@@ -89,20 +122,35 @@ class DuckDBWarehouse(Closing):
         try:
             connection = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as err:
-            raise MflError(
-                "E013",
-                f"cannot open {path}: {str(err).splitlines()[0]}",
-                None,
-                "another program (a DuckDB shell?) may hold the file open; close it and retry",
-            ) from None
-        except duckdb.Error as err:
-            # threads was checked above: what DuckDB refuses here is the memory limit
+            message = str(err).splitlines()[0]
+            if CORRUPT_FILE.search(message):
+                raise damaged_warehouse(path, message) from None
+            if DISK_FULL.search(message):
+                raise disk_full_error(message, str(path)) from None
+            hint = (
+                "another program (a DuckDB shell?) may hold the file open; close it and retry"
+                if LOCKED_FILE.search(message)
+                else "check that the file and its folder can be read and written"
+            )
+            raise MflError("E013", f"cannot open {path}: {message}", None, hint) from None
+        except duckdb.InvalidInputException as err:
+            # memory_limit (threads was checked above): DuckDB names the setting it refuses
             raise MflError(
                 "E009",
                 f"target '{target.name}': {str(err).splitlines()[0]}",
                 target.loc_of("memory_limit"),
                 "memory_limit is a size such as 4GB; threads a whole number",
             ) from None
+        except duckdb.Error as err:
+            message = str(err).splitlines()[0]
+            if "memory" in message.lower() and target.get("memory_limit"):
+                raise MflError(
+                    "E009",
+                    f"target '{target.name}': {message}",
+                    target.loc_of("memory_limit"),
+                    "memory_limit is a size such as 4GB; threads a whole number",
+                ) from None
+            raise damaged_warehouse(path, message) from None
         return cls(connection, target.name, str(path))
 
     @classmethod
@@ -145,8 +193,10 @@ class DuckDBWarehouse(Closing):
             self.connection.execute("COMMIT")
             clock.lap("commit")
         except duckdb.Error as err:
-            self.connection.execute("ROLLBACK")
+            rollback(self.connection)
             message = str(err).strip()
+            if DISK_FULL.search(message):
+                raise disk_full_error(message.splitlines()[0], self.path) from None
             raise MflError(
                 "E300",
                 f"build failed in {current}: {message}",
@@ -192,20 +242,17 @@ class DuckDBWarehouse(Closing):
             return ()
         return tuple(r[0] for r in rows if r[0] not in names.META_COLUMNS)
 
+    def _exists(self, table: str) -> bool:
+        # a failed lookup would abort the transaction it runs in; a catalog query cannot fail
+        found = self.connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND schema_name = 'raw' AND table_name = ?",
+            [table],
+        ).fetchone()
+        return bool(found and found[0])
+
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         return parquet_columns(self.connection, path, file)
-
-    def reset_table(self, table: str) -> None:
-        self._ensure_raw()
-        self.connection.execute("BEGIN TRANSACTION")
-        try:
-            self.connection.execute(f"DROP TABLE IF EXISTS {_raw(table)}")
-            self.connection.execute("DELETE FROM raw._loads WHERE table_name = ?", [table])
-            self.connection.execute("DELETE FROM raw._rejects WHERE table_name = ?", [table])
-            self.connection.execute("COMMIT")
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
 
     def next_load_id(self) -> int:
         self._ensure_raw()
@@ -213,32 +260,62 @@ class DuckDBWarehouse(Closing):
         assert row is not None
         return int(row[0])
 
-    def load_file(self, load: FileLoad) -> FileLoadOutcome:
+    def load_table(
+        self, change: TableChange, loads: Iterable[FileLoad]
+    ) -> tuple[FileLoadOutcome, ...]:
         self._ensure_raw()
         con = self.connection
+        table = _raw(change.table)
+        outcomes: list[FileLoadOutcome] = []
+        current = change.table
         con.execute("BEGIN TRANSACTION")
         try:
-            self._prepare_table(load)
-            con.execute(f"DELETE FROM {_raw(load.table)} WHERE _file = ?", [load.file])
-            con.execute("DELETE FROM raw._rejects WHERE file = ?", [load.file])
-            con.execute("DELETE FROM raw._loads WHERE file = ?", [load.file])
-            outcome = read_seed_file(con, load, _raw(load.table), "raw._rejects")
-            con.execute(
-                "INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
-                [load.load_id, load.table, load.file, load.sha256, outcome.rows, outcome.rejected],
-            )
+            if change.reset:
+                # inside the transaction: a file that fails below brings the old table back
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+                con.execute("DELETE FROM raw._loads WHERE table_name = ?", [change.table])
+                con.execute("DELETE FROM raw._rejects WHERE table_name = ?", [change.table])
+            exists = self._exists(change.table)
+            for old, new in change.moves:
+                if exists:
+                    con.execute(f"UPDATE {table} SET _file = ? WHERE _file = ?", [new, old])
+                con.execute("UPDATE raw._rejects SET file = ? WHERE file = ?", [new, old])
+                con.execute("UPDATE raw._loads SET file = ? WHERE file = ?", [new, old])
+            for file in change.pruned:
+                if exists:
+                    con.execute(f"DELETE FROM {table} WHERE _file = ?", [file])
+                con.execute("DELETE FROM raw._rejects WHERE file = ?", [file])
+                con.execute("DELETE FROM raw._loads WHERE file = ?", [file])
+            for load in loads:
+                current = load.file
+                outcomes.append(self._load_file(load))
             con.execute("COMMIT")
         except duckdb.Error as err:
-            con.execute("ROLLBACK")
+            rollback(con)
+            if DISK_FULL.search(str(err)):
+                raise disk_full_error(str(err).strip().splitlines()[0], self.path) from None
             raise MflError(
                 "E108",
-                f"loading {load.file} failed: {str(err).strip().splitlines()[0]}",
-                Location(load.file),
-                f"nothing changed for this file: raw.{load.table} keeps its earlier rows",
+                f"loading {current} failed: {str(err).strip().splitlines()[0]}",
+                Location(current),
+                f"nothing changed: raw.{change.table} keeps its earlier rows",
             ) from None
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
+        return tuple(outcomes)
+
+    def _load_file(self, load: FileLoad) -> FileLoadOutcome:
+        con = self.connection
+        self._prepare_table(load)
+        con.execute(f"DELETE FROM {_raw(load.table)} WHERE _file = ?", [load.file])
+        con.execute("DELETE FROM raw._rejects WHERE file = ?", [load.file])
+        con.execute("DELETE FROM raw._loads WHERE file = ?", [load.file])
+        outcome = read_seed_file(con, load, _raw(load.table), "raw._rejects")
+        con.execute(
+            "INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+            [load.load_id, load.table, load.file, load.sha256, outcome.rows, outcome.rejected],
+        )
         return outcome
 
     def _prepare_table(self, load: FileLoad) -> None:
