@@ -110,13 +110,19 @@ def test_build_ddl(spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str
 
 
 def test_every_node_kind_has_golden_sql(spec: ProjectSpec) -> None:
-    """The golden cases above (queries, rollup, report views) render every node kind."""
+    """The golden cases above (queries, rollup, report views) and those of test_state.py
+    render every node kind."""
     report = spec.report("queue_daily")
     assert report is not None
     tables = {t.name: t for t in indicator_tables(spec)}
     roots: list[PlanNode] = [plan_query(spec, request).root for request in CASES.values()]
     roots.append(plan_indicator_table(tables["calls_by_queue_team_day"], spec, tables["calls_day"]))
     roots += [plan_report_view(spec, report, Grain.WEEK, total).root for total in (False, True)]
+    # state metrics and history joins: the golden cases of tests/test_state.py
+    from test_state import CASES as STATE_CASES
+
+    history = load_spec(load_project(FIXTURES / "history"))
+    roots += [plan_query(history, request).root for request in STATE_CASES.values()]
     seen: set[str] = set()
     while roots:
         node = roots.pop()

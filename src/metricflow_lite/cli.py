@@ -154,7 +154,8 @@ def build(project_dir: str | None, target: str | None) -> None:
     """
     from metricflow_lite.jobs import pipeline
 
-    echo_build_summary(pipeline.build(open_project(project_dir), target, _echo_progress))
+    project = open_project(project_dir)
+    echo_build_summary(pipeline.build(project, target, _echo_progress), project.root)
 
 
 def query_options(required: bool) -> t.Callable[[F], F]:
@@ -513,7 +514,7 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     click.echo(f"total: {total}" if files else "total: nothing new to load")
 
 
-def echo_build_summary(result: BuildResult) -> None:
+def echo_build_summary(result: BuildResult, root: Path | None = None) -> None:
     counts: dict[str, int] = {}
     for obj in result.objects:
         counts[obj.schema] = counts.get(obj.schema, 0) + 1
@@ -522,6 +523,10 @@ def echo_build_summary(result: BuildResult) -> None:
     summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in LAYER_SCHEMAS)
     seconds = dict(result.seconds_per_layer)["total"]
     click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+    if result.warnings:
+        from metricflow_lite.report.diagnostics import render_text
+
+        click.echo(render_text(result.warnings, root), err=True)
 
 
 @cli.command()
@@ -538,7 +543,7 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
     steps = pipeline.RunSteps(
         step=_step_printer(),
         seeded=lambda summary: echo_seed_summary(project, summary),
-        built=echo_build_summary,
+        built=lambda result: echo_build_summary(result, project.root),
         progress=_echo_progress,
     )
     written = pipeline.run(project, target, steps, full_refresh)

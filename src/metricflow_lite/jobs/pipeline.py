@@ -13,8 +13,8 @@ from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, plan_build, statements_for
 from metricflow_lite.compile.layers import render_models
 from metricflow_lite.compile.plan import QueryPlan, QueryRequest, plan_query
-from metricflow_lite.compile.sqlgen import render_query, to_sql
-from metricflow_lite.errors import MflError
+from metricflow_lite.compile.sqlgen import overlap_query, render_query, to_sql
+from metricflow_lite.errors import Diagnostic, MflError, Severity
 from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.project import Project
@@ -50,6 +50,7 @@ class BuildResult:
     objects: tuple[BuildObject, ...]
     # (layer, seconds) in build order: drop, source, indicator, application, commit; then total
     seconds_per_layer: tuple[tuple[str, float], ...]
+    warnings: tuple[Diagnostic, ...] = ()  # what the built data says about the spec (W290)
 
 
 def build_project(
@@ -69,7 +70,36 @@ def build_project(
         progress(f"building {len(objects)} views and tables")
     layers = warehouse.apply_build(statements, SCHEMAS)
     elapsed = time.perf_counter() - started
-    return BuildResult(tuple(objects), (*layers, ("total", elapsed)))
+    warnings = history_warnings(spec, warehouse)
+    return BuildResult(tuple(objects), (*layers, ("total", elapsed)), warnings)
+
+
+def history_warnings(spec: ProjectSpec, warehouse: Warehouse) -> tuple[Diagnostic, ...]:
+    """W290 for each `valid` model whose versions of one key overlap, so that a row's time
+    falls in two versions and a join into it counts the row twice."""
+    found = []
+    for model in spec.models:
+        if model.valid is None or model.primary_key is None:
+            continue
+        result = warehouse.fetch(to_sql(overlap_query(model), warehouse.dialect))
+        if not result.rows:
+            continue
+        key, start, until, next_from, overlaps = result.rows[0]
+        ends = f"until {until}" if until is not None else "with no end"
+        more = f" ({overlaps} overlapping pairs in all)" if overlaps > 1 else ""
+        found.append(
+            Diagnostic(
+                "W290",
+                f"versions of {model.primary_key} '{key}' in model '{model.name}' overlap: one"
+                f" from {start} {ends}, the next from {next_from}{more}",
+                model.spots.at("valid", model.loc),
+                f"a row in both versions is counted in each: end each version of '{key}'"
+                f" where the next one starts ({model.valid.until} = the next"
+                f" {model.valid.start})",
+                Severity.WARNING,
+            )
+        )
+    return tuple(found)
 
 
 def compile_project(

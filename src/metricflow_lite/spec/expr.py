@@ -452,7 +452,9 @@ def _row_sql_refusal(node: exp.Expr) -> str | None:
     if isinstance(node, ROW_OPERATORS):
         return None
     if isinstance(node, exp.Func):
-        if row_function(node) is not None:
+        # period_end() is mfl's own placeholder, replaced by a timestamp literal before any engine
+        # sees it; validate (period_end_in_active) keeps it to `active` metrics.
+        if row_function(node) is not None or is_period_end(node):
             return None
         return f"the function {function_name(node)}()"
     return repr(node.sql(dialect="duckdb"))
@@ -617,3 +619,24 @@ def with_safe_division(tree: exp.Expr) -> exp.Expr:
         return node
 
     return tree.copy().transform(swap)
+
+
+# In an `active` metric's expr or filter: the instant its rows are active at (a period's end).
+PERIOD_END = "period_end"
+
+
+def is_period_end(node: exp.Expr) -> bool:
+    """True for `period_end()`, the end instant of the period an active metric is read at."""
+    return (
+        isinstance(node, exp.Anonymous) and node.name.lower() == PERIOD_END and not node.expressions
+    )
+
+
+def uses_period_end(tree: exp.Expr | None) -> bool:
+    """True when an expression reads `period_end()`."""
+    return tree is not None and any(is_period_end(n) for n in tree.walk())
+
+
+def substitute_period_end(tree: exp.Expr, instant: exp.Expr) -> exp.Expr:
+    """A copy with each `period_end()` replaced by `instant`."""
+    return tree.copy().transform(lambda n: instant.copy() if is_period_end(n) else n)

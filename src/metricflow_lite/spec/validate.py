@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
-from metricflow_lite.spec.expr import dimension_names, function_name, unavailable_functions
+from metricflow_lite.spec.expr import (
+    PERIOD_END,
+    dimension_names,
+    function_name,
+    unavailable_functions,
+    uses_period_end,
+)
 from metricflow_lite.spec.graph import base_metrics_of, dependents, find_cycle, formula_sizes
 from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import (
@@ -18,6 +24,7 @@ from metricflow_lite.spec.model import (
     DerivedMetric,
     Metric,
     ProjectSpec,
+    metric_time,
 )
 from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
 from metricflow_lite.spec.project import Project
@@ -171,12 +178,39 @@ def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
     for metric in spec.metrics:
         if isinstance(metric, BaseMetric):
             model = spec.model(metric.model)
-            if model is not None and not (metric.time or model.time):
+            if model is not None and not metric_time(metric, model):
                 yield _error(
                     "E202",
                     f"metric '{metric.name}' has no time column",
                     metric.loc,
                     f"add 'time: <column>' to the metric or to model '{model.name}'",
+                )
+
+
+def valid_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    for model in spec.models:
+        if model.valid is not None and model.primary_key is None:
+            yield _error(
+                "E291",
+                f"model '{model.name}' has 'valid' but no primary_key",
+                model.spots.at("valid", model.loc),
+                "a model with 'valid' holds one row per version of a key: name the key, e.g."
+                " 'primary_key: agent_id'",
+            )
+
+
+def period_end_in_active(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    for metric in spec.metrics:
+        if not isinstance(metric, BaseMetric) or metric.active is not None:
+            continue
+        for key, tree in (("expr", metric.expr), ("filter", metric.filter)):
+            if uses_period_end(tree):
+                yield _error(
+                    "E293",
+                    f"{PERIOD_END}() in {key} of metric '{metric.name}', which has no 'active'",
+                    metric.spots.at(key, metric.loc),
+                    f"{PERIOD_END}() is the end instant of the period an 'active' metric counts"
+                    " its open rows at; add 'active: {from: ..., until: ...}' or use a column",
                 )
 
 
@@ -367,6 +401,8 @@ RULES: tuple[Rule, ...] = (
     unique_names,
     known_models,
     time_columns,
+    valid_models,
+    period_end_in_active,
     known_metrics,
     no_cycles,
     short_chains,
