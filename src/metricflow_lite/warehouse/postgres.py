@@ -14,6 +14,7 @@ from metricflow_lite.compile.names import FILE, LINE, LOAD_ID, META_COLUMNS, RAW
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    DISK_FULL,
     Closing,
     FileLoad,
     FileLoadOutcome,
@@ -22,6 +23,7 @@ from metricflow_lite.warehouse.base import (
     QueryResult,
     Statement,
     TableChange,
+    disk_full_error,
 )
 from metricflow_lite.warehouse.dsn import DEFAULT_DSN_ENV, check_dsn_env, password_of, redact
 from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
@@ -165,6 +167,8 @@ class PostgresWarehouse(Closing):
                     clock.lap(statement.layer or "other")
             clock.lap("commit")
         except psycopg.Error as err:
+            if DISK_FULL.search(str(err)):
+                raise disk_full_error(first_line(err), "the PostgreSQL data directory") from None
             raise MflError(
                 "E300",
                 f"build failed in {current}: {first_line(err)}",
@@ -247,6 +251,8 @@ class PostgresWarehouse(Closing):
                     current = load.file
                     outcomes.append(self._load_file(load))
         except psycopg.Error as err:
+            if DISK_FULL.search(str(err)):
+                raise disk_full_error(first_line(err), "the PostgreSQL data directory") from None
             raise MflError(
                 "E108",
                 f"loading {current} failed: {first_line(err)}",

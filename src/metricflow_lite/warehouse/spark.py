@@ -32,6 +32,7 @@ from metricflow_lite.compile import names
 from metricflow_lite.errors import MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    DISK_FULL,
     Closing,
     FileLoad,
     FileLoadOutcome,
@@ -40,6 +41,7 @@ from metricflow_lite.warehouse.base import (
     QueryResult,
     Statement,
     TableChange,
+    disk_full_error,
 )
 from metricflow_lite.warehouse.seedfile import ident, parquet_columns, staged_file, text
 
@@ -191,6 +193,8 @@ class SparkWarehouse(Closing):
         except Exception as err:  # noqa: BLE001 - pyspark raises many unrelated types
             self.drop_staging(staged)
             shutil.rmtree(build_dir, ignore_errors=True)
+            if DISK_FULL.search(str(err)):
+                raise disk_full_error(spark_message(err), str(self.root)) from None
             raise MflError(
                 "E300",
                 f"build failed in {current}: {spark_message(err)}",
