@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricflow_lite.compile.calendar import (
+    CALENDAR_SCHEMA,
+    calendar_table,
+    calendar_table_query,
+)
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.layers import SqlModel, parse_model_sql
 from metricflow_lite.compile.plan import QueryRequest, indicator_tables, partials_of, plan_query
@@ -108,6 +113,21 @@ def plan_build(
         )
 
     objects.extend(from_model(m) for m in models if m.layer == "source")
+    for calendar in sorted(spec.calendars, key=lambda c: c.name):
+        objects.append(
+            BuildObject(
+                schema=CALENDAR_SCHEMA,
+                name=calendar_table(calendar.name),
+                kind="TABLE",
+                query=calendar_table_query(calendar),
+                what=f"calendar '{calendar.name}' (metricflow_lite.yml)",
+                layer="indicator",
+                comment=(
+                    f"business calendar {calendar.name}: open ranges per local date and the"
+                    " open seconds before each date, for business_seconds()"
+                ),
+            )
+        )
     tables = indicator_tables(spec)
     day_tables = {t.model: t for t in tables if not t.declared}
     for table in tables:
@@ -128,6 +148,7 @@ def plan_build(
                     metrics,
                     week_start,
                     day_tables.get(table.model) if table.declared else None,
+                    spec.calendars,
                 ),
                 what=f"indicator ind.{table.name}",
                 layer="indicator",

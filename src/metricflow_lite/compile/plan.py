@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import Location, MflError, did_you_mean
+from metricflow_lite.spec.calendar import Calendar
 from metricflow_lite.spec.expr import dimension_names
 from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
@@ -142,6 +143,7 @@ class QueryPlan:
     groups: tuple[GroupPlan, ...]
     metrics: Mapping[str, Metric] = field(default_factory=dict)
     week_start: str = "monday"
+    calendars: tuple[Calendar, ...] = ()  # for business_seconds() in metric exprs and filters
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -229,7 +231,13 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
                     where_dimensions=wdims,
                 )
             )
-    return QueryPlan(request=request, groups=tuple(groups), metrics=metrics, week_start=week_start)
+    return QueryPlan(
+        request=request,
+        groups=tuple(groups),
+        metrics=metrics,
+        week_start=week_start,
+        calendars=spec.calendars,
+    )
 
 
 def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> PlannedDimension:

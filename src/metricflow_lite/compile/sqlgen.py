@@ -7,6 +7,12 @@ from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
+from metricflow_lite.compile.calendar import (
+    CALENDAR_SCHEMA,
+    calendar_joins,
+    calendar_table,
+    expand_business_seconds,
+)
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.plan import (
     GroupPlan,
@@ -17,6 +23,7 @@ from metricflow_lite.compile.plan import (
     Source,
     partials_of,
 )
+from metricflow_lite.spec.calendar import Calendar
 from metricflow_lite.spec.expr import column_path, safe_div, substitute_columns, with_safe_division
 from metricflow_lite.spec.joins import ReachableDimension
 from metricflow_lite.spec.model import (
@@ -137,10 +144,30 @@ def qualify(tree: exp.Expr, alias: str) -> exp.Expr:
     )
 
 
-def row_aggregate(metric: BaseMetric, partial: Partial) -> exp.Expr:
+def row_sql(tree: exp.Expr | None, calendars: tuple[Calendar, ...]) -> exp.Expr | None:
+    """A metric's expr or filter over the row alias, business_seconds() as calendar arithmetic."""
+    if tree is None:
+        return None
+    return expand_business_seconds(qualify(tree, BASE_ALIAS), calendars)
+
+
+def add_calendar_joins(
+    select: exp.Select, metrics: list[BaseMetric], calendars: tuple[Calendar, ...]
+) -> exp.Select:
+    """LEFT JOIN the calendar tables that business_seconds() calls read, once per call end."""
+    trees = [qualify(t, BASE_ALIAS) for m in metrics for t in (m.expr, m.filter) if t is not None]
+    for join in calendar_joins(trees, calendars):
+        table = table_ref(CALENDAR_SCHEMA, calendar_table(join.calendar.name), join.alias)
+        select = select.join(table, on=join.join_on(), join_type="LEFT", copy=False)
+    return select
+
+
+def row_aggregate(
+    metric: BaseMetric, partial: Partial, calendars: tuple[Calendar, ...] = ()
+) -> exp.Expr:
     """The aggregate of a partial over source rows, with the metric's filter applied."""
-    value = qualify(metric.expr, BASE_ALIAS) if metric.expr is not None else None
-    condition = qualify(metric.filter, BASE_ALIAS) if metric.filter is not None else None
+    value = row_sql(metric.expr, calendars)
+    condition = row_sql(metric.filter, calendars)
     if partial.part == "count" and value is None:
         if condition is None:
             return exp.Count(this=exp.Star())
@@ -196,7 +223,7 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         assert isinstance(metric, BaseMetric)
         for partial in partials_of(metric):
             if is_rows:
-                value = row_aggregate(metric, partial)
+                value = row_aggregate(metric, partial, plan.calendars)
             else:
                 stored = col(partial.column, BASE_ALIAS)
                 value = exp.func(partial.reaggregate, stored)
@@ -207,6 +234,11 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
         if d.reach and d.stored_as is None
     ]
     select = add_joins(select, [d for d in joined if d.path])
+    if is_rows:
+        bases = [plan.metrics[n] for n in group.metrics]
+        select = add_calendar_joins(
+            select, [m for m in bases if isinstance(m, BaseMetric)], plan.calendars
+        )
     conditions: list[exp.Expr] = [
         exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
     ]
@@ -325,6 +357,7 @@ def indicator_table_query(
     metrics: Mapping[str, Metric],
     week_start: str = "monday",
     day_table: IndicatorTable | None = None,
+    calendars: tuple[Calendar, ...] = (),
 ) -> exp.Select:
     """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions.
 
@@ -355,10 +388,15 @@ def indicator_table_query(
             value = (
                 exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
                 if day_table is not None
-                else row_aggregate(metric, partial)
+                else row_aggregate(metric, partial, calendars)
             )
             select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
     select = add_joins(select, [d for d in table.dimensions if d.path])
+    if day_table is None:
+        bases = [metrics[n] for n in table.metrics]
+        select = add_calendar_joins(
+            select, [m for m in bases if isinstance(m, BaseMetric)], calendars
+        )
     return select.group_by(*[value.copy() for _, value in keys])
 
 

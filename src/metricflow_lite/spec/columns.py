@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, Severity, did_you_mean
+from metricflow_lite.spec.calendar import BUSINESS_SECONDS, business_calls
+from metricflow_lite.spec.expr import spot
 from metricflow_lite.spec.model import Agg, BaseMetric, Model, ProjectSpec
 
 
@@ -80,12 +82,32 @@ def _typed_parts(
             continue
         for key, tree, _ in _parts(metric):
             if all(c.name in columns for c in tree.find_all(exp.Column)):
-                wanted.setdefault(metric.model, []).append(((metric.name, key), tree))
+                parts = wanted.setdefault(metric.model, [])
+                parts.append(((metric.name, key), _typed_stand_in(tree)))
+                for i, end in enumerate(_business_ends(tree)):
+                    parts.append(((metric.name, f"{key}:{BUSINESS_SECONDS}:{i}"), end))
     typed: dict[tuple[str, str], Typed] = {}
     for model, parts in wanted.items():
         types = found.types_of(model, [tree for _, tree in parts])
         typed.update(zip((part for part, _ in parts), types, strict=True))
     return typed
+
+
+def _business_ends(tree: exp.Expr) -> list[exp.Expr]:
+    """The A and B of each business_seconds(A, B[, calendar]) call, in order."""
+    return [end for call in business_calls(tree) for end in call.expressions[:2]]
+
+
+def _typed_stand_in(tree: exp.Expr) -> exp.Expr:
+    """The tree with each business_seconds() call as a BIGINT DuckDB can type (its ends are
+    typed on their own)."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == BUSINESS_SECONDS:
+            return exp.cast(exp.Null(), exp.DataType.Type.BIGINT)
+        return node
+
+    return tree.copy().transform(swap)
 
 
 def _model_problems(spec: ProjectSpec, model: Model, found: ModelColumns) -> Iterable[Diagnostic]:
@@ -179,6 +201,16 @@ def _metric_problems(
             )
         if unknown:
             continue
+        for i, end in enumerate(_business_ends(tree)):
+            kind = typed_parts[(metric.name, f"{key}:{BUSINESS_SECONDS}:{i}")].type
+            if kind is not None and not TEMPORAL.match(kind):
+                yield _error(
+                    "E291",
+                    f"business_seconds in {key} of metric '{metric.name}' needs a DATE or"
+                    f" TIMESTAMP, but {end.sql(dialect='duckdb')} is {kind}",
+                    spot(base, text, end),
+                    "cast it in the model SQL: CAST(x AS TIMESTAMP) AS x",
+                )
         typed = typed_parts[(metric.name, key)]
         if typed.type is None:
             yield _error(

@@ -221,6 +221,11 @@ def column_names(tree: exp.Expr) -> tuple[str, ...]:
     return tuple(sorted({c.name for c in tree.find_all(exp.Column)}))
 
 
+def spot(loc: Location, text: str, node: exp.Expr) -> Location:
+    """Where a node is written inside an expression's text (loc: where the text starts)."""
+    return _spot(loc, text, node)
+
+
 def _spot(loc: Location, text: str, node: exp.Expr) -> Location:
     """The location of a node inside an expression's text, found by its rendering."""
     needle = node.sql(dialect="duckdb")

@@ -107,7 +107,14 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.constructor.SafeConst
             seq.append(_convert(item, file, constructor))
             seq.item_locs.append(node_location(item, file))
         return seq
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except ValueError:
+        # A date-shaped scalar that is no date (2024-13-01) stays text: the key that reads it
+        # says what is wrong, instead of a crash.
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return str(node.value)
+        raise
 
 
 def parse_yaml(text: str, file: str) -> Any:

@@ -9,6 +9,7 @@ from enum import Enum
 from sqlglot import exp
 
 from metricflow_lite.errors import Location
+from metricflow_lite.spec.calendar import Calendar
 
 
 class Agg(str, Enum):
@@ -268,6 +269,7 @@ class ProjectSpec:
     metrics: tuple[Metric, ...] = ()
     indicators: tuple[IndicatorSpec, ...] = ()
     reports: tuple[Report, ...] = ()
+    calendars: tuple[Calendar, ...] = ()  # from metricflow_lite.yml
 
     def model(self, name: str) -> Model | None:
         return next((m for m in self.models if m.name == name), None)
