@@ -14,6 +14,7 @@ from metricflow_lite.compile.calendar import (
     expand_business_seconds,
 )
 from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile.erlang import with_erlang
 from metricflow_lite.compile.plan import (
     GroupPlan,
     IndicatorTable,
@@ -296,6 +297,28 @@ def metric_value(
     raise AssertionError(metric.agg)
 
 
+# Periods of a fixed length; months, quarters and years are measured from their start.
+FIXED_SECONDS = {Grain.MIN30: 1800, Grain.HOUR: 3600, Grain.DAY: 86_400, Grain.WEEK: 604_800}
+
+
+def period_seconds(plan: QueryPlan, period: exp.Expr | None) -> exp.Expr:
+    """The length in seconds of the period a row is for (of --start..--end without a grain;
+    NULL without a grain and either date)."""
+    grain = plan.request.grain
+    if grain is None:
+        start, end = plan.request.start, plan.request.end
+        if start is None or end is None:
+            return exp.Null()
+        return exp.Literal.number(((end - start).days + 1) * 86_400)
+    if grain in FIXED_SECONDS:
+        return exp.Literal.number(FIXED_SECONDS[grain])
+    assert period is not None
+    amount, unit = GRAIN_STEP[grain]
+    after = as_date(exp.Add(this=as_date(period.copy()), expression=_interval(amount, unit)))
+    days_long = exp.DateDiff(this=after, expression=as_date(period.copy()), unit=exp.var("DAY"))
+    return exp.Mul(this=days_long, expression=exp.Literal.number(86_400))
+
+
 def render_query(plan: QueryPlan) -> exp.Select:
     """The whole query: one CTE per group, joined on the shared period and dimensions."""
     keys = plan.key_columns
@@ -345,6 +368,13 @@ def render_query(plan: QueryPlan) -> exp.Select:
         select = select.with_(ident(group.name), as_=group_query(plan, group))
     if union is not None:
         select = select.with_(ident("keys"), as_=union)
+    select = with_erlang(
+        select,
+        [(k, col(k, key_table)) for k in keys],
+        period_seconds(
+            plan, col(plan.request.grain.value, key_table) if plan.request.grain else None
+        ),
+    )
     if keys:
         select = select.order_by(
             *[exp.Ordered(this=col(k, key_table), nulls_first=False) for k in keys]

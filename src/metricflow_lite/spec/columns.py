@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, Severity, did_you_mean
 from metricflow_lite.spec.calendar import BUSINESS_SECONDS, business_calls
-from metricflow_lite.spec.expr import spot
+from metricflow_lite.spec.expr import locate
 from metricflow_lite.spec.model import Agg, BaseMetric, Model, ProjectSpec
 
 
@@ -208,7 +208,7 @@ def _metric_problems(
                     "E291",
                     f"business_seconds in {key} of metric '{metric.name}' needs a DATE or"
                     f" TIMESTAMP, but {end.sql(dialect='duckdb')} is {kind}",
-                    spot(base, text, end),
+                    locate(base, text, end),
                     "cast it in the model SQL: CAST(x AS TIMESTAMP) AS x",
                 )
         typed = typed_parts[(metric.name, key)]

@@ -26,9 +26,16 @@ DERIVED_OPERATORS: tuple[type[exp.Expr], ...] = (
     exp.Paren,
     exp.Neg,
 )
+# Staffing functions of a derived metric (compile/erlang.py): four metric names or numbers each.
+ERLANG_FUNCTIONS: dict[str, str] = {
+    "erlang_c_agents": "erlang_c_agents(offered_calls, aht_seconds, 20, 0.8)",
+    "erlang_c_service_level": "erlang_c_service_level(offered_calls, aht_seconds, 20, agents)",
+}
 DERIVED_HINT = (
     "a derived metric may use metric names, numbers, + - * /, parentheses and the functions "
     + ", ".join(sorted(DERIVED_FUNCTIONS.values()))
+    + "; staffing: "
+    + ", ".join(ERLANG_FUNCTIONS.values())
 )
 
 # Row-level SQL (metric expr/filter): anything scalar, nothing that reads other rows or tables.
@@ -174,6 +181,10 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
             continue
         elif type(node) in DERIVED_FUNCTIONS:
             continue
+        elif isinstance(node, exp.Anonymous) and node.name.lower() in ERLANG_FUNCTIONS:
+            _check_erlang(node, loc, text, what)
+            node.set("this", node.name.lower())
+            continue
         elif isinstance(node, exp.Func):
             name = node.sql_name().lower() if not isinstance(node, exp.Anonymous) else node.name
             raise MflError(
@@ -190,6 +201,31 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
                 DERIVED_HINT,
             )
     return tree, tuple(sorted(names))
+
+
+def _check_erlang(node: exp.Anonymous, loc: Location, text: str, what: str) -> None:
+    """erlang_c_*(calls, aht_seconds, answer_seconds, target | agents): metric names or numbers."""
+    name = node.name.lower()
+    args = node.expressions
+    example = ERLANG_FUNCTIONS[name]
+    if len(args) != 4:
+        raise MflError(
+            "E292",
+            f"{name} takes 4 arguments in {what}, not {len(args)}",
+            _spot(loc, text, node),
+            f"write {example}",
+        )
+    for arg in args:
+        plain = isinstance(arg, exp.Column) and not arg.table
+        number = isinstance(arg, exp.Literal) and not arg.is_string
+        if not (plain or number):
+            raise MflError(
+                "E292",
+                f"argument {arg.sql(dialect='duckdb')!r} of {name} in {what} is not a metric"
+                " name or a number",
+                _spot(loc, text, arg),
+                f"define the value as a metric of its own and name it: {example}",
+            )
 
 
 def parse_where(text: str, loc: Location, what: str) -> exp.Expr:
@@ -221,8 +257,8 @@ def column_names(tree: exp.Expr) -> tuple[str, ...]:
     return tuple(sorted({c.name for c in tree.find_all(exp.Column)}))
 
 
-def spot(loc: Location, text: str, node: exp.Expr) -> Location:
-    """Where a node is written inside an expression's text (loc: where the text starts)."""
+def locate(loc: Location, text: str, node: exp.Expr) -> Location:
+    """Where a node of a parsed expression is written in its text (for a caret)."""
     return _spot(loc, text, node)
 
 

@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
 from metricflow_lite.spec.calendar import business_calls, calendar_name, find_calendar
-from metricflow_lite.spec.expr import dimension_names, spot
+from metricflow_lite.spec.expr import dimension_names, locate
 from metricflow_lite.spec.graph import base_metrics_of, dependents, find_cycle
 from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import (
@@ -322,7 +322,7 @@ def business_hours(spec: ProjectSpec) -> Iterable[Diagnostic]:
                         "E291",
                         f"business_seconds in {key} of metric '{metric.name}' takes a start, an"
                         f" end and optionally a calendar name, not {call.sql(dialect='duckdb')}",
-                        spot(base, text, call),
+                        locate(base, text, call),
                         "write business_seconds(created_ts, first_reply_ts) or"
                         " business_seconds(created_ts, first_reply_ts, 'service_hours')",
                     )
@@ -333,7 +333,9 @@ def business_hours(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     yield _error(
                         err.code,
                         f"{err.message} in {key} of metric '{metric.name}'",
-                        spot(base, text, third) if third is not None else spot(base, text, call),
+                        locate(base, text, third)
+                        if third is not None
+                        else locate(base, text, call),
                         err.hint,
                     )
 
