@@ -177,7 +177,9 @@ def compile_command(
 @click.option(
     "--by", default=None, help="Comma-separated dimensions (team, queue, transfer_agent.team ...)."
 )
-@click.option("--grain", default=None, help="30min, hour, day, week, month, quarter or year.")
+@click.option(
+    "--grain", default=None, help="15min, 30min, hour, day, week, month, quarter or year."
+)
 @click.option(
     "--start",
     default=None,

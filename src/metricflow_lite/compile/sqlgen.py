@@ -75,11 +75,12 @@ def days(n: int) -> exp.Expr:
 def period_start(grain: Grain, value: exp.Expr, week_start: str) -> exp.Expr:
     """The start of the period of `grain` containing a timestamp or date."""
     match grain:
-        case Grain.MIN30:
+        case Grain.MIN15 | Grain.MIN30:
+            step = exp.Literal.number(15 if grain is Grain.MIN15 else 30)
             minute = exp.Extract(this=exp.var("MINUTE"), expression=value.copy())
             half = exp.Mul(
-                this=exp.Floor(this=exp.Div(this=minute, expression=exp.Literal.number(30))),
-                expression=exp.Literal.number(30),
+                this=exp.Floor(this=exp.Div(this=minute, expression=step)),
+                expression=step.copy(),
             )
             offset = exp.Mul(
                 this=exp.cast(half, exp.DataType.Type.INT),
@@ -298,7 +299,13 @@ def metric_value(
 
 
 # Periods of a fixed length; months, quarters and years are measured from their start.
-FIXED_SECONDS = {Grain.MIN30: 1800, Grain.HOUR: 3600, Grain.DAY: 86_400, Grain.WEEK: 604_800}
+FIXED_SECONDS = {
+    Grain.MIN15: 900,
+    Grain.MIN30: 1800,
+    Grain.HOUR: 3600,
+    Grain.DAY: 86_400,
+    Grain.WEEK: 604_800,
+}
 
 
 def period_seconds(plan: QueryPlan, period: exp.Expr | None) -> exp.Expr:
@@ -436,6 +443,7 @@ def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
 
 
 GRAIN_STEP = {
+    Grain.MIN15: ("15", "MINUTE"),
     Grain.MIN30: ("30", "MINUTE"),
     Grain.HOUR: ("1", "HOUR"),
     Grain.DAY: ("1", "DAY"),
@@ -446,6 +454,7 @@ GRAIN_STEP = {
 }
 # Same period last year: the same date for days and months, the same ISO week (52 weeks back).
 YEAR_BACK = {
+    Grain.MIN15: ("364", "DAY"),
     Grain.MIN30: ("364", "DAY"),
     Grain.HOUR: ("364", "DAY"),
     Grain.DAY: ("1", "YEAR"),

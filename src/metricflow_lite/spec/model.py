@@ -54,6 +54,7 @@ def resolved_change(declared: Change | None, fmt: Format | None) -> Change:
 
 
 class Grain(str, Enum):
+    MIN15 = "15min"
     MIN30 = "30min"
     HOUR = "hour"
     DAY = "day"
@@ -64,7 +65,7 @@ class Grain(str, Enum):
 
     @property
     def intraday(self) -> bool:
-        return self in (Grain.MIN30, Grain.HOUR)
+        return self in (Grain.MIN15, Grain.MIN30, Grain.HOUR)
 
     def covers(self, finer: Grain) -> bool:
         """True when periods of this grain are unions of periods of `finer`."""
@@ -72,7 +73,7 @@ class Grain(str, Enum):
         if self is finer:
             return True
         if self is Grain.WEEK:
-            return finer in (Grain.MIN30, Grain.HOUR, Grain.DAY)
+            return finer in (Grain.MIN15, Grain.MIN30, Grain.HOUR, Grain.DAY)
         if finer is Grain.WEEK:
             return False
         return order.index(self) > order.index(finer)
