@@ -15,6 +15,7 @@ from metricflow_lite.compile.calendar import (
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.layers import SqlModel, parse_model_sql
 from metricflow_lite.compile.plan import QueryRequest, indicator_tables, partials_of, plan_query
+from metricflow_lite.compile.spans import span_table_query
 from metricflow_lite.compile.sqlgen import indicator_table_query, report_query, table_ref
 from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
 from metricflow_lite.warehouse.base import Statement
@@ -129,7 +130,7 @@ def plan_build(
             )
         )
     tables = indicator_tables(spec)
-    day_tables = {t.model: t for t in tables if not t.declared}
+    day_tables = {t.model: t for t in tables if not t.declared and t.span is None}
     for table in tables:
         partial_comments = []
         for name in table.metrics:
@@ -143,12 +144,16 @@ def plan_build(
                 schema="ind",
                 name=table.name,
                 kind="TABLE",
-                query=indicator_table_query(
-                    table,
-                    metrics,
-                    week_start,
-                    day_tables.get(table.model) if table.declared else None,
-                    spec.calendars,
+                query=(
+                    span_table_query(table, metrics, week_start, spec.calendars)
+                    if table.span is not None
+                    else indicator_table_query(
+                        table,
+                        metrics,
+                        week_start,
+                        day_tables.get(table.model) if table.declared else None,
+                        spec.calendars,
+                    )
                 ),
                 what=f"indicator ind.{table.name}",
                 layer="indicator",

@@ -28,6 +28,7 @@ from metricflow_lite.spec.model import (
     Grain,
     Metric,
     ProjectSpec,
+    Span,
 )
 
 
@@ -57,7 +58,7 @@ class Partial:
 def partials_of(metric: BaseMetric) -> tuple[Partial, ...]:
     """The aggregate columns behind a base metric."""
     match metric.agg:
-        case Agg.SUM:
+        case Agg.SUM | Agg.SECONDS:
             return (Partial(metric.name, "sum", metric.agg),)
         case Agg.COUNT:
             return (Partial(metric.name, "count", metric.agg),)
@@ -96,6 +97,7 @@ class IndicatorTable:
     time_columns: tuple[str, ...]
     metrics: tuple[str, ...]
     declared: bool = False  # from `indicators:` rather than the model's default day table
+    span: Span | None = None  # agg seconds: the seconds of this span by quarter hour
 
     def period_column(self, time_column: str) -> str:
         return f"{time_column}_{self.grain.value}"
@@ -181,18 +183,47 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     where_dims = dimension_names(request.where) if request.where is not None else ()
     bases = sorted({b for name in request.metrics for b in base_metrics_of(name, metrics)})
     by_key: dict[tuple[str, str], list[BaseMetric]] = {}
+    by_span: dict[tuple[str, Span], list[BaseMetric]] = {}
     for name in bases:
         metric = metrics[name]
         assert isinstance(metric, BaseMetric)
         model = spec.model(metric.model)
         if model is None:
             raise MflError("E210", f"unknown model '{metric.model}' in metric '{name}'", metric.loc)
+        if metric.span is not None:
+            by_span.setdefault((model.name, span_key(metric.span)), []).append(metric)
+            continue
         time_column = metric.time or model.time
         if time_column is None:
             raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
         by_key.setdefault((model.name, time_column), []).append(metric)
     tables = indicator_tables(spec)
     groups: list[GroupPlan] = []
+    for (model_name, span), members in sorted(by_span.items(), key=lambda kv: _span_sort(kv[0])):
+        span_table = next(t for t in tables if t.model == model_name and t.span == span)
+        dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in request.by)
+        wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
+        for dim in dims + wdims:
+            if not _covers(span_table, dim):
+                raise MflError(
+                    "E294",
+                    f"dimension '{dim.name}' cannot break down '{members[0].name}': the seconds"
+                    f" of a span are kept by the dimensions of model '{model_name}' only",
+                    members[0].loc,
+                    f"use a dimension of '{model_name}' or one reached through its joins",
+                )
+        groups.append(
+            GroupPlan(
+                name=f"{span_table.name}__ind",
+                model=model_name,
+                time_column=span.start,
+                source=Source.INDICATOR,
+                metrics=tuple(m.name for m in members),
+                dimensions=tuple(_stored(span_table, d) for d in dims),
+                where_dimensions=tuple(_stored(span_table, d) for d in wdims),
+                table=span_table,
+            )
+        )
     for (model_name, time_column), members in sorted(by_key.items()):
         dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in request.by)
         wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
@@ -270,6 +301,8 @@ def _stored(table: IndicatorTable, dim: PlannedDimension) -> PlannedDimension:
 
 def _covers(table: IndicatorTable, dim: PlannedDimension) -> bool:
     if dim.time_part is not None:
+        if table.grain.intraday:
+            return True  # the interval's own hour and weekday
         return dim.time_part == "day_of_week" and table.grain is Grain.DAY
     assert dim.reach is not None
     if table.stores(dim.reach):
@@ -294,6 +327,8 @@ def _choose_table(
         return None
     candidates = []
     for table in tables:
+        if table.span is not None:
+            continue
         if table.model != model or time_column not in table.time_columns:
             continue
         if not all(m.name in table.metrics for m in metrics):
@@ -347,4 +382,31 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
                     declared=True,
                 )
             )
+    for model in sorted(spec.models, key=lambda m: m.name):
+        own = tuple(d for d in reachable_dimensions(spec, model.name) if not d.path)
+        spans: dict[Span, list[str]] = {}
+        for m in spec.metrics:
+            if isinstance(m, BaseMetric) and m.model == model.name and m.span is not None:
+                spans.setdefault(span_key(m.span), []).append(m.name)
+        for span, members in sorted(spans.items(), key=lambda kv: (kv[0].start, kv[0].until)):
+            tables.append(
+                IndicatorTable(
+                    f"{model.name}_{span.start}_{span.until}_{Grain.MIN15.value}",
+                    model.name,
+                    Grain.MIN15,
+                    own,
+                    (span.start,),
+                    tuple(sorted(members)),
+                    span=span,
+                )
+            )
     return tuple(tables)
+
+
+def span_key(span: Span) -> Span:
+    """A span without its location: metrics over the same columns share one table."""
+    return Span(span.start, span.until, Location("<span>"))
+
+
+def _span_sort(key: tuple[str, Span]) -> tuple[str, str, str]:
+    return (key[0], key[1].start, key[1].until)

@@ -25,7 +25,13 @@ from metricflow_lite.compile.plan import (
     partials_of,
 )
 from metricflow_lite.spec.calendar import Calendar
-from metricflow_lite.spec.expr import column_path, safe_div, substitute_columns, with_safe_division
+from metricflow_lite.spec.expr import (
+    PERIOD_SECONDS,
+    column_path,
+    safe_div,
+    substitute_columns,
+    with_safe_division,
+)
 from metricflow_lite.spec.joins import ReachableDimension
 from metricflow_lite.spec.model import (
     Agg,
@@ -247,7 +253,7 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
     if request.start is not None:
         conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(request.start)))
     if request.end is not None:
-        if is_rows:
+        if is_rows or (group.table is not None and group.table.grain.intraday):
             # Inclusive end date on a timestamp: everything before the next midnight.
             after = request.end + dt.timedelta(days=1)
             conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(after)))
@@ -287,6 +293,9 @@ def metric_value(
             return exp.Coalesce(this=parts[key], expressions=[exp.Literal.number(0)])
         case Agg.SUM:
             return parts["sum"]
+        case Agg.SECONDS:
+            # a period no span reaches has 0 s, not an unknown number
+            return exp.Coalesce(this=parts["sum"], expressions=[exp.Literal.number(0)])
         case Agg.AVG:
             return safe_div(parts["sum"], parts["count"])
         case Agg.MIN:
@@ -326,6 +335,13 @@ def period_seconds(plan: QueryPlan, period: exp.Expr | None) -> exp.Expr:
     return exp.Mul(this=days_long, expression=exp.Literal.number(86_400))
 
 
+def key_table_of(plan: QueryPlan) -> str:
+    """The CTE whose key columns the final select reads: the only group, else `keys`."""
+    if len(plan.groups) == 1 or not plan.key_columns:
+        return plan.groups[0].name
+    return "keys"
+
+
 def render_query(plan: QueryPlan) -> exp.Select:
     """The whole query: one CTE per group, joined on the shared period and dimensions."""
     keys = plan.key_columns
@@ -341,6 +357,15 @@ def render_query(plan: QueryPlan) -> exp.Select:
         exp.alias_(metric_value(name, plan.metrics, partial_column), ident(name))
         for name in plan.request.metrics
     ]
+    grain_key = col(plan.request.grain.value, key_table_of(plan)) if plan.request.grain else None
+    seconds = period_seconds(plan, grain_key)
+
+    def length(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name == PERIOD_SECONDS:
+            return seconds.copy()
+        return node
+
+    outputs = [output.transform(length) for output in outputs]
     first = plan.groups[0].name
     union: exp.Query | None = None
     if len(plan.groups) == 1:
@@ -375,13 +400,7 @@ def render_query(plan: QueryPlan) -> exp.Select:
         select = select.with_(ident(group.name), as_=group_query(plan, group))
     if union is not None:
         select = select.with_(ident("keys"), as_=union)
-    select = with_erlang(
-        select,
-        [(k, col(k, key_table)) for k in keys],
-        period_seconds(
-            plan, col(plan.request.grain.value, key_table) if plan.request.grain else None
-        ),
-    )
+    select = with_erlang(select, [(k, col(k, key_table)) for k in keys], seconds)
     if keys:
         select = select.order_by(
             *[exp.Ordered(this=col(k, key_table), nulls_first=False) for k in keys]
@@ -516,7 +535,7 @@ def report_query(
         name
         for name in metrics
         if isinstance(plan.metrics[name], BaseMetric)
-        and plan.metrics[name].agg in (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT)  # type: ignore[union-attr]
+        and plan.metrics[name].agg in (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT, Agg.SECONDS)  # type: ignore[union-attr]
     }
     filled = exp.select(*[col(k, "spine") for k in keys]).from_(exp.Table(this=ident("spine")))
     for name in metrics:

@@ -233,6 +233,20 @@ def _metric_problems(
         yield from _time_problems(
             metric.time, metric.model, columns, metric.spots.at("time", metric.loc)
         )
+    if metric.span is not None:
+        for span_column in (metric.span.start, metric.span.until):
+            if span_column not in columns:
+                yield _unknown_column(
+                    span_column, metric.model, columns, metric.span.loc, "span column"
+                )
+            elif not TEMPORAL.match(columns[span_column]):
+                yield _error(
+                    "E293",
+                    f"span column '{span_column}' of metric '{metric.name}' is {columns[span_column]},"
+                    " not a TIMESTAMP",
+                    metric.span.loc,
+                    f"cast it in the model SQL: CAST({span_column} AS TIMESTAMP) AS {span_column}",
+                )
 
 
 def _aggregation_problems(

@@ -26,6 +26,8 @@ DERIVED_OPERATORS: tuple[type[exp.Expr], ...] = (
     exp.Paren,
     exp.Neg,
 )
+# The length in seconds of the period a value is for (compile/sqlgen.py period_seconds).
+PERIOD_SECONDS = "period_seconds"
 # Staffing functions of a derived metric (compile/erlang.py): four metric names or numbers each.
 ERLANG_FUNCTIONS: dict[str, str] = {
     "erlang_c_agents": "erlang_c_agents(offered_calls, aht_seconds, 20, 0.8)",
@@ -180,6 +182,16 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
         elif isinstance(node, DERIVED_OPERATORS):
             continue
         elif type(node) in DERIVED_FUNCTIONS:
+            continue
+        elif isinstance(node, exp.Anonymous) and node.name.lower() == PERIOD_SECONDS:
+            if node.expressions:
+                raise MflError(
+                    "E220",
+                    f"period_seconds() takes no arguments in {what}",
+                    _spot(loc, text, node),
+                    "write logged_in_seconds / period_seconds()",
+                )
+            node.set("this", PERIOD_SECONDS)
             continue
         elif isinstance(node, exp.Anonymous) and node.name.lower() in ERLANG_FUNCTIONS:
             _check_erlang(node, loc, text, what)

@@ -21,10 +21,12 @@ class Agg(str, Enum):
     MAX = "max"
     MEDIAN = "median"
     PERCENTILE = "percentile"
+    SECONDS = "seconds"  # the seconds of a span [from, until) inside each period
 
     @property
     def additive(self) -> bool:
-        """True when day-level partials re-aggregate exactly to any coarser grain."""
+        """True when day-level partials re-aggregate exactly to any coarser grain (seconds are
+        additive too, but by the span, not the time column: see `span`)."""
         return self in (Agg.SUM, Agg.COUNT, Agg.AVG, Agg.MIN, Agg.MAX)
 
 
@@ -146,6 +148,15 @@ class Model:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """`span: {from: A, until: B}` of an `agg: seconds` metric: each row's interval [A, B)."""
+
+    start: str  # `from`: a column of the model
+    until: str
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
 class BaseMetric:
     """An aggregation over one model's rows."""
 
@@ -165,6 +176,7 @@ class BaseMetric:
     expr_text: str = ""
     filter_text: str = ""
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
+    span: Span | None = None  # agg seconds: the interval whose seconds are counted per period
 
 
 @dataclass(frozen=True, slots=True)

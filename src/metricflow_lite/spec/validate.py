@@ -173,7 +173,7 @@ def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
     for metric in spec.metrics:
         if isinstance(metric, BaseMetric):
             model = spec.model(metric.model)
-            if model is not None and not (metric.time or model.time):
+            if model is not None and not (metric.time or model.time or metric.span):
                 yield _error(
                     "E202",
                     f"metric '{metric.name}' has no time column",
