@@ -134,7 +134,8 @@ def test_validate_a_span_column_that_is_not_a_timestamp(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "words"),
     [
-        ("    span: {from: login_ts, until: logout_ts}\n    format", "    format", "needs a 'span'"),
+        ("    span: {from: login_ts, until: logout_ts}\n    format", "    format",
+         "needs a 'span'"),
         ("agg: seconds\n    span: {from: login_ts, until: logout_ts}\n    format",
          "agg: sum\n    expr: 1\n    span: {from: login_ts, until: logout_ts}\n    format",
          "only applies to agg seconds"),

@@ -242,8 +242,8 @@ def _metric_problems(
             elif not TEMPORAL.match(columns[span_column]):
                 yield _error(
                     "E293",
-                    f"span column '{span_column}' of metric '{metric.name}' is {columns[span_column]},"
-                    " not a TIMESTAMP",
+                    f"span column '{span_column}' of metric '{metric.name}' is"
+                    f" {columns[span_column]}, not a TIMESTAMP",
                     metric.span.loc,
                     f"cast it in the model SQL: CAST({span_column} AS TIMESTAMP) AS {span_column}",
                 )
