@@ -179,7 +179,8 @@ def erlang_query(
             ),
             expression=_double(n.copy()),
         ),
-        expression=exp.Sub(this=n.copy(), expression=a.copy()),
+        # n = A exactly (an integer traffic) is no queue that empties: NULL, not an error
+        expression=exp.Nullif(this=exp.Sub(this=n.copy(), expression=a.copy()), expression=_num(0)),
     )
     partition = [_col(name, "i") for name, _ in keys]
     below = exp.Window(
@@ -223,7 +224,9 @@ def erlang_query(
     t = "t"
     wait_c = exp.Div(
         this=_col("top", t),
-        expression=exp.Add(this=_col("below", t), expression=_col("top", t)),
+        expression=exp.Nullif(
+            this=exp.Add(this=_col("below", t), expression=_col("top", t)), expression=_num(0)
+        ),
     )
     decay = _exp(
         exp.Neg(
