@@ -25,14 +25,8 @@ from metricflow_lite.spec.calendar import (
     find_calendar,
 )
 
-CALENDAR_SCHEMA = "ind"
 CALENDAR_FIRST_DAY = dt.date(1970, 1, 1)
 CALENDAR_LAST_DAY = dt.date(2099, 12, 31)
-
-
-def calendar_table(name: str) -> str:
-    """The name of a calendar's table in the ind schema."""
-    return f"_calendar_{name}"
 
 
 def _ident(name: str) -> exp.Identifier:
