@@ -160,10 +160,17 @@ def _open_until(join: CalendarJoin) -> exp.Expr:
     total: exp.Expr = _col("open_before", join.alias)
     for k in range(1, join.calendar.ranges_per_day + 1):
         inside = exp.Sub(
-            this=exp.Least(this=of_day.copy(), expressions=[_col(f"close_{k}", join.alias)]),
+            this=exp.Least(
+                this=of_day.copy(),
+                expressions=[_col(f"close_{k}", join.alias)],
+                ignore_nulls=True,
+            ),
             expression=_col(f"open_{k}", join.alias),
         )
-        total = exp.Add(this=total, expression=exp.Greatest(this=_int(0), expressions=[inside]))
+        total = exp.Add(
+            this=total,
+            expression=exp.Greatest(this=_int(0), expressions=[inside], ignore_nulls=True),
+        )
     return exp.Paren(this=total)
 
 

@@ -49,7 +49,9 @@ def _double(value: exp.Expr) -> exp.Expr:
 
 
 def _exp(power: exp.Expr) -> exp.Expr:
-    return exp.Exp(this=exp.Greatest(this=power, expressions=[_num(FLOOR_EXPONENT)]))
+    return exp.Exp(
+        this=exp.Greatest(this=power, expressions=[_num(FLOOR_EXPONENT)], ignore_nulls=True)
+    )
 
 
 ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div)

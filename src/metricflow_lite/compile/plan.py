@@ -1000,8 +1000,8 @@ def span_seconds(step: tuple[str, str]) -> exp.Expr:
         expression=exp.Interval(this=exp.Literal.string(step[0]), unit=exp.var(step[1])),
     )
     return exp.DateDiff(
-        this=exp.Least(this=until, expressions=[end]),
-        expression=exp.Greatest(this=start, expressions=[at]),
+        this=exp.Least(this=until, expressions=[end], ignore_nulls=True),
+        expression=exp.Greatest(this=start, expressions=[at], ignore_nulls=True),
         unit=exp.var("SECOND"),
         date_part_boundary=True,
     )

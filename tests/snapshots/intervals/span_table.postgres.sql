@@ -1,0 +1,46 @@
+-- test: test_span_table_sql[postgres]
+-- The quarter-hour table of the logins' span seconds.
+/* split spans: [login_ts, logout_ts) into the 15min intervals it overlaps */
+/* aggregate logins_login_ts_logout_ts_15min: a1_logged_in_seconds, logged_in_seconds by login_ts_15min, agent_id (from rows) */
+SELECT
+  DATE_TRUNC('HOUR', "m"."__interval") + CAST(FLOOR(
+    CAST(CAST(EXTRACT(MINUTE FROM "m"."__interval") AS INT) AS DOUBLE PRECISION) / 15
+  ) * 15 AS INT) * INTERVAL '1 MINUTE' AS "login_ts_15min",
+  "m"."agent_id" AS "agent_id",
+  SUM(
+    CASE
+      WHEN "m".agent_id = 'a1'
+      THEN CAST(EXTRACT(epoch FROM DATE_TRUNC(
+        'SECOND',
+        CAST(LEAST("m".__until, "m".__interval + INTERVAL '15 MINUTE') AS TIMESTAMP)
+      ) - DATE_TRUNC('SECOND', CAST(GREATEST("m".__from, "m".__interval) AS TIMESTAMP))) AS BIGINT)
+    END
+  ) AS "a1_logged_in_seconds__sum",
+  SUM(
+    CAST(EXTRACT(epoch FROM DATE_TRUNC(
+      'SECOND',
+      CAST(LEAST("m".__until, "m".__interval + INTERVAL '15 MINUTE') AS TIMESTAMP)
+    ) - DATE_TRUNC('SECOND', CAST(GREATEST("m".__from, "m".__interval) AS TIMESTAMP))) AS BIGINT)
+  ) AS "logged_in_seconds__sum"
+FROM (
+  /* read rows: src.logins (the spans behind logins_login_ts_logout_ts_15min) */
+  SELECT
+    "m"."agent_id" AS "agent_id",
+    "m"."login_ts" AS "__from",
+    "m"."logout_ts" AS "__until",
+    GENERATE_SERIES(
+      CAST(DATE_TRUNC('HOUR', "m"."login_ts") + CAST(FLOOR(CAST(CAST(EXTRACT(MINUTE FROM "m"."login_ts") AS INT) AS DOUBLE PRECISION) / 15) * 15 AS INT) * INTERVAL '1 MINUTE' AS TIMESTAMP),
+      CAST("m"."logout_ts" AS TIMESTAMP),
+      INTERVAL '15 MINUTE'
+    ) AS "__interval"
+  FROM "src"."logins" AS "m"
+  WHERE
+    "m"."logout_ts" > "m"."login_ts"
+) AS "m"
+WHERE
+  "m"."__interval" < "m"."__until"
+GROUP BY
+  DATE_TRUNC('HOUR', "m"."__interval") + CAST(FLOOR(
+    CAST(CAST(EXTRACT(MINUTE FROM "m"."__interval") AS INT) AS DOUBLE PRECISION) / 15
+  ) * 15 AS INT) * INTERVAL '1 MINUTE',
+  "m"."agent_id"
