@@ -290,7 +290,7 @@ def _with_edges(
             default=result,
         )
     else:
-        agents = _double(call.goal.copy())
+        agents = exp.Floor(this=_double(call.goal.copy()))  # whole agents answer calls
         value = exp.Case(
             ifs=[
                 exp.If(this=exp.EQ(this=calls.copy(), expression=_num(0)), true=exp.Null()),
