@@ -1,11 +1,12 @@
 """Business hours in SQL: the calendar table a build writes, and business_seconds(A, B[, name]).
 
-`ind._calendar_<name>` has one row per local date from 1970 to 2099: the ISO weekday whose hours
-the date has (0 on a holiday), its open ranges as seconds after midnight (`open_1`, `close_1`,
-... as many pairs as the calendar's busiest weekday; an unused pair is 0-0) and `open_before`,
-the open seconds of all earlier dates. With F(t) = open_before(date of t) + the open seconds of
-t's date before t, the business seconds of [A, B) are F(B) - F(A): two equality joins on a date
-per call, whatever the length of [A, B), and the same arithmetic on every engine.
+`ind._calendar_<name>` has one row per local date from 2000 to 2049: the ISO weekday whose
+hours the date has (0 on a holiday), its open ranges as seconds from 2000-01-01 00:00
+(`open_1`, `close_1`, ... as many pairs as the calendar's busiest weekday; an unused pair is
+empty) and `open_before`, the open seconds of all earlier dates. With F(t) = open_before(date
+of t) + the open seconds of t's date before t, the business seconds of [A, B) are F(B) - F(A):
+two equality joins on a date per call, whatever the length of [A, B), and the same arithmetic
+on every engine.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from metricflow_lite.spec.calendar import (
     find_calendar,
 )
 
-CALENDAR_FIRST_DAY = dt.date(1970, 1, 1)
-CALENDAR_LAST_DAY = dt.date(2099, 12, 31)
+# The dates a calendar table covers: a business_seconds() end outside them is NULL. A small
+# table keeps the two hash joins per call in cache (1970-2099 made them twice as slow).
+CALENDAR_FIRST_DAY = dt.date(2000, 1, 1)
+CALENDAR_LAST_DAY = dt.date(2049, 12, 31)
 
 
 def _ident(name: str) -> exp.Identifier:
@@ -58,7 +61,8 @@ def _by_weekday(weekday: exp.Expr, values: list[int]) -> exp.Expr:
 
 
 def calendar_table_query(calendar: Calendar) -> exp.Select:
-    """CREATE TABLE ind._calendar_<name> AS this: one row per local date, 1970..2099."""
+    """CREATE TABLE ind._calendar_<name> AS this: one row per local date, 2000..2049, its open
+    ranges as seconds from 2000-01-01 00:00."""
     series = exp.Explode(
         this=exp.GenerateSeries(
             start=_date(CALENDAR_FIRST_DAY),
@@ -106,8 +110,11 @@ def calendar_table_query(calendar: Calendar) -> exp.Select:
     )
     before = exp.cast(exp.Coalesce(this=earlier, expressions=[_int(0)]), exp.DataType.Type.BIGINT)
     select = exp.select(_col("day"), _col("weekday"), exp.alias_(before, _ident("open_before")))
+    day_start = since_epoch(exp.cast(_col("day"), exp.DataType.Type.TIMESTAMP))
     for k in range(calendar.ranges_per_day):
-        select = select.select(_col(f"open_{k + 1}"), _col(f"close_{k + 1}"), copy=False)
+        for end in (f"open_{k + 1}", f"close_{k + 1}"):
+            absolute = exp.Add(this=day_start.copy(), expression=_col(end))
+            select = select.select(exp.alias_(absolute, _ident(end)), copy=False)
     select = select.select(_col("open_seconds"), copy=False)
     return select.from_(exp.Subquery(this=ranged, alias=exp.TableAlias(this=_ident("ranged"))))
 
@@ -150,27 +157,41 @@ def calendar_joins(
     return [found[alias] for alias in sorted(found)]
 
 
-def _open_until(join: CalendarJoin) -> exp.Expr:
-    """F(t): the calendar's open seconds from 1970-01-01 to t."""
-    at = join.at
-    midnight = exp.cast(exp.cast(at.copy(), exp.DataType.Type.DATE), exp.DataType.Type.TIMESTAMP)
-    of_day = exp.DateDiff(
-        this=at.copy(), expression=midnight, unit=exp.var("SECOND"), date_part_boundary=True
+def since_epoch(at: exp.Expr) -> exp.Expr:
+    """Seconds from the calendar's first day to a timestamp: one date_diff from a constant,
+    the cheapest way on every engine to place a time among the day's open ranges."""
+    epoch = exp.cast(
+        exp.Literal.string(f"{CALENDAR_FIRST_DAY.isoformat()} 00:00:00"),
+        exp.DataType.Type.TIMESTAMP,
     )
+    return exp.DateDiff(
+        this=at.copy(), expression=epoch, unit=exp.var("SECOND"), date_part_boundary=True
+    )
+
+
+def _open_until(join: CalendarJoin) -> exp.Expr:
+    """F(t): the calendar's open seconds from its first day to t (open_k and close_k are
+    seconds from that day too): the day's earlier open seconds, plus per range all of it when
+    t is past its close, the part up to t when t is inside, else nothing (a CASE is cheaper
+    than GREATEST and LEAST here on DuckDB)."""
+    at = since_epoch(join.at)
     total: exp.Expr = _col("open_before", join.alias)
     for k in range(1, join.calendar.ranges_per_day + 1):
-        inside = exp.Sub(
-            this=exp.Least(
-                this=of_day.copy(),
-                expressions=[_col(f"close_{k}", join.alias)],
-                ignore_nulls=True,
-            ),
-            expression=_col(f"open_{k}", join.alias),
+        start, end = _col(f"open_{k}", join.alias), _col(f"close_{k}", join.alias)
+        inside = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.GTE(this=at.copy(), expression=end.copy()),
+                    true=exp.Paren(this=exp.Sub(this=end.copy(), expression=start.copy())),
+                ),
+                exp.If(
+                    this=exp.GT(this=at.copy(), expression=start.copy()),
+                    true=exp.Paren(this=exp.Sub(this=at.copy(), expression=start.copy())),
+                ),
+            ],
+            default=_int(0),
         )
-        total = exp.Add(
-            this=total,
-            expression=exp.Greatest(this=_int(0), expressions=[inside], ignore_nulls=True),
-        )
+        total = exp.Add(this=total, expression=inside)
     return exp.Paren(this=total)
 
 

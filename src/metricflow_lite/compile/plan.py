@@ -141,6 +141,7 @@ class PeriodKey:
     time_column: str  # as the aggregate's input names it
     grain: Grain
     week_start: str = "monday"  # weeks start on monday or sunday
+    aligned: bool = False  # the time column already holds period starts (split spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -999,12 +1000,22 @@ def span_seconds(step: tuple[str, str]) -> exp.Expr:
         this=at.copy(),
         expression=exp.Interval(this=exp.Literal.string(step[0]), unit=exp.var(step[1])),
     )
-    return exp.DateDiff(
-        this=exp.Least(this=until, expressions=[end], ignore_nulls=True),
-        expression=exp.Greatest(this=start, expressions=[at], ignore_nulls=True),
+    partial = exp.DateDiff(
+        this=exp.Least(this=until.copy(), expressions=[end.copy()], ignore_nulls=True),
+        expression=exp.Greatest(this=start.copy(), expressions=[at.copy()], ignore_nulls=True),
         unit=exp.var("SECOND"),
         date_part_boundary=True,
     )
+    # most intervals of a span lie wholly inside it: their length, without the arithmetic
+    whole = exp.and_(
+        exp.LTE(this=start.copy(), expression=at.copy()),
+        exp.GTE(this=until.copy(), expression=end.copy()),
+    )
+    seconds = _STEP_SECONDS[step]
+    return exp.Case(ifs=[exp.If(this=whole, true=exp.Literal.number(seconds))], default=partial)
+
+
+_STEP_SECONDS = {("15", "MINUTE"): 900, ("30", "MINUTE"): 1800, ("1", "HOUR"): 3600}
 
 
 def _plan_span_table(table: IndicatorTable, spec: ProjectSpec) -> Aggregate:
@@ -1030,7 +1041,7 @@ def _plan_span_table(table: IndicatorTable, spec: ProjectSpec) -> Aggregate:
         members.append(replace(metric, expr=span_seconds(GRAIN_STEP[SPAN_GRAIN])))
     read = ReadSource(table.model, f"the spans behind {table.name}")
     split = SplitSpans(read, span, SPAN_GRAIN, tuple(sorted(columns)))
-    period = PeriodKey(table.period_column(span.start), INTERVAL_COLUMN, SPAN_GRAIN)
+    period = PeriodKey(table.period_column(span.start), INTERVAL_COLUMN, SPAN_GRAIN, aligned=True)
     return Aggregate(
         name=table.name,
         parent=split,

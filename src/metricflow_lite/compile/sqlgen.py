@@ -355,7 +355,12 @@ def render_filter_rows(node: FilterRows, parent: Rendered) -> Rendered:
 def render_aggregate(node: Aggregate, parent: Rendered) -> Rendered:
     time_value = col(node.time_column, BASE_ALIAS)
     keys: list[tuple[str, exp.Expr]] = [
-        (p.column, period_start(p.grain, col(p.time_column, BASE_ALIAS), p.week_start))
+        (
+            p.column,
+            col(p.time_column, BASE_ALIAS)
+            if p.aligned
+            else period_start(p.grain, col(p.time_column, BASE_ALIAS), p.week_start),
+        )
         for p in node.periods
     ]
     keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]

@@ -12,33 +12,49 @@ WITH "tickets__created_ts__src" AS (
         WHEN CASE
           WHEN "m".first_reply_ts > "m".created_ts
           THEN (
-            "cal_default_09b87d4acc"."open_before" + GREATEST(
-              0,
-              LEAST(
-                DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-                "cal_default_09b87d4acc"."close_1"
-              ) - "cal_default_09b87d4acc"."open_1"
-            ) + GREATEST(
-              0,
-              LEAST(
-                DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-                "cal_default_09b87d4acc"."close_2"
-              ) - "cal_default_09b87d4acc"."open_2"
-            )
+            "cal_default_09b87d4acc"."open_before" + CASE
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_1"
+              THEN (
+                "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
+              )
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_1"
+              THEN (
+                DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_1"
+              )
+              ELSE 0
+            END + CASE
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_2"
+              THEN (
+                "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
+              )
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_2"
+              THEN (
+                DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_2"
+              )
+              ELSE 0
+            END
           ) - (
-            "cal_default_19c03081c5"."open_before" + GREATEST(
-              0,
-              LEAST(
-                DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-                "cal_default_19c03081c5"."close_1"
-              ) - "cal_default_19c03081c5"."open_1"
-            ) + GREATEST(
-              0,
-              LEAST(
-                DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-                "cal_default_19c03081c5"."close_2"
-              ) - "cal_default_19c03081c5"."open_2"
-            )
+            "cal_default_19c03081c5"."open_before" + CASE
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_1"
+              THEN (
+                "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
+              )
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_1"
+              THEN (
+                DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_1"
+              )
+              ELSE 0
+            END + CASE
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_2"
+              THEN (
+                "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
+              )
+              WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_2"
+              THEN (
+                DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_2"
+              )
+              ELSE 0
+            END
           )
           WHEN "m".first_reply_ts <= "m".created_ts
           THEN 0
@@ -50,33 +66,49 @@ WITH "tickets__created_ts__src" AS (
       CASE
         WHEN "m".first_reply_ts > "m".created_ts
         THEN (
-          "cal_default_09b87d4acc"."open_before" + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-              "cal_default_09b87d4acc"."close_1"
-            ) - "cal_default_09b87d4acc"."open_1"
-          ) + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-              "cal_default_09b87d4acc"."close_2"
-            ) - "cal_default_09b87d4acc"."open_2"
-          )
+          "cal_default_09b87d4acc"."open_before" + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_1"
+            THEN (
+              "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_1"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_1"
+            )
+            ELSE 0
+          END + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_2"
+            THEN (
+              "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_2"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_2"
+            )
+            ELSE 0
+          END
         ) - (
-          "cal_default_19c03081c5"."open_before" + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-              "cal_default_19c03081c5"."close_1"
-            ) - "cal_default_19c03081c5"."open_1"
-          ) + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-              "cal_default_19c03081c5"."close_2"
-            ) - "cal_default_19c03081c5"."open_2"
-          )
+          "cal_default_19c03081c5"."open_before" + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_1"
+            THEN (
+              "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_1"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_1"
+            )
+            ELSE 0
+          END + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_2"
+            THEN (
+              "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_2"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_2"
+            )
+            ELSE 0
+          END
         )
         WHEN "m".first_reply_ts <= "m".created_ts
         THEN 0

@@ -7,10 +7,10 @@ SELECT
     SUM("open_seconds") OVER (ORDER BY "day" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
     0
   ) AS BIGINT) AS "open_before",
-  "open_1",
-  "close_1",
-  "open_2",
-  "close_2",
+  DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), CAST("day" AS TIMESTAMP)) + "open_1" AS "open_1",
+  DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), CAST("day" AS TIMESTAMP)) + "close_1" AS "close_1",
+  DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), CAST("day" AS TIMESTAMP)) + "open_2" AS "open_2",
+  DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), CAST("day" AS TIMESTAMP)) + "close_2" AS "close_2",
   "open_seconds"
 FROM (
   SELECT
@@ -107,7 +107,7 @@ FROM (
     FROM (
       SELECT
         CAST(UNNEST(
-          GENERATE_SERIES(CAST('1970-01-01' AS DATE), CAST('2099-12-31' AS DATE), INTERVAL '1' DAY)
+          GENERATE_SERIES(CAST('2000-01-01' AS DATE), CAST('2049-12-31' AS DATE), INTERVAL '1' DAY)
         ) AS DATE) AS "day"
     ) AS "days"
   ) AS "typed"

@@ -7,10 +7,26 @@ SELECT
     SUM(`open_seconds`) OVER (ORDER BY `day` NULLS LAST ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
     0
   ) AS BIGINT) AS `open_before`,
-  `open_1`,
-  `close_1`,
-  `open_2`,
-  `close_2`,
+  DATEDIFF(
+    SECOND,
+    DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+    DATE_TRUNC('SECOND', CAST(`day` AS TIMESTAMP))
+  ) + `open_1` AS `open_1`,
+  DATEDIFF(
+    SECOND,
+    DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+    DATE_TRUNC('SECOND', CAST(`day` AS TIMESTAMP))
+  ) + `close_1` AS `close_1`,
+  DATEDIFF(
+    SECOND,
+    DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+    DATE_TRUNC('SECOND', CAST(`day` AS TIMESTAMP))
+  ) + `open_2` AS `open_2`,
+  DATEDIFF(
+    SECOND,
+    DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+    DATE_TRUNC('SECOND', CAST(`day` AS TIMESTAMP))
+  ) + `close_2` AS `close_2`,
   `open_seconds`
 FROM (
   SELECT
@@ -107,7 +123,7 @@ FROM (
     FROM (
       SELECT
         EXPLODE(
-          SEQUENCE(CAST('1970-01-01' AS DATE), CAST('2099-12-31' AS DATE), INTERVAL '1' DAY)
+          SEQUENCE(CAST('2000-01-01' AS DATE), CAST('2049-12-31' AS DATE), INTERVAL '1' DAY)
         ) AS `day`
     ) AS `days`
   ) AS `typed`

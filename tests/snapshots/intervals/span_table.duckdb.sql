@@ -3,24 +3,34 @@
 /* split spans: [login_ts, logout_ts) into the 15min intervals it overlaps */
 /* aggregate logins_login_ts_logout_ts_15min: a1_logged_in_seconds, logged_in_seconds by login_ts_15min, agent_id (from rows) */
 SELECT
-  DATE_TRUNC('HOUR', "m"."__interval") + CAST(FLOOR(EXTRACT(MINUTE FROM "m"."__interval") / 15) * 15 AS INT) * INTERVAL '1' MINUTE AS "login_ts_15min",
+  "m"."__interval" AS "login_ts_15min",
   "m"."agent_id" AS "agent_id",
   SUM(
     CASE
       WHEN "m".agent_id = 'a1'
-      THEN DATE_DIFF(
+      THEN CASE
+        WHEN "m".__from <= "m".__interval
+        AND "m".__until >= "m".__interval + INTERVAL '15' MINUTE
+        THEN 900
+        ELSE DATE_DIFF(
+          'SECOND',
+          GREATEST("m".__from, "m".__interval),
+          LEAST("m".__until, "m".__interval + INTERVAL '15' MINUTE)
+        )
+      END
+    END
+  ) AS "a1_logged_in_seconds__sum",
+  SUM(
+    CASE
+      WHEN "m".__from <= "m".__interval
+      AND "m".__until >= "m".__interval + INTERVAL '15' MINUTE
+      THEN 900
+      ELSE DATE_DIFF(
         'SECOND',
         GREATEST("m".__from, "m".__interval),
         LEAST("m".__until, "m".__interval + INTERVAL '15' MINUTE)
       )
     END
-  ) AS "a1_logged_in_seconds__sum",
-  SUM(
-    DATE_DIFF(
-      'SECOND',
-      GREATEST("m".__from, "m".__interval),
-      LEAST("m".__until, "m".__interval + INTERVAL '15' MINUTE)
-    )
   ) AS "logged_in_seconds__sum"
 FROM (
   /* read rows: src.logins (the spans behind logins_login_ts_logout_ts_15min) */
@@ -42,5 +52,5 @@ FROM (
 WHERE
   "m"."__interval" < "m"."__until"
 GROUP BY
-  DATE_TRUNC('HOUR', "m"."__interval") + CAST(FLOOR(EXTRACT(MINUTE FROM "m"."__interval") / 15) * 15 AS INT) * INTERVAL '1' MINUTE,
+  "m"."__interval",
   "m"."agent_id"

@@ -3,24 +3,32 @@
 /* split spans: [login_ts, logout_ts) into the 15min intervals it overlaps */
 /* aggregate logins_login_ts_logout_ts_15min: a1_logged_in_seconds, logged_in_seconds by login_ts_15min, agent_id (from rows) */
 SELECT
-  DATE_TRUNC('HOUR', "m"."__interval") + CAST(FLOOR(
-    CAST(CAST(EXTRACT(MINUTE FROM "m"."__interval") AS INT) AS DOUBLE PRECISION) / 15
-  ) * 15 AS INT) * INTERVAL '1 MINUTE' AS "login_ts_15min",
+  "m"."__interval" AS "login_ts_15min",
   "m"."agent_id" AS "agent_id",
   SUM(
     CASE
       WHEN "m".agent_id = 'a1'
-      THEN CAST(EXTRACT(epoch FROM DATE_TRUNC(
+      THEN CASE
+        WHEN "m".__from <= "m".__interval
+        AND "m".__until >= "m".__interval + INTERVAL '15 MINUTE'
+        THEN 900
+        ELSE CAST(EXTRACT(epoch FROM DATE_TRUNC(
+          'SECOND',
+          CAST(LEAST("m".__until, "m".__interval + INTERVAL '15 MINUTE') AS TIMESTAMP)
+        ) - DATE_TRUNC('SECOND', CAST(GREATEST("m".__from, "m".__interval) AS TIMESTAMP))) AS BIGINT)
+      END
+    END
+  ) AS "a1_logged_in_seconds__sum",
+  SUM(
+    CASE
+      WHEN "m".__from <= "m".__interval
+      AND "m".__until >= "m".__interval + INTERVAL '15 MINUTE'
+      THEN 900
+      ELSE CAST(EXTRACT(epoch FROM DATE_TRUNC(
         'SECOND',
         CAST(LEAST("m".__until, "m".__interval + INTERVAL '15 MINUTE') AS TIMESTAMP)
       ) - DATE_TRUNC('SECOND', CAST(GREATEST("m".__from, "m".__interval) AS TIMESTAMP))) AS BIGINT)
     END
-  ) AS "a1_logged_in_seconds__sum",
-  SUM(
-    CAST(EXTRACT(epoch FROM DATE_TRUNC(
-      'SECOND',
-      CAST(LEAST("m".__until, "m".__interval + INTERVAL '15 MINUTE') AS TIMESTAMP)
-    ) - DATE_TRUNC('SECOND', CAST(GREATEST("m".__from, "m".__interval) AS TIMESTAMP))) AS BIGINT)
   ) AS "logged_in_seconds__sum"
 FROM (
   /* read rows: src.logins (the spans behind logins_login_ts_logout_ts_15min) */
@@ -40,7 +48,5 @@ FROM (
 WHERE
   "m"."__interval" < "m"."__until"
 GROUP BY
-  DATE_TRUNC('HOUR', "m"."__interval") + CAST(FLOOR(
-    CAST(CAST(EXTRACT(MINUTE FROM "m"."__interval") AS INT) AS DOUBLE PRECISION) / 15
-  ) * 15 AS INT) * INTERVAL '1 MINUTE',
+  "m"."__interval",
   "m"."agent_id"

@@ -11,33 +11,49 @@ SELECT
       WHEN CASE
         WHEN "m".first_reply_ts > "m".created_ts
         THEN (
-          "cal_default_09b87d4acc"."open_before" + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-              "cal_default_09b87d4acc"."close_1"
-            ) - "cal_default_09b87d4acc"."open_1"
-          ) + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-              "cal_default_09b87d4acc"."close_2"
-            ) - "cal_default_09b87d4acc"."open_2"
-          )
+          "cal_default_09b87d4acc"."open_before" + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_1"
+            THEN (
+              "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_1"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_1"
+            )
+            ELSE 0
+          END + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_2"
+            THEN (
+              "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_2"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_2"
+            )
+            ELSE 0
+          END
         ) - (
-          "cal_default_19c03081c5"."open_before" + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-              "cal_default_19c03081c5"."close_1"
-            ) - "cal_default_19c03081c5"."open_1"
-          ) + GREATEST(
-            0,
-            LEAST(
-              DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-              "cal_default_19c03081c5"."close_2"
-            ) - "cal_default_19c03081c5"."open_2"
-          )
+          "cal_default_19c03081c5"."open_before" + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_1"
+            THEN (
+              "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_1"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_1"
+            )
+            ELSE 0
+          END + CASE
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_2"
+            THEN (
+              "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
+            )
+            WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_2"
+            THEN (
+              DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_2"
+            )
+            ELSE 0
+          END
         )
         WHEN "m".first_reply_ts <= "m".created_ts
         THEN 0
@@ -49,33 +65,49 @@ SELECT
     CASE
       WHEN "m".first_reply_ts > "m".created_ts
       THEN (
-        "cal_default_09b87d4acc"."open_before" + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-            "cal_default_09b87d4acc"."close_1"
-          ) - "cal_default_09b87d4acc"."open_1"
-        ) + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-            "cal_default_09b87d4acc"."close_2"
-          ) - "cal_default_09b87d4acc"."open_2"
-        )
+        "cal_default_09b87d4acc"."open_before" + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_1"
+          THEN (
+            "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_1"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_1"
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_default_09b87d4acc"."close_2"
+          THEN (
+            "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_default_09b87d4acc"."open_2"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_default_09b87d4acc"."open_2"
+          )
+          ELSE 0
+        END
       ) - (
-        "cal_default_19c03081c5"."open_before" + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-            "cal_default_19c03081c5"."close_1"
-          ) - "cal_default_19c03081c5"."open_1"
-        ) + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-            "cal_default_19c03081c5"."close_2"
-          ) - "cal_default_19c03081c5"."open_2"
-        )
+        "cal_default_19c03081c5"."open_before" + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_1"
+          THEN (
+            "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_1"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_1"
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_2"
+          THEN (
+            "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_2"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_2"
+          )
+          ELSE 0
+        END
       )
       WHEN "m".first_reply_ts <= "m".created_ts
       THEN 0
@@ -85,21 +117,29 @@ SELECT
     CASE
       WHEN "m".first_reply_ts > "m".created_ts
       THEN (
-        "cal_cn_hours_7de073f45a"."open_before" + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".first_reply_ts AS DATE) AS TIMESTAMP), "m".first_reply_ts),
-            "cal_cn_hours_7de073f45a"."close_1"
-          ) - "cal_cn_hours_7de073f45a"."open_1"
-        )
+        "cal_cn_hours_7de073f45a"."open_before" + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) >= "cal_cn_hours_7de073f45a"."close_1"
+          THEN (
+            "cal_cn_hours_7de073f45a"."close_1" - "cal_cn_hours_7de073f45a"."open_1"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) > "cal_cn_hours_7de073f45a"."open_1"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) - "cal_cn_hours_7de073f45a"."open_1"
+          )
+          ELSE 0
+        END
       ) - (
-        "cal_cn_hours_14c2d51f0d"."open_before" + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-            "cal_cn_hours_14c2d51f0d"."close_1"
-          ) - "cal_cn_hours_14c2d51f0d"."open_1"
-        )
+        "cal_cn_hours_14c2d51f0d"."open_before" + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_cn_hours_14c2d51f0d"."close_1"
+          THEN (
+            "cal_cn_hours_14c2d51f0d"."close_1" - "cal_cn_hours_14c2d51f0d"."open_1"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_cn_hours_14c2d51f0d"."open_1"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_cn_hours_14c2d51f0d"."open_1"
+          )
+          ELSE 0
+        END
       )
       WHEN "m".first_reply_ts <= "m".created_ts
       THEN 0
@@ -109,33 +149,49 @@ SELECT
     CASE
       WHEN "m".resolved_ts > "m".created_ts
       THEN (
-        "cal_default_dde0500647"."open_before" + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".resolved_ts AS DATE) AS TIMESTAMP), "m".resolved_ts),
-            "cal_default_dde0500647"."close_1"
-          ) - "cal_default_dde0500647"."open_1"
-        ) + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".resolved_ts AS DATE) AS TIMESTAMP), "m".resolved_ts),
-            "cal_default_dde0500647"."close_2"
-          ) - "cal_default_dde0500647"."open_2"
-        )
+        "cal_default_dde0500647"."open_before" + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".resolved_ts) >= "cal_default_dde0500647"."close_1"
+          THEN (
+            "cal_default_dde0500647"."close_1" - "cal_default_dde0500647"."open_1"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".resolved_ts) > "cal_default_dde0500647"."open_1"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".resolved_ts) - "cal_default_dde0500647"."open_1"
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".resolved_ts) >= "cal_default_dde0500647"."close_2"
+          THEN (
+            "cal_default_dde0500647"."close_2" - "cal_default_dde0500647"."open_2"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".resolved_ts) > "cal_default_dde0500647"."open_2"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".resolved_ts) - "cal_default_dde0500647"."open_2"
+          )
+          ELSE 0
+        END
       ) - (
-        "cal_default_19c03081c5"."open_before" + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-            "cal_default_19c03081c5"."close_1"
-          ) - "cal_default_19c03081c5"."open_1"
-        ) + GREATEST(
-          0,
-          LEAST(
-            DATE_DIFF('SECOND', CAST(CAST("m".created_ts AS DATE) AS TIMESTAMP), "m".created_ts),
-            "cal_default_19c03081c5"."close_2"
-          ) - "cal_default_19c03081c5"."open_2"
-        )
+        "cal_default_19c03081c5"."open_before" + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_1"
+          THEN (
+            "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_1"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_1"
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) >= "cal_default_19c03081c5"."close_2"
+          THEN (
+            "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
+          )
+          WHEN DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) > "cal_default_19c03081c5"."open_2"
+          THEN (
+            DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) - "cal_default_19c03081c5"."open_2"
+          )
+          ELSE 0
+        END
       )
       WHEN "m".resolved_ts <= "m".created_ts
       THEN 0

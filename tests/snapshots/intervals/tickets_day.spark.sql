@@ -11,49 +11,97 @@ SELECT
       WHEN CASE
         WHEN `m`.first_reply_ts > `m`.created_ts
         THEN (
-          `cal_default_09b87d4acc`.`open_before` + GREATEST(
-            0,
-            LEAST(
+          `cal_default_09b87d4acc`.`open_before` + CASE
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.first_reply_ts)
+            ) >= `cal_default_09b87d4acc`.`close_1`
+            THEN (
+              `cal_default_09b87d4acc`.`close_1` - `cal_default_09b87d4acc`.`open_1`
+            )
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.first_reply_ts)
+            ) > `cal_default_09b87d4acc`.`open_1`
+            THEN (
               DATEDIFF(
                 SECOND,
-                DATE_TRUNC('SECOND', CAST(CAST(`m`.first_reply_ts AS DATE) AS TIMESTAMP)),
+                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
                 DATE_TRUNC('SECOND', `m`.first_reply_ts)
-              ),
-              `cal_default_09b87d4acc`.`close_1`
-            ) - `cal_default_09b87d4acc`.`open_1`
-          ) + GREATEST(
-            0,
-            LEAST(
+              ) - `cal_default_09b87d4acc`.`open_1`
+            )
+            ELSE 0
+          END + CASE
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.first_reply_ts)
+            ) >= `cal_default_09b87d4acc`.`close_2`
+            THEN (
+              `cal_default_09b87d4acc`.`close_2` - `cal_default_09b87d4acc`.`open_2`
+            )
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.first_reply_ts)
+            ) > `cal_default_09b87d4acc`.`open_2`
+            THEN (
               DATEDIFF(
                 SECOND,
-                DATE_TRUNC('SECOND', CAST(CAST(`m`.first_reply_ts AS DATE) AS TIMESTAMP)),
+                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
                 DATE_TRUNC('SECOND', `m`.first_reply_ts)
-              ),
-              `cal_default_09b87d4acc`.`close_2`
-            ) - `cal_default_09b87d4acc`.`open_2`
-          )
+              ) - `cal_default_09b87d4acc`.`open_2`
+            )
+            ELSE 0
+          END
         ) - (
-          `cal_default_19c03081c5`.`open_before` + GREATEST(
-            0,
-            LEAST(
+          `cal_default_19c03081c5`.`open_before` + CASE
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.created_ts)
+            ) >= `cal_default_19c03081c5`.`close_1`
+            THEN (
+              `cal_default_19c03081c5`.`close_1` - `cal_default_19c03081c5`.`open_1`
+            )
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.created_ts)
+            ) > `cal_default_19c03081c5`.`open_1`
+            THEN (
               DATEDIFF(
                 SECOND,
-                DATE_TRUNC('SECOND', CAST(CAST(`m`.created_ts AS DATE) AS TIMESTAMP)),
+                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
                 DATE_TRUNC('SECOND', `m`.created_ts)
-              ),
-              `cal_default_19c03081c5`.`close_1`
-            ) - `cal_default_19c03081c5`.`open_1`
-          ) + GREATEST(
-            0,
-            LEAST(
+              ) - `cal_default_19c03081c5`.`open_1`
+            )
+            ELSE 0
+          END + CASE
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.created_ts)
+            ) >= `cal_default_19c03081c5`.`close_2`
+            THEN (
+              `cal_default_19c03081c5`.`close_2` - `cal_default_19c03081c5`.`open_2`
+            )
+            WHEN DATEDIFF(
+              SECOND,
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', `m`.created_ts)
+            ) > `cal_default_19c03081c5`.`open_2`
+            THEN (
               DATEDIFF(
                 SECOND,
-                DATE_TRUNC('SECOND', CAST(CAST(`m`.created_ts AS DATE) AS TIMESTAMP)),
+                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
                 DATE_TRUNC('SECOND', `m`.created_ts)
-              ),
-              `cal_default_19c03081c5`.`close_2`
-            ) - `cal_default_19c03081c5`.`open_2`
-          )
+              ) - `cal_default_19c03081c5`.`open_2`
+            )
+            ELSE 0
+          END
         )
         WHEN `m`.first_reply_ts <= `m`.created_ts
         THEN 0
@@ -65,49 +113,97 @@ SELECT
     CASE
       WHEN `m`.first_reply_ts > `m`.created_ts
       THEN (
-        `cal_default_09b87d4acc`.`open_before` + GREATEST(
-          0,
-          LEAST(
+        `cal_default_09b87d4acc`.`open_before` + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.first_reply_ts)
+          ) >= `cal_default_09b87d4acc`.`close_1`
+          THEN (
+            `cal_default_09b87d4acc`.`close_1` - `cal_default_09b87d4acc`.`open_1`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.first_reply_ts)
+          ) > `cal_default_09b87d4acc`.`open_1`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.first_reply_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ),
-            `cal_default_09b87d4acc`.`close_1`
-          ) - `cal_default_09b87d4acc`.`open_1`
-        ) + GREATEST(
-          0,
-          LEAST(
+            ) - `cal_default_09b87d4acc`.`open_1`
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.first_reply_ts)
+          ) >= `cal_default_09b87d4acc`.`close_2`
+          THEN (
+            `cal_default_09b87d4acc`.`close_2` - `cal_default_09b87d4acc`.`open_2`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.first_reply_ts)
+          ) > `cal_default_09b87d4acc`.`open_2`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.first_reply_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ),
-            `cal_default_09b87d4acc`.`close_2`
-          ) - `cal_default_09b87d4acc`.`open_2`
-        )
+            ) - `cal_default_09b87d4acc`.`open_2`
+          )
+          ELSE 0
+        END
       ) - (
-        `cal_default_19c03081c5`.`open_before` + GREATEST(
-          0,
-          LEAST(
+        `cal_default_19c03081c5`.`open_before` + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) >= `cal_default_19c03081c5`.`close_1`
+          THEN (
+            `cal_default_19c03081c5`.`close_1` - `cal_default_19c03081c5`.`open_1`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) > `cal_default_19c03081c5`.`open_1`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.created_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.created_ts)
-            ),
-            `cal_default_19c03081c5`.`close_1`
-          ) - `cal_default_19c03081c5`.`open_1`
-        ) + GREATEST(
-          0,
-          LEAST(
+            ) - `cal_default_19c03081c5`.`open_1`
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) >= `cal_default_19c03081c5`.`close_2`
+          THEN (
+            `cal_default_19c03081c5`.`close_2` - `cal_default_19c03081c5`.`open_2`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) > `cal_default_19c03081c5`.`open_2`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.created_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.created_ts)
-            ),
-            `cal_default_19c03081c5`.`close_2`
-          ) - `cal_default_19c03081c5`.`open_2`
-        )
+            ) - `cal_default_19c03081c5`.`open_2`
+          )
+          ELSE 0
+        END
       )
       WHEN `m`.first_reply_ts <= `m`.created_ts
       THEN 0
@@ -117,29 +213,53 @@ SELECT
     CASE
       WHEN `m`.first_reply_ts > `m`.created_ts
       THEN (
-        `cal_cn_hours_7de073f45a`.`open_before` + GREATEST(
-          0,
-          LEAST(
+        `cal_cn_hours_7de073f45a`.`open_before` + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.first_reply_ts)
+          ) >= `cal_cn_hours_7de073f45a`.`close_1`
+          THEN (
+            `cal_cn_hours_7de073f45a`.`close_1` - `cal_cn_hours_7de073f45a`.`open_1`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.first_reply_ts)
+          ) > `cal_cn_hours_7de073f45a`.`open_1`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.first_reply_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ),
-            `cal_cn_hours_7de073f45a`.`close_1`
-          ) - `cal_cn_hours_7de073f45a`.`open_1`
-        )
+            ) - `cal_cn_hours_7de073f45a`.`open_1`
+          )
+          ELSE 0
+        END
       ) - (
-        `cal_cn_hours_14c2d51f0d`.`open_before` + GREATEST(
-          0,
-          LEAST(
+        `cal_cn_hours_14c2d51f0d`.`open_before` + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) >= `cal_cn_hours_14c2d51f0d`.`close_1`
+          THEN (
+            `cal_cn_hours_14c2d51f0d`.`close_1` - `cal_cn_hours_14c2d51f0d`.`open_1`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) > `cal_cn_hours_14c2d51f0d`.`open_1`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.created_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.created_ts)
-            ),
-            `cal_cn_hours_14c2d51f0d`.`close_1`
-          ) - `cal_cn_hours_14c2d51f0d`.`open_1`
-        )
+            ) - `cal_cn_hours_14c2d51f0d`.`open_1`
+          )
+          ELSE 0
+        END
       )
       WHEN `m`.first_reply_ts <= `m`.created_ts
       THEN 0
@@ -149,49 +269,97 @@ SELECT
     CASE
       WHEN `m`.resolved_ts > `m`.created_ts
       THEN (
-        `cal_default_dde0500647`.`open_before` + GREATEST(
-          0,
-          LEAST(
+        `cal_default_dde0500647`.`open_before` + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.resolved_ts)
+          ) >= `cal_default_dde0500647`.`close_1`
+          THEN (
+            `cal_default_dde0500647`.`close_1` - `cal_default_dde0500647`.`open_1`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.resolved_ts)
+          ) > `cal_default_dde0500647`.`open_1`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.resolved_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.resolved_ts)
-            ),
-            `cal_default_dde0500647`.`close_1`
-          ) - `cal_default_dde0500647`.`open_1`
-        ) + GREATEST(
-          0,
-          LEAST(
+            ) - `cal_default_dde0500647`.`open_1`
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.resolved_ts)
+          ) >= `cal_default_dde0500647`.`close_2`
+          THEN (
+            `cal_default_dde0500647`.`close_2` - `cal_default_dde0500647`.`open_2`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.resolved_ts)
+          ) > `cal_default_dde0500647`.`open_2`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.resolved_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.resolved_ts)
-            ),
-            `cal_default_dde0500647`.`close_2`
-          ) - `cal_default_dde0500647`.`open_2`
-        )
+            ) - `cal_default_dde0500647`.`open_2`
+          )
+          ELSE 0
+        END
       ) - (
-        `cal_default_19c03081c5`.`open_before` + GREATEST(
-          0,
-          LEAST(
+        `cal_default_19c03081c5`.`open_before` + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) >= `cal_default_19c03081c5`.`close_1`
+          THEN (
+            `cal_default_19c03081c5`.`close_1` - `cal_default_19c03081c5`.`open_1`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) > `cal_default_19c03081c5`.`open_1`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.created_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.created_ts)
-            ),
-            `cal_default_19c03081c5`.`close_1`
-          ) - `cal_default_19c03081c5`.`open_1`
-        ) + GREATEST(
-          0,
-          LEAST(
+            ) - `cal_default_19c03081c5`.`open_1`
+          )
+          ELSE 0
+        END + CASE
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) >= `cal_default_19c03081c5`.`close_2`
+          THEN (
+            `cal_default_19c03081c5`.`close_2` - `cal_default_19c03081c5`.`open_2`
+          )
+          WHEN DATEDIFF(
+            SECOND,
+            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+            DATE_TRUNC('SECOND', `m`.created_ts)
+          ) > `cal_default_19c03081c5`.`open_2`
+          THEN (
             DATEDIFF(
               SECOND,
-              DATE_TRUNC('SECOND', CAST(CAST(`m`.created_ts AS DATE) AS TIMESTAMP)),
+              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
               DATE_TRUNC('SECOND', `m`.created_ts)
-            ),
-            `cal_default_19c03081c5`.`close_2`
-          ) - `cal_default_19c03081c5`.`open_2`
-        )
+            ) - `cal_default_19c03081c5`.`open_2`
+          )
+          ELSE 0
+        END
       )
       WHEN `m`.resolved_ts <= `m`.created_ts
       THEN 0
