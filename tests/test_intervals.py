@@ -154,3 +154,21 @@ def test_span_mistakes(tmp_path: Path, old: str, new: str, words: str) -> None:
     result = invoke("validate", "--project-dir", str(project))
     assert result.exit_code == 1
     assert "error E293" in result.output and words in result.output, result.output
+
+
+def test_metric_unit_tests_read_calendars_and_span_tables(tmp_path: Path) -> None:
+    """mfl test builds the calendar and span tables from the given rows (fixtures/hours)."""
+    project = tmp_path / "hours"
+    shutil.copytree(FIXTURES / "hours", project, ignore=shutil.ignore_patterns("target"))
+    result = invoke("test", "--project-dir", str(project))
+    assert result.exit_code == 0, result.output
+    assert "PASS business_seconds_over_a_weekend" in result.output
+    assert "PASS span_seconds_by_half_hour" in result.output
+    tests = project / "metrics" / "tests" / "hours.yml"
+    tests.write_text(
+        tests.read_text(encoding="utf-8").replace(
+            "logged_in_seconds: 1800}", "logged_in_seconds: 1799}"
+        ),
+        encoding="utf-8",
+    )
+    assert invoke("test", "--project-dir", str(project)).exit_code == 1
