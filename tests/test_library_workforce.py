@@ -244,3 +244,27 @@ def test_erlang_c_of_every_half_hour_equals_the_reference(demo_project: Path) ->
         ), row
         compared += 1
     assert compared > 80 * 40
+
+
+def test_logged_in_seconds_by_team_through_the_roster_join(demo_project: Path) -> None:
+    """Span seconds by a joined dimension: the span table keeps agent_id, agents gives team."""
+    result = invoke(
+        "query", "--project-dir", str(demo_project), "--metrics", "logged_in_seconds",
+        "--by", "team", "--start", "2024-11-05", "--end", "2024-11-05", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = {r["team"]: r["logged_in_seconds"] for r in json.loads(result.stdout)}
+    rows = (
+        hand_connection(demo_project)
+        .execute("""
+        SELECT a.team, sum(date_diff('second', greatest(s.login_ts, TIMESTAMP '2024-11-05'),
+                                     least(s.logout_ts, TIMESTAMP '2024-11-06')))
+        FROM src.attendance AS s JOIN src.agents AS a USING (agent_id)
+        WHERE s.status = 'present' AND s.logout_ts > s.login_ts
+          AND s.logout_ts > TIMESTAMP '2024-11-05' AND s.login_ts < TIMESTAMP '2024-11-06'
+        GROUP BY 1
+    """)
+        .fetchall()
+    )
+    assert len(rows) >= 5
+    assert got == {team: seconds for team, seconds in rows}

@@ -695,15 +695,8 @@ def _span_aggregate(
     table = next(t for t in tables if t.model == model and t.span and _span_key(t.span) == span)
     dims = tuple(_plan_dimension(spec, model, d, members[0].name) for d in request.by)
     wdims = tuple(_plan_dimension(spec, model, d, members[0].name) for d in where_dims)
-    for dim in dims + wdims:
-        if not _covers(table, dim):
-            raise MflError(
-                "E294",
-                f"dimension '{dim.name}' cannot break down '{members[0].name}': the seconds of a"
-                f" span are kept by the dimensions of model '{model}' and its joins",
-                members[0].loc,
-                f"use a dimension of '{model}' or one reached through its joins",
-            )
+    # the table keeps every own dimension (so every join's key) and intervals have time parts
+    assert all(_covers(table, d) for d in dims + wdims), (table.name, dims, wdims)
     read = ReadIndicator(table, "span seconds are summed from quarter hours, at every grain")
     return _aggregate(
         f"{table.name}__ind",
