@@ -126,7 +126,7 @@ def test_hints_say_did_you_mean() -> None:
     calendars = calendars_of(SERVICE)
     with pytest.raises(MflError) as caught:
         find_calendar(calendars, "service_hour", None)
-    assert (caught.value.code, caught.value.hint) == ("E290", "did you mean 'service_hours'?")
+    assert (caught.value.code, caught.value.hint) == ("E274", "did you mean 'service_hours'?")
 
 
 def test_the_name_may_be_left_out_with_one_calendar_or_one_named_default() -> None:
@@ -137,7 +137,7 @@ def test_the_name_may_be_left_out_with_one_calendar_or_one_named_default() -> No
     three = calendars_of(SERVICE + "  other:\n    hours: {sat: '10:00-11:00'}\n")
     with pytest.raises(MflError) as caught:
         find_calendar(three, None, None)
-    assert caught.value.code == "E290"
+    assert caught.value.code == "E274"
 
 
 def hours_project(tmp_path: Path) -> Path:
@@ -159,7 +159,7 @@ def test_validate_points_at_an_unknown_calendar_name(tmp_path: Path) -> None:
         metrics.read_text(encoding="utf-8").replace("'cn_hours'", "'cn_hour'"), encoding="utf-8"
     )
     output = validate_output(project)
-    assert "metrics/tickets.yml:25:56: error E290: unknown calendar 'cn_hour'" in output
+    assert "metrics/tickets.yml:25:56: error E274: unknown calendar 'cn_hour'" in output
     assert "did you mean 'cn_hours'?" in output
 
 
@@ -174,7 +174,7 @@ def test_validate_a_business_seconds_end_that_is_not_a_timestamp(tmp_path: Path)
         encoding="utf-8",
     )
     output = validate_output(project)
-    assert "error E291: business_seconds in expr of metric 'resolve_business_seconds' needs a" in (
+    assert "error E275: business_seconds in expr of metric 'resolve_business_seconds' needs a" in (
         output
     )
     assert "ticket_id is VARCHAR" in output
@@ -190,7 +190,7 @@ def test_validate_a_business_seconds_call_with_a_wrong_shape(tmp_path: Path) -> 
         ),
         encoding="utf-8",
     )
-    assert "error E291: business_seconds in expr of metric 'resolve_business_seconds'" in (
+    assert "error E275: business_seconds in expr of metric 'resolve_business_seconds'" in (
         validate_output(project)
     )
 

@@ -169,7 +169,7 @@ def test_pyworkforce_answers_one_agent_too_many_at_a_fraction_of_one_half_or_mor
 def test_erlang_arguments_are_metric_names_or_numbers(text: str, words: str) -> None:
     with pytest.raises(MflError) as caught:
         parse_derived(text, Location("metrics/x.yml", 3, 11), "expr of 'x'")
-    assert caught.value.code == "E292"
+    assert caught.value.code == "E276"
     assert words in caught.value.message
 
 

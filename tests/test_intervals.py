@@ -127,7 +127,7 @@ def test_validate_a_span_column_that_is_not_a_timestamp(tmp_path: Path) -> None:
     metrics.write_text(text.replace("until: logout_ts}", "until: agent_id}", 1), encoding="utf-8")
     result = invoke("validate", "--project-dir", str(project))
     assert result.exit_code == 1
-    assert "metrics/logins.yml:14:11: error E293: span column 'agent_id' of metric" in result.output
+    assert "metrics/logins.yml:14:11: error E277: span column 'agent_id' of metric" in result.output
     assert "is VARCHAR, not a TIMESTAMP" in result.output
 
 
@@ -153,7 +153,7 @@ def test_span_mistakes(tmp_path: Path, old: str, new: str, words: str) -> None:
     metrics.write_text(text.replace(old, new, 1), encoding="utf-8")
     result = invoke("validate", "--project-dir", str(project))
     assert result.exit_code == 1
-    assert "error E293" in result.output and words in result.output, result.output
+    assert "error E277" in result.output and words in result.output, result.output
 
 
 def test_metric_unit_tests_read_calendars_and_span_tables(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def run_case(
             if not columns:
                 continue
             try:
-                database.create_table("src", model, columns, rows)
+                database.create_table(names.SRC, model, columns, rows)
             except ScratchError as err:
                 return CaseResult(
                     case,

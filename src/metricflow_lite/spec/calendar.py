@@ -378,7 +378,7 @@ def find_calendar(
         if named:
             return named[0]
         raise MflError(
-            "E290",
+            "E274",
             "business_seconds needs a calendar name here"
             + (f": the project has {len(calendars)} calendars" if calendars else ""),
             loc,
@@ -392,7 +392,7 @@ def find_calendar(
         if calendar.name == name:
             return calendar
     raise MflError(
-        "E290",
+        "E274",
         f"unknown calendar '{name}'",
         loc,
         did_you_mean(name, names)

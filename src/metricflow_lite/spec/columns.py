@@ -10,8 +10,8 @@ from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, Severity, did_you_mean
 from metricflow_lite.spec.calendar import BUSINESS_SECONDS, business_calls
-from metricflow_lite.spec.expr import locate
-from metricflow_lite.spec.model import Agg, BaseMetric, Model, ProjectSpec
+from metricflow_lite.spec.expr import locate, substitute_period_end
+from metricflow_lite.spec.model import Agg, BaseMetric, Between, Model, ProjectSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ NUMERIC = re.compile(
     r"|FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?|BOOLEAN)$"
 )
 TEMPORAL = re.compile(r"^(DATE|TIMESTAMP.*)$")
+PERIOD_END_PROBE = exp.cast(exp.Literal.string("2000-01-01 00:00:00"), exp.DataType.Type.TIMESTAMP)
 # aggregations that compute with the values, so text cannot go in
 NUMERIC_AGGS = (Agg.SUM, Agg.AVG)
 ORDERED_AGGS = (Agg.MEDIAN, Agg.PERCENTILE)
@@ -82,6 +83,9 @@ def _typed_parts(
             continue
         for key, tree, _ in _parts(metric):
             if all(c.name in columns for c in tree.find_all(exp.Column)):
+                if metric.active is not None:
+                    # period_end() is the instant the rows are read at: a TIMESTAMP
+                    tree = substitute_period_end(tree, PERIOD_END_PROBE)
                 parts = wanted.setdefault(metric.model, [])
                 parts.append(((metric.name, key), _typed_stand_in(tree)))
                 for i, end in enumerate(_business_ends(tree)):
@@ -151,6 +155,28 @@ def _model_problems(spec: ProjectSpec, model: Model, found: ModelColumns) -> Ite
         yield from _time_problems(
             model.time, model.name, columns, model.spots.at("time", model.loc)
         )
+    if model.valid is not None:
+        yield from _between_problems(model.valid, "valid", model.name, columns)
+
+
+def _between_problems(
+    between: Between, key: str, model: str, columns: Mapping[str, str]
+) -> Iterable[Diagnostic]:
+    """`from` and `until` of `active` or `valid` must be DATE or TIMESTAMP columns."""
+    for part, column in (("from", between.start), ("until", between.until)):
+        loc = between.spots.at(part, between.loc)
+        if column not in columns:
+            yield _unknown_column(column, model, columns, loc, f"'{key}' {part} column")
+        elif not TEMPORAL.match(columns[column]):
+            temporal = sorted(c for c, t in columns.items() if TEMPORAL.match(t))
+            yield _error(
+                "E292",
+                f"'{key}' {part} column '{column}' of model '{model}' is {columns[column]},"
+                " not a DATE or TIMESTAMP",
+                loc,
+                (f"use one of {', '.join(temporal)}, or " if temporal else "")
+                + f"cast it in the model SQL: CAST({column} AS TIMESTAMP) AS {column}",
+            )
 
 
 def _time_problems(
@@ -205,7 +231,7 @@ def _metric_problems(
             kind = typed_parts[(metric.name, f"{key}:{BUSINESS_SECONDS}:{i}")].type
             if kind is not None and not TEMPORAL.match(kind):
                 yield _error(
-                    "E291",
+                    "E275",
                     f"business_seconds in {key} of metric '{metric.name}' needs a DATE or"
                     f" TIMESTAMP, but {end.sql(dialect='duckdb')} is {kind}",
                     locate(base, text, end),
@@ -241,12 +267,14 @@ def _metric_problems(
                 )
             elif not TEMPORAL.match(columns[span_column]):
                 yield _error(
-                    "E293",
+                    "E277",
                     f"span column '{span_column}' of metric '{metric.name}' is"
                     f" {columns[span_column]}, not a TIMESTAMP",
                     metric.span.loc,
                     f"cast it in the model SQL: CAST({span_column} AS TIMESTAMP) AS {span_column}",
                 )
+    if metric.active is not None:
+        yield from _between_problems(metric.active, "active", metric.model, columns)
 
 
 def _aggregation_problems(

@@ -16,6 +16,7 @@ from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
 from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,
+    Between,
     Change,
     Chart,
     ChartKind,
@@ -28,6 +29,7 @@ from metricflow_lite.spec.model import (
     Metric,
     Model,
     Report,
+    Snapshot,
     SourceMap,
     Span,
     Target,
@@ -35,7 +37,7 @@ from metricflow_lite.spec.model import (
 
 METRICS_FILE_KEYS = ("version", "models", "metrics", "indicators", "tests")
 REPORTS_FILE_KEYS = ("version", "reports")
-MODEL_KEYS = ("name", "label", "description", "time", "primary_key", "dimensions")
+MODEL_KEYS = ("name", "label", "description", "time", "primary_key", "valid", "dimensions")
 DIMENSION_KEYS = ("name", "label", "description", "parent", "joins", "as")
 METRIC_KEYS = (
     "name",
@@ -51,8 +53,11 @@ METRIC_KEYS = (
     "target",
     "change",
     "span",
+    "active",
+    "snapshot",
 )
 SPAN_KEYS = ("from", "until")
+BETWEEN_KEYS = ("from", "until")
 INDICATOR_KEYS = ("name", "model", "dimensions", "grain")
 REPORT_KEYS = (
     "name",
@@ -342,8 +347,41 @@ def parse_model(node: YMap, out: Collector) -> Model | None:
         dimensions=tuple(dimensions),
         label=text_of(node, "label", where, out),
         description=text_of(node, "description", where, out),
+        valid=parse_between(node, "valid", where, out),
         spots=spots_of(node),
     )
+
+
+def parse_between(node: YMap, key: str, where: str, out: Collector) -> Between | None:
+    """`key: {from: A, until: B}` as a Between, or None (absent or malformed, reported)."""
+    if key not in node or node[key] is None:
+        return None
+    raw = node[key]
+    loc = node.value_loc(key)
+    example = (
+        "valid: {from: valid_from, until: valid_to}"
+        if key == "valid"
+        else "active: {from: created_ts, until: resolved_ts}"
+    )
+    if not isinstance(raw, YMap):
+        out.error(
+            "E203",
+            f"'{key}' of {where} must be a mapping of two time columns, not {_describe(raw)}",
+            loc,
+            f"write '{example}'",
+        )
+        return None
+    check_keys(raw, BETWEEN_KEYS, f"'{key}' of {where}", out)
+    columns: list[str] = []
+    for part in BETWEEN_KEYS:
+        if not require(raw, part, f"'{key}' of {where}", out, example):
+            continue
+        value = text_of(raw, part, f"'{key}' of {where}", out)
+        if value is not None:
+            columns.append(value)
+    if len(columns) != len(BETWEEN_KEYS):
+        return None
+    return Between(start=columns[0], until=columns[1], loc=loc, spots=spots_of(raw))
 
 
 def parse_dimension(item: Any, loc: Location, where: str, out: Collector) -> Dimension | None:
@@ -438,7 +476,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         return None
     loc = node.value_loc("name")
     if not is_base:
-        for key in ("filter", "time", "p"):
+        for key in ("filter", "time", "p", "active", "snapshot"):
             if key in node:
                 out.error(
                     "E201",
@@ -485,7 +523,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
     tree: exp.Expr | None = None
     if agg is Agg.SECONDS and expr_text is not None:
         out.error(
-            "E293",
+            "E277",
             f"{where} with agg seconds counts the seconds of its span and takes no 'expr'",
             node.key_loc("expr"),
             "remove 'expr'; 'filter' chooses the rows",
@@ -534,6 +572,21 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             node.key_loc("p"),
             "remove 'p' or use 'agg: percentile'",
         )
+    active = parse_between(node, "active", where, out)
+    snapshot = None
+    if "snapshot" in node and node["snapshot"] is not None:
+        snapshot = parse_enum(
+            Snapshot, node["snapshot"], node.value_loc("snapshot"), f"snapshot of {where}", out
+        )
+    if active is not None and snapshot is not None:
+        out.error(
+            "E290",
+            f"{where} has both 'active' and 'snapshot'",
+            node.key_loc("snapshot"),
+            "'active' counts the rows open at each period's end, 'snapshot' reads the rows of"
+            " the period's last (first) snapshot time: keep one, or define two metrics",
+        )
+        snapshot = None
     return BaseMetric(
         name=name,
         loc=loc,
@@ -550,6 +603,8 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         change=change,
         expr_text=expr_text or "",
         filter_text=filter_text or "",
+        active=active,
+        snapshot=snapshot,
         spots=spots_of(node),
         span=span,
     )
@@ -561,7 +616,7 @@ def parse_span(node: YMap, where: str, agg: Agg, out: Collector) -> Span | None:
     if "span" not in node or node["span"] is None:
         if agg is Agg.SECONDS:
             out.error(
-                "E293",
+                "E277",
                 f"{where} with agg seconds needs a 'span'",
                 node.value_loc("agg"),
                 f"add '{example}': the seconds of [from, until) inside each period",
@@ -571,14 +626,14 @@ def parse_span(node: YMap, where: str, agg: Agg, out: Collector) -> Span | None:
     loc = node.value_loc("span")
     if agg is not Agg.SECONDS:
         out.error(
-            "E293",
+            "E277",
             f"'span' of {where} only applies to agg seconds",
             node.key_loc("span"),
             "use 'agg: seconds' to count the seconds of a span in each period",
         )
         return None
     if not isinstance(raw, YMap):
-        out.error("E293", f"span of {where} must be a mapping", loc, f"write '{example}'")
+        out.error("E277", f"span of {where} must be a mapping", loc, f"write '{example}'")
         return None
     check_keys(raw, SPAN_KEYS, f"span of {where}", out)
     ends = []
@@ -586,7 +641,7 @@ def parse_span(node: YMap, where: str, agg: Agg, out: Collector) -> Span | None:
         value = raw.get(key)
         if not isinstance(value, str) or not value.isidentifier():
             out.error(
-                "E293",
+                "E277",
                 f"span of {where} needs '{key}:' naming a timestamp column",
                 raw.value_loc(key) if key in raw else loc,
                 f"write '{example}'",
