@@ -252,7 +252,8 @@ def test_erlang_c_of_every_half_hour_equals_the_reference(demo_project: Path) ->
 
 
 def test_logged_in_seconds_by_team_through_the_roster_join(demo_project: Path) -> None:
-    """Span seconds by a joined dimension: the span table keeps agent_id, agents gives team."""
+    """Span seconds by a dimension through the team history: each interval's seconds go to the
+    team the agent was in then (versions change at midnight, so clipping by day agrees)."""
     result = invoke(
         "query", "--project-dir", str(demo_project), "--metrics", "logged_in_seconds",
         "--by", "team", "--start", "2024-11-05", "--end", "2024-11-05", "--format", "json",
@@ -262,9 +263,12 @@ def test_logged_in_seconds_by_team_through_the_roster_join(demo_project: Path) -
     rows = (
         hand_connection(demo_project)
         .execute("""
-        SELECT a.team, sum(date_diff('second', greatest(s.login_ts, TIMESTAMP '2024-11-05'),
+        SELECT h.team, sum(date_diff('second', greatest(s.login_ts, TIMESTAMP '2024-11-05'),
                                      least(s.logout_ts, TIMESTAMP '2024-11-06')))
-        FROM src.attendance AS s JOIN src.agents AS a USING (agent_id)
+        FROM src.attendance AS s
+        LEFT JOIN src.agent_history AS h ON h.agent_id = s.agent_id
+             AND h.valid_from <= TIMESTAMP '2024-11-05'
+             AND (h.valid_to IS NULL OR h.valid_to > TIMESTAMP '2024-11-05')
         WHERE s.status = 'present' AND s.logout_ts > s.login_ts
           AND s.logout_ts > TIMESTAMP '2024-11-05' AND s.login_ts < TIMESTAMP '2024-11-06'
         GROUP BY 1

@@ -1201,7 +1201,11 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
                 )
             )
     for model in sorted(spec.models, key=lambda m: m.name):
-        own = tuple(d for d in reachable_dimensions(spec, model.name) if not d.path)
+        reachable = reachable_dimensions(spec, model.name)
+        # a dimension through a history join is kept as it was at each interval's start
+        own = tuple(d for d in reachable if not d.path) + tuple(
+            d for d in reachable if d.through_history
+        )
         spans: dict[tuple[str, str], list[str]] = {}
         for m in spec.metrics:
             if isinstance(m, BaseMetric) and m.model == model.name and m.span is not None:
@@ -1332,7 +1336,7 @@ def _plan_span_table(table: IndicatorTable, spec: ProjectSpec) -> Aggregate:
     assert span is not None
     metrics = {m.name: m for m in spec.metrics}
     members: list[BaseMetric] = []
-    columns = {d.dimension.name for d in table.dimensions}
+    columns = {d.dimension.name for d in table.dimensions if not d.path}
     for name in table.metrics:
         metric = metrics[name]
         assert isinstance(metric, BaseMetric)
@@ -1349,13 +1353,15 @@ def _plan_span_table(table: IndicatorTable, spec: ProjectSpec) -> Aggregate:
         members.append(replace(metric, expr=span_seconds(GRAIN_STEP[SPAN_GRAIN])))
     read = ReadSource(table.model, f"the spans behind {table.name}")
     split = SplitSpans(read, span, SPAN_GRAIN, tuple(sorted(columns)))
+    dims = tuple(PlannedDimension(table.stored_name(d), reach=d) for d in table.dimensions)
+    node = _joined(split, dims, (), INTERVAL_COLUMN)
     period = PeriodKey(table.period_column(span.start), INTERVAL_COLUMN, SPAN_GRAIN, aligned=True)
     return Aggregate(
         name=table.name,
-        parent=split,
+        parent=node,
         time_column=INTERVAL_COLUMN,
         periods=(period,),
-        dimensions=tuple(PlannedDimension(table.stored_name(d), reach=d) for d in table.dimensions),
+        dimensions=dims,
         metrics=tuple(members),
         partials=tuple(p for m in members for p in partials_of(m)),
         from_rows=True,
