@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,70 @@ def tickets(value: str) -> str:
     return over("tickets AS t", "created_ts", value)
 
 
+def business_seconds(end: str) -> str:
+    """(ticket_id, seconds) of created_ts..end in the demo's service_hours, day by day: Mon-Fri
+    09-12 and 13-18, Sat 10-16, China's holidays closed, its make-up days with Monday's hours;
+    0 when end <= created_ts, no row when end is NULL."""
+    from chinese_calendar import constants
+
+    def dates(days: list[dt.date]) -> str:
+        return ", ".join(f"(DATE '{d}')" for d in days)
+
+    closed = dates(sorted(d for d in constants.holidays if 2024 <= d.year <= 2025))
+    made_up = dates(sorted(d for d in constants.workdays if 2024 <= d.year <= 2025))
+    hours = ", ".join(
+        [f"({d}, 32400, 43200), ({d}, 46800, 64800)" for d in range(1, 6)] + ["(6, 36000, 57600)"]
+    )
+    return f"""(
+        WITH hours(dow, open_s, close_s) AS (VALUES {hours}),
+        closed(day) AS (VALUES {closed}), made_up(day) AS (VALUES {made_up}),
+        days AS (
+            SELECT ticket_id, created_ts, {end} AS end_ts,
+                   CAST(unnest(generate_series(CAST(created_ts AS DATE), CAST({end} AS DATE),
+                                               INTERVAL 1 DAY)) AS DATE) AS day
+            FROM src.tickets WHERE {end} > created_ts
+        ), typed AS (
+            SELECT *, CASE WHEN day IN (SELECT day FROM made_up) THEN 1
+                           WHEN day IN (SELECT day FROM closed) THEN 0
+                           ELSE isodow(day) END AS dow
+            FROM days
+        ), opened AS (
+            SELECT ticket_id, sum(greatest(0, date_diff('second',
+                       greatest(created_ts, day + open_s * INTERVAL 1 SECOND),
+                       least(end_ts, day + close_s * INTERVAL 1 SECOND)))) AS seconds
+            FROM typed JOIN hours USING (dow) GROUP BY ticket_id
+        )
+        SELECT t.ticket_id, coalesce(o.seconds, 0) AS seconds
+        FROM src.tickets AS t LEFT JOIN opened AS o USING (ticket_id)
+        WHERE t.{end} IS NOT NULL
+    )"""
+
+
+def with_business(end: str, value: str) -> str:
+    relation = (
+        "(SELECT t.*, b.seconds FROM src.tickets AS t"
+        f" LEFT JOIN {business_seconds(end)} AS b USING (ticket_id))"
+    )
+    return over(relation, "created_ts", value)
+
+
 CREATED = tickets("count(*)")
+REPLY_BUSINESS = with_business("first_reply_ts", "sum(seconds)")
+REPLIED = tickets("count(first_reply_ts)")
+IN_SLA_REPLY = with_business("first_reply_ts", "count(*) FILTER (WHERE seconds <= 4 * 3600)")
+IN_SLA_RESOLVE = with_business("resolved_ts", "count(*) FILTER (WHERE seconds <= 24 * 3600)")
 COMPLAINTS = tickets(f"count(*) FILTER (WHERE {COMPLAINT})")
 RATED = tickets("count(csat)")
 
 CASES = {
+    "first_reply_business_seconds": REPLY_BUSINESS,
+    "ticket_frt_business_hours": (
+        f"SELECT period, value / 3600 AS value FROM ({ratio(REPLY_BUSINESS, REPLIED)})"
+    ),
+    "tickets_replied_in_sla": IN_SLA_REPLY,
+    "first_reply_sla_rate": ratio(IN_SLA_REPLY, CREATED),
+    "tickets_resolved_in_sla": IN_SLA_RESOLVE,
+    "resolution_sla_rate": ratio(IN_SLA_RESOLVE, CREATED),
     "tickets_created": CREATED,
     "replied_tickets": tickets("count(first_reply_ts)"),
     "first_reply_minutes": tickets(f"sum({REPLY_MIN})"),

@@ -123,6 +123,12 @@ def test_every_node_kind_has_golden_sql(spec: ProjectSpec) -> None:
 
     history = load_spec(load_project(FIXTURES / "history"))
     roots += [plan_query(history, request).root for request in STATE_CASES.values()]
+    # business hours and span seconds: the golden cases of tests/test_sqlgen_intervals.py
+    from test_sqlgen_intervals import CASES as INTERVAL_CASES
+
+    hours = load_spec(load_project(FIXTURES / "hours"))
+    roots += [plan_query(hours, request).root for request in INTERVAL_CASES.values()]
+    roots += [plan_indicator_table(t, hours) for t in indicator_tables(hours) if t.span]
     seen: set[str] = set()
     while roots:
         node = roots.pop()

@@ -176,7 +176,9 @@ def query_options(required: bool) -> t.Callable[[F], F]:
                     help="Comma-separated dimensions (team, queue, transfer_agent.team ...).",
                 ),
                 click.option(
-                    "--grain", default=None, help="30min, hour, day, week, month, quarter or year."
+                    "--grain",
+                    default=None,
+                    help="15min, 30min, hour, day, week, month, quarter or year.",
                 ),
                 click.option(
                     "--start",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricflow_lite.compile import names
+from metricflow_lite.compile.calendar import calendar_table_query
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.layers import SqlModel, parse_model_sql
 from metricflow_lite.compile.plan import (
@@ -99,8 +100,23 @@ def plan_build(
         )
 
     objects.extend(from_model(m) for m in models if m.layer == "source")
+    for calendar in sorted(spec.calendars, key=lambda c: c.name):
+        objects.append(
+            BuildObject(
+                schema=names.IND,
+                name=names.calendar_table(calendar.name),
+                kind="TABLE",
+                query=calendar_table_query(calendar),
+                what=f"calendar '{calendar.name}' (metricflow_lite.yml)",
+                layer="indicator",
+                comment=(
+                    f"business calendar {calendar.name}: open ranges per local date and the"
+                    " open seconds before each date, for business_seconds()"
+                ),
+            )
+        )
     tables = indicator_tables(spec)
-    day_tables = {t.model: t for t in tables if not t.declared}
+    day_tables = {t.model: t for t in tables if not t.declared and t.span is None}
     for table in tables:
         day_table = day_tables.get(table.model) if table.declared else None
         aggregate = plan_indicator_table(table, spec, day_table, week_start)
@@ -120,6 +136,11 @@ def plan_build(
                 comment=(
                     f"additive partials of {table.model} by {table.grain.value}"
                     f" x {len(table.dimensions)} dimensions"
+                    + (
+                        f", seconds of [{table.span.start}, {table.span.until})"
+                        if table.span
+                        else ""
+                    )
                 ),
                 column_comments=partial_comments,
             )

@@ -76,3 +76,13 @@ def target_met_column(metric: str) -> str:
 def day_table(model: str) -> str:
     """The day-level indicator table every model with additive metrics has."""
     return f"{model}_day"
+
+
+def calendar_table(calendar: str) -> str:
+    """A business calendar's table in ind (compile/calendar.py): _calendar_<name>."""
+    return f"_calendar_{calendar}"
+
+
+def span_table(model: str, start: str, until: str, grain: str) -> str:
+    """The indicator table of a model's span seconds: <model>_<from>_<until>_<grain>."""
+    return f"{model}_{start}_{until}_{grain}"

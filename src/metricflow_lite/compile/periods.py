@@ -10,7 +10,7 @@ from metricflow_lite.spec.model import Grain
 def period_start(day: dt.date, grain: Grain, week_start: str) -> dt.date:
     """The first day of the period of `grain` that contains `day` (day grain and coarser)."""
     match grain:
-        case Grain.DAY | Grain.MIN30 | Grain.HOUR:
+        case Grain.DAY | Grain.MIN15 | Grain.MIN30 | Grain.HOUR:
             return day
         case Grain.WEEK:
             first = 0 if week_start == "monday" else 6  # weekday() of the week's first day
@@ -27,7 +27,7 @@ def period_start(day: dt.date, grain: Grain, week_start: str) -> dt.date:
 def next_period(start: dt.date, grain: Grain) -> dt.date:
     """The first day of the following period."""
     match grain:
-        case Grain.DAY | Grain.MIN30 | Grain.HOUR:
+        case Grain.DAY | Grain.MIN15 | Grain.MIN30 | Grain.HOUR:
             return start + dt.timedelta(days=1)
         case Grain.WEEK:
             return start + dt.timedelta(days=7)

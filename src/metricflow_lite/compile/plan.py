@@ -41,9 +41,11 @@ from typing import TypeAlias
 from sqlglot import exp
 
 from metricflow_lite.compile import names
+from metricflow_lite.compile.calendar import CalendarJoin, calendar_joins, expand_business_seconds
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import MflError, did_you_mean
-from metricflow_lite.spec.expr import dimension_names, uses_period_end
+from metricflow_lite.spec.calendar import Calendar, business_calls
+from metricflow_lite.spec.expr import column_names, dimension_names, uses_period_end
 from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
 from metricflow_lite.spec.model import (
@@ -59,6 +61,7 @@ from metricflow_lite.spec.model import (
     ProjectSpec,
     Report,
     Snapshot,
+    Span,
     change_of,
     metric_time,
 )
@@ -88,7 +91,7 @@ class Partial:
 def partials_of(metric: BaseMetric) -> tuple[Partial, ...]:
     """The aggregate columns behind a base metric."""
     match metric.agg:
-        case Agg.SUM:
+        case Agg.SUM | Agg.SECONDS:
             return (Partial(metric.name, "sum", metric.agg),)
         case Agg.COUNT:
             return (Partial(metric.name, "count", metric.agg),)
@@ -127,6 +130,7 @@ class IndicatorTable:
     time_columns: tuple[str, ...]
     metrics: tuple[str, ...]
     declared: bool = False  # from `indicators:` rather than the model's default day table
+    span: Span | None = None  # agg seconds: the seconds of this span by quarter hour
 
     def period_column(self, time_column: str) -> str:
         return names.period_column(time_column, self.grain.value)
@@ -146,6 +150,7 @@ class PeriodKey:
     time_column: str  # as the aggregate's input names it
     grain: Grain
     week_start: str = "monday"  # weeks start on monday or sunday
+    aligned: bool = False  # the time column already holds period starts (split spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +252,47 @@ class JoinVersions:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinCalendars:
+    """LEFT JOIN a calendar table on the local date of each end of a business_seconds() call
+    (one row per date: never fans out), so the call is arithmetic over the joined columns."""
+
+    parent: RowNode
+    joins: tuple[CalendarJoin, ...]  # sorted by alias
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        ends = ", ".join(
+            f"{names.IND}.{names.calendar_table(j.calendar.name)} on date({j.at.sql('duckdb')})"
+            for j in self.joins
+        )
+        return f"join calendars: {ends}"
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSpans:
+    """Each row once per `grain` interval its span [start, until) overlaps (a NULL or earlier
+    `until`: no interval), with the interval's start; `columns` are carried along."""
+
+    parent: RowNode
+    span: Span
+    grain: Grain
+    columns: tuple[str, ...]  # model columns the aggregate reads (dimensions, filters)
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return (
+            f"split spans: [{self.span.start}, {self.span.until}) into the"
+            f" {self.grain.value} intervals it overlaps"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class FilterRows:
     """Rows with a time, in [start, before), passing the --where (or a report's filter)."""
 
@@ -272,7 +318,15 @@ class FilterRows:
         return f"filter: {' and '.join(parts)}"
 
 
-RowNode: TypeAlias = ReadSource | ReadIndicator | JoinDimensions | JoinVersions | FilterRows
+RowNode: TypeAlias = (
+    ReadSource
+    | ReadIndicator
+    | JoinDimensions
+    | JoinVersions
+    | JoinCalendars
+    | SplitSpans
+    | FilterRows
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,12 +471,23 @@ class JoinOnKeys:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodLength:
+    """How long the period of a row is, for period_seconds() and Erlang C: a grain's period,
+    else the range of `days` days (None: unknown, without --start and --end)."""
+
+    grain: Grain | None
+    days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ComputeMetrics:
-    """The requested metrics from the joined partials; derived metrics recomputed from parts."""
+    """The requested metrics from the joined partials; derived metrics recomputed from parts
+    (erlang_c_* of a formula: over a series of agent counts joined on the keys)."""
 
     parent: JoinOnKeys
     outputs: tuple[str, ...]  # the metric columns, in the request's order
     metrics: tuple[Metric, ...]  # every metric the outputs need, base and derived, by name
+    period: PeriodLength = PeriodLength(None)
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:
@@ -567,6 +632,8 @@ PlanNode: TypeAlias = (
     | ReadIndicator
     | JoinDimensions
     | JoinVersions
+    | JoinCalendars
+    | SplitSpans
     | FilterRows
     | Aggregate
     | ActiveAt
@@ -673,12 +740,16 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     where_dims = dimension_names(request.where) if request.where is not None else ()
     bases = sorted({b for name in request.metrics for b in base_metrics_of(name, metrics)})
     by_key: dict[tuple[str, str], list[BaseMetric]] = {}
+    by_span: dict[tuple[str, str, str], list[BaseMetric]] = {}
     for name in bases:
         metric = metrics[name]
         assert isinstance(metric, BaseMetric)
         model = spec.model(metric.model)
         if model is None:
             raise MflError("E210", f"unknown model '{metric.model}' in metric '{name}'", metric.loc)
+        if metric.span is not None:
+            by_span.setdefault((model.name, *_span_key(metric.span)), []).append(metric)
+            continue
         time_column = metric_time(metric, model)
         if time_column is None:
             raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
@@ -690,6 +761,13 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
             str, str, list[BaseMetric], tuple[PlannedDimension, ...], tuple[PlannedDimension, ...]
         ]
     ] = []
+    for (model_name, start_column, until_column), members in sorted(by_span.items()):
+        aggregates.append(
+            _span_aggregate(
+                spec, tables, model_name, (start_column, until_column), members, request,
+                where_dims, week_start,
+            )
+        )  # fmt: skip
     for (model_name, time_column), members in sorted(by_key.items()):
         dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in request.by)
         wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
@@ -732,6 +810,7 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
                     request,
                     week_start,
                     from_rows=True,
+                    calendars=spec.calendars,
                 )
             )
     # State metrics are read at the periods the query's event metrics span (a roster counted
@@ -751,7 +830,13 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     needed: dict[str, Metric] = {}
     for name in request.metrics:
         _needed(name, metrics, needed)
-    root = ComputeMetrics(joined, request.metrics, tuple(needed[n] for n in sorted(needed)))
+    days = (request.end - request.start).days + 1 if request.start and request.end else None
+    root = ComputeMetrics(
+        joined,
+        request.metrics,
+        tuple(needed[n] for n in sorted(needed)),
+        PeriodLength(request.grain, days),
+    )
     return QueryPlan(request=request, root=root, week_start=week_start, note=note)
 
 
@@ -882,6 +967,57 @@ def _joined(
     return node
 
 
+def _with_calendars(
+    node: RowNode, members: list[BaseMetric], calendars: tuple[Calendar, ...]
+) -> tuple[RowNode, list[BaseMetric]]:
+    """The calendar joins business_seconds() calls need, and the metrics with each call as
+    arithmetic over the joined columns (compile/calendar.py)."""
+    trees = [t for m in members for t in (m.expr, m.filter) if t is not None]
+    joins = calendar_joins(trees, calendars)
+    if not joins:
+        return node, members
+
+    def expanded(tree: exp.Expr | None) -> exp.Expr | None:
+        return expand_business_seconds(tree, calendars) if tree is not None else None
+
+    members = [replace(m, expr=expanded(m.expr), filter=expanded(m.filter)) for m in members]
+    return JoinCalendars(node, tuple(joins)), members
+
+
+def _span_key(span: Span) -> tuple[str, str]:
+    return (span.start, span.until)
+
+
+def _span_aggregate(
+    spec: ProjectSpec,
+    tables: tuple[IndicatorTable, ...],
+    model: str,
+    span: tuple[str, str],
+    members: list[BaseMetric],
+    request: QueryRequest,
+    where_dims: tuple[str, ...],
+    week_start: str,
+) -> Aggregate:
+    """Span seconds re-aggregated from the span's quarter-hour table (they add up)."""
+    table = next(t for t in tables if t.model == model and t.span and _span_key(t.span) == span)
+    dims = tuple(_plan_dimension(spec, model, d, members[0].name) for d in request.by)
+    wdims = tuple(_plan_dimension(spec, model, d, members[0].name) for d in where_dims)
+    # the table keeps every own dimension (so every join's key) and intervals have time parts
+    assert all(_covers(table, d) for d in dims + wdims), (table.name, dims, wdims)
+    read = ReadIndicator(table, "span seconds are summed from quarter hours, at every grain")
+    return _aggregate(
+        f"{table.name}__ind",
+        read,
+        table.period_column(span[0]),
+        tuple(_stored(table, d) for d in dims),
+        tuple(_stored(table, d) for d in wdims),
+        members,
+        request,
+        week_start,
+        from_rows=False,
+    )
+
+
 def _rows_why(rows: list[BaseMetric], table_why: str) -> str:
     recomputed = [m for m in rows if not m.agg.additive]
     if recomputed:
@@ -901,9 +1037,14 @@ def _aggregate(
     week_start: str,
     *,
     from_rows: bool,
+    calendars: tuple[Calendar, ...] = (),
 ) -> Aggregate:
-    """read -> join dimensions -> filter -> aggregate, for one model and time column."""
-    node = _joined(read, dims, wdims, time_column)
+    """read [-> join calendars] -> join dimensions -> filter -> aggregate, for one model and
+    time column."""
+    node: RowNode = read
+    if from_rows:
+        node, members = _with_calendars(node, members, calendars)
+    node = _joined(node, dims, wdims, time_column)
     # An inclusive end date: rows before the next midnight (a day table's dates, the same).
     before = request.end + dt.timedelta(days=1) if request.end is not None else None
     node = FilterRows(node, time_column, request.start, before, request.where, wdims)
@@ -954,6 +1095,8 @@ def _stored(table: IndicatorTable, dim: PlannedDimension) -> PlannedDimension:
 
 def _covers(table: IndicatorTable, dim: PlannedDimension) -> bool:
     if dim.time_part is not None:
+        if table.grain.intraday:
+            return True  # the interval's own hour and weekday
         return dim.time_part == "day_of_week" and table.grain is Grain.DAY
     assert dim.reach is not None
     if table.stores(dim.reach):
@@ -983,7 +1126,9 @@ def _choose_table(
     grain = request.grain
     if grain is not None and grain.intraday:
         return None, f"{grain.value} is finer than the day that indicator tables start at"
-    mine = [t for t in tables if t.model == model and time_column in t.time_columns]
+    mine = [
+        t for t in tables if t.model == model and time_column in t.time_columns and t.span is None
+    ]
     candidates = []
     missing: list[str] = []
     for table in mine:
@@ -1055,7 +1200,44 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
                     declared=True,
                 )
             )
+    for model in sorted(spec.models, key=lambda m: m.name):
+        reachable = reachable_dimensions(spec, model.name)
+        # a dimension through a history join is kept as it was at each interval's start
+        own = tuple(d for d in reachable if not d.path) + tuple(
+            d for d in reachable if d.through_history
+        )
+        spans: dict[tuple[str, str], list[str]] = {}
+        for m in spec.metrics:
+            if isinstance(m, BaseMetric) and m.model == model.name and m.span is not None:
+                spans.setdefault(_span_key(m.span), []).append(m.name)
+        for (start, until), members in sorted(spans.items()):
+            span = next(
+                m.span
+                for m in spec.metrics
+                if isinstance(m, BaseMetric)
+                and m.model == model.name
+                and m.span
+                and _span_key(m.span) == (start, until)
+            )
+            tables.append(
+                IndicatorTable(
+                    names.span_table(model.name, start, until, SPAN_GRAIN.value),
+                    model.name,
+                    SPAN_GRAIN,
+                    own,
+                    (start,),
+                    tuple(sorted(members)),
+                    span=span,
+                )
+            )
     return tuple(tables)
+
+
+# Span seconds are kept by quarter hour, the finest interval: every grain is a sum of them.
+SPAN_GRAIN = Grain.MIN15
+INTERVAL_COLUMN = "__interval"  # SplitSpans: the start of the interval a row is split into
+SPAN_FROM = "__from"
+SPAN_UNTIL = "__until"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1074,6 +1256,8 @@ def plan_indicator_table(
     source rows again: the same numbers (sums of sums, min of mins), a fraction of the work.
     """
     metrics = {m.name: m for m in spec.metrics}
+    if table.span is not None:
+        return _plan_span_table(table, spec)
     read: ReadSource | ReadIndicator
     if day_table is not None:
         read = ReadIndicator(day_table, f"the rollup {table.name} re-aggregates the day table")
@@ -1107,6 +1291,8 @@ def plan_indicator_table(
         metric = metrics[name]
         assert isinstance(metric, BaseMetric)
         members.append(metric)
+    if day_table is None:
+        node, members = _with_calendars(node, members, spec.calendars)
     return Aggregate(
         name=table.name,
         parent=node,
@@ -1119,9 +1305,73 @@ def plan_indicator_table(
     )
 
 
+def span_seconds(step: tuple[str, str]) -> exp.Expr:
+    """The seconds of [__from, __until) inside the interval [__interval, + step)."""
+    start, until, at = (exp.column(c) for c in (SPAN_FROM, SPAN_UNTIL, INTERVAL_COLUMN))
+    end = exp.Add(
+        this=at.copy(),
+        expression=exp.Interval(this=exp.Literal.string(step[0]), unit=exp.var(step[1])),
+    )
+    partial = exp.DateDiff(
+        this=exp.Least(this=until.copy(), expressions=[end.copy()], ignore_nulls=True),
+        expression=exp.Greatest(this=start.copy(), expressions=[at.copy()], ignore_nulls=True),
+        unit=exp.var("SECOND"),
+        date_part_boundary=True,
+    )
+    # most intervals of a span lie wholly inside it: their length, without the arithmetic
+    whole = exp.and_(
+        exp.LTE(this=start.copy(), expression=at.copy()),
+        exp.GTE(this=until.copy(), expression=end.copy()),
+    )
+    seconds = _STEP_SECONDS[step]
+    return exp.Case(ifs=[exp.If(this=whole, true=exp.Literal.number(seconds))], default=partial)
+
+
+_STEP_SECONDS = {("15", "MINUTE"): 900, ("30", "MINUTE"): 1800, ("1", "HOUR"): 3600}
+
+
+def _plan_span_table(table: IndicatorTable, spec: ProjectSpec) -> Aggregate:
+    """ind.<model>_<from>_<until>_15min: rows split into quarter hours, the seconds of each."""
+    span = table.span
+    assert span is not None
+    metrics = {m.name: m for m in spec.metrics}
+    members: list[BaseMetric] = []
+    columns = {d.dimension.name for d in table.dimensions if not d.path}
+    for name in table.metrics:
+        metric = metrics[name]
+        assert isinstance(metric, BaseMetric)
+        if metric.filter is not None:
+            if business_calls(metric.filter):
+                raise MflError(
+                    "E277",
+                    f"business_seconds() cannot choose the rows of seconds metric '{name}'",
+                    metric.loc,
+                    "filter the span's rows by their columns; business hours belong in a"
+                    " sum metric",
+                )
+            columns |= set(column_names(metric.filter))
+        members.append(replace(metric, expr=span_seconds(GRAIN_STEP[SPAN_GRAIN])))
+    read = ReadSource(table.model, f"the spans behind {table.name}")
+    split = SplitSpans(read, span, SPAN_GRAIN, tuple(sorted(columns)))
+    dims = tuple(PlannedDimension(table.stored_name(d), reach=d) for d in table.dimensions)
+    node = _joined(split, dims, (), INTERVAL_COLUMN)
+    period = PeriodKey(table.period_column(span.start), INTERVAL_COLUMN, SPAN_GRAIN, aligned=True)
+    return Aggregate(
+        name=table.name,
+        parent=node,
+        time_column=INTERVAL_COLUMN,
+        periods=(period,),
+        dimensions=dims,
+        metrics=tuple(members),
+        partials=tuple(p for m in members for p in partials_of(m)),
+        from_rows=True,
+    )
+
+
 # The step between two periods, and the way back to the same period last year: the same date
 # for days and months, the same ISO week (52 weeks back) for weeks and intervals.
 GRAIN_STEP = {
+    Grain.MIN15: ("15", "MINUTE"),
     Grain.MIN30: ("30", "MINUTE"),
     Grain.HOUR: ("1", "HOUR"),
     Grain.DAY: ("1", "DAY"),
@@ -1131,6 +1381,7 @@ GRAIN_STEP = {
     Grain.YEAR: ("1", "YEAR"),
 }
 YEAR_BACK = {
+    Grain.MIN15: ("364", "DAY"),
     Grain.MIN30: ("364", "DAY"),
     Grain.HOUR: ("364", "DAY"),
     Grain.DAY: ("1", "YEAR"),
@@ -1140,7 +1391,7 @@ YEAR_BACK = {
     Grain.YEAR: ("1", "YEAR"),
 }
 # Metrics a period without rows has as 0 (a ratio or an average of nothing stays NULL).
-ZERO_WHEN_EMPTY = (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT)
+ZERO_WHEN_EMPTY = (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT, Agg.SECONDS)
 
 
 @dataclass(frozen=True, slots=True)

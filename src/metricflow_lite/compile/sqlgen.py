@@ -20,8 +20,12 @@ from sqlglot import exp
 
 from metricflow_lite.compile import names
 from metricflow_lite.compile.dialects import render as render_dialect
+from metricflow_lite.compile.erlang import with_erlang
 from metricflow_lite.compile.plan import (
     GRAIN_STEP,
+    INTERVAL_COLUMN,
+    SPAN_FROM,
+    SPAN_UNTIL,
     ActiveAt,
     Aggregate,
     Compare,
@@ -29,10 +33,12 @@ from metricflow_lite.compile.plan import (
     FillZeros,
     FilterRows,
     FlagTargets,
+    JoinCalendars,
     JoinDimensions,
     JoinOnKeys,
     JoinVersions,
     Partial,
+    PeriodLength,
     PlannedDimension,
     PlanNode,
     QueryPlan,
@@ -40,11 +46,13 @@ from metricflow_lite.compile.plan import (
     ReadSource,
     RunningTotal,
     SnapshotAt,
+    SplitSpans,
     StateRange,
     TimeSpine,
     Totals,
 )
 from metricflow_lite.spec.expr import (
+    PERIOD_SECONDS,
     column_path,
     safe_div,
     substitute_columns,
@@ -100,11 +108,12 @@ def days(n: int) -> exp.Expr:
 def period_start(grain: Grain, value: exp.Expr, week_start: str) -> exp.Expr:
     """The start of the period of `grain` containing a timestamp or date."""
     match grain:
-        case Grain.MIN30:
+        case Grain.MIN15 | Grain.MIN30:
+            step = exp.Literal.number(15 if grain is Grain.MIN15 else 30)
             minute = exp.Extract(this=exp.var("MINUTE"), expression=value.copy())
             half = exp.Mul(
-                this=exp.Floor(this=exp.Div(this=minute, expression=exp.Literal.number(30))),
-                expression=exp.Literal.number(30),
+                this=exp.Floor(this=exp.Div(this=minute, expression=step)),
+                expression=step.copy(),
             )
             offset = exp.Mul(
                 this=exp.cast(half, exp.DataType.Type.INT),
@@ -252,6 +261,9 @@ def metric_value(
             return exp.Coalesce(this=parts[key], expressions=[exp.Literal.number(0)])
         case Agg.SUM:
             return parts["sum"]
+        case Agg.SECONDS:
+            # a period no span reaches has 0 s, not an unknown number
+            return exp.Coalesce(this=parts["sum"], expressions=[exp.Literal.number(0)])
         case Agg.AVG:
             return safe_div(parts["sum"], parts["count"])
         case Agg.MIN:
@@ -326,6 +338,50 @@ def render_join_versions(node: JoinVersions, parent: Rendered) -> Rendered:
     return replace(parent, frame=frame).with_comment(node)
 
 
+def render_join_calendars(node: JoinCalendars, parent: Rendered) -> Rendered:
+    frame = parent.frame
+    for join in node.joins:
+        table = table_ref(names.IND, names.calendar_table(join.calendar.name), join.alias)
+        at = qualify(join.at, BASE_ALIAS)
+        on = exp.EQ(this=col("day", join.alias), expression=as_date(at))
+        frame = frame.join(table, on=on, join_type="LEFT")
+    return replace(parent, frame=frame).with_comment(node)
+
+
+def render_split_spans(node: SplitSpans, parent: Rendered) -> Rendered:
+    """SELECT columns, from, until, each interval start FROM (...) WHERE until > from, as m."""
+    start, until = col(node.span.start, BASE_ALIAS), col(node.span.until, BASE_ALIAS)
+    amount, unit = GRAIN_STEP[node.grain]
+    series = exp.Explode(
+        this=exp.GenerateSeries(
+            start=period_start(node.grain, start.copy(), "monday"),
+            end=until.copy(),
+            step=interval(amount, unit),
+        )
+    )
+    inner = parent.frame.copy()
+    for name in node.columns:
+        inner = inner.select(exp.alias_(col(name, BASE_ALIAS), ident(name)), copy=False)
+    inner = inner.select(
+        exp.alias_(start.copy(), ident(SPAN_FROM)),
+        exp.alias_(until.copy(), ident(SPAN_UNTIL)),
+        exp.alias_(series, ident(INTERVAL_COLUMN)),
+        copy=False,
+    )
+    inner = inner.where(exp.GT(this=until.copy(), expression=start.copy()))
+    if parent.comments:
+        inner.add_comments(list(parent.comments))
+    # the series ends at `until` itself: an interval starting there holds 0 s of the span
+    frame = (
+        exp.select()
+        .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident(BASE_ALIAS))))
+        .where(
+            exp.LT(this=col(INTERVAL_COLUMN, BASE_ALIAS), expression=col(SPAN_UNTIL, BASE_ALIAS))
+        )
+    )
+    return Rendered(frame, (), parent.ctes, (node.describe(),))
+
+
 def render_filter_rows(node: FilterRows, parent: Rendered) -> Rendered:
     time_value = col(node.time_column, BASE_ALIAS)
     conditions: list[exp.Expr] = [
@@ -347,7 +403,12 @@ def render_filter_rows(node: FilterRows, parent: Rendered) -> Rendered:
 def render_aggregate(node: Aggregate, parent: Rendered) -> Rendered:
     time_value = col(node.time_column, BASE_ALIAS)
     keys: list[tuple[str, exp.Expr]] = [
-        (p.column, period_start(p.grain, col(p.time_column, BASE_ALIAS), p.week_start))
+        (
+            p.column,
+            col(p.time_column, BASE_ALIAS)
+            if p.aligned
+            else period_start(p.grain, col(p.time_column, BASE_ALIAS), p.week_start),
+        )
         for p in node.periods
     ]
     keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]
@@ -815,8 +876,58 @@ def render_compute_metrics(node: ComputeMetrics, parent: Rendered) -> Rendered:
         return parent.column(partial.column)
 
     keys = [(k, parent.column(k)) for k in node.keys]
-    outputs = [(n, metric_value(n, metrics, parts_of, partial_column)) for n in node.outputs]
-    return replace(parent, columns=(*keys, *outputs)).with_comment(node)
+    grain = node.period.grain
+    seconds = period_seconds(node.period, parent.column(grain.value) if grain else None)
+
+    def length(tree: exp.Expr) -> exp.Expr:
+        if isinstance(tree, exp.Anonymous) and tree.name == PERIOD_SECONDS:
+            return seconds.copy()
+        return tree
+
+    outputs = [
+        (n, metric_value(n, metrics, parts_of, partial_column).transform(length))
+        for n in node.outputs
+    ]
+    # erlang_c_*() reads its arguments from the same FROM, per key, in CTEs joined back on
+    select = with_erlang(
+        parent.frame.select(*[exp.alias_(v, ident(n)) for n, v in outputs]), keys, seconds
+    )
+    erlang_ctes = tuple(
+        (cte.alias_or_name, cte.this)
+        for cte in (select.args.get("with_") or exp.With()).expressions
+    )
+    columns = tuple(
+        (e.alias_or_name, e.this if isinstance(e, exp.Alias) else e) for e in select.expressions
+    )
+    select.set("with_", None)
+    select.set("expressions", [])
+    return replace(
+        parent, frame=select, columns=(*keys, *columns), ctes=(*parent.ctes, *erlang_ctes)
+    ).with_comment(node)
+
+
+# Periods of a fixed length; months, quarters and years are measured from their start.
+FIXED_SECONDS = {
+    Grain.MIN15: 900,
+    Grain.MIN30: 1800,
+    Grain.HOUR: 3600,
+    Grain.DAY: 86_400,
+    Grain.WEEK: 604_800,
+}
+
+
+def period_seconds(length: PeriodLength, period: exp.Expr | None) -> exp.Expr:
+    """The length in seconds of the period a row is for (of the date range without a grain;
+    NULL without a grain and without --start and --end)."""
+    if length.grain is None:
+        return exp.Literal.number(length.days * 86_400) if length.days else exp.Null()
+    if length.grain in FIXED_SECONDS:
+        return exp.Literal.number(FIXED_SECONDS[length.grain])
+    assert period is not None
+    amount, unit = GRAIN_STEP[length.grain]
+    after = as_date(exp.Add(this=as_date(period.copy()), expression=interval(amount, unit)))
+    days_long = exp.DateDiff(this=after, expression=as_date(period.copy()), unit=exp.var("DAY"))
+    return exp.Mul(this=days_long, expression=exp.Literal.number(86_400))
 
 
 def render_time_spine(node: TimeSpine, parent: Rendered) -> Rendered:
@@ -948,6 +1059,10 @@ def render(node: PlanNode) -> Rendered:
             return render_join_dimensions(node, render(node.parent))
         case JoinVersions():
             return render_join_versions(node, render(node.parent))
+        case JoinCalendars():
+            return render_join_calendars(node, render(node.parent))
+        case SplitSpans():
+            return render_split_spans(node, render(node.parent))
         case FilterRows():
             return render_filter_rows(node, render(node.parent))
         case Aggregate():

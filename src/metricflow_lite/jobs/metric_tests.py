@@ -9,9 +9,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlglot import exp
+
 from metricflow_lite.compile import names
-from metricflow_lite.compile.plan import QueryRequest, plan_query
-from metricflow_lite.compile.sqlgen import render_query, to_sql
+from metricflow_lite.compile.calendar import calendar_table_query
+from metricflow_lite.compile.plan import (
+    QueryPlan,
+    QueryRequest,
+    ReadIndicator,
+    plan_indicator_table,
+    plan_query,
+)
+from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.jobs.validate import source_columns
 from metricflow_lite.spec.cases import GivenRows, MetricCase, Scalar, parse_cases
@@ -83,7 +92,7 @@ def run_case(
         return CaseResult(
             case, problem=Diagnostic(err.code, err.message, err.loc or case.loc, err.hint)
         )
-    database = ScratchDatabase()
+    database = ScratchDatabase(("src", "ind"))
     try:
         given_by_model = {g.model: g for g in case.given}
         for model in models:
@@ -105,6 +114,8 @@ def run_case(
                     ),
                 )
         try:
+            for statement in derived_tables(spec, plan):
+                database.create_as(statement)
             result = database.fetch(sql)
         except ScratchError as err:
             return CaseResult(
@@ -119,6 +130,23 @@ def run_case(
     finally:
         database.close()
     return CaseResult(case, compare(case, result))
+
+
+def derived_tables(spec: ProjectSpec, plan: QueryPlan) -> list[str]:
+    """CREATE statements for what a query reads besides the given rows: the calendar tables of
+    business_seconds() and the quarter-hour tables of span metrics, built from those rows."""
+    objects = []
+    for calendar in spec.calendars:
+        objects.append((names.calendar_table(calendar.name), calendar_table_query(calendar)))
+    for read in plan.reads:
+        if isinstance(read, ReadIndicator) and read.table.span is not None:
+            objects.append((read.table.name, query_of(plan_indicator_table(read.table, spec))))
+    return [
+        exp.Create(
+            this=exp.table_(name, db=names.IND, quoted=True), kind="TABLE", expression=query
+        ).sql(dialect="duckdb")
+        for name, query in objects
+    ]
 
 
 def table_of(

@@ -143,6 +143,7 @@ def change_tone(change: Cell, target: Target | None) -> str:
 
 
 GRAIN_LABELS: dict[Grain, str] = {
+    Grain.MIN15: "15分钟",
     Grain.MIN30: "30分钟",
     Grain.HOUR: "小时",
     Grain.DAY: "日",
@@ -158,7 +159,7 @@ def format_period(value: Cell, grain: Grain) -> str:
     if not isinstance(value, date):
         return NULL_TEXT if value is None else str(value)
     match grain:
-        case Grain.MIN30 | Grain.HOUR:
+        case Grain.MIN15 | Grain.MIN30 | Grain.HOUR:
             if isinstance(value, datetime):
                 return value.strftime("%Y-%m-%d %H:%M")
             return value.isoformat()

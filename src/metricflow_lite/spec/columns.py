@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, Severity, did_you_mean
-from metricflow_lite.spec.expr import substitute_period_end
+from metricflow_lite.spec.calendar import BUSINESS_SECONDS, business_calls
+from metricflow_lite.spec.expr import locate, substitute_period_end
 from metricflow_lite.spec.model import Agg, BaseMetric, Between, Model, ProjectSpec
 
 
@@ -85,12 +86,32 @@ def _typed_parts(
                 if metric.active is not None:
                     # period_end() is the instant the rows are read at: a TIMESTAMP
                     tree = substitute_period_end(tree, PERIOD_END_PROBE)
-                wanted.setdefault(metric.model, []).append(((metric.name, key), tree))
+                parts = wanted.setdefault(metric.model, [])
+                parts.append(((metric.name, key), _typed_stand_in(tree)))
+                for i, end in enumerate(_business_ends(tree)):
+                    parts.append(((metric.name, f"{key}:{BUSINESS_SECONDS}:{i}"), end))
     typed: dict[tuple[str, str], Typed] = {}
     for model, parts in wanted.items():
         types = found.types_of(model, [tree for _, tree in parts])
         typed.update(zip((part for part, _ in parts), types, strict=True))
     return typed
+
+
+def _business_ends(tree: exp.Expr) -> list[exp.Expr]:
+    """The A and B of each business_seconds(A, B[, calendar]) call, in order."""
+    return [end for call in business_calls(tree) for end in call.expressions[:2]]
+
+
+def _typed_stand_in(tree: exp.Expr) -> exp.Expr:
+    """The tree with each business_seconds() call as a BIGINT DuckDB can type (its ends are
+    typed on their own)."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == BUSINESS_SECONDS:
+            return exp.cast(exp.Null(), exp.DataType.Type.BIGINT)
+        return node
+
+    return tree.copy().transform(swap)
 
 
 def _model_problems(spec: ProjectSpec, model: Model, found: ModelColumns) -> Iterable[Diagnostic]:
@@ -206,6 +227,16 @@ def _metric_problems(
             )
         if unknown:
             continue
+        for i, end in enumerate(_business_ends(tree)):
+            kind = typed_parts[(metric.name, f"{key}:{BUSINESS_SECONDS}:{i}")].type
+            if kind is not None and not TEMPORAL.match(kind):
+                yield _error(
+                    "E275",
+                    f"business_seconds in {key} of metric '{metric.name}' needs a DATE or"
+                    f" TIMESTAMP, but {end.sql(dialect='duckdb')} is {kind}",
+                    locate(base, text, end),
+                    "cast it in the model SQL: CAST(x AS TIMESTAMP) AS x",
+                )
         typed = typed_parts[(metric.name, key)]
         if typed.type is None:
             yield _error(
@@ -228,6 +259,20 @@ def _metric_problems(
         yield from _time_problems(
             metric.time, metric.model, columns, metric.spots.at("time", metric.loc)
         )
+    if metric.span is not None:
+        for span_column in (metric.span.start, metric.span.until):
+            if span_column not in columns:
+                yield _unknown_column(
+                    span_column, metric.model, columns, metric.span.loc, "span column"
+                )
+            elif not TEMPORAL.match(columns[span_column]):
+                yield _error(
+                    "E277",
+                    f"span column '{span_column}' of metric '{metric.name}' is"
+                    f" {columns[span_column]}, not a TIMESTAMP",
+                    metric.span.loc,
+                    f"cast it in the model SQL: CAST({span_column} AS TIMESTAMP) AS {span_column}",
+                )
     if metric.active is not None:
         yield from _between_problems(metric.active, "active", metric.model, columns)
 

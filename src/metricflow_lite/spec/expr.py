@@ -151,9 +151,18 @@ DERIVED_OPERATORS: tuple[type[exp.Expr], ...] = (
     exp.Paren,
     exp.Neg,
 )
+# The length in seconds of the period a value is for (compile/sqlgen.py period_seconds).
+PERIOD_SECONDS = "period_seconds"
+# Staffing functions of a derived metric (compile/erlang.py): four metric names or numbers each.
+ERLANG_FUNCTIONS: dict[str, str] = {
+    "erlang_c_agents": "erlang_c_agents(offered_calls, aht_seconds, 20, 0.8)",
+    "erlang_c_service_level": "erlang_c_service_level(offered_calls, aht_seconds, 20, agents)",
+}
 DERIVED_HINT = (
     "a derived metric may use metric names, numbers, + - * /, parentheses and the functions "
     + ", ".join(sorted(a.name for a in DERIVED_FUNCTIONS))
+    + ", period_seconds(); staffing: "
+    + ", ".join(ERLANG_FUNCTIONS.values())
 )
 ROW_SQL_HINT = (
     "write a scalar SQL expression over the model's columns, e.g. "
@@ -453,8 +462,10 @@ def _row_sql_refusal(node: exp.Expr) -> str | None:
         return None
     if isinstance(node, exp.Func):
         # period_end() is mfl's own placeholder, replaced by a timestamp literal before any engine
-        # sees it; validate (period_end_in_active) keeps it to `active` metrics.
-        if row_function(node) is not None or is_period_end(node):
+        # sees it; validate (period_end_in_active) keeps it to `active` metrics. So is
+        # business_seconds(a, b[, 'calendar']): the compiler writes it as arithmetic over
+        # calendar-table joins (compile/calendar.py); its arguments are checked here like the rest.
+        if row_function(node) is not None or is_period_end(node) or is_business_seconds(node):
             return None
         return f"the function {function_name(node)}()"
     return repr(node.sql(dialect="duckdb"))
@@ -505,6 +516,20 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
             continue
         elif allowed_function(node, _DERIVED_CLASSES, _DERIVED_NAMES) is not None:
             continue
+        elif isinstance(node, exp.Anonymous) and node.name.lower() == PERIOD_SECONDS:
+            if node.expressions:
+                raise MflError(
+                    "E220",
+                    f"period_seconds() takes no arguments in {what}",
+                    _spot(loc, text, node),
+                    "write logged_in_seconds / period_seconds()",
+                )
+            node.set("this", PERIOD_SECONDS)
+            continue
+        elif isinstance(node, exp.Anonymous) and node.name.lower() in ERLANG_FUNCTIONS:
+            _check_erlang(node, loc, text, what)
+            node.set("this", node.name.lower())
+            continue
         elif isinstance(node, exp.Func):
             raise MflError(
                 "E220",
@@ -520,6 +545,31 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
                 DERIVED_HINT,
             )
     return tree, tuple(sorted(names))
+
+
+def _check_erlang(node: exp.Anonymous, loc: Location, text: str, what: str) -> None:
+    """erlang_c_*(calls, aht_seconds, answer_seconds, target | agents): metric names or numbers."""
+    name = node.name.lower()
+    args = node.expressions
+    example = ERLANG_FUNCTIONS[name]
+    if len(args) != 4:
+        raise MflError(
+            "E276",
+            f"{name} takes 4 arguments in {what}, not {len(args)}",
+            _spot(loc, text, node),
+            f"write {example}",
+        )
+    for arg in args:
+        plain = isinstance(arg, exp.Column) and not arg.table
+        number = isinstance(arg, exp.Literal) and not arg.is_string
+        if not (plain or number):
+            raise MflError(
+                "E276",
+                f"argument {arg.sql(dialect='duckdb')!r} of {name} in {what} is not a metric"
+                " name or a number",
+                _spot(loc, text, arg),
+                f"define the value as a metric of its own and name it: {example}",
+            )
 
 
 def parse_where(text: str, loc: Location, what: str) -> exp.Expr:
@@ -574,6 +624,11 @@ def column_names(tree: exp.Expr) -> tuple[str, ...]:
     return tuple(sorted({c.name for c in tree.find_all(exp.Column)}))
 
 
+def locate(loc: Location, text: str, node: exp.Expr) -> Location:
+    """Where a node of a parsed expression is written in its text (for a caret)."""
+    return _spot(loc, text, node)
+
+
 def _spot(loc: Location, text: str, node: exp.Expr) -> Location:
     """The location of a node inside an expression's text, found by its rendering."""
     needle = node.sql(dialect="duckdb")
@@ -623,6 +678,14 @@ def with_safe_division(tree: exp.Expr) -> exp.Expr:
 
 # In an `active` metric's expr or filter: the instant its rows are active at (a period's end).
 PERIOD_END = "period_end"
+
+
+BUSINESS_SECONDS = "business_seconds"
+
+
+def is_business_seconds(node: exp.Expr) -> bool:
+    """True for business_seconds(...), mfl's own function of row SQL (spec/calendar.py)."""
+    return isinstance(node, exp.Anonymous) and node.name.lower() == BUSINESS_SECONDS
 
 
 def is_period_end(node: exp.Expr) -> bool:

@@ -151,7 +151,14 @@ def _convert(
             seq.append(_convert(item, file, constructor, budget, depth + 1))
             seq.item_locs.append(node_location(item, file))
         return seq
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except ValueError:
+        # A date-shaped scalar that is no date (2024-13-01) stays text: the key that reads it
+        # says what is wrong, instead of a crash.
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return str(node.value)
+        raise
 
 
 def parse_yaml(text: str, file: str) -> Any:

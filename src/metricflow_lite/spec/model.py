@@ -9,6 +9,7 @@ from enum import Enum
 from sqlglot import exp
 
 from metricflow_lite.errors import Location
+from metricflow_lite.spec.calendar import Calendar
 
 
 class Agg(str, Enum):
@@ -20,10 +21,12 @@ class Agg(str, Enum):
     MAX = "max"
     MEDIAN = "median"
     PERCENTILE = "percentile"
+    SECONDS = "seconds"  # the seconds of a span [from, until) inside each period
 
     @property
     def additive(self) -> bool:
-        """True when day-level partials re-aggregate exactly to any coarser grain."""
+        """True when day-level partials re-aggregate exactly to any coarser grain (seconds are
+        additive too, but by the span, not the time column: see `span`)."""
         return self in (Agg.SUM, Agg.COUNT, Agg.AVG, Agg.MIN, Agg.MAX)
 
 
@@ -53,6 +56,7 @@ def resolved_change(declared: Change | None, fmt: Format | None) -> Change:
 
 
 class Grain(str, Enum):
+    MIN15 = "15min"
     MIN30 = "30min"
     HOUR = "hour"
     DAY = "day"
@@ -63,7 +67,7 @@ class Grain(str, Enum):
 
     @property
     def intraday(self) -> bool:
-        return self in (Grain.MIN30, Grain.HOUR)
+        return self in (Grain.MIN15, Grain.MIN30, Grain.HOUR)
 
     def covers(self, finer: Grain) -> bool:
         """True when periods of this grain are unions of periods of `finer`."""
@@ -71,7 +75,7 @@ class Grain(str, Enum):
         if self is finer:
             return True
         if self is Grain.WEEK:
-            return finer in (Grain.MIN30, Grain.HOUR, Grain.DAY)
+            return finer in (Grain.MIN15, Grain.MIN30, Grain.HOUR, Grain.DAY)
         if finer is Grain.WEEK:
             return False
         return order.index(self) > order.index(finer)
@@ -166,6 +170,15 @@ class Model:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """`span: {from: A, until: B}` of an `agg: seconds` metric: each row's interval [A, B)."""
+
+    start: str  # `from`: a column of the model
+    until: str
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
 class BaseMetric:
     """An aggregation over one model's rows."""
 
@@ -187,6 +200,7 @@ class BaseMetric:
     active: Between | None = None  # rows active at each period's end instant
     snapshot: Snapshot | None = None  # rows at the period's latest (earliest) time
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
+    span: Span | None = None  # agg seconds: the interval whose seconds are counted per period
 
     @property
     def is_state(self) -> bool:
@@ -309,6 +323,7 @@ class ProjectSpec:
     metrics: tuple[Metric, ...] = ()
     indicators: tuple[IndicatorSpec, ...] = ()
     reports: tuple[Report, ...] = ()
+    calendars: tuple[Calendar, ...] = ()  # from metricflow_lite.yml
 
     def model(self, name: str) -> Model | None:
         return next((m for m in self.models if m.name == name), None)

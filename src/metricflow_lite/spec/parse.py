@@ -31,6 +31,7 @@ from metricflow_lite.spec.model import (
     Report,
     Snapshot,
     SourceMap,
+    Span,
     Target,
 )
 
@@ -51,9 +52,11 @@ METRIC_KEYS = (
     "format",
     "target",
     "change",
+    "span",
     "active",
     "snapshot",
 )
+SPAN_KEYS = ("from", "until")
 BETWEEN_KEYS = ("from", "until")
 INDICATOR_KEYS = ("name", "model", "dimensions", "grain")
 REPORT_KEYS = (
@@ -513,15 +516,26 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
     agg = parse_enum(Agg, node["agg"], node.value_loc("agg"), f"agg of {where}", out)
     if model is None or agg is None:
         return None
+    span = parse_span(node, where, agg, out)
+    if agg is Agg.SECONDS and span is None:
+        return None
     expr_text = text_of(node, "expr", where, out)
     tree: exp.Expr | None = None
+    if agg is Agg.SECONDS and expr_text is not None:
+        out.error(
+            "E277",
+            f"{where} with agg seconds counts the seconds of its span and takes no 'expr'",
+            node.key_loc("expr"),
+            "remove 'expr'; 'filter' chooses the rows",
+        )
+        return None
     if expr_text is not None and expr_text.strip() != "*":
         try:
             tree = parse_row_sql(expr_text, node.value_loc("expr"), f"expr of '{name}'")
         except MflError as err:
             out.catch(err)
             return None
-    elif agg is not Agg.COUNT:
+    elif agg not in (Agg.COUNT, Agg.SECONDS):
         out.error(
             "E202",
             f"{where} with agg {agg.value} needs an 'expr'",
@@ -592,7 +606,49 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         active=active,
         snapshot=snapshot,
         spots=spots_of(node),
+        span=span,
     )
+
+
+def parse_span(node: YMap, where: str, agg: Agg, out: Collector) -> Span | None:
+    """`span: {from: A, until: B}`, only with (and required by) agg seconds."""
+    example = "span: {from: login_ts, until: logout_ts}"
+    if "span" not in node or node["span"] is None:
+        if agg is Agg.SECONDS:
+            out.error(
+                "E277",
+                f"{where} with agg seconds needs a 'span'",
+                node.value_loc("agg"),
+                f"add '{example}': the seconds of [from, until) inside each period",
+            )
+        return None
+    raw = node["span"]
+    loc = node.value_loc("span")
+    if agg is not Agg.SECONDS:
+        out.error(
+            "E277",
+            f"'span' of {where} only applies to agg seconds",
+            node.key_loc("span"),
+            "use 'agg: seconds' to count the seconds of a span in each period",
+        )
+        return None
+    if not isinstance(raw, YMap):
+        out.error("E277", f"span of {where} must be a mapping", loc, f"write '{example}'")
+        return None
+    check_keys(raw, SPAN_KEYS, f"span of {where}", out)
+    ends = []
+    for key in SPAN_KEYS:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.isidentifier():
+            out.error(
+                "E277",
+                f"span of {where} needs '{key}:' naming a timestamp column",
+                raw.value_loc(key) if key in raw else loc,
+                f"write '{example}'",
+            )
+            return None
+        ends.append(value)
+    return Span(start=ends[0], until=ends[1], loc=loc)
 
 
 def parse_indicator(node: YMap, out: Collector) -> IndicatorSpec | None:

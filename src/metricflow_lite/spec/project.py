@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from metricflow_lite.errors import Location, MflError, did_you_mean
+from metricflow_lite.spec.calendar import Calendar, read_calendars
 from metricflow_lite.spec.loader import YMap, read_yaml
 
 PROJECT_FILE = "metricflow_lite.yml"
@@ -50,6 +51,7 @@ class Project:
     targets: tuple[TargetConfig, ...] = ()
     paths: tuple[tuple[str, str], ...] = field(default=())
     settings: tuple[tuple[str, Any], ...] = ()
+    calendars: tuple[Calendar, ...] = ()
 
     def setting(self, name: str, default: Any = None) -> Any:
         """A value from the project's `settings:` (thresholds the models and metrics share)."""
@@ -81,7 +83,17 @@ DEFAULT_PATHS = {
     "reports": "reports",
     "target": "target",
 }
-KNOWN_KEYS = ("name", "version", "target", "targets", "timezone", "week_start", "paths", "settings")
+KNOWN_KEYS = (
+    "name",
+    "version",
+    "target",
+    "targets",
+    "timezone",
+    "week_start",
+    "paths",
+    "settings",
+    "calendars",
+)
 TARGET_TYPES = ("duckdb", "postgres", "spark")
 
 
@@ -156,6 +168,7 @@ def load_project(project_dir: str | Path | None = None) -> Project:
         targets=targets,
         paths=tuple(sorted(paths.items())),
         settings=tuple(sorted((str(k), v) for k, v in settings.items())),
+        calendars=read_calendars(data.get("calendars"), data.value_loc("calendars")),
     )
     project.target(default_target)  # the default must exist
     return project

@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
+from metricflow_lite.spec.calendar import business_calls, calendar_name, find_calendar
 from metricflow_lite.spec.expr import (
     PERIOD_END,
     dimension_names,
     function_name,
+    locate,
     unavailable_functions,
     uses_period_end,
 )
@@ -178,7 +180,7 @@ def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
     for metric in spec.metrics:
         if isinstance(metric, BaseMetric):
             model = spec.model(metric.model)
-            if model is not None and not metric_time(metric, model):
+            if model is not None and not (metric_time(metric, model) or metric.span):
                 yield _error(
                     "E202",
                     f"metric '{metric.name}' has no time column",
@@ -370,6 +372,46 @@ def adds_up(name: str, metrics: Mapping[str, Metric]) -> bool:
     return summed(metric.expr)
 
 
+def business_hours(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    """business_seconds(A, B[, 'calendar']) calls: their shape and a calendar that exists."""
+    for metric in spec.metrics:
+        if not isinstance(metric, BaseMetric):
+            continue
+        for key, tree, text in (
+            ("expr", metric.expr, metric.expr_text),
+            ("filter", metric.filter, metric.filter_text),
+        ):
+            if tree is None:
+                continue
+            base = metric.spots.at(key, metric.loc)
+            for call in business_calls(tree):
+                args = call.expressions
+                third = args[2] if len(args) == 3 else None
+                if len(args) not in (2, 3) or (
+                    third is not None and not (isinstance(third, exp.Literal) and third.is_string)
+                ):
+                    yield _error(
+                        "E275",
+                        f"business_seconds in {key} of metric '{metric.name}' takes a start, an"
+                        f" end and optionally a calendar name, not {call.sql(dialect='duckdb')}",
+                        locate(base, text, call),
+                        "write business_seconds(created_ts, first_reply_ts) or"
+                        " business_seconds(created_ts, first_reply_ts, 'service_hours')",
+                    )
+                    continue
+                try:
+                    find_calendar(spec.calendars, calendar_name(call), None)
+                except MflError as err:
+                    yield _error(
+                        err.code,
+                        f"{err.message} in {key} of metric '{metric.name}'",
+                        locate(base, text, third)
+                        if third is not None
+                        else locate(base, text, call),
+                        err.hint,
+                    )
+
+
 def documented_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
     for metric in spec.metrics:
         missing = [k for k in ("label", "description") if not getattr(metric, k)]
@@ -407,6 +449,7 @@ RULES: tuple[Rule, ...] = (
     no_cycles,
     short_chains,
     report_references,
+    business_hours,
     documented_metrics,
     used_metrics,
 )
@@ -423,7 +466,9 @@ def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
     folders = [("metrics", project.path("metrics")), ("reports", project.path("reports"))]
     documents = read_documents(project.root, folders, out)
     models, metrics, indicators, reports = parse_documents(documents, out)
-    spec = ProjectSpec(tuple(models), tuple(metrics), tuple(indicators), tuple(reports))
+    spec = ProjectSpec(
+        tuple(models), tuple(metrics), tuple(indicators), tuple(reports), project.calendars
+    )
     targets = {t.type: t.name for t in sorted(project.targets, key=lambda t: t.name, reverse=True)}
     return spec, out.diagnostics + check_spec(spec) + list(functions_on_targets(spec, targets))
 

@@ -53,6 +53,13 @@ class ScratchDatabase:
         except (duckdb.Error, SqlglotError, ValueError) as err:
             raise ScratchError(str(err).strip().splitlines()[0]) from None
 
+    def create_as(self, sql: str) -> None:
+        """Run one CREATE TABLE ... AS SELECT (a calendar or span table the query reads)."""
+        try:
+            self.connection.execute(sql)
+        except duckdb.Error as err:
+            raise ScratchError(str(err).strip().splitlines()[0]) from None
+
     def fetch(self, sql: str) -> QueryResult:
         """Run one query and return all its rows."""
         try:

@@ -1,0 +1,92 @@
+"""Golden SQL per dialect for the interval node kinds: JoinCalendars (business_seconds),
+SplitSpans (the span table), span seconds at 30min, Erlang C in ComputeMetrics, the calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conftest import FIXTURES
+
+from metricflow_lite.compile.calendar import calendar_table_query
+from metricflow_lite.compile.plan import (
+    QueryRequest,
+    indicator_tables,
+    plan_indicator_table,
+    plan_query,
+    plan_tree,
+)
+from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
+from metricflow_lite.spec.model import Grain, ProjectSpec
+from metricflow_lite.spec.project import load_project
+from metricflow_lite.spec.validate import load_spec
+
+DIALECTS = ("duckdb", "postgres", "spark")
+CASES = {
+    "business_seconds_hour": QueryRequest(
+        metrics=("reply_business_seconds", "replied_within_4h"), grain=Grain.HOUR
+    ),
+    "span_seconds_30min": QueryRequest(
+        metrics=("logged_in_seconds", "agents_logged_in"), grain=Grain.MIN30
+    ),
+    "erlang_30min": QueryRequest(metrics=("agents_required", "agents_gap"), grain=Grain.MIN30),
+}
+
+
+@pytest.fixture(scope="module")
+def spec() -> ProjectSpec:
+    project = load_project(FIXTURES / "hours")
+    return load_spec(project)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_query_sql(
+    spec: ProjectSpec, name: str, dialect: str, snapshot: Callable[[str, str], None]
+) -> None:
+    """Generated query SQL of the interval node kinds."""
+    plan = plan_query(spec, CASES[name])
+    snapshot(f"intervals/{name}.{dialect}.sql", to_sql(render_query(plan), dialect))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_span_table_sql(
+    spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
+) -> None:
+    """The quarter-hour table of the logins' span seconds."""
+    [table] = [t for t in indicator_tables(spec) if t.span is not None]
+    assert table.name == "logins_login_ts_logout_ts_15min"
+    sql = to_sql(query_of(plan_indicator_table(table, spec)), dialect)
+    snapshot(f"intervals/span_table.{dialect}.sql", sql)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_day_table_with_business_seconds_sql(
+    spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
+) -> None:
+    """The tickets' day table: business_seconds() over two calendar joins per call."""
+    [table] = [t for t in indicator_tables(spec) if t.name == "tickets_day"]
+    sql = to_sql(query_of(plan_indicator_table(table, spec)), dialect)
+    snapshot(f"intervals/tickets_day.{dialect}.sql", sql)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_calendar_table_sql(
+    spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
+) -> None:
+    """The default calendar of tests/fixtures/hours as a table of dates."""
+    [calendar] = [c for c in spec.calendars if c.name == "default"]
+    snapshot(
+        f"intervals/calendar_default.{dialect}.sql", to_sql(calendar_table_query(calendar), dialect)
+    )
+
+
+def test_plans_name_the_new_nodes(spec: ProjectSpec) -> None:
+    tree = plan_tree(plan_query(spec, CASES["business_seconds_hour"]).root)
+    assert (
+        "join calendars: ind._calendar_default on date(first_reply_ts),"
+        " ind._calendar_default on date(created_ts)" in tree
+    )
+    [table] = [t for t in indicator_tables(spec) if t.span is not None]
+    split = plan_tree(plan_indicator_table(table, spec))
+    assert "split spans: [login_ts, logout_ts) into the 15min intervals it overlaps" in split
