@@ -142,7 +142,8 @@ def build(project_dir: str | None, target: str | None) -> None:
     from metricflow_lite.warehouse import connect
 
     project = open_project(project_dir)
-    warehouse = connect(project, target)
+    # A DuckDB build only reads the warehouse file: it writes a copy and swaps it in.
+    warehouse = connect(project, target, read_only=True)
     try:
         result = build_project(project, warehouse, _echo_progress)
     finally:

@@ -17,7 +17,7 @@ from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.validate import load_spec
-from metricflow_lite.warehouse.base import QueryResult, Warehouse, fetch_built
+from metricflow_lite.warehouse.base import QueryResult, Statement, Warehouse, fetch_built
 
 Progress = Callable[[str], None]
 DIALECT_OF_TYPE = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
@@ -47,9 +47,13 @@ class BuildResult:
 
 
 def build_project(
-    project: Project, warehouse: Warehouse, progress: Progress | None = None
+    project: Project,
+    warehouse: Warehouse,
+    progress: Progress | None = None,
+    on_statement: Callable[[Statement], None] | None = None,
 ) -> BuildResult:
-    """Create src, ind and app in one transaction; a failure keeps the previous build."""
+    """Create src, ind and app, all or nothing; a failure keeps the previous build, which
+    readers keep reading until the new one replaces it."""
     spec = load_spec(project)
     known = raw_tables(warehouse)
     if not known:
@@ -57,11 +61,14 @@ def build_project(
             "E310", "the raw schema is empty", None, "run 'mfl seed' first (or 'mfl run')"
         )
     objects = build_objects(project, spec, known)
-    statements = statements_for(objects, warehouse.dialect)
+    suffix = warehouse.build_schema_suffix
+    statements = statements_for(
+        objects, warehouse.dialect, {s: s + suffix for s in SCHEMAS} if suffix else None
+    )
     started = time.perf_counter()
     if progress:
         progress(f"building {len(objects)} views and tables")
-    layers = warehouse.apply_build(statements, SCHEMAS)
+    layers = warehouse.apply_build(statements, SCHEMAS, on_statement)
     elapsed = time.perf_counter() - started
     return BuildResult(tuple(objects), (*layers, ("total", elapsed)))
 

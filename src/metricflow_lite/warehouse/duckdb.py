@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import shutil
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,15 +42,107 @@ def _raw(table: str) -> str:
     return exp.table_(table, db=RAW, quoted=True).sql(dialect="duckdb")
 
 
+def _connect(
+    path: Path,
+    read_only: bool,
+    config: dict[str, str | bool | int | float | list[str]],
+    target: TargetConfig | None = None,
+) -> Any:
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as err:
+        raise MflError(
+            "E013",
+            f"cannot open {path}: {str(err).splitlines()[0]}",
+            None,
+            "a running 'mfl seed' (or another program that writes the file, such as a DuckDB"
+            " shell) holds it; readers and builds share the file, writers wait: retry when it"
+            " has finished",
+        ) from None
+    except duckdb.Error as err:
+        # threads was checked above: what DuckDB refuses here is the memory limit
+        name = target.name if target is not None else "?"
+        raise MflError(
+            "E009",
+            f"target '{name}': {str(err).splitlines()[0]}",
+            target.loc_of("memory_limit") if target is not None else None,
+            "memory_limit is a size such as 4GB; threads a whole number",
+        ) from None
+
+
+class WriterLock:
+    """The warehouse's writers, one at a time: a seed or a build holds an exclusive flock on
+    <file>.lock (released by the kernel when the process dies, kill -9 included). DuckDB lets
+    a process write the file while others read it, so without this a seed during a build would
+    be lost when the build's copy replaces the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise MflError(
+                "E013",
+                f"cannot write {self.path.with_suffix('')}: a build or a seed is running",
+                None,
+                "a running 'mfl seed' or 'mfl build' writes the warehouse; readers keep"
+                " answering meanwhile, writers wait: retry when it has finished",
+            ) from None
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None
+
+
+def next_build_path(path: Path) -> Path:
+    """Where a build is written before it replaces the warehouse file."""
+    return path.with_name(path.name + ".next")
+
+
+def wal_of(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def build_failed(current: str, err: BaseException) -> MflError:
+    return MflError(
+        "E300",
+        f"build failed in {current}: {str(err).strip()}",
+        None,
+        "nothing was changed: the previous build is still in place",
+    )
+
+
 class DuckDBWarehouse:
     """A DuckDB database file (or :memory:)."""
 
     dialect = "duckdb"
+    build_schema_suffix = ""  # a build writes a copy of the file, under the same names
 
-    def __init__(self, connection: Any, target_name: str, path: str) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        target_name: str,
+        path: str,
+        read_only: bool = False,
+        config: dict[str, str | bool | int | float | list[str]] | None = None,
+    ) -> None:
         self.connection = connection
         self.target_name = target_name
         self.path = path
+        self.read_only = read_only
+        self.config = dict(config or {})
+        self.lock = WriterLock(Path(path)) if path != ":memory:" else None
         self._raw_ready = False  # raw schema, _loads, _rejects and the load-id sequence exist
 
     @classmethod
@@ -84,24 +178,17 @@ class DuckDBWarehouse:
         config: dict[str, str | bool | int | float | list[str]] = {
             key: str(target.get(key)) for key in ("memory_limit", "threads") if target.get(key)
         }
+        lock = WriterLock(path)
+        if not read_only:
+            lock.acquire()
         try:
-            connection = duckdb.connect(str(path), read_only=read_only, config=config)
-        except duckdb.IOException as err:
-            raise MflError(
-                "E013",
-                f"cannot open {path}: {str(err).splitlines()[0]}",
-                None,
-                "another program (a DuckDB shell?) may hold the file open; close it and retry",
-            ) from None
-        except duckdb.Error as err:
-            # threads was checked above: what DuckDB refuses here is the memory limit
-            raise MflError(
-                "E009",
-                f"target '{target.name}': {str(err).splitlines()[0]}",
-                target.loc_of("memory_limit"),
-                "memory_limit is a size such as 4GB; threads a whole number",
-            ) from None
-        return cls(connection, target.name, str(path))
+            connection = _connect(path, read_only, config, target)
+        except BaseException:
+            lock.release()
+            raise
+        warehouse = cls(connection, target.name, str(path), read_only, config)
+        warehouse.lock = lock
+        return warehouse
 
     @classmethod
     def in_memory(cls) -> DuckDBWarehouse:
@@ -124,10 +211,94 @@ class DuckDBWarehouse:
         return tuple(sorted(str(row[0]) for row in result.rows))
 
     def apply_build(
-        self, statements: Sequence[Statement], schemas: Sequence[str]
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None = None,
     ) -> tuple[tuple[str, float], ...]:
-        # DuckDB DDL is transactional: drop and recreate inside one transaction, so a failing
-        # statement rolls back to the last good build, which analysts keep querying meanwhile.
+        if self.path == ":memory:":
+            return self._build_in_place(statements, schemas, on_statement)
+        return self._build_and_swap(statements, schemas, on_statement)
+
+    def _build_and_swap(
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None,
+    ) -> tuple[tuple[str, float], ...]:
+        # A build writes a copy of the warehouse file and renames it over the original when it
+        # has succeeded (the commit point). Meanwhile this process holds the original only for
+        # reading: readers keep answering from the previous build, a writer (a seed, whose rows
+        # the swap would lose) waits. A build killed at any moment leaves the original intact.
+        clock = LayerClock()
+        path = Path(self.path)
+        building = next_build_path(path)
+        assert self.lock is not None
+        held = self.lock.fd is not None
+        self.lock.acquire()
+        if not self.read_only:
+            self.connection.execute("CHECKPOINT")
+            self.connection.close()
+            self.connection = _connect(path, True, self.config)
+        try:
+            for leftover in (building, wal_of(building)):
+                leftover.unlink(missing_ok=True)  # of a build that was killed
+            shutil.copyfile(path, building)
+            if wal_of(path).exists():
+                shutil.copyfile(wal_of(path), wal_of(building))
+            clock.lap("copy")
+            con = _connect(building, False, self.config)
+            current = "dropping the previous build"
+            try:
+                for schema in schemas:
+                    con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                    con.execute(f'CREATE SCHEMA "{schema}"')
+                clock.lap("drop")
+                for statement in statements:
+                    current = statement.what
+                    if on_statement is not None:
+                        on_statement(statement)
+                    con.execute(statement.sql)
+                    clock.lap(statement.layer or "other")
+                con.execute("CHECKPOINT")
+            except duckdb.Error as err:
+                con.close()
+                building.unlink(missing_ok=True)
+                wal_of(building).unlink(missing_ok=True)
+                raise build_failed(current, err) from None
+            except BaseException:
+                con.close()
+                building.unlink(missing_ok=True)
+                wal_of(building).unlink(missing_ok=True)
+                raise
+            con.close()
+            os.replace(building, path)
+            clock.lap("commit")
+        finally:
+            self.connection.close()
+            self.connection = self._reopen(path)
+            if not held:
+                self.lock.release()
+        return clock.laps()
+
+    def _reopen(self, path: Path) -> Any:
+        """The warehouse again, after a build replaced it: as it was opened, or for reading
+        when a reader holds it now (what follows a build in `mfl run` only reads)."""
+        if self.read_only:
+            return _connect(path, True, self.config)
+        try:
+            return _connect(path, False, self.config)
+        except MflError:
+            self.read_only = True
+            return _connect(path, True, self.config)
+
+    def _build_in_place(
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None,
+    ) -> tuple[tuple[str, float], ...]:
+        # An in-memory warehouse has no other readers: one transaction, rolled back on failure.
         clock = LayerClock()
         self.connection.execute("BEGIN TRANSACTION")
         current = "dropping the previous build"
@@ -138,23 +309,21 @@ class DuckDBWarehouse:
             clock.lap("drop")
             for statement in statements:
                 current = statement.what
+                if on_statement is not None:
+                    on_statement(statement)
                 self.connection.execute(statement.sql)
                 clock.lap(statement.layer or "other")
             self.connection.execute("COMMIT")
             clock.lap("commit")
         except duckdb.Error as err:
             self.connection.execute("ROLLBACK")
-            message = str(err).strip()
-            raise MflError(
-                "E300",
-                f"build failed in {current}: {message}",
-                None,
-                "nothing was changed: the previous build is still in place",
-            ) from None
+            raise build_failed(current, err) from None
         return clock.laps()
 
     def close(self) -> None:
         self.connection.close()
+        if self.lock is not None:
+            self.lock.release()
 
     # --- seeds -------------------------------------------------------------------------------
 
