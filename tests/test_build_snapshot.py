@@ -112,7 +112,7 @@ def test_a_seed_without_a_build_changes_no_number(built: Path) -> None:
 
 
 def build_paused(project: Path, target: str = "dev") -> tuple[threading.Thread, threading.Event]:
-    """A build in a thread that stops before its first indicator table until released."""
+    """A build in a thread that stops before its first source table until released."""
     from metricflow_lite.jobs.pipeline import build_project
     from metricflow_lite.spec.project import load_project
     from metricflow_lite.warehouse import connect
@@ -121,7 +121,7 @@ def build_paused(project: Path, target: str = "dev") -> tuple[threading.Thread, 
     failures: list[BaseException] = []
 
     def pause(statement: Statement) -> None:
-        if statement.layer == "indicator" and not reached.is_set():
+        if statement.layer == "source" and not reached.is_set():
             reached.set()
             assert release.wait(120)
 

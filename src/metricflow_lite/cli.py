@@ -133,10 +133,14 @@ def _echo_progress(message: str) -> None:
 
 @cli.command()
 @project_options
-def build(project_dir: str | None, target: str | None) -> None:
+@click.option(
+    "--full-refresh", is_flag=True, help="Rebuild every table, not only the days that changed."
+)
+def build(project_dir: str | None, target: str | None, full_refresh: bool) -> None:
     """Create the src, ind and app layers, all or nothing.
 
-    A failing model leaves the previous build in place. Example: mfl build
+    Only the days whose rows changed since the last build are rewritten (DuckDB); a failing
+    model leaves the previous build in place. Example: mfl build
     """
     from metricflow_lite.jobs.pipeline import build_project
     from metricflow_lite.warehouse import connect
@@ -145,7 +149,7 @@ def build(project_dir: str | None, target: str | None) -> None:
     # A DuckDB build only reads the warehouse file: it writes a copy and swaps it in.
     warehouse = connect(project, target, read_only=True)
     try:
-        result = build_project(project, warehouse, _echo_progress)
+        result = build_project(project, warehouse, _echo_progress, full_refresh=full_refresh)
     finally:
         warehouse.close()
     echo_build_summary(result)
@@ -524,7 +528,10 @@ def echo_build_summary(result: BuildResult) -> None:
         counts[obj.schema] = counts.get(obj.schema, 0) + 1
     summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in ("src", "ind", "app"))
     seconds = dict(result.seconds_per_layer)["total"]
-    click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+    click.echo(
+        f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s:"
+        f" {result.summary}"
+    )
 
 
 @cli.command()

@@ -146,10 +146,14 @@ def plan_build(
 
 
 def statements_for(
-    objects: Iterable[BuildObject], dialect: str, schema_names: Mapping[str, str] | None = None
+    objects: Iterable[BuildObject],
+    dialect: str,
+    schema_names: Mapping[str, str] | None = None,
+    replace: bool = False,
 ) -> list[Statement]:
     """CREATE (and COMMENT) statements for a dialect; schema_names moves the layers' schemas
-    (src -> src__next), for a warehouse that builds beside the live build and swaps."""
+    (src -> src__next), for a warehouse that builds beside the live build and swaps; replace
+    writes CREATE OR REPLACE (an incremental build rewriting one object of the last build)."""
     names = dict(schema_names or {})
     statements = []
     for obj in objects:
@@ -158,6 +162,7 @@ def statements_for(
             this=table_ref(names.get(obj.schema, obj.schema), obj.name),
             kind=obj.kind,
             expression=query,
+            replace=replace,
         )
         sql = render(create, dialect, obj.what)
         statements.append(Statement(sql, obj.what, obj.layer))

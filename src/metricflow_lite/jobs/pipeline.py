@@ -44,6 +44,8 @@ class BuildResult:
     objects: tuple[BuildObject, ...]
     # (layer, seconds) in build order: drop, source, indicator, application, commit; then total
     seconds_per_layer: tuple[tuple[str, float], ...]
+    # what was rewritten: "full build" or "rebuilt 1 of 92 days in 3 indicator tables"
+    summary: str = "full build"
 
 
 def build_project(
@@ -51,6 +53,7 @@ def build_project(
     warehouse: Warehouse,
     progress: Progress | None = None,
     on_statement: Callable[[Statement], None] | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Create src, ind and app, all or nothing; a failure keeps the previous build, which
     readers keep reading until the new one replaces it."""
@@ -61,6 +64,28 @@ def build_project(
             "E310", "the raw schema is empty", None, "run 'mfl seed' first (or 'mfl run')"
         )
     objects = build_objects(project, spec, known)
+    from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
+
+    if isinstance(warehouse, DuckDBWarehouse) and warehouse.path != ":memory:":
+        # DuckDB keeps a manifest in the warehouse: only the days that changed are rewritten
+        from metricflow_lite.compile.plan import indicator_tables
+        from metricflow_lite.jobs import incremental
+
+        started = time.perf_counter()
+        if progress:
+            progress(f"building {len(objects)} views and tables")
+        summary, layers = warehouse.build_in_copy(
+            lambda session: incremental.build(
+                session,
+                objects,
+                indicator_tables(spec),
+                project.week_start.value,
+                full_refresh,
+                on_statement,
+            )
+        )
+        elapsed = time.perf_counter() - started
+        return BuildResult(tuple(objects), (*layers, ("total", elapsed)), summary.describe())
     suffix = warehouse.build_schema_suffix
     statements = statements_for(
         objects, warehouse.dialect, {s: s + suffix for s in SCHEMAS} if suffix else None

@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 from sqlglot import exp
@@ -123,6 +123,48 @@ def build_failed(current: str, err: BaseException) -> MflError:
     )
 
 
+T = TypeVar("T")
+Laps = tuple[tuple[str, float], ...]
+
+
+class DuckDBBuildSession:
+    """The copy a build writes: run statements, fetch rows, time the layers."""
+
+    def __init__(self, connection: Any, clock: LayerClock) -> None:
+        self.connection = connection
+        self.clock = clock
+        self.current = "dropping the previous build"  # what runs, for the error message
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
+        if what:
+            self.current = what
+        self.connection.execute(sql)
+        if layer:
+            self.clock.lap(layer)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.connection.execute(sql).fetchall()]
+
+    def replace_schemas(self, schemas: Sequence[str]) -> None:
+        self.current = "dropping the previous build"
+        for schema in schemas:
+            self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            self.connection.execute(f'CREATE SCHEMA "{schema}"')
+        self.clock.lap("drop")
+
+    def run(
+        self,
+        statements: Sequence[Statement],
+        on_statement: Callable[[Statement], None] | None = None,
+    ) -> None:
+        for statement in statements:
+            self.current = statement.what
+            if on_statement is not None:
+                on_statement(statement)
+            self.connection.execute(statement.sql)
+            self.clock.lap(statement.layer or "other")
+
+
 class DuckDBWarehouse:
     """A DuckDB database file (or :memory:)."""
 
@@ -216,20 +258,24 @@ class DuckDBWarehouse:
         schemas: Sequence[str],
         on_statement: Callable[[Statement], None] | None = None,
     ) -> tuple[tuple[str, float], ...]:
+        def replace_all(session: DuckDBBuildSession) -> None:
+            session.replace_schemas(schemas)
+            session.run(statements, on_statement)
+
         if self.path == ":memory:":
             return self._build_in_place(statements, schemas, on_statement)
-        return self._build_and_swap(statements, schemas, on_statement)
+        _, laps = self.build_in_copy(replace_all)
+        return laps
 
-    def _build_and_swap(
-        self,
-        statements: Sequence[Statement],
-        schemas: Sequence[str],
-        on_statement: Callable[[Statement], None] | None,
-    ) -> tuple[tuple[str, float], ...]:
-        # A build writes a copy of the warehouse file and renames it over the original when it
-        # has succeeded (the commit point). Meanwhile this process holds the original only for
-        # reading: readers keep answering from the previous build, a writer (a seed, whose rows
-        # the swap would lose) waits. A build killed at any moment leaves the original intact.
+    def build_in_copy(self, work: Callable[[DuckDBBuildSession], T]) -> tuple[T, Laps]:
+        """Run `work` on a copy of the warehouse file and swap the copy in when it returns.
+
+        A build writes a copy of the warehouse file and renames it over the original when it
+        has succeeded (the commit point). Meanwhile this process holds the original only for
+        reading: readers keep answering from the previous build; writers wait (the lock).
+        A build killed at any moment leaves the original intact."""
+        if self.path == ":memory:":
+            raise MflError("E300", "an in-memory warehouse cannot be built incrementally", None)
         clock = LayerClock()
         path = Path(self.path)
         building = next_build_path(path)
@@ -248,24 +294,15 @@ class DuckDBWarehouse:
                 shutil.copyfile(wal_of(path), wal_of(building))
             clock.lap("copy")
             con = _connect(building, False, self.config)
-            current = "dropping the previous build"
+            session = DuckDBBuildSession(con, clock)
             try:
-                for schema in schemas:
-                    con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-                    con.execute(f'CREATE SCHEMA "{schema}"')
-                clock.lap("drop")
-                for statement in statements:
-                    current = statement.what
-                    if on_statement is not None:
-                        on_statement(statement)
-                    con.execute(statement.sql)
-                    clock.lap(statement.layer or "other")
+                result = work(session)
                 con.execute("CHECKPOINT")
             except duckdb.Error as err:
                 con.close()
                 building.unlink(missing_ok=True)
                 wal_of(building).unlink(missing_ok=True)
-                raise build_failed(current, err) from None
+                raise build_failed(session.current, err) from None
             except BaseException:
                 con.close()
                 building.unlink(missing_ok=True)
@@ -279,7 +316,7 @@ class DuckDBWarehouse:
             self.connection = self._reopen(path)
             if not held:
                 self.lock.release()
-        return clock.laps()
+        return result, clock.laps()
 
     def _reopen(self, path: Path) -> Any:
         """The warehouse again, after a build replaced it: as it was opened, or for reading
