@@ -149,3 +149,25 @@ def test_periods_of_days_match_the_warehouse(grain: Grain, week_start: str) -> N
         assert periods(grain, [day], week_start) == [expected], day
     con.close()
     assert periods(grain, [None, days[0]], week_start)[-1] is None
+
+
+def test_a_source_table_over_unchanged_raw_tables_is_kept(built: Path, tmp_path: Path) -> None:
+    from metricflow_lite.jobs.pipeline import build_project
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    agents = built / "seeds" / "agents.csv"
+    agents.write_text(agents.read_text(encoding="utf-8").replace(",T1,", ",T9,", 1))
+    seed_project(built)
+    project = load_project(built)
+    warehouse = connect(project, read_only=True)
+    ran: list[str] = []
+    try:
+        build_project(project, warehouse, on_statement=lambda s: ran.append(s.what))
+    finally:
+        warehouse.close()
+    # raw.agents changed: src.agents is written again, and src.shifts, which refs it; raw.calls
+    # did not change, so src.calls is kept
+    assert "model models/source/agents.sql" in ran
+    assert "model models/source/calls.sql" not in ran
+    assert compare_with_full_build(built, tmp_path) == []

@@ -39,6 +39,27 @@ MANIFEST_DDL = (
     f"CREATE OR REPLACE TABLE {MANIFEST_SCHEMA}.days"
     " (src_table VARCHAR, time_column VARCHAR, day DATE, row_count BIGINT, fingerprint HUGEINT)",
 )
+RAW_LOADS_DDL = (
+    f"CREATE OR REPLACE TABLE {MANIFEST_SCHEMA}.raw_loads"
+    " (table_name VARCHAR, row_count BIGINT, fingerprint HUGEINT)"
+)
+# What was loaded into each raw table: a seed that adds, replaces or prunes a file changes its
+# rows in raw._loads. A source table whose SQL and raw tables are unchanged is kept as it is.
+RAW_LOADS = (
+    "SELECT table_name, count(*) AS row_count, sum(CAST(hash(l) AS HUGEINT)) AS fingerprint"
+    " FROM raw._loads AS l GROUP BY table_name"
+)
+HAS_RAW_LOADS = (
+    "SELECT count(*) FROM duckdb_tables()"
+    " WHERE database_name = current_database() AND schema_name = 'raw'"
+    " AND table_name = '_loads'"
+)
+HAS_OLD_RAW_LOADS = (
+    "SELECT count(*) FROM duckdb_tables()"
+    f" WHERE database_name = current_database() AND schema_name = '{MANIFEST_SCHEMA}'"
+    " AND table_name = 'raw_loads'"
+)
+NO_RAW_LOADS = "SELECT NULL::VARCHAR, 0::BIGINT, 0::HUGEINT LIMIT 0"
 HAS_MANIFEST = (
     "SELECT count(*) FROM duckdb_tables()"
     f" WHERE database_name = current_database() AND schema_name = '{MANIFEST_SCHEMA}'"

@@ -73,8 +73,26 @@ def build(
             on_statement,
         )
 
+    old_loads = {
+        str(t): (r, f)
+        for t, r, f in session.fetch(
+            f"SELECT * FROM {inc.MANIFEST_SCHEMA}.raw_loads"
+            if session.fetch(inc.HAS_OLD_RAW_LOADS)[0][0]
+            else inc.NO_RAW_LOADS
+        )
+    }
+    new_loads = raw_loads(session)
+    rebuilt_src: set[str] = set()
     for obj in (o for o in objects if o.schema == "src"):
+        raw = inc.source_tables(obj, "raw")
+        if (
+            old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
+            and all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw)
+            and not set(inc.source_tables(obj)) & rebuilt_src
+        ):
+            continue  # the same SQL over the same raw rows: the same table
         rebuild(obj)
+        rebuilt_src.add(obj.name)
     # fingerprints of the new source rows, against the manifest's of the last build
     session.execute(
         f"CREATE OR REPLACE TEMP TABLE {NEW_TABLES} AS "
@@ -178,6 +196,12 @@ def build(
     )
 
 
+def raw_loads(session: DuckDBBuildSession) -> dict[str, tuple[int, int]]:
+    if not session.fetch(inc.HAS_RAW_LOADS)[0][0]:
+        return {}
+    return {str(t): (int(r), int(f)) for t, r, f in session.fetch(inc.RAW_LOADS)}
+
+
 def drop_stale(session: DuckDBBuildSession, objects: Sequence[BuildObject]) -> None:
     """Drop the objects of the last build that this build no longer has."""
     wanted = {(o.schema, o.name) for o in objects}
@@ -210,6 +234,9 @@ def write_manifest(
             )
     for ddl in inc.MANIFEST_DDL:
         session.execute(ddl)
+    session.execute(inc.RAW_LOADS_DDL)
+    if session.fetch(inc.HAS_RAW_LOADS)[0][0]:
+        session.execute(f"INSERT INTO {inc.MANIFEST_SCHEMA}.raw_loads {inc.RAW_LOADS}")
     if hashes:
         session.execute(inc.insert_hashes(hashes))
     if src_tables:
