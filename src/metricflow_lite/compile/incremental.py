@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricflow_lite.compile import periods as periods_of
 from metricflow_lite.compile.build import BuildObject
 from metricflow_lite.compile.plan import IndicatorTable
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
@@ -164,20 +165,7 @@ def periods(grain: Grain, days: Iterable[dt.date | None], week_start: str) -> li
         if day is None:
             found.add(None)
             continue
-        match grain:
-            case Grain.DAY:
-                found.add(day)
-            case Grain.WEEK:
-                first = 6 if week_start == "sunday" else 0  # weekday() of the week's first day
-                found.add(day - dt.timedelta(days=(day.weekday() - first) % 7))
-            case Grain.MONTH:
-                found.add(day.replace(day=1))
-            case Grain.QUARTER:
-                found.add(day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1))
-            case Grain.YEAR:
-                found.add(day.replace(month=1, day=1))
-            case _:
-                raise AssertionError(grain)
+        found.add(periods_of.period_start(day, grain, week_start))
     return sorted(found, key=lambda d: (d is None, d or dt.date.min))
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from metricflow_lite.compile import incremental as inc
+from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, statements_for
 from metricflow_lite.compile.plan import IndicatorTable
 from metricflow_lite.warehouse.base import Statement
@@ -137,7 +138,7 @@ def build(
             f"ind.{n}" for n in inc.source_tables(obj, "ind")
         }
         main = (
-            f"ind.{table.model}_day"
+            f"ind.{names.day_table(table.model)}"
             if table is not None and table.declared
             else (f"src.{table.model}" if table is not None else "")
         )
