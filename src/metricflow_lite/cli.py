@@ -222,8 +222,60 @@ def query(
 
     Example: mfl query --metrics abandonment_rate,aht --by queue --grain week --format csv
     """
+    from metricflow_lite.jobs import fastpath
+    from metricflow_lite.text import render_result
+
+    # The same question on unchanged files: the SQL and formats from target/.mfl-cache/,
+    # without importing the compiler (a script's start-up); anything unusual takes the full path.
+    root = fastpath.project_root(project_dir)
+    words = ["query", target or "", metrics, by, grain, start, end, where, str(no_indicators)]
+    cache_key = fastpath.key(root, [w or "" for w in words])
+    entry = fastpath.load(root, "query", cache_key)
+    if entry is not None and entry.get("note"):
+        click.echo(f"note: {entry['note']}", err=True)
+    if entry is not None and show_sql:
+        click.echo(entry["sql"])
+        return
+    if entry is not None and entry.get("path"):
+        answer = fastpath.run_duckdb_query(entry)
+        if answer is not None:
+            click.echo(render_result(*answer, entry["formats"], fmt), nl=fmt == "table")
+            return
+    _query_full(
+        project_dir,
+        target,
+        metrics,
+        by,
+        grain,
+        start,
+        end,
+        where,
+        fmt,
+        show_sql,
+        no_indicators,
+        cache_key,
+        note_shown=entry is not None,
+    )
+
+
+def _query_full(
+    project_dir: str | None,
+    target: str | None,
+    metrics: str,
+    by: str | None,
+    grain: str | None,
+    start: str | None,
+    end: str | None,
+    where: str | None,
+    fmt: str,
+    show_sql: bool,
+    no_indicators: bool,
+    cache_key: str | None,
+    note_shown: bool,
+) -> None:
     from dataclasses import replace
 
+    from metricflow_lite.jobs import fastpath
     from metricflow_lite.jobs.pipeline import dialect_for, make_request, query_sql
     from metricflow_lite.report.query_table import render_rows
     from metricflow_lite.spec.validate import load_spec
@@ -234,12 +286,27 @@ def query(
     spec = load_spec(project)
     request = make_request(spec, metrics, by, grain, start, end, where)
     widened = _widened_range(request, project.week_start.value)
-    if widened:
+    if widened and not note_shown:
         click.echo(f"note: {widened}", err=True)
     if no_indicators:
         request = replace(request, use_indicators=False)
     # a mistake in the request is reported before the warehouse is opened (or found missing)
     _, sql = query_sql(project, request, dialect_for(project, target), spec)
+    entry: dict[str, t.Any] = {
+        "sql": sql,
+        "note": widened,
+        "formats": {m.name: m.format.value for m in spec.metrics if m.name in request.metrics},
+        "path": None,
+        "config": {},
+    }
+    target_config = project.target(target)
+    if target_config.type == "duckdb":
+        from metricflow_lite.warehouse.duckdb import warehouse_file
+
+        path, config = warehouse_file(project, target_config)
+        if path != ":memory:":
+            entry["path"], entry["config"] = path, config
+    fastpath.store(project.root, "query", cache_key, entry)
     if show_sql:
         click.echo(sql)
         return
@@ -331,24 +398,43 @@ def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool
     Each problem is printed as file:line:col: severity CODE: message, with the source line
     and a hint. Exit 1 on errors (with --strict, on warnings too). Example: mfl validate
     """
+    from metricflow_lite.jobs import fastpath
+
+    # Unchanged files validate as they did: the result is kept in target/.mfl-cache/.
+    root = fastpath.project_root(project_dir)
+    cache_key = fastpath.key(root, ["validate", target or "", fmt, str(strict), str(_color())])
+    entry = fastpath.load(root, "validate", cache_key)
+    if entry is None:
+        entry = _validate(project_dir, fmt, strict)
+        fastpath.store(root, "validate", cache_key, entry)
+    for text, to_stderr in entry["lines"]:
+        click.echo(text, err=to_stderr)
+    if entry["failed"]:
+        sys.exit(1)
+
+
+def _validate(project_dir: str | None, fmt: str, strict: bool) -> dict[str, t.Any]:
+    """What `mfl validate` prints, as (text, to stderr) lines, and whether it fails."""
     from metricflow_lite.jobs.validate import validate_project
     from metricflow_lite.report.diagnostics import render_github, render_json, render_text
 
     project = open_project(project_dir)
     result = validate_project(project)
+    lines: list[tuple[str, bool]] = []
     if fmt == "json":
-        click.echo(render_json(result.diagnostics))
+        lines.append((render_json(result.diagnostics), False))
     elif fmt == "github":
         if result.diagnostics:
-            click.echo(render_github(result.diagnostics))
-        click.echo(result.summary(), err=True)
+            lines.append((render_github(result.diagnostics), False))
+        lines.append((result.summary(), True))
     else:
         if result.diagnostics:
-            click.echo(render_text(result.diagnostics, root=project.root, color=_color()))
-            click.echo()
-        click.echo(result.summary())
-    if result.fails(strict):
-        sys.exit(1)
+            lines.append(
+                (render_text(result.diagnostics, root=project.root, color=_color()), False)
+            )
+            lines.append(("", False))
+        lines.append((result.summary(), False))
+    return {"lines": lines, "failed": result.fails(strict)}
 
 
 def _color() -> bool:

@@ -105,6 +105,20 @@ class WriterLock:
             self.fd = None
 
 
+Config = dict[str, str | bool | int | float | list[str]]
+
+
+def warehouse_file(project: Project, target: TargetConfig) -> tuple[str, Config]:
+    """The warehouse file of a DuckDB target (absolute, or :memory:) and its connection config."""
+    raw_path = str(target.get("path", "target/warehouse.duckdb"))
+    path = raw_path if raw_path == ":memory:" or Path(raw_path).is_absolute() else None
+    # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
+    config: Config = {
+        key: str(target.get(key)) for key in ("memory_limit", "threads") if target.get(key)
+    }
+    return path or str(project.root / raw_path), config
+
+
 def next_build_path(path: Path) -> Path:
     """Where a build is written before it replaces the warehouse file."""
     return path.with_name(path.name + ".next")
@@ -191,12 +205,10 @@ class DuckDBWarehouse:
     def open(
         cls, project: Project, target: TargetConfig, read_only: bool = False
     ) -> DuckDBWarehouse:
-        raw_path = str(target.get("path", "target/warehouse.duckdb"))
+        raw_path, config = warehouse_file(project, target)
         if raw_path == ":memory:":
             return cls(duckdb.connect(":memory:"), target.name, raw_path)
         path = Path(raw_path)
-        if not path.is_absolute():
-            path = project.root / path
         if read_only and not path.exists():
             raise MflError(
                 "E012",
@@ -216,10 +228,6 @@ class DuckDBWarehouse:
                 "memory_limit is a size such as 4GB; threads a whole number",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
-        config: dict[str, str | bool | int | float | list[str]] = {
-            key: str(target.get(key)) for key in ("memory_limit", "threads") if target.get(key)
-        }
         lock = WriterLock(path)
         if not read_only:
             lock.acquire()
