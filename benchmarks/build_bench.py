@@ -46,7 +46,14 @@ from run import (  # noqa: E402 - benchmarks/run.py, beside this file
 
 BEGIN, END = "<!-- BUILD-BENCH BEGIN -->", "<!-- BUILD-BENCH END -->"
 DAY = "CAST(try_cast(offered_ts AS TIMESTAMP) AS DATE)"
-QUERY = ("--metrics", "offered_calls,abandonment_rate,aht", "--by", "queue", "--grain", "week")
+QUERY = (
+    "--metrics",
+    "offered_calls,abandonment_rate,aht_seconds",
+    "--by",
+    "queue",
+    "--grain",
+    "week",
+)
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:

@@ -285,8 +285,16 @@ def build(
     """`mfl build`: src, ind and app, all or nothing; on DuckDB only the days that changed."""
     from metricflow_lite.warehouse import connect
 
-    # A DuckDB build only reads the warehouse file: it writes a copy and swaps it in.
-    with connect(project, target, read_only=True) as warehouse:
+    # A DuckDB build only reads the warehouse file: it writes a copy and swaps it in. Before the
+    # first seed there is no file: opened for writing it is created, and the build says E310
+    # (or what is wrong with the spec) as it always did.
+    try:
+        warehouse = connect(project, target, read_only=True)
+    except MflError as err:
+        if err.code != "E012":
+            raise
+        warehouse = connect(project, target)
+    with warehouse:
         return build_project(project, warehouse, progress, full_refresh=full_refresh)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -349,9 +350,17 @@ class DuckDBWarehouse(Closing):
         try:
             for leftover in (building, wal_of(building)):
                 leftover.unlink(missing_ok=True)  # of a build that was killed
-            shutil.copyfile(path, building)
-            if wal_of(path).exists():
-                shutil.copyfile(wal_of(path), wal_of(building))
+            try:
+                shutil.copyfile(path, building)
+                if wal_of(path).exists():
+                    shutil.copyfile(wal_of(path), wal_of(building))
+            except OSError as err:
+                building.unlink(missing_ok=True)
+                wal_of(building).unlink(missing_ok=True)
+                if err.errno == errno.ENOSPC:
+                    # a build needs room for a second copy of the warehouse file
+                    raise disk_full_error(f"{err.strerror} (copying {path})", str(path)) from None
+                raise
             clock.lap("copy")
             con = _connect(building, False, self.config)
             session = DuckDBBuildSession(con, clock)
