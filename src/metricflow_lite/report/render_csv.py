@@ -1,4 +1,7 @@
-"""A report as CSV for machines: machine names as headers, raw full-precision numbers, ISO dates."""
+"""A report as CSV for machines: machine names as headers, raw full-precision numbers, ISO dates.
+
+UTF-8 with a byte-order mark: Excel, which opens a CSV in the system's code page otherwise (GBK on
+zh-CN Windows), then shows Chinese labels and values as they are, and other readers skip it."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from metricflow_lite.report.frame import ReportTable
 def render_csv(table: ReportTable) -> str:
     """Every row of the table (all periods), target flags as true/false, NULL as empty."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in table.columns])
     writer.writerows([_raw(v) for v in row] for row in table.rows)
