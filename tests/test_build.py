@@ -113,11 +113,20 @@ def test_build_reports_seconds_per_layer_in_build_order(tiny_project: Path) -> N
     project = load_project(tiny_project)
     warehouse = connect(project)
     try:
-        result = build_project(project, warehouse)
+        result = build_project(project, warehouse, full_refresh=True)
     finally:
         warehouse.close()
     names = [name for name, _ in result.seconds_per_layer]
-    assert names == ["drop", "source", "indicator", "application", "commit", "total"]
+    assert names == [
+        "copy",
+        "drop",
+        "source",
+        "indicator",
+        "application",
+        "manifest",
+        "commit",
+        "total",
+    ]
     seconds = dict(result.seconds_per_layer)
     assert all(value >= 0 for value in seconds.values())
     parts = sum(value for name, value in result.seconds_per_layer if name != "total")

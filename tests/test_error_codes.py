@@ -256,7 +256,9 @@ def test_e013_warehouse_held_by_another_process(tiny_project: Path) -> None:
                     "E013",
                     None,
                     f"cannot open {warehouse}",
-                    "another program (a DuckDB shell?) may hold the file open; close it and retry",
+                    "a running 'mfl seed' (or another program that writes the file, such as a"
+                    " DuckDB shell) holds it; readers and builds share the file, writers wait:"
+                    " retry when it has finished",
                 )
         finally:
             holder.stdin.close()  # the holder lets go of the file and exits

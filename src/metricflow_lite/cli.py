@@ -147,15 +147,19 @@ def _echo_progress(message: str) -> None:
 
 @cli.command()
 @project_options
-def build(project_dir: str | None, target: str | None) -> None:
+@click.option(
+    "--full-refresh", is_flag=True, help="Rebuild every table, not only the days that changed."
+)
+def build(project_dir: str | None, target: str | None, full_refresh: bool) -> None:
     """Create the src, ind and app layers, all or nothing.
 
-    A failing model leaves the previous build in place. Example: mfl build
+    Only the days whose rows changed since the last build are rewritten (DuckDB); a failing
+    model leaves the previous build in place. Example: mfl build
     """
     from metricflow_lite.jobs import pipeline
 
     project = open_project(project_dir)
-    echo_build_summary(pipeline.build(project, target, _echo_progress), project.root)
+    echo_build_summary(pipeline.build(project, target, _echo_progress, full_refresh), project.root)
 
 
 def query_options(required: bool) -> t.Callable[[F], F]:
@@ -283,11 +287,31 @@ def query(
 
     Example: mfl query --metrics abandonment_rate,aht --by queue --grain week --format csv
     """
+    from metricflow_lite.jobs import fastpath
+    from metricflow_lite.text import render_result
+
+    # The same question on unchanged files: the SQL and formats from target/.mfl-cache/,
+    # without importing the compiler (a script's start-up); anything unusual takes the full path.
+    root = fastpath.project_root(project_dir)
+    words = ["query", target or "", metrics, by, grain, start, end, where, str(no_indicators)]
+    cache_key = fastpath.key(root, [w or "" for w in words])
+    entry = fastpath.load(root, "query", cache_key)
+    if entry is not None:
+        if entry.get("note"):
+            click.echo(f"note: {entry['note']}", err=True)
+        if show_sql:
+            click.echo(entry["sql"])
+            return
+        if entry.get("path"):
+            found = fastpath.run_duckdb_query(entry)
+            if found is not None:
+                click.echo(render_result(*found, entry["formats"], fmt), nl=fmt == "table")
+                return
     from metricflow_lite.jobs import pipeline
 
     options = pipeline.QueryOptions(metrics, by, grain, start, end, where, not no_indicators)
-    answer = pipeline.query(open_project(project_dir), target, options, fmt, show_sql)
-    if answer.plan.note:
+    answer = pipeline.query(open_project(project_dir), target, options, fmt, show_sql, cache_key)
+    if answer.plan.note and entry is None:
         click.echo(f"note: {answer.plan.note}", err=True)
     if answer.text is None:
         click.echo(answer.sql)
@@ -352,24 +376,43 @@ def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool
     Each problem is printed as file:line:col: severity CODE: message, with the source line
     and a hint. Exit 1 on errors (with --strict, on warnings too). Example: mfl validate
     """
+    from metricflow_lite.jobs import fastpath
+
+    # Unchanged files validate as they did: the result is kept in target/.mfl-cache/.
+    root = fastpath.project_root(project_dir)
+    cache_key = fastpath.key(root, ["validate", target or "", fmt, str(strict), str(_color())])
+    entry = fastpath.load(root, "validate", cache_key)
+    if entry is None:
+        entry = _validate(project_dir, fmt, strict)
+        fastpath.store(root, "validate", cache_key, entry)
+    for text, to_stderr in entry["lines"]:
+        click.echo(text, err=to_stderr)
+    if entry["failed"]:
+        sys.exit(1)
+
+
+def _validate(project_dir: str | None, fmt: str, strict: bool) -> dict[str, t.Any]:
+    """What `mfl validate` prints, as (text, to stderr) lines, and whether it fails."""
     from metricflow_lite.jobs.validate import validate_project
     from metricflow_lite.report.diagnostics import render_github, render_json, render_text
 
     project = open_project(project_dir)
     result = validate_project(project)
+    lines: list[tuple[str, bool]] = []
     if fmt == "json":
-        click.echo(render_json(result.diagnostics))
+        lines.append((render_json(result.diagnostics), False))
     elif fmt == "github":
         if result.diagnostics:
-            click.echo(render_github(result.diagnostics))
-        click.echo(result.summary(), err=True)
+            lines.append((render_github(result.diagnostics), False))
+        lines.append((result.summary(), True))
     else:
         if result.diagnostics:
-            click.echo(render_text(result.diagnostics, root=project.root, color=_color()))
-            click.echo()
-        click.echo(result.summary())
-    if result.fails(strict):
-        sys.exit(1)
+            lines.append(
+                (render_text(result.diagnostics, root=project.root, color=_color()), False)
+            )
+            lines.append(("", False))
+        lines.append((result.summary(), False))
+    return {"lines": lines, "failed": result.fails(strict)}
 
 
 def _color() -> bool:
@@ -565,7 +608,10 @@ def echo_build_summary(result: BuildResult, root: Path | None = None) -> None:
 
     summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in LAYER_SCHEMAS)
     seconds = dict(result.seconds_per_layer)["total"]
-    click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+    click.echo(
+        f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s:"
+        f" {result.summary}"
+    )
     if result.warnings:
         from metricflow_lite.report.diagnostics import render_text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -152,28 +152,55 @@ def plan_build(
     return objects
 
 
-def statements_for(objects: Iterable[BuildObject], dialect: str) -> list[Statement]:
-    """CREATE (and COMMENT) statements for a dialect."""
+def statements_for(
+    objects: Iterable[BuildObject],
+    dialect: str,
+    schema_names: Mapping[str, str] | None = None,
+    replace: bool = False,
+) -> list[Statement]:
+    """CREATE (and COMMENT) statements for a dialect; schema_names moves the layers' schemas
+    (src -> src__next), for a warehouse that builds beside the live build and swaps; replace
+    writes CREATE OR REPLACE (an incremental build rewriting one object of the last build)."""
+    names = dict(schema_names or {})
     statements = []
     for obj in objects:
+        query = rename_schemas(obj.query, names) if names else obj.query
         create = exp.Create(
-            this=table_ref(obj.schema, obj.name), kind=obj.kind, expression=obj.query
+            this=table_ref(names.get(obj.schema, obj.schema), obj.name),
+            kind=obj.kind,
+            expression=query,
+            replace=replace,
         )
         sql = render(create, dialect, obj.what)
         statements.append(Statement(sql, obj.what, obj.layer))
         if dialect in ("duckdb", "postgres") and obj.comment:
             statements.append(
-                Statement(comment_sql(obj, None, obj.comment, dialect), obj.what, obj.layer)
+                Statement(comment_sql(obj, None, obj.comment, dialect, names), obj.what, obj.layer)
             )
             for column, text in obj.column_comments:
                 statements.append(
-                    Statement(comment_sql(obj, column, text, dialect), obj.what, obj.layer)
+                    Statement(comment_sql(obj, column, text, dialect, names), obj.what, obj.layer)
                 )
     return statements
 
 
-def comment_sql(obj: BuildObject, column: str | None, text: str, dialect: str) -> str:
-    table = table_ref(obj.schema, obj.name)
+def rename_schemas(query: exp.Query, names: Mapping[str, str]) -> exp.Query:
+    """The query with every table of the given schemas read from other schemas."""
+    renamed = query.copy()
+    for table in renamed.find_all(exp.Table):
+        if table.db in names:
+            table.set("db", exp.to_identifier(names[table.db], quoted=True))
+    return renamed
+
+
+def comment_sql(
+    obj: BuildObject,
+    column: str | None,
+    text: str,
+    dialect: str,
+    schema_names: Mapping[str, str] | None = None,
+) -> str:
+    table = table_ref((schema_names or {}).get(obj.schema, obj.schema), obj.name)
     target: exp.Expr = table
     if column is not None:
         target = exp.Column(

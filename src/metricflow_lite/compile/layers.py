@@ -43,8 +43,10 @@ class SqlModel:
 
     @property
     def materialized(self) -> str:
-        """Indicator models are tables; source and application models are views."""
-        return "table" if self.layer == "indicator" else "view"
+        """Source and indicator models are tables, application models views. A source table
+        is the build's snapshot of raw: a later `mfl seed` changes no number until the next
+        build, and what reads a source model reads its rows, not its SQL, again."""
+        return "view" if self.layer == "application" else "table"
 
 
 def discover_models(root: Path, models_dir: Path) -> list[tuple[str, str, Path]]:

@@ -19,7 +19,7 @@ from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.validate import load_spec
-from metricflow_lite.warehouse.base import QueryResult, Warehouse, fetch_built
+from metricflow_lite.warehouse.base import QueryResult, Statement, Warehouse, fetch_built
 
 if TYPE_CHECKING:
     from metricflow_lite.jobs.reports import WrittenReport
@@ -59,12 +59,19 @@ class BuildResult:
     # (layer, seconds) in build order: drop, source, indicator, application, commit; then total
     seconds_per_layer: tuple[tuple[str, float], ...]
     warnings: tuple[Diagnostic, ...] = ()  # what the built data says about the spec (W290)
+    # what was rewritten: "full build" or "rebuilt 1 of 92 days in 3 indicator tables"
+    summary: str = "full build"
 
 
 def build_project(
-    project: Project, warehouse: Warehouse, progress: Progress | None = None
+    project: Project,
+    warehouse: Warehouse,
+    progress: Progress | None = None,
+    on_statement: Callable[[Statement], None] | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
-    """Create src, ind and app in one transaction; a failure keeps the previous build."""
+    """Create src, ind and app, all or nothing; a failure keeps the previous build, which
+    readers keep reading until the new one replaces it."""
     spec = load_spec(project)
     known = raw_tables(warehouse)
     if not known:
@@ -72,11 +79,41 @@ def build_project(
             "E310", "the raw schema is empty", None, "run 'mfl seed' first (or 'mfl run')"
         )
     objects = build_objects(project, spec, known)
-    statements = statements_for(objects, warehouse.dialect)
+    from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
+
+    if isinstance(warehouse, DuckDBWarehouse) and warehouse.path != ":memory:":
+        # DuckDB keeps a manifest in the warehouse: only the days that changed are rewritten
+        from metricflow_lite.compile.plan import indicator_tables
+        from metricflow_lite.jobs import incremental
+
+        started = time.perf_counter()
+        if progress:
+            progress(f"building {len(objects)} views and tables")
+        summary, layers = warehouse.build_in_copy(
+            lambda session: incremental.build(
+                session,
+                objects,
+                indicator_tables(spec),
+                project.week_start.value,
+                full_refresh,
+                on_statement,
+            )
+        )
+        elapsed = time.perf_counter() - started
+        return BuildResult(
+            tuple(objects),
+            (*layers, ("total", elapsed)),
+            history_warnings(spec, warehouse),
+            summary.describe(),
+        )
+    suffix = warehouse.build_schema_suffix
+    statements = statements_for(
+        objects, warehouse.dialect, {s: s + suffix for s in SCHEMAS} if suffix else None
+    )
     started = time.perf_counter()
     if progress:
         progress(f"building {len(objects)} views and tables")
-    layers = warehouse.apply_build(statements, SCHEMAS)
+    layers = warehouse.apply_build(statements, SCHEMAS, on_statement)
     elapsed = time.perf_counter() - started
     warnings = history_warnings(spec, warehouse)
     return BuildResult(tuple(objects), (*layers, ("total", elapsed)), warnings)
@@ -265,12 +302,26 @@ def rejects(project: Project, target: str | None, table: str | None, fmt: str) -
         return render_rejects(list_rejects(warehouse, table), fmt)
 
 
-def build(project: Project, target: str | None, progress: Progress | None = None) -> BuildResult:
-    """`mfl build`: src, ind and app, all or nothing."""
+def build(
+    project: Project,
+    target: str | None,
+    progress: Progress | None = None,
+    full_refresh: bool = False,
+) -> BuildResult:
+    """`mfl build`: src, ind and app, all or nothing; on DuckDB only the days that changed."""
     from metricflow_lite.warehouse import connect
 
-    with connect(project, target) as warehouse:
-        return build_project(project, warehouse, progress)
+    # A DuckDB build only reads the warehouse file: it writes a copy and swaps it in. Before the
+    # first seed there is no file: opened for writing it is created, and the build says E310
+    # (or what is wrong with the spec) as it always did.
+    try:
+        warehouse = connect(project, target, read_only=True)
+    except MflError as err:
+        if err.code != "E012":
+            raise
+        warehouse = connect(project, target)
+    with warehouse:
+        return build_project(project, warehouse, progress, full_refresh=full_refresh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,8 +367,10 @@ def query(
     options: QueryOptions,
     fmt: str = "table",
     sql_only: bool = False,
+    cache_key: str | None = None,
 ) -> QueryAnswer:
-    """`mfl query`: plan the request, then (unless only the SQL is asked for) fetch and render."""
+    """`mfl query`: plan the request, then (unless only the SQL is asked for) fetch and render.
+    With a cache_key, what a repeated query needs is kept for the CLI's fast path."""
     from metricflow_lite.report.query_table import render_rows
     from metricflow_lite.warehouse import connect
 
@@ -325,11 +378,42 @@ def query(
     request = options.request(spec)
     # a mistake in the request is reported before the warehouse is opened (or found missing)
     plan, sql = query_sql(project, request, dialect_for(project, target), spec)
+    if cache_key is not None:
+        remember_query(project, target, cache_key, spec, plan, sql)
     if sql_only:
         return QueryAnswer(plan, sql, None)
     with connect(project, target, read_only=True) as warehouse:
         result = fetch_built(warehouse, sql)
     return QueryAnswer(plan, sql, render_rows(result, spec, plan.request, fmt))
+
+
+def remember_query(
+    project: Project,
+    target: str | None,
+    cache_key: str,
+    spec: ProjectSpec,
+    plan: QueryPlan,
+    sql: str,
+) -> None:
+    """The SQL, note and formats of a query, for jobs/fastpath.py (DuckDB targets run it)."""
+    from metricflow_lite.jobs import fastpath
+
+    metrics = plan.request.metrics
+    entry: dict[str, object] = {
+        "sql": sql,
+        "note": plan.note,
+        "formats": {m.name: m.format.value for m in spec.metrics if m.name in metrics},
+        "path": None,
+        "config": {},
+    }
+    target_config = project.target(target)
+    if target_config.type == "duckdb":
+        from metricflow_lite.warehouse.duckdb import warehouse_file
+
+        path, config = warehouse_file(project, target_config)
+        if path != ":memory:":
+            entry["path"], entry["config"] = path, config
+    fastpath.store(project.root, "query", cache_key, entry)
 
 
 @dataclass(frozen=True, slots=True)

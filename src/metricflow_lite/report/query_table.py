@@ -2,117 +2,34 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-import json
-import math
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
-from wcwidth import wcswidth
+from metricflow_lite.text import (
+    display_width,
+    format_number,
+    pad,
+    plain_value,
+    render_result,
+    render_table,
+)
 
-from metricflow_lite.compile.plan import QueryRequest
-from metricflow_lite.spec.model import Format, ProjectSpec
-from metricflow_lite.warehouse.base import QueryResult
+if TYPE_CHECKING:
+    from metricflow_lite.compile.plan import QueryRequest
+    from metricflow_lite.spec.model import ProjectSpec
+    from metricflow_lite.warehouse.base import QueryResult
 
-
-def display_width(text: str) -> int:
-    """Terminal columns a string takes (CJK characters take two)."""
-    width = wcswidth(text)
-    return width if width >= 0 else len(text)
-
-
-def pad(text: str, width: int, right: bool) -> str:
-    gap = " " * max(width - display_width(text), 0)
-    return gap + text if right else text + gap
-
-
-def render_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] = ()
-) -> str:
-    """An aligned plain-text table; numbers right-aligned, CJK text measured by display width."""
-    right = list(numeric) + [False] * (len(headers) - len(numeric))
-    widths = [display_width(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], display_width(cell))
-    lines = ["  ".join(pad(h, widths[i], right[i]) for i, h in enumerate(headers)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append("  ".join(pad(c, widths[i], right[i]) for i, c in enumerate(row)).rstrip())
-    return "\n".join(lines)
-
-
-def format_number(value: Any, fmt: Format) -> str:
-    """A metric value as a manager reads it; NULL is '-'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    number = float(value)
-    match fmt:
-        case Format.PERCENT:
-            return f"{number * 100:.1f}%"
-        case Format.INTEGER:
-            return f"{round(number):,}"
-        case Format.DURATION:
-            total = round(number)
-            sign = "-" if total < 0 else ""
-            hours, rest = divmod(abs(total), 3600)
-            minutes, seconds = divmod(rest, 60)
-            if hours:
-                return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
-            return f"{sign}{minutes}:{seconds:02d}"
-        case Format.CURRENCY:
-            return f"¥{number:,.2f}"
-        case Format.NUMBER:
-            return f"{number:,.2f}"
-    raise AssertionError(fmt)
-
-
-def plain_value(value: Any) -> Any:
-    """A JSON/CSV-ready value: ISO dates, full-precision numbers."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+__all__ = [
+    "display_width",
+    "format_number",
+    "pad",
+    "plain_value",
+    "render_result",
+    "render_rows",
+    "render_table",
+]
 
 
 def render_rows(result: QueryResult, spec: ProjectSpec, request: QueryRequest, fmt: str) -> str:
     """Query rows as table, csv or json."""
-    rows = [[plain_value(v) for v in row] for row in result.rows]
-    if fmt == "json":
-        return (
-            json.dumps(
-                [dict(zip(result.columns, row, strict=True)) for row in rows],
-                ensure_ascii=False,
-                indent=2,
-            )
-            + "\n"
-        )
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows(
-            ["" if v is None else repr(v) if isinstance(v, float) else v for v in row]
-            for row in rows
-        )
-        return buffer.getvalue()
-    formats = {m.name: m.format for m in spec.metrics}
-    cells = []
-    for row in rows:
-        line = []
-        for name, value in zip(result.columns, row, strict=True):
-            if name in formats and name in request.metrics:
-                line.append(format_number(value, formats[name]))
-            else:
-                line.append("(null)" if value is None else str(value))
-        cells.append(line)
-    numeric = [name in request.metrics for name in result.columns]
-    return render_table(result.columns, cells, numeric)
+    formats = {m.name: m.format.value for m in spec.metrics if m.name in request.metrics}
+    return render_result(result.columns, result.rows, formats, fmt)

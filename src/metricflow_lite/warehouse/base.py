@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -55,6 +55,8 @@ class Warehouse(Protocol):
 
     dialect: str
     target_name: str
+    # A warehouse that builds beside the live build gets statements for src<suffix>, ...
+    build_schema_suffix: str
 
     def execute(self, sql: str) -> None:
         """Run one statement that returns nothing."""
@@ -66,9 +68,14 @@ class Warehouse(Protocol):
         """Names of the tables and views in a schema, sorted."""
 
     def apply_build(
-        self, statements: Sequence[Statement], schemas: Sequence[str]
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None = None,
     ) -> tuple[tuple[str, float], ...]:
-        """Replace the given schemas, all or nothing; seconds spent per layer, in build order."""
+        """Replace the given schemas, all or nothing, while readers keep reading the previous
+        build; seconds spent per layer, in build order. on_statement is called before each
+        statement runs."""
 
     def close(self) -> None:
         """Release the connection (and any file lock)."""

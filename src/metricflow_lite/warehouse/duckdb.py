@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 from sqlglot import exp
@@ -72,27 +75,191 @@ def rollback(connection: Any) -> None:
         pass
 
 
+def _connect(
+    path: Path,
+    read_only: bool,
+    config: dict[str, str | bool | int | float | list[str]],
+    target: TargetConfig | None = None,
+) -> Any:
+    name = target.name if target is not None else "?"
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as err:
+        message = str(err).splitlines()[0]
+        if CORRUPT_FILE.search(message):
+            raise damaged_warehouse(path, message) from None
+        if DISK_FULL.search(message):
+            raise disk_full_error(message, str(path)) from None
+        hint = (
+            "a running 'mfl seed' (or another program that writes the file, such as a DuckDB"
+            " shell) holds it; readers and builds share the file, writers wait: retry when it"
+            " has finished"
+            if LOCKED_FILE.search(message)
+            else "check that the file and its folder can be read and written"
+        )
+        raise MflError("E013", f"cannot open {path}: {message}", None, hint) from None
+    except duckdb.InvalidInputException as err:
+        # memory_limit (threads was checked above): DuckDB names the setting it refuses
+        raise MflError(
+            "E009",
+            f"target '{name}': {str(err).splitlines()[0]}",
+            target.loc_of("memory_limit") if target is not None else None,
+            "memory_limit is a size such as 4GB; threads a whole number",
+        ) from None
+    except duckdb.Error as err:
+        message = str(err).splitlines()[0]
+        if "memory" in message.lower() and target is not None and target.get("memory_limit"):
+            raise MflError(
+                "E009",
+                f"target '{name}': {message}",
+                target.loc_of("memory_limit"),
+                "memory_limit is a size such as 4GB; threads a whole number",
+            ) from None
+        raise damaged_warehouse(path, message) from None
+
+
+class WriterLock:
+    """The warehouse's writers, one at a time: a seed or a build holds an exclusive flock on
+    <file>.lock (released by the kernel when the process dies, kill -9 included). DuckDB lets
+    a process write the file while others read it, so without this a seed during a build would
+    be lost when the build's copy replaces the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise MflError(
+                "E013",
+                f"cannot write {self.path.with_suffix('')}: a build or a seed is running",
+                None,
+                "a running 'mfl seed' or 'mfl build' writes the warehouse; readers keep"
+                " answering meanwhile, writers wait: retry when it has finished",
+            ) from None
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None
+
+
+Config = dict[str, str | bool | int | float | list[str]]
+
+
+def warehouse_file(project: Project, target: TargetConfig) -> tuple[str, Config]:
+    """The warehouse file of a DuckDB target (absolute, or :memory:) and its connection config."""
+    raw_path = str(target.get("path", "target/warehouse.duckdb"))
+    path = raw_path if raw_path == ":memory:" or Path(raw_path).is_absolute() else None
+    # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
+    config: Config = {
+        key: str(target.get(key)) for key in ("memory_limit", "threads") if target.get(key)
+    }
+    return path or str(project.root / raw_path), config
+
+
+def next_build_path(path: Path) -> Path:
+    """Where a build is written before it replaces the warehouse file."""
+    return path.with_name(path.name + ".next")
+
+
+def wal_of(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def build_failed(current: str, err: BaseException, where: str) -> MflError:
+    message = str(err).strip()
+    if DISK_FULL.search(message):
+        return disk_full_error(message.splitlines()[0], where)
+    return MflError(
+        "E300",
+        f"build failed in {current}: {message}",
+        None,
+        "nothing was changed: the previous build is still in place",
+    )
+
+
+T = TypeVar("T")
+Laps = tuple[tuple[str, float], ...]
+
+
+class DuckDBBuildSession:
+    """The copy a build writes: run statements, fetch rows, time the layers."""
+
+    def __init__(self, connection: Any, clock: LayerClock) -> None:
+        self.connection = connection
+        self.clock = clock
+        self.current = "dropping the previous build"  # what runs, for the error message
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
+        if what:
+            self.current = what
+        self.connection.execute(sql)
+        if layer:
+            self.clock.lap(layer)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.connection.execute(sql).fetchall()]
+
+    def replace_schemas(self, schemas: Sequence[str]) -> None:
+        self.current = "dropping the previous build"
+        for schema in schemas:
+            self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            self.connection.execute(f'CREATE SCHEMA "{schema}"')
+        self.clock.lap("drop")
+
+    def run(
+        self,
+        statements: Sequence[Statement],
+        on_statement: Callable[[Statement], None] | None = None,
+    ) -> None:
+        for statement in statements:
+            self.current = statement.what
+            if on_statement is not None:
+                on_statement(statement)
+            self.connection.execute(statement.sql)
+            self.clock.lap(statement.layer or "other")
+
+
 class DuckDBWarehouse(Closing):
     """A DuckDB database file (or :memory:)."""
 
     dialect = "duckdb"
+    build_schema_suffix = ""  # a build writes a copy of the file, under the same names
 
-    def __init__(self, connection: Any, target_name: str, path: str) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        target_name: str,
+        path: str,
+        read_only: bool = False,
+        config: dict[str, str | bool | int | float | list[str]] | None = None,
+    ) -> None:
         self.connection = connection
         self.target_name = target_name
         self.path = path
+        self.read_only = read_only
+        self.config = dict(config or {})
+        self.lock = WriterLock(Path(path)) if path != ":memory:" else None
         self._raw_ready = False  # raw schema, _loads, _rejects and the load-id sequence exist
 
     @classmethod
     def open(
         cls, project: Project, target: TargetConfig, read_only: bool = False
     ) -> DuckDBWarehouse:
-        raw_path = str(target.get("path", "target/warehouse.duckdb"))
+        raw_path, config = warehouse_file(project, target)
         if raw_path == ":memory:":
             return cls(duckdb.connect(":memory:"), target.name, raw_path)
         path = Path(raw_path)
-        if not path.is_absolute():
-            path = project.root / path
         if read_only and not path.exists():
             raise MflError(
                 "E012",
@@ -115,43 +282,17 @@ class DuckDBWarehouse(Closing):
                 f" {MAX_THREADS} (leave it out to use every core)",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
-        config: dict[str, str | bool | int | float | list[str]] = {
-            key: str(target.get(key)) for key in ("memory_limit", "threads") if target.get(key)
-        }
+        lock = WriterLock(path)
+        if not read_only:
+            lock.acquire()
         try:
-            connection = duckdb.connect(str(path), read_only=read_only, config=config)
-        except duckdb.IOException as err:
-            message = str(err).splitlines()[0]
-            if CORRUPT_FILE.search(message):
-                raise damaged_warehouse(path, message) from None
-            if DISK_FULL.search(message):
-                raise disk_full_error(message, str(path)) from None
-            hint = (
-                "another program (a DuckDB shell?) may hold the file open; close it and retry"
-                if LOCKED_FILE.search(message)
-                else "check that the file and its folder can be read and written"
-            )
-            raise MflError("E013", f"cannot open {path}: {message}", None, hint) from None
-        except duckdb.InvalidInputException as err:
-            # memory_limit (threads was checked above): DuckDB names the setting it refuses
-            raise MflError(
-                "E009",
-                f"target '{target.name}': {str(err).splitlines()[0]}",
-                target.loc_of("memory_limit"),
-                "memory_limit is a size such as 4GB; threads a whole number",
-            ) from None
-        except duckdb.Error as err:
-            message = str(err).splitlines()[0]
-            if "memory" in message.lower() and target.get("memory_limit"):
-                raise MflError(
-                    "E009",
-                    f"target '{target.name}': {message}",
-                    target.loc_of("memory_limit"),
-                    "memory_limit is a size such as 4GB; threads a whole number",
-                ) from None
-            raise damaged_warehouse(path, message) from None
-        return cls(connection, target.name, str(path))
+            connection = _connect(path, read_only, config, target)
+        except BaseException:
+            lock.release()
+            raise
+        warehouse = cls(connection, target.name, str(path), read_only, config)
+        warehouse.lock = lock
+        return warehouse
 
     @classmethod
     def in_memory(cls) -> DuckDBWarehouse:
@@ -174,10 +315,97 @@ class DuckDBWarehouse(Closing):
         return tuple(sorted(str(row[0]) for row in result.rows))
 
     def apply_build(
-        self, statements: Sequence[Statement], schemas: Sequence[str]
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None = None,
     ) -> tuple[tuple[str, float], ...]:
-        # DuckDB DDL is transactional: drop and recreate inside one transaction, so a failing
-        # statement rolls back to the last good build, which analysts keep querying meanwhile.
+        def replace_all(session: DuckDBBuildSession) -> None:
+            session.replace_schemas(schemas)
+            session.run(statements, on_statement)
+
+        if self.path == ":memory:":
+            return self._build_in_place(statements, schemas, on_statement)
+        _, laps = self.build_in_copy(replace_all)
+        return laps
+
+    def build_in_copy(self, work: Callable[[DuckDBBuildSession], T]) -> tuple[T, Laps]:
+        """Run `work` on a copy of the warehouse file and swap the copy in when it returns.
+
+        A build writes a copy of the warehouse file and renames it over the original when it
+        has succeeded (the commit point). Meanwhile this process holds the original only for
+        reading: readers keep answering from the previous build; writers wait (the lock).
+        A build killed at any moment leaves the original intact."""
+        if self.path == ":memory:":
+            raise MflError("E300", "an in-memory warehouse cannot be built incrementally", None)
+        clock = LayerClock()
+        path = Path(self.path)
+        building = next_build_path(path)
+        assert self.lock is not None
+        held = self.lock.fd is not None
+        self.lock.acquire()
+        if not self.read_only:
+            self.connection.execute("CHECKPOINT")
+            self.connection.close()
+            self.connection = _connect(path, True, self.config)
+        try:
+            for leftover in (building, wal_of(building)):
+                leftover.unlink(missing_ok=True)  # of a build that was killed
+            try:
+                shutil.copyfile(path, building)
+                if wal_of(path).exists():
+                    shutil.copyfile(wal_of(path), wal_of(building))
+            except OSError as err:
+                building.unlink(missing_ok=True)
+                wal_of(building).unlink(missing_ok=True)
+                if err.errno == errno.ENOSPC:
+                    # a build needs room for a second copy of the warehouse file
+                    raise disk_full_error(f"{err.strerror} (copying {path})", str(path)) from None
+                raise
+            clock.lap("copy")
+            con = _connect(building, False, self.config)
+            session = DuckDBBuildSession(con, clock)
+            try:
+                result = work(session)
+                con.execute("CHECKPOINT")
+            except duckdb.Error as err:
+                con.close()
+                building.unlink(missing_ok=True)
+                wal_of(building).unlink(missing_ok=True)
+                raise build_failed(session.current, err, str(building)) from None
+            except BaseException:
+                con.close()
+                building.unlink(missing_ok=True)
+                wal_of(building).unlink(missing_ok=True)
+                raise
+            con.close()
+            os.replace(building, path)
+            clock.lap("commit")
+        finally:
+            self.connection.close()
+            self.connection = self._reopen(path)
+            if not held:
+                self.lock.release()
+        return result, clock.laps()
+
+    def _reopen(self, path: Path) -> Any:
+        """The warehouse again, after a build replaced it: as it was opened, or for reading
+        when a reader holds it now (what follows a build in `mfl run` only reads)."""
+        if self.read_only:
+            return _connect(path, True, self.config)
+        try:
+            return _connect(path, False, self.config)
+        except MflError:
+            self.read_only = True
+            return _connect(path, True, self.config)
+
+    def _build_in_place(
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None,
+    ) -> tuple[tuple[str, float], ...]:
+        # An in-memory warehouse has no other readers: one transaction, rolled back on failure.
         clock = LayerClock()
         self.connection.execute("BEGIN TRANSACTION")
         current = "dropping the previous build"
@@ -188,25 +416,21 @@ class DuckDBWarehouse(Closing):
             clock.lap("drop")
             for statement in statements:
                 current = statement.what
+                if on_statement is not None:
+                    on_statement(statement)
                 self.connection.execute(statement.sql)
                 clock.lap(statement.layer or "other")
             self.connection.execute("COMMIT")
             clock.lap("commit")
         except duckdb.Error as err:
             rollback(self.connection)
-            message = str(err).strip()
-            if DISK_FULL.search(message):
-                raise disk_full_error(message.splitlines()[0], self.path) from None
-            raise MflError(
-                "E300",
-                f"build failed in {current}: {message}",
-                None,
-                "nothing was changed: the previous build is still in place",
-            ) from None
+            raise build_failed(current, err, self.path) from None
         return clock.laps()
 
     def close(self) -> None:
         self.connection.close()
+        if self.lock is not None:
+            self.lock.release()
 
     # --- seeds -------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,7 @@ class PostgresWarehouse(Closing):
     """One connection to a PostgreSQL database; autocommit except inside apply_build."""
 
     dialect = "postgres"
+    build_schema_suffix = "__next"  # where a build creates the layers before the swap
 
     def __init__(self, connection: Any, target_name: str) -> None:
         self.connection = connection
@@ -147,24 +148,38 @@ class PostgresWarehouse(Closing):
         return tuple(sorted(str(row[0]) for row in result.rows))
 
     def apply_build(
-        self, statements: Sequence[Statement], schemas: Sequence[str]
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None = None,
     ) -> tuple[tuple[str, float], ...]:
         import psycopg
 
-        # PostgreSQL DDL is transactional: readers see the old build until COMMIT, and any
-        # failure rolls back to it.
-        current = "dropping the previous build"
+        # One transaction, so any failure rolls back to the previous build. The statements
+        # create the layers in staging schemas (src__next ...) beside the live ones, which
+        # readers keep querying without waiting; only the swap at the end (drop the old
+        # schemas, rename the new ones: views follow, PostgreSQL binds them to tables, not
+        # names) takes the locks that make a reader wait, for as long as a rename lasts.
+        current = "creating the staging schemas"
         clock = LayerClock()
         try:
             with self.connection.transaction():
                 for schema in schemas:
-                    self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-                    self.connection.execute(f'CREATE SCHEMA "{schema}"')
+                    staged = schema + self.build_schema_suffix
+                    self.connection.execute(f'DROP SCHEMA IF EXISTS "{staged}" CASCADE')
+                    self.connection.execute(f'CREATE SCHEMA "{staged}"')
                 clock.lap("drop")
                 for statement in statements:
                     current = statement.what
+                    if on_statement is not None:
+                        on_statement(statement)
                     self.connection.execute(statement.sql)
                     clock.lap(statement.layer or "other")
+                current = "replacing the previous build"
+                for schema in schemas:
+                    staged = schema + self.build_schema_suffix
+                    self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                    self.connection.execute(f'ALTER SCHEMA "{staged}" RENAME TO "{schema}"')
             clock.lap("commit")
         except psycopg.Error as err:
             if DISK_FULL.search(str(err)):

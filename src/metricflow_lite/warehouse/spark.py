@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ class SparkWarehouse(Closing):
     """A SparkSession (local or Spark Connect) over a warehouse folder."""
 
     dialect = "spark"
+    build_schema_suffix = ""  # apply_build moves the statements to staging databases itself
 
     def __init__(self, session: Any, target_name: str, root: Path, owns_session: bool) -> None:
         self.session = session
@@ -165,7 +166,10 @@ class SparkWarehouse(Closing):
         return tuple(sorted(str(r["tableName"]) for r in rows if not r["isTemporary"]))
 
     def apply_build(
-        self, statements: Sequence[Statement], schemas: Sequence[str]
+        self,
+        statements: Sequence[Statement],
+        schemas: Sequence[str],
+        on_statement: Callable[[Statement], None] | None = None,
     ) -> tuple[tuple[str, float], ...]:
         self.catch_up()
         clock = LayerClock()
@@ -181,6 +185,8 @@ class SparkWarehouse(Closing):
             clock.lap("drop")
             for statement in statements:
                 current = statement.what
+                if on_statement is not None:
+                    on_statement(statement)
                 create = parse_create(statement)
                 final = place_table(create, build_dir)
                 self.session.sql(rename_schemas(final, staged).sql("spark"))

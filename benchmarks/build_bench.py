@@ -1,0 +1,250 @@
+"""Benchmarks of issue 19: incremental against full builds, CLI start-up, validate.
+
+    python benchmarks/build_bench.py --scale 1m [--reps 2] [--startup-reps 7]
+
+At one scale of the demo (data generated as benchmarks/run.py does, into
+benchmarks/data/<scale>/), the call legs go to seeds/call_legs/ as two files: every day but the
+last, and the last day (the morning's new export). Then, measured in one run:
+
+- full build of the data without the last day; then the new day's file is added and seeded and
+  `mfl build` rebuilds incrementally; then `mfl build --full-refresh` builds the same data from
+  scratch. Each further repetition re-exports the last day (one value changed per leg) and runs
+  the incremental and the full build again, in turns. Ratio = incremental s / full s, per pair.
+  After each pair every table of src and ind and every app view of the incremental build is
+  compared row for row with the full build's (EXCEPT ALL both ways).
+- peak memory of the full build (the subprocess's RUSAGE_CHILDREN maxrss).
+- `mfl query` (warm: its cache entry exists) against
+  `python -c "import duckdb; duckdb.connect(db, read_only=True).sql(q).fetchall()"` with the
+  SQL mfl runs, in turns; and `mfl validate` (warm).
+
+The figures go to a section of benchmarks/results.md between the BUILD-BENCH markers (kept
+by benchmarks/run.py, which keeps everything after its "## Findings" heading).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import (  # noqa: E402 - benchmarks/run.py, beside this file
+    HERE,
+    REPO,
+    generate_data,
+    make_project,
+    mfl_command,
+)
+
+BEGIN, END = "<!-- BUILD-BENCH BEGIN -->", "<!-- BUILD-BENCH END -->"
+DAY = "CAST(try_cast(offered_ts AS TIMESTAMP) AS DATE)"
+QUERY = (
+    "--metrics",
+    "offered_calls,abandonment_rate,aht_seconds",
+    "--by",
+    "queue",
+    "--grain",
+    "week",
+)
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak MiB and stdout of one run."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout.read().decode(), process.stderr.read().decode()
+    process.stdout.close()
+    process.stderr.close()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{out}\n{err}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def split_call_legs(project: Path, reexport: int = 0) -> str:
+    """seeds/call_legs/{base,last}.parquet from the generated file; the last day's date."""
+    generated = project / "seeds" / "call_legs.parquet"
+    folder = project / "seeds" / "call_legs"
+    whole = project / "call_legs_all.parquet"  # outside seeds/: not loaded itself
+    con = duckdb.connect()
+    source = f"read_parquet('{whole}')"
+    if generated.exists():
+        folder.mkdir(exist_ok=True)
+        shutil.move(generated, whole)
+    [[last]] = con.execute(f"SELECT max({DAY}) - 1 FROM {source}").fetchall()
+    if not (folder / "call_legs_base.parquet").exists():
+        con.execute(
+            f"COPY (SELECT * FROM {source} WHERE {DAY} < DATE '{last}' OR {DAY} IS NULL)"
+            f" TO '{folder / 'call_legs_base.parquet'}'"
+        )
+    # the re-export changes each leg's talk time, so every value of the day is new
+    con.execute(
+        f"COPY (SELECT * REPLACE (CAST(try_cast(talk_seconds AS INTEGER) + {reexport} AS VARCHAR)"
+        f" AS talk_seconds) FROM {source} WHERE {DAY} >= DATE '{last}')"
+        f" TO '{project / 'last_day.parquet'}'"
+    )
+    con.close()
+    return str(last)
+
+
+def compare(a: Path, b: Path) -> list[str]:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS x (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS y (READ_ONLY)")
+    names = con.execute(
+        "SELECT DISTINCT table_schema, table_name FROM information_schema.tables"
+        " WHERE table_catalog IN ('x', 'y') AND table_schema IN ('src', 'ind', 'app')"
+    ).fetchall()
+    differ = []
+    for schema, name in sorted(names):
+        p, q = f'x."{schema}"."{name}"', f'y."{schema}"."{name}"'
+        try:
+            counts = con.execute(
+                f"SELECT count(*) FROM (SELECT * FROM {p} EXCEPT ALL SELECT * FROM {q})"
+                f" UNION ALL SELECT count(*) FROM (SELECT * FROM {q} EXCEPT ALL SELECT * FROM {p})"
+            ).fetchall()
+        except duckdb.Error:
+            counts = [(-1,)]
+        if counts != [(0,), (0,)]:
+            differ.append(f"{schema}.{name}")
+    con.close()
+    return [f"{len(names)} objects", *differ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="1m")
+    parser.add_argument("--reps", type=int, default=1)
+    parser.add_argument("--startup-reps", type=int, default=7)
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = parser.parse_args()
+    mfl = mfl_command()
+    load_before = os.getloadavg()
+    seeds, _ = generate_data(args.scale, args.data)
+    project = make_project(REPO, seeds, args.data / args.scale / "build-bench")
+    last = split_call_legs(project)
+    log = print
+    timed([*mfl, "seed"], project)
+    full_base, _, _ = timed([*mfl, "build", "--full-refresh"], project)
+    log(f"full build without the last day: {full_base:.2f} s")
+    warehouse = project / "target" / "warehouse.duckdb"
+    pairs = []
+    checks = []
+    peak = 0.0
+    for rep in range(args.reps):
+        if rep:
+            split_call_legs(project, reexport=rep)
+        folder = project / "seeds" / "call_legs"
+        os.replace(project / "last_day.parquet", folder / f"call_legs_{last}.parquet")
+        timed([*mfl, "seed"], project)
+        incremental, _, said = timed([*mfl, "build"], project)
+        shutil.copyfile(warehouse, project / "target" / "incremental.duckdb")
+        full, rss, _ = timed([*mfl, "build", "--full-refresh"], project)
+        peak = max(peak, rss)
+        checks.append(compare(project / "target" / "incremental.duckdb", warehouse))
+        pairs.append((incremental, full, said.strip().split(": ")[-1]))
+        log(f"incremental {incremental:.2f} s ({pairs[-1][2]}), full {full:.2f} s")
+    # start-up: a warm mfl query against a bare duckdb script running the same SQL
+    sql = timed([*mfl, "query", *QUERY, "--sql"], project)[2]
+    floor = [
+        sys.executable,
+        "-c",
+        "import duckdb, sys;"
+        " duckdb.connect(sys.argv[1], read_only=True).sql(sys.argv[2]).fetchall()",
+        str(warehouse),
+        sql,
+    ]
+    timed([*mfl, "query", *QUERY], project)
+    query_pairs, validate_runs = [], []
+    timed([*mfl, "validate"], project)
+    for _ in range(args.startup_reps):
+        a = timed([*mfl, "query", *QUERY], project)[0]
+        b = timed(floor, project)[0]
+        query_pairs.append((a, b))
+        validate_runs.append(timed([*mfl, "validate"], project)[0])
+    load_after = os.getloadavg()
+    write_results(
+        args,
+        full_base,
+        pairs,
+        checks,
+        peak,
+        query_pairs,
+        validate_runs,
+        load_before,
+        load_after,
+    )
+
+
+def write_results(
+    args: argparse.Namespace,
+    full_base: float,
+    pairs: list[tuple[float, float, str]],
+    checks: list[list[str]],
+    peak: float,
+    query_pairs: list[tuple[float, float]],
+    validate_runs: list[float],
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> None:
+    ratios = [i / f for i, f, _ in pairs]
+    qratios = [a / b for a, b in query_pairs]
+    lines = [
+        BEGIN,
+        "## Incremental builds and start-up (`benchmarks/build_bench.py`)",
+        "",
+        f"`python benchmarks/build_bench.py --scale {args.scale} --reps {args.reps}"
+        f" --startup-reps {args.startup_reps}` on {time.strftime('%Y-%m-%d %H:%M')};"
+        f" python {platform.python_version()}, duckdb {duckdb.__version__},"
+        f" {os.cpu_count()} cores. Load average (1/5/15 min) at the start:"
+        f" {' / '.join(f'{x:.2f}' for x in load_before)}; at the end:"
+        f" {' / '.join(f'{x:.2f}' for x in load_after)}.",
+        "",
+        f"Full build of the data without the last day: {full_base:.2f} s.",
+        "",
+        "| pair | incremental s | what it did | full build s | ratio | equal, table by table |",
+        "|---:|---:|---|---:|---:|---|",
+    ]
+    for n, ((inc, full, said), check) in enumerate(zip(pairs, checks, strict=True), 1):
+        equal = "yes, " + check[0] if len(check) == 1 else "NO: " + ", ".join(check[1:])
+        lines.append(f"| {n} | {inc:.2f} | {said} | {full:.2f} | {inc / full:.3f} | {equal} |")
+    lines += [
+        "",
+        f"Median ratio incremental / full: **{statistics.median(ratios):.3f}**;"
+        f" peak memory of the full build {peak:.0f} MiB.",
+        "",
+        "| command | median s (min-max) | against |",
+        "|---|---:|---|",
+        f"| `mfl query {' '.join(QUERY)}` (warm) |"
+        f" {statistics.median(a for a, _ in query_pairs):.3f}"
+        f" ({min(a for a, _ in query_pairs):.3f}-{max(a for a, _ in query_pairs):.3f}) |"
+        f" bare duckdb script {statistics.median(b for _, b in query_pairs):.3f} s:"
+        f" ratio **{statistics.median(qratios):.2f}** (pairs in turns) |",
+        f"| `mfl validate` (warm) | {statistics.median(validate_runs):.3f}"
+        f" ({min(validate_runs):.3f}-{max(validate_runs):.3f}) | < 0.3 s |",
+        END,
+    ]
+    block = "\n".join(lines) + "\n"
+    text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) + 1 :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    args.out.write_text(text, encoding="utf-8")
+    print(block)
+
+
+if __name__ == "__main__":
+    main()
