@@ -34,7 +34,7 @@ def test_terminal_table_reads_like_the_report() -> None:
     second = next(line for line in lines if "二组" in line)
     cells = [c.strip() for c in second.strip("|").split("|")]
     assert cells == ["二组", "125", "+25.0%", "7.2% ✗", "+1.2 pp", "5:10 ✗", "+6.9%"]
-    assert "✗ 未达标 (missed target)" in text
+    assert "✗ 未达标" in text and "missed target" not in text  # #20: no English in zh-CN
 
 
 def test_terminal_numbers_are_right_aligned() -> None:
@@ -60,7 +60,7 @@ def test_markdown_table() -> None:
         "| 2026-11-16 | 1,125 | +12.5% | 7.0% ✗ | +2.0 pp | ¥1,000.00 | -19.0% |\n"
         "| 2026-11-15 | 1,000 | - | 5.0% | - | ¥1,234.50 | - |\n"
         "\n"
-        "✗ 未达标 (missed target)\n"
+        "✗ 未达标\n"
     )
 
 

@@ -148,7 +148,7 @@ def test_a_date_outside_the_data_warns_with_the_days_that_have_data(tiny_project
     args = ("report", "queue_daily", "--project-dir", str(tiny_project), "--grain", "week")
     result = invoke(*args, "--date", "2030-01-01")
     assert result.exit_code == 0
-    assert "(no rows)" in result.stdout
+    assert "(无数据)" in result.stdout
     assert result.stderr.startswith(
         "warning W260: report 'queue_daily' has no data in the week of 2030-01-01:"
         " its data runs from 2024-12-30 to 2025-01-06"

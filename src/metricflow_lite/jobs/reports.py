@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlglot import exp
 
-from metricflow_lite.compile.periods import latest_complete_period, next_period, period_start
+from metricflow_lite.compile.periods import (
+    DataBounds,
+    elapsed_cut,
+    is_complete,
+    latest_complete_start,
+    next_period,
+    period_start,
+)
 from metricflow_lite.compile.plan import QueryRequest, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
@@ -21,6 +28,7 @@ from metricflow_lite.report import (
     render_report,
     render_workbook,
 )
+from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
 from metricflow_lite.spec.project import Project
@@ -83,12 +91,45 @@ def _as_date(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
-def last_data_day(
-    spec: ProjectSpec, report: Report, warehouse: Warehouse, week_start: str
-) -> dt.date | None:
-    """The last day on which any of the report's metrics has data."""
-    days = data_days(spec, report, warehouse, week_start)
-    return days[1] if days else None
+def model_times(spec: ProjectSpec, metrics: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The (model, time column) pairs the metrics read, through derived metrics, sorted."""
+    by_name = {m.name: m for m in spec.metrics}
+    pairs: set[tuple[str, str]] = set()
+    for name in metrics:
+        for base in base_metrics_of(name, by_name):
+            metric = by_name[base]
+            assert isinstance(metric, BaseMetric)
+            model = spec.model(metric.model)
+            time = metric.time or (model.time if model else None)
+            if time:
+                pairs.add((metric.model, time))
+    return tuple(sorted(pairs))
+
+
+def data_bounds(
+    spec: ProjectSpec, metrics: tuple[str, ...], warehouse: Warehouse
+) -> tuple[DataBounds, ...]:
+    """Each model's first and last time value, for the models the metrics read (DESIGN-2 §2).
+
+    A model without rows has no bounds, so no period it is read for counts as complete.
+    """
+    bounds = []
+    for model, time in model_times(spec, metrics):
+        column = exp.column(exp.to_identifier(time))
+        query = exp.select(exp.Min(this=column), exp.Max(this=column)).from_(
+            table_ref("src", model)
+        )
+        _, rows = _fetch(warehouse, query)
+        first, last = rows[0] if rows else (None, None)
+        if isinstance(first, dt.date) and isinstance(last, dt.date):
+            bounds.append(DataBounds(model, _as_datetime(first), _as_datetime(last)))
+    return tuple(bounds)
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return dt.datetime(value.year, value.month, value.day)
 
 
 def outside_data(
@@ -134,19 +175,28 @@ def report_table(
             f"its grains: {', '.join(g.value for g in report.grains)}",
         )
     week_start = project.week_start.value
+    bounds = data_bounds(spec, report.metrics, warehouse)
+    grace = project.complete_grace
+    unit = Grain.DAY if grain.intraday else grain  # an interval report shows one day
     if on is None:
-        last = last_data_day(spec, report, warehouse, week_start)
-        period = latest_complete_period(last, grain, week_start) if last else None
+        period = latest_complete_start(bounds, grain, week_start, grace)
+        if period is None and bounds:  # nothing complete yet: the latest period, marked
+            period = period_start(min(b.last for b in bounds).date(), unit, week_start)
     else:
-        period = period_start(on, grain, week_start)
+        period = period_start(on, unit, week_start)
+    data_end = min((b.last for b in bounds), default=None)
     view = exp.select(exp.Star()).from_(table_ref("app", f"{report.name}_{grain.value}"))
     columns, rows = _fetch(warehouse, view)
     totals: tuple[tuple[object, ...], ...] = ()
     if report.by:
         total_view = table_ref("app", f"{report.name}_{grain.value}_total")
         _, totals = _fetch(warehouse, exp.select(exp.Star()).from_(total_view))
-    infos = {m.name: MetricInfo.from_metric(m) for m in spec.metrics if m.name in report.metrics}
-    return ReportTable.from_rows(
+    infos = {
+        m.name: MetricInfo.from_metric(m, project.locale.value)
+        for m in spec.metrics
+        if m.name in report.metrics
+    }
+    table = ReportTable.from_rows(
         report,
         infos,
         grain,
@@ -154,8 +204,38 @@ def report_table(
         rows,
         period,
         dimension_labels=dimension_labels(spec, report),
+        value_labels=value_labels(spec, report),
         totals=totals,
+        locale=project.locale.value,
     )
+    starts = {r[0] for r in (*table.rows, *table.totals) if isinstance(r[0], dt.date)}
+    incomplete = frozenset(s for s in starts if not is_complete(s, grain, bounds, grace))
+    in_progress = (
+        period is not None
+        and data_end is not None
+        and elapsed_cut(period, unit, data_end) is not None
+    )
+    return replace(
+        table,
+        incomplete=incomplete,
+        data_end=data_end,
+        in_progress=in_progress,
+    )
+
+
+def value_labels(spec: ProjectSpec, report: Report) -> dict[str, dict[str, str]]:
+    """The labels of a report's dimension values (`values:`), by dimension then code."""
+    labels: dict[str, dict[str, str]] = {}
+    models = [m.model for m in spec.metrics if isinstance(m, BaseMetric)]
+    for dim in report.by:
+        for model in models:
+            found = resolve_dimension(spec, model, dim).found
+            if found is not None:
+                values = getattr(found.dimension, "values", ())
+                if values:
+                    labels[dim] = dict(values)
+                break
+    return labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +255,7 @@ def write_all_reports(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     first_tables = []
-    for report in sorted(spec.reports, key=lambda r: r.name):
+    for report in spec.reports:  # the YAML's order: the dashboard opens on the first
         if progress:
             progress(f"rendering report {report.name}")
         tables = [report_table(spec, project, warehouse, report, grain) for grain in report.grains]

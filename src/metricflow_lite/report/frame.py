@@ -19,7 +19,6 @@ from enum import Enum
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.report.formatting import (
-    GRAIN_LABELS,
     Cell,
     TargetFlag,
     as_number,
@@ -38,6 +37,7 @@ from metricflow_lite.spec.model import (
     Target,
     resolved_change,
 )
+from metricflow_lite.report.words import DEFAULT_LOCALE, grain_word, word
 
 REBUILD_HINT = "run `mfl build` so the report views match reports/*.yml"
 
@@ -73,14 +73,14 @@ class MetricInfo:
         return self.label or self.name
 
     @classmethod
-    def from_metric(cls, metric: Metric) -> MetricInfo:
-        """The report-facing facts of a spec metric."""
+    def from_metric(cls, metric: Metric, locale: str = DEFAULT_LOCALE) -> MetricInfo:
+        """The report-facing facts of a spec metric; the description in the locale if given."""
         return cls(
             name=metric.name,
             label=metric.label,
             format=metric.format,
             target=metric.target,
-            description=metric.description,
+            description=dict(metric.descriptions).get(locale, metric.description),
             formula=metric.expr_text,
             change=metric.change,
         )
@@ -104,10 +104,10 @@ class Column:
         return resolved_change(self.change, self.format)
 
 
-# Suffixes of the compiler's comparison columns, and the Chinese words managers use (环比, 同比).
+# Suffixes of the compiler's comparison columns, and the words managers use (环比, 同比).
 _COMPARISON_COLUMNS: tuple[tuple[Comparison, str, str, str, str], ...] = (
-    (Comparison.PREVIOUS_PERIOD, "_prev", "_change", "上期", "环比"),
-    (Comparison.SAME_PERIOD_LAST_YEAR, "_prev_year", "_change_year", "去年同期", "同比"),
+    (Comparison.PREVIOUS_PERIOD, "_prev", "_change", "prev", "change"),
+    (Comparison.SAME_PERIOD_LAST_YEAR, "_prev_year", "_change_year", "prev_year", "change_year"),
 )
 
 Row = tuple[Cell, ...]
@@ -147,6 +147,11 @@ class ReportTable:
     periods: int = 8  # how many recent periods charts draw
     description: str | None = None
     totals: tuple[Row, ...] = ()  # rows without dimensions, same columns minus dims
+    locale: str = DEFAULT_LOCALE
+    value_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # dim -> code labels
+    incomplete: frozenset[date] = frozenset()  # period starts the data does not cover whole
+    data_end: datetime | None = None  # the last time value with data (the earliest model's)
+    in_progress: bool = False  # the period in focus is still running (data ends inside it)
 
     @classmethod
     def from_rows(
@@ -160,6 +165,8 @@ class ReportTable:
         *,
         dimension_labels: Mapping[str, str] | None = None,
         totals: Sequence[Sequence[object]] = (),
+        value_labels: Mapping[str, Mapping[str, str]] | None = None,
+        locale: str = DEFAULT_LOCALE,
     ) -> ReportTable:
         """The table of a report's view rows; `period` defaults to the latest one present.
 
@@ -169,7 +176,7 @@ class ReportTable:
         broken-down report); their columns are `columns` minus the dimensions.
         """
         infos = tuple(_metric_info(report, metrics, name) for name in report.metrics)
-        wanted = _columns(report, infos, grain, dimension_labels or {})
+        wanted = _columns(report, infos, grain, dimension_labels or {}, locale)
         index = _index_columns(report, grain, columns, wanted)
         keys = 1 + len(report.by)
         body = tuple(
@@ -201,6 +208,11 @@ class ReportTable:
             periods=report.periods,
             description=report.description,
             totals=total_rows,
+            locale=locale,
+            value_labels=tuple(
+                (dim, tuple(sorted(labels.items())))
+                for dim, labels in sorted((value_labels or {}).items())
+            ),
         )
 
     def column_index(self, name: str) -> int:
@@ -281,6 +293,28 @@ class ReportTable:
             return labels[name]
         return " / ".join(labels[d] for d in self.dimensions)
 
+    def value_label(self, dimension: str, value: Cell) -> str | None:
+        """The label `values:` gives a dimension's code, if any."""
+        labels = dict(dict(self.value_labels).get(dimension, ()))
+        return None if value is None else labels.get(str(value))
+
+    def is_partial(self, start: Cell) -> bool:
+        """True when the period that starts at `start` is not covered whole by the data."""
+        return isinstance(start, date) and start in self.incomplete
+
+    def empty_comparisons(self) -> tuple[Comparison, ...]:
+        """Comparisons with no previous value in any shown row: nothing to compare with."""
+        empty = []
+        for comparison, prev, _, _, _ in _COMPARISON_COLUMNS:
+            names = [m.name + prev for m in self.metrics]
+            idx = [i for i, c in enumerate(self.columns) if c.name in names]
+            if not idx:
+                continue
+            shown = self.focus_rows() + self.trend_rows()
+            if all(row[i] is None for row in shown for i in idx):
+                empty.append(comparison)
+        return tuple(empty)
+
     def metric(self, name: str) -> MetricInfo:
         """A metric of this report, by name."""
         return next(m for m in self.metrics if m.name == name)
@@ -332,10 +366,14 @@ def _metric_info(report: Report, metrics: Mapping[str, MetricInfo], name: str) -
 
 
 def _columns(
-    report: Report, infos: Sequence[MetricInfo], grain: Grain, dim_labels: Mapping[str, str]
+    report: Report,
+    infos: Sequence[MetricInfo],
+    grain: Grain,
+    dim_labels: Mapping[str, str],
+    locale: str,
 ) -> tuple[Column, ...]:
     """The table's columns in reading order: period, dimensions, then each metric's group."""
-    cols = [Column(grain.value, ColumnRole.PERIOD, GRAIN_LABELS[grain])]
+    cols = [Column(grain.value, ColumnRole.PERIOD, grain_word(locale, grain))]
     cols += [Column(d, ColumnRole.DIMENSION, dim_labels.get(d, d)) for d in report.by]
     for info in infos:
         fmt, target = info.format, info.target
@@ -347,7 +385,7 @@ def _columns(
                 Column(
                     info.name + prev,
                     ColumnRole.PREV,
-                    f"{info.title} {prev_word}",
+                    f"{info.title} {word(locale, prev_word)}",
                     info.name,
                     fmt,
                     target,
@@ -358,7 +396,7 @@ def _columns(
                 Column(
                     info.name + change,
                     ColumnRole.CHANGE,
-                    f"{info.title} {change_word}",
+                    f"{info.title} {word(locale, change_word)}",
                     info.name,
                     fmt,
                     target,
@@ -370,7 +408,7 @@ def _columns(
             Column(
                 f"{info.name}_target_met",
                 ColumnRole.TARGET_MET,
-                f"{info.title} 达标",
+                f"{info.title} {word(locale, 'met')}",
                 info.name,
                 fmt,
                 target,

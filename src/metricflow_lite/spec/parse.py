@@ -13,6 +13,7 @@ from sqlglot import exp
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
 from metricflow_lite.spec.expr import parse_derived, parse_row_sql, parse_where
 from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
+from metricflow_lite.spec.project import Locale
 from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,
@@ -35,7 +36,8 @@ from metricflow_lite.spec.model import (
 METRICS_FILE_KEYS = ("version", "models", "metrics", "indicators", "tests")
 REPORTS_FILE_KEYS = ("version", "reports")
 MODEL_KEYS = ("name", "label", "description", "time", "primary_key", "dimensions")
-DIMENSION_KEYS = ("name", "label", "description", "parent", "joins", "as")
+DIMENSION_KEYS = ("name", "label", "description", "parent", "joins", "as", "values")
+LOCALES = tuple(locale.value for locale in Locale)
 METRIC_KEYS = (
     "name",
     "label",
@@ -369,8 +371,46 @@ def parse_dimension(item: Any, loc: Location, where: str, out: Collector) -> Dim
         parent=text_of(item, "parent", dwhere, out),
         joins=text_of(item, "joins", dwhere, out),
         role=text_of(item, "as", dwhere, out),
+        values=value_labels_of(item, dwhere, out),
         spots=spots_of(item),
     )
+
+
+def value_labels_of(node: YMap, where: str, out: Collector) -> tuple[tuple[str, str], ...]:
+    """`values: {hotline: 热线, online: 在线客服}`: the label shown for each code."""
+    raw = node.get("values")
+    if raw is None:
+        return ()
+    if not isinstance(raw, YMap):
+        out.error(
+            "E204",
+            f"'values' of {where} must map codes to labels",
+            node.value_loc("values"),
+            "for example: values: {hotline: 热线, online: 在线客服}",
+        )
+        return ()
+    return tuple((str(code), str(label)) for code, label in raw.items() if label is not None)
+
+
+def descriptions_of(
+    node: YMap, where: str, out: Collector
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """`description:` as text, or per locale (`{zh-CN: ..., en: ...}`): the first and all."""
+    raw = node.get("description")
+    if not isinstance(raw, YMap):
+        return text_of(node, "description", where, out), ()
+    pairs = []
+    for key, text in raw.items():
+        if str(key) not in LOCALES:
+            out.error(
+                "E201",
+                f"unknown locale '{key}' in the description of {where}",
+                raw.key_loc(key),
+                did_you_mean(str(key), LOCALES) or f"locales: {', '.join(LOCALES)}",
+            )
+        elif expect(text, str, raw.value_loc(key), f"description of {where}", out):
+            pairs.append((str(key), str(text)))
+    return (pairs[0][1] if pairs else None), tuple(sorted(pairs))
 
 
 def parse_target(node: YMap, where: str, out: Collector) -> Target | None:
@@ -417,7 +457,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
     where = f"metric '{name}'" if name else "a metric"
     check_keys(node, METRIC_KEYS, where, out)
     label = text_of(node, "label", where, out)
-    description = text_of(node, "description", where, out)
+    description, descriptions = descriptions_of(node, where, out)
     fmt = Format.NUMBER
     if "format" in node and node["format"] is not None:
         fmt = (
@@ -460,6 +500,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             depends_on=deps,
             label=label,
             description=description,
+            descriptions=descriptions,
             format=fmt,
             target=target,
             change=change,
@@ -531,6 +572,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         percentile=percentile,
         label=label,
         description=description,
+        descriptions=descriptions,
         format=fmt,
         target=target,
         change=change,
