@@ -445,7 +445,8 @@ def report(
         warehouse.close()
     if empty is not None:
         click.echo(render_text([empty], root=project.root, color=sys.stderr.isatty()), err=True)
-    content = render_report(table, fmt, color=out is None and sys.stdout.isatty())
+    width = terminal_width() if out is None else None
+    content = render_report(table, fmt, color=out is None and sys.stdout.isatty(), width=width)
     if fmt == "xlsx" and out is None:
         out = str(project.path("target") / "reports" / f"{chosen.name}_{grain_value.value}.xlsx")
     if out is not None:
@@ -553,12 +554,26 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
         written = write_all_reports(spec, project, warehouse, _echo_progress)
     finally:
         warehouse.close()
-    for item in written:
-        if item.report != "dashboard":
-            click.echo(f"{item.report}: {', '.join(p.name for p in item.paths)}")
+    from pathlib import Path
+
+    files = sum(len(item.paths) for item in written if item.report != "dashboard")
+    reports = sum(1 for item in written if item.report != "dashboard")
     index = project.path("target") / "reports" / "index.html"
-    if index.exists():
-        click.echo(f"\ndashboard: {index}")
+    where = os.path.relpath(index, Path.cwd()) if index.is_relative_to(Path.cwd()) else index
+    noun = "report" if reports == 1 else "reports"
+    click.echo(f"{reports} {noun}, {files} files; open {where}")
+
+
+def terminal_width() -> int | None:
+    """The width tables must fit: $COLUMNS, else the terminal's; None when not a terminal."""
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _step_printer() -> t.Callable[[str, str], None]:

@@ -121,9 +121,7 @@ def latest_complete_start(
     return None
 
 
-def elapsed_cut(
-    start: dt.date, grain: Grain, data_end: dt.datetime
-) -> dt.timedelta | None:
+def elapsed_cut(start: dt.date, grain: Grain, data_end: dt.datetime) -> dt.timedelta | None:
     """How much of a period in progress has data (`data_end` inside it); None if it is over."""
     begin, end = as_datetime(start), period_end(start, grain)
     if begin <= data_end < end:

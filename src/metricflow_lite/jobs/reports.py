@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 from sqlglot import exp
@@ -28,6 +29,8 @@ from metricflow_lite.report import (
     render_report,
     render_workbook,
 )
+from metricflow_lite.report.formatting import Cell, as_number, compute_change
+from metricflow_lite.report.frame import Row
 from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
@@ -122,7 +125,7 @@ def data_bounds(
         _, rows = _fetch(warehouse, query)
         first, last = rows[0] if rows else (None, None)
         if isinstance(first, dt.date) and isinstance(last, dt.date):
-            bounds.append(DataBounds(model, _as_datetime(first), _as_datetime(last)))
+            bounds.append(DataBounds(model, _as_datetime(first), _covered_until(last)))
     return tuple(bounds)
 
 
@@ -130,6 +133,14 @@ def _as_datetime(value: dt.date) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return dt.datetime(value.year, value.month, value.day)
+
+
+def _covered_until(value: dt.date) -> dt.datetime:
+    """A model's last time value as the instant its data reaches: a DATE column's last day is
+    covered whole (a daily schedule for 01-13 covers 01-13), a timestamp up to itself."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return _as_datetime(value) + dt.timedelta(days=1)
 
 
 def outside_data(
@@ -215,12 +226,118 @@ def report_table(
         and data_end is not None
         and elapsed_cut(period, unit, data_end) is not None
     )
-    return replace(
-        table,
-        incomplete=incomplete,
-        data_end=data_end,
-        in_progress=in_progress,
-    )
+    table = replace(table, incomplete=incomplete, data_end=data_end, in_progress=in_progress)
+    if in_progress and period is not None and not grain.intraday:
+        table = like_for_like(spec, project, warehouse, report, table, period, bounds)
+    return table
+
+
+def cut_ranges(
+    start: dt.date, grain: Grain, last_full_day: dt.date, week_start: str
+) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    """For a period in progress, its complete days and the same number of days from the start
+    of the previous period and of the same period a year earlier (each kept inside its period):
+    1..13 Jan against 1..13 Dec and 1..13 Jan of the year before."""
+    days = (last_full_day - start).days
+    prev = period_start(start - dt.timedelta(days=1), grain, week_start)
+    year = period_start(_year_earlier(start), grain, week_start)
+
+    def cut(first: dt.date) -> tuple[dt.date, dt.date]:
+        end = next_period(first, grain) - dt.timedelta(days=1)
+        return first, min(first + dt.timedelta(days=days), end)
+
+    return (start, last_full_day), cut(prev), cut(year)
+
+
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 Feb
+        return day.replace(year=day.year - 1, day=28)
+
+
+def like_for_like(
+    spec: ProjectSpec,
+    project: Project,
+    warehouse: Warehouse,
+    report: Report,
+    table: ReportTable,
+    period: dt.date,
+    bounds: tuple[DataBounds, ...],
+) -> ReportTable:
+    """The period in progress compared like for like (DESIGN-2 §2): its complete days, and the
+    previous period and last year cut to as many days, each computed by the warehouse over
+    exactly those days; changes and target flags follow from the cut values."""
+    week_start = project.week_start.value
+    grace = project.complete_grace
+    last_full = latest_complete_start(bounds, Grain.DAY, week_start, grace)
+    if last_full is None or last_full < period:
+        return replace(table, in_progress=True)  # not one whole day yet: nothing to cut to
+    ranges = cut_ranges(period, table.grain, last_full, week_start)
+    data_start = max(b.first for b in bounds).date()
+
+    def values(
+        by: tuple[str, ...], first: dt.date, last: dt.date
+    ) -> dict[tuple[object, ...], dict[str, object]]:
+        if first < data_start:  # the data does not cover these days: nothing to compare with
+            return {}
+        request = QueryRequest(
+            metrics=report.metrics, by=by, start=first, end=last, where=report.filter
+        )
+        columns, rows = _fetch(warehouse, render_query(plan_query(spec, request, week_start)))
+        keyed = {}
+        for row in rows:
+            cells = dict(zip(columns, row, strict=True))
+            keyed[tuple(cells[d] for d in by)] = cells
+        return keyed
+
+    def recut(rows: tuple[Row, ...], names: list[str], by: tuple[str, ...]) -> tuple[Row, ...]:
+        cur, prev, year = (values(by, a, b) for a, b in ranges)
+        out = []
+        for row in rows:
+            if row[0] != period:
+                out.append(row)
+                continue
+            key = tuple(row[1 : 1 + len(by)])
+            cells: dict[str, Cell] = dict(zip(names, row, strict=True))
+            for info in table.metrics:
+                cells[info.name] = _number(cur.get(key, {}).get(info.name))
+                cells[info.name + "_prev"] = _number(prev.get(key, {}).get(info.name))
+                cells[info.name + "_prev_year"] = _number(year.get(key, {}).get(info.name))
+            out.append(tuple(cells.get(n) for n in names))
+        return tuple(out)
+
+    names = [c.name for c in table.columns]
+    total_names = [c.name for c in table.total_columns()]
+    rows = recut(table.rows, names, report.by)
+    totals = recut(table.totals, total_names, ()) if table.totals else ()
+    rows = tuple(_reflag(table, r, names) for r in rows)
+    totals = tuple(_reflag(table, r, total_names) for r in totals)
+    return replace(table, rows=rows, totals=totals, cut_through=last_full)
+
+
+def _number(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    return float(value) if isinstance(value, int | float | Decimal) else None
+
+
+def _reflag(table: ReportTable, row: Row, names: list[str]) -> Row:
+    """A cut row's changes and target flags, from its cut values (as the views define them)."""
+    if row[0] != table.period:
+        return row
+    cells = dict(zip(names, row, strict=True))
+    for info in table.metrics:
+        value = as_number(cells.get(info.name))
+        for prev, change in (("_prev", "_change"), ("_prev_year", "_change_year")):
+            if info.name + change in cells:
+                before = cells.get(info.name + prev)
+                cells[info.name + change] = compute_change(value, before, info.change_kind)
+        if info.name + "_target_met" in cells:
+            cells[info.name + "_target_met"] = (
+                None if info.target is None else info.target.is_met(value)
+            )
+    return tuple(cells.get(n) for n in names)
 
 
 def value_labels(spec: ProjectSpec, report: Report) -> dict[str, dict[str, str]]:

@@ -25,6 +25,7 @@ from metricflow_lite.report.formatting import (
     compute_change,
     flag_of,
 )
+from metricflow_lite.report.words import DEFAULT_LOCALE, grain_word, word
 from metricflow_lite.spec.model import (
     Change,
     Chart,
@@ -37,7 +38,6 @@ from metricflow_lite.spec.model import (
     Target,
     resolved_change,
 )
-from metricflow_lite.report.words import DEFAULT_LOCALE, grain_word, word
 
 REBUILD_HINT = "run `mfl build` so the report views match reports/*.yml"
 
@@ -152,6 +152,7 @@ class ReportTable:
     incomplete: frozenset[date] = frozenset()  # period starts the data does not cover whole
     data_end: datetime | None = None  # the last time value with data (the earliest model's)
     in_progress: bool = False  # the period in focus is still running (data ends inside it)
+    cut_through: date | None = None  # in progress: values and comparisons cut to this day
 
     @classmethod
     def from_rows(

@@ -17,22 +17,21 @@ from markupsafe import Markup
 from metricflow_lite.report import html_filename
 from metricflow_lite.report.cells import (
     caption,
+    display_columns,
+    display_row,
     flag_word,
     format_end,
+    has_missed,
     legend,
     period_label,
     period_notes,
     shown_rows,
-    display_columns,
-    display_row,
-    has_missed,
 )
 from metricflow_lite.report.charts import ChartPanel, draw_chart, kpi_trend, sparkline
 from metricflow_lite.report.formatting import (
     TargetFlag,
     change_tone,
     format_change,
-    format_period,
     format_target,
     format_value,
 )
@@ -258,7 +257,13 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
     loc = table.locale
     comparisons = (
         (word(loc, "change"), word(loc, "prev"), "_change", kpi.change, kpi.prev),
-        (word(loc, "change_year"), word(loc, "prev_year"), "_change_year", kpi.change_year, kpi.prev_year),
+        (
+            word(loc, "change_year"),
+            word(loc, "prev_year"),
+            "_change_year",
+            kpi.change_year,
+            kpi.prev_year,
+        ),
     )
     hidden = {c.name for c in table.columns} - {c.name for c in display_columns(table)}
     for change_word, prev_word, suffix, change, prev in comparisons:
@@ -319,8 +324,6 @@ def _panel(table: ReportTable, panel: ChartPanel) -> Panel:
         headers=tuple(headers[i] for i in keep),
         rows=tuple(tuple(row[i] for i in keep) for row in rows),
     )
-
-
 
 
 def _header_groups(table: ReportTable) -> tuple[HeaderGroup, ...]:

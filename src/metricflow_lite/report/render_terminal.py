@@ -10,6 +10,7 @@ beside them, each row is shown transposed (one `label | value` line per column).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from metricflow_lite.report.cells import (
@@ -44,7 +45,9 @@ def render_terminal(table: ReportTable, color: bool = False, width: int | None =
     body = [_safe(display_row(table, row)) for row, _ in shown]
     total_at = len(rows) if len(shown) > len(rows) else None  # a rule above the 合计 row
     top = [terminal_text(t) for t in caption_lines(table)]
-    bottom = [legend(table)] if has_missed(table, rows) else [no_rows_text(table)] if not rows else []
+    bottom = (
+        [legend(table)] if has_missed(table, rows) else [no_rows_text(table)] if not rows else []
+    )
     limit = None if width is None else max(width, MIN_WIDTH)
     keys = [i for i, c in enumerate(columns) if c.role in (ColumnRole.PERIOD, ColumnRole.DIMENSION)]
     groups = _metric_groups(columns)
@@ -78,9 +81,7 @@ def caption_lines(table: ReportTable) -> list[str]:
 
 
 def _safe(cells: Sequence[DisplayCell]) -> tuple[DisplayCell, ...]:
-    return tuple(
-        DisplayCell(terminal_text(c.text), c.numeric, c.flag, c.tone) for c in cells
-    )
+    return tuple(DisplayCell(terminal_text(c.text), c.numeric, c.flag, c.tone) for c in cells)
 
 
 def _metric_groups(columns: Sequence[Column]) -> list[list[int]]:
@@ -97,7 +98,9 @@ def _metric_groups(columns: Sequence[Column]) -> list[list[int]]:
     return groups
 
 
-def _widths(headers: Sequence[str], body: Sequence[Sequence[DisplayCell]], idx: Sequence[int]) -> list[int]:
+def _widths(
+    headers: Sequence[str], body: Sequence[Sequence[DisplayCell]], idx: Sequence[int]
+) -> list[int]:
     widths = [display_width(headers[i]) for i in idx]
     for cells in body:
         widths = [max(w, display_width(cells[i].text)) for w, i in zip(widths, idx, strict=True)]
@@ -149,9 +152,7 @@ def _table(
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
     full_rule = "+" + "-" * (inner + 2) + "+"
     lines = [full_rule, *(_wide_line(t, inner) for t in top_lines), rule]
-    lines.append(
-        _line([DisplayCell(headers[i], numeric=False) for i in idx], widths, color=False)
-    )
+    lines.append(_line([DisplayCell(headers[i], numeric=False) for i in idx], widths, color=False))
     if body:
         lines.append(rule)
     for n, cells in enumerate(body):
@@ -202,15 +203,22 @@ def _fits(text: str, limit: int) -> bool:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """Text cut into lines of at most `width` cells (by display width)."""
-    lines, line = [], ""
-    for char in text:
-        if display_width(line + char) > width:
-            lines.append(line)
-            line = char.lstrip()
-        else:
+    """Text cut into lines of at most `width` cells, at spaces where it can be."""
+    lines: list[str] = []
+    line = ""
+    for token in re.split(r"(?<= )", text):
+        if display_width(line + token.rstrip()) <= width:
+            line += token
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = ""
+        for char in token:
+            if display_width(line + char) > width:
+                lines.append(line)
+                line = ""
             line += char
-    return [*lines, line] if line or not lines else lines
+    return [*lines, line.rstrip()] if line.strip() or not lines else lines
 
 
 def _cut(text: str, width: int) -> str:

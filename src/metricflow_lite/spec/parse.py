@@ -13,7 +13,6 @@ from sqlglot import exp
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
 from metricflow_lite.spec.expr import parse_derived, parse_row_sql, parse_where
 from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
-from metricflow_lite.spec.project import Locale
 from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,
@@ -32,6 +31,7 @@ from metricflow_lite.spec.model import (
     SourceMap,
     Target,
 )
+from metricflow_lite.spec.project import Locale
 
 METRICS_FILE_KEYS = ("version", "models", "metrics", "indicators", "tests")
 REPORTS_FILE_KEYS = ("version", "reports")
