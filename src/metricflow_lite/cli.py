@@ -200,6 +200,11 @@ def compile_command(
     is_flag=True,
     help="Read source rows even where an indicator table covers the query.",
 )
+@click.option(
+    "--completeness",
+    is_flag=True,
+    help="csv/json: add an is_complete column (the table always marks incomplete periods *).",
+)
 def query(
     project_dir: str | None,
     target: str | None,
@@ -212,6 +217,7 @@ def query(
     fmt: str,
     show_sql: bool,
     no_indicators: bool,
+    completeness: bool,
 ) -> None:
     """Ask for metrics by dimensions and grain.
 
@@ -220,7 +226,8 @@ def query(
     from dataclasses import replace
 
     from metricflow_lite.jobs.pipeline import dialect_for, make_request, query_sql
-    from metricflow_lite.report.query_table import render_rows
+    from metricflow_lite.jobs.reports import dimension_value_labels, row_completeness
+    from metricflow_lite.report.query_table import plain_value, render_rows
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
     from metricflow_lite.warehouse.base import fetch_built
@@ -241,9 +248,23 @@ def query(
     warehouse = connect(project, target, read_only=True)
     try:
         result = fetch_built(warehouse, sql)
+        complete = None
+        if fmt == "table" or completeness:
+            complete = row_completeness(
+                spec, project, warehouse, request, result.columns, result.rows
+            )
     finally:
         warehouse.close()
-    click.echo(render_rows(result, spec, request, fmt), nl=fmt == "table")
+    if complete is not None and request.grain is not None:
+        at = result.columns.index(request.grain.value)
+        partial = sorted(
+            {str(plain_value(r[at])) for r, ok in zip(result.rows, complete, strict=True) if not ok}
+        )
+        if partial:
+            click.echo(f"note: incomplete {request.grain.value}: {', '.join(partial)}", err=True)
+    labels = dimension_value_labels(spec, request.by) if fmt == "table" else {}
+    text = render_rows(result, spec, request, fmt, labels, complete)
+    click.echo(text, nl=fmt == "table")
 
 
 def _widened_range(request: QueryRequest, week_start: str) -> str:

@@ -342,9 +342,14 @@ def _reflag(table: ReportTable, row: Row, names: list[str]) -> Row:
 
 def value_labels(spec: ProjectSpec, report: Report) -> dict[str, dict[str, str]]:
     """The labels of a report's dimension values (`values:`), by dimension then code."""
+    return dimension_value_labels(spec, report.by)
+
+
+def dimension_value_labels(spec: ProjectSpec, by: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The labels `values:` gives the codes of each dimension, by dimension then code."""
     labels: dict[str, dict[str, str]] = {}
     models = [m.model for m in spec.metrics if isinstance(m, BaseMetric)]
-    for dim in report.by:
+    for dim in by:
         for model in models:
             found = resolve_dimension(spec, model, dim).found
             if found is not None:
@@ -353,6 +358,34 @@ def value_labels(spec: ProjectSpec, report: Report) -> dict[str, dict[str, str]]
                     labels[dim] = dict(values)
                 break
     return labels
+
+
+def row_completeness(
+    spec: ProjectSpec,
+    project: Project,
+    warehouse: Warehouse,
+    request: QueryRequest,
+    columns: tuple[str, ...],
+    rows: tuple[tuple[object, ...], ...],
+) -> tuple[bool, ...] | None:
+    """Whether each query row's period is complete (DESIGN-2 §2); None without a grain."""
+    if request.grain is None or request.grain.value not in columns:
+        return None
+    bounds = data_bounds(spec, request.metrics, warehouse)
+    at = columns.index(request.grain.value)
+    grace = project.complete_grace
+    return tuple(
+        isinstance(row[at], dt.date)
+        and is_complete(_as_period(row[at]), request.grain, bounds, grace)
+        for row in rows
+    )
+
+
+def _as_period(value: object) -> dt.date:
+    assert isinstance(value, dt.date)
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,21 +7,15 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from wcwidth import wcswidth
-
 from metricflow_lite.compile.plan import QueryRequest
+from metricflow_lite.report.escaping import terminal_text
+from metricflow_lite.report.formatting import display_width, format_value
 from metricflow_lite.spec.model import Format, ProjectSpec
 from metricflow_lite.warehouse.base import QueryResult
-
-
-def display_width(text: str) -> int:
-    """Terminal columns a string takes (CJK characters take two)."""
-    width = wcswidth(text)
-    return width if width >= 0 else len(text)
 
 
 def pad(text: str, width: int, right: bool) -> str:
@@ -32,7 +26,13 @@ def pad(text: str, width: int, right: bool) -> str:
 def render_table(
     headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] = ()
 ) -> str:
-    """An aligned plain-text table; numbers right-aligned, CJK text measured by display width."""
+    """An aligned plain-text table; numbers right-aligned, CJK text measured by display width.
+
+    Every cell is made terminal-safe: escape sequences and control characters from the data
+    never reach the terminal, and a line break cannot split a row.
+    """
+    headers = [terminal_text(h) for h in headers]
+    rows = [[terminal_text(c) for c in row] for row in rows]
     right = list(numeric) + [False] * (len(headers) - len(numeric))
     widths = [display_width(h) for h in headers]
     for row in rows:
@@ -46,28 +46,10 @@ def render_table(
 
 
 def format_number(value: Any, fmt: Format) -> str:
-    """A metric value as a manager reads it; NULL is '-'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    number = float(value)
-    match fmt:
-        case Format.PERCENT:
-            return f"{number * 100:.1f}%"
-        case Format.INTEGER:
-            return f"{round(number):,}"
-        case Format.DURATION:
-            total = round(number)
-            sign = "-" if total < 0 else ""
-            hours, rest = divmod(abs(total), 3600)
-            minutes, seconds = divmod(rest, 60)
-            if hours:
-                return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
-            return f"{sign}{minutes}:{seconds:02d}"
-        case Format.CURRENCY:
-            return f"¥{number:,.2f}"
-        case Format.NUMBER:
-            return f"{number:,.2f}"
-    raise AssertionError(fmt)
+    """A metric value as a manager reads it, exactly as the reports print it; NULL is '-'."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    return format_value(value, fmt)
 
 
 def plain_value(value: Any) -> Any:
@@ -83,13 +65,28 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def render_rows(result: QueryResult, spec: ProjectSpec, request: QueryRequest, fmt: str) -> str:
-    """Query rows as table, csv or json."""
+def render_rows(
+    result: QueryResult,
+    spec: ProjectSpec,
+    request: QueryRequest,
+    fmt: str,
+    value_labels: Mapping[str, Mapping[str, str]] | None = None,
+    complete: Sequence[bool] | None = None,
+) -> str:
+    """Query rows as table, csv or json.
+
+    The table shows dimension values by their labels (`values:`) and marks an incomplete period
+    with `*`; csv and json keep the codes, and carry `is_complete` when `complete` is given.
+    """
     rows = [[plain_value(v) for v in row] for row in result.rows]
+    columns = list(result.columns)
+    if complete is not None and fmt in ("csv", "json"):
+        columns.append("is_complete")
+        rows = [[*row, flag] for row, flag in zip(rows, complete, strict=True)]
     if fmt == "json":
         return (
             json.dumps(
-                [dict(zip(result.columns, row, strict=True)) for row in rows],
+                [dict(zip(columns, row, strict=True)) for row in rows],
                 ensure_ascii=False,
                 indent=2,
             )
@@ -98,21 +95,37 @@ def render_rows(result: QueryResult, spec: ProjectSpec, request: QueryRequest, f
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(result.columns)
+        writer.writerow(columns)
         writer.writerows(
-            ["" if v is None else repr(v) if isinstance(v, float) else v for v in row]
+            [
+                ""
+                if v is None
+                else ("true" if v else "false")
+                if isinstance(v, bool)
+                else repr(v)
+                if isinstance(v, float)
+                else v
+                for v in row
+            ]
             for row in rows
         )
         return buffer.getvalue()
     formats = {m.name: m.format for m in spec.metrics}
+    labels = value_labels or {}
+    period = request.grain.value if request.grain else None
     cells = []
-    for row in rows:
+    for n, row in enumerate(rows):
         line = []
         for name, value in zip(result.columns, row, strict=True):
             if name in formats and name in request.metrics:
                 line.append(format_number(value, formats[name]))
+            elif value is None:
+                line.append("(null)")
             else:
-                line.append("(null)" if value is None else str(value))
+                text = labels.get(name, {}).get(str(value), str(value))
+                if name == period and complete is not None and not complete[n]:
+                    text += "*"
+                line.append(text)
         cells.append(line)
     numeric = [name in request.metrics for name in result.columns]
     return render_table(result.columns, cells, numeric)
