@@ -131,4 +131,10 @@ def test_render_workbook_is_the_entry_point_for_several_grains() -> None:
 
     week = team_table()
     book = read(render_workbook([replace(week, grain=Grain.MONTH), week]))
-    assert book.sheetnames == ["摘要", "月报 month", "月报 month 图表", "周报 week", "周报 week 图表"]
+    assert book.sheetnames == [
+        "摘要",
+        "月报 month",
+        "月报 month 图表",
+        "周报 week",
+        "周报 week 图表",
+    ]

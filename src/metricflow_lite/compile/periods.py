@@ -40,14 +40,6 @@ def next_period(start: dt.date, grain: Grain) -> dt.date:
     raise AssertionError(grain)
 
 
-def latest_complete_period(last_day: dt.date, grain: Grain, week_start: str) -> dt.date:
-    """The last period that ends on or before the last day with data."""
-    start = period_start(last_day, grain, week_start)
-    if next_period(start, grain) - dt.timedelta(days=1) <= last_day:
-        return start
-    return period_start(start - dt.timedelta(days=1), grain, week_start)
-
-
 def whole_periods(
     start: dt.date | None, end: dt.date | None, grain: Grain | None, week_start: str
 ) -> tuple[dt.date | None, dt.date | None]:

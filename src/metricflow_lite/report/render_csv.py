@@ -22,7 +22,9 @@ def render_csv(table: ReportTable) -> str:
     leading `'`, as OWASP recommends for CSV injection; numbers are written as numbers.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF as RFC 4180 and Excel write it: the csv module then quotes a field holding a CR or
+    # LF, so a value with a line break cannot start a new row.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([spreadsheet_text(c.name) for c in table.columns] + [COMPLETE_COLUMN])
     for row in table.rows:
         writer.writerow([_raw(v) for v in row] + [_raw(not table.is_partial(row[0]))])
