@@ -67,6 +67,11 @@ reports:
     grains: [day, month]
     metrics: [offered_calls, abandonment_rate]
     compare: [previous_period]
+  - name: center_intraday
+    label: 日内来电
+    grains: [30min]
+    metrics: [offered_calls]
+    compare: [previous_period]
   - name: center_monthly
     label: 中心月报
     grains: [month]
@@ -244,3 +249,17 @@ def test_complete_grace_makes_an_early_closing_day_complete(tmp_path: Path) -> N
     assert "日 2025-01-12" in report(default, "channel_daily", "--format", "md").splitlines()[0]
     closing = write_project(tmp_path / "closing", "complete_grace: 3h\n", calls=early)
     assert "日 2025-01-13" in report(closing, "channel_daily", "--format", "md").splitlines()[0]
+
+
+def test_an_interval_report_renders_one_whole_day_of_intervals(project: Path) -> None:
+    # #20: `grains: [30min]` rendered "无数据"; the default is the latest complete day (13 Jan),
+    # all 48 intervals in the order of the day, the 23:00 interval holding c09 (23:10).
+    text = report(project, "center_intraday", "--format", "md")
+    assert "30分钟 2025-01-13" in text.splitlines()[0]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and ":" in line[:8]]
+    assert len(rows) == 48
+    assert rows[0].startswith("| 00:00 | 0 |") and rows[-1].startswith("| 23:30 | 0 |")
+    assert "| 23:00 | 1 |" in text
+    assert "无数据" not in text
+    html = report(project, "center_intraday", "--format", "html")
+    assert html.count("<tr>") >= 48

@@ -128,7 +128,10 @@ def display_row(table: ReportTable, row: Row, mark: bool = True) -> tuple[Displa
 
 def period_text(table: ReportTable, value: Cell) -> str:
     """A period as text, with `*` when the data does not cover it whole."""
-    text = format_period(value, table.grain)
+    if table.grain.intraday and isinstance(value, datetime):
+        text = f"{value:%H:%M}"  # the day is in the caption: an interval reads as its time
+    else:
+        text = format_period(value, table.grain)
     return text + word(table.locale, "partial_mark") if table.is_partial(value) else text
 
 

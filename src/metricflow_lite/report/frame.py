@@ -224,13 +224,20 @@ class ReportTable:
         raise KeyError(name)
 
     def focus_rows(self) -> tuple[Row, ...]:
-        """Rows people read: the period in focus by dimension, else recent periods newest first."""
+        """Rows people read: the period in focus by dimension, else recent periods newest first;
+        an interval report reads one day, its intervals in the order of the day."""
+        if self.grain.intraday:
+            return self.recent(self.rows)
         if self.dimensions:
             return tuple(r for r in self.rows if r[0] == self.period)
         return tuple(reversed(self.recent(self.rows)))
 
     def recent(self, rows: Sequence[Row]) -> tuple[Row, ...]:
-        """The rows of the last `periods` periods up to the period in focus, oldest first."""
+        """The rows of the last `periods` periods up to the period in focus, oldest first (for
+        an interval report: every interval of the day in focus)."""
+        if self.grain.intraday and self.period is not None:
+            day = _as_date(self.period)
+            return tuple(r for r in rows if isinstance(r[0], date) and _as_date(r[0]) == day)
         starts = sorted({r[0] for r in rows if isinstance(r[0], date) and self._upto(r[0])})
         keep = set(starts[-self.periods :]) if self.periods > 0 else set(starts)
         return tuple(r for r in rows if r[0] in keep)
@@ -259,6 +266,9 @@ class ReportTable:
         else:
             names = tuple(c.name for c in self.columns)
             total = next((r for r in self.rows if r[0] == self.period), None)
+        if self.grain.intraday:  # the day's last interval: the latest the day has to say
+            day = self.recent(self.totals if self.dimensions else self.rows)
+            total = day[-1] if day else None
         if total is None and self.dimensions:
             return tuple(self._breakdown_kpi(info) for info in self.metrics)
         return tuple(_kpi(info, total, names) for info in self.metrics)

@@ -36,6 +36,7 @@ from metricflow_lite.report.formatting import (
     format_value,
 )
 from metricflow_lite.report.frame import Column, ColumnRole, Kpi, ReportTable, Row
+from metricflow_lite.report.formatting import display_width
 from metricflow_lite.report.words import grain_word, word
 from metricflow_lite.spec.model import ChartKind, Comparison, Grain
 
@@ -113,6 +114,22 @@ class Panel:
 
 
 @dataclass(frozen=True, slots=True)
+class DataTable:
+    """One table of the details: key columns and as many metrics as fit the page's width."""
+
+    headers: tuple[HeaderCell, ...]
+    groups: tuple[HeaderGroup, ...]
+    rows: tuple[tuple[BodyCell, ...], ...]
+
+
+# A table fits a 1366-pixel screen (less the page's margins and a scroll bar) and, at the print
+# size, A4 landscape; widths are estimated from the text: 7 px per narrow character, CJK two.
+TABLE_WIDTH_PX = 1240
+CHAR_PX = 7
+CELL_PADDING_PX = 18
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """Everything a template shows of one report table."""
 
@@ -131,6 +148,7 @@ class Page:
     legend: str
     definitions: tuple[Definition, ...]
     links: tuple[GrainLink, ...]
+    tables: tuple[DataTable, ...] = ()  # the details, split so that each fits the width
     notes: tuple[str, ...] = ()  # partial period, cut comparisons, hidden comparisons
     data_end: str = ""  # 数据截至 <last data time>
     words: tuple[tuple[str, str], ...] = ()  # the template's words in the page's locale
@@ -231,6 +249,7 @@ def build_page(table: ReportTable) -> Page:
             for info in table.metrics
         ),
         links=links,
+        tables=_data_tables(table),
         notes=tuple(period_notes(table)),
         data_end=""
         if table.data_end is None
@@ -326,11 +345,58 @@ def _panel(table: ReportTable, panel: ChartPanel) -> Panel:
     )
 
 
-def _header_groups(table: ReportTable) -> tuple[HeaderGroup, ...]:
+def _data_tables(table: ReportTable) -> tuple[DataTable, ...]:
+    """The details as tables that each fit the width: the key columns repeated, then as many
+    whole metric groups (value and changes) as fit; never a sideways scroll."""
+    columns = display_columns(table)
+    headers = _headers(table)
+    rows = [_body_row(table, row, total) for row, total in shown_rows(table)]
+
+    def width(i: int) -> int:
+        texts = [columns[i].label if columns[i].metric is None else headers[i].sub]
+        texts += [row[i].text for row in rows]
+        return max(display_width(t) for t in texts) * CHAR_PX + CELL_PADDING_PX
+
+    keys = [i for i, c in enumerate(columns) if c.metric is None]
+    groups: list[list[int]] = []
+    for i, column in enumerate(columns):
+        if column.metric is None:
+            continue
+        if groups and columns[groups[-1][0]].metric == column.metric:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    key_width = sum(width(i) for i in keys)
+    chunks: list[list[int]] = []
+    used = 0
+    for group in groups:
+        need = sum(width(i) for i in group)
+        if chunks and key_width + used + need <= TABLE_WIDTH_PX:
+            chunks[-1] += group
+            used += need
+        else:
+            chunks.append(list(group))
+            used = need
+    tables = []
+    for chunk in chunks or [[]]:
+        keep = keys + chunk
+        tables.append(
+            DataTable(
+                headers=tuple(headers[i] for i in keep),
+                groups=_header_groups(table, [columns[i] for i in keep]),
+                rows=tuple(tuple(row[i] for i in keep) for row in rows),
+            )
+        )
+    return tuple(tables)
+
+
+def _header_groups(
+    table: ReportTable, columns: Sequence[Column] | None = None
+) -> tuple[HeaderGroup, ...]:
     """Key columns span both header rows; a metric's label spans its value and changes."""
     groups: list[HeaderGroup] = []
     metric: str | None = None
-    for column in display_columns(table):
+    for column in display_columns(table) if columns is None else columns:
         if column.metric is None:
             groups.append(HeaderGroup(column.label, 1, 2, False))
         elif column.metric == metric:
