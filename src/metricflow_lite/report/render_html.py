@@ -31,12 +31,12 @@ from metricflow_lite.report.charts import ChartPanel, draw_chart, kpi_trend, spa
 from metricflow_lite.report.formatting import (
     TargetFlag,
     change_tone,
+    display_width,
     format_change,
     format_target,
     format_value,
 )
 from metricflow_lite.report.frame import Column, ColumnRole, Kpi, ReportTable, Row
-from metricflow_lite.report.formatting import display_width
 from metricflow_lite.report.words import grain_word, word
 from metricflow_lite.spec.model import ChartKind, Comparison, Grain
 
