@@ -207,7 +207,7 @@ class ReportTable:
             charts=report.charts,
             grains=report.grains,
             periods=report.periods,
-            description=report.description,
+            description=dict(report.descriptions).get(locale, report.description),
             totals=total_rows,
             locale=locale,
             value_labels=tuple(

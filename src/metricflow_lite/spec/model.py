@@ -255,6 +255,7 @@ class Report:
     by: tuple[str, ...] = ()
     label: str | None = None
     description: str | None = None
+    descriptions: tuple[tuple[str, str], ...] = ()  # per locale, as for metrics
     filter: exp.Expr | None = None
     filter_text: str = ""
     compare: tuple[Comparison, ...] = ()

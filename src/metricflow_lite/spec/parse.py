@@ -613,6 +613,7 @@ def parse_indicator(node: YMap, out: Collector) -> IndicatorSpec | None:
 def parse_report(node: YMap, out: Collector) -> Report | None:
     name = name_of(node, "a report", out)
     where = f"report '{name}'" if name else "a report"
+    report_description, report_descriptions = descriptions_of(node, where, out)
     check_keys(node, REPORT_KEYS, where, out)
     require(node, "metrics", where, out, "metrics: [offered_calls, abandonment_rate]")
     metrics = tuple(str(m) for m, _ in items_of(node, "metrics", where, out))
@@ -657,7 +658,8 @@ def parse_report(node: YMap, out: Collector) -> Report | None:
         grains=tuple(grains) or (Grain.DAY, Grain.WEEK, Grain.MONTH),
         by=by,
         label=text_of(node, "label", where, out),
-        description=text_of(node, "description", where, out),
+        description=report_description,
+        descriptions=report_descriptions,
         filter=filter_tree,
         filter_text=filter_text or "",
         compare=tuple(compare),
