@@ -340,8 +340,11 @@ def init(directory: str) -> None:
     default="text",
     help="text for people, json for programs, github for workflow annotations.",
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool) -> None:
+@click.option("--strict", is_flag=True, help="Fail on warnings too, and list each one.")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def validate(
+    project_dir: str | None, target: str | None, fmt: str, strict: bool, quiet: bool
+) -> None:
     """Check every YAML file and SQL model without loading data; report every problem.
 
     Each problem is printed as file:line:col: severity CODE: message, with the source line
@@ -353,16 +356,20 @@ def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool
     project = open_project(project_dir)
     result = validate_project(project)
     if fmt == "json":
-        click.echo(render_json(result.diagnostics))
+        shown = result.shown(strict=True, quiet=quiet)  # programs get every finding
+        click.echo(render_json(shown))
     elif fmt == "github":
-        if result.diagnostics:
-            click.echo(render_github(result.diagnostics))
+        shown = result.shown(strict=True, quiet=quiet)
+        if shown:
+            click.echo(render_github(shown))
         click.echo(result.summary(), err=True)
     else:
-        if result.diagnostics:
-            click.echo(render_text(result.diagnostics, root=project.root, color=_color()))
+        shown = result.shown(strict=strict, quiet=quiet)
+        if shown:
+            click.echo(render_text(shown, root=project.root, color=_color()))
             click.echo()
-        click.echo(result.summary())
+        if not quiet:
+            click.echo(result.summary())
     if result.fails(strict):
         sys.exit(1)
 

@@ -131,8 +131,27 @@ def check_keys(node: YMap, allowed: Sequence[str], where: str, out: Collector) -
                 "E201",
                 f"unknown key '{key}' in {where}",
                 node.key_loc(key),
-                did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
+                split_flow_hint(node, key)
+                or did_you_mean(key, allowed)
+                or f"allowed keys: {', '.join(allowed)}",
             )
+
+
+def split_flow_hint(node: YMap, key: str) -> str | None:
+    """The hint when a comma inside an unquoted `{...}` value split it: `{expr: a / nullif(b,
+    0)}` reads as `expr: a / nullif(b` and a key `0)`."""
+    text = str(key)
+    cut = next(
+        ((k, v) for k, v in node.items() if isinstance(v, str) and v.count("(") > v.count(")")),
+        None,
+    )
+    if cut is None or node.get(key) is not None or text.count(")") <= text.count("("):
+        return None
+    whole = f"{cut[1]}, {text}"
+    return (
+        f"a comma inside an unquoted flow mapping ends the value: quote it, "
+        f'{{{cut[0]}: "{whole}"}}, or write the key on its own line'
+    )
 
 
 def require(node: YMap, key: str, where: str, out: Collector, example: str) -> bool:
