@@ -1,22 +1,42 @@
-"""Query -> plan: which models, tables, joins, grains and partial aggregates answer a query.
+"""Request -> plan: a tree of frozen nodes that says *what* answers a query, a table or a view.
 
-The plan decides *what*; sqlgen.py decides how it is written. Additivity rules (DOMAIN.md):
-sums and counts roll up from day-level partials; an average is sum/count of partials; distinct
-counts, medians and percentiles are recomputed from rows at the requested grain; a derived
-metric is re-computed from its parts after they are aggregated, never averaged.
+sqlgen.py decides how each node is written; it never asks the planner anything. Additivity
+(DOMAIN.md): sums and counts roll up from day-level partials; an average is sum/count of
+partials; distinct counts, medians and percentiles are recomputed from rows at the requested
+grain; a derived metric is recomputed from its parts after they are aggregated, never averaged.
+
+A query is, leaves first::
+
+    ReadSource | ReadIndicator          rows of src.<model>, or of a pre-aggregated ind.<table>
+    -> JoinDimensions                   many-to-one LEFT JOINs to reach joined dimensions
+    -> FilterRows                       the date range and --where
+    -> Aggregate                        partials by period x dimensions (one per model/time)
+    -> JoinOnKeys                       the aggregates side by side on period x dimensions
+    -> ComputeMetrics                   metric formulas from the partials
+
+A report view continues: -> TimeSpine (every period x combination) -> FillZeros -> Compare
+(previous period, same period last year) -> FlagTargets -> Totals (the `_total` view only).
+An indicator table of the build is ReadSource | ReadIndicator -> JoinDimensions -> Aggregate.
+
+Adding a node kind (a window, an offset, `active`, a snapshot, a time-valid join ...):
+1. a frozen dataclass here, with `parents` and `describe()`, added to the `PlanNode` union;
+2. one branch in the planner (`plan_query` or `plan_report_view`) that wraps its parent in it;
+3. one `render_<kind>` function in sqlgen.py, and one `case` in `sqlgen.render`;
+4. a row in tests/test_plan.py and a golden SQL case per dialect in tests/test_sqlgen.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.periods import whole_periods
-from metricflow_lite.errors import Location, MflError, did_you_mean
+from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.expr import dimension_names
 from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
@@ -24,15 +44,18 @@ from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
     BaseMetric,
+    Change,
+    Comparison,
+    DerivedMetric,
     Grain,
     Metric,
     ProjectSpec,
+    Report,
+    change_of,
 )
 
-
-class Source(str, Enum):
-    ROWS = "src"  # the source-layer view, row by row
-    INDICATOR = "ind"  # a pre-aggregated indicator table
+# ---------------------------------------------------------------------------------------------
+# Values the nodes carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +68,7 @@ class Partial:
 
     @property
     def column(self) -> str:
-        return f"{self.metric}__{self.part}"
+        return names.partial_column(self.metric, self.part)
 
     @property
     def reaggregate(self) -> str:
@@ -76,7 +99,7 @@ def partials_of(metric: BaseMetric) -> tuple[Partial, ...]:
 
 @dataclass(frozen=True, slots=True)
 class PlannedDimension:
-    """A requested dimension as one group computes it."""
+    """A dimension as one aggregate computes it."""
 
     name: str  # the output column name, as the user wrote it
     reach: ReachableDimension | None = None  # None for a time part
@@ -97,27 +120,331 @@ class IndicatorTable:
     declared: bool = False  # from `indicators:` rather than the model's default day table
 
     def period_column(self, time_column: str) -> str:
-        return f"{time_column}_{self.grain.value}"
+        return names.period_column(time_column, self.grain.value)
 
     def stored_name(self, dim: ReachableDimension) -> str:
-        return dim.qualified_name.replace(".", "__")
+        return names.stored_dimension(dim.qualified_name)
 
     def stores(self, dim: ReachableDimension) -> bool:
         return any(d.qualified_name == dim.qualified_name for d in self.dimensions)
 
 
 @dataclass(frozen=True, slots=True)
-class GroupPlan:
-    """Base metrics of one model and time column, aggregated together from one table."""
+class PeriodKey:
+    """A period column of an aggregate: `column` = the start of `time_column`'s `grain` period."""
 
-    name: str
+    column: str
+    time_column: str  # as the aggregate's input names it
+    grain: Grain
+    week_start: str = "monday"  # weeks start on monday or sunday
+
+
+@dataclass(frozen=True, slots=True)
+class Comparing:
+    """One comparison of a report view: the value `back` one step and its change."""
+
+    comparison: Comparison
+    prev_suffix: str  # names.PREV | names.PREV_YEAR
+    change_suffix: str  # names.CHANGE | names.CHANGE_YEAR
+    alias: str  # the table alias of the compared rows
+    amount: str  # how far back, as an interval: ("1", "MONTH"), ("364", "DAY") ...
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A metric's target as the view checks it: min <= value <= max (NULL stays NULL)."""
+
+    metric: str
+    low: float | None
+    high: float | None
+
+
+# ---------------------------------------------------------------------------------------------
+# The nodes
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSource:
+    """Rows of src.<model>, row by row."""
+
     model: str
-    time_column: str
-    source: Source
-    metrics: tuple[str, ...]
-    dimensions: tuple[PlannedDimension, ...]
+    why: str
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return ()
+
+    def describe(self) -> str:
+        return f"read rows: {names.SRC}.{self.model} ({self.why})"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadIndicator:
+    """Rows of a pre-aggregated indicator table, and why that table."""
+
+    table: IndicatorTable
+    why: str
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return ()
+
+    def describe(self) -> str:
+        return f"read indicator table: {names.IND}.{self.table.name} ({self.why})"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDimensions:
+    """LEFT JOIN each model on the dimensions' paths once (many-to-one: never fans out)."""
+
+    parent: RowNode
+    dimensions: tuple[ReachableDimension, ...]  # each with a join path, sorted by name
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        hops = sorted(
+            {f"{h.column} -> {names.SRC}.{h.model}" for d in self.dimensions for h in d.path}
+        )
+        return f"join on keys: {', '.join(hops)}"
+
+
+@dataclass(frozen=True, slots=True)
+class FilterRows:
+    """Rows with a time, in [start, before), passing the --where (or a report's filter)."""
+
+    parent: RowNode
+    time_column: str  # as the input names it
+    start: dt.date | None = None
+    before: dt.date | None = None  # exclusive
+    where: exp.Expr | None = None
     where_dimensions: tuple[PlannedDimension, ...] = ()
-    table: IndicatorTable | None = None
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        parts = [f"{self.time_column} is not null"]
+        if self.start is not None:
+            parts.append(f"{self.time_column} >= {self.start}")
+        if self.before is not None:
+            parts.append(f"{self.time_column} < {self.before}")
+        if self.where is not None:
+            parts.append(self.where.sql("duckdb"))
+        return f"filter: {' and '.join(parts)}"
+
+
+RowNode: TypeAlias = "ReadSource | ReadIndicator | JoinDimensions | FilterRows"
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """Partials of base metrics by period x dimensions: from rows, or re-aggregated partials."""
+
+    name: str  # the name its result goes by (a CTE), e.g. calls__offered_ts__ind
+    parent: RowNode
+    time_column: str  # the input's time column (time parts such as hour_of_day read it)
+    periods: tuple[PeriodKey, ...]
+    dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    partials: tuple[Partial, ...]
+    from_rows: bool  # True: aggregate rows; False: re-aggregate stored partials
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.column for p in self.periods) + tuple(d.name for d in self.dimensions)
+
+    def describe(self) -> str:
+        how = "from rows" if self.from_rows else "re-aggregated partials"
+        by = ", ".join(self.keys) or "everything"
+        return f"aggregate {self.name}: {', '.join(m.name for m in self.metrics)} by {by} ({how})"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinOnKeys:
+    """Aggregates side by side on the shared period and dimensions (NULL matches NULL)."""
+
+    parents: tuple[Aggregate, ...]
+    keys: tuple[str, ...]
+
+    def describe(self) -> str:
+        if len(self.parents) == 1:
+            return f"one aggregate: {self.parents[0].name}"
+        on = ", ".join(self.keys) if self.keys else "nothing (one row each)"
+        return f"join aggregates on {on}"
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeMetrics:
+    """The requested metrics from the joined partials; derived metrics recomputed from parts."""
+
+    parent: JoinOnKeys
+    outputs: tuple[str, ...]  # the metric columns, in the request's order
+    metrics: tuple[Metric, ...]  # every metric the outputs need, base and derived, by name
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def describe(self) -> str:
+        return f"compute metrics: {', '.join(self.outputs)}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpine:
+    """Every period from the first to the last with data, for every dimension combination."""
+
+    parent: ComputeMetrics
+    grain: Grain
+    amount: str  # the step between periods, as an interval
+    unit: str
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.parent.outputs
+
+    def describe(self) -> str:
+        dims = self.keys[1:]
+        combos = f" x every combination of {', '.join(dims)}" if dims else ""
+        return f"time spine: every {self.grain.value} between the first and the last{combos}"
+
+
+@dataclass(frozen=True, slots=True)
+class FillZeros:
+    """Counts and sums of a period without rows are 0, not unknown; ratios stay NULL."""
+
+    parent: TimeSpine
+    zero: tuple[str, ...]  # the metrics that take 0
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.parent.outputs
+
+    def describe(self) -> str:
+        return f"fill zeros: {', '.join(self.zero) or 'none'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """Each metric next to its value in compared periods, and the change (one rule, in SQL)."""
+
+    parent: FillZeros
+    grain: Grain
+    comparisons: tuple[Comparing, ...]
+    points: tuple[str, ...]  # metrics that change in points (rates, scores), others in ratio
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.parent.outputs
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Each metric, then its prev and change columns per comparison."""
+        cols: list[str] = []
+        for name in self.outputs:
+            cols.append(name)
+            for c in self.comparisons:
+                cols += [name + c.prev_suffix, name + c.change_suffix]
+        return tuple(cols)
+
+    def describe(self) -> str:
+        what = ", ".join(
+            f"{c.comparison.value} ({c.amount} {c.unit.lower()} back)" for c in self.comparisons
+        )
+        return f"compare: {what or 'none'}"
+
+
+@dataclass(frozen=True, slots=True)
+class FlagTargets:
+    """<metric>_target_met: the value within the metric's target (NULL when the value is)."""
+
+    parent: Compare
+    flags: tuple[Flag, ...]
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def describe(self) -> str:
+        return f"flag targets: {', '.join(f.metric for f in self.flags) or 'none'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The `_total` view: the metrics over all members of `over`, re-aggregated from parts."""
+
+    parent: FlagTargets
+    over: tuple[str, ...]
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def describe(self) -> str:
+        return f"totals: over all members of {', '.join(self.over)} (sum over sum, not of rows)"
+
+
+PlanNode: TypeAlias = (
+    "ReadSource | ReadIndicator | JoinDimensions | FilterRows | Aggregate | JoinOnKeys"
+    " | ComputeMetrics | TimeSpine | FillZeros | Compare | FlagTargets | Totals"
+)
+ViewNode: TypeAlias = "FlagTargets | Totals"
+
+
+def plan_tree(node: PlanNode, indent: str = "") -> str:
+    """The plan as an indented tree, the result at the top and what it reads below."""
+    lines = [indent + node.describe()]
+    for parent in node.parents:
+        lines.append(plan_tree(parent, indent + "  "))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,31 +457,40 @@ class QueryRequest:
     start: dt.date | None = None
     end: dt.date | None = None
     where: exp.Expr | None = None
-    where_text: str = ""
     use_indicators: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
-    """How to answer a request: groups to aggregate and join, then metric formulas."""
+    """How to answer a request: the request (with whole periods) and the tree's root."""
 
     request: QueryRequest
-    groups: tuple[GroupPlan, ...]
-    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    root: ComputeMetrics
     week_start: str = "monday"
 
     @property
+    def aggregates(self) -> tuple[Aggregate, ...]:
+        return self.root.parent.parents
+
+    @property
+    def reads(self) -> tuple[ReadSource | ReadIndicator, ...]:
+        """The leaf of each aggregate: which table it reads, and why."""
+        found: list[ReadSource | ReadIndicator] = []
+        for aggregate in self.aggregates:
+            node: PlanNode = aggregate.parent
+            while not isinstance(node, ReadSource | ReadIndicator):
+                node = node.parents[0]
+            found.append(node)
+        return tuple(found)
+
+    @property
     def key_columns(self) -> tuple[str, ...]:
-        grain = (self.request.grain.value,) if self.request.grain else ()
-        return grain + self.request.by
+        return self.root.keys
 
 
-QUERY_LOC = Location("<query>")
-
-
-def _lookup_metrics(spec: ProjectSpec, names: tuple[str, ...]) -> dict[str, Metric]:
+def _lookup_metrics(spec: ProjectSpec, wanted: tuple[str, ...]) -> dict[str, Metric]:
     by_name = {m.name: m for m in spec.metrics}
-    for name in names:
+    for name in wanted:
         if name not in by_name:
             raise MflError(
                 "E211",
@@ -163,6 +499,14 @@ def _lookup_metrics(spec: ProjectSpec, names: tuple[str, ...]) -> dict[str, Metr
                 did_you_mean(name, by_name) or "list the metrics with 'mfl list metrics'",
             )
     return by_name
+
+
+def _needed(name: str, metrics: Mapping[str, Metric], into: dict[str, Metric]) -> None:
+    metric = metrics[name]
+    into[name] = metric
+    if isinstance(metric, DerivedMetric):
+        for dep in metric.depends_on:
+            _needed(dep, metrics, into)
 
 
 def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "monday") -> QueryPlan:
@@ -190,46 +534,103 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
             raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
         by_key.setdefault((model.name, time_column), []).append(metric)
     tables = indicator_tables(spec)
-    groups: list[GroupPlan] = []
+    aggregates: list[Aggregate] = []
     for (model_name, time_column), members in sorted(by_key.items()):
         dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in request.by)
         wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
         additive = [m for m in members if m.agg.additive]
         rows = [m for m in members if not m.agg.additive]
-        table = (
-            _choose_table(tables, model_name, time_column, additive, dims + wdims, request)
-            if additive and request.use_indicators
-            else None
-        )
+        table, why = _choose_table(tables, model_name, time_column, additive, dims + wdims, request)
         if table is None:
             rows, additive = members, []
         base_name = f"{model_name}__{time_column}"
         if additive and table is not None:
-            groups.append(
-                GroupPlan(
-                    name=f"{base_name}__ind",
-                    model=model_name,
-                    time_column=time_column,
-                    source=Source.INDICATOR,
-                    metrics=tuple(m.name for m in additive),
-                    dimensions=tuple(_stored(table, d) for d in dims),
-                    where_dimensions=tuple(_stored(table, d) for d in wdims),
-                    table=table,
+            read = ReadIndicator(table, why)
+            aggregates.append(
+                _aggregate(
+                    f"{base_name}__ind",
+                    read,
+                    table.period_column(time_column),
+                    tuple(_stored(table, d) for d in dims),
+                    tuple(_stored(table, d) for d in wdims),
+                    additive,
+                    request,
+                    week_start,
+                    from_rows=False,
                 )
             )
         if rows:
-            groups.append(
-                GroupPlan(
-                    name=f"{base_name}__src",
-                    model=model_name,
-                    time_column=time_column,
-                    source=Source.ROWS,
-                    metrics=tuple(m.name for m in rows),
-                    dimensions=dims,
-                    where_dimensions=wdims,
+            aggregates.append(
+                _aggregate(
+                    f"{base_name}__src",
+                    ReadSource(model_name, _rows_why(rows, why)),
+                    time_column,
+                    dims,
+                    wdims,
+                    rows,
+                    request,
+                    week_start,
+                    from_rows=True,
                 )
             )
-    return QueryPlan(request=request, groups=tuple(groups), metrics=metrics, week_start=week_start)
+    grain = (request.grain.value,) if request.grain else ()
+    joined = JoinOnKeys(tuple(aggregates), grain + request.by)
+    needed: dict[str, Metric] = {}
+    for name in request.metrics:
+        _needed(name, metrics, needed)
+    root = ComputeMetrics(joined, request.metrics, tuple(needed[n] for n in sorted(needed)))
+    return QueryPlan(request=request, root=root, week_start=week_start)
+
+
+def _rows_why(rows: list[BaseMetric], table_why: str) -> str:
+    recomputed = [m for m in rows if not m.agg.additive]
+    if recomputed:
+        listed = ", ".join(f"{m.name} ({m.agg.value})" for m in recomputed)
+        return f"{listed}: recomputed from rows, never added up"
+    return table_why
+
+
+def _aggregate(
+    name: str,
+    read: ReadSource | ReadIndicator,
+    time_column: str,
+    dims: tuple[PlannedDimension, ...],
+    wdims: tuple[PlannedDimension, ...],
+    members: list[BaseMetric],
+    request: QueryRequest,
+    week_start: str,
+    *,
+    from_rows: bool,
+) -> Aggregate:
+    """read -> join dimensions -> filter -> aggregate, for one model and time column."""
+    node: RowNode = read
+    joined = sorted(
+        {
+            d.reach.qualified_name: d.reach
+            for d in (*dims, *wdims)
+            if d.reach is not None and d.stored_as is None and d.reach.path
+        }.items()
+    )
+    if joined:
+        node = JoinDimensions(node, tuple(reach for _, reach in joined))
+    # An inclusive end date: rows before the next midnight (a day table's dates, the same).
+    before = request.end + dt.timedelta(days=1) if request.end is not None else None
+    node = FilterRows(node, time_column, request.start, before, request.where, wdims)
+    periods = (
+        (PeriodKey(request.grain.value, time_column, request.grain, week_start),)
+        if request.grain
+        else ()
+    )
+    return Aggregate(
+        name=name,
+        parent=node,
+        time_column=time_column,
+        periods=periods,
+        dimensions=dims,
+        metrics=tuple(members),
+        partials=tuple(p for m in members for p in partials_of(m)),
+        from_rows=from_rows,
+    )
 
 
 def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> PlannedDimension:
@@ -280,17 +681,23 @@ def _choose_table(
     metrics: list[BaseMetric],
     dims: tuple[PlannedDimension, ...],
     request: QueryRequest,
-) -> IndicatorTable | None:
+) -> tuple[IndicatorTable | None, str]:
+    """The indicator table that answers these additive metrics, and why (or why none does)."""
+    if not metrics:
+        return None, "no additive metric"
+    if not request.use_indicators:
+        return None, "--no-indicators"
     grain = request.grain
     if grain is not None and grain.intraday:
-        return None
+        return None, f"{grain.value} is finer than the day that indicator tables start at"
+    mine = [t for t in tables if t.model == model and time_column in t.time_columns]
     candidates = []
-    for table in tables:
-        if table.model != model or time_column not in table.time_columns:
-            continue
+    missing: list[str] = []
+    for table in mine:
         if not all(m.name in table.metrics for m in metrics):
             continue
         if not all(_covers(table, d) for d in dims):
+            missing += [d.name for d in dims if not _covers(table, d)]
             continue
         if table.grain is not Grain.DAY:
             if grain is None or not grain.covers(table.grain):
@@ -299,10 +706,18 @@ def _choose_table(
                 continue  # a date range may cut a coarse period in half
         candidates.append(table)
     if not candidates:
-        return None
+        if missing:
+            shown = ", ".join(sorted(set(missing)))
+            return None, f"no indicator table of {model} by {time_column} stores {shown}"
+        return None, f"no indicator table of {model} holds these metrics by {time_column}"
     # The smallest table that covers the query: fewest dimensions, coarsest grain.
     order = list(Grain)
-    return min(candidates, key=lambda t: (len(t.dimensions), -order.index(t.grain), t.name))
+    best = min(candidates, key=lambda t: (len(t.dimensions), -order.index(t.grain), t.name))
+    count = len(best.dimensions)
+    size = f"{count} dimension{'s' * (count != 1)} by {best.grain.value}"
+    if len(candidates) == 1:
+        return best, f"{size}: the only table that holds these metrics, dimensions and grain"
+    return best, f"{size}: the smallest of {len(candidates)} tables that hold them"
 
 
 def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
@@ -318,8 +733,12 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
             continue
         times = tuple(sorted({t for m in additive if (t := m.time or model.time) is not None}))
         own = tuple(d for d in reachable_dimensions(spec, model.name) if not d.path)
-        names = tuple(sorted(m.name for m in additive))
-        tables.append(IndicatorTable(f"{model.name}_day", model.name, Grain.DAY, own, times, names))
+        metric_names = tuple(sorted(m.name for m in additive))
+        tables.append(
+            IndicatorTable(
+                names.day_table(model.name), model.name, Grain.DAY, own, times, metric_names
+            )
+        )
         for declared in spec.indicators:
             if declared.model != model.name:
                 continue
@@ -335,8 +754,155 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
                     declared.grain,
                     tuple(dims),
                     times,
-                    names,
+                    metric_names,
                     declared=True,
                 )
             )
     return tuple(tables)
+
+
+# ---------------------------------------------------------------------------------------------
+# The build: indicator tables and report views
+
+
+def plan_indicator_table(
+    table: IndicatorTable,
+    spec: ProjectSpec,
+    day_table: IndicatorTable | None = None,
+    week_start: str = "monday",
+) -> Aggregate:
+    """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions.
+
+    With `day_table`, a rollup re-aggregates that table's partials instead of scanning the
+    source rows again: the same numbers (sums of sums, min of mins), a fraction of the work.
+    """
+    metrics = {m.name: m for m in spec.metrics}
+    read: ReadSource | ReadIndicator
+    if day_table is not None:
+        read = ReadIndicator(day_table, f"the rollup {table.name} re-aggregates the day table")
+    else:
+        read = ReadSource(table.model, f"the rows behind {table.name}")
+    node: RowNode = read
+    joined = tuple(sorted((d for d in table.dimensions if d.path), key=lambda d: d.qualified_name))
+    if joined:
+        node = JoinDimensions(node, joined)
+    periods = tuple(
+        PeriodKey(
+            table.period_column(tc),
+            day_table.period_column(tc) if day_table is not None else tc,
+            table.grain,
+            week_start,
+        )
+        for tc in table.time_columns
+    )
+    members = []
+    for name in table.metrics:
+        metric = metrics[name]
+        assert isinstance(metric, BaseMetric)
+        members.append(metric)
+    return Aggregate(
+        name=table.name,
+        parent=node,
+        time_column=periods[0].time_column,
+        periods=periods,
+        dimensions=tuple(PlannedDimension(table.stored_name(d), reach=d) for d in table.dimensions),
+        metrics=tuple(members),
+        partials=tuple(p for m in members for p in partials_of(m)),
+        from_rows=day_table is None,
+    )
+
+
+# The step between two periods, and the way back to the same period last year: the same date
+# for days and months, the same ISO week (52 weeks back) for weeks and intervals.
+GRAIN_STEP = {
+    Grain.MIN30: ("30", "MINUTE"),
+    Grain.HOUR: ("1", "HOUR"),
+    Grain.DAY: ("1", "DAY"),
+    Grain.WEEK: ("1", "WEEK"),
+    Grain.MONTH: ("1", "MONTH"),
+    Grain.QUARTER: ("3", "MONTH"),
+    Grain.YEAR: ("1", "YEAR"),
+}
+YEAR_BACK = {
+    Grain.MIN30: ("364", "DAY"),
+    Grain.HOUR: ("364", "DAY"),
+    Grain.DAY: ("1", "YEAR"),
+    Grain.WEEK: ("364", "DAY"),
+    Grain.MONTH: ("1", "YEAR"),
+    Grain.QUARTER: ("1", "YEAR"),
+    Grain.YEAR: ("1", "YEAR"),
+}
+# Metrics a period without rows has as 0 (a ratio or an average of nothing stays NULL).
+ZERO_WHEN_EMPTY = (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """One app.<report>_<grain>[_total] view: its name and its plan."""
+
+    name: str
+    report: Report
+    grain: Grain
+    total: bool
+    plan: QueryPlan
+    root: ViewNode
+
+
+def plan_report_view(
+    spec: ProjectSpec, report: Report, grain: Grain, total: bool = False, week_start: str = "monday"
+) -> ReportView:
+    """The plan of a report's view at a grain: metrics -> spine -> zeros -> compare -> flags."""
+    request = QueryRequest(
+        metrics=report.metrics, by=() if total else report.by, grain=grain, where=report.filter
+    )
+    plan = plan_query(spec, request, week_start)
+    metrics = {m.name: m for m in spec.metrics}
+    spine = TimeSpine(plan.root, grain, *GRAIN_STEP[grain])
+    zero = tuple(
+        name
+        for name in report.metrics
+        if isinstance(m := metrics[name], BaseMetric) and m.agg in ZERO_WHEN_EMPTY
+    )
+    comparisons: list[Comparing] = []
+    if Comparison.PREVIOUS_PERIOD in report.compare:
+        comparisons.append(
+            Comparing(
+                Comparison.PREVIOUS_PERIOD, names.PREV, names.CHANGE, "prev", *GRAIN_STEP[grain]
+            )
+        )
+    if Comparison.SAME_PERIOD_LAST_YEAR in report.compare:
+        comparisons.append(
+            Comparing(
+                Comparison.SAME_PERIOD_LAST_YEAR,
+                names.PREV_YEAR,
+                names.CHANGE_YEAR,
+                "prev_year",
+                *YEAR_BACK[grain],
+            )
+        )
+    # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do scores that
+    # cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
+    points = tuple(n for n in report.metrics if change_of(metrics[n]) is Change.POINTS)
+    compare = Compare(FillZeros(spine, zero), grain, tuple(comparisons), points)
+    flags = tuple(
+        Flag(name, target.min, target.max)
+        for name in report.metrics
+        if (target := metrics[name].target) is not None
+    )
+    flagged = FlagTargets(compare, flags)
+    root: ViewNode = Totals(flagged, report.by) if total else flagged
+    return ReportView(
+        names.report_view(report.name, grain.value, total), report, grain, total, plan, root
+    )
+
+
+def plan_report_views(
+    spec: ProjectSpec, report: Report, week_start: str = "monday"
+) -> tuple[ReportView, ...]:
+    """app.<report>_<grain> for each grain of a report; with dimensions, the _total view too."""
+    views = []
+    for grain in report.grains:
+        views.append(plan_report_view(spec, report, grain, False, week_start))
+        if report.by:
+            views.append(plan_report_view(spec, report, grain, True, week_start))
+    return tuple(views)
