@@ -221,7 +221,7 @@ def query(
 ) -> None:
     """Ask for metrics by dimensions and grain.
 
-    Example: mfl query --metrics abandonment_rate,aht --by queue --grain week --format csv
+    Example: mfl query --metrics abandonment_rate,aht_seconds --by queue --grain week --format csv
     """
     from dataclasses import replace
 
