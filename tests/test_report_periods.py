@@ -6,6 +6,7 @@ The project is written here, so every number below is counted by hand from its n
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -263,3 +264,38 @@ def test_an_interval_report_renders_one_whole_day_of_intervals(project: Path) ->
     assert "无数据" not in text
     html = report(project, "center_intraday", "--format", "html")
     assert html.count("<tr>") >= 48
+
+
+def test_the_views_is_complete_agrees_with_the_rule(project: Path) -> None:
+    """app.<report>_<grain>.is_complete (SQL) and compile/periods.is_complete (the rule that picks
+    the default period) say the same for every period of every view."""
+    import duckdb
+
+    from metricflow_lite.compile.periods import DataBounds, is_complete
+    from metricflow_lite.spec.model import Grain
+
+    bounds = (
+        DataBounds("calls", dt.datetime(2024, 11, 15, 9, 1), dt.datetime(2025, 1, 14, 7, 52)),
+    )
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        for view, grain in (
+            ("channel_daily_day", Grain.DAY),
+            ("channel_daily_month_total", Grain.MONTH),
+            ("center_monthly_month", Grain.MONTH),
+            ("center_intraday_30min", Grain.MIN30),
+        ):
+            rows = con.execute(f'select "{grain.value}", is_complete from app.{view}').fetchall()
+            assert rows, view
+            for start, flag in rows:
+                expected = is_complete(start, grain, bounds, dt.timedelta(hours=1))
+                assert flag is expected, (view, start)
+        days = dict(
+            con.execute("select day, is_complete from app.channel_daily_day_total").fetchall()
+        )
+    finally:
+        con.close()
+    # by hand: 15 Nov (first call 09:01) complete, 13 Jan (through 23:10 and on) complete,
+    # 14 Jan (data ends 07:52) not
+    assert days[dt.date(2024, 11, 15)] and days[dt.date(2025, 1, 13)]
+    assert not days[dt.date(2025, 1, 14)]

@@ -36,7 +36,8 @@ def build_objects(
     project: Project, spec: ProjectSpec, known_raw: tuple[str, ...] | None
 ) -> list[BuildObject]:
     models = render_models(project.root, project.path("models"), known_raw, dict(project.settings))
-    return plan_build(spec, models, project.week_start.value)
+    grace = int(project.complete_grace.total_seconds())
+    return plan_build(spec, models, project.week_start.value, grace)
 
 
 @dataclass(frozen=True, slots=True)

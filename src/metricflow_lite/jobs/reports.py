@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.periods import (
     DataBounds,
     elapsed_cut,
@@ -18,7 +19,7 @@ from metricflow_lite.compile.periods import (
     next_period,
     period_start,
 )
-from metricflow_lite.compile.plan import QueryRequest, plan_query
+from metricflow_lite.compile.plan import QueryRequest, model_times, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.report import (
@@ -31,7 +32,6 @@ from metricflow_lite.report import (
 )
 from metricflow_lite.report.formatting import Cell, as_number, compute_change
 from metricflow_lite.report.frame import Row
-from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
 from metricflow_lite.spec.project import Project
@@ -92,21 +92,6 @@ def _as_date(value: object) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None
-
-
-def model_times(spec: ProjectSpec, metrics: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """The (model, time column) pairs the metrics read, through derived metrics, sorted."""
-    by_name = {m.name: m for m in spec.metrics}
-    pairs: set[tuple[str, str]] = set()
-    for name in metrics:
-        for base in base_metrics_of(name, by_name):
-            metric = by_name[base]
-            assert isinstance(metric, BaseMetric)
-            model = spec.model(metric.model)
-            time = metric.time or (model.time if model else None)
-            if time:
-                pairs.add((metric.model, time))
-    return tuple(sorted(pairs))
 
 
 def data_bounds(
@@ -219,8 +204,11 @@ def report_table(
         totals=totals,
         locale=project.locale.value,
     )
-    starts = {r[0] for r in (*table.rows, *table.totals) if isinstance(r[0], dt.date)}
-    incomplete = frozenset(s for s in starts if not is_complete(s, grain, bounds, grace))
+    if names.IS_COMPLETE in columns:
+        incomplete = table.incomplete  # the view says (compile/plan.py FlagComplete)
+    else:  # a warehouse built before the views carried is_complete
+        starts = {r[0] for r in (*table.rows, *table.totals) if isinstance(r[0], dt.date)}
+        incomplete = frozenset(s for s in starts if not is_complete(s, grain, bounds, grace))
     in_progress = (
         period is not None
         and data_end is not None

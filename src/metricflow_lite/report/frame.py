@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.report.formatting import (
     Cell,
@@ -189,6 +190,9 @@ class ReportTable:
         total_rows = tuple(
             sorted((_row(r, total_index, total_wanted, grain) for r in totals), key=_sort_key)
         )
+        incomplete = _incomplete_periods(columns, rows, grain) | (
+            _incomplete_periods(total_names, totals, grain) if totals else frozenset()
+        )
         periods = [r[0] for r in body + total_rows if isinstance(r[0], date)]
         shown = period if period is not None else max(periods, default=None)
         if shown is not None:
@@ -210,6 +214,7 @@ class ReportTable:
             description=dict(report.descriptions).get(locale, report.description),
             totals=total_rows,
             locale=locale,
+            incomplete=incomplete,
             value_labels=tuple(
                 (dim, tuple(sorted(labels.items())))
                 for dim, labels in sorted((value_labels or {}).items())
@@ -334,6 +339,22 @@ class ReportTable:
         return self.period is None or not _after(start, self.period)
 
 
+def _incomplete_periods(
+    columns: Sequence[str], rows: Sequence[Sequence[object]], grain: Grain
+) -> frozenset[date]:
+    """The periods the view's is_complete column says the data does not cover whole."""
+    if names.IS_COMPLETE not in columns:
+        return frozenset()
+    at = list(columns).index(names.IS_COMPLETE)
+    return frozenset(
+        start
+        for row in rows
+        if row[at] is not None
+        and not row[at]
+        and isinstance(start := _cell(row[0], ColumnRole.PERIOD, grain), date)
+    )
+
+
 def _after(start: Cell, period: date) -> bool:
     """True when a period starts after the period in focus (dates and timestamps compared)."""
     if not isinstance(start, date):
@@ -433,7 +454,7 @@ def _index_columns(
 ) -> dict[str, int]:
     """Where each wanted column is in the view's rows; computed columns may be missing."""
     index = {name: i for i, name in enumerate(given)}
-    known = {c.name for c in wanted}
+    known = {c.name for c in wanted} | {names.IS_COMPLETE}
     unknown = [name for name in given if name not in known]
     required = [
         c.name
