@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from report_tables import center_table, team_table
 
+from metricflow_lite.cli import cli
 from metricflow_lite.errors import MflError
 from metricflow_lite.report import render_report
 from metricflow_lite.report.formatting import display_width
@@ -97,3 +100,47 @@ def test_unknown_format_is_a_user_error_with_a_suggestion() -> None:
         render_report(team_table(), "xslx")
     assert caught.value.code == "E603"
     assert caught.value.hint == "did you mean 'xlsx'?"
+
+
+@pytest.mark.parametrize("width", [120, 80, 60, 40, 24])
+def test_terminal_table_fits_the_width_without_wrapping(width: int) -> None:
+    """#20: a table wider than the terminal is split or transposed, never left to wrap."""
+    table = team_table()
+    whole = render_terminal(table)
+    text = render_terminal(table, width=width)
+    assert all(display_width(line) <= width for line in text.splitlines()), text
+    if display_width(whole.splitlines()[0]) <= width:
+        assert text == whole  # a table that fits is left alone
+    # every value is still there: 二组's 125 calls, its missed 7.2 % and its AHT 5:10
+    for value in ("125", "7.2% ✗", "5:10 ✗", "+6.9%"):
+        assert value in text, (width, value)
+
+
+def test_terminal_split_repeats_the_key_columns() -> None:
+    # 89 cells wide whole; at 50 each metric (value and 环比) is a table of its own, each with
+    # the 班组 column, the caption over the first and the legend under the last
+    text = render_terminal(team_table(), width=50)
+    assert [line for line in text.splitlines() if line.startswith("| (") and "/3)" in line] == [
+        "| (1/3)                       |",
+        "| (2/3)                       |",
+        "| (3/3)                                   |",
+    ]
+    assert text.count("| 班组 |") == 3 and text.count("| 二组 |") == 3
+    assert text.index("班组运营报表") < text.index("(1/3)") and text.rstrip().endswith(
+        "+-----------------------------------------+"
+    )
+    assert text.index("✗ 未达标") > text.index("(3/3)")
+
+
+def test_terminal_transposes_when_one_metric_does_not_fit() -> None:
+    text = render_terminal(team_table(), width=24)
+    assert "| 二组" in text and "| 呼入量" in text  # one block per team, a line per column
+    assert all(display_width(line) == 24 for line in text.splitlines()), text
+
+
+def test_report_cli_fits_columns(tiny_project: Path) -> None:
+    result = CliRunner(env={"COLUMNS": "50"}).invoke(
+        cli, ["report", "queue_daily", "--project-dir", str(tiny_project)]
+    )
+    assert result.exit_code == 0, result.output
+    assert all(display_width(line) <= 50 for line in result.output.splitlines()), result.output

@@ -138,3 +138,43 @@ def test_render_workbook_is_the_entry_point_for_several_grains() -> None:
         "周报 week",
         "周报 week 图表",
     ]
+
+
+def test_summary_sheet_first_with_each_grains_headline() -> None:
+    """#20: the workbook opens on 摘要: the period in focus and each metric's value and flag."""
+    totals = [(r[0], *r[2:]) for r in TEAM_ROWS if r[1] == "二组"]  # stand-in whole-team rows
+    table = ReportTable.from_rows(
+        team_report(), METRICS, Grain.WEEK, TEAM_COLUMNS, TEAM_ROWS, totals=totals
+    )
+    book = read(render_xlsx([table]))
+    summary = book.worksheets[0]
+    assert summary.title == "摘要" and book.active is not None and book.active.title == "摘要"
+    rows = [tuple(c.value for c in row) for row in summary.iter_rows()]
+    assert rows[0][0] == "班组运营报表"
+    assert ("指标", "本期", "目标", "达标", "环比", "同比") in rows
+    by_metric = {r[0]: r for r in rows if r[0] in ("呼入量", "放弃率")}
+    assert by_metric["呼入量"][1] == 125 and by_metric["呼入量"][4] == 0.25
+    assert by_metric["放弃率"][1:4] == (0.072, "≤ 5.0%", "未达标")
+
+
+def test_every_sheet_prints_on_a4_landscape_one_page_wide() -> None:
+    book = read(render_report(team_table(), "xlsx"))
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.page_setup.paperSize == 9, sheet.title  # A4
+        # fit to pages: one wide (fitToWidth's default, 1), as many tall as it takes (0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert book.worksheets[1].print_title_rows == "$1:$1"  # the header row on every page
+
+
+def test_total_rows_follow_the_data_with_the_total_views_values() -> None:
+    totals = [(r[0], *r[2:]) for r in TEAM_ROWS if r[1] == "一组"]
+    table = ReportTable.from_rows(
+        team_report(), METRICS, Grain.WEEK, TEAM_COLUMNS, TEAM_ROWS, totals=totals
+    )
+    sheet = read(render_xlsx([table])).worksheets[1]
+    last = [c.value for c in sheet[sheet.max_row]]
+    assert last[1] == "合计" and last[2] == 400  # from the _total rows, not a sum of teams
+    header = [c.value for c in sheet[1]]
+    assert header[-1] == "完整"
