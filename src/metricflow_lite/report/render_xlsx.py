@@ -31,10 +31,10 @@ from metricflow_lite.report.cells import (
 from metricflow_lite.report.escaping import chart_title, is_formula_like
 from metricflow_lite.report.formatting import (
     Cell,
+    TargetFlag,
     as_number,
     assert_never,
     display_width,
-    flag_of,
     format_cell,
     format_target,
 )
@@ -189,11 +189,9 @@ def _write_summary(book: Any, tables: Sequence[ReportTable]) -> None:
             else:
                 sheet.write_number(row, 1, value, fmt)
             sheet.write_string(row, 2, format_target(info.target, info.format))
-            flag = flag_of(info.target, None if kpi.value is None else kpi.flag.value == "met")
-            if kpi.value is not None and info.target is not None:
-                sheet.write_string(
-                    row, 3, flag_word(table, flag), red if kpi.flag.value == "missed" else None
-                )
+            if kpi.flag in (TargetFlag.MET, TargetFlag.MISSED):
+                missed = kpi.flag is TargetFlag.MISSED
+                sheet.write_string(row, 3, flag_word(table, kpi.flag), red if missed else None)
             for c, change, suffix in (
                 (4, kpi.change, "_change"),
                 (5, kpi.change_year, "_change_year"),
