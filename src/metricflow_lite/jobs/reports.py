@@ -22,6 +22,7 @@ from metricflow_lite.compile.periods import (
 from metricflow_lite.compile.plan import QueryRequest, model_times, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
+from metricflow_lite.jobs.files import write_file
 from metricflow_lite.report import (
     MetricInfo,
     ReportTable,
@@ -30,10 +31,10 @@ from metricflow_lite.report import (
     render_report,
     render_workbook,
 )
-from metricflow_lite.report.formatting import Cell, as_number, compute_change
+from metricflow_lite.report.formatting import Cell, as_number
 from metricflow_lite.report.frame import Row
 from metricflow_lite.spec.joins import resolve_dimension
-from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
+from metricflow_lite.spec.model import BaseMetric, Change, Grain, ProjectSpec, Report
 from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import Warehouse, fetch_built
 
@@ -181,11 +182,13 @@ def report_table(
     else:
         period = period_start(on, unit, week_start)
     data_end = min((b.last for b in bounds), default=None)
-    view = exp.select(exp.Star()).from_(table_ref("app", f"{report.name}_{grain.value}"))
+    view = exp.select(exp.Star()).from_(
+        table_ref(names.APP, names.report_view(report.name, grain.value))
+    )
     columns, rows = _fetch(warehouse, view)
     totals: tuple[tuple[object, ...], ...] = ()
     if report.by:
-        total_view = table_ref("app", f"{report.name}_{grain.value}_total")
+        total_view = table_ref(names.APP, names.report_view(report.name, grain.value, total=True))
         _, totals = _fetch(warehouse, exp.select(exp.Star()).from_(total_view))
     infos = {
         m.name: MetricInfo.from_metric(m, project.locale.value)
@@ -310,6 +313,16 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float | Decimal) else None
 
 
+def _cut_change(current: float | None, previous: float | None, kind: Change) -> float | None:
+    """A cut comparison's change, as the views' Compare node writes it: points as cur - prev,
+    else cur / prev - 1; NULL when either is NULL or (relative) prev is 0."""
+    if current is None or previous is None:
+        return None
+    if kind is Change.POINTS:
+        return current - previous
+    return None if previous == 0 else current / previous - 1
+
+
 def _reflag(table: ReportTable, row: Row, names: list[str]) -> Row:
     """A cut row's changes and target flags, from its cut values (as the views define them)."""
     if row[0] != table.period:
@@ -320,7 +333,7 @@ def _reflag(table: ReportTable, row: Row, names: list[str]) -> Row:
         for prev, change in (("_prev", "_change"), ("_prev_year", "_change_year")):
             if info.name + change in cells:
                 before = cells.get(info.name + prev)
-                cells[info.name + change] = compute_change(value, before, info.change_kind)
+                cells[info.name + change] = _cut_change(value, as_number(before), info.change_kind)
         if info.name + "_target_met" in cells:
             cells[info.name + "_target_met"] = (
                 None if info.target is None else info.target.is_met(value)
@@ -399,7 +412,7 @@ def write_all_reports(
         tables = [report_table(spec, project, warehouse, report, grain) for grain in report.grains]
         paths = []
         for table in tables:
-            stem = f"{report.name}_{table.grain.value}"
+            stem = names.report_view(report.name, table.grain.value)
             for fmt, name in (
                 ("html", html_filename(report.name, table.grain)),
                 ("md", f"{stem}.md"),
@@ -422,3 +435,50 @@ def write_all_reports(
         index.write_text(render_dashboard(first_tables), encoding="utf-8")
         written.append(WrittenReport("dashboard", (index,)))
     return written
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutput:
+    """`mfl report`: the rendered report (or the file it went to) and a warning, if any."""
+
+    content: str | bytes | None  # None when written to `path`
+    path: Path | None
+    warning: Diagnostic | None
+
+
+def report(
+    project: Project,
+    target: str | None,
+    name: str,
+    grain: str | None,
+    on: str | None,
+    fmt: str,
+    out: str | None,
+    color: bool = False,
+    width: int | None = None,
+) -> ReportOutput:
+    """`mfl report`: one report for one period, rendered; written to `out` (xlsx: always a file).
+
+    `width`: the terminal's, which a table rendering fits (ignored when writing to a file)."""
+    from metricflow_lite.jobs.pipeline import parse_date, parse_grain
+    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.warehouse import connect
+
+    spec = load_spec(project)
+    chosen = find_report(spec, name)
+    grain_value = parse_grain(grain) if grain else chosen.grains[0]
+    day = parse_date(on, "--date")
+    with connect(project, target, read_only=True) as warehouse:
+        table = report_table(spec, project, warehouse, chosen, grain_value, day)
+        empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
+    content = render_report(
+        table, fmt, color=color and out is None, width=width if out is None else None
+    )
+    if fmt == "xlsx" and out is None:
+        stem = names.report_view(chosen.name, grain_value.value)
+        out = str(project.path("target") / "reports" / f"{stem}.xlsx")
+    if out is None:
+        return ReportOutput(content, None, empty)
+    path = Path(out)
+    write_file(path, content)
+    return ReportOutput(None, path, empty)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from metricflow_lite.compile.names import target_met_column
 from metricflow_lite.report.formatting import (
     MISSED_MARK,
     Cell,
@@ -152,7 +153,7 @@ def display_cell(
             label = table.value_label(column.name, value)
             return DisplayCell(label or format_cell(value), numeric=False)
         case ColumnRole.METRIC:
-            met = row[names.index(f"{column.name}_target_met")]
+            met = row[names.index(target_met_column(column.name))]
             flag = flag_of(column.target, met)
             text = format_value(value, fmt)
             if mark and flag is TargetFlag.MISSED:

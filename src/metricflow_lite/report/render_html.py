@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import jinja2
 from markupsafe import Markup
 
+from metricflow_lite.compile.names import CHANGE, CHANGE_YEAR
 from metricflow_lite.report import html_filename
 from metricflow_lite.report.cells import (
     caption,
@@ -275,11 +276,11 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
     columns = {c.name for c in table.columns}
     loc = table.locale
     comparisons = (
-        (word(loc, "change"), word(loc, "prev"), "_change", kpi.change, kpi.prev),
+        (word(loc, "change"), word(loc, "prev"), CHANGE, kpi.change, kpi.prev),
         (
             word(loc, "change_year"),
             word(loc, "prev_year"),
-            "_change_year",
+            CHANGE_YEAR,
             kpi.change_year,
             kpi.prev_year,
         ),

@@ -57,7 +57,7 @@ class Project:
 
     root: Path
     name: str
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # an IANA name, checked: local days and timestamp offsets
     week_start: WeekStart = WeekStart.MONDAY
     default_target: str = "dev"
     targets: tuple[TargetConfig, ...] = ()
@@ -182,7 +182,7 @@ def load_project(project_dir: str | Path | None = None) -> Project:
         complete_grace=_read_grace(data),
         root=root,
         name=name,
-        timezone=str(data.get("timezone", "Asia/Shanghai")),
+        timezone=_timezone(data),
         week_start=week_start,
         default_target=default_target,
         targets=targets,
@@ -210,7 +210,7 @@ def _read_locale(data: YMap) -> Locale:
             return locale
     known = [loc.value for loc in Locale]
     raise MflError(
-        "E026",
+        "E028",
         f"unknown locale '{text}'",
         data.value_loc("locale"),
         did_you_mean(text, known) or f"locales: {', '.join(known)}",
@@ -224,7 +224,7 @@ def _read_grace(data: YMap) -> dt.timedelta:
     match = _GRACE.match(str(raw))
     if match is None:
         raise MflError(
-            "E027",
+            "E029",
             f"complete_grace must be a length such as 1h or 30min, not '{raw}'",
             data.value_loc("complete_grace"),
             "a center that closes at 21:00 writes complete_grace: 3h",
@@ -265,3 +265,21 @@ def _read_targets(data: YMap) -> tuple[TargetConfig, ...]:
         locs = tuple((str(k), settings.value_loc(k)) for k in settings if k != "type")
         targets.append(TargetConfig(str(target_name), kind, rest, loc, locs))
     return tuple(targets)
+
+
+def _timezone(data: YMap) -> str:
+    """The project's IANA time zone (default Asia/Shanghai), or E026 naming the nearest ones."""
+    import zoneinfo
+
+    name = str(data.get("timezone", "Asia/Shanghai"))
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise MflError(
+            "E026",
+            f"unknown time zone '{name}'",
+            data.value_loc("timezone"),
+            did_you_mean(name, zoneinfo.available_timezones())
+            or "use an IANA name such as Asia/Shanghai, Asia/Hong_Kong or Europe/London",
+        ) from None
+    return name
