@@ -315,12 +315,12 @@ def _number(value: object) -> float | None:
 
 def _cut_change(current: float | None, previous: float | None, kind: Change) -> float | None:
     """A cut comparison's change, as the views' Compare node writes it: points as cur - prev,
-    else cur / prev - 1; NULL when either is NULL or (relative) prev is 0."""
+    else (cur - prev) / |prev|; NULL when either is NULL or (relative) prev is 0."""
     if current is None or previous is None:
         return None
     if kind is Change.POINTS:
         return current - previous
-    return None if previous == 0 else current / previous - 1
+    return None if previous == 0 else (current - previous) / abs(previous)
 
 
 def _reflag(table: ReportTable, row: Row, names: list[str]) -> Row:
