@@ -99,7 +99,7 @@ FIGURES = {
 
 def seed_files(seeds: Path, table: str) -> list[Path]:
     """The files of one table: seeds/<table>.<ext>, then seeds/<table>/* in name order."""
-    files = [seeds / f"{table}{ext}" for ext in (".csv", ".csv.gz", ".parquet")]
+    files = [seeds / f"{table}{ext}" for ext in (".csv", ".csv.gz", ".parquet", ".xlsx")]
     folder = seeds / table
     found = [f for f in files if f.exists()]
     if folder.is_dir():
@@ -107,16 +107,33 @@ def seed_files(seeds: Path, table: str) -> list[Path]:
     return found
 
 
-def read_lines(path: Path) -> tuple[list[str], list[tuple[int, list[str] | None, str]]]:
-    """Header and (line number, fields or None, raw text) of a CSV file."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as handle:  # type: ignore[operator]
-        text = handle.read()
-    lines = text.splitlines()
-    header = next(csv.reader([lines[0]]))
+def read_lines(
+    path: Path, meta: dict[str, Any]
+) -> tuple[list[str], list[tuple[int, list[str] | None, str]]]:
+    """Header (export headers renamed by `from:`) and (line or sheet row, fields or None, raw
+    text) of a CSV file or the first sheet of an .xlsx, from the row holding every header."""
+    columns = meta.get("columns") or {}
+    renames = {v["from"]: k for k, v in columns.items() if isinstance(v, dict) and "from" in v}
+    if path.suffix == ".xlsx":
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_name(meta.get("sheet") or book.sheet_names[0])
+        rows = [
+            [str(int(c)) if isinstance(c, float) and c.is_integer() else str(c) for c in row]
+            for row in sheet.to_python(skip_empty_area=False)
+        ]
+    else:
+        encoding = {"gbk": "gb18030"}.get(meta.get("encoding", "utf-8"), meta.get("encoding"))
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt", encoding=encoding or "utf-8", newline="") as handle:  # type: ignore[operator]
+            text = handle.read()
+        rows = [next(csv.reader([line])) if line else [] for line in text.splitlines()]
+    start = next(i for i, row in enumerate(rows) if set(renames) <= set(row))
+    header = [renames.get(name, name) for name in rows[start]]
     out = []
-    for number, line in enumerate(lines[1:], start=2):
-        fields = next(csv.reader([line]))
+    for number, fields in enumerate(rows[start + 1 :], start=start + 2):
+        line = ",".join(fields)
         out.append((number, fields if len(fields) == len(header) else None, line))
     return header, out
 
@@ -125,7 +142,11 @@ def load_table(con: Any, seeds: Path, table: str, load_ids: list[int]) -> None:
     """raw.<table>: every file appended, declared types cast, bad lines to raw._rejects."""
     meta_path = seeds / f"{table}.yml"
     meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    types = dict(meta.get("columns") or {})
+    types = {
+        col: spec if isinstance(spec, str) else spec["type"]
+        for col, spec in (meta.get("columns") or {}).items()
+        if isinstance(spec, str) or "type" in spec
+    }
     for path in seed_files(seeds, table):
         load_ids[0] += 1
         load_id = load_ids[0]
@@ -136,7 +157,7 @@ def load_table(con: Any, seeds: Path, table: str, load_ids: list[int]) -> None:
                 f" FROM read_parquet('{path}')"
             )
         else:
-            header, rows = read_lines(path)
+            header, rows = read_lines(path, meta)
             for number, fields, line in rows:
                 if fields is None:
                     con.execute(
@@ -180,7 +201,9 @@ def load_table(con: Any, seeds: Path, table: str, load_ids: list[int]) -> None:
 def build_views(con: Any, models: Path) -> list[str]:
     """src.<model> views in dependency order (ref() before use)."""
     sql = {p.stem: p.read_text(encoding="utf-8") for p in sorted(models.glob("*.sql"))}
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(models.parent / "macros"), undefined=jinja2.StrictUndefined
+    )
     order: list[str] = []
 
     def visit(name: str) -> None:
@@ -194,7 +217,9 @@ def build_views(con: Any, models: Path) -> list[str]:
         visit(name)
     for name in order:
         text = env.from_string(sql[name]).render(
-            source=lambda t: f"raw.{t}", ref=lambda m: f"src.{m}"
+            source=lambda t: f"raw.{t}",
+            ref=lambda m: f"src.{m}",
+            var=lambda name, default=None: default,
         )
         con.execute(f"CREATE OR REPLACE VIEW src.{name} AS {text}")
     return order
@@ -217,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     order = build_views(con, root / "models" / "source")
     print("table            raw rows  src rows")
     for name in order:
+        if name not in TABLES:
+            continue  # a model over other models, no raw table of its own
         raw = con.execute(f"SELECT count(*) FROM raw.{name}").fetchone()[0]
         src = con.execute(f"SELECT count(*) FROM src.{name}").fetchone()[0]
         print(f"{name:<16} {raw:>8}  {src:>8}")

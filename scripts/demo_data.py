@@ -9,12 +9,13 @@ compressed with a fixed gzip header, so the same arguments give byte-identical f
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1186,6 +1187,80 @@ def malformed_lines(con: Any, spec: TableSpec, where: str = "TRUE") -> list[str]
     return lines
 
 
+# Two exports as a Chinese contact center receives them (README "Loading your exports"): the HR
+# roster as a CSV that Excel saved on zh-CN Windows (GBK, Chinese headers), and the workforce
+# system's attendance report as an .xlsx with a title and an export date above the header.
+GBK_EXPORT = "agents"
+XLSX_EXPORT = "attendance"
+EXPORT_HEADERS = {
+    "agents": {
+        "agent_id": "坐席工号",
+        "agent_name": "姓名",
+        "team": "班组",
+        "site_id": "站点编号",
+        "hire_date": "入职日期",
+        "phone": "手机号",
+    },
+    "attendance": {
+        "agent_id": "坐席工号",
+        "shift_date": "排班日期",
+        "login_ts": "签入时间",
+        "logout_ts": "签出时间",
+        "break_seconds": "休息时长(秒)",
+        "status": "出勤状态",
+        "sched_start": "排班开始",
+        "sched_end": "排班结束",
+    },
+}
+XLSX_TITLE = ("坐席考勤明细", "导出时间：")
+
+
+def write_gbk_export(con: Any, spec: TableSpec, path: Path) -> WrittenFile:
+    """The table as Excel on zh-CN Windows saves a CSV: GBK, CRLF, Chinese headers."""
+    headers = EXPORT_HEADERS[spec.name]
+    rows = con.execute(export_rows_sql(spec)).fetchall()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([headers[c] for c in spec.columns])
+    writer.writerows(["" if v is None else str(v) for v in row] for row in rows)
+    path.write_bytes(buffer.getvalue().encode("gbk"))
+    return WrittenFile(path, len(rows), 0)
+
+
+def write_xlsx_export(con: Any, spec: TableSpec, path: Path, exported: date) -> WrittenFile:
+    """The table as a workforce system's Excel report: a title and the export time above
+    the Chinese header (row 3), numbers as numbers, everything else as the text it was."""
+    import xlsxwriter
+
+    headers = EXPORT_HEADERS[spec.name]
+    rows = con.execute(export_rows_sql(spec)).fetchall()
+    # a careless export's bad values (not its cut-off lines: a sheet has no lines to cut)
+    bad = [
+        line
+        for line in malformed_lines(con, spec)
+        if len(next(csv.reader([line]))) == len(spec.columns)
+    ]
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    book.set_properties({"created": dt.datetime.combine(exported, dt.time(8, 0))})
+    sheet = book.add_worksheet("考勤明细")
+    sheet.write(0, 0, XLSX_TITLE[0])
+    sheet.write(1, 0, f"{XLSX_TITLE[1]}{exported.isoformat()} 08:00")
+    sheet.write_row(2, 0, [headers[c] for c in spec.columns])
+    number = spec.columns.index(spec.int_column) if spec.int_column else -1
+    all_rows = [["" if v is None else str(v) for v in row] for row in rows]
+    all_rows += [next(csv.reader([line])) for line in bad]
+    for r, values in enumerate(all_rows, start=3):
+        for c, value in enumerate(values):
+            if value == "":
+                continue
+            if c == number and value.isdigit():
+                sheet.write_number(r, c, int(value))
+            else:
+                sheet.write_string(r, c, value)
+    book.close()
+    return WrittenFile(path, len(rows), len(bad))
+
+
 # The most rows a demo export has at --scale 1 is 162k (call legs); the benchmark's 1m scale
 # has 980k.
 COMMITTED_ROWS = 300_000
@@ -1249,7 +1324,12 @@ def generate(
         note(f"writing {spec.name}")
         for stale in stale_files(out, spec.name):
             stale.unlink()
-        if spec.name in SMALL_TABLES:
+        if spec.name == GBK_EXPORT:
+            written.append(write_gbk_export(con, spec, out / f"{spec.name}.csv"))
+        elif spec.name == XLSX_EXPORT:
+            exported = options.start + timedelta(days=options.days)
+            written.append(write_xlsx_export(con, spec, out / f"{spec.name}.xlsx", exported))
+        elif spec.name in SMALL_TABLES:
             written.append(write_export(con, spec, out / f"{spec.name}.csv", "csv"))
         elif spec.name == SPLIT_TABLE:
             months = [
@@ -1272,7 +1352,7 @@ def generate(
 
 def stale_files(out: Path, name: str) -> Sequence[Path]:
     """Earlier exports of a table in other formats, which the loader would read as well."""
-    found = [out / f"{name}{ext}" for ext in (".csv", ".csv.gz", ".parquet")]
+    found = [out / f"{name}{ext}" for ext in (".csv", ".csv.gz", ".parquet", ".xlsx")]
     folder = out / name
     if folder.is_dir():
         found.extend(p for p in folder.iterdir() if p.name.startswith(f"{name}_"))

@@ -32,7 +32,7 @@ def test_seed_prints_a_line_per_file_and_a_total(tmp_path: Path) -> None:
     assert run(root) == (
         0,
         "agents.csv                1 rows loaded\n"
-        "call_legs/2024-08-01.csv  2 rows loaded, 2 rejected -> raw._rejects\n"
+        "call_legs/2024-08-01.csv  2 rows loaded, 2 rejected -> raw._rejects (see mfl rejects)\n"
         "total: 3 rows from 2 files, 2 rejected\n",
         "",
     )

@@ -446,7 +446,7 @@ def test_seed_through_the_cli(engine: str, seed_project_for: Any) -> None:
     assert_ok(first)
     assert first.output.splitlines() == [
         "agents.csv     3 rows loaded",
-        "calls.csv      18 rows loaded, 2 rejected -> raw._rejects",
+        "calls.csv      18 rows loaded, 2 rejected -> raw._rejects (see mfl rejects)",
         "shifts.csv.gz  5 rows loaded",
         "sites.csv      2 rows loaded",
         "total: 28 rows from 4 files, 2 rejected",
@@ -463,7 +463,8 @@ def test_seed_through_the_cli(engine: str, seed_project_for: Any) -> None:
     calls.write_text(calls.read_text(encoding="utf-8").replace("extra", ""), encoding="utf-8")
     replaced = invoke(*seed)
     assert_ok(replaced)
-    assert "calls.csv      19 rows replaced, 1 rejected -> raw._rejects" in replaced.output
+    replaced_line = "calls.csv      19 rows replaced, 1 rejected -> raw._rejects (see mfl rejects)"
+    assert replaced_line in replaced.output
     assert raw_rows(project, engine, "SELECT count(*) FROM raw.calls") == [(19,)]
     assert raw_rows(project, engine, rejects) == SEED_REJECTS[1:]
 

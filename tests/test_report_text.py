@@ -84,7 +84,8 @@ def test_markdown_escapes_pipes_in_labels() -> None:
 def test_csv_has_machine_names_raw_numbers_and_iso_dates() -> None:
     text = render_report(team_table(), "csv")
     assert isinstance(text, str)
-    rows = list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # a BOM, so that Excel reads UTF-8 (DESIGN-2 §6)
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
     assert rows[0][:4] == ["week", "team", "offered_calls", "offered_calls_prev"]
     assert len(rows) == 1 + 4  # every period, not just the one in focus
     last = dict(zip(rows[0], rows[-1], strict=True))

@@ -486,19 +486,32 @@ def report(
 @click.option(
     "--full-refresh",
     is_flag=True,
-    help="Drop each seed table's raw rows and load every file again.",
+    help="Reload each seed table from the files present now (per table, all or nothing).",
 )
-def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> None:
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Accept an empty re-export of a file that had rows (its rows are removed).",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the rows of files no longer in seeds/ (by default they stay).",
+)
+def seed(
+    project_dir: str | None, target: str | None, full_refresh: bool, allow_empty: bool, prune: bool
+) -> None:
     """Load seeds/ into raw.* tables; unchanged files are skipped, bad lines go to raw._rejects.
 
     \b
     mfl seed                     load new and changed files
     mfl seed --full-refresh      reload every file from scratch
+    mfl seed --prune             also drop the rows of files removed from seeds/
     """
     from metricflow_lite.jobs import pipeline
 
     project = open_project(project_dir)
-    echo_seed_summary(project, pipeline.seed(project, target, full_refresh))
+    echo_seed_summary(project, pipeline.seed(project, target, full_refresh, allow_empty, prune))
 
 
 def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
@@ -509,19 +522,32 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     names = [r.file.removeprefix("seeds/") for r in summary.results]
     width = max((len(n) for n in names), default=0)
     for name, result in zip(names, summary.results, strict=True):
+        same = (result.same_as or "").removeprefix("seeds/")
         match result.status:
             case LoadStatus.UNCHANGED:
                 what = "unchanged, skipped"
             case LoadStatus.MISSING:
                 what = f"missing from seeds/, {result.rows:,} rows kept"
+            case LoadStatus.PRUNED:
+                what = f"missing from seeds/, {result.rows:,} rows removed (--prune)"
+            case LoadStatus.MOVED:
+                what = f"moved from {same}, {result.rows:,} rows kept (nothing loaded twice)"
+            case LoadStatus.DUPLICATE:
+                what = f"same content as {same}, skipped"
             case LoadStatus.LOADED | LoadStatus.REPLACED:
                 verb = "loaded" if result.status is LoadStatus.LOADED else "replaced"
                 what = f"{result.rows:,} rows {verb}"
                 if result.rejected:
-                    what += f", {result.rejected:,} rejected -> raw._rejects"
+                    what += f", {result.rejected:,} rejected -> raw._rejects (see mfl rejects)"
             case _:
                 t.assert_never(result.status)
         click.echo(f"{name.ljust(width)}  {what}")
+    for table in summary.tables:
+        if table.superseded:
+            click.echo(
+                f"raw.{table.table}: {table.superseded:,} rows superseded by a later version"
+                " of their key (kept in raw, not read by source())"
+            )
     if summary.warnings:
         click.echo(render_text(summary.warnings, project.root), err=True)
     files = sum(1 for r in summary.results if r.status in (LoadStatus.LOADED, LoadStatus.REPLACED))
@@ -529,6 +555,21 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     if summary.rejected:
         total += f", {summary.rejected:,} rejected"
     click.echo(f"total: {total}" if files else "total: nothing new to load")
+
+
+@cli.command()
+@project_options
+@click.argument("table", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def rejects(project_dir: str | None, target: str | None, table: str | None, fmt: str) -> None:
+    """List the lines `mfl seed` rejected: file, line, reason and the line's text.
+
+    Example: mfl rejects call_legs --format csv > rejects.csv
+    """
+    from metricflow_lite.jobs import pipeline
+
+    text = pipeline.rejects(open_project(project_dir), target, table, fmt)
+    click.echo(text, nl=fmt == "table")
 
 
 def echo_build_summary(result: BuildResult, root: Path | None = None) -> None:

@@ -73,8 +73,10 @@ def render_models(
     raw_tables: Iterable[str] | None = None,
     settings: Mapping[str, Any] | None = None,
     on_error: Callable[[MflError], None] | None = None,
+    natural_keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[SqlModel]:
-    """Render every model's jinja, resolving source() to raw.* and ref() to the model's schema.
+    """Render every model's jinja, resolving source() to raw.* (one row per key for a table
+    with a natural_key) and ref() to the model's schema.
 
     With `on_error`, a model that fails is reported there and left out instead of stopping.
     """
@@ -126,6 +128,8 @@ def render_models(
                     did_you_mean(table, known_raw) or "seed tables come from files in seeds/",
                 )
             _sources.append(table)
+            if natural_keys and table in natural_keys:
+                return f"{SOURCE_MARK}{table}{SOURCE_MARK}"
             return exp.table_(table, db=names.RAW).sql("duckdb")
 
         def var(name: str, default: Any = None, _file: str = file) -> Any:
@@ -200,6 +204,8 @@ def render_models(
             raise MflError(
                 "E003", f"{file} is not UTF-8 text", Location(file), "save the file as UTF-8"
             ) from None
+        if natural_keys:
+            sql = expand_sources(sql, natural_keys)
         body = sql.strip().rstrip(";").strip()
         lead = sql[: len(sql) - len(sql.lstrip())]
         rendered.append(
@@ -215,6 +221,69 @@ def render_models(
             )
         )
     return order_models(rendered)
+
+
+def _newer(table: str, key: tuple[str, ...], outer: str, inner: str) -> exp.Exists:
+    """EXISTS a row of the same key loaded later (a larger _load_id, or the same load and a
+    later _line) than the outer row."""
+
+    def col(name: str, alias: str) -> exp.Column:
+        return exp.column(name, table=alias, quoted=True)
+
+    same_key = [exp.EQ(this=col(k, inner), expression=col(k, outer)) for k in key]
+    later = exp.or_(
+        exp.GT(this=col("_load_id", inner), expression=col("_load_id", outer)),
+        exp.and_(
+            exp.EQ(this=col("_load_id", inner), expression=col("_load_id", outer)),
+            exp.GT(this=col("_line", inner), expression=col("_line", outer)),
+        ),
+    )
+    query = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.table_(table, db=names.RAW, quoted=True).as_(inner, quoted=True))
+        .where(exp.and_(*same_key, exp.paren(later)))
+    )
+    return exp.Exists(this=query)
+
+
+def latest_versions(table: str, key: tuple[str, ...]) -> exp.Subquery:
+    """raw.<table> with one row per key (rows with a NULL key are kept as they are); the same
+    columns as the table, so that a model reads it like the table."""
+    outer = "_mfl_row"
+    query = (
+        exp.select(exp.Star())
+        .from_(exp.table_(table, db=names.RAW, quoted=True).as_(outer, quoted=True))
+        .where(exp.Not(this=_newer(table, key, outer, "_mfl_newer")))
+    )
+    return exp.Subquery(this=query)
+
+
+SOURCE_MARK = "__mfl_source__"
+_MARKED = re.compile(
+    rf"{SOURCE_MARK}(\w+){SOURCE_MARK}(\s+(?:(AS)\s+)?(\"[^\"]+\"|[A-Za-z_]\w*))?", re.IGNORECASE
+)
+
+
+def expand_sources(sql: str, natural_keys: Mapping[str, tuple[str, ...]]) -> str:
+    """source('<table>') of a natural-key table: its latest versions as a subquery, aliased as
+    the model wrote it (`{{ source('calls') }} AS c`), else as the table."""
+    from sqlglot import Tokenizer, TokenType
+
+    def expand(match: re.Match[str]) -> str:
+        table = match.group(1)
+        subquery = latest_versions(table, natural_keys[table]).sql("duckdb")
+        word = match.group(4)
+        if word is not None:
+            tokens = Tokenizer(dialect="duckdb").tokenize(word)
+            is_alias = match.group(3) is not None or (
+                len(tokens) == 1 and tokens[0].token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+            )
+            if is_alias:
+                return f"{subquery} AS {word}"
+            return f"{subquery} AS {exp.to_identifier(table).sql('duckdb')}{match.group(2)}"
+        return f"{subquery} AS {exp.to_identifier(table).sql('duckdb')}"
+
+    return _MARKED.sub(expand, sql)
 
 
 def order_models(models: list[SqlModel]) -> list[SqlModel]:

@@ -12,7 +12,9 @@ from sqlglot import exp
 from metricflow_lite.compile import names
 from metricflow_lite.compile.layers import LAYERS, SqlModel, parse_model_sql, render_models
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
-from metricflow_lite.seeds.load import discover_seeds, file_columns, read_header
+from metricflow_lite.seeds.discovery import discover_seeds
+from metricflow_lite.seeds.plan import file_columns
+from metricflow_lite.seeds.readers import peek_header
 from metricflow_lite.spec.cases import parse_cases
 from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
 from metricflow_lite.spec.loader import relative_name
@@ -93,7 +95,7 @@ def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
                 columns = file_columns(table, (), stored)
                 columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
             elif table.csv.header:
-                columns = file_columns(table, read_header(first, table.csv))
+                columns = file_columns(table, peek_header(first, table))
             else:
                 columns = table.columns
         except MflError as err:
@@ -154,6 +156,12 @@ def _create_models(
             if diag.loc and diag.loc.file.endswith(".sql"):
                 broken.add(Path(diag.loc.file).stem)
 
+    from metricflow_lite.seeds.discovery import natural_keys
+
+    try:
+        keys = natural_keys(project)
+    except MflError:
+        keys = {}  # the seeds' own problems are reported with the seed shapes
     try:
         models = render_models(
             project.root,
@@ -161,6 +169,7 @@ def _create_models(
             raw_tables if raw_tables else None,
             dict(project.settings),
             on_error=failed,
+            natural_keys=keys,
         )
     except MflError as err:
         failed(err)

@@ -1,4 +1,7 @@
-"""A report as CSV for machines: machine names as headers, raw full-precision numbers, ISO dates."""
+"""A report as CSV for machines: machine names as headers, raw full-precision numbers, ISO dates.
+
+UTF-8 with a byte-order mark: Excel, which opens a CSV in the system's code page otherwise (GBK on
+zh-CN Windows), then shows Chinese labels and values as they are, and other readers skip it."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ def render_csv(table: ReportTable) -> str:
     leading `'`, as OWASP recommends for CSV injection; numbers are written as numbers.
     """
     out = io.StringIO()
+    out.write("\ufeff")  # a BOM: Excel opens the Chinese text correctly (DESIGN-2 §6)
     # CRLF as RFC 4180 and Excel write it: the csv module then quotes a field holding a CR or
     # LF, so a value with a line break cannot start a new row.
     writer = csv.writer(out, lineterminator="\r\n")

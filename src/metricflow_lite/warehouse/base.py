@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -103,6 +103,8 @@ class SeedFormat(str, Enum):
     CSV = "csv"
     CSV_GZ = "csv.gz"
     PARQUET = "parquet"
+    XLSX = "xlsx"
+    XLS = "xls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,20 @@ class FileLoad:
     load_id: int
     sha256: str
     lines: int  # physical lines in the (decompressed) file, header included
+    line_offset: int = 0  # lines (sheet rows) of the export above the file's first line
+    formats: tuple[tuple[str, str], ...] = ()  # (column, strptime format) of DATE/TIMESTAMPs
+    timezone: str = "UTC"  # the project's: timestamps with an offset or zone convert to it
+    refuse_empty: bool = False  # a file that had rows: no rows now is an error, not a load
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """What one `mfl seed` changes in raw.<table> besides loading files, in one transaction."""
+
+    table: str
+    reset: bool  # a full refresh: the table's rows, rejects and loads go first
+    moves: tuple[tuple[str, str], ...]  # (old file, new file): one export under a new name
+    pruned: tuple[str, ...]  # files gone from seeds/ whose rows, rejects and loads go
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +180,15 @@ class SeedWarehouse(Warehouse, Protocol):
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         """(name, type) of each column stored in a parquet file."""
 
-    def reset_table(self, table: str) -> None:
-        """Drop raw.<table> and forget its loads and rejects (a full refresh)."""
-
     def next_load_id(self) -> int:
-        """A new load id, larger than every earlier one."""
+        """A new load id, larger than every earlier one (one per file loaded)."""
 
-    def load_file(self, load: FileLoad) -> FileLoadOutcome:
-        """Replace the rows of load.file in raw.<table>, its rejects and its raw._loads row; all
-        or nothing."""
+    def load_table(
+        self, change: TableChange, loads: Iterable[FileLoad]
+    ) -> tuple[FileLoadOutcome, ...]:
+        """Apply the change, then replace the rows of each load's file in raw.<table>, its
+        rejects and its raw._loads row; all of it or nothing (an error leaves the table as it
+        was). `loads` is consumed inside the transaction, one file made ready at a time."""
 
 
 # How each engine says that a table, view, schema or column is not there. The SQL was generated

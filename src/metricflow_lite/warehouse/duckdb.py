@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from metricflow_lite.warehouse.base import (
     LoadedFile,
     QueryResult,
     Statement,
+    TableChange,
     disk_full_error,
 )
 from metricflow_lite.warehouse.seedfile import (
@@ -241,20 +242,17 @@ class DuckDBWarehouse(Closing):
             return ()
         return tuple(r[0] for r in rows if r[0] not in names.META_COLUMNS)
 
+    def _exists(self, table: str) -> bool:
+        # a failed lookup would abort the transaction it runs in; a catalog query cannot fail
+        found = self.connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND schema_name = 'raw' AND table_name = ?",
+            [table],
+        ).fetchone()
+        return bool(found and found[0])
+
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         return parquet_columns(self.connection, path, file)
-
-    def reset_table(self, table: str) -> None:
-        self._ensure_raw()
-        self.connection.execute("BEGIN TRANSACTION")
-        try:
-            self.connection.execute(f"DROP TABLE IF EXISTS {_raw(table)}")
-            self.connection.execute("DELETE FROM raw._loads WHERE table_name = ?", [table])
-            self.connection.execute("DELETE FROM raw._rejects WHERE table_name = ?", [table])
-            self.connection.execute("COMMIT")
-        except BaseException:
-            rollback(self.connection)
-            raise
 
     def next_load_id(self) -> int:
         self._ensure_raw()
@@ -262,20 +260,35 @@ class DuckDBWarehouse(Closing):
         assert row is not None
         return int(row[0])
 
-    def load_file(self, load: FileLoad) -> FileLoadOutcome:
+    def load_table(
+        self, change: TableChange, loads: Iterable[FileLoad]
+    ) -> tuple[FileLoadOutcome, ...]:
         self._ensure_raw()
         con = self.connection
+        table = _raw(change.table)
+        outcomes: list[FileLoadOutcome] = []
+        current = change.table
         con.execute("BEGIN TRANSACTION")
         try:
-            self._prepare_table(load)
-            con.execute(f"DELETE FROM {_raw(load.table)} WHERE _file = ?", [load.file])
-            con.execute("DELETE FROM raw._rejects WHERE file = ?", [load.file])
-            con.execute("DELETE FROM raw._loads WHERE file = ?", [load.file])
-            outcome = read_seed_file(con, load, _raw(load.table), "raw._rejects")
-            con.execute(
-                "INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
-                [load.load_id, load.table, load.file, load.sha256, outcome.rows, outcome.rejected],
-            )
+            if change.reset:
+                # inside the transaction: a file that fails below brings the old table back
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+                con.execute("DELETE FROM raw._loads WHERE table_name = ?", [change.table])
+                con.execute("DELETE FROM raw._rejects WHERE table_name = ?", [change.table])
+            exists = self._exists(change.table)
+            for old, new in change.moves:
+                if exists:
+                    con.execute(f"UPDATE {table} SET _file = ? WHERE _file = ?", [new, old])
+                con.execute("UPDATE raw._rejects SET file = ? WHERE file = ?", [new, old])
+                con.execute("UPDATE raw._loads SET file = ? WHERE file = ?", [new, old])
+            for file in change.pruned:
+                if exists:
+                    con.execute(f"DELETE FROM {table} WHERE _file = ?", [file])
+                con.execute("DELETE FROM raw._rejects WHERE file = ?", [file])
+                con.execute("DELETE FROM raw._loads WHERE file = ?", [file])
+            for load in loads:
+                current = load.file
+                outcomes.append(self._load_file(load))
             con.execute("COMMIT")
         except duckdb.Error as err:
             rollback(con)
@@ -283,13 +296,26 @@ class DuckDBWarehouse(Closing):
                 raise disk_full_error(str(err).strip().splitlines()[0], self.path) from None
             raise MflError(
                 "E108",
-                f"loading {load.file} failed: {str(err).strip().splitlines()[0]}",
-                Location(load.file),
-                f"nothing changed for this file: raw.{load.table} keeps its earlier rows",
+                f"loading {current} failed: {str(err).strip().splitlines()[0]}",
+                Location(current),
+                f"nothing changed: raw.{change.table} keeps its earlier rows",
             ) from None
         except BaseException:
             rollback(con)
             raise
+        return tuple(outcomes)
+
+    def _load_file(self, load: FileLoad) -> FileLoadOutcome:
+        con = self.connection
+        self._prepare_table(load)
+        con.execute(f"DELETE FROM {_raw(load.table)} WHERE _file = ?", [load.file])
+        con.execute("DELETE FROM raw._rejects WHERE file = ?", [load.file])
+        con.execute("DELETE FROM raw._loads WHERE file = ?", [load.file])
+        outcome = read_seed_file(con, load, _raw(load.table), "raw._rejects")
+        con.execute(
+            "INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+            [load.load_id, load.table, load.file, load.sha256, outcome.rows, outcome.rejected],
+        )
         return outcome
 
     def _prepare_table(self, load: FileLoad) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from metricflow_lite.warehouse.base import (
     LoadedFile,
     QueryResult,
     Statement,
+    TableChange,
 )
 from metricflow_lite.warehouse.dsn import DEFAULT_DSN_ENV, check_dsn_env, password_of, redact
 from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
@@ -203,56 +204,93 @@ class PostgresWarehouse(Closing):
         with duckdb.connect(":memory:") as con:
             return parquet_columns(con, path, file)
 
-    def reset_table(self, table: str) -> None:
-        from psycopg import sql
-
-        self._ensure_raw()
-        with self.connection.transaction():
-            self.connection.execute(
-                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(RAW, table))
-            )
-            self.connection.execute("DELETE FROM raw._loads WHERE table_name = %s", (table,))
-            self.connection.execute("DELETE FROM raw._rejects WHERE table_name = %s", (table,))
-
     def next_load_id(self) -> int:
         self._ensure_raw()
         row = self.connection.execute("SELECT nextval('raw._load_id_seq')").fetchone()
         assert row is not None
         return int(row[0])
 
-    def load_file(self, load: FileLoad) -> FileLoadOutcome:
-        """Read the file with the shared reject rules, then COPY its rows and rejects in."""
+    def load_table(
+        self, change: TableChange, loads: Iterable[FileLoad]
+    ) -> tuple[FileLoadOutcome, ...]:
+        """One transaction per table: the reset, moves, prunes and every file's COPY."""
         import psycopg
+        from psycopg import sql
 
         self._ensure_raw()
+        con = self.connection
+        table = sql.Identifier("raw", change.table)
+        outcomes: list[FileLoadOutcome] = []
+        current = change.table
+        try:
+            with con.transaction():
+                if change.reset:
+                    self._reset(change.table)
+                found = con.execute("SELECT to_regclass(%s)", (f'raw."{change.table}"',))
+                exists = (found.fetchone() or (None,))[0] is not None
+                for old, new in change.moves:
+                    if exists:
+                        con.execute(
+                            sql.SQL("UPDATE {} SET _file = %s WHERE _file = %s").format(table),
+                            (new, old),
+                        )
+                    con.execute("UPDATE raw._rejects SET file = %s WHERE file = %s", (new, old))
+                    con.execute("UPDATE raw._loads SET file = %s WHERE file = %s", (new, old))
+                for file in change.pruned:
+                    if exists:
+                        con.execute(
+                            sql.SQL("DELETE FROM {} WHERE _file = %s").format(table), (file,)
+                        )
+                    con.execute("DELETE FROM raw._rejects WHERE file = %s", (file,))
+                    con.execute("DELETE FROM raw._loads WHERE file = %s", (file,))
+                for load in loads:
+                    current = load.file
+                    outcomes.append(self._load_file(load))
+        except psycopg.Error as err:
+            raise MflError(
+                "E108",
+                f"loading {current} failed: {first_line(err)}",
+                Location(current),
+                f"nothing changed: raw.{change.table} keeps its earlier rows",
+            ) from None
+        return tuple(outcomes)
+
+    def _reset(self, table: str) -> None:
+        """Empty raw.<table> for a full refresh, inside the caller's transaction."""
+        import psycopg
+        from psycopg import sql
+
+        con = self.connection
+        name = sql.Identifier("raw", table)
+        try:
+            with con.transaction():  # a savepoint
+                con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
+        except psycopg.errors.DependentObjectsStillExist:
+            # the build's src views read the table: keep it (and them), drop its rows
+            con.execute(sql.SQL("DELETE FROM {}").format(name))
+        con.execute("DELETE FROM raw._loads WHERE table_name = %s", (table,))
+        con.execute("DELETE FROM raw._rejects WHERE table_name = %s", (table,))
+
+    def _load_file(self, load: FileLoad) -> FileLoadOutcome:
+        """Read the file with the shared reject rules, then COPY its rows and rejects in."""
         with staged_file(load) as staged:
             rows_csv = staged.scratch / "rows.csv"
             staged.write(staged.rows_query(), rows_csv, "FORMAT csv, HEADER false")
             rejects = staged.con.execute(
                 "SELECT * FROM staged_rejects ORDER BY line, reason"
             ).fetchall()
-            try:
-                with self.connection.transaction():
-                    self._copy_file(load, staged.columns, rows_csv, rejects)
-                    self.connection.execute(
-                        "INSERT INTO raw._loads VALUES (%s, %s, %s, %s, %s, %s,"
-                        " now() AT TIME ZONE 'UTC')",
-                        (
-                            load.load_id,
-                            load.table,
-                            load.file,
-                            load.sha256,
-                            staged.outcome.rows,
-                            staged.outcome.rejected,
-                        ),
-                    )
-            except psycopg.Error as err:
-                raise MflError(
-                    "E108",
-                    f"loading {load.file} failed: {first_line(err)}",
-                    Location(load.file),
-                    f"nothing changed for this file: raw.{load.table} keeps its earlier rows",
-                ) from None
+            self._copy_file(load, staged.columns, rows_csv, rejects)
+            self.connection.execute(
+                "INSERT INTO raw._loads VALUES (%s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC')",
+                (
+                    load.load_id,
+                    load.table,
+                    load.file,
+                    load.sha256,
+                    staged.outcome.rows,
+                    staged.outcome.rejected,
+                ),
+            )
             return staged.outcome
 
     def _copy_file(

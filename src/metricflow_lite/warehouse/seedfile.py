@@ -74,7 +74,7 @@ FROM (SELECT *, {REASON_SQL} AS reason,
   FROM temp.mfl_rejects)
 GROUP BY line"""
 CRLF = "chr(10) || chr(13)"
-SCRATCH = ("mfl_csv", "mfl_rejects", "mfl_reject_scans", "mfl_bad", "mfl_lines")
+SCRATCH = ("mfl_csv", "mfl_rejects", "mfl_reject_scans", "mfl_bad", "mfl_lines", "mfl_invalid")
 
 
 # Quoting goes through sqlglot's generator, about 0.1 ms a call and a few hundred calls per
@@ -124,13 +124,41 @@ def read_seed_file(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoa
     Runs inside the caller's transaction; `into` should hold no rows of load.file yet."""
     try:
         if load.format is SeedFormat.PARQUET:
-            return _read_parquet(con, load, into, rejects)
-        if not load.columns or load.lines <= int(load.csv.header):
-            return FileLoadOutcome(0, 0)  # empty, or a header only
-        return _read_csv(con, load, into, rejects)
+            outcome = _read_parquet(con, load, into, rejects)
+        elif not load.columns or load.lines <= int(load.csv.header):
+            outcome = FileLoadOutcome(0, 0)  # empty, or a header only
+        else:
+            outcome = _read_csv(con, load, into, rejects)
+        if load.refuse_empty and not outcome.rows and not outcome.rejected:
+            # an export that came out empty (a failed job, a full disk) must not wipe the rows
+            raise MflError(
+                "E112",
+                f"{load.file} has no rows now; its earlier version had rows, which it would"
+                " replace with none",
+                Location(load.file),
+                "re-export the file, or run 'mfl seed --allow-empty' if it is really empty;"
+                f" raw.{load.table} keeps the earlier rows",
+            )
+        return outcome
     finally:
         for scratch in SCRATCH:
             con.execute(f"DROP TABLE IF EXISTS temp.{scratch}")
+
+
+def _parquet_value(name: str, kind: str, stored: dict[str, str]) -> str:
+    """A stored parquet column as `kind`, NULL where it does not convert honestly: text as a
+    CSV value is, a 4.5 stored as a DOUBLE is not an INTEGER."""
+    column = ident(name)
+    if type_family(kind) == "integer":
+        family = type_family(stored.get(name, ""))
+        if family == "text":
+            return str(conversion(column, name, kind, None, "UTC").value)
+        if family == "other":  # DOUBLE, DECIMAL: whole numbers only
+            return (
+                f"CASE WHEN TRY_CAST({column} AS DOUBLE) = trunc(TRY_CAST({column} AS DOUBLE))"
+                f" THEN TRY_CAST({column} AS {kind}) END"
+            )
+    return f"TRY_CAST({column} AS {kind})"
 
 
 def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutcome:
@@ -144,7 +172,7 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
     # CSV, instead of failing the whole file; a column stored as that type already cannot fail.
     checks = [
         (
-            f"({ident(name)} IS NOT NULL AND TRY_CAST({ident(name)} AS {kind}) IS NULL)",
+            f"({ident(name)} IS NOT NULL AND ({_parquet_value(name, kind, stored)}) IS NULL)",
             # typeof names the type as DuckDB's CSV rejects do (INTEGER, not INT)
             f"{text(f'column {name}: ')} || CAST({ident(name)} AS VARCHAR)"
             f" || ' is not a valid ' || typeof(CAST(NULL AS {kind}))",
@@ -171,7 +199,7 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
         rejected = int(row[0]) if row else 0
     selects = ", ".join(
         f"CAST({ident(name)} AS {kind})" if kind else ident(name) for name, kind in load.columns
-    )
+    )  # the rows that reach this passed the checks above, so the casts cannot round
     names = ", ".join(ident(name) for name, _ in load.columns)
     row = con.execute(
         f"INSERT INTO {into} ({names}, _load_id, _file, _line)"
@@ -181,17 +209,113 @@ def _read_parquet(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoad
     return FileLoadOutcome(int(row[0]) if row else 0, rejected)
 
 
+WALL_TIMES = (
+    "TIMESTAMP",
+    "TIMESTAMP_S",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_NS",
+    "DATETIME",
+    "TIMESTAMPNTZ",
+)
+
+
+@lru_cache(maxsize=256)
+def type_family(kind: str) -> str:
+    """'text', 'integer', 'wall_time' or 'other' for a DuckDB type name ('' = as stored)."""
+    if not kind:
+        return "text"
+    this = exp.DataType.build(kind, dialect="duckdb").this
+    if this in exp.DataType.TEXT_TYPES:
+        return "text"
+    if this in exp.DataType.INTEGER_TYPES:
+        return "integer"
+    return "wall_time" if this.name in WALL_TIMES else "other"
+
+
+# A time followed by a UTC offset or a zone: Z, +08:00, +0800, UTC, Asia/Tokyo
+ZONED = (
+    r"[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?\s*"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?|UTC|GMT|[A-Za-z]+/[A-Za-z_]+(/[A-Za-z_]+)?)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A column read as text, converted to its type: the typed value (NULL when it does not
+    convert; None: the text is the value), and the reason a line whose value did not convert
+    gives (over the text column)."""
+
+    value: str | None
+    reason: str
+
+
+def conversion(source: str, name: str, kind: str, fmt: str | None, timezone: str) -> Conversion:
+    """How a text column becomes `kind`, honestly: no rounding of 4.5 or reading of 0x10 and
+    1_000 into an INTEGER, timestamps with an offset or zone converted to the project's time
+    zone instead of losing it. (TRY_CAST ignores the spaces around a value.)"""
+    family = type_family(kind)
+    if family == "text":
+        return Conversion(None, "NULL")
+    tz = text(timezone)
+    if family == "integer":
+        value = (
+            f"CASE WHEN regexp_full_match({source}, '\\s*[+-]?[0-9]+\\s*')"
+            f" THEN TRY_CAST({source} AS {kind}) END"
+        )
+    elif fmt is not None:
+        parsed = f"TRY_STRPTIME(trim({source}), {text(fmt)})"
+        if "%z" in fmt or "%Z" in fmt:
+            parsed = f"timezone({tz}, {parsed})"
+        value = f"CAST({parsed} AS {kind})"
+    elif family == "wall_time":
+        # the regular expression only for the few values that may carry a zone (cheap tests
+        # first: it is most of the cost of a timestamp column)
+        maybe_zoned = (
+            f"(right(rtrim({source}), 1) >= 'A' OR contains(substr({source}, 11), '+')"
+            f" OR contains(substr({source}, 11), '-'))"
+        )
+        value = (
+            f"CASE WHEN {maybe_zoned} AND regexp_matches(rtrim({source}), {text(ZONED)})"
+            f" THEN CAST(timezone({tz}, TRY_CAST({source} AS TIMESTAMPTZ)) AS {kind})"
+            f" ELSE TRY_CAST({source} AS {kind}) END"
+        )
+    else:
+        value = f"TRY_CAST({source} AS {kind})"
+    shown = f"trim({source})"
+    # typeof names the type as DuckDB's own messages do (INTEGER, not INT)
+    reason = (
+        f"{text(f'column {name}: ')} || {shown} || ' is not a valid '"
+        f" || typeof(CAST(NULL AS {kind}))"
+    )
+    if fmt is not None:
+        reason = f"{text(f'column {name}: ')} || {shown} || {text(f' does not match {fmt}')}"
+    return Conversion(value, reason)
+
+
 def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutcome:
     csv = load.csv
     first = 2 if csv.header else 1  # the physical line of the first data row
-    struct = ", ".join(f"{text(name)}: {text(kind)}" for name, kind in load.columns)
+    off = load.line_offset  # lines of the export above the file read here
+    struct = ", ".join(f"{text(f'c{i}')}: 'VARCHAR'" for i in range(len(load.columns)))
     names = ", ".join(ident(name) for name, _ in load.columns)
     aliases = ", ".join(ident(f"c{i}") for i in range(len(load.columns)))
+    formats = dict(load.formats)
+    conversions = [
+        conversion(ident(f"c{i}"), name, kind, formats.get(name), load.timezone)
+        for i, (name, kind) in enumerate(load.columns)
+    ]
+    # Every column is read as text and converted in the same scan (once, in parallel):
+    # DuckDB's own casts round 4.5 into an INTEGER, read 0x10 and 1_000, and drop a
+    # timestamp's UTC offset. A converted column x<i> keeps its text c<i> for the rejects.
     # The rows that parsed go to a temp table first: DuckDB keeps a scan's file order on insert,
     # so its rowids number them in order and _line starts as if every data line were a row,
     # corrected below where not. Numbering inside the scan (WITH ORDINALITY) cost 40 % more.
+    scanned = ", ".join(
+        ident(f"c{i}") if c.value is None else f"{c.value} AS {ident(f'x{i}')}, {ident(f'c{i}')}"
+        for i, c in enumerate(conversions)
+    )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE mfl_csv AS SELECT {aliases}"
+        f"CREATE OR REPLACE TEMP TABLE mfl_csv AS SELECT {scanned}"
         f" FROM read_csv({text(load.path)}, columns = {{{struct}}},"
         f" header = {str(csv.header).lower()}, delim = {text(csv.delimiter)},"
         f" quote = {text(csv.quote)}, escape = {text(csv.escape)},"
@@ -199,15 +323,48 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         " rejects_table = 'mfl_rejects', rejects_scan = 'mfl_reject_scans')"
         f" AS src({aliases})"
     )
+    encoding = con.execute(
+        "SELECT min(line) FROM temp.mfl_rejects WHERE error_type = 'INVALID ENCODING'"
+    ).fetchone()
+    if encoding and encoding[0] is not None:
+        line = int(encoding[0]) + off
+        raise MflError(
+            "E115",
+            f"{load.file} is not valid {csv.encoding} text (first bad bytes on line {line:,})",
+            Location(load.file, line),
+            "set encoding: in its seeds/<table>.yml (or encoding: auto); nothing was loaded",
+        )
+    bads = [
+        (
+            f"({ident(f'x{i}')} IS NULL AND {ident(f'c{i}')} IS NOT NULL"
+            f" AND trim({ident(f'c{i}')}) <> '')",
+            c.reason,
+        )
+        for i, c in enumerate(conversions)
+        if c.value is not None
+    ]
+    bad_any = " OR ".join(bad for bad, _ in bads) or "FALSE"
     # rowids inside a transaction start at an offset: count from the first one
-    lowest = con.execute("SELECT min(rowid) FROM temp.mfl_csv").fetchone()
-    offset = first - int(lowest[0]) if lowest and lowest[0] is not None else first
+    lowest = con.execute("SELECT min(rowid), count(*) FROM temp.mfl_csv").fetchone()
+    parsed = int(lowest[1]) if lowest else 0
+    offset = (first - int(lowest[0]) if lowest and lowest[0] is not None else first) + off
+    values = ", ".join(
+        ident(f"c{i}") if c.value is None else ident(f"x{i}") for i, c in enumerate(conversions)
+    )
     row = con.execute(
         f"INSERT INTO {into} ({names}, _load_id, _file, _line)"
-        f" SELECT {aliases}, {load.load_id}, {text(load.file)}, rowid + {offset}"
-        " FROM temp.mfl_csv"
+        f" SELECT {values}, {load.load_id}, {text(load.file)}, rowid + {offset}"
+        f" FROM temp.mfl_csv WHERE NOT ({bad_any})"
     ).fetchone()
     rows = int(row[0]) if row else 0
+    reasons = ", ".join(f"CASE WHEN {bad} THEN {reason} END" for bad, reason in bads) or "NULL"
+    where = bad_any if rows < parsed else "FALSE"  # no second look when every row converted
+    con.execute(
+        f"CREATE TEMP TABLE mfl_invalid AS SELECT rowid + {offset} AS _line,"
+        f" concat_ws('; ', {reasons}) AS reason FROM temp.mfl_csv WHERE {where}"
+    )
+    invalid_row = con.execute("SELECT count(*) FROM temp.mfl_invalid").fetchone()
+    invalid = int(invalid_row[0]) if invalid_row else 0
     errors = con.execute("SELECT count(*) FROM temp.mfl_rejects").fetchone()
     bad, unterminated = 0, 0
     if errors and errors[0]:
@@ -216,30 +373,52 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
             "SELECT count(*), count(*) FILTER (WHERE unterminated) FROM temp.mfl_bad"
         ).fetchone()
         bad, unterminated = (int(counted[0]), int(counted[1])) if counted else (0, 0)
-    if rows + bad == load.lines - (first - 1) and not unterminated:
+    targets: tuple[Target, ...] = (
+        (into, "t._file = ?", [load.file]),
+        ("temp.mfl_invalid", "TRUE", []),
+    )
+    if rows + invalid + bad == load.lines - (first - 1) and not unterminated:
         # One record per physical line: DuckDB's record numbers are the file's lines.
-        return FileLoadOutcome(rows, _line_rejects(con, load, into, rejects, first, bad))
-    return FileLoadOutcome(rows, _mapped_rejects(con, load, into, rejects, first))
+        rejected = _line_rejects(con, load, targets, rejects, first, bad)
+    else:
+        rejected = _mapped_rejects(con, load, targets, rejects, first)
+    if invalid:
+        _lines_table(con, load)
+        con.execute(
+            f"INSERT INTO {rejects} SELECT ?, ?, ?, i._line, coalesce(l.text, ''), i.reason"
+            f" FROM temp.mfl_invalid AS i LEFT JOIN temp.mfl_lines AS l ON l.n = i._line - {off}"
+            " ORDER BY i._line",
+            [load.load_id, load.table, load.file],
+        )
+    return FileLoadOutcome(rows, rejected + invalid)
 
 
-def _line_rejects(con: Any, load: FileLoad, into: str, rejects: str, first: int, bad: int) -> int:
+Target = tuple[str, str, list[Any]]  # a table holding _line, the rows of this file, parameters
+
+
+def _line_rejects(
+    con: Any, load: FileLoad, targets: tuple[Target, ...], rejects: str, first: int, bad: int
+) -> int:
     if not bad:
         return 0
+    off = load.line_offset
+    base = first - 1 + off
     # The o-th parsed row comes after every reject j with r_j - j < o (r_j: its record
     # number), so it moves down by the count of those: a range join on a small table.
+    for table, where, params in targets:
+        con.execute(
+            f"UPDATE {table} AS t SET _line = t._line + s.shift"
+            " FROM (SELECT lo, lead(lo, 1, 9223372036854775807) OVER (ORDER BY lo) AS hi, shift"
+            "   FROM (SELECT r - j + 1 AS lo, max(j) AS shift"
+            f"     FROM (SELECT line - {first - 1} AS r,"
+            "        row_number() OVER (ORDER BY line) AS j FROM temp.mfl_bad)"
+            "     GROUP BY lo)) AS s"
+            f" WHERE {where} AND t._line - {base} >= s.lo"
+            f" AND t._line - {base} < s.hi",
+            params,
+        )
     con.execute(
-        f"UPDATE {into} AS t SET _line = t._line + s.shift"
-        " FROM (SELECT lo, lead(lo, 1, 9223372036854775807) OVER (ORDER BY lo) AS hi, shift"
-        "   FROM (SELECT r - j + 1 AS lo, max(j) AS shift"
-        f"     FROM (SELECT line - {first - 1} AS r,"
-        "        row_number() OVER (ORDER BY line) AS j FROM temp.mfl_bad)"
-        "     GROUP BY lo)) AS s"
-        f" WHERE t._file = ? AND t._line - {first - 1} >= s.lo"
-        f" AND t._line - {first - 1} < s.hi",
-        [load.file],
-    )
-    con.execute(
-        f"INSERT INTO {rejects} SELECT ?, ?, ?, line,"
+        f"INSERT INTO {rejects} SELECT ?, ?, ?, line + {off},"
         f" rtrim(ltrim(csv_line, {CRLF}), {CRLF}), reason"
         " FROM temp.mfl_bad ORDER BY line",
         [load.load_id, load.table, load.file],
@@ -247,21 +426,29 @@ def _line_rejects(con: Any, load: FileLoad, into: str, rejects: str, first: int,
     return bad
 
 
-def _mapped_rejects(con: Any, load: FileLoad, into: str, rejects: str, first: int) -> int:
+def _lines_table(con: Any, load: FileLoad) -> None:
+    """temp.mfl_lines: the file's physical lines (n, text), read once more as plain lines."""
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS mfl_lines AS SELECT n, text"
+        f" FROM read_csv({text(load.path)}, columns = {{'text': 'VARCHAR'}},"
+        " header = false, delim = chr(0), quote = '', escape = '',"
+        f" encoding = {text(load.csv.encoding)}, auto_detect = false, strict_mode = false)"
+        " WITH ORDINALITY AS l(text, n)"
+    )
+
+
+def _mapped_rejects(
+    con: Any, load: FileLoad, targets: tuple[Target, ...], rejects: str, first: int
+) -> int:
     """Number parsed rows and rejects by physical line where values span lines, lines are
     blank or a quote never closes: the file is read once more as plain lines."""
     # the bad lines, unless there were none and the scan above left them uncounted
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS mfl_bad AS {BAD_LINES}")
     csv = load.csv
+    off = load.line_offset
     pair = text(csv.escape + csv.quote)
     unescaped = "text" if csv.escape == csv.quote else f"replace(text, {pair}, '')"
-    con.execute(
-        "CREATE TEMP TABLE mfl_lines AS SELECT n, text"
-        f" FROM read_csv({text(load.path)}, columns = {{'text': 'VARCHAR'}},"
-        " header = false, delim = chr(0), quote = '', escape = '',"
-        f" encoding = {text(csv.encoding)}, auto_detect = false, strict_mode = false)"
-        " WITH ORDINALITY AS l(text, n)"
-    )
+    _lines_table(con, load)
     # A line starts a record when the quotes before it are balanced; DuckDB numbers
     # records, blank lines included, as if they were lines.
     starts = (
@@ -272,21 +459,23 @@ def _mapped_rejects(con: Any, load: FileLoad, into: str, rejects: str, first: in
         f" FROM (SELECT n, text, coalesce({unescaped}, '') AS u FROM temp.mfl_lines))"
         " WHERE NOT quoted"
     )
-    con.execute(
-        f"UPDATE {into} AS t SET _line = m.n"
-        " FROM (SELECT n, row_number() OVER (ORDER BY n) AS o"
-        f"   FROM ({starts}) AS s"
-        f"   WHERE record >= {first} AND coalesce(text, '') <> ''"
-        "     AND record NOT IN (SELECT line FROM temp.mfl_bad)) AS m"
-        f" WHERE t._file = ? AND t._line - {first - 1} = m.o",
-        [load.file],
-    )
+    for table, where, params in targets:
+        con.execute(
+            f"UPDATE {table} AS t SET _line = m.n + {off}"
+            " FROM (SELECT n, row_number() OVER (ORDER BY n) AS o"
+            f"   FROM ({starts}) AS s"
+            f"   WHERE record >= {first} AND coalesce(text, '') <> ''"
+            "     AND record NOT IN (SELECT line FROM temp.mfl_bad)) AS m"
+            f" WHERE {where} AND t._line - {first - 1 + off} = m.o",
+            params,
+        )
     row = con.execute(
         f"INSERT INTO {rejects}"
-        " SELECT ?, ?, ?, s.n, s.text, r.reason"
+        f" SELECT ?, ?, ?, s.n + {off}, s.text, r.reason"
         f" FROM temp.mfl_bad AS r JOIN ({starts}) AS s ON s.record = r.line"
         " UNION ALL"
-        " SELECT ?, ?, ?, l.n, l.text, 'inside the unterminated quote opened on line ' || s.n"
+        f" SELECT ?, ?, ?, l.n + {off}, l.text,"
+        f" 'inside the unterminated quote opened on line ' || (s.n + {off})"
         f" FROM temp.mfl_bad AS r JOIN ({starts}) AS s ON s.record = r.line"
         " JOIN temp.mfl_lines AS l ON l.n > s.n"
         " WHERE r.unterminated AND coalesce(l.text, '') <> ''",

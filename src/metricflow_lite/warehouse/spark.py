@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,9 @@ from metricflow_lite.warehouse.base import (
     LoadedFile,
     QueryResult,
     Statement,
+    TableChange,
 )
-from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
+from metricflow_lite.warehouse.seedfile import ident, parquet_columns, staged_file, text
 
 MANIFEST = "build.json"
 NEXT_LOAD_ID = "next_load_id"
@@ -103,7 +104,7 @@ class SparkWarehouse(Closing):
         for schema in names.ALL_SCHEMAS:
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
         self.create_database(names.RAW)
-        for folder in sorted((self.root / "raw").glob("*")):
+        for folder in sorted((self.root / names.RAW).glob("*")):
             if folder.is_dir() and any(folder.glob("*.parquet")):
                 self.register_raw(folder.name)
         for schema in LAYER_SCHEMAS:
@@ -119,7 +120,7 @@ class SparkWarehouse(Closing):
         """What the catalog was built from: the folder, its raw tables and its build."""
         manifest = self.root / MANIFEST
         built = manifest.stat().st_mtime_ns if manifest.exists() else 0
-        raw = ",".join(sorted(p.name for p in (self.root / "raw").glob("*")))
+        raw = ",".join(sorted(p.name for p in (self.root / names.RAW).glob("*")))
         return f"{self.root}|{raw}|{built}"
 
     def create_database(self, name: str) -> None:
@@ -128,7 +129,7 @@ class SparkWarehouse(Closing):
         self.session.sql(f"CREATE DATABASE {quoted(name)} LOCATION {location}")
 
     def register_raw(self, table: str) -> None:
-        location = string_literal(str(self.root / "raw" / table))
+        location = string_literal(str(self.root / names.RAW / table))
         self.session.sql(f"DROP TABLE IF EXISTS {quoted('raw', table)}")
         # Files of one table may add columns: read the union of the parts' columns.
         self.session.sql(
@@ -226,7 +227,7 @@ class SparkWarehouse(Closing):
     # file replaces just that part.
 
     def raw_dir(self, table: str) -> Path:
-        return self.root / "raw" / table
+        return self.root / names.RAW / table
 
     def read_raw(self, table: str, query: str) -> list[tuple[Any, ...]]:
         """Rows of `query` over raw.<table>'s Parquet parts (as `parts`); [] with no parts."""
@@ -258,20 +259,6 @@ class SparkWarehouse(Closing):
         with duckdb.connect(":memory:") as con:
             return parquet_columns(con, path, file)
 
-    def reset_table(self, table: str) -> None:
-        parts = [
-            part_name(file)
-            for _, file in self.read_raw(
-                "_loads",
-                f"SELECT table_name, file FROM parts WHERE table_name = {string_literal(table)}",
-            )
-        ]
-        shutil.rmtree(self.raw_dir(table), ignore_errors=True)
-        for bookkeeping in ("_rejects", "_loads"):
-            for part in parts:
-                (self.raw_dir(bookkeeping) / part).unlink(missing_ok=True)
-        self.stale_raw.update((table, "_rejects", "_loads"))
-
     def next_load_id(self) -> int:
         counter = self.root / NEXT_LOAD_ID
         stored = self.read_raw("_loads", "SELECT max(load_id) FROM parts")
@@ -284,8 +271,74 @@ class SparkWarehouse(Closing):
         os.replace(temporary, counter)
         return last + 1
 
-    def load_file(self, load: FileLoad) -> FileLoadOutcome:
-        """Write the file's rows, rejects and load record as Parquet parts named after it."""
+    def load_table(
+        self, change: TableChange, loads: Iterable[FileLoad]
+    ) -> tuple[FileLoadOutcome, ...]:
+        """Write every part of the change as a temporary file first, then swap them in (rows and
+        rejects before raw._loads: a crash before that leaves the files looking unloaded, so the
+        next `mfl seed` loads them again), then remove the parts the change retires."""
+        bookkeeping = ("_rejects", "_loads")
+        known = {
+            file: table
+            for table, file in self.read_raw("_loads", "SELECT table_name, file FROM parts")
+        }
+        retired: set[tuple[str, str]] = set()  # (table folder, part) to delete after the swap
+        if change.reset:
+            retired |= {
+                (change.table, p.name) for p in self.raw_dir(change.table).glob("*.parquet")
+            }
+            for file, table in known.items():
+                if table == change.table:
+                    retired |= {(b, part_name(file)) for b in bookkeeping}
+        for file in change.pruned:
+            retired |= {(t, part_name(file)) for t in (change.table, *bookkeeping)}
+        swaps: list[tuple[Path, Path]] = []
+        outcomes: list[FileLoadOutcome] = []
+        try:
+            for old, new in change.moves:
+                swaps += self._moved_parts(change.table, old, new)
+                retired |= {(t, part_name(old)) for t in (change.table, *bookkeeping)}
+            for load in loads:
+                parts, outcome = self._file_parts(load)
+                swaps += parts
+                outcomes.append(outcome)
+        except BaseException:
+            for temporary, _ in swaps:
+                temporary.unlink(missing_ok=True)
+            raise
+        written = {target for _, target in swaps}
+        ordered = sorted(swaps, key=lambda s: s[1].parent.name == "_loads")
+        for temporary, target in ordered:
+            os.replace(temporary, target)
+        for folder, part in retired:
+            target = self.raw_dir(folder) / part
+            if target not in written:
+                target.unlink(missing_ok=True)
+        self.stale_raw.update((change.table, *bookkeeping))
+        return tuple(outcomes)
+
+    def _moved_parts(self, table: str, old: str, new: str) -> list[tuple[Path, Path]]:
+        """The parts of `old` rewritten with _file (file) = `new`, as temporaries."""
+        import duckdb
+
+        swaps = []
+        for folder, column in ((table, "_file"), ("_rejects", "file"), ("_loads", "file")):
+            source = self.raw_dir(folder) / part_name(old)
+            if not source.exists():
+                continue
+            target = self.raw_dir(folder) / part_name(new)
+            temporary = target.with_name(f".{target.name}.tmp")
+            with duckdb.connect(":memory:") as con:
+                con.execute(
+                    f"COPY (SELECT * REPLACE ({text(new)} AS {ident(column)})"
+                    f" FROM read_parquet({text(str(source))}))"
+                    f" TO {text(str(temporary))} (FORMAT parquet)"
+                )
+            swaps.append((temporary, target))
+        return swaps
+
+    def _file_parts(self, load: FileLoad) -> tuple[list[tuple[Path, Path]], FileLoadOutcome]:
+        """The file's rows, rejects and load record written as temporary Parquet parts."""
         part = part_name(load.file)
         targets = [self.raw_dir(name) / part for name in (load.table, "_rejects", "_loads")]
         with staged_file(load) as staged:
@@ -305,13 +358,7 @@ class SparkWarehouse(Closing):
             for temporary, query in zip(temporaries, queries, strict=True):
                 temporary.parent.mkdir(parents=True, exist_ok=True)
                 staged.write(query, temporary, "FORMAT parquet")
-            # _loads last: a crash before it leaves the file looking unloaded, so the next
-            # `mfl seed` loads it again and replaces whatever part was already swapped in.
-            for temporary, target in zip(temporaries, targets, strict=True):
-                os.replace(temporary, target)
-            outcome = staged.outcome
-        self.stale_raw.update((load.table, "_rejects", "_loads"))
-        return outcome
+            return list(zip(temporaries, targets, strict=True)), staged.outcome
 
     def catch_up(self) -> None:
         """Point the catalog at the raw parts written since it last did."""

@@ -1,0 +1,162 @@
+"""Which files under seeds/ are seed tables, and each table's files in load order."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from metricflow_lite.compile import names
+from metricflow_lite.errors import Diagnostic, Location, MflError
+from metricflow_lite.seeds.descriptor import SeedFile, SeedTable, read_table
+from metricflow_lite.spec.loader import relative_name
+from metricflow_lite.spec.project import Project
+from metricflow_lite.warehouse.base import SeedFormat
+
+TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+RESERVED_TABLES = names.RESERVED_RAW_TABLES
+SUFFIXES = (
+    (".csv.gz", SeedFormat.CSV_GZ),
+    (".csv", SeedFormat.CSV),
+    (".parquet", SeedFormat.PARQUET),
+    (".xlsx", SeedFormat.XLSX),
+    (".xls", SeedFormat.XLS),
+)
+# Excel's lock files (~$calls.xlsx) and editors' backups are not exports.
+IGNORED_PREFIXES = (".", "~$")
+
+
+def seed_format(path: Path) -> SeedFormat | None:
+    """The format of a seed data file, or None for any other file."""
+    name = path.name.lower()
+    for suffix, fmt in SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return fmt
+    return None
+
+
+def _table_name(path: Path, fmt: SeedFormat) -> str:
+    return path.name[: -len(fmt.value) - 1]
+
+
+def natural_order(file: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key reading digit runs as numbers: 2024-10-9 before 2024-10-10."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", file) if part
+    )
+
+
+def _leaves_project(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def discover_seeds(project: Project) -> tuple[SeedTable, ...]:
+    """Every seed table under seeds/, its files in name order, with its descriptor."""
+    root = project.root
+    seeds = project.path("seeds")
+    if not seeds.is_dir():
+        raise MflError(
+            "E100",
+            f"no seeds folder at {relative_name(seeds, root)}",
+            None,
+            "create it and put the exports there: seeds/<table>.csv, .csv.gz or .parquet,"
+            " or a folder seeds/<table>/ of daily files",
+        )
+    files: dict[str, list[SeedFile]] = {}
+    descriptors: dict[str, Path] = {}
+    problems: list[Diagnostic] = []
+
+    def add(table: str, path: Path, fmt: SeedFormat) -> None:
+        file = relative_name(path, root)
+        if problem := _check_table_name(table, file):
+            problems.append(problem)
+            return
+        files.setdefault(table, []).append(SeedFile(table, path, file, fmt))
+
+    def outside(path: Path) -> bool:
+        # a link to /etc/passwd or to a folder elsewhere would load files nobody put in seeds/
+        if not _leaves_project(path, root):
+            return False
+        name = path.relative_to(root).as_posix()  # the link's own name, not its target's
+        problems.append(
+            Diagnostic(
+                "E113",
+                f"{name} is a link to {path.resolve()}, outside the project",
+                Location(name),
+                "copy the export into seeds/ instead of linking to it",
+            )
+        )
+        return True
+
+    for entry in sorted(seeds.iterdir()):
+        if entry.name.startswith(IGNORED_PREFIXES):
+            continue
+        if entry.is_dir():
+            if outside(entry):
+                continue
+            for inner in sorted(entry.iterdir()):
+                fmt = seed_format(inner)
+                if fmt is None or inner.name.startswith(IGNORED_PREFIXES) or not inner.is_file():
+                    continue
+                if not outside(inner):
+                    add(entry.name, inner, fmt)
+        elif (fmt := seed_format(entry)) is not None and outside(entry):
+            continue
+        elif (fmt := seed_format(entry)) is not None:
+            add(_table_name(entry, fmt), entry, fmt)
+        elif entry.suffix in (".yml", ".yaml"):
+            descriptors[entry.name[: -len(entry.suffix)]] = entry
+    names = sorted(set(files) | set(descriptors))
+    by_folded: dict[str, str] = {}
+    for name in names:
+        other = by_folded.setdefault(name.casefold(), name)
+        if other != name:
+            # raw."CALLS" and raw."calls" are two tables on DuckDB, one on other engines, and
+            # to a person reading seeds/ one table twice
+            where = (
+                files[name][0].file if files.get(name) else relative_name(descriptors[name], root)
+            )
+            problems.append(
+                Diagnostic(
+                    "E114",
+                    f"tables '{other}' and '{name}' differ only by case",
+                    Location(where),
+                    "rename one of them so that each table has one name (all lower case, e.g."
+                    f" '{name.lower()}'); daily files of one table go in seeds/{name.lower()}/",
+                )
+            )
+    tables = []
+    for name in names:
+        ordered = sorted(files.get(name, []), key=lambda f: natural_order(f.file))
+        try:
+            tables.append(read_table(project, name, ordered, descriptors.get(name)))
+        except MflError as err:
+            problems.extend(err.diagnostics)
+    if problems:
+        raise MflError.from_diagnostics(problems)
+    return tuple(tables)
+
+
+def _check_table_name(table: str, file: str) -> Diagnostic | None:
+    if TABLE_NAME.fullmatch(table) and table not in RESERVED_TABLES:
+        return None
+    suggestion = re.sub(r"\W", "_", table, flags=re.ASCII).strip("_") or "table"
+    if suggestion[0].isdigit():
+        suggestion = "t_" + suggestion
+    return Diagnostic(
+        "E101",
+        f"'{table}' (from {file}) is not a valid table name",
+        Location(file),
+        "a table name has letters, digits and _ and does not start with a digit or name a"
+        f" raw.* bookkeeping table; rename it, e.g. to '{suggestion}'",
+    )
+
+
+def natural_keys(project: Project) -> dict[str, tuple[str, ...]]:
+    """Each seed table's natural key, for the tables that declare one (none without seeds/)."""
+    if not project.path("seeds").is_dir():
+        return {}
+    return {table.name: table.natural_key for table in discover_seeds(project) if table.natural_key}

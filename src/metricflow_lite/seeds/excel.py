@@ -1,0 +1,118 @@
+"""Excel exports (.xlsx, .xls) read with calamine (a fast, maintained Rust reader), one sheet
+written out as a UTF-8 CSV whose line k is the sheet's row k + offset, so that rows are typed and
+rejected like any CSV's and a reject names the sheet's row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from metricflow_lite.errors import Location, MflError
+from metricflow_lite.seeds.descriptor import SeedFile
+
+Cell = object
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (with Lotus's leap day 1900-02-29)
+TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "DATETIME")
+
+
+def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
+    """The sheet's rows from row 1 (empty rows included, so that positions are row numbers)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(seed.path))
+    except (CalamineError, OSError, ValueError) as err:
+        raise MflError(
+            "E107",
+            f"cannot read {seed.file}: {str(err).strip().splitlines()[0] or 'not an Excel file'}",
+            Location(seed.file),
+            "check that the file is a complete .xlsx/.xls workbook (not a renamed CSV)",
+        ) from None
+    names = list(book.sheet_names)
+    if not names:
+        raise MflError("E116", f"{seed.file} has no sheets", Location(seed.file))
+    name = names[0] if sheet is None else sheet
+    if name not in names:
+        from metricflow_lite.errors import did_you_mean
+
+        raise MflError(
+            "E116",
+            f"{seed.file} has no sheet '{sheet}'",
+            Location(seed.file),
+            did_you_mean(str(sheet), names) or f"its sheets: {', '.join(names)}",
+        )
+    try:
+        for row in book.get_sheet_by_name(name).iter_rows():
+            yield list[Cell](row)
+    except CalamineError as err:
+        raise MflError(
+            "E107", f"cannot read sheet '{name}' of {seed.file}: {err}", Location(seed.file)
+        ) from None
+
+
+def cell_text(cell: Cell, kind: str) -> str:
+    """A cell as CSV text: whole numbers without '.0', dates in ISO form, and a number in a
+    DATE/TIMESTAMP column read as an Excel serial date."""
+    if cell is None or cell == "":
+        return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, int | float):
+        if kind.upper().startswith(TEMPORAL):
+            moment = EXCEL_EPOCH + dt.timedelta(days=float(cell))
+            moment = moment.replace(microsecond=0) + dt.timedelta(
+                seconds=round(moment.microsecond / 1e6)
+            )
+            return moment.date().isoformat() if kind.upper() == "DATE" else str(moment)
+        if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
+            return str(int(cell))
+        return repr(cell)
+    if isinstance(cell, dt.datetime):
+        return cell.isoformat(sep=" ")
+    if isinstance(cell, dt.date | dt.time):
+        return cell.isoformat()
+    if isinstance(cell, dt.timedelta):
+        return str(cell.total_seconds())
+    return str(cell)
+
+
+def write_sheet(
+    rows: Iterator[list[Cell]],
+    header_index: int,
+    kind_of: Callable[[int], str],
+    out: Path,
+) -> int:
+    """Write the rows from `header_index` (0-based) on as CSV; the lines written."""
+    lines = 0
+    kinds: list[str] = []
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for index, row in enumerate(rows):
+            if index < header_index:
+                continue
+            lines += 1
+            if index == header_index:
+                writer.writerow([cell_text(c, "VARCHAR").strip() for c in row])
+                kinds = [kind_of(i) for i in range(len(row))]
+                continue
+            texts = []
+            blank = True
+            for i, cell in enumerate(row):
+                # most cells are text: no call for them (a 200k-row sheet has a million cells)
+                if type(cell) is str:
+                    if cell:
+                        blank = False
+                        if "\n" in cell or "\r" in cell:
+                            # a value spanning lines would move every later row off its row number
+                            cell = cell.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+                    texts.append(cell)
+                else:
+                    blank = blank and cell is None
+                    texts.append(cell_text(cell, kinds[i] if i < len(kinds) else "VARCHAR"))
+            if blank:
+                handle.write("\n")  # a blank row is a blank line, not a row of empty values
+            else:
+                writer.writerow(texts)
+    return lines

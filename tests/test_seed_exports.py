@@ -1,0 +1,429 @@
+"""Real exports (issue #18): GBK and Excel files, Chinese headers, title rows, overlapping and
+moved exports, and the rejects you can read. Every file is written by the test, as the exporting
+program would write it; loaded + rejected lines always add up to the file's data lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from click.testing import CliRunner
+from test_load import make_project, query, seed, statuses
+
+from metricflow_lite.cli import cli
+from metricflow_lite.errors import MflError
+from metricflow_lite.seeds.load import LoadStatus, load_seeds
+from metricflow_lite.spec.project import load_project
+from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
+
+# An ACD export as Excel on zh-CN Windows saves it: GBK, Chinese headers, 2024/10/8 9:05
+ACD_TEXT = (
+    "坐席工号,来电时间,通话时长(秒),技能组\r\n"  # line 1
+    "A1001,2024/10/8 9:05,120,热线\r\n"  # 2
+    "A1002,2024/10/8 10:30,45,在线客服\r\n"  # 3
+    "A1003,2024/10/8 25:00,30,热线\r\n"  # 4: no such hour
+    "A1004,2024/10/9 8:00,4.5,網點\r\n"  # 5: not a whole number (and a Big5-only glyph, in GBK)
+)
+ACD_YML = """encoding: gb18030
+columns:
+  agent_id: {from: 坐席工号, type: varchar}
+  offered_ts: {from: 来电时间, type: timestamp, format: "%Y/%m/%d %H:%M"}
+  talk_seconds: {from: 通话时长(秒), type: integer}
+  skill: {from: 技能组}
+"""
+
+
+def test_gbk_export_with_chinese_headers_and_formats(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path, {"seeds/acd.csv": ACD_TEXT.encode("gbk"), "seeds/acd.yml": ACD_YML}
+    )
+    summary = seed(root)
+    # 5 lines - 1 header = 4 data lines = 2 loaded + 2 rejected
+    assert statuses(summary) == [("seeds/acd.csv", LoadStatus.LOADED, 2, 2)]
+    assert query(
+        root, "SELECT agent_id, offered_ts, talk_seconds, skill, _line FROM raw.acd ORDER BY _line"
+    ) == [
+        ("A1001", dt.datetime(2024, 10, 8, 9, 5), 120, "热线", 2),
+        ("A1002", dt.datetime(2024, 10, 8, 10, 30), 45, "在线客服", 3),
+    ]
+    assert query(root, "SELECT line, reason, raw_text FROM raw._rejects ORDER BY line") == [
+        (
+            4,
+            "column offered_ts: 2024/10/8 25:00 does not match %Y/%m/%d %H:%M",
+            "A1003,2024/10/8 25:00,30,热线",
+        ),
+        (5, "column talk_seconds: 4.5 is not a valid INTEGER", "A1004,2024/10/9 8:00,4.5,網點"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "declared"),
+    [("gb18030", "gbk"), ("big5", "big5"), ("utf-16", "utf-16"), ("utf-8-sig", "utf-8-sig")],
+    ids=["gbk-alias", "big5", "utf-16", "utf-8-bom"],
+)
+def test_declared_encodings(tmp_path: Path, encoding: str, declared: str) -> None:
+    text = "坐席,班組\n張三,早班\n李四,晚班\n"
+    root = make_project(
+        tmp_path,
+        {"seeds/agents.csv": text.encode(encoding), "seeds/agents.yml": f"encoding: {declared}\n"},
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 2, 0)]
+    assert query(root, 'SELECT "坐席", "班組" FROM raw.agents ORDER BY _line') == [
+        ("張三", "早班"),
+        ("李四", "晚班"),
+    ]
+
+
+def test_auto_detects_each_files_encoding(tmp_path: Path) -> None:
+    lines = "坐席工号,姓名,班组\n" + "".join(f"A{i},张三{i},早班组\n" for i in range(200))
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/agents/2024-10-08.csv": lines.encode("gbk"),
+            "seeds/agents/2024-10-09.csv": lines.replace("A", "B").encode("utf-8"),
+            "seeds/agents.yml": "encoding: auto\n",
+        },
+    )
+    assert [r.rows for r in seed(root).results] == [200, 200]
+    assert query(root, "SELECT count(*) FROM raw.agents WHERE 姓名 = '张三7'") == [(2,)]
+
+
+def test_a_file_invalid_in_its_encoding_is_one_error_naming_the_line(tmp_path: Path) -> None:
+    """GBK bytes in a file read as UTF-8 (the default): one error with the line and the
+    likely encoding, not one reject per Chinese line."""
+    text = (
+        "agent_id,team\n"
+        + "".join(f"A{i},team{i}\n" for i in range(30))
+        + "".join(f"B{i},早班组的坐席张三和李四在呼叫中心接听电话\n" for i in range(30))
+    )
+    root = make_project(tmp_path, {"seeds/agents.csv": text.encode("gbk")})
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    err = caught.value
+    assert err.code == "E115"
+    assert err.loc is not None and (err.loc.file, err.loc.line) == ("seeds/agents.csv", 32)
+    assert "line 32" in err.message and "gb18030" in (err.hint or "")
+
+
+def test_utf16_declared_on_a_utf8_file_is_a_users_mistake(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {"seeds/agents.csv": "agent_id,team\nA1,早班\n", "seeds/agents.yml": "encoding: utf-16\n"},
+    )
+    result = CliRunner().invoke(cli, ["seed", "--project-dir", str(root)])
+    assert result.exit_code == 1, result.output
+    assert "E115" in result.output and "utf-16" in result.output
+
+
+def write_xlsx(path: Path, rows: list[list[object]], sheet: str = "明细") -> None:
+    book = xlsxwriter.Workbook(str(path))
+    sheet_ = book.add_worksheet(sheet)
+    when = book.add_format({"num_format": "yyyy/m/d h:mm"})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                sheet_.write_datetime(r, c, value, when)
+            elif value is not None:
+                sheet_.write(r, c, value)
+    book.close()
+
+
+XLSX_YML = """sheet: 明细
+header_row: auto
+columns:
+  agent_id: {from: 坐席工号}
+  offered_ts: {from: 来电时间, type: timestamp}
+  talk_seconds: {from: 通话时长(秒), type: integer}
+"""
+
+
+def test_xlsx_with_a_title_row_and_sheet_row_numbers(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"seeds/acd.yml": XLSX_YML})
+    write_xlsx(
+        root / "seeds/acd.xlsx",
+        [
+            ["通话明细报表"],  # row 1: a title
+            ["导出时间: 2024-10-09 08:00"],  # row 2: the export date
+            ["坐席工号", "来电时间", "通话时长(秒)"],  # row 3: the header
+            ["A1001", dt.datetime(2024, 10, 8, 9, 5), 120],  # 4
+            ["A1002", 45573.5, 45.0],  # 5: an Excel serial date, a whole number stored as float
+            [None, None, None],  # 6: blank
+            ["A1003", dt.datetime(2024, 10, 8, 11, 0), 4.5],  # 7: not a whole number
+            ["A1004", "昨天", 30],  # 8: not a time
+        ],
+    )
+    summary = seed(root)
+    assert statuses(summary) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 2)]
+    # serial 45573.5 = 2024-10-08 12:00 (days since 1899-12-30)
+    assert query(root, "SELECT agent_id, offered_ts, talk_seconds, _line FROM raw.acd") == [
+        ("A1001", dt.datetime(2024, 10, 8, 9, 5), 120, 4),
+        ("A1002", dt.datetime(2024, 10, 8, 12, 0), 45, 5),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects ORDER BY line") == [
+        (7, "column talk_seconds: 4.5 is not a valid INTEGER"),
+        (8, "column offered_ts: 昨天 is not a valid TIMESTAMP"),
+    ]
+
+
+def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
+    write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert (caught.value.code, caught.value.message) == (
+        "E116",
+        "seeds/acd.xlsx has no sheet '汇总'",
+    )
+    assert caught.value.hint == "its sheets: 明细"
+
+
+def test_header_row_for_csv_and_auto_not_found(tmp_path: Path) -> None:
+    text = "话务报表\n导出日期,2024-10-09\nleg_id,queue\nL1,sales\nL2,vip\n"
+    root = make_project(tmp_path, {"seeds/legs.csv": text, "seeds/legs.yml": "header_row: 3\n"})
+    assert statuses(seed(root)) == [("seeds/legs.csv", LoadStatus.LOADED, 2, 0)]
+    assert query(root, "SELECT leg_id, queue, _line FROM raw.legs ORDER BY _line") == [
+        ("L1", "sales", 4),
+        ("L2", "vip", 5),
+    ]
+    (tmp_path / "other").mkdir()
+    other = make_project(
+        tmp_path / "other",
+        {
+            "seeds/legs.csv": text,
+            "seeds/legs.yml": "header_row: auto\ncolumns: {leg_id: {from: 通话编号}}\n",
+        },
+    )
+    with pytest.raises(MflError) as caught:
+        seed(other)
+    assert caught.value.code == "E116"
+
+
+NATURAL = "natural_key: [leg_id]\ncolumns: {talk: INTEGER}\n"
+
+
+def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/legs/2024-10-9.csv": "leg_id,talk\nL1,10\nL2,20\nL1,11\n",
+            # a re-export of the 9th with a corrected row, loaded after it (9 before 10)
+            "seeds/legs/2024-10-10.csv": "leg_id,talk\nL2,22\nL3,30\n",
+            "seeds/legs.yml": NATURAL,
+        },
+    )
+    summary = seed(root)
+    assert [r.file for r in summary.results] == [
+        "seeds/legs/2024-10-9.csv",
+        "seeds/legs/2024-10-10.csv",
+    ]
+    # L1: 10 then 11 in one file (the last line wins); L2: 20 then 22 from the later file
+    assert [(t.table, t.superseded) for t in summary.tables] == [("legs", 2)]
+    assert query(root, "SELECT count(*) FROM raw.legs") == [(5,)]
+    from metricflow_lite.compile.layers import latest_versions
+
+    latest = latest_versions("legs", ("leg_id",)).sql("duckdb")
+    assert query(root, f"SELECT leg_id, talk FROM {latest} AS l ORDER BY 1") == [
+        ("L1", 11),
+        ("L2", 22),
+        ("L3", 30),
+    ]
+
+
+def test_source_of_a_natural_key_table_reads_one_row_per_key(tmp_path: Path) -> None:
+    from metricflow_lite.compile.layers import render_models
+
+    root = make_project(tmp_path, {})
+    (root / "models/source").mkdir(parents=True)
+    (root / "models/source/a.sql").write_text(
+        "SELECT * FROM {{ source('legs') }}", encoding="utf-8"
+    )
+    (root / "models/source/b.sql").write_text(
+        "SELECT l.talk FROM {{ source('legs') }} AS l WHERE l.talk > 0", encoding="utf-8"
+    )
+    (root / "models/source/c.sql").write_text(
+        "SELECT * FROM {{ source('legs') }} WHERE talk > 0", encoding="utf-8"
+    )
+    models = render_models(root, root / "models", ["legs"], natural_keys={"legs": ("leg_id",)})
+    bodies = {m.name: m.sql for m in models}
+    assert bodies["a"].endswith(") AS legs")
+    assert ") AS l WHERE l.talk > 0" in bodies["b"]
+    assert bodies["c"].endswith(") AS legs WHERE talk > 0")
+
+
+def test_moved_and_copied_exports_double_nothing(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {"seeds/calls.csv": "leg_id\nL1\nL2\n", "seeds/calls.yml": "natural_key: leg_id\n"},
+    )
+    seed(root)
+    # the README's advice: daily files go in seeds/calls/
+    (root / "seeds/calls").mkdir()
+    (root / "seeds/calls.csv").rename(root / "seeds/calls/2024-10-08.csv")
+    summary = seed(root)
+    assert [(r.file, r.status, r.same_as) for r in summary.results] == [
+        ("seeds/calls/2024-10-08.csv", LoadStatus.MOVED, "seeds/calls.csv")
+    ]
+    assert query(root, "SELECT leg_id, _file FROM raw.calls ORDER BY 1") == [
+        ("L1", "seeds/calls/2024-10-08.csv"),
+        ("L2", "seeds/calls/2024-10-08.csv"),
+    ]
+    (root / "seeds/calls/copy.csv").write_bytes((root / "seeds/calls/2024-10-08.csv").read_bytes())
+    summary = seed(root)
+    assert [(r.file, r.status) for r in summary.results] == [
+        ("seeds/calls/2024-10-08.csv", LoadStatus.UNCHANGED),
+        ("seeds/calls/copy.csv", LoadStatus.DUPLICATE),
+    ]
+    assert query(root, "SELECT count(*) FROM raw.calls") == [(2,)]
+
+
+def test_removed_file_is_a_rotation_and_prune_removes_its_rows(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {"seeds/calls/d1.csv": "leg_id\nL1\n", "seeds/calls/d2.csv": "leg_id\nL2\n"},
+    )
+    seed(root)
+    (root / "seeds/calls/d1.csv").unlink()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["seed", "--project-dir", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "missing from seeds/, 1 rows kept" in result.output
+    assert query(root, "SELECT count(*) FROM raw.calls") == [(2,)]
+    result = runner.invoke(cli, ["seed", "--project-dir", str(root), "--prune"])
+    assert result.exit_code == 0, result.output
+    assert "1 rows removed (--prune)" in result.output
+    assert query(root, "SELECT leg_id FROM raw.calls") == [("L2",)]
+    assert query(root, "SELECT file FROM raw._loads") == [("seeds/calls/d2.csv",)]
+
+
+def test_mfl_rejects_lists_file_line_reason_text(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls.csv": "leg_id,talk\nL1,10\nL2,abc\nL3\n",
+            "seeds/calls.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    seed(root)
+    runner = CliRunner()
+    as_json = runner.invoke(
+        cli, ["rejects", "calls", "--format", "json", "--project-dir", str(root)]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output) == [
+        {
+            "table": "calls",
+            "file": "seeds/calls.csv",
+            "line": 3,
+            "reason": "column talk: abc is not a valid INTEGER",
+            "raw_text": "L2,abc",
+        },
+        {
+            "table": "calls",
+            "file": "seeds/calls.csv",
+            "line": 4,
+            "reason": "expected 2 columns, found 1",
+            "raw_text": "L3",
+        },
+    ]
+    as_csv = runner.invoke(cli, ["rejects", "--format", "csv", "--project-dir", str(root)])
+    assert as_csv.output.splitlines()[0] == "table,file,line,reason,raw_text"
+    table = runner.invoke(cli, ["rejects", "--project-dir", str(root)])
+    assert "2 rejected lines" in table.output
+    unknown = runner.invoke(cli, ["rejects", "cals", "--project-dir", str(root)])
+    assert unknown.exit_code == 1 and "E117" in unknown.output and "calls" in unknown.output
+
+
+def test_loaded_plus_rejected_is_every_data_line(tmp_path: Path) -> None:
+    """A GBK file with a title row, bad values and short lines: nothing is lost or counted
+    twice."""
+    body = "".join(
+        f"L{i},{'x' if i % 7 == 0 else i},{'' if i % 11 == 0 else '热线'}\n" for i in range(1, 101)
+    )
+    text = "报表\nleg_id,talk,queue\n" + body + "L101\n"
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/legs.csv": text.encode("gbk"),
+            "seeds/legs.yml": "encoding: gbk\nheader_row: 2\ncolumns: {talk: INTEGER}\n",
+        },
+    )
+    (result,) = seed(root).results
+    # 100 + 1 data lines; every 7th has a bad talk (14 of them), L101 is a column short
+    assert (result.rows, result.rejected) == (86, 15)
+    assert result.rows + result.rejected == len(text.splitlines()) - 2
+    lines = query(
+        root, "SELECT _line FROM raw.legs UNION ALL SELECT line FROM raw._rejects ORDER BY 1"
+    )
+    assert [n for (n,) in lines] == list(range(3, 104))
+
+
+def test_report_csv_has_a_bom_and_query_csv_does_not() -> None:
+    from metricflow_lite.report.render_csv import render_csv
+    from metricflow_lite.report.render_rejects import render_rejects
+
+    class Column:
+        name = "渠道"
+
+    class Table:
+        columns = (Column(),)
+        rows = (("热线",),)
+
+    assert render_csv(Table()).encode("utf-8").startswith(b"\xef\xbb\xbf\xe6\xb8\xa0")  # type: ignore[arg-type]
+    assert not render_rejects((), "csv").startswith("\ufeff")
+
+
+def test_load_summary_via_library(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"seeds/a.csv": "x\n1\n"})
+    project = load_project(root)
+    warehouse = DuckDBWarehouse.open(project, project.target())
+    try:
+        summary = load_seeds(project, warehouse)
+    finally:
+        warehouse.close()
+    assert summary.load_id == 1 and summary.rows == 1
+
+
+def test_validate_reads_headers_as_seed_does(tmp_path: Path) -> None:
+    """mfl validate's seed shapes: a GBK header mapped by from:, an xlsx header under a title."""
+    from metricflow_lite.jobs.validate import seed_shapes
+
+    root = make_project(
+        tmp_path, {"seeds/acd.csv": ACD_TEXT.encode("gbk"), "seeds/acd.yml": ACD_YML}
+    )
+    (root / "seeds/roster.yml").write_text(XLSX_YML, encoding="utf-8")
+    write_xlsx(
+        root / "seeds/roster.xlsx",
+        [["名单"], [], ["坐席工号", "来电时间", "通话时长(秒)"], ["A1", "2024-10-08 09:00", 3]],
+    )
+    shapes, problems = seed_shapes(load_project(root))
+    assert problems == []
+    assert {s.table: s.columns for s in shapes} == {
+        "acd": (
+            ("agent_id", "TEXT"),
+            ("offered_ts", "TIMESTAMP"),
+            ("talk_seconds", "INT"),
+            ("skill", "TEXT"),
+        ),
+        "roster": (("agent_id", "TEXT"), ("offered_ts", "TIMESTAMP"), ("talk_seconds", "INT")),
+    }
+
+
+def test_prune_removes_a_table_whose_files_are_all_gone(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"seeds/a.csv": "x\n1\n", "seeds/b.csv": "y\n2\n3\n"})
+    seed(root)
+    (root / "seeds/b.csv").unlink()
+    project = load_project(root)
+    warehouse = DuckDBWarehouse.open(project, project.target())
+    try:
+        summary = load_seeds(project, warehouse, prune=True)
+    finally:
+        warehouse.close()
+    assert [(r.file, r.status, r.rows) for r in summary.results] == [
+        ("seeds/a.csv", LoadStatus.UNCHANGED, 1),
+        ("seeds/b.csv", LoadStatus.PRUNED, 2),
+    ]
+    assert query(root, "SELECT count(*) FROM raw.b") == [(0,)]
+    assert query(root, "SELECT file FROM raw._loads") == [("seeds/a.csv",)]
