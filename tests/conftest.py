@@ -21,6 +21,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite golden SQL snapshots in tests/snapshots/ instead of comparing.",
     )
+    parser.addoption(
+        "--write-screenshots",
+        action="store_true",
+        default=False,
+        help="Write the report screenshots the browser tests take into docs/screenshots/.",
+    )
 
 
 @pytest.fixture

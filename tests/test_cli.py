@@ -27,7 +27,9 @@ def test_init_then_run_writes_every_report(tmp_path: Path) -> None:
     ):
         assert (reports / name).exists(), name
     assert "==> seed" in result.output and "==> build" in result.output
-    assert f"dashboard: {reports / 'index.html'}" in result.output
+    # #20: the run ends with one line that says where to open the dashboard
+    last = result.output.splitlines()[-1]
+    assert last == f"1 report, 10 files; open {reports / 'index.html'}"
     # The scaffold's seed has 252 calls; nothing is lost between raw and src.
     con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
     try:

@@ -578,6 +578,28 @@ def test_a_spark_command_prints_mfl_s_words_not_the_jvm_log(
     ]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_report_views_carry_is_complete_alike(engine: str, request: Any) -> None:
+    """app.<report>_<grain>.is_complete (DESIGN-2 §2) on every engine: the same flags, and so
+    the same report, as DuckDB's; the tiny data ends 2025-01-07 09:10, so that day is partial."""
+    project = project_for(engine, request)
+
+    def report(target: str, grain: str) -> str:
+        args = ("report", "queue_daily", "--grain", grain, "--format", "csv", "--date")
+        result = invoke(*args, "2025-01-06", "--project-dir", str(project), "--target", target)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    for grain in ("day", "week"):
+        got = report(TARGET_OF[engine], grain)
+        assert got == report("dev", grain), grain
+    days = {
+        line.split(",")[0]: line.rstrip().split(",")[-1]
+        for line in report(TARGET_OF[engine], "day").splitlines()[1:]
+    }
+    assert days["2025-01-06"] == "true"  # --date shows nothing after it; its day is whole
+
+
 # Issue 16: open-at-a-time counts, snapshots and time-valid joins, each shape once; the numbers
 # themselves are worked out by hand in tests/test_state.py.
 STATE_QUERIES = [

@@ -20,6 +20,7 @@ from metricflow_lite.compile.plan import (
     ComputeMetrics,
     FillZeros,
     FilterRows,
+    FlagComplete,
     FlagTargets,
     JoinDimensions,
     JoinOnKeys,
@@ -237,6 +238,7 @@ def test_a_date_range_keeps_coarse_rollups_out(spec: ProjectSpec) -> None:
 
 
 VIEW_CHAIN = [
+    "FlagComplete",
     "FlagTargets",
     "Compare",
     "FillZeros",
@@ -259,7 +261,11 @@ def test_report_view_nodes(spec: ProjectSpec, total: bool) -> None:
     nodes.append(type(node).__name__)
     assert nodes == (["Totals"] if total else []) + VIEW_CHAIN
     assert view.name == ("queue_daily_week_total" if total else "queue_daily_week")
-    flagged = view.root.parent if isinstance(view.root, Totals) else view.root
+    complete = view.root.parent if isinstance(view.root, Totals) else view.root
+    assert isinstance(complete, FlagComplete)
+    # is_complete reads the bounds of the one model the report's metrics read (DESIGN-2 §2)
+    assert complete.models == (("calls", "offered_ts"),) and complete.grace_seconds == 3600
+    flagged = complete.parent
     assert isinstance(flagged, FlagTargets)
     assert [(f.metric, f.low, f.high) for f in flagged.flags] == [("abandonment_rate", None, 0.3)]
     compare = flagged.parent
@@ -322,6 +328,7 @@ def test_every_node_kind_describes_itself(spec: ProjectSpec) -> None:
         FillZeros,
         Compare,
         FlagTargets,
+        FlagComplete,
         Totals,
     }
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from report_tables import METRICS, TEAM_COLUMNS, TEAM_ROWS, center_table, team_report, team_table
 
 from metricflow_lite.report import render_report
@@ -22,15 +23,26 @@ def read(data: bytes | str) -> Workbook:
     return load_workbook(io.BytesIO(data))
 
 
+def data_sheet(data: bytes | str) -> Worksheet:
+    """The first grain's data sheet (the workbook opens on its summary, sheet 0)."""
+    return read(data).worksheets[1]
+
+
+def chart_sheet(data: bytes | str) -> Worksheet:
+    """The first grain's chart sheet, beside the data sheet."""
+    return read(data).worksheets[2]
+
+
 def test_one_sheet_per_grain_in_one_workbook() -> None:
     week = team_table()
     day = replace(week, grain=Grain.DAY)
     book = read(render_xlsx([day, week]))
-    assert book.sheetnames == ["日报 day", "周报 week"]
+    assert book.sheetnames == ["摘要", "日报 day", "日报 day 图表", "周报 week", "周报 week 图表"]
+    assert book.active is not None and book.active.title == "摘要"  # #20: opens on the summary
 
 
 def test_headers_are_labels_and_cells_are_numbers_with_formats() -> None:
-    sheet = read(render_report(team_table(), "xlsx")).active
+    sheet = data_sheet(render_report(team_table(), "xlsx"))
     assert sheet is not None
     header = [c.value for c in sheet[1]][:6]
     assert header == ["周", "班组", "呼入量", "呼入量 上期", "呼入量 环比", "呼入量 达标"]
@@ -51,7 +63,7 @@ def test_headers_are_labels_and_cells_are_numbers_with_formats() -> None:
     value, fmt = cell("平均处理时长")
     # an Excel time (310/86400 of a day, shown 5:10); openpyxl reads it back as a duration
     assert value == timedelta(seconds=310) and fmt == "[m]:ss"
-    assert cell("平均处理时长 达标") == (False, "General")
+    assert cell("平均处理时长 达标") == ("未达标", "General")  # #20: words, not TRUE/FALSE
 
 
 def test_a_duration_declared_change_points_is_a_signed_time() -> None:
@@ -63,7 +75,7 @@ def test_a_duration_declared_change_points_is_a_signed_time() -> None:
         for row in TEAM_ROWS
     )
     table = ReportTable.from_rows(team_report(), metrics, Grain.WEEK, TEAM_COLUMNS, rows)
-    sheet = read(render_xlsx([table])).active
+    sheet = data_sheet(render_xlsx([table]))
     assert sheet is not None
     cells = {c.value: i for i, c in enumerate(sheet[1], start=1) if c.value}
     change_cell = sheet.cell(sheet.max_row, cells["平均处理时长 环比"])  # 二组: 290 s -> 310 s
@@ -72,7 +84,7 @@ def test_a_duration_declared_change_points_is_a_signed_time() -> None:
 
 
 def test_currency_and_blank_nulls() -> None:
-    sheet = read(render_report(center_table(), "xlsx")).active
+    sheet = data_sheet(render_report(center_table(), "xlsx"))
     assert sheet is not None
     cells = {c.value: i for i, c in enumerate(sheet[1], start=1) if c.value}
     assert sheet.cell(3, cells["revenue"]).number_format == '"¥"#,##0.00'
@@ -81,15 +93,15 @@ def test_currency_and_blank_nulls() -> None:
 
 
 def test_header_row_and_keys_are_frozen() -> None:
-    team = read(render_report(team_table(), "xlsx")).active
-    center = read(render_report(center_table(), "xlsx")).active
+    team = data_sheet(render_report(team_table(), "xlsx"))
+    center = data_sheet(render_report(center_table(), "xlsx"))
     assert team is not None and center is not None
     assert team.freeze_panes == "C2"  # header row, period and team columns
     assert center.freeze_panes == "B2"
 
 
 def test_missed_targets_are_conditionally_formatted() -> None:
-    sheet = read(render_report(team_table(), "xlsx")).active
+    sheet = data_sheet(render_report(team_table(), "xlsx"))
     assert sheet is not None
     rules = {
         str(rng.sqref): [r.formula for r in rule_list]
@@ -101,16 +113,17 @@ def test_missed_targets_are_conditionally_formatted() -> None:
     assert rules["K2:K5"] == [[f"AND(ISNUMBER($K2),$K2>{300 / 86400!r})"]]
 
 
-def test_native_charts_are_present() -> None:
-    team = read(render_report(team_table(), "xlsx")).active
-    center = read(render_report(center_table(), "xlsx")).active
-    assert team is not None and center is not None
+def test_native_charts_are_present_beside_their_data() -> None:
+    team = chart_sheet(render_report(team_table(), "xlsx"))
+    center = chart_sheet(render_report(center_table(), "xlsx"))
     team_kinds = sorted(type(c).__name__ for c in team._charts)
     assert team_kinds == ["BarChart", "LineChart"]  # trend per team, bars by team
     assert [type(c).__name__ for c in center._charts] == ["LineChart"]
-    # the trend pivot beside the data: period, then one column per team
-    pivot = [c.value for c in team[1]][15:18]
-    assert pivot == ["呼入量 趋势", "一组", "二组"]
+    # the trend's data at the top left: period, then one column per team
+    assert [c.value for c in team[1]][:3] == ["周期", "一组", "二组"]
+    # #20: each chart starts two columns right of its data (column D = index 3), not at AF97
+    anchors = sorted((c.anchor._from.row, c.anchor._from.col) for c in team._charts)
+    assert anchors[0] == (1, 4)
 
 
 def test_render_workbook_is_the_entry_point_for_several_grains() -> None:
@@ -118,4 +131,50 @@ def test_render_workbook_is_the_entry_point_for_several_grains() -> None:
 
     week = team_table()
     book = read(render_workbook([replace(week, grain=Grain.MONTH), week]))
-    assert book.sheetnames == ["月报 month", "周报 week"]
+    assert book.sheetnames == [
+        "摘要",
+        "月报 month",
+        "月报 month 图表",
+        "周报 week",
+        "周报 week 图表",
+    ]
+
+
+def test_summary_sheet_first_with_each_grains_headline() -> None:
+    """#20: the workbook opens on 摘要: the period in focus and each metric's value and flag."""
+    totals = [(r[0], *r[2:]) for r in TEAM_ROWS if r[1] == "二组"]  # stand-in whole-team rows
+    table = ReportTable.from_rows(
+        team_report(), METRICS, Grain.WEEK, TEAM_COLUMNS, TEAM_ROWS, totals=totals
+    )
+    book = read(render_xlsx([table]))
+    summary = book.worksheets[0]
+    assert summary.title == "摘要" and book.active is not None and book.active.title == "摘要"
+    rows = [tuple(c.value for c in row) for row in summary.iter_rows()]
+    assert rows[0][0] == "班组运营报表"
+    assert ("指标", "本期", "目标", "达标", "环比", "同比") in rows
+    by_metric = {r[0]: r for r in rows if r[0] in ("呼入量", "放弃率")}
+    assert by_metric["呼入量"][1] == 125 and by_metric["呼入量"][4] == 0.25
+    assert by_metric["放弃率"][1:4] == (0.072, "≤ 5.0%", "未达标")
+
+
+def test_every_sheet_prints_on_a4_landscape_one_page_wide() -> None:
+    book = read(render_report(team_table(), "xlsx"))
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.page_setup.paperSize == 9, sheet.title  # A4
+        # fit to pages: one wide (fitToWidth's default, 1), as many tall as it takes (0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert book.worksheets[1].print_title_rows == "$1:$1"  # the header row on every page
+
+
+def test_total_rows_follow_the_data_with_the_total_views_values() -> None:
+    totals = [(r[0], *r[2:]) for r in TEAM_ROWS if r[1] == "一组"]
+    table = ReportTable.from_rows(
+        team_report(), METRICS, Grain.WEEK, TEAM_COLUMNS, TEAM_ROWS, totals=totals
+    )
+    sheet = read(render_xlsx([table])).worksheets[1]
+    last = [c.value for c in sheet[sheet.max_row]]
+    assert last[1] == "合计" and last[2] == 400  # from the _total rows, not a sum of teams
+    header = [c.value for c in sheet[1]]
+    assert header[-1] == "完整"

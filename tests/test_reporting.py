@@ -9,7 +9,10 @@ import pytest
 from conftest import invoke
 
 from metricflow_lite.compile.periods import (
-    latest_complete_period,
+    DataBounds,
+    elapsed_cut,
+    is_complete,
+    latest_complete_start,
     next_period,
     period_start,
     whole_periods,
@@ -61,18 +64,69 @@ def test_next_period_crosses_year_ends() -> None:
     assert next_period(D(2024, 12, 30), Grain.WEEK) == D(2025, 1, 6)
 
 
+T = dt.datetime
+HOUR = dt.timedelta(hours=1)
+
+
+def bounds(first: dt.datetime, last: dt.datetime) -> tuple[DataBounds, ...]:
+    return (DataBounds("calls", first, last),)
+
+
 @pytest.mark.parametrize(
-    ("last_day", "grain", "expected"),
+    ("last", "grain", "expected"),
     [
-        (D(2025, 1, 6), Grain.WEEK, D(2024, 12, 30)),  # Monday: its week has just begun
-        (D(2025, 1, 5), Grain.WEEK, D(2024, 12, 30)),  # Sunday: the week is complete
-        (D(2025, 1, 31), Grain.MONTH, D(2025, 1, 1)),
-        (D(2025, 1, 30), Grain.MONTH, D(2024, 12, 1)),
-        (D(2025, 1, 6), Grain.DAY, D(2025, 1, 6)),
+        (T(2025, 1, 5, 23, 10), Grain.WEEK, D(2024, 12, 30)),  # Sunday 23:10: the week is whole
+        (T(2025, 1, 5, 22, 0), Grain.WEEK, D(2024, 12, 23)),  # Sunday 22:00: not yet
+        (T(2025, 1, 6, 7, 52), Grain.WEEK, D(2024, 12, 30)),  # Monday morning: last week
+        (T(2025, 1, 31, 23, 30), Grain.MONTH, D(2025, 1, 1)),
+        (T(2025, 1, 30, 23, 59), Grain.MONTH, D(2024, 12, 1)),
+        (T(2025, 1, 14, 7, 52), Grain.DAY, D(2025, 1, 13)),  # #20: not the partial morning
+        (T(2025, 1, 13, 23, 10), Grain.DAY, D(2025, 1, 13)),  # through 23:10 completes a day
+        (T(2025, 1, 14, 7, 52), Grain.MIN30, D(2025, 1, 13)),  # intervals: one whole day
     ],
 )
-def test_latest_complete_period(last_day: dt.date, grain: Grain, expected: dt.date) -> None:
-    assert latest_complete_period(last_day, grain, "monday") == expected
+def test_latest_complete_start(last: dt.datetime, grain: Grain, expected: dt.date) -> None:
+    data = bounds(T(2024, 10, 1, 9, 1), last)
+    assert latest_complete_start(data, grain, "monday", HOUR) == expected
+
+
+def test_a_first_call_at_0901_keeps_the_first_day_complete() -> None:
+    data = bounds(T(2024, 11, 15, 9, 1), T(2025, 1, 14, 7, 52))
+    assert is_complete(D(2024, 11, 15), Grain.DAY, data, HOUR)
+    assert not is_complete(D(2024, 11, 1), Grain.MONTH, data, HOUR)  # starts mid-month
+    assert is_complete(D(2024, 12, 1), Grain.MONTH, data, HOUR)
+    assert not is_complete(D(2025, 1, 14), Grain.DAY, data, HOUR)  # ends mid-day
+
+
+def test_every_model_must_cover_the_period() -> None:
+    calls = DataBounds("calls", T(2024, 10, 1), T(2025, 1, 14, 7, 52))
+    chats = DataBounds("chats", T(2024, 10, 1), T(2025, 1, 13, 21, 0))  # closes at 21:00
+    assert not is_complete(D(2025, 1, 13), Grain.DAY, (calls, chats), HOUR)
+    assert is_complete(D(2025, 1, 13), Grain.DAY, (calls, chats), 3 * HOUR)
+    assert not is_complete(D(2025, 1, 13), Grain.DAY, (), HOUR)  # no data: nothing is whole
+    assert latest_complete_start((), Grain.DAY, "monday", HOUR) is None
+
+
+def test_elapsed_cut_of_a_period_in_progress() -> None:
+    end = T(2025, 1, 14, 7, 52)
+    assert elapsed_cut(D(2025, 1, 1), Grain.MONTH, end) == end - T(2025, 1, 1)
+    assert elapsed_cut(D(2024, 12, 1), Grain.MONTH, end) is None
+
+
+def test_cut_ranges_keep_each_comparison_inside_its_period() -> None:
+    from metricflow_lite.jobs.reports import cut_ranges
+
+    # 1..13 Jan against 1..13 Dec and 1..13 Jan 2024
+    assert cut_ranges(D(2025, 1, 1), Grain.MONTH, D(2025, 1, 13), "monday") == (
+        (D(2025, 1, 1), D(2025, 1, 13)),
+        (D(2024, 12, 1), D(2024, 12, 13)),
+        (D(2024, 1, 1), D(2024, 1, 13)),
+    )
+    # 1..30 Mar against February cut at its end (29 days in 2024), not into March
+    assert cut_ranges(D(2024, 3, 1), Grain.MONTH, D(2024, 3, 30), "monday")[1] == (
+        D(2024, 2, 1),
+        D(2024, 2, 29),
+    )
 
 
 def test_week_table_defaults_to_the_latest_complete_week(tiny_project: Path) -> None:
@@ -148,7 +202,7 @@ def test_a_date_outside_the_data_warns_with_the_days_that_have_data(tiny_project
     args = ("report", "queue_daily", "--project-dir", str(tiny_project), "--grain", "week")
     result = invoke(*args, "--date", "2030-01-01")
     assert result.exit_code == 0
-    assert "(no rows)" in result.stdout
+    assert "(无数据)" in result.stdout
     assert result.stderr.startswith(
         "warning W260: report 'queue_daily' has no data in the week of 2030-01-01:"
         " its data runs from 2024-12-30 to 2025-01-06"

@@ -370,6 +370,12 @@ def test_report_csv_has_a_bom_and_query_csv_does_not() -> None:
     class Table:
         columns = (Column(),)
         rows = (("热线",),)
+        dimensions = ()
+        totals = ()
+        locale = "zh-CN"
+
+        def is_partial(self, start: object) -> bool:
+            return False
 
     assert render_csv(Table()).encode("utf-8").startswith(b"\xef\xbb\xbf\xe6\xb8\xa0")  # type: ignore[arg-type]
     assert not render_rejects((), "csv").startswith("\ufeff")

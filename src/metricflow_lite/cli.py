@@ -270,6 +270,11 @@ def compile_command(
 @query_options(required=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--sql", "show_sql", is_flag=True, help="Print the SQL instead of running it.")
+@click.option(
+    "--completeness",
+    is_flag=True,
+    help="csv/json: add an is_complete column (the table always marks incomplete periods *).",
+)
 def query(
     project_dir: str | None,
     target: str | None,
@@ -282,10 +287,11 @@ def query(
     no_indicators: bool,
     fmt: str,
     show_sql: bool,
+    completeness: bool,
 ) -> None:
     """Ask for metrics by dimensions and grain.
 
-    Example: mfl query --metrics abandonment_rate,aht --by queue --grain week --format csv
+    Example: mfl query --metrics abandonment_rate,aht_seconds --by queue --grain week --format csv
     """
     from metricflow_lite.jobs import fastpath
     from metricflow_lite.text import render_result
@@ -295,7 +301,10 @@ def query(
     root = fastpath.project_root(project_dir)
     words = ["query", target or "", metrics, by, grain, start, end, where, str(no_indicators)]
     cache_key = fastpath.key(root, [w or "" for w in words])
-    entry = fastpath.load(root, "query", cache_key)
+    # The table marks partial periods and shows value labels, both read from the warehouse:
+    # it always takes the full path.
+    plain_rows = fmt != "table" and not completeness
+    entry = fastpath.load(root, "query", cache_key) if plain_rows else None
     if entry is not None:
         if entry.get("note"):
             click.echo(f"note: {entry['note']}", err=True)
@@ -305,17 +314,22 @@ def query(
         if entry.get("path"):
             found = fastpath.run_duckdb_query(entry)
             if found is not None:
-                click.echo(render_result(*found, entry["formats"], fmt), nl=fmt == "table")
+                click.echo(render_result(*found, fmt), nl=False)
                 return
     from metricflow_lite.jobs import pipeline
 
     options = pipeline.QueryOptions(metrics, by, grain, start, end, where, not no_indicators)
-    answer = pipeline.query(open_project(project_dir), target, options, fmt, show_sql, cache_key)
+    answer = pipeline.query(
+        open_project(project_dir), target, options, fmt, show_sql, completeness, cache_key
+    )
     if answer.plan.note and entry is None:
         click.echo(f"note: {answer.plan.note}", err=True)
     if answer.text is None:
         click.echo(answer.sql)
         return
+    if answer.incomplete and answer.plan.request.grain is not None:
+        grain_name = answer.plan.request.grain.value
+        click.echo(f"note: incomplete {grain_name}: {', '.join(answer.incomplete)}", err=True)
     click.echo(answer.text, nl=fmt == "table")
 
 
@@ -369,8 +383,11 @@ def init(directory: str) -> None:
     default="text",
     help="text for people, json for programs, github for workflow annotations.",
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool) -> None:
+@click.option("--strict", is_flag=True, help="Fail on warnings too, and list each one.")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def validate(
+    project_dir: str | None, target: str | None, fmt: str, strict: bool, quiet: bool
+) -> None:
     """Check every YAML file and SQL model without loading data; report every problem.
 
     Each problem is printed as file:line:col: severity CODE: message, with the source line
@@ -380,10 +397,11 @@ def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool
 
     # Unchanged files validate as they did: the result is kept in target/.mfl-cache/.
     root = fastpath.project_root(project_dir)
-    cache_key = fastpath.key(root, ["validate", target or "", fmt, str(strict), str(_color())])
+    words = ["validate", target or "", fmt, str(strict), str(quiet), str(_color())]
+    cache_key = fastpath.key(root, words)
     entry = fastpath.load(root, "validate", cache_key)
     if entry is None:
-        entry = _validate(project_dir, fmt, strict)
+        entry = _validate(project_dir, fmt, strict, quiet)
         fastpath.store(root, "validate", cache_key, entry)
     for text, to_stderr in entry["lines"]:
         click.echo(text, err=to_stderr)
@@ -391,7 +409,7 @@ def validate(project_dir: str | None, target: str | None, fmt: str, strict: bool
         sys.exit(1)
 
 
-def _validate(project_dir: str | None, fmt: str, strict: bool) -> dict[str, t.Any]:
+def _validate(project_dir: str | None, fmt: str, strict: bool, quiet: bool) -> dict[str, t.Any]:
     """What `mfl validate` prints, as (text, to stderr) lines, and whether it fails."""
     from metricflow_lite.jobs.validate import validate_project
     from metricflow_lite.report.diagnostics import render_github, render_json, render_text
@@ -400,18 +418,20 @@ def _validate(project_dir: str | None, fmt: str, strict: bool) -> dict[str, t.An
     result = validate_project(project)
     lines: list[tuple[str, bool]] = []
     if fmt == "json":
-        lines.append((render_json(result.diagnostics), False))
+        shown = result.shown(strict=True, quiet=quiet)  # programs get every finding
+        lines.append((render_json(shown), False))
     elif fmt == "github":
-        if result.diagnostics:
-            lines.append((render_github(result.diagnostics), False))
+        shown = result.shown(strict=True, quiet=quiet)
+        if shown:
+            lines.append((render_github(shown), False))
         lines.append((result.summary(), True))
     else:
-        if result.diagnostics:
-            lines.append(
-                (render_text(result.diagnostics, root=project.root, color=_color()), False)
-            )
+        shown = result.shown(strict=strict, quiet=quiet)
+        if shown:
+            lines.append((render_text(shown, root=project.root, color=_color()), False))
             lines.append(("", False))
-        lines.append((result.summary(), False))
+        if not quiet:
+            lines.append((result.summary(), False))
     return {"lines": lines, "failed": result.fails(strict)}
 
 
@@ -497,7 +517,8 @@ def report(
 
     project = open_project(project_dir)
     color = sys.stdout.isatty()
-    output = reports.report(project, target, name, grain, on, fmt, out, color)
+    width = terminal_width() if out is None else None
+    output = reports.report(project, target, name, grain, on, fmt, out, color, width)
     if output.warning is not None:
         click.echo(
             render_text([output.warning], root=project.root, color=sys.stderr.isatty()), err=True
@@ -626,6 +647,8 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
 
     Example: mfl run && open target/reports/index.html
     """
+    from pathlib import Path
+
     from metricflow_lite.jobs import pipeline
 
     project = open_project(project_dir)
@@ -636,12 +659,24 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
         progress=_echo_progress,
     )
     written = pipeline.run(project, target, steps, full_refresh)
-    for item in written:
-        if item.report != "dashboard":
-            click.echo(f"{item.report}: {', '.join(p.name for p in item.paths)}")
+    files = sum(len(item.paths) for item in written if item.report != "dashboard")
+    reports = sum(1 for item in written if item.report != "dashboard")
     index = project.path("target") / "reports" / "index.html"
-    if index.exists():
-        click.echo(f"\ndashboard: {index}")
+    where = os.path.relpath(index, Path.cwd()) if index.is_relative_to(Path.cwd()) else index
+    noun = "report" if reports == 1 else "reports"
+    click.echo(f"{reports} {noun}, {files} files; open {where}")
+
+
+def terminal_width() -> int | None:
+    """The width tables must fit: $COLUMNS, else the terminal's; None when not a terminal."""
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _step_printer() -> t.Callable[[str, str], None]:

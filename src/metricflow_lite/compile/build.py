@@ -58,7 +58,9 @@ def metric_comment(metric: Metric) -> str:
     return f"{label}: {formula}"
 
 
-def report_objects(spec: ProjectSpec, report: Report, week_start: str) -> list[BuildObject]:
+def report_objects(
+    spec: ProjectSpec, report: Report, week_start: str, complete_grace_seconds: int = 3600
+) -> list[BuildObject]:
     """app.<report>_<grain> for each grain of a report, and for a report broken down by
     dimensions app.<report>_<grain>_total: the same metrics over all members, re-aggregated
     from the parts (a total rate is not the sum or mean of the rows' rates)."""
@@ -77,12 +79,15 @@ def report_objects(spec: ProjectSpec, report: Report, week_start: str) -> list[B
             comment=f"{report.label or report.name} ({view.grain.value}{TOTAL_LABEL * view.total})",
             column_comments=comments,
         )
-        for view in plan_report_views(spec, report, week_start)
+        for view in plan_report_views(spec, report, week_start, complete_grace_seconds)
     ]
 
 
 def plan_build(
-    spec: ProjectSpec, models: Iterable[SqlModel], week_start: str = "monday"
+    spec: ProjectSpec,
+    models: Iterable[SqlModel],
+    week_start: str = "monday",
+    complete_grace_seconds: int = 3600,
 ) -> list[BuildObject]:
     """Every object of a build, in dependency order: src, ind, app."""
     models = list(models)
@@ -147,7 +152,7 @@ def plan_build(
         )
     objects.extend(from_model(m) for m in models if m.layer == "indicator")
     for report in sorted(spec.reports, key=lambda r: r.name):
-        objects.extend(report_objects(spec, report, week_start))
+        objects.extend(report_objects(spec, report, week_start, complete_grace_seconds))
     objects.extend(from_model(m) for m in models if m.layer == "application")
     return objects
 

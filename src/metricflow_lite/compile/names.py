@@ -36,6 +36,7 @@ PREV_YEAR = "_prev_year"
 CHANGE_YEAR = "_change_year"
 TARGET_MET = "_target_met"
 TOTAL = "_total"  # app.<report>_<grain>_total: the metrics over all members of the dimensions
+IS_COMPLETE = "is_complete"  # a report view's last column: the data covers the period whole
 
 
 def report_view(report: str, grain: str, total: bool = False) -> str:

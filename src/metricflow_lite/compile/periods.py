@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from metricflow_lite.spec.model import Grain
 
@@ -38,14 +40,6 @@ def next_period(start: dt.date, grain: Grain) -> dt.date:
     raise AssertionError(grain)
 
 
-def latest_complete_period(last_day: dt.date, grain: Grain, week_start: str) -> dt.date:
-    """The last period that ends on or before the last day with data."""
-    start = period_start(last_day, grain, week_start)
-    if next_period(start, grain) - dt.timedelta(days=1) <= last_day:
-        return start
-    return period_start(start - dt.timedelta(days=1), grain, week_start)
-
-
 def whole_periods(
     start: dt.date | None, end: dt.date | None, grain: Grain | None, week_start: str
 ) -> tuple[dt.date | None, dt.date | None]:
@@ -60,3 +54,72 @@ def whole_periods(
         else None
     )
     return first, last
+
+
+# DESIGN-2 §2: data through 23:10 completes a day; a center that closes early sets a longer grace.
+DEFAULT_COMPLETE_GRACE = dt.timedelta(hours=1)
+INTERVAL_LENGTH = {Grain.MIN30: dt.timedelta(minutes=30), Grain.HOUR: dt.timedelta(hours=1)}
+
+
+@dataclass(frozen=True, slots=True)
+class DataBounds:
+    """The first and last time value of one model's rows (local wall time)."""
+
+    model: str
+    first: dt.datetime
+    last: dt.datetime
+
+
+def as_datetime(value: dt.date) -> dt.datetime:
+    """A date as its midnight; a datetime unchanged."""
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def period_end(start: dt.date, grain: Grain) -> dt.datetime:
+    """The instant the period that starts at `start` ends (the next period's start)."""
+    if grain.intraday:
+        return as_datetime(start) + INTERVAL_LENGTH[grain]
+    return as_datetime(next_period(_day(start), grain))
+
+
+def is_complete(
+    start: dt.date, grain: Grain, bounds: Sequence[DataBounds], grace: dt.timedelta
+) -> bool:
+    """True when every model covers the period: its first time value falls on the period's
+    first day or earlier, and its last is at or after the period's end minus `grace`."""
+    end = period_end(start, grain)
+    return bool(bounds) and all(
+        b.first.date() <= _day(start) and b.last >= end - grace for b in bounds
+    )
+
+
+def latest_complete_start(
+    bounds: Sequence[DataBounds], grain: Grain, week_start: str, grace: dt.timedelta
+) -> dt.date | None:
+    """The start of the latest complete period of `grain` (a day for interval grains: the
+    intraday report shows one day of intervals); None when no period is complete."""
+    if not bounds:
+        return None
+    unit = Grain.DAY if grain.intraday else grain
+    last = min(b.last for b in bounds)
+    first = max(b.first for b in bounds).date()
+    start = period_start(last.date(), unit, week_start)
+    while start >= period_start(first, unit, week_start):
+        if is_complete(start, unit, bounds, grace):
+            return start
+        start = period_start(start - dt.timedelta(days=1), unit, week_start)
+    return None
+
+
+def elapsed_cut(start: dt.date, grain: Grain, data_end: dt.datetime) -> dt.timedelta | None:
+    """How much of a period in progress has data (`data_end` inside it); None if it is over."""
+    begin, end = as_datetime(start), period_end(start, grain)
+    if begin <= data_end < end:
+        return data_end - begin
+    return None
+
+
+def _day(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value

@@ -34,7 +34,7 @@ Adding a node kind (a window, an offset, `active`, a snapshot, a time-valid join
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
@@ -609,10 +609,36 @@ class FlagTargets:
 
 
 @dataclass(frozen=True, slots=True)
+class FlagComplete:
+    """is_complete (DESIGN-2 §2): every model the view reads covers the period, its first time
+    value on the period's first day or earlier, its last at or after the period's end minus the
+    project's complete_grace (a DATE column's last day counts whole)."""
+
+    parent: FlagTargets
+    grain: Grain
+    models: tuple[tuple[str, str], ...]  # (model, time column), sorted
+    grace_seconds: int
+    amount: str  # the period's length, as an interval
+    unit: str
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def describe(self) -> str:
+        covered = ", ".join(f"{names.SRC}.{m}.{t}" for m, t in self.models) or "no model"
+        return f"flag complete periods: covered by {covered}, grace {self.grace_seconds} s"
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """The `_total` view: the metrics over all members of `over`, re-aggregated from parts."""
 
-    parent: FlagTargets
+    parent: FlagComplete
     over: tuple[str, ...]
 
     @property
@@ -645,9 +671,10 @@ PlanNode: TypeAlias = (
     | FillZeros
     | Compare
     | FlagTargets
+    | FlagComplete
     | Totals
 )
-ViewNode: TypeAlias = FlagTargets | Totals
+ViewNode: TypeAlias = FlagComplete | Totals
 
 
 def plan_tree(node: PlanNode, indent: str = "") -> str:
@@ -1407,9 +1434,15 @@ class ReportView:
 
 
 def plan_report_view(
-    spec: ProjectSpec, report: Report, grain: Grain, total: bool = False, week_start: str = "monday"
+    spec: ProjectSpec,
+    report: Report,
+    grain: Grain,
+    total: bool = False,
+    week_start: str = "monday",
+    complete_grace_seconds: int = 3600,
 ) -> ReportView:
-    """The plan of a report's view at a grain: metrics -> spine -> zeros -> compare -> flags."""
+    """The plan of a report's view at a grain: metrics -> spine -> zeros -> compare -> flags
+    -> complete periods (-> totals)."""
     request = QueryRequest(
         metrics=report.metrics, by=() if total else report.by, grain=grain, where=report.filter
     )
@@ -1448,19 +1481,49 @@ def plan_report_view(
         if (target := metrics[name].target) is not None
     )
     flagged = FlagTargets(compare, flags)
-    root: ViewNode = Totals(flagged, report.by) if total else flagged
+    complete = FlagComplete(
+        flagged,
+        grain,
+        model_times(spec, report.metrics),
+        complete_grace_seconds,
+        *GRAIN_STEP[grain],
+    )
+    root: ViewNode = Totals(complete, report.by) if total else complete
     return ReportView(
         names.report_view(report.name, grain.value, total), report, grain, total, plan, root
     )
 
 
 def plan_report_views(
-    spec: ProjectSpec, report: Report, week_start: str = "monday"
+    spec: ProjectSpec,
+    report: Report,
+    week_start: str = "monday",
+    complete_grace_seconds: int = 3600,
 ) -> tuple[ReportView, ...]:
     """app.<report>_<grain> for each grain of a report; with dimensions, the _total view too."""
     views = []
     for grain in report.grains:
-        views.append(plan_report_view(spec, report, grain, False, week_start))
+        views.append(
+            plan_report_view(spec, report, grain, False, week_start, complete_grace_seconds)
+        )
         if report.by:
-            views.append(plan_report_view(spec, report, grain, True, week_start))
+            views.append(
+                plan_report_view(spec, report, grain, True, week_start, complete_grace_seconds)
+            )
     return tuple(views)
+
+
+def model_times(spec: ProjectSpec, metrics: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """The (model, time column) pairs the metrics read, through derived metrics, sorted: the
+    data whose bounds say whether a period is complete."""
+    by_name = {m.name: m for m in spec.metrics}
+    pairs: set[tuple[str, str]] = set()
+    for name in metrics:
+        for base in base_metrics_of(name, by_name):
+            metric = by_name[base]
+            assert isinstance(metric, BaseMetric)
+            model = spec.model(metric.model)
+            time = metric.time or (model.time if model else None)
+            if time:
+                pairs.add((metric.model, time))
+    return tuple(sorted(pairs))

@@ -12,7 +12,7 @@ spine, comparisons). Trees are DuckDB-flavoured; dialects.py rewrites them per e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
@@ -32,6 +32,7 @@ from metricflow_lite.compile.plan import (
     ComputeMetrics,
     FillZeros,
     FilterRows,
+    FlagComplete,
     FlagTargets,
     JoinCalendars,
     JoinDimensions,
@@ -1044,6 +1045,73 @@ def render_flag_targets(node: FlagTargets, parent: Rendered) -> Rendered:
     return replace(parent, columns=tuple(columns)).with_comment(node)
 
 
+def data_bounds_select(models: Sequence[tuple[str, str]]) -> exp.Select:
+    """One row: per (model, time column) i, `first_i` (its first time value) and `last_i`, the
+    instant its data reaches: the last value, or the end of the last day for a column that holds
+    dates (every value at midnight), whose last day is covered whole."""
+    select = exp.select()
+    for i, (model, time) in enumerate(models):
+        ts = exp.cast(col(time), exp.DataType.Type.TIMESTAMP)
+        at_midnight = exp.EQ(
+            this=ts.copy(), expression=exp.cast(as_date(ts.copy()), exp.DataType.Type.TIMESTAMP)
+        )
+        timed = exp.Max(
+            this=exp.Case(
+                ifs=[exp.If(this=at_midnight, true=exp.Literal.number(0))],
+                default=exp.Literal.number(1),
+            )
+        )
+        last = exp.Max(this=ts.copy())
+        covered = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=timed, expression=exp.Literal.number(0)),
+                    true=exp.Add(this=last.copy(), expression=days(1)),
+                )
+            ],
+            default=last,
+        )
+        source = table_ref(names.SRC, model)
+        first = exp.select(exp.Min(this=ts.copy())).from_(source.copy())
+        until = exp.select(covered).from_(source.copy())
+        select = select.select(
+            exp.alias_(exp.Subquery(this=first), ident(f"first_{i}")),
+            exp.alias_(exp.Subquery(this=until), ident(f"last_{i}")),
+            copy=False,
+        )
+    return select
+
+
+def render_flag_complete(node: FlagComplete, parent: Rendered) -> Rendered:
+    """is_complete: every model's data covers the period (a CROSS JOIN to one bounds row)."""
+    period = node.keys[0]
+    start = exp.cast(col(period, "flagged"), exp.DataType.Type.TIMESTAMP)
+    end = exp.Add(this=start, expression=interval(node.amount, node.unit))
+    due = exp.Sub(this=end, expression=interval(str(node.grace_seconds), "SECOND"))
+    checks: list[exp.Expr] = []
+    for i in range(len(node.models)):
+        checks.append(
+            exp.LTE(
+                this=as_date(col(f"first_{i}", "data_bounds")),
+                expression=as_date(col(period, "flagged")),
+            )
+        )
+        checks.append(exp.GTE(this=col(f"last_{i}", "data_bounds"), expression=due.copy()))
+    complete = exp.Coalesce(
+        this=exp.and_(*checks) if checks else exp.false(), expressions=[exp.false()]
+    )
+    frame = exp.select().from_(named("flagged"))
+    if node.models:
+        frame = frame.join(named("data_bounds"), join_type="CROSS")
+    columns: list[tuple[str, exp.Expr]] = [(n, col(n, "flagged")) for n, _ in parent.columns]
+    columns.append((names.IS_COMPLETE, complete))
+    ctes = parent.as_cte("flagged")
+    if node.models:
+        ctes = (*ctes, ("data_bounds", data_bounds_select(node.models)))
+    order = tuple(col(k, "flagged") for k in node.keys)
+    return Rendered(frame, tuple(columns), ctes, (node.describe(),), order)
+
+
 def render_totals(node: Totals, parent: Rendered) -> Rendered:
     return parent.with_comment(node)
 
@@ -1085,6 +1153,8 @@ def render(node: PlanNode) -> Rendered:
             return render_compare(node, render(node.parent))
         case FlagTargets():
             return render_flag_targets(node, render(node.parent))
+        case FlagComplete():
+            return render_flag_complete(node, render(node.parent))
         case Totals():
             return render_totals(node, render(node.parent))
         case _:

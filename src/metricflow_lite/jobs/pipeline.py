@@ -50,7 +50,8 @@ def build_objects(
         dict(project.settings),
         natural_keys=natural_keys(project),
     )
-    return plan_build(spec, models, project.week_start.value)
+    grace = int(project.complete_grace.total_seconds())
+    return plan_build(spec, models, project.week_start.value, grace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +360,7 @@ class QueryAnswer:
     plan: QueryPlan
     sql: str
     text: str | None
+    incomplete: tuple[str, ...] = ()  # the periods the data does not cover whole (DESIGN-2 §2)
 
 
 def query(
@@ -367,42 +369,57 @@ def query(
     options: QueryOptions,
     fmt: str = "table",
     sql_only: bool = False,
+    completeness: bool = False,
     cache_key: str | None = None,
 ) -> QueryAnswer:
     """`mfl query`: plan the request, then (unless only the SQL is asked for) fetch and render.
-    With a cache_key, what a repeated query needs is kept for the CLI's fast path."""
+
+    The table marks the periods the data does not cover whole and shows dimension values by
+    their labels; csv and json carry `is_complete` only when `completeness` asks for it. With a
+    cache_key, what a repeated csv/json query needs is kept for the CLI's fast path."""
+    from metricflow_lite.jobs.reports import dimension_value_labels, row_completeness
     from metricflow_lite.report.query_table import render_rows
+    from metricflow_lite.text import plain_value
     from metricflow_lite.warehouse import connect
 
     spec = load_spec(project)
     request = options.request(spec)
     # a mistake in the request is reported before the warehouse is opened (or found missing)
     plan, sql = query_sql(project, request, dialect_for(project, target), spec)
-    if cache_key is not None:
-        remember_query(project, target, cache_key, spec, plan, sql)
+    if cache_key is not None and fmt != "table" and not completeness:
+        remember_query(project, target, cache_key, plan, sql)
     if sql_only:
         return QueryAnswer(plan, sql, None)
     with connect(project, target, read_only=True) as warehouse:
         result = fetch_built(warehouse, sql)
-    return QueryAnswer(plan, sql, render_rows(result, spec, plan.request, fmt))
+        complete = None
+        if fmt == "table" or completeness:
+            complete = row_completeness(
+                spec, project, warehouse, plan.request, result.columns, result.rows
+            )
+    incomplete: tuple[str, ...] = ()
+    if complete is not None and plan.request.grain is not None:
+        at = result.columns.index(plan.request.grain.value)
+        flagged = zip(result.rows, complete, strict=True)
+        incomplete = tuple(sorted({str(plain_value(r[at])) for r, ok in flagged if not ok}))
+    labels = dimension_value_labels(spec, plan.request.by) if fmt == "table" else {}
+    text = render_rows(result, spec, plan.request, fmt, labels, complete)
+    return QueryAnswer(plan, sql, text, incomplete)
 
 
 def remember_query(
     project: Project,
     target: str | None,
     cache_key: str,
-    spec: ProjectSpec,
     plan: QueryPlan,
     sql: str,
 ) -> None:
-    """The SQL, note and formats of a query, for jobs/fastpath.py (DuckDB targets run it)."""
+    """The SQL and note of a csv/json query, for jobs/fastpath.py (DuckDB targets run it)."""
     from metricflow_lite.jobs import fastpath
 
-    metrics = plan.request.metrics
     entry: dict[str, object] = {
         "sql": sql,
         "note": plan.note,
-        "formats": {m.name: m.format.value for m in spec.metrics if m.name in metrics},
         "path": None,
         "config": {},
     }

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 from sqlglot import exp
 
 from metricflow_lite.compile import names
-from metricflow_lite.compile.periods import latest_complete_period, next_period, period_start
-from metricflow_lite.compile.plan import QueryRequest, plan_query
+from metricflow_lite.compile.periods import (
+    DataBounds,
+    elapsed_cut,
+    is_complete,
+    latest_complete_start,
+    next_period,
+    period_start,
+)
+from metricflow_lite.compile.plan import QueryRequest, model_times, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.jobs.files import write_file
@@ -23,8 +31,10 @@ from metricflow_lite.report import (
     render_report,
     render_workbook,
 )
+from metricflow_lite.report.formatting import Cell, as_number
+from metricflow_lite.report.frame import Row
 from metricflow_lite.spec.joins import resolve_dimension
-from metricflow_lite.spec.model import BaseMetric, Grain, ProjectSpec, Report
+from metricflow_lite.spec.model import BaseMetric, Change, Grain, ProjectSpec, Report
 from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import Warehouse, fetch_built
 
@@ -85,12 +95,38 @@ def _as_date(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
-def last_data_day(
-    spec: ProjectSpec, report: Report, warehouse: Warehouse, week_start: str
-) -> dt.date | None:
-    """The last day on which any of the report's metrics has data."""
-    days = data_days(spec, report, warehouse, week_start)
-    return days[1] if days else None
+def data_bounds(
+    spec: ProjectSpec, metrics: tuple[str, ...], warehouse: Warehouse
+) -> tuple[DataBounds, ...]:
+    """Each model's first and last time value, for the models the metrics read (DESIGN-2 §2).
+
+    A model without rows has no bounds, so no period it is read for counts as complete.
+    """
+    bounds = []
+    for model, time in model_times(spec, metrics):
+        column = exp.column(exp.to_identifier(time))
+        query = exp.select(exp.Min(this=column), exp.Max(this=column)).from_(
+            table_ref("src", model)
+        )
+        _, rows = _fetch(warehouse, query)
+        first, last = rows[0] if rows else (None, None)
+        if isinstance(first, dt.date) and isinstance(last, dt.date):
+            bounds.append(DataBounds(model, _as_datetime(first), _covered_until(last)))
+    return tuple(bounds)
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def _covered_until(value: dt.date) -> dt.datetime:
+    """A model's last time value as the instant its data reaches: a DATE column's last day is
+    covered whole (a daily schedule for 01-13 covers 01-13), a timestamp up to itself."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return _as_datetime(value) + dt.timedelta(days=1)
 
 
 def outside_data(
@@ -136,11 +172,16 @@ def report_table(
             f"its grains: {', '.join(g.value for g in report.grains)}",
         )
     week_start = project.week_start.value
+    bounds = data_bounds(spec, report.metrics, warehouse)
+    grace = project.complete_grace
+    unit = Grain.DAY if grain.intraday else grain  # an interval report shows one day
     if on is None:
-        last = last_data_day(spec, report, warehouse, week_start)
-        period = latest_complete_period(last, grain, week_start) if last else None
+        period = latest_complete_start(bounds, grain, week_start, grace)
+        if period is None and bounds:  # nothing complete yet: the latest period, marked
+            period = period_start(min(b.last for b in bounds).date(), unit, week_start)
     else:
-        period = period_start(on, grain, week_start)
+        period = period_start(on, unit, week_start)
+    data_end = min((b.last for b in bounds), default=None)
     view = exp.select(exp.Star()).from_(
         table_ref(names.APP, names.report_view(report.name, grain.value))
     )
@@ -149,8 +190,12 @@ def report_table(
     if report.by:
         total_view = table_ref(names.APP, names.report_view(report.name, grain.value, total=True))
         _, totals = _fetch(warehouse, exp.select(exp.Star()).from_(total_view))
-    infos = {m.name: MetricInfo.from_metric(m) for m in spec.metrics if m.name in report.metrics}
-    return ReportTable.from_rows(
+    infos = {
+        m.name: MetricInfo.from_metric(m, project.locale.value)
+        for m in spec.metrics
+        if m.name in report.metrics
+    }
+    table = ReportTable.from_rows(
         report,
         infos,
         grain,
@@ -158,8 +203,190 @@ def report_table(
         rows,
         period,
         dimension_labels=dimension_labels(spec, report),
+        value_labels=value_labels(spec, report),
         totals=totals,
+        locale=project.locale.value,
     )
+    if names.IS_COMPLETE in columns:
+        incomplete = table.incomplete  # the view says (compile/plan.py FlagComplete)
+    else:  # a warehouse built before the views carried is_complete
+        starts = {r[0] for r in (*table.rows, *table.totals) if isinstance(r[0], dt.date)}
+        incomplete = frozenset(s for s in starts if not is_complete(s, grain, bounds, grace))
+    in_progress = (
+        period is not None
+        and data_end is not None
+        and elapsed_cut(period, unit, data_end) is not None
+    )
+    table = replace(table, incomplete=incomplete, data_end=data_end, in_progress=in_progress)
+    if in_progress and period is not None and not grain.intraday:
+        table = like_for_like(spec, project, warehouse, report, table, period, bounds)
+    return table
+
+
+def cut_ranges(
+    start: dt.date, grain: Grain, last_full_day: dt.date, week_start: str
+) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    """For a period in progress, its complete days and the same number of days from the start
+    of the previous period and of the same period a year earlier (each kept inside its period):
+    1..13 Jan against 1..13 Dec and 1..13 Jan of the year before."""
+    days = (last_full_day - start).days
+    prev = period_start(start - dt.timedelta(days=1), grain, week_start)
+    year = period_start(_year_earlier(start), grain, week_start)
+
+    def cut(first: dt.date) -> tuple[dt.date, dt.date]:
+        end = next_period(first, grain) - dt.timedelta(days=1)
+        return first, min(first + dt.timedelta(days=days), end)
+
+    return (start, last_full_day), cut(prev), cut(year)
+
+
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 Feb
+        return day.replace(year=day.year - 1, day=28)
+
+
+def like_for_like(
+    spec: ProjectSpec,
+    project: Project,
+    warehouse: Warehouse,
+    report: Report,
+    table: ReportTable,
+    period: dt.date,
+    bounds: tuple[DataBounds, ...],
+) -> ReportTable:
+    """The period in progress compared like for like (DESIGN-2 §2): its complete days, and the
+    previous period and last year cut to as many days, each computed by the warehouse over
+    exactly those days; changes and target flags follow from the cut values."""
+    week_start = project.week_start.value
+    grace = project.complete_grace
+    last_full = latest_complete_start(bounds, Grain.DAY, week_start, grace)
+    if last_full is None or last_full < period:
+        return replace(table, in_progress=True)  # not one whole day yet: nothing to cut to
+    ranges = cut_ranges(period, table.grain, last_full, week_start)
+    data_start = max(b.first for b in bounds).date()
+
+    def values(
+        by: tuple[str, ...], first: dt.date, last: dt.date
+    ) -> dict[tuple[object, ...], dict[str, object]]:
+        if first < data_start:  # the data does not cover these days: nothing to compare with
+            return {}
+        request = QueryRequest(
+            metrics=report.metrics, by=by, start=first, end=last, where=report.filter
+        )
+        columns, rows = _fetch(warehouse, render_query(plan_query(spec, request, week_start)))
+        keyed = {}
+        for row in rows:
+            cells = dict(zip(columns, row, strict=True))
+            keyed[tuple(cells[d] for d in by)] = cells
+        return keyed
+
+    def recut(rows: tuple[Row, ...], names: list[str], by: tuple[str, ...]) -> tuple[Row, ...]:
+        cur, prev, year = (values(by, a, b) for a, b in ranges)
+        out = []
+        for row in rows:
+            if row[0] != period:
+                out.append(row)
+                continue
+            key = tuple(row[1 : 1 + len(by)])
+            cells: dict[str, Cell] = dict(zip(names, row, strict=True))
+            for info in table.metrics:
+                cells[info.name] = _number(cur.get(key, {}).get(info.name))
+                cells[info.name + "_prev"] = _number(prev.get(key, {}).get(info.name))
+                cells[info.name + "_prev_year"] = _number(year.get(key, {}).get(info.name))
+            out.append(tuple(cells.get(n) for n in names))
+        return tuple(out)
+
+    names = [c.name for c in table.columns]
+    total_names = [c.name for c in table.total_columns()]
+    rows = recut(table.rows, names, report.by)
+    totals = recut(table.totals, total_names, ()) if table.totals else ()
+    rows = tuple(_reflag(table, r, names) for r in rows)
+    totals = tuple(_reflag(table, r, total_names) for r in totals)
+    return replace(table, rows=rows, totals=totals, cut_through=last_full)
+
+
+def _number(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    return float(value) if isinstance(value, int | float | Decimal) else None
+
+
+def _cut_change(current: float | None, previous: float | None, kind: Change) -> float | None:
+    """A cut comparison's change, as the views' Compare node writes it: points as cur - prev,
+    else (cur - prev) / |prev|; NULL when either is NULL or (relative) prev is 0."""
+    if current is None or previous is None:
+        return None
+    if kind is Change.POINTS:
+        return current - previous
+    return None if previous == 0 else (current - previous) / abs(previous)
+
+
+def _reflag(table: ReportTable, row: Row, names: list[str]) -> Row:
+    """A cut row's changes and target flags, from its cut values (as the views define them)."""
+    if row[0] != table.period:
+        return row
+    cells = dict(zip(names, row, strict=True))
+    for info in table.metrics:
+        value = as_number(cells.get(info.name))
+        for prev, change in (("_prev", "_change"), ("_prev_year", "_change_year")):
+            if info.name + change in cells:
+                before = cells.get(info.name + prev)
+                cells[info.name + change] = _cut_change(value, as_number(before), info.change_kind)
+        if info.name + "_target_met" in cells:
+            cells[info.name + "_target_met"] = (
+                None if info.target is None else info.target.is_met(value)
+            )
+    return tuple(cells.get(n) for n in names)
+
+
+def value_labels(spec: ProjectSpec, report: Report) -> dict[str, dict[str, str]]:
+    """The labels of a report's dimension values (`values:`), by dimension then code."""
+    return dimension_value_labels(spec, report.by)
+
+
+def dimension_value_labels(spec: ProjectSpec, by: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The labels `values:` gives the codes of each dimension, by dimension then code."""
+    labels: dict[str, dict[str, str]] = {}
+    models = [m.model for m in spec.metrics if isinstance(m, BaseMetric)]
+    for dim in by:
+        for model in models:
+            found = resolve_dimension(spec, model, dim).found
+            if found is not None:
+                values = getattr(found.dimension, "values", ())
+                if values:
+                    labels[dim] = dict(values)
+                break
+    return labels
+
+
+def row_completeness(
+    spec: ProjectSpec,
+    project: Project,
+    warehouse: Warehouse,
+    request: QueryRequest,
+    columns: tuple[str, ...],
+    rows: tuple[tuple[object, ...], ...],
+) -> tuple[bool, ...] | None:
+    """Whether each query row's period is complete (DESIGN-2 §2); None without a grain."""
+    if request.grain is None or request.grain.value not in columns:
+        return None
+    bounds = data_bounds(spec, request.metrics, warehouse)
+    at = columns.index(request.grain.value)
+    grace = project.complete_grace
+    return tuple(
+        isinstance(row[at], dt.date)
+        and is_complete(_as_period(row[at]), request.grain, bounds, grace)
+        for row in rows
+    )
+
+
+def _as_period(value: object) -> dt.date:
+    assert isinstance(value, dt.date)
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +406,7 @@ def write_all_reports(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     first_tables = []
-    for report in sorted(spec.reports, key=lambda r: r.name):
+    for report in spec.reports:  # the YAML's order: the dashboard opens on the first
         if progress:
             progress(f"rendering report {report.name}")
         tables = [report_table(spec, project, warehouse, report, grain) for grain in report.grains]
@@ -228,8 +455,11 @@ def report(
     fmt: str,
     out: str | None,
     color: bool = False,
+    width: int | None = None,
 ) -> ReportOutput:
-    """`mfl report`: one report for one period, rendered; written to `out` (xlsx: always a file)."""
+    """`mfl report`: one report for one period, rendered; written to `out` (xlsx: always a file).
+
+    `width`: the terminal's, which a table rendering fits (ignored when writing to a file)."""
     from metricflow_lite.jobs.pipeline import parse_date, parse_grain
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
@@ -241,7 +471,9 @@ def report(
     with connect(project, target, read_only=True) as warehouse:
         table = report_table(spec, project, warehouse, chosen, grain_value, day)
         empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
-    content = render_report(table, fmt, color=color and out is None)
+    content = render_report(
+        table, fmt, color=color and out is None, width=width if out is None else None
+    )
     if fmt == "xlsx" and out is None:
         stem = names.report_view(chosen.name, grain_value.value)
         out = str(project.path("target") / "reports" / f"{stem}.xlsx")

@@ -44,6 +44,27 @@ class ValidationResult:
         """True when the project has errors (or, when strict, warnings)."""
         return self.errors > 0 or (strict and self.warnings > 0)
 
+    def shown(self, strict: bool = False, quiet: bool = False) -> tuple[Diagnostic, ...]:
+        """What `mfl validate` prints: errors first, then warnings (none when `quiet`); the
+        unused-metric warnings (W202) as one line unless `strict` asks for each."""
+        errors = tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+        if quiet:
+            return errors
+        warnings = [d for d in self.diagnostics if d.severity is Severity.WARNING]
+        unused = [d for d in warnings if d.code == "W202"]
+        if not strict and len(unused) > 1:
+            names = [m.group(1) for d in unused if (m := _QUOTED.search(d.message))]
+            line = Diagnostic(
+                "W202",
+                f"{len(unused)} metrics are used by no report and no derived metric: "
+                + ", ".join(names),
+                None,
+                "'mfl validate --strict' lists each where it is defined",
+                Severity.WARNING,
+            )
+            warnings = [d for d in warnings if d.code != "W202"] + [line]
+        return errors + tuple(warnings)
+
     def summary(self) -> str:
         """`2 errors, 1 warning in 3 files`, or `no problems in 12 files`."""
         if not self.diagnostics:

@@ -28,15 +28,18 @@ __all__ = [
 ]
 
 
-def render_report(table: ReportTable, fmt: str, *, color: bool = False) -> str | bytes:
+def render_report(
+    table: ReportTable, fmt: str, *, color: bool = False, width: int | None = None
+) -> str | bytes:
     """The table rendered as `table`, `md`, `csv`, `html` (str) or `xlsx` (bytes).
 
-    `color` adds ANSI red to missed targets in the terminal table (for a tty).
+    `color` adds ANSI red to missed targets in the terminal table (for a tty); `width` is the
+    terminal's width, which no line of the table exceeds.
     """
     if fmt == "table":
         from metricflow_lite.report.render_terminal import render_terminal
 
-        return render_terminal(table, color=color)
+        return render_terminal(table, color=color, width=width)
     if fmt == "md":
         from metricflow_lite.report.render_markdown import render_markdown
 

@@ -7,10 +7,10 @@ columns fold into a marker on the metric value, changes read `+2.0 pp` for rates
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from metricflow_lite.compile.names import target_met_column
 from metricflow_lite.report.formatting import (
-    GRAIN_LABELS,
     MISSED_MARK,
     Cell,
     TargetFlag,
@@ -22,9 +22,71 @@ from metricflow_lite.report.formatting import (
     format_value,
 )
 from metricflow_lite.report.frame import Column, ColumnRole, ReportTable, Row
-from metricflow_lite.spec.model import Format
+from metricflow_lite.report.words import grain_word, word
+from metricflow_lite.spec.model import Comparison, Format, Grain
 
-LEGEND = f"{MISSED_MARK} 未达标 (missed target)"
+
+def legend(table: ReportTable) -> str:
+    """`✗ 未达标`: the legend under a table in which a target is missed."""
+    return word(table.locale, "legend_missed")
+
+
+def no_rows_text(table: ReportTable) -> str:
+    """What an empty table says."""
+    return word(table.locale, "no_rows")
+
+
+def format_end(value: datetime | None) -> str:
+    """The last data time as people read it: `2025-01-14 07:52`."""
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+def period_notes(table: ReportTable) -> list[str]:
+    """Lines under the caption: a period in progress (with its cut comparisons), partial
+    periods among the rows, comparisons hidden for want of data."""
+    notes = []
+    end = format_end(table.data_end)
+    shown = [r[0] for r in (*table.focus_rows(), *table.trend_rows())]
+    if table.in_progress:
+        notes.append(word(table.locale, "cut_note", end=end))
+    elif any(table.is_partial(start) for start in shown):
+        notes.append(word(table.locale, "partial_note", end=end))
+    for comparison in table.empty_comparisons():
+        what = word(table.locale, comparison_word(comparison))
+        notes.append(word(table.locale, "no_compare", what=what))
+    return notes
+
+
+def comparison_word(comparison: Comparison) -> str:
+    """The word key of a comparison's change column: 环比 / 同比."""
+    match comparison:
+        case Comparison.PREVIOUS_PERIOD:
+            return "change"
+        case Comparison.SAME_PERIOD_LAST_YEAR:
+            return "change_year"
+        case _:
+            assert_never(comparison)
+
+
+def total_row(table: ReportTable) -> Row | None:
+    """The 合计 row of the period in focus (from the `_total` view): the metric over all
+    members, never a sum or mean of the rows' rates; None without dimensions or totals."""
+    if not table.dimensions:
+        return None
+    total = next((r for r in table.totals if r[0] == table.period), None)
+    if total is None:
+        return None
+    dims: tuple[Cell, ...] = (word(table.locale, "total"), *([""] * (len(table.dimensions) - 1)))
+    return (total[0], *dims, *total[1:])
+
+
+def shown_rows(table: ReportTable) -> tuple[tuple[Row, bool], ...]:
+    """The rows people read, each with whether it is the total row (last)."""
+    rows: list[tuple[Row, bool]] = [(r, False) for r in table.focus_rows()]
+    total = total_row(table)
+    if total is not None:
+        rows.append((total, True))
+    return tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +109,12 @@ def display_columns(table: ReportTable) -> tuple[Column, ...]:
     hidden = {ColumnRole.TARGET_MET, ColumnRole.PREV}
     if table.dimensions:
         hidden.add(ColumnRole.PERIOD)
-    return tuple(c for c in table.columns if c.role not in hidden)
+    empty = table.empty_comparisons()
+    return tuple(
+        c
+        for c in table.columns
+        if c.role not in hidden and not (c.role is ColumnRole.CHANGE and c.comparison in empty)
+    )
 
 
 def display_row(table: ReportTable, row: Row, mark: bool = True) -> tuple[DisplayCell, ...]:
@@ -58,6 +125,15 @@ def display_row(table: ReportTable, row: Row, mark: bool = True) -> tuple[Displa
         value = row[names.index(column.name)]
         cells.append(display_cell(table, column, value, row, names, mark))
     return tuple(cells)
+
+
+def period_text(table: ReportTable, value: Cell) -> str:
+    """A period as text, with `*` when the data does not cover it whole."""
+    if table.grain.intraday and isinstance(value, datetime):
+        text = f"{value:%H:%M}"  # the day is in the caption: an interval reads as its time
+    else:
+        text = format_period(value, table.grain)
+    return text + word(table.locale, "partial_mark") if table.is_partial(value) else text
 
 
 def display_cell(
@@ -72,9 +148,10 @@ def display_cell(
     fmt = column.format or Format.NUMBER
     match column.role:
         case ColumnRole.PERIOD:
-            return DisplayCell(format_period(value, table.grain), numeric=False)
+            return DisplayCell(period_text(table, value), numeric=False)
         case ColumnRole.DIMENSION:
-            return DisplayCell(format_cell(value), numeric=False)
+            label = table.value_label(column.name, value)
+            return DisplayCell(label or format_cell(value), numeric=False)
         case ColumnRole.METRIC:
             met = row[names.index(target_met_column(column.name))]
             flag = flag_of(column.target, met)
@@ -92,7 +169,7 @@ def display_cell(
                 format_change(value, fmt, column.change_kind), numeric=True, tone=tone
             )
         case ColumnRole.TARGET_MET:
-            return DisplayCell(flag_of(column.target, value).label, numeric=False)
+            return DisplayCell(flag_word(table, flag_of(column.target, value)), numeric=False)
         case _:
             assert_never(column.role)
 
@@ -100,8 +177,31 @@ def display_cell(
 def caption(table: ReportTable) -> str:
     """`班组运营报表 (team_overview) · 周 2026-11-16 ~ 11-22`, the line above every table."""
     name = f"{table.label} ({table.name})" if table.label != table.name else table.name
-    period = "" if table.period is None else " " + format_period(table.period, table.grain)
-    return f"{name} - {GRAIN_LABELS[table.grain]}{period}"
+    period = "" if table.period is None else " " + period_label(table)
+    return f"{name} - {grain_word(table.locale, table.grain)}{period}"
+
+
+def period_label(table: ReportTable) -> str:
+    """The period in focus as text; an interval report's focus is a day; a period in
+    progress says `截至 <last data time>`."""
+    grain = Grain.DAY if table.grain.intraday else table.grain
+    text = format_period(table.period, grain)
+    if table.in_progress:
+        text += " (" + word(table.locale, "as_of", end=format_end(table.data_end)) + ")"
+    elif table.period is not None and not table.grain.intraday and table.is_partial(table.period):
+        text += word(table.locale, "partial_mark")
+    return text
+
+
+def flag_word(table: ReportTable, flag: TargetFlag) -> str:
+    """A target flag in the table's locale: 达标 / 未达标 / 无数据 / 无目标."""
+    keys = {
+        TargetFlag.MET: "met",
+        TargetFlag.MISSED: "missed",
+        TargetFlag.NO_DATA: "no_data",
+        TargetFlag.NO_TARGET: "no_target",
+    }
+    return word(table.locale, keys[flag])
 
 
 def has_missed(table: ReportTable, rows: tuple[Row, ...]) -> bool:

@@ -25,6 +25,7 @@ from metricflow_lite.report.formatting import (
     format_value,
 )
 from metricflow_lite.report.frame import MetricInfo, ReportTable, Row
+from metricflow_lite.report.words import DEFAULT_LOCALE, word
 from metricflow_lite.spec.model import Chart, ChartKind, Format, Grain, Target
 
 PALETTE = (
@@ -122,8 +123,10 @@ def _line_panels(
                 for i in group
             )
             target = group[0].target if len(group) == 1 else None
-            svg = line_chart(series, labels, fmt, target)
-            panels.append(ChartPanel(_title(chart, group, " 趋势"), chart.kind, svg))
+            svg = line_chart(series, labels, fmt, target, table.locale)
+            panels.append(
+                ChartPanel(_title(chart, group, " " + word(table.locale, "trend")), chart.kind, svg)
+            )
         return tuple(panels)
     rows = table.recent(table.rows)
     periods = tuple(sorted({r[0] for r in rows if r[0] is not None}, key=str))
@@ -140,13 +143,20 @@ def _line_panels(
             members.items(), key=lambda kv: -(as_number(kv[1].get(table.period)) or 0.0)
         )
         series = tuple(
-            Series(_member_label(key), tuple(values.get(p) for p in periods))
+            Series(_member_label(table, key), tuple(values.get(p) for p in periods))
             for key, values in latest[:MAX_SERIES]
         )
-        note = f"前 {MAX_SERIES} 项 (top {MAX_SERIES})" if len(latest) > MAX_SERIES else ""
-        svg = line_chart(series, labels, info.format, info.target)
+        note = word(table.locale, "top", n=MAX_SERIES) if len(latest) > MAX_SERIES else ""
+        svg = line_chart(series, labels, info.format, info.target, table.locale)
         by = table.dimension_title()
-        panels.append(ChartPanel(_title(chart, [info], f" 趋势 · {by}"), chart.kind, svg, note))
+        panels.append(
+            ChartPanel(
+                _title(chart, [info], f" {word(table.locale, 'trend')} · {by}"),
+                chart.kind,
+                svg,
+                note,
+            )
+        )
     return tuple(panels)
 
 
@@ -160,7 +170,7 @@ def _item_panels(
     names = [c.name for c in table.columns]
     if table.dimensions:
         rows = table.focus_rows()
-        labels = [_member_label(r[1 : 1 + len(table.dimensions)]) for r in rows]
+        labels = [_member_label(table, r[1 : 1 + len(table.dimensions)]) for r in rows]
         by = table.dimension_title(chart.by)
     else:
         rows = table.recent(table.rows)
@@ -173,10 +183,11 @@ def _item_panels(
             if value is not None:
                 items.append(Item(label, value, table.flag(row, info)))
         if chart.kind is ChartKind.PIE:
-            svg = pie_chart(items, info.format)
-            suffix = f" 占比 · {by}" if by else " 占比"
+            svg = pie_chart(items, info.format, table.locale)
+            share = word(table.locale, "share")
+            suffix = f" {share} · {by}" if by else f" {share}"
         else:
-            svg = bar_chart(items, info.format, info.target)
+            svg = bar_chart(items, info.format, info.target, table.locale)
             suffix = f" · {by}" if by else ""
         title = _title(chart, [info], suffix)
         if chart.title and len(infos) > 1:
@@ -185,8 +196,12 @@ def _item_panels(
     return tuple(panels)
 
 
-def _member_label(key: Sequence[Cell]) -> str:
-    return " / ".join(format_cell(v) for v in key)
+def _member_label(table: ReportTable, key: Sequence[Cell]) -> str:
+    """A member as people know it: each dimension's value label (`values:`), else its code."""
+    return " / ".join(
+        table.value_label(d, v) or format_cell(v)
+        for d, v in zip(table.dimensions, key, strict=False)
+    )
 
 
 def _short_period(table: ReportTable, period: Cell) -> str:
@@ -258,11 +273,11 @@ def _text(x: float, y: float, text: str, anchor: str = "start", cls: str = "") -
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{klass}>{escape(text)}</text>'
 
 
-def _empty(width: int, height: int) -> str:
+def _empty(width: int, height: int, locale: str = DEFAULT_LOCALE) -> str:
     body = [
         f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" rx="6" '
         f'fill="#f9fafb" stroke="{GRID}"/>',
-        _text(width / 2, height / 2 + 4, "无数据 (no data)", "middle", "muted"),
+        _text(width / 2, height / 2 + 4, word(locale, "no_data"), "middle", "muted"),
     ]
     return _svg(width, height, body, "no data")
 
@@ -274,14 +289,18 @@ def _target_values(target: Target | None) -> tuple[float, ...]:
 
 
 def line_chart(
-    series: Sequence[Series], categories: Sequence[str], fmt: Format, target: Target | None
+    series: Sequence[Series],
+    categories: Sequence[str],
+    fmt: Format,
+    target: Target | None,
+    locale: str = DEFAULT_LOCALE,
 ) -> str:
     """Lines over periods, a dashed red line at the target, a legend above."""
     width, height = 560, 260
     left, right, top, bottom = 64, 20, 40, 36
     values = [v for s in series for v in s.values if v is not None]
     if not values or not categories:
-        return _empty(width, height)
+        return _empty(width, height, locale)
     targets = _target_values(target)
     low = min([*values, *targets])
     high = max([*values, *targets])
@@ -295,7 +314,7 @@ def line_chart(
         high += pad
     ticks = axis_ticks(low, high, fmt)
     y0, y1 = ticks[0], ticks[-1]
-    wan = max(abs(y0), abs(y1)) >= WAN_FROM
+    wan = locale == "zh-CN" and max(abs(y0), abs(y1)) >= WAN_FROM  # 万 is Chinese
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(i: int) -> float:
@@ -351,7 +370,7 @@ def line_chart(
         body.append(_text(legend_x + 16, 18, line.name, "start", "legend"))
         legend_x += 28 + _text_width(line.name)
     if target is not None and targets:
-        goal_text = "目标 " + format_target(target, fmt)
+        goal_text = word(locale, "target") + " " + format_target(target, fmt)
         body.append(
             f'<line x1="{legend_x:.1f}" x2="{legend_x + 14:.1f}" y1="14" y2="14" stroke="{RED}" '
             f'stroke-dasharray="4 3" stroke-width="1.5"/>'
@@ -360,7 +379,9 @@ def line_chart(
     return _svg(width, height, body, " / ".join(s.name for s in series))
 
 
-def bar_chart(items: Sequence[Item], fmt: Format, target: Target | None) -> str:
+def bar_chart(
+    items: Sequence[Item], fmt: Format, target: Target | None, locale: str = DEFAULT_LOCALE
+) -> str:
     """Horizontal bars, largest first; red where the target is missed, a dashed target line."""
     shown = sorted(items, key=lambda item: -item.value)[:MAX_BARS]
     width = 560
@@ -368,13 +389,13 @@ def bar_chart(items: Sequence[Item], fmt: Format, target: Target | None) -> str:
     left, right, top, row_h = label_w, 72, 24, 28
     height = top + row_h * max(len(shown), 1) + 28
     if not shown:
-        return _empty(width, 120)
+        return _empty(width, 120, locale)
     targets = _target_values(target)
     low = min(0.0, *(i.value for i in shown))
     high = max(0.0, *(i.value for i in shown), *targets)
     ticks = axis_ticks(low, high, fmt, 4)
     x0, x1 = ticks[0], ticks[-1]
-    wan = max(abs(x0), abs(x1)) >= WAN_FROM
+    wan = locale == "zh-CN" and max(abs(x0), abs(x1)) >= WAN_FROM
     plot_w = width - left - right
 
     def x(v: float) -> float:
@@ -404,20 +425,20 @@ def bar_chart(items: Sequence[Item], fmt: Format, target: Target | None) -> str:
             f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{top - 6}" y2="{bottom + 2}" '
             f'stroke="{RED}" stroke-dasharray="5 4" stroke-width="1.5"/>'
         )
-        goal = "目标 " + format_value(value, fmt)
+        goal = word(locale, "target") + " " + format_value(value, fmt)
         body.append(_text(x(value), top - 10, goal, "middle", "target"))
     return _svg(width, height, body, "bar chart")
 
 
-def pie_chart(items: Sequence[Item], fmt: Format) -> str:
+def pie_chart(items: Sequence[Item], fmt: Format, locale: str = DEFAULT_LOCALE) -> str:
     """A donut of shares, largest first, the rest as 其他 (other); a legend with shares."""
     positive = sorted((i for i in items if i.value > 0), key=lambda i: -i.value)
     width, height = 560, 240
     if not positive:
-        return _empty(width, height)
+        return _empty(width, height, locale)
     if len(positive) > MAX_SLICES:
         rest = sum(i.value for i in positive[MAX_SLICES - 1 :])
-        positive = [*positive[: MAX_SLICES - 1], Item("其他 (other)", rest)]
+        positive = [*positive[: MAX_SLICES - 1], Item(word(locale, "other"), rest)]
     total = sum(i.value for i in positive)
     cx, cy, outer, inner = 120.0, 120.0, 100.0, 58.0
     body = []
@@ -443,7 +464,7 @@ def pie_chart(items: Sequence[Item], fmt: Format) -> str:
         body.append(_text(280, ly, _clip(item.label, 150), cls="legend"))
         body.append(_text(540, ly, f"{share:.1%}  {format_value(item.value, fmt)}", "end", "value"))
     body.append(_text(cx, cy - 2, format_value(total, fmt), "middle", "total"))
-    body.append(_text(cx, cy + 16, "合计", "middle", "muted"))
+    body.append(_text(cx, cy + 16, word(locale, "total"), "middle", "muted"))
     return _svg(width, height, body, "pie chart")
 
 

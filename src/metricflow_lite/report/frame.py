@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.names import (
     CHANGE,
     CHANGE_YEAR,
@@ -28,12 +29,12 @@ from metricflow_lite.compile.names import (
 )
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.report.formatting import (
-    GRAIN_LABELS,
     Cell,
     TargetFlag,
     as_number,
     flag_of,
 )
+from metricflow_lite.report.words import DEFAULT_LOCALE, grain_word, word
 from metricflow_lite.spec.model import (
     Change,
     Chart,
@@ -81,14 +82,14 @@ class MetricInfo:
         return self.label or self.name
 
     @classmethod
-    def from_metric(cls, metric: Metric) -> MetricInfo:
-        """The report-facing facts of a spec metric."""
+    def from_metric(cls, metric: Metric, locale: str = DEFAULT_LOCALE) -> MetricInfo:
+        """The report-facing facts of a spec metric; the description in the locale if given."""
         return cls(
             name=metric.name,
             label=metric.label,
             format=metric.format,
             target=metric.target,
-            description=metric.description,
+            description=dict(metric.descriptions).get(locale, metric.description),
             formula=metric.expr_text,
             change=metric.change,
         )
@@ -112,10 +113,10 @@ class Column:
         return resolved_change(self.change, self.format)
 
 
-# Suffixes of the compiler's comparison columns, and the Chinese words managers use (环比, 同比).
+# Suffixes of the compiler's comparison columns, and the words managers use (环比, 同比).
 _COMPARISON_COLUMNS: tuple[tuple[Comparison, str, str, str, str], ...] = (
-    (Comparison.PREVIOUS_PERIOD, PREV, CHANGE, "上期", "环比"),
-    (Comparison.SAME_PERIOD_LAST_YEAR, PREV_YEAR, CHANGE_YEAR, "去年同期", "同比"),
+    (Comparison.PREVIOUS_PERIOD, PREV, CHANGE, "prev", "change"),
+    (Comparison.SAME_PERIOD_LAST_YEAR, PREV_YEAR, CHANGE_YEAR, "prev_year", "change_year"),
 )
 
 Row = tuple[Cell, ...]
@@ -155,6 +156,12 @@ class ReportTable:
     periods: int = 8  # how many recent periods charts draw
     description: str | None = None
     totals: tuple[Row, ...] = ()  # rows without dimensions, same columns minus dims
+    locale: str = DEFAULT_LOCALE
+    value_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # dim -> code labels
+    incomplete: frozenset[date] = frozenset()  # period starts the data does not cover whole
+    data_end: datetime | None = None  # the last time value with data (the earliest model's)
+    in_progress: bool = False  # the period in focus is still running (data ends inside it)
+    cut_through: date | None = None  # in progress: values and comparisons cut to this day
 
     @classmethod
     def from_rows(
@@ -168,6 +175,8 @@ class ReportTable:
         *,
         dimension_labels: Mapping[str, str] | None = None,
         totals: Sequence[Sequence[object]] = (),
+        value_labels: Mapping[str, Mapping[str, str]] | None = None,
+        locale: str = DEFAULT_LOCALE,
     ) -> ReportTable:
         """The table of a report's view rows; `period` defaults to the latest one present.
 
@@ -178,7 +187,7 @@ class ReportTable:
         broken-down report); their columns are `columns` minus the dimensions.
         """
         infos = tuple(_metric_info(report, metrics, name) for name in report.metrics)
-        wanted = _columns(report, infos, grain, dimension_labels or {})
+        wanted = _columns(report, infos, grain, dimension_labels or {}, locale)
         index = _index_columns(report, grain, columns, wanted)
         keys = 1 + len(report.by)
         body = tuple(
@@ -189,6 +198,9 @@ class ReportTable:
         total_index = _index_columns(report, grain, total_names, total_wanted) if totals else {}
         total_rows = tuple(
             sorted((_row(r, total_index, total_wanted, grain) for r in totals), key=_sort_key)
+        )
+        incomplete = _incomplete_periods(columns, rows, grain) | (
+            _incomplete_periods(total_names, totals, grain) if totals else frozenset()
         )
         periods = [r[0] for r in body + total_rows if isinstance(r[0], date)]
         shown = period if period is not None else max(periods, default=None)
@@ -208,8 +220,14 @@ class ReportTable:
             charts=report.charts,
             grains=report.grains,
             periods=report.periods,
-            description=report.description,
+            description=dict(report.descriptions).get(locale, report.description),
             totals=total_rows,
+            locale=locale,
+            incomplete=incomplete,
+            value_labels=tuple(
+                (dim, tuple(sorted(labels.items())))
+                for dim, labels in sorted((value_labels or {}).items())
+            ),
         )
 
     def column_index(self, name: str) -> int:
@@ -220,13 +238,20 @@ class ReportTable:
         raise KeyError(name)
 
     def focus_rows(self) -> tuple[Row, ...]:
-        """Rows people read: the period in focus by dimension, else recent periods newest first."""
+        """Rows people read: the period in focus by dimension, else recent periods newest first;
+        an interval report reads one day, its intervals in the order of the day."""
+        if self.grain.intraday:
+            return self.recent(self.rows)
         if self.dimensions:
             return tuple(r for r in self.rows if r[0] == self.period)
         return tuple(reversed(self.recent(self.rows)))
 
     def recent(self, rows: Sequence[Row]) -> tuple[Row, ...]:
-        """The rows of the last `periods` periods up to the period in focus, oldest first."""
+        """The rows of the last `periods` periods up to the period in focus, oldest first (for
+        an interval report: every interval of the day in focus)."""
+        if self.grain.intraday and self.period is not None:
+            day = _as_date(self.period)
+            return tuple(r for r in rows if isinstance(r[0], date) and _as_date(r[0]) == day)
         starts = sorted({r[0] for r in rows if isinstance(r[0], date) and self._upto(r[0])})
         keep = set(starts[-self.periods :]) if self.periods > 0 else set(starts)
         return tuple(r for r in rows if r[0] in keep)
@@ -255,6 +280,9 @@ class ReportTable:
         else:
             names = tuple(c.name for c in self.columns)
             total = next((r for r in self.rows if r[0] == self.period), None)
+        if self.grain.intraday:  # the day's last interval: the latest the day has to say
+            day = self.recent(self.totals if self.dimensions else self.rows)
+            total = day[-1] if day else None
         if total is None and self.dimensions:
             return tuple(self._breakdown_kpi(info) for info in self.metrics)
         return tuple(_kpi(info, total, names) for info in self.metrics)
@@ -290,12 +318,50 @@ class ReportTable:
             return labels[name]
         return " / ".join(labels[d] for d in self.dimensions)
 
+    def value_label(self, dimension: str, value: Cell) -> str | None:
+        """The label `values:` gives a dimension's code, if any."""
+        labels = dict(dict(self.value_labels).get(dimension, ()))
+        return None if value is None else labels.get(str(value))
+
+    def is_partial(self, start: Cell) -> bool:
+        """True when the period that starts at `start` is not covered whole by the data."""
+        return isinstance(start, date) and start in self.incomplete
+
+    def empty_comparisons(self) -> tuple[Comparison, ...]:
+        """Comparisons with no previous value in any shown row: nothing to compare with."""
+        empty = []
+        for comparison, prev, _, _, _ in _COMPARISON_COLUMNS:
+            names = [m.name + prev for m in self.metrics]
+            idx = [i for i, c in enumerate(self.columns) if c.name in names]
+            if not idx:
+                continue
+            shown = self.focus_rows() + self.trend_rows()
+            if all(row[i] is None for row in shown for i in idx):
+                empty.append(comparison)
+        return tuple(empty)
+
     def metric(self, name: str) -> MetricInfo:
         """A metric of this report, by name."""
         return next(m for m in self.metrics if m.name == name)
 
     def _upto(self, start: date) -> bool:
         return self.period is None or not _after(start, self.period)
+
+
+def _incomplete_periods(
+    columns: Sequence[str], rows: Sequence[Sequence[object]], grain: Grain
+) -> frozenset[date]:
+    """The periods the view's is_complete column says the data does not cover whole."""
+    if names.IS_COMPLETE not in columns:
+        return frozenset()
+    at = list(columns).index(names.IS_COMPLETE)
+    return frozenset(
+        start
+        for row in rows
+        if row[at] is not None
+        and not row[at]
+        and isinstance(start := _cell(row[0], ColumnRole.PERIOD, grain), date)
+    )
 
 
 def _after(start: Cell, period: date) -> bool:
@@ -341,10 +407,14 @@ def _metric_info(report: Report, metrics: Mapping[str, MetricInfo], name: str) -
 
 
 def _columns(
-    report: Report, infos: Sequence[MetricInfo], grain: Grain, dim_labels: Mapping[str, str]
+    report: Report,
+    infos: Sequence[MetricInfo],
+    grain: Grain,
+    dim_labels: Mapping[str, str],
+    locale: str,
 ) -> tuple[Column, ...]:
     """The table's columns in reading order: period, dimensions, then each metric's group."""
-    cols = [Column(grain.value, ColumnRole.PERIOD, GRAIN_LABELS[grain])]
+    cols = [Column(grain.value, ColumnRole.PERIOD, grain_word(locale, grain))]
     cols += [Column(d, ColumnRole.DIMENSION, dim_labels.get(d, d)) for d in report.by]
     for info in infos:
         fmt, target = info.format, info.target
@@ -356,7 +426,7 @@ def _columns(
                 Column(
                     info.name + prev,
                     ColumnRole.PREV,
-                    f"{info.title} {prev_word}",
+                    f"{info.title} {word(locale, prev_word)}",
                     info.name,
                     fmt,
                     target,
@@ -367,7 +437,7 @@ def _columns(
                 Column(
                     info.name + change,
                     ColumnRole.CHANGE,
-                    f"{info.title} {change_word}",
+                    f"{info.title} {word(locale, change_word)}",
                     info.name,
                     fmt,
                     target,
@@ -379,7 +449,7 @@ def _columns(
             Column(
                 target_met_column(info.name),
                 ColumnRole.TARGET_MET,
-                f"{info.title} 达标",
+                f"{info.title} {word(locale, 'met')}",
                 info.name,
                 fmt,
                 target,
@@ -393,7 +463,7 @@ def _index_columns(
 ) -> dict[str, int]:
     """Where each wanted column is in the view's rows; only a target-less flag may be missing."""
     index = {name: i for i, name in enumerate(given)}
-    known = {c.name for c in wanted}
+    known = {c.name for c in wanted} | {names.IS_COMPLETE}
     unknown = [name for name in given if name not in known]
     required = [
         c.name

@@ -17,24 +17,29 @@ from markupsafe import Markup
 from metricflow_lite.compile.names import CHANGE, CHANGE_YEAR
 from metricflow_lite.report import html_filename
 from metricflow_lite.report.cells import (
-    LEGEND,
     caption,
     display_columns,
     display_row,
+    flag_word,
+    format_end,
     has_missed,
+    legend,
+    period_label,
+    period_notes,
+    shown_rows,
 )
 from metricflow_lite.report.charts import ChartPanel, draw_chart, kpi_trend, sparkline
 from metricflow_lite.report.formatting import (
-    GRAIN_LABELS,
     TargetFlag,
     change_tone,
+    display_width,
     format_change,
-    format_period,
     format_target,
     format_value,
 )
 from metricflow_lite.report.frame import Column, ColumnRole, Kpi, ReportTable, Row
-from metricflow_lite.spec.model import ChartKind, Comparison
+from metricflow_lite.report.words import grain_word, word
+from metricflow_lite.spec.model import ChartKind, Comparison, Grain
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,22 @@ class Panel:
 
 
 @dataclass(frozen=True, slots=True)
+class DataTable:
+    """One table of the details: key columns and as many metrics as fit the page's width."""
+
+    headers: tuple[HeaderCell, ...]
+    groups: tuple[HeaderGroup, ...]
+    rows: tuple[tuple[BodyCell, ...], ...]
+
+
+# A table fits a 1366-pixel screen (less the page's margins and a scroll bar) and, at the print
+# size, A4 landscape; widths are estimated from the text: 7 px per narrow character, CJK two.
+TABLE_WIDTH_PX = 1240
+CHAR_PX = 7
+CELL_PADDING_PX = 18
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """Everything a template shows of one report table."""
 
@@ -128,6 +149,31 @@ class Page:
     legend: str
     definitions: tuple[Definition, ...]
     links: tuple[GrainLink, ...]
+    tables: tuple[DataTable, ...] = ()  # the details, split so that each fits the width
+    notes: tuple[str, ...] = ()  # partial period, cut comparisons, hidden comparisons
+    data_end: str = ""  # 数据截至 <last data time>
+    words: tuple[tuple[str, str], ...] = ()  # the template's words in the page's locale
+    lang: str = "zh-CN"
+
+    def w(self, key: str) -> str:
+        """A template word in the page's locale."""
+        return dict(self.words)[key]
+
+
+# The words the templates print, looked up per locale (report/words.py holds them).
+TEMPLATE_WORDS = (
+    "dashboard",
+    "reports_count",
+    "kpis",
+    "charts",
+    "details",
+    "definitions",
+    "target",
+    "no_rows",
+    "current",
+    "data_end_label",
+    "wall",
+)
 
 
 def render_html(table: ReportTable) -> str:
@@ -137,7 +183,8 @@ def render_html(table: ReportTable) -> str:
 
 
 def render_dashboard(tables: Sequence[ReportTable]) -> str:
-    """An index.html with one tab per report (its first table given), linking every grain."""
+    """An index.html with one tab per report in the order given (the YAML's), opening on the
+    first, linking every grain; `index.html?wall=1` rotates the reports full-screen."""
     by_report: dict[str, list[ReportTable]] = {}
     for table in tables:
         by_report.setdefault(table.name, []).append(table)
@@ -146,20 +193,34 @@ def render_dashboard(tables: Sequence[ReportTable]) -> str:
         rendered = {t.grain for t in group}
         page = build_page(group[0])
         links = tuple(
-            GrainLink(GRAIN_LABELS[g] + "报", html_filename(name, g), False)
+            GrainLink(_grain_link(group[0].locale, g), html_filename(name, g), False)
             for g in (group[0].grains or tuple(t.grain for t in group))
             if g in rendered
         )
         pages.append(replace(page, links=links))
     template = _environment().get_template("dashboard.html.j2")
-    return template.render(pages=tuple(pages))
+    ends = [t.data_end for t in tables if t.data_end is not None]
+    locale = tables[0].locale if tables else "zh-CN"
+    data_end = word(locale, "data_end", end=format_end(max(ends))) if ends else ""
+    words = _words(locale)
+    return template.render(
+        pages=tuple(pages), data_end=data_end, w=dict(words), lang=locale, count=len(pages)
+    )
+
+
+def _grain_link(locale: str, grain: Grain) -> str:
+    return word(locale, "grain_report", grain=grain_word(locale, grain))
+
+
+def _words(locale: str) -> tuple[tuple[str, str], ...]:
+    return tuple((key, word(locale, key)) for key in TEMPLATE_WORDS)
 
 
 def build_page(table: ReportTable) -> Page:
     """The template's view of a table: formatted KPIs, drawn charts, display rows."""
     focus = table.focus_rows()
     links = tuple(
-        GrainLink(GRAIN_LABELS[g] + "报", html_filename(table.name, g), g is table.grain)
+        GrainLink(_grain_link(table.locale, g), html_filename(table.name, g), g is table.grain)
         for g in table.grains
     )
     return Page(
@@ -167,8 +228,8 @@ def build_page(table: ReportTable) -> Page:
         name=table.name,
         label=table.label,
         caption=caption(table),
-        grain=GRAIN_LABELS[table.grain],
-        period="" if table.period is None else format_period(table.period, table.grain),
+        grain=_grain_link(table.locale, table.grain),
+        period="" if table.period is None else period_label(table),
         description=table.description or "",
         kpis=tuple(_card(table, kpi) for kpi in table.kpis()),
         charts=tuple(
@@ -176,8 +237,8 @@ def build_page(table: ReportTable) -> Page:
         ),
         headers=_headers(table),
         groups=_header_groups(table),
-        rows=tuple(_body_row(table, row) for row in focus),
-        legend=LEGEND if has_missed(table, focus) else "",
+        rows=tuple(_body_row(table, row, total) for row, total in shown_rows(table)),
+        legend=legend(table) if has_missed(table, focus) else "",
         definitions=tuple(
             Definition(
                 info.title,
@@ -189,6 +250,13 @@ def build_page(table: ReportTable) -> Page:
             for info in table.metrics
         ),
         links=links,
+        tables=_data_tables(table),
+        notes=tuple(period_notes(table)),
+        data_end=""
+        if table.data_end is None
+        else word(table.locale, "data_end", end=format_end(table.data_end)),
+        words=_words(table.locale),
+        lang=table.locale,
     )
 
 
@@ -206,17 +274,25 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
     fmt = info.format
     changes = []
     columns = {c.name for c in table.columns}
+    loc = table.locale
     comparisons = (
-        ("环比", "上期", CHANGE, kpi.change, kpi.prev),
-        ("同比", "去年同期", CHANGE_YEAR, kpi.change_year, kpi.prev_year),
+        (word(loc, "change"), word(loc, "prev"), CHANGE, kpi.change, kpi.prev),
+        (
+            word(loc, "change_year"),
+            word(loc, "prev_year"),
+            CHANGE_YEAR,
+            kpi.change_year,
+            kpi.prev_year,
+        ),
     )
-    for word, prev_word, suffix, change, prev in comparisons:
-        if not kpi.has_total or info.name + suffix not in columns:
+    hidden = {c.name for c in table.columns} - {c.name for c in display_columns(table)}
+    for change_word, prev_word, suffix, change, prev in comparisons:
+        if not kpi.has_total or info.name + suffix not in columns or info.name + suffix in hidden:
             continue
         direction = "flat" if not change else ("up" if change > 0 else "down")
         changes.append(
             ChangeLine(
-                word,
+                change_word,
                 format_change(change, fmt, info.change_kind),
                 change_tone(change, info.target),
                 _ARROWS[direction] if change is not None else "",
@@ -229,11 +305,7 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
         scored = kpi.met + kpi.missed
         by = table.dimension_title()
         value = f"{kpi.met} / {scored}" if scored else "-"
-        note = (
-            f"达标{by}数 (by {', '.join(table.dimensions)})"
-            if info.target
-            else f"按{by}细分, 见明细"
-        )
+        note = word(loc, "met_by" if info.target else "by_see_details", by=by)
         if info.target is None:
             value = "-"
     return KpiCard(
@@ -241,7 +313,7 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
         name=info.name,
         value=value,
         flag=_FLAG_CLASS[kpi.flag],
-        flag_label=kpi.flag.label,
+        flag_label=flag_word(table, kpi.flag),
         target=format_target(info.target, fmt),
         changes=tuple(changes),
         spark=Markup(
@@ -263,7 +335,7 @@ def _panel(table: ReportTable, panel: ChartPanel) -> Panel:
         or (c.metric in panel.metrics and c.role in (ColumnRole.METRIC, ColumnRole.CHANGE))
     ]
     headers = _headers(table)
-    rows = [_body_row(table, row) for row in table.focus_rows()]
+    rows = [_body_row(table, row, total) for row, total in shown_rows(table)]
     return Panel(
         panel.title,
         panel.kind.value,
@@ -274,18 +346,58 @@ def _panel(table: ReportTable, panel: ChartPanel) -> Panel:
     )
 
 
-_SUBHEADS = {
-    ColumnRole.METRIC: "本期",
-    ColumnRole.PREV: "上期",
-    ColumnRole.CHANGE: "环比",
-}
+def _data_tables(table: ReportTable) -> tuple[DataTable, ...]:
+    """The details as tables that each fit the width: the key columns repeated, then as many
+    whole metric groups (value and changes) as fit; never a sideways scroll."""
+    columns = display_columns(table)
+    headers = _headers(table)
+    rows = [_body_row(table, row, total) for row, total in shown_rows(table)]
+
+    def width(i: int) -> int:
+        texts = [columns[i].label if columns[i].metric is None else headers[i].sub]
+        texts += [row[i].text for row in rows]
+        return max(display_width(t) for t in texts) * CHAR_PX + CELL_PADDING_PX
+
+    keys = [i for i, c in enumerate(columns) if c.metric is None]
+    groups: list[list[int]] = []
+    for i, column in enumerate(columns):
+        if column.metric is None:
+            continue
+        if groups and columns[groups[-1][0]].metric == column.metric:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    key_width = sum(width(i) for i in keys)
+    chunks: list[list[int]] = []
+    used = 0
+    for group in groups:
+        need = sum(width(i) for i in group)
+        if chunks and key_width + used + need <= TABLE_WIDTH_PX:
+            chunks[-1] += group
+            used += need
+        else:
+            chunks.append(list(group))
+            used = need
+    tables = []
+    for chunk in chunks or [[]]:
+        keep = keys + chunk
+        tables.append(
+            DataTable(
+                headers=tuple(headers[i] for i in keep),
+                groups=_header_groups(table, [columns[i] for i in keep]),
+                rows=tuple(tuple(row[i] for i in keep) for row in rows),
+            )
+        )
+    return tuple(tables)
 
 
-def _header_groups(table: ReportTable) -> tuple[HeaderGroup, ...]:
+def _header_groups(
+    table: ReportTable, columns: Sequence[Column] | None = None
+) -> tuple[HeaderGroup, ...]:
     """Key columns span both header rows; a metric's label spans its value and changes."""
     groups: list[HeaderGroup] = []
     metric: str | None = None
-    for column in display_columns(table):
+    for column in display_columns(table) if columns is None else columns:
         if column.metric is None:
             groups.append(HeaderGroup(column.label, 1, 2, False))
         elif column.metric == metric:
@@ -297,11 +409,18 @@ def _header_groups(table: ReportTable) -> tuple[HeaderGroup, ...]:
     return tuple(groups)
 
 
-def _sub_header(column: Column) -> str:
+def _sub_header(column: Column, locale: str) -> str:
     """A metric column's word under the metric's label: 本期, 环比, 同比 ..."""
-    if column.comparison is Comparison.SAME_PERIOD_LAST_YEAR:
-        return "同比" if column.role is ColumnRole.CHANGE else "去年同期"
-    return _SUBHEADS.get(column.role, column.label)
+    year = column.comparison is Comparison.SAME_PERIOD_LAST_YEAR
+    match column.role:
+        case ColumnRole.METRIC:
+            return dict(_words(locale))["current"]
+        case ColumnRole.PREV:
+            return word(locale, "prev_year" if year else "prev")
+        case ColumnRole.CHANGE:
+            return word(locale, "change_year" if year else "change")
+        case _:
+            return column.label
 
 
 def _headers(table: ReportTable) -> tuple[HeaderCell, ...]:
@@ -310,13 +429,13 @@ def _headers(table: ReportTable) -> tuple[HeaderCell, ...]:
             c.label,
             c.role not in (ColumnRole.PERIOD, ColumnRole.DIMENSION),
             c.role is ColumnRole.METRIC and i > 0,
-            "" if c.metric is None else _sub_header(c),
+            "" if c.metric is None else _sub_header(c, table.locale),
         )
         for i, c in enumerate(display_columns(table))
     )
 
 
-def _body_row(table: ReportTable, row: Row) -> tuple[BodyCell, ...]:
+def _body_row(table: ReportTable, row: Row, total: bool = False) -> tuple[BodyCell, ...]:
     cells = []
     columns = display_columns(table)
     for column, cell in zip(columns, display_row(table, row, mark=True), strict=True):
@@ -332,6 +451,8 @@ def _body_row(table: ReportTable, row: Row) -> tuple[BodyCell, ...]:
             classes.append(f"change {tone}")
         if column.role in (ColumnRole.PREV, ColumnRole.CHANGE):
             classes.append("secondary")
+        if total:
+            classes.append("total")
         cells.append(BodyCell(cell.text, " ".join(classes)))
     return tuple(cells)
 

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from metricflow_lite.report.cells import LEGEND, caption, display_columns, display_row, has_missed
+from metricflow_lite.report.cells import (
+    caption,
+    display_columns,
+    display_row,
+    has_missed,
+    legend,
+    period_notes,
+    shown_rows,
+)
+from metricflow_lite.report.escaping import markdown_text
 from metricflow_lite.report.frame import ReportTable
 
 
 def render_markdown(table: ReportTable) -> str:
-    """The table as GitHub-flavoured Markdown, with a caption heading and a legend."""
+    """The table as GitHub-flavoured Markdown, with a caption heading, notes and a legend.
+
+    Every label and value is escaped: no HTML, link or emphasis from the data survives.
+    """
     columns = display_columns(table)
-    rows = table.focus_rows()
     lines = [f"### {_escape(caption(table))}", ""]
+    notes = period_notes(table)
+    if notes:
+        lines += [*(_escape(n) + "  " for n in notes), ""]
     lines.append("| " + " | ".join(_escape(c.label) for c in columns) + " |")
     lines.append("|" + "|".join(_rule(c.role.value) for c in columns) + "|")
-    for row in rows:
-        cells = display_row(table, row)
-        lines.append("| " + " | ".join(_escape(c.text) for c in cells) + " |")
-    if has_missed(table, rows):
-        lines += ["", LEGEND]
+    for row, is_total in shown_rows(table):
+        cells = [_escape(c.text) for c in display_row(table, row)]
+        if is_total:
+            cells = [f"**{c}**" if c else c for c in cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    if has_missed(table, table.focus_rows()):
+        lines += ["", _escape(legend(table))]
     return "\n".join(lines) + "\n"
 
 
@@ -26,5 +42,5 @@ def _rule(role: str) -> str:
 
 
 def _escape(text: str) -> str:
-    """Text safe inside a table cell: pipes and line breaks would split the row."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text shown as written inside a table cell: no HTML, link or emphasis, one line."""
+    return markdown_text(text)

@@ -20,6 +20,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
 
 from metricflow_lite.errors import Location, MflError
+from metricflow_lite.spec.loader import FULL_WIDTH
 
 ALL_DIALECTS: frozenset[str] = frozenset({"duckdb", "postgres", "spark"})
 DUCKDB: frozenset[str] = frozenset({"duckdb"})
@@ -295,11 +296,36 @@ def unavailable_functions(tree: exp.Expr, dialects: Iterable[str]) -> list[tuple
     return found
 
 
+def _full_width(text: str) -> tuple[int, str] | None:
+    """The first full-width punctuation mark outside a quoted string, and where it is."""
+    quote = ""
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in ("'", '"'):
+            quote = char
+        elif char in FULL_WIDTH and char != "\u3000":
+            return i, char
+    return None
+
+
 def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
     """Parse one SQL expression in the DuckDB dialect; syntax errors point into the YAML."""
     if not text.strip():
         raise MflError("E221", f"{what} is empty", loc, "write an expression, e.g. 'talk_seconds'")
     _check_size(text, loc, what)
+    full_width = _full_width(text)
+    if full_width is not None:
+        at, char = full_width
+        before = text[:at]
+        line, col = before.count("\n"), at - (before.rfind("\n") + 1)
+        raise MflError(
+            "E221",
+            f"full-width '{char}' in {what}",
+            loc.shifted(line, col, 1),
+            f"'{char}' is full-width (全角) punctuation: SQL needs {FULL_WIDTH[char]!r}; switch "
+            "the input method to half-width (半角)",
+        )
     try:
         statements = sqlglot.parse(text, read="duckdb")
     except ParseError as err:
@@ -311,7 +337,10 @@ def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
             "E221",
             f"SQL syntax error in {what}: {description}",
             loc.shifted(line - 1, max(col - 1, 0)),
-            "check parentheses and quotes: strings use single quotes ('inbound')",
+            "a '(' is not closed: inside an unquoted {...} mapping a comma ends the value, so"
+            f' quote it: "{text}, ..."'
+            if text.count("(") > text.count(")")
+            else "check parentheses and quotes: strings use single quotes ('inbound')",
         ) from None
     except TokenError as err:
         raise MflError("E221", f"SQL syntax error in {what}: {err}", loc) from None

@@ -179,7 +179,8 @@ def parse_yaml(text: str, file: str) -> Any:
             "E001",
             f"YAML syntax error: {problem}",
             loc,
-            "check indentation (spaces, not tabs) and that every 'key: value' has a space after"
+            syntax_hint(text, loc.line)
+            or "check indentation (spaces, not tabs) and that every 'key: value' has a space after"
             " the colon; quote values that contain ': ' or start with '{', '[', '*' or '&'",
         ) from None
     except yaml.YAMLError as err:
@@ -193,6 +194,47 @@ def parse_yaml(text: str, file: str) -> Any:
         ) from None
     finally:
         loader.dispose()
+
+
+# Full-width (全角) punctuation a Chinese input method types where YAML needs ASCII.
+FULL_WIDTH = {
+    "：": ":",
+    "，": ",",
+    "（": "(",
+    "）": ")",
+    "／": "/",
+    "；": ";",
+    "［": "[",
+    "］": "]",
+    "｛": "{",
+    "｝": "}",
+    "＂": '"',
+    "＇": "'",
+    "－": "-",
+    "\u3000": "a space",
+}
+
+
+def syntax_hint(text: str, line: int) -> str | None:
+    """A hint that names the likely cause of a YAML syntax error on or just above `line`:
+    full-width punctuation (全角) or a tab; None when neither is there."""
+    lines = text.splitlines()
+    for number in (line, line - 1, line + 1):
+        if not 1 <= number <= len(lines):
+            continue
+        source = lines[number - 1]
+        structure = source.split("#", 1)[0].split(":", 1)[0]  # a label's value may hold them
+        for char, ascii_char in FULL_WIDTH.items():
+            if char in structure:
+                shown = "the full-width space" if char == "\u3000" else f"'{char}'"
+                return (
+                    f"line {number} has {shown}, full-width (全角) punctuation: YAML needs "
+                    f"{ascii_char if ascii_char == 'a space' else repr(ascii_char)}; switch the "
+                    "input method to half-width (半角), or quote the text if it is a label"
+                )
+        if "\t" in source[: len(source) - len(source.lstrip())]:
+            return f"line {number} is indented with a tab: YAML indents with spaces only"
+    return None
 
 
 def read_yaml(path: Path, root: Path) -> Any:

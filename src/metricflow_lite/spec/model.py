@@ -148,6 +148,7 @@ class Dimension:
     parent: str | None = None  # hierarchy: call_type_l2 has parent call_type_l1
     joins: str | None = None  # many-to-one: this column is the primary key of that model
     role: str | None = None  # `as:` name of the joined model (role-playing joins)
+    values: tuple[tuple[str, str], ...] = ()  # labels of codes: (("hotline", "热线"), ...)
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
 
@@ -192,6 +193,7 @@ class BaseMetric:
     percentile: float | None = None
     label: str | None = None
     description: str | None = None
+    descriptions: tuple[tuple[str, str], ...] = ()  # per locale: (("en", "..."), ("zh-CN", ...))
     format: Format = Format.NUMBER
     target: Target | None = None
     change: Change | None = None  # None: default_change(format)
@@ -230,6 +232,7 @@ class DerivedMetric:
     depends_on: tuple[str, ...]  # metric names, sorted
     label: str | None = None
     description: str | None = None
+    descriptions: tuple[tuple[str, str], ...] = ()  # per locale: (("en", "..."), ("zh-CN", ...))
     format: Format = Format.NUMBER
     target: Target | None = None
     change: Change | None = None  # None: default_change(format)
@@ -307,6 +310,7 @@ class Report:
     by: tuple[str, ...] = ()
     label: str | None = None
     description: str | None = None
+    descriptions: tuple[tuple[str, str], ...] = ()  # per locale, as for metrics
     filter: exp.Expr | None = None
     filter_text: str = ""
     compare: tuple[Comparison, ...] = ()

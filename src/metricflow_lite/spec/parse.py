@@ -34,11 +34,13 @@ from metricflow_lite.spec.model import (
     Span,
     Target,
 )
+from metricflow_lite.spec.project import Locale
 
 METRICS_FILE_KEYS = ("version", "models", "metrics", "indicators", "tests")
 REPORTS_FILE_KEYS = ("version", "reports")
 MODEL_KEYS = ("name", "label", "description", "time", "primary_key", "valid", "dimensions")
-DIMENSION_KEYS = ("name", "label", "description", "parent", "joins", "as")
+DIMENSION_KEYS = ("name", "label", "description", "parent", "joins", "as", "values")
+LOCALES = tuple(locale.value for locale in Locale)
 METRIC_KEYS = (
     "name",
     "label",
@@ -137,8 +139,27 @@ def check_keys(node: YMap, allowed: Sequence[str], where: str, out: Collector) -
                 "E201",
                 f"unknown key '{key}' in {where}",
                 node.key_loc(key),
-                did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
+                split_flow_hint(node, key)
+                or did_you_mean(key, allowed)
+                or f"allowed keys: {', '.join(allowed)}",
             )
+
+
+def split_flow_hint(node: YMap, key: str) -> str | None:
+    """The hint when a comma inside an unquoted `{...}` value split it: `{expr: a / nullif(b,
+    0)}` reads as `expr: a / nullif(b` and a key `0)`."""
+    text = str(key)
+    cut = next(
+        ((k, v) for k, v in node.items() if isinstance(v, str) and v.count("(") > v.count(")")),
+        None,
+    )
+    if cut is None or node.get(key) is not None or text.count(")") <= text.count("("):
+        return None
+    whole = f"{cut[1]}, {text}"
+    return (
+        f"a comma inside an unquoted flow mapping ends the value: quote it, "
+        f'{{{cut[0]}: "{whole}"}}, or write the key on its own line'
+    )
 
 
 def require(node: YMap, key: str, where: str, out: Collector, example: str) -> bool:
@@ -410,8 +431,46 @@ def parse_dimension(item: Any, loc: Location, where: str, out: Collector) -> Dim
         parent=text_of(item, "parent", dwhere, out),
         joins=text_of(item, "joins", dwhere, out),
         role=text_of(item, "as", dwhere, out),
+        values=value_labels_of(item, dwhere, out),
         spots=spots_of(item),
     )
+
+
+def value_labels_of(node: YMap, where: str, out: Collector) -> tuple[tuple[str, str], ...]:
+    """`values: {hotline: 热线, online: 在线客服}`: the label shown for each code."""
+    raw = node.get("values")
+    if raw is None:
+        return ()
+    if not isinstance(raw, YMap):
+        out.error(
+            "E204",
+            f"'values' of {where} must map codes to labels",
+            node.value_loc("values"),
+            "for example: values: {hotline: 热线, online: 在线客服}",
+        )
+        return ()
+    return tuple((str(code), str(label)) for code, label in raw.items() if label is not None)
+
+
+def descriptions_of(
+    node: YMap, where: str, out: Collector
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """`description:` as text, or per locale (`{zh-CN: ..., en: ...}`): the first and all."""
+    raw = node.get("description")
+    if not isinstance(raw, YMap):
+        return text_of(node, "description", where, out), ()
+    pairs = []
+    for key, text in raw.items():
+        if str(key) not in LOCALES:
+            out.error(
+                "E201",
+                f"unknown locale '{key}' in the description of {where}",
+                raw.key_loc(key),
+                did_you_mean(str(key), LOCALES) or f"locales: {', '.join(LOCALES)}",
+            )
+        elif expect(text, str, raw.value_loc(key), f"description of {where}", out):
+            pairs.append((str(key), str(text)))
+    return (pairs[0][1] if pairs else None), tuple(sorted(pairs))
 
 
 def parse_target(node: YMap, where: str, out: Collector) -> Target | None:
@@ -458,7 +517,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
     where = f"metric '{name}'" if name else "a metric"
     check_keys(node, METRIC_KEYS, where, out)
     label = text_of(node, "label", where, out)
-    description = text_of(node, "description", where, out)
+    description, descriptions = descriptions_of(node, where, out)
     fmt = Format.NUMBER
     if "format" in node and node["format"] is not None:
         fmt = (
@@ -501,6 +560,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             depends_on=deps,
             label=label,
             description=description,
+            descriptions=descriptions,
             format=fmt,
             target=target,
             change=change,
@@ -598,6 +658,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         percentile=percentile,
         label=label,
         description=description,
+        descriptions=descriptions,
         format=fmt,
         target=target,
         change=change,
@@ -682,6 +743,7 @@ def parse_indicator(node: YMap, out: Collector) -> IndicatorSpec | None:
 def parse_report(node: YMap, out: Collector) -> Report | None:
     name = name_of(node, "a report", out)
     where = f"report '{name}'" if name else "a report"
+    report_description, report_descriptions = descriptions_of(node, where, out)
     check_keys(node, REPORT_KEYS, where, out)
     require(node, "metrics", where, out, "metrics: [offered_calls, abandonment_rate]")
     metrics = tuple(str(m) for m, _ in items_of(node, "metrics", where, out))
@@ -726,7 +788,8 @@ def parse_report(node: YMap, out: Collector) -> Report | None:
         grains=tuple(grains) or (Grain.DAY, Grain.WEEK, Grain.MONTH),
         by=by,
         label=text_of(node, "label", where, out),
-        description=text_of(node, "description", where, out),
+        description=report_description,
+        descriptions=report_descriptions,
         filter=filter_tree,
         filter_text=filter_text or "",
         compare=tuple(compare),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -19,6 +21,17 @@ PROJECT_DIR_ENV = "MFL_PROJECT_DIR"
 class WeekStart(str, Enum):
     MONDAY = "monday"
     SUNDAY = "sunday"
+
+
+class Locale(str, Enum):
+    """The language of every word a report prints."""
+
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+DEFAULT_GRACE = dt.timedelta(hours=1)
+_GRACE = re.compile(r"^\s*(\d+)\s*(h|hours?|m|min|minutes?)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +65,9 @@ class Project:
     paths: tuple[tuple[str, str], ...] = field(default=())
     settings: tuple[tuple[str, Any], ...] = ()
     calendars: tuple[Calendar, ...] = ()
+    locale: Locale = Locale.ZH_CN
+    # A period is complete when the data reaches its end minus this (DESIGN-2 §2).
+    complete_grace: dt.timedelta = DEFAULT_GRACE
 
     def setting(self, name: str, default: Any = None) -> Any:
         """A value from the project's `settings:` (thresholds the models and metrics share)."""
@@ -93,6 +109,8 @@ KNOWN_KEYS = (
     "paths",
     "settings",
     "calendars",
+    "locale",
+    "complete_grace",
 )
 TARGET_TYPES = ("duckdb", "postgres", "spark")
 
@@ -151,6 +169,9 @@ def load_project(project_dir: str | Path | None = None) -> Project:
         paths.update({str(k): str(v) for k, v in raw_paths.items() if k in DEFAULT_PATHS})
     targets = _read_targets(data)
     default_target = str(data.get("target") or targets[0].name)
+    if default_target in TARGET_TYPES and default_target not in {t.name for t in targets}:
+        # `target: postgres` names an engine: its default settings, as `mfl init` writes them.
+        targets = (*targets, engine_default_target(default_target, data.value_loc("target")))
     settings = data.get("settings") or {}
     if not isinstance(settings, dict):
         raise MflError(
@@ -160,6 +181,8 @@ def load_project(project_dir: str | Path | None = None) -> Project:
             "for example: settings: {short_abandon_seconds: 6, service_level_seconds: 20}",
         )
     project = Project(
+        locale=_read_locale(data),
+        complete_grace=_read_grace(data),
         root=root,
         name=name,
         timezone=_timezone(data),
@@ -172,6 +195,46 @@ def load_project(project_dir: str | Path | None = None) -> Project:
     )
     project.target(default_target)  # the default must exist
     return project
+
+
+def engine_default_target(kind: str, loc: Location | None) -> TargetConfig:
+    """The target an engine's name stands for when no `targets:` entry is called that."""
+    settings: dict[str, tuple[tuple[str, Any], ...]] = {
+        "duckdb": (("path", "target/warehouse.duckdb"),),
+        "postgres": (("dsn_env", "MFL_PG_DSN"),),
+        "spark": (("master", "local[*]"), ("warehouse_dir", "target/spark-warehouse")),
+    }
+    return TargetConfig(kind, kind, settings[kind], loc)
+
+
+def _read_locale(data: YMap) -> Locale:
+    text = str(data.get("locale", Locale.ZH_CN.value))
+    for locale in Locale:
+        if locale.value.lower() == text.lower().replace("_", "-"):
+            return locale
+    known = [loc.value for loc in Locale]
+    raise MflError(
+        "E028",
+        f"unknown locale '{text}'",
+        data.value_loc("locale"),
+        did_you_mean(text, known) or f"locales: {', '.join(known)}",
+    )
+
+
+def _read_grace(data: YMap) -> dt.timedelta:
+    raw = data.get("complete_grace")
+    if raw is None:
+        return DEFAULT_GRACE
+    match = _GRACE.match(str(raw))
+    if match is None:
+        raise MflError(
+            "E029",
+            f"complete_grace must be a length such as 1h or 30min, not '{raw}'",
+            data.value_loc("complete_grace"),
+            "a center that closes at 21:00 writes complete_grace: 3h",
+        )
+    amount, unit = int(match.group(1)), match.group(2)
+    return dt.timedelta(hours=amount) if unit.startswith("h") else dt.timedelta(minutes=amount)
 
 
 def _read_targets(data: YMap) -> tuple[TargetConfig, ...]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from sqlglot import exp
 
@@ -189,6 +191,16 @@ def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 )
 
 
+def metric_name_hint(name: str, metrics: Iterable[Metric], fallback: str) -> str:
+    """The hint for an unknown metric: the metric whose label it is (a Chinese label typed
+    where the name belongs), else the closest names, else `fallback`."""
+    candidates = list(metrics)
+    by_label = [m.name for m in candidates if m.label and m.label.strip() == name.strip()]
+    if by_label:
+        return f"'{name}' is the label of '{by_label[0]}': did you mean '{by_label[0]}'?"
+    return did_you_mean(name, [m.name for m in candidates]) or fallback
+
+
 def valid_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
     for model in spec.models:
         if model.valid is not None and model.primary_key is None:
@@ -227,8 +239,11 @@ def known_metrics(spec: ProjectSpec) -> Iterable[Diagnostic]:
                         "E211",
                         f"unknown metric '{dep}' in expr of '{metric.name}'",
                         metric.name_loc(dep),
-                        did_you_mean(dep, [n for n in names if n != metric.name])
-                        or "define it under 'metrics:' first",
+                        metric_name_hint(
+                            dep,
+                            (m for m in spec.metrics if m.name != metric.name),
+                            "define it under 'metrics:' first",
+                        ),
                     )
 
 
@@ -286,7 +301,6 @@ def short_chains(spec: ProjectSpec) -> Iterable[Diagnostic]:
 
 
 def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
-    names = [m.name for m in spec.metrics]
     metrics = {m.name: m for m in spec.metrics}
     has_cycle = find_cycle(metrics) is not None
     for report in spec.reports:
@@ -296,7 +310,9 @@ def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     "E240",
                     f"unknown metric '{name}' in report '{report.name}'",
                     report.spots.at(f"metrics[{i}]", report.loc),
-                    did_you_mean(name, names) or "check the metric names with 'mfl list metrics'",
+                    metric_name_hint(
+                        name, spec.metrics, "check the metric names with 'mfl list metrics'"
+                    ),
                 )
         dims = {name: report.spots.at(f"by[{i}]", report.loc) for i, name in enumerate(report.by)}
         if report.filter is not None:
@@ -470,7 +486,46 @@ def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
         tuple(models), tuple(metrics), tuple(indicators), tuple(reports), project.calendars
     )
     targets = {t.type: t.name for t in sorted(project.targets, key=lambda t: t.name, reverse=True)}
-    return spec, out.diagnostics + check_spec(spec) + list(functions_on_targets(spec, targets))
+    unreadable = [d for d in out.diagnostics if d.code in UNREADABLE_CODES and d.loc]
+    checks = check_spec(spec) + list(functions_on_targets(spec, targets))
+    if unreadable:
+        checks = skip_dependent(checks, unreadable, project.root)
+    return spec, out.diagnostics + checks
+
+
+# A file that does not parse: its names are unknown, not missing.
+UNREADABLE_CODES = ("E001", "E003")
+# Checks whose finding may only mean that the name is defined (or used) in an unreadable file.
+DEPENDENT_CODES = ("E210", "E211", "E212", "E214", "E240", "E241")
+_QUOTED_NAME = re.compile(r"'([^']+)'")
+_DEFINED_NAME = re.compile(r"^\s*-?\s*name\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
+
+
+def skip_dependent(
+    checks: list[Diagnostic], unreadable: list[Diagnostic], root: Path
+) -> list[Diagnostic]:
+    """The cross-file checks minus those an unreadable YAML file explains: one syntax error is
+    one error, not "unknown model" in every file that uses a name it defines (#20).
+
+    The names a broken file defines are read from its text (`name: x` lines); unused-metric
+    warnings go too, as the broken file may be what uses them."""
+    defined: set[str] = set()
+    for diag in unreadable:
+        assert diag.loc is not None
+        try:
+            text = (root / diag.loc.file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        defined.update(_DEFINED_NAME.findall(text))
+    kept = []
+    for diag in checks:
+        if diag.code == "W202":
+            continue
+        quoted = _QUOTED_NAME.findall(diag.message)
+        if diag.code in DEPENDENT_CODES and quoted and quoted[0] in defined:
+            continue
+        kept.append(diag)
+    return kept
 
 
 def functions_on_targets(spec: ProjectSpec, targets: Mapping[str, str]) -> Iterable[Diagnostic]:

@@ -1,6 +1,6 @@
 -- test: test_build_ddl[spark]
 -- Every CREATE (and COMMENT) statement of the tiny project's build, in build order.
-CREATE VIEW `src`.`agents` AS
+CREATE TABLE `src`.`agents` AS
 SELECT
   agent_id,
   agent_name,
@@ -8,7 +8,7 @@ SELECT
   site_id
 FROM raw.agents;
 
-CREATE VIEW `src`.`calls` AS
+CREATE TABLE `src`.`calls` AS
 SELECT
   leg_id,
   call_id,
@@ -22,13 +22,13 @@ SELECT
   transfer_agent_id
 FROM raw.calls;
 
-CREATE VIEW `src`.`sites` AS
+CREATE TABLE `src`.`sites` AS
 SELECT
   site_id,
   city
 FROM raw.sites;
 
-CREATE VIEW `src`.`shifts` AS
+CREATE TABLE `src`.`shifts` AS
 SELECT
   s.agent_id,
   CAST(s.shift_date AS DATE) AS shift_date,
@@ -160,33 +160,77 @@ WITH `calls__offered_ts__ind` AS (
   LEFT JOIN `base`
     ON `spine`.`day` IS NOT DISTINCT FROM `base`.`day`
     AND `spine`.`queue` IS NOT DISTINCT FROM `base`.`queue`
+), `flagged` AS (
+  /* compare: previous_period (1 day back) */
+  /* flag targets: abandonment_rate */
+  SELECT
+    `cur`.`day` AS `day`,
+    `cur`.`queue` AS `queue`,
+    `cur`.`offered_calls` AS `offered_calls`,
+    `prev`.`offered_calls` AS `offered_calls_prev`,
+    CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
+    `cur`.`abandonment_rate` AS `abandonment_rate`,
+    `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
+    `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
+    CASE
+      WHEN `cur`.`abandonment_rate` IS NULL
+      THEN NULL
+      ELSE `cur`.`abandonment_rate` <= 0.3
+    END AS `abandonment_rate_target_met`,
+    `cur`.`aht` AS `aht`,
+    `prev`.`aht` AS `aht_prev`,
+    CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
+  FROM `filled` AS `cur`
+  LEFT JOIN `filled` AS `prev`
+    ON `prev`.`day` = CAST(`cur`.`day` - INTERVAL '1' DAY AS DATE)
+    AND `prev`.`queue` IS NOT DISTINCT FROM `cur`.`queue`
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`
 )
-/* compare: previous_period (1 day back) */
-/* flag targets: abandonment_rate */
+/* flag complete periods: covered by src.calls.offered_ts, grace 3600 s */
 SELECT
-  `cur`.`day` AS `day`,
-  `cur`.`queue` AS `queue`,
-  `cur`.`offered_calls` AS `offered_calls`,
-  `prev`.`offered_calls` AS `offered_calls_prev`,
-  CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
-  `cur`.`abandonment_rate` AS `abandonment_rate`,
-  `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
-  `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
-  CASE
-    WHEN `cur`.`abandonment_rate` IS NULL
-    THEN NULL
-    ELSE `cur`.`abandonment_rate` <= 0.3
-  END AS `abandonment_rate_target_met`,
-  `cur`.`aht` AS `aht`,
-  `prev`.`aht` AS `aht_prev`,
-  CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
-FROM `filled` AS `cur`
-LEFT JOIN `filled` AS `prev`
-  ON `prev`.`day` = CAST(`cur`.`day` - INTERVAL '1' DAY AS DATE)
-  AND `prev`.`queue` IS NOT DISTINCT FROM `cur`.`queue`
+  `flagged`.`day` AS `day`,
+  `flagged`.`queue` AS `queue`,
+  `flagged`.`offered_calls` AS `offered_calls`,
+  `flagged`.`offered_calls_prev` AS `offered_calls_prev`,
+  `flagged`.`offered_calls_change` AS `offered_calls_change`,
+  `flagged`.`abandonment_rate` AS `abandonment_rate`,
+  `flagged`.`abandonment_rate_prev` AS `abandonment_rate_prev`,
+  `flagged`.`abandonment_rate_change` AS `abandonment_rate_change`,
+  `flagged`.`abandonment_rate_target_met` AS `abandonment_rate_target_met`,
+  `flagged`.`aht` AS `aht`,
+  `flagged`.`aht_prev` AS `aht_prev`,
+  `flagged`.`aht_change` AS `aht_change`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`day` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`day` AS TIMESTAMP) + INTERVAL '1' DAY - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`day` NULLS LAST,
-  `cur`.`queue` NULLS LAST;
+  `flagged`.`day` NULLS LAST,
+  `flagged`.`queue` NULLS LAST;
 
 CREATE VIEW `app`.`queue_daily_day_total` AS
 WITH `calls__offered_ts__ind` AS (
@@ -245,31 +289,74 @@ WITH `calls__offered_ts__ind` AS (
   FROM `spine`
   LEFT JOIN `base`
     ON `spine`.`day` IS NOT DISTINCT FROM `base`.`day`
+), `flagged` AS (
+  /* compare: previous_period (1 day back) */
+  /* flag targets: abandonment_rate */
+  SELECT
+    `cur`.`day` AS `day`,
+    `cur`.`offered_calls` AS `offered_calls`,
+    `prev`.`offered_calls` AS `offered_calls_prev`,
+    CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
+    `cur`.`abandonment_rate` AS `abandonment_rate`,
+    `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
+    `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
+    CASE
+      WHEN `cur`.`abandonment_rate` IS NULL
+      THEN NULL
+      ELSE `cur`.`abandonment_rate` <= 0.3
+    END AS `abandonment_rate_target_met`,
+    `cur`.`aht` AS `aht`,
+    `prev`.`aht` AS `aht_prev`,
+    CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
+  FROM `filled` AS `cur`
+  LEFT JOIN `filled` AS `prev`
+    ON `prev`.`day` = CAST(`cur`.`day` - INTERVAL '1' DAY AS DATE)
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`
 )
-/* compare: previous_period (1 day back) */
-/* flag targets: abandonment_rate */
+/* flag complete periods: covered by src.calls.offered_ts, grace 3600 s */
 /* totals: over all members of queue (sum over sum, not of rows) */
 SELECT
-  `cur`.`day` AS `day`,
-  `cur`.`offered_calls` AS `offered_calls`,
-  `prev`.`offered_calls` AS `offered_calls_prev`,
-  CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
-  `cur`.`abandonment_rate` AS `abandonment_rate`,
-  `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
-  `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
-  CASE
-    WHEN `cur`.`abandonment_rate` IS NULL
-    THEN NULL
-    ELSE `cur`.`abandonment_rate` <= 0.3
-  END AS `abandonment_rate_target_met`,
-  `cur`.`aht` AS `aht`,
-  `prev`.`aht` AS `aht_prev`,
-  CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
-FROM `filled` AS `cur`
-LEFT JOIN `filled` AS `prev`
-  ON `prev`.`day` = CAST(`cur`.`day` - INTERVAL '1' DAY AS DATE)
+  `flagged`.`day` AS `day`,
+  `flagged`.`offered_calls` AS `offered_calls`,
+  `flagged`.`offered_calls_prev` AS `offered_calls_prev`,
+  `flagged`.`offered_calls_change` AS `offered_calls_change`,
+  `flagged`.`abandonment_rate` AS `abandonment_rate`,
+  `flagged`.`abandonment_rate_prev` AS `abandonment_rate_prev`,
+  `flagged`.`abandonment_rate_change` AS `abandonment_rate_change`,
+  `flagged`.`abandonment_rate_target_met` AS `abandonment_rate_target_met`,
+  `flagged`.`aht` AS `aht`,
+  `flagged`.`aht_prev` AS `aht_prev`,
+  `flagged`.`aht_change` AS `aht_change`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`day` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`day` AS TIMESTAMP) + INTERVAL '1' DAY - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`day` NULLS LAST;
+  `flagged`.`day` NULLS LAST;
 
 CREATE VIEW `app`.`queue_daily_week` AS
 WITH `calls__offered_ts__ind` AS (
@@ -339,33 +426,77 @@ WITH `calls__offered_ts__ind` AS (
   LEFT JOIN `base`
     ON `spine`.`week` IS NOT DISTINCT FROM `base`.`week`
     AND `spine`.`queue` IS NOT DISTINCT FROM `base`.`queue`
+), `flagged` AS (
+  /* compare: previous_period (1 week back) */
+  /* flag targets: abandonment_rate */
+  SELECT
+    `cur`.`week` AS `week`,
+    `cur`.`queue` AS `queue`,
+    `cur`.`offered_calls` AS `offered_calls`,
+    `prev`.`offered_calls` AS `offered_calls_prev`,
+    CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
+    `cur`.`abandonment_rate` AS `abandonment_rate`,
+    `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
+    `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
+    CASE
+      WHEN `cur`.`abandonment_rate` IS NULL
+      THEN NULL
+      ELSE `cur`.`abandonment_rate` <= 0.3
+    END AS `abandonment_rate_target_met`,
+    `cur`.`aht` AS `aht`,
+    `prev`.`aht` AS `aht_prev`,
+    CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
+  FROM `filled` AS `cur`
+  LEFT JOIN `filled` AS `prev`
+    ON `prev`.`week` = CAST(`cur`.`week` - INTERVAL '1' WEEK AS DATE)
+    AND `prev`.`queue` IS NOT DISTINCT FROM `cur`.`queue`
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`
 )
-/* compare: previous_period (1 week back) */
-/* flag targets: abandonment_rate */
+/* flag complete periods: covered by src.calls.offered_ts, grace 3600 s */
 SELECT
-  `cur`.`week` AS `week`,
-  `cur`.`queue` AS `queue`,
-  `cur`.`offered_calls` AS `offered_calls`,
-  `prev`.`offered_calls` AS `offered_calls_prev`,
-  CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
-  `cur`.`abandonment_rate` AS `abandonment_rate`,
-  `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
-  `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
-  CASE
-    WHEN `cur`.`abandonment_rate` IS NULL
-    THEN NULL
-    ELSE `cur`.`abandonment_rate` <= 0.3
-  END AS `abandonment_rate_target_met`,
-  `cur`.`aht` AS `aht`,
-  `prev`.`aht` AS `aht_prev`,
-  CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
-FROM `filled` AS `cur`
-LEFT JOIN `filled` AS `prev`
-  ON `prev`.`week` = CAST(`cur`.`week` - INTERVAL '1' WEEK AS DATE)
-  AND `prev`.`queue` IS NOT DISTINCT FROM `cur`.`queue`
+  `flagged`.`week` AS `week`,
+  `flagged`.`queue` AS `queue`,
+  `flagged`.`offered_calls` AS `offered_calls`,
+  `flagged`.`offered_calls_prev` AS `offered_calls_prev`,
+  `flagged`.`offered_calls_change` AS `offered_calls_change`,
+  `flagged`.`abandonment_rate` AS `abandonment_rate`,
+  `flagged`.`abandonment_rate_prev` AS `abandonment_rate_prev`,
+  `flagged`.`abandonment_rate_change` AS `abandonment_rate_change`,
+  `flagged`.`abandonment_rate_target_met` AS `abandonment_rate_target_met`,
+  `flagged`.`aht` AS `aht`,
+  `flagged`.`aht_prev` AS `aht_prev`,
+  `flagged`.`aht_change` AS `aht_change`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`week` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`week` AS TIMESTAMP) + INTERVAL '1' WEEK - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`week` NULLS LAST,
-  `cur`.`queue` NULLS LAST;
+  `flagged`.`week` NULLS LAST,
+  `flagged`.`queue` NULLS LAST;
 
 CREATE VIEW `app`.`queue_daily_week_total` AS
 WITH `calls__offered_ts__ind` AS (
@@ -424,31 +555,74 @@ WITH `calls__offered_ts__ind` AS (
   FROM `spine`
   LEFT JOIN `base`
     ON `spine`.`week` IS NOT DISTINCT FROM `base`.`week`
+), `flagged` AS (
+  /* compare: previous_period (1 week back) */
+  /* flag targets: abandonment_rate */
+  SELECT
+    `cur`.`week` AS `week`,
+    `cur`.`offered_calls` AS `offered_calls`,
+    `prev`.`offered_calls` AS `offered_calls_prev`,
+    CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
+    `cur`.`abandonment_rate` AS `abandonment_rate`,
+    `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
+    `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
+    CASE
+      WHEN `cur`.`abandonment_rate` IS NULL
+      THEN NULL
+      ELSE `cur`.`abandonment_rate` <= 0.3
+    END AS `abandonment_rate_target_met`,
+    `cur`.`aht` AS `aht`,
+    `prev`.`aht` AS `aht_prev`,
+    CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
+  FROM `filled` AS `cur`
+  LEFT JOIN `filled` AS `prev`
+    ON `prev`.`week` = CAST(`cur`.`week` - INTERVAL '1' WEEK AS DATE)
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`
 )
-/* compare: previous_period (1 week back) */
-/* flag targets: abandonment_rate */
+/* flag complete periods: covered by src.calls.offered_ts, grace 3600 s */
 /* totals: over all members of queue (sum over sum, not of rows) */
 SELECT
-  `cur`.`week` AS `week`,
-  `cur`.`offered_calls` AS `offered_calls`,
-  `prev`.`offered_calls` AS `offered_calls_prev`,
-  CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
-  `cur`.`abandonment_rate` AS `abandonment_rate`,
-  `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
-  `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
-  CASE
-    WHEN `cur`.`abandonment_rate` IS NULL
-    THEN NULL
-    ELSE `cur`.`abandonment_rate` <= 0.3
-  END AS `abandonment_rate_target_met`,
-  `cur`.`aht` AS `aht`,
-  `prev`.`aht` AS `aht_prev`,
-  CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
-FROM `filled` AS `cur`
-LEFT JOIN `filled` AS `prev`
-  ON `prev`.`week` = CAST(`cur`.`week` - INTERVAL '1' WEEK AS DATE)
+  `flagged`.`week` AS `week`,
+  `flagged`.`offered_calls` AS `offered_calls`,
+  `flagged`.`offered_calls_prev` AS `offered_calls_prev`,
+  `flagged`.`offered_calls_change` AS `offered_calls_change`,
+  `flagged`.`abandonment_rate` AS `abandonment_rate`,
+  `flagged`.`abandonment_rate_prev` AS `abandonment_rate_prev`,
+  `flagged`.`abandonment_rate_change` AS `abandonment_rate_change`,
+  `flagged`.`abandonment_rate_target_met` AS `abandonment_rate_target_met`,
+  `flagged`.`aht` AS `aht`,
+  `flagged`.`aht_prev` AS `aht_prev`,
+  `flagged`.`aht_change` AS `aht_change`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`week` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`week` AS TIMESTAMP) + INTERVAL '1' WEEK - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`week` NULLS LAST;
+  `flagged`.`week` NULLS LAST;
 
 CREATE VIEW `app`.`queue_daily_month` AS
 WITH `calls__offered_ts__ind` AS (
@@ -518,33 +692,77 @@ WITH `calls__offered_ts__ind` AS (
   LEFT JOIN `base`
     ON `spine`.`month` IS NOT DISTINCT FROM `base`.`month`
     AND `spine`.`queue` IS NOT DISTINCT FROM `base`.`queue`
+), `flagged` AS (
+  /* compare: previous_period (1 month back) */
+  /* flag targets: abandonment_rate */
+  SELECT
+    `cur`.`month` AS `month`,
+    `cur`.`queue` AS `queue`,
+    `cur`.`offered_calls` AS `offered_calls`,
+    `prev`.`offered_calls` AS `offered_calls_prev`,
+    CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
+    `cur`.`abandonment_rate` AS `abandonment_rate`,
+    `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
+    `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
+    CASE
+      WHEN `cur`.`abandonment_rate` IS NULL
+      THEN NULL
+      ELSE `cur`.`abandonment_rate` <= 0.3
+    END AS `abandonment_rate_target_met`,
+    `cur`.`aht` AS `aht`,
+    `prev`.`aht` AS `aht_prev`,
+    CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
+  FROM `filled` AS `cur`
+  LEFT JOIN `filled` AS `prev`
+    ON `prev`.`month` = CAST(`cur`.`month` - INTERVAL '1' MONTH AS DATE)
+    AND `prev`.`queue` IS NOT DISTINCT FROM `cur`.`queue`
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`
 )
-/* compare: previous_period (1 month back) */
-/* flag targets: abandonment_rate */
+/* flag complete periods: covered by src.calls.offered_ts, grace 3600 s */
 SELECT
-  `cur`.`month` AS `month`,
-  `cur`.`queue` AS `queue`,
-  `cur`.`offered_calls` AS `offered_calls`,
-  `prev`.`offered_calls` AS `offered_calls_prev`,
-  CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
-  `cur`.`abandonment_rate` AS `abandonment_rate`,
-  `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
-  `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
-  CASE
-    WHEN `cur`.`abandonment_rate` IS NULL
-    THEN NULL
-    ELSE `cur`.`abandonment_rate` <= 0.3
-  END AS `abandonment_rate_target_met`,
-  `cur`.`aht` AS `aht`,
-  `prev`.`aht` AS `aht_prev`,
-  CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
-FROM `filled` AS `cur`
-LEFT JOIN `filled` AS `prev`
-  ON `prev`.`month` = CAST(`cur`.`month` - INTERVAL '1' MONTH AS DATE)
-  AND `prev`.`queue` IS NOT DISTINCT FROM `cur`.`queue`
+  `flagged`.`month` AS `month`,
+  `flagged`.`queue` AS `queue`,
+  `flagged`.`offered_calls` AS `offered_calls`,
+  `flagged`.`offered_calls_prev` AS `offered_calls_prev`,
+  `flagged`.`offered_calls_change` AS `offered_calls_change`,
+  `flagged`.`abandonment_rate` AS `abandonment_rate`,
+  `flagged`.`abandonment_rate_prev` AS `abandonment_rate_prev`,
+  `flagged`.`abandonment_rate_change` AS `abandonment_rate_change`,
+  `flagged`.`abandonment_rate_target_met` AS `abandonment_rate_target_met`,
+  `flagged`.`aht` AS `aht`,
+  `flagged`.`aht_prev` AS `aht_prev`,
+  `flagged`.`aht_change` AS `aht_change`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`month` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`month` AS TIMESTAMP) + INTERVAL '1' MONTH - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`month` NULLS LAST,
-  `cur`.`queue` NULLS LAST;
+  `flagged`.`month` NULLS LAST,
+  `flagged`.`queue` NULLS LAST;
 
 CREATE VIEW `app`.`queue_daily_month_total` AS
 WITH `calls__offered_ts__ind` AS (
@@ -603,31 +821,74 @@ WITH `calls__offered_ts__ind` AS (
   FROM `spine`
   LEFT JOIN `base`
     ON `spine`.`month` IS NOT DISTINCT FROM `base`.`month`
+), `flagged` AS (
+  /* compare: previous_period (1 month back) */
+  /* flag targets: abandonment_rate */
+  SELECT
+    `cur`.`month` AS `month`,
+    `cur`.`offered_calls` AS `offered_calls`,
+    `prev`.`offered_calls` AS `offered_calls_prev`,
+    CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
+    `cur`.`abandonment_rate` AS `abandonment_rate`,
+    `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
+    `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
+    CASE
+      WHEN `cur`.`abandonment_rate` IS NULL
+      THEN NULL
+      ELSE `cur`.`abandonment_rate` <= 0.3
+    END AS `abandonment_rate_target_met`,
+    `cur`.`aht` AS `aht`,
+    `prev`.`aht` AS `aht_prev`,
+    CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
+  FROM `filled` AS `cur`
+  LEFT JOIN `filled` AS `prev`
+    ON `prev`.`month` = CAST(`cur`.`month` - INTERVAL '1' MONTH AS DATE)
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`
 )
-/* compare: previous_period (1 month back) */
-/* flag targets: abandonment_rate */
+/* flag complete periods: covered by src.calls.offered_ts, grace 3600 s */
 /* totals: over all members of queue (sum over sum, not of rows) */
 SELECT
-  `cur`.`month` AS `month`,
-  `cur`.`offered_calls` AS `offered_calls`,
-  `prev`.`offered_calls` AS `offered_calls_prev`,
-  CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
-  `cur`.`abandonment_rate` AS `abandonment_rate`,
-  `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
-  `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
-  CASE
-    WHEN `cur`.`abandonment_rate` IS NULL
-    THEN NULL
-    ELSE `cur`.`abandonment_rate` <= 0.3
-  END AS `abandonment_rate_target_met`,
-  `cur`.`aht` AS `aht`,
-  `prev`.`aht` AS `aht_prev`,
-  CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
-FROM `filled` AS `cur`
-LEFT JOIN `filled` AS `prev`
-  ON `prev`.`month` = CAST(`cur`.`month` - INTERVAL '1' MONTH AS DATE)
+  `flagged`.`month` AS `month`,
+  `flagged`.`offered_calls` AS `offered_calls`,
+  `flagged`.`offered_calls_prev` AS `offered_calls_prev`,
+  `flagged`.`offered_calls_change` AS `offered_calls_change`,
+  `flagged`.`abandonment_rate` AS `abandonment_rate`,
+  `flagged`.`abandonment_rate_prev` AS `abandonment_rate_prev`,
+  `flagged`.`abandonment_rate_change` AS `abandonment_rate_change`,
+  `flagged`.`abandonment_rate_target_met` AS `abandonment_rate_target_met`,
+  `flagged`.`aht` AS `aht`,
+  `flagged`.`aht_prev` AS `aht_prev`,
+  `flagged`.`aht_change` AS `aht_change`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`month` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`month` AS TIMESTAMP) + INTERVAL '1' MONTH - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`month` NULLS LAST;
+  `flagged`.`month` NULLS LAST;
 
 CREATE VIEW `app`.`team_capacity_week` AS
 WITH `calls__offered_ts__ind` AS (
@@ -723,19 +984,78 @@ WITH `calls__offered_ts__ind` AS (
   LEFT JOIN `base`
     ON `spine`.`week` IS NOT DISTINCT FROM `base`.`week`
     AND `spine`.`team` IS NOT DISTINCT FROM `base`.`team`
+), `flagged` AS (
+  /* compare: none */
+  /* flag targets: none */
+  SELECT
+    `cur`.`week` AS `week`,
+    `cur`.`team` AS `team`,
+    `cur`.`handled_legs` AS `handled_legs`,
+    `cur`.`staffed_hours` AS `staffed_hours`,
+    `cur`.`cph` AS `cph`
+  FROM `filled` AS `cur`
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`,
+    (
+      SELECT
+        MIN(CAST(`shift_date` AS TIMESTAMP))
+      FROM `src`.`shifts`
+    ) AS `first_1`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`shift_date` AS TIMESTAMP) = CAST(CAST(CAST(`shift_date` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`shift_date` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`shift_date` AS TIMESTAMP))
+        END
+      FROM `src`.`shifts`
+    ) AS `last_1`
 )
-/* compare: none */
-/* flag targets: none */
+/* flag complete periods: covered by src.calls.offered_ts, src.shifts.shift_date, grace 3600 s */
 SELECT
-  `cur`.`week` AS `week`,
-  `cur`.`team` AS `team`,
-  `cur`.`handled_legs` AS `handled_legs`,
-  `cur`.`staffed_hours` AS `staffed_hours`,
-  `cur`.`cph` AS `cph`
-FROM `filled` AS `cur`
+  `flagged`.`week` AS `week`,
+  `flagged`.`team` AS `team`,
+  `flagged`.`handled_legs` AS `handled_legs`,
+  `flagged`.`staffed_hours` AS `staffed_hours`,
+  `flagged`.`cph` AS `cph`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`week` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`week` AS TIMESTAMP) + INTERVAL '1' WEEK - INTERVAL '3600' SECOND
+    AND CAST(`data_bounds`.`first_1` AS DATE) <= CAST(`flagged`.`week` AS DATE)
+    AND `data_bounds`.`last_1` >= CAST(`flagged`.`week` AS TIMESTAMP) + INTERVAL '1' WEEK - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`week` NULLS LAST,
-  `cur`.`team` NULLS LAST;
+  `flagged`.`week` NULLS LAST,
+  `flagged`.`team` NULLS LAST;
 
 CREATE VIEW `app`.`team_capacity_week_total` AS
 WITH `calls__offered_ts__ind` AS (
@@ -811,15 +1131,73 @@ WITH `calls__offered_ts__ind` AS (
   FROM `spine`
   LEFT JOIN `base`
     ON `spine`.`week` IS NOT DISTINCT FROM `base`.`week`
+), `flagged` AS (
+  /* compare: none */
+  /* flag targets: none */
+  SELECT
+    `cur`.`week` AS `week`,
+    `cur`.`handled_legs` AS `handled_legs`,
+    `cur`.`staffed_hours` AS `staffed_hours`,
+    `cur`.`cph` AS `cph`
+  FROM `filled` AS `cur`
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`,
+    (
+      SELECT
+        MIN(CAST(`shift_date` AS TIMESTAMP))
+      FROM `src`.`shifts`
+    ) AS `first_1`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`shift_date` AS TIMESTAMP) = CAST(CAST(CAST(`shift_date` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`shift_date` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`shift_date` AS TIMESTAMP))
+        END
+      FROM `src`.`shifts`
+    ) AS `last_1`
 )
-/* compare: none */
-/* flag targets: none */
+/* flag complete periods: covered by src.calls.offered_ts, src.shifts.shift_date, grace 3600 s */
 /* totals: over all members of team (sum over sum, not of rows) */
 SELECT
-  `cur`.`week` AS `week`,
-  `cur`.`handled_legs` AS `handled_legs`,
-  `cur`.`staffed_hours` AS `staffed_hours`,
-  `cur`.`cph` AS `cph`
-FROM `filled` AS `cur`
+  `flagged`.`week` AS `week`,
+  `flagged`.`handled_legs` AS `handled_legs`,
+  `flagged`.`staffed_hours` AS `staffed_hours`,
+  `flagged`.`cph` AS `cph`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`week` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`week` AS TIMESTAMP) + INTERVAL '1' WEEK - INTERVAL '3600' SECOND
+    AND CAST(`data_bounds`.`first_1` AS DATE) <= CAST(`flagged`.`week` AS DATE)
+    AND `data_bounds`.`last_1` >= CAST(`flagged`.`week` AS TIMESTAMP) + INTERVAL '1' WEEK - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`week` NULLS LAST;
+  `flagged`.`week` NULLS LAST;

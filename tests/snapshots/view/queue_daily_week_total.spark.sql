@@ -56,28 +56,71 @@ WITH `calls__offered_ts__ind` AS (
   FROM `spine`
   LEFT JOIN `base`
     ON `spine`.`week` IS NOT DISTINCT FROM `base`.`week`
+), `flagged` AS (
+  /* compare: previous_period (1 week back) */
+  /* flag targets: abandonment_rate */
+  SELECT
+    `cur`.`week` AS `week`,
+    `cur`.`offered_calls` AS `offered_calls`,
+    `prev`.`offered_calls` AS `offered_calls_prev`,
+    CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
+    `cur`.`abandonment_rate` AS `abandonment_rate`,
+    `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
+    `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
+    CASE
+      WHEN `cur`.`abandonment_rate` IS NULL
+      THEN NULL
+      ELSE `cur`.`abandonment_rate` <= 0.3
+    END AS `abandonment_rate_target_met`,
+    `cur`.`aht` AS `aht`,
+    `prev`.`aht` AS `aht_prev`,
+    CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
+  FROM `filled` AS `cur`
+  LEFT JOIN `filled` AS `prev`
+    ON `prev`.`week` = CAST(`cur`.`week` - INTERVAL '1' WEEK AS DATE)
+), `data_bounds` AS (
+  SELECT
+    (
+      SELECT
+        MIN(CAST(`offered_ts` AS TIMESTAMP))
+      FROM `src`.`calls`
+    ) AS `first_0`,
+    (
+      SELECT
+        CASE
+          WHEN MAX(
+            CASE
+              WHEN CAST(`offered_ts` AS TIMESTAMP) = CAST(CAST(CAST(`offered_ts` AS TIMESTAMP) AS DATE) AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+          ) = 0
+          THEN MAX(CAST(`offered_ts` AS TIMESTAMP)) + INTERVAL '1' DAY
+          ELSE MAX(CAST(`offered_ts` AS TIMESTAMP))
+        END
+      FROM `src`.`calls`
+    ) AS `last_0`
 )
-/* compare: previous_period (1 week back) */
-/* flag targets: abandonment_rate */
+/* flag complete periods: covered by src.calls.offered_ts, grace 3600 s */
 /* totals: over all members of queue (sum over sum, not of rows) */
 SELECT
-  `cur`.`week` AS `week`,
-  `cur`.`offered_calls` AS `offered_calls`,
-  `prev`.`offered_calls` AS `offered_calls_prev`,
-  CAST(`cur`.`offered_calls` - `prev`.`offered_calls` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`offered_calls`), 0) AS DOUBLE) AS `offered_calls_change`,
-  `cur`.`abandonment_rate` AS `abandonment_rate`,
-  `prev`.`abandonment_rate` AS `abandonment_rate_prev`,
-  `cur`.`abandonment_rate` - `prev`.`abandonment_rate` AS `abandonment_rate_change`,
-  CASE
-    WHEN `cur`.`abandonment_rate` IS NULL
-    THEN NULL
-    ELSE `cur`.`abandonment_rate` <= 0.3
-  END AS `abandonment_rate_target_met`,
-  `cur`.`aht` AS `aht`,
-  `prev`.`aht` AS `aht_prev`,
-  CAST(`cur`.`aht` - `prev`.`aht` AS DOUBLE) / CAST(NULLIF(ABS(`prev`.`aht`), 0) AS DOUBLE) AS `aht_change`
-FROM `filled` AS `cur`
-LEFT JOIN `filled` AS `prev`
-  ON `prev`.`week` = CAST(`cur`.`week` - INTERVAL '1' WEEK AS DATE)
+  `flagged`.`week` AS `week`,
+  `flagged`.`offered_calls` AS `offered_calls`,
+  `flagged`.`offered_calls_prev` AS `offered_calls_prev`,
+  `flagged`.`offered_calls_change` AS `offered_calls_change`,
+  `flagged`.`abandonment_rate` AS `abandonment_rate`,
+  `flagged`.`abandonment_rate_prev` AS `abandonment_rate_prev`,
+  `flagged`.`abandonment_rate_change` AS `abandonment_rate_change`,
+  `flagged`.`abandonment_rate_target_met` AS `abandonment_rate_target_met`,
+  `flagged`.`aht` AS `aht`,
+  `flagged`.`aht_prev` AS `aht_prev`,
+  `flagged`.`aht_change` AS `aht_change`,
+  COALESCE(
+    CAST(`data_bounds`.`first_0` AS DATE) <= CAST(`flagged`.`week` AS DATE)
+    AND `data_bounds`.`last_0` >= CAST(`flagged`.`week` AS TIMESTAMP) + INTERVAL '1' WEEK - INTERVAL '3600' SECOND,
+    FALSE
+  ) AS `is_complete`
+FROM `flagged`
+CROSS JOIN `data_bounds`
 ORDER BY
-  `cur`.`week` NULLS LAST
+  `flagged`.`week` NULLS LAST

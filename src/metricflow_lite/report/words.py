@@ -1,0 +1,135 @@
+"""Every word a report prints, per locale (`zh-CN`, `en`): one table, so no language is left half
+translated. Renderers ask `word(locale, key)`; metric and report labels come from the YAML."""
+
+from __future__ import annotations
+
+from metricflow_lite.spec.model import Grain
+
+DEFAULT_LOCALE = "zh-CN"
+
+WORDS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "met": "达标",
+        "missed": "未达标",
+        "no_data": "无数据",
+        "no_target": "无目标",
+        "legend_missed": "✗ 未达标",
+        "no_rows": "(无数据)",
+        "prev": "上期",
+        "change": "环比",
+        "prev_year": "去年同期",
+        "change_year": "同比",
+        "total": "合计",
+        "partial_mark": "*",
+        "partial_note": "* 未完整周期: 数据截至 {end}",
+        "as_of": "截至 {end}",
+        "cut_note": "本期进行中, 截至 {end}; 上期与去年同期取相同时长比较",
+        "no_compare": "{what}: 无可比数据, 已隐藏",
+        "data_end": "数据截至 {end}",
+        "trend": "趋势",
+        "share": "占比",
+        "other": "其他",
+        "top": "前 {n} 项",
+        "target": "目标",
+        "summary": "摘要",
+        "report": "报表",
+        "grain": "粒度",
+        "period": "周期",
+        "value": "数值",
+        "metric": "指标",
+        "yes": "是",
+        "no": "否",
+        "complete": "完整",
+        "wall": "轮播",
+        "dashboard": "运营看板",
+        "reports_count": "个报表",
+        "kpis": "关键指标",
+        "charts": "图表",
+        "details": "明细",
+        "definitions": "指标定义",
+        "current": "本期",
+        "data_end_label": "数据截至",
+        "grain_report": "{grain}报",
+        "met_by": "达标{by}数",
+        "by_see_details": "按{by}细分, 见明细",
+    },
+    "en": {
+        "met": "met",
+        "missed": "missed",
+        "no_data": "no data",
+        "no_target": "no target",
+        "legend_missed": "✗ missed target",
+        "no_rows": "(no rows)",
+        "prev": "previous",
+        "change": "vs previous",
+        "prev_year": "last year",
+        "change_year": "vs last year",
+        "total": "Total",
+        "partial_mark": "*",
+        "partial_note": "* incomplete period: data through {end}",
+        "as_of": "through {end}",
+        "cut_note": "period in progress, through {end}; previous period and last year cut "
+        "to the same length",
+        "no_compare": "{what}: nothing to compare with, hidden",
+        "data_end": "data through {end}",
+        "trend": "trend",
+        "share": "share",
+        "other": "other",
+        "top": "top {n}",
+        "target": "target",
+        "summary": "Summary",
+        "report": "Report",
+        "grain": "Grain",
+        "period": "Period",
+        "value": "Value",
+        "metric": "Metric",
+        "yes": "yes",
+        "no": "no",
+        "complete": "complete",
+        "wall": "rotate",
+        "dashboard": "Operations dashboard",
+        "reports_count": "reports",
+        "kpis": "Key figures",
+        "charts": "Charts",
+        "details": "Details",
+        "definitions": "Definitions",
+        "current": "value",
+        "data_end_label": "data through",
+        "grain_report": "{grain}",
+        "met_by": "{by} meeting the target",
+        "by_see_details": "by {by}, see the details",
+    },
+}
+
+GRAIN_WORDS: dict[str, dict[Grain, str]] = {
+    "zh-CN": {
+        Grain.MIN30: "30分钟",
+        Grain.HOUR: "小时",
+        Grain.DAY: "日",
+        Grain.WEEK: "周",
+        Grain.MONTH: "月",
+        Grain.QUARTER: "季",
+        Grain.YEAR: "年",
+    },
+    "en": {
+        Grain.MIN30: "30 min",
+        Grain.HOUR: "hour",
+        Grain.DAY: "day",
+        Grain.WEEK: "week",
+        Grain.MONTH: "month",
+        Grain.QUARTER: "quarter",
+        Grain.YEAR: "year",
+    },
+}
+
+
+def word(locale: str, key: str, **values: object) -> str:
+    """A report word in the locale (the default locale's when the locale lacks it)."""
+    table = WORDS.get(locale, WORDS[DEFAULT_LOCALE])
+    text = table.get(key, WORDS[DEFAULT_LOCALE][key])
+    return text.format(**values) if values else text
+
+
+def grain_word(locale: str, grain: Grain) -> str:
+    """A grain's name in the locale: 日 / day."""
+    return GRAIN_WORDS.get(locale, GRAIN_WORDS[DEFAULT_LOCALE])[grain]

@@ -1,0 +1,301 @@
+"""Complete periods (DESIGN-2 §2) end to end: data that starts mid-month and ends mid-day.
+
+The project is written here, so every number below is counted by hand from its nine calls.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from conftest import invoke
+
+CALLS = [
+    # call_id, channel, offered_ts, abandoned
+    ("c01", "hotline", "2024-11-15 09:01:00", 0),  # first call mid-month: November is partial
+    ("c02", "hotline", "2024-12-01 10:00:00", 0),
+    ("c03", "online", "2024-12-02 10:00:00", 1),
+    ("c04", "hotline", "2024-12-03 10:00:00", 0),
+    ("c05", "online", "2024-12-20 10:00:00", 0),
+    ("c06", "hotline", "2024-12-25 10:00:00", 0),
+    ("c07", "hotline", "2025-01-01 10:00:00", 0),
+    ("c08", "online", "2025-01-02 11:00:00", 1),
+    ("c09", "hotline", "2025-01-13 23:10:00", 0),  # through 23:10: 13 Jan is complete
+    ("c10", "hotline", "2025-01-14 07:52:00", 0),  # the data ends mid-day on 14 Jan
+]
+
+METRICS = """\
+version: 1
+models:
+  - name: calls
+    time: offered_ts
+    primary_key: call_id
+    dimensions:
+      - name: channel
+        label: 渠道
+        values: {hotline: 热线, online: 在线客服}
+metrics:
+  - name: offered_calls
+    label: 呼入量
+    model: calls
+    agg: count
+    format: integer
+  - name: abandoned_calls
+    label: 放弃量
+    model: calls
+    agg: count
+    filter: abandoned = 1
+    format: integer
+  - name: abandonment_rate
+    label: 放弃率
+    expr: abandoned_calls / offered_calls
+    format: percent
+    target: {max: 0.4}
+    description:
+      zh-CN: 放弃的来电占呼入量的比例。
+      en: Share of offered calls abandoned.
+"""
+
+REPORTS = """\
+version: 1
+reports:
+  - name: channel_daily
+    label: 渠道日报
+    by: [channel]
+    grains: [day, month]
+    metrics: [offered_calls, abandonment_rate]
+    compare: [previous_period]
+  - name: center_intraday
+    label: 日内来电
+    grains: [30min]
+    metrics: [offered_calls]
+    compare: [previous_period]
+  - name: center_monthly
+    label: 中心月报
+    grains: [month]
+    metrics: [offered_calls, abandonment_rate]
+    compare: [previous_period, same_period_last_year]
+"""
+
+
+def write_project(
+    root: Path, settings: str = "", calls: list[tuple[str, str, str, int]] = CALLS
+) -> Path:
+    (root / "seeds").mkdir(parents=True)
+    (root / "models" / "source").mkdir(parents=True)
+    (root / "metrics").mkdir()
+    (root / "reports").mkdir()
+    (root / "metricflow_lite.yml").write_text(
+        "name: periods\ntimezone: Asia/Shanghai\ntarget: duckdb\n" + settings, encoding="utf-8"
+    )
+    with (root / "seeds" / "calls.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["call_id", "channel", "offered_ts", "abandoned"])
+        writer.writerows(calls)
+    (root / "models" / "source" / "calls.sql").write_text(
+        "select call_id, channel, cast(offered_ts as timestamp) as offered_ts,\n"
+        "    cast(abandoned as integer) as abandoned\nfrom {{ source('calls') }}\n",
+        encoding="utf-8",
+    )
+    (root / "metrics" / "calls.yml").write_text(METRICS, encoding="utf-8")
+    (root / "reports" / "reports.yml").write_text(REPORTS, encoding="utf-8")
+    for step in ("seed", "build"):
+        result = invoke(step, "--project-dir", str(root))
+        assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_project(tmp_path_factory.mktemp("periods") / "p")
+
+
+def report(project: Path, *args: str) -> str:
+    result = invoke("report", "--project-dir", str(project), *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_the_default_day_is_the_latest_complete_one_not_the_partial_last_day(
+    project: Path,
+) -> None:
+    # Data ends 14 Jan 07:52: 14 Jan is partial, 13 Jan (through 23:10) the latest complete day.
+    text = report(project, "channel_daily", "--format", "md")
+    assert "日 2025-01-13" in text.splitlines()[0]
+    # 13 Jan: one hotline call (c09), no online call; 合计 1
+    assert "| 热线 | 1 |" in text
+    assert "| 在线客服 | 0 |" in text
+    assert "| **合计** | **1** |" in text
+
+
+def test_the_default_month_is_the_latest_complete_one(project: Path) -> None:
+    # January is in progress, December is whole, November starts on the 15th (partial).
+    text = report(project, "center_monthly", "--format", "md")
+    assert "月 2024-12" in text.splitlines()[0]
+    assert "| 2024-11\\* | 1 |" in text  # marked partial, and said so under the caption
+    assert "未完整周期" in text
+    assert "2025-01" not in text.split("\n\n", 2)[2]  # nothing after the period shown
+
+
+def test_partial_periods_are_marked_in_csv(project: Path) -> None:
+    rows = csv_rows(report(project, "center_monthly", "--format", "csv"))
+    complete = {r["month"]: r["is_complete"] for r in rows}
+    assert complete == {"2024-11-01": "false", "2024-12-01": "true"}
+
+
+def test_a_month_in_progress_is_compared_like_for_like(project: Path) -> None:
+    # Jan 1..13 (the complete days): c07, c08, c09 = 3 calls, 1 abandoned.
+    # Dec 1..13: c02, c03, c04 = 3 calls, 1 abandoned: change 0 %, not 4 against Dec's 5 (-20 %).
+    text = report(project, "center_monthly", "--date", "2025-01-05", "--format", "csv")
+    jan = next(r for r in csv_rows(text) if r["month"] == "2025-01-01")
+    assert jan["offered_calls"] == "3.0" and jan["offered_calls_prev"] == "3.0"
+    assert float(jan["offered_calls_change"]) == 0.0
+    assert float(jan["abandonment_rate"]) == pytest.approx(1 / 3)
+    assert float(jan["abandonment_rate_prev"]) == pytest.approx(1 / 3)
+    assert jan["offered_calls_prev_year"] == ""  # Jan 2024 has no data: nothing to compare
+    assert jan["is_complete"] == "false"
+    md = report(project, "center_monthly", "--date", "2025-01-05", "--format", "md")
+    assert "截至 2025-01-14 07:52" in md
+    assert "上期与去年同期取相同时长比较" in md
+    assert "同比: 无可比数据, 已隐藏" in md and "呼入量 同比" not in md
+
+
+def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: Path) -> None:
+    # hotline Jan 1..13: c07, c09 = 2; Dec 1..13: c02, c04 = 2. online: c08 = 1 against c03 = 1.
+    text = report(project, "channel_daily", "--grain", "month", "--date", "2025-01-05")
+    rows = {
+        r["channel"]: (r["offered_calls"], r["offered_calls_prev"])
+        for r in csv_rows(
+            report(
+                project,
+                "channel_daily",
+                "--grain",
+                "month",
+                "--date",
+                "2025-01-05",
+                "--format",
+                "csv",
+            )
+        )
+        if r["month"] == "2025-01-01"
+    }
+    assert rows == {"hotline": ("2.0", "2.0"), "online": ("1.0", "1.0"), "合计": ("3.0", "3.0")}
+    assert "截至 2025-01-14 07:52" in text
+
+
+def test_csv_keeps_codes_and_the_table_shows_value_labels(project: Path) -> None:
+    rows = csv_rows(report(project, "channel_daily", "--format", "csv"))
+    assert {r["channel"] for r in rows} == {"hotline", "online", "合计"}
+    table = invoke(
+        "query",
+        "--project-dir",
+        str(project),
+        "--metrics",
+        "offered_calls",
+        "--by",
+        "channel",
+    )
+    assert table.exit_code == 0, table.output
+    assert "热线" in table.output and "hotline" not in table.output
+    as_csv = invoke(
+        "query",
+        "--project-dir",
+        str(project),
+        "--metrics",
+        "offered_calls",
+        "--by",
+        "channel",
+        "--format",
+        "csv",
+    )
+    assert "hotline" in as_csv.output and "热线" not in as_csv.output
+
+
+def test_query_marks_incomplete_periods_and_names_them_on_stderr(project: Path) -> None:
+    args = ("query", "--project-dir", str(project), "--metrics", "offered_calls")
+    result = invoke(*args, "--grain", "month")
+    assert result.exit_code == 0, result.output
+    assert "2024-11-01*" in result.stdout and "2024-12-01 " in result.stdout
+    assert "note: incomplete month: 2024-11-01, 2025-01-01" in result.stderr
+    as_json = invoke(*args, "--grain", "month", "--format", "json", "--completeness")
+    assert '"is_complete": false' in as_json.stdout and '"is_complete": true' in as_json.stdout
+    plain = invoke(*args, "--grain", "month", "--format", "csv")
+    assert "is_complete" not in plain.stdout
+
+
+def test_english_locale_and_its_descriptions(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "en", "locale: en\n")
+    text = report(project, "channel_daily", "--format", "md")
+    assert "day 2025-01-13" in text.splitlines()[0]
+    assert "| **Total** | **1** |" in text
+    assert "环比" not in text and "合计" not in text
+    html = report(project, "channel_daily", "--format", "html")
+    assert "Share of offered calls abandoned." in html and "放弃的来电" not in html
+    zh = report(write_project(tmp_path / "zh"), "channel_daily", "--format", "html")
+    assert "放弃的来电占呼入量的比例。" in zh
+
+
+def test_complete_grace_makes_an_early_closing_day_complete(tmp_path: Path) -> None:
+    # A center that closes at 21:00: the data ends 13 Jan 21:00. With the default hour of grace
+    # 13 Jan is partial (21:00 < 24:00 - 1 h), so the report shows 12 Jan; with 3 h it is whole.
+    early = [*CALLS[:8], ("c09", "hotline", "2025-01-13 21:00:00", 0)]
+    default = write_project(tmp_path / "default", calls=early)
+    assert "日 2025-01-12" in report(default, "channel_daily", "--format", "md").splitlines()[0]
+    closing = write_project(tmp_path / "closing", "complete_grace: 3h\n", calls=early)
+    assert "日 2025-01-13" in report(closing, "channel_daily", "--format", "md").splitlines()[0]
+
+
+def test_an_interval_report_renders_one_whole_day_of_intervals(project: Path) -> None:
+    # #20: `grains: [30min]` rendered "无数据"; the default is the latest complete day (13 Jan),
+    # all 48 intervals in the order of the day, the 23:00 interval holding c09 (23:10).
+    text = report(project, "center_intraday", "--format", "md")
+    assert "30分钟 2025-01-13" in text.splitlines()[0]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and ":" in line[:8]]
+    assert len(rows) == 48
+    assert rows[0].startswith("| 00:00 | 0 |") and rows[-1].startswith("| 23:30 | 0 |")
+    assert "| 23:00 | 1 |" in text
+    assert "无数据" not in text
+    html = report(project, "center_intraday", "--format", "html")
+    assert html.count("<tr>") >= 48
+
+
+def test_the_views_is_complete_agrees_with_the_rule(project: Path) -> None:
+    """app.<report>_<grain>.is_complete (SQL) and compile/periods.is_complete (the rule that picks
+    the default period) say the same for every period of every view."""
+    import duckdb
+
+    from metricflow_lite.compile.periods import DataBounds, is_complete
+    from metricflow_lite.spec.model import Grain
+
+    bounds = (
+        DataBounds("calls", dt.datetime(2024, 11, 15, 9, 1), dt.datetime(2025, 1, 14, 7, 52)),
+    )
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        for view, grain in (
+            ("channel_daily_day", Grain.DAY),
+            ("channel_daily_month_total", Grain.MONTH),
+            ("center_monthly_month", Grain.MONTH),
+            ("center_intraday_30min", Grain.MIN30),
+        ):
+            rows = con.execute(f'select "{grain.value}", is_complete from app.{view}').fetchall()
+            assert rows, view
+            for start, flag in rows:
+                expected = is_complete(start, grain, bounds, dt.timedelta(hours=1))
+                assert flag is expected, (view, start)
+        days = dict(
+            con.execute("select day, is_complete from app.channel_daily_day_total").fetchall()
+        )
+    finally:
+        con.close()
+    # by hand: 15 Nov (first call 09:01) complete, 13 Jan (through 23:10 and on) complete,
+    # 14 Jan (data ends 07:52) not
+    assert days[dt.date(2024, 11, 15)] and days[dt.date(2025, 1, 13)]
+    assert not days[dt.date(2025, 1, 14)]

@@ -1,0 +1,141 @@
+"""`mfl validate` that respects the reader's time (#20): one cause is one error, errors first,
+the unused-metric warnings in one line, and hints for the mistakes a Chinese IME makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import copy_fixture, invoke
+
+from metricflow_lite.spec.project import load_project
+
+
+def tiny(tmp_path: Path, file: str = "", old: str = "", new: str = "") -> Path:
+    project = copy_fixture("tiny", tmp_path)
+    if file:
+        path = project / file
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return project
+
+
+def validate(project: Path, *args: str) -> tuple[int, str]:
+    result = invoke("validate", "--project-dir", str(project), *args)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "hint"),
+    [
+        ("    label: 呼入量", "    label： 呼入量", "'：', full-width (全角) punctuation"),
+        ("    label: 呼入量", "\tlabel: 呼入量", "indented with a tab"),
+    ],
+    ids=["full-width-colon", "tab"],
+)
+def test_one_yaml_syntax_error_is_one_error_with_its_cause(
+    tmp_path: Path, old: str, new: str, hint: str
+) -> None:
+    # Before: 20 errors in 7 files, 19 of them "unknown metric/model" from the unread file.
+    code, output = validate(tiny(tmp_path, "metrics/calls.yml", old, new))
+    assert code == 1
+    errors = [line for line in output.splitlines() if ": error " in line]
+    assert len(errors) == 1 and " error E001: " in errors[0], output
+    assert hint in output
+    assert "W202" not in output  # the unread file may be what uses them
+
+
+def test_a_full_width_slash_in_an_expr_is_named(tmp_path: Path) -> None:
+    project = tiny(
+        tmp_path,
+        "metrics/calls.yml",
+        "expr: handle_seconds / handled_legs",
+        "expr: handle_seconds ／ handled_legs",
+    )
+    code, output = validate(project)
+    assert code == 1
+    assert "error E221: full-width '／' in expr of 'aht'" in output
+    assert "SQL needs '/'" in output and "全角" in output
+
+
+def test_a_label_used_as_a_name_gets_did_you_mean_the_name(tmp_path: Path) -> None:
+    project = tiny(
+        tmp_path,
+        "reports/daily.yml",
+        "metrics: [offered_calls, abandonment_rate, aht]",
+        "metrics: [呼入量, abandonment_rate, aht]",
+    )
+    code, output = validate(project)
+    assert code == 1
+    assert "error E240: unknown metric '呼入量' in report 'queue_daily'" in output
+    assert "hint: '呼入量' is the label of 'offered_calls': did you mean 'offered_calls'?" in output
+
+
+def test_a_comma_inside_an_unquoted_flow_mapping_gets_a_hint(tmp_path: Path) -> None:
+    project = tiny(
+        tmp_path,
+        "metrics/calls.yml",
+        "  - name: aht\n    label: 平均处理时长\n    description: handle seconds / handled legs.\n"
+        "    expr: handle_seconds / handled_legs\n    format: duration\n",
+        "  - {name: aht, label: 平均处理时长, description: x, format: duration,"
+        " expr: handle_seconds / nullif(handled_legs, 0)}\n",
+    )
+    code, output = validate(project)
+    assert code == 1
+    assert "unknown key '0)'" in output
+    assert (
+        "a comma inside an unquoted flow mapping ends the value: quote it, "
+        '{expr: "handle_seconds / nullif(handled_legs, 0)"}' in output
+    )
+
+
+def test_unused_metrics_are_one_line_unless_strict(tmp_path: Path) -> None:
+    project = tiny(tmp_path)
+    code, output = validate(project)
+    assert code == 0
+    unused = [line for line in output.splitlines() if "W202" in line]
+    assert unused == [
+        "warning W202: 4 metrics are used by no report and no derived metric: "
+        "avg_handle, callers, median_handle, p90_handle"
+    ], output
+    code, strict = validate(project, "--strict")
+    assert code == 1
+    assert sum("warning W202" in line for line in strict.splitlines()) > 1
+
+
+def test_quiet_prints_errors_only_and_errors_come_first(tmp_path: Path) -> None:
+    clean = tiny(tmp_path / "clean")
+    assert validate(clean, "--quiet") == (0, "")
+    broken = tiny(
+        tmp_path / "broken",
+        "reports/daily.yml",
+        "metrics: [offered_calls, abandonment_rate, aht]",
+        "metrics: [offered_call, abandonment_rate, aht]",
+    )
+    code, quiet = validate(broken, "-q")
+    assert code == 1
+    assert "warning" not in quiet and "error E240" in quiet
+    _, loud = validate(broken)
+    lines = [line for line in loud.splitlines() if ": error " in line or "warning W" in line]
+    kinds = ["error" if ": error " in line else "warning" for line in lines]
+    assert kinds == sorted(kinds), loud  # every error before the first warning
+
+
+@pytest.mark.parametrize(
+    ("engine", "setting"),
+    [("duckdb", ("path", "target/warehouse.duckdb")), ("postgres", ("dsn_env", "MFL_PG_DSN"))],
+)
+def test_target_may_name_an_engine(tmp_path: Path, engine: str, setting: tuple[str, str]) -> None:
+    project = tiny(tmp_path)
+    config = project / "metricflow_lite.yml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("target: dev")
+    config.write_text(text[:start] + f"target: {engine}\n", encoding="utf-8")  # no targets:
+    target = load_project(project).target()
+    assert (target.name, target.type) == (engine, engine)
+    assert target.get(setting[0]) == setting[1]
+    if engine == "duckdb":
+        code, output = validate(project)
+        assert code == 0, output
