@@ -295,6 +295,7 @@ def query(
     """
     from metricflow_lite.jobs import fastpath
     from metricflow_lite.text import render_result
+    from metricflow_lite.warehouse.readonly import run_duckdb_query
 
     # The same question on unchanged files: the SQL and formats from target/.mfl-cache/,
     # without importing the compiler (a script's start-up); anything unusual takes the full path.
@@ -312,7 +313,7 @@ def query(
             click.echo(entry["sql"])
             return
         if entry.get("path"):
-            found = fastpath.run_duckdb_query(entry)
+            found = run_duckdb_query(entry)
             if found is not None:
                 click.echo(render_result(*found, fmt), nl=False)
                 return

@@ -96,22 +96,3 @@ def store(root: Path, kind: str, cache_key: str | None, data: dict[str, Any]) ->
         os.replace(temporary, path)
     except OSError:
         return
-
-
-def run_duckdb_query(entry: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]] | None:
-    """Rows of a cached query on its DuckDB warehouse; None (the caller takes the full path,
-    which explains the problem) when the file is missing, locked or not built for it."""
-    import duckdb
-
-    try:
-        con = duckdb.connect(entry["path"], read_only=True, config=entry.get("config") or {})
-    except duckdb.Error:
-        return None
-    try:
-        cursor = con.execute(entry["sql"])
-        columns = [d[0] for d in cursor.description or ()]
-        return columns, [tuple(row) for row in cursor.fetchall()]
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()

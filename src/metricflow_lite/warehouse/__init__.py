@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from metricflow_lite.spec.project import Project
+from typing import TYPE_CHECKING
+
 from metricflow_lite.warehouse.base import QueryResult, Statement, Warehouse
+
+if TYPE_CHECKING:
+    from metricflow_lite.spec.project import Project
 
 __all__ = ["QueryResult", "Statement", "Warehouse", "connect"]
 
