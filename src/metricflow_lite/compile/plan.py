@@ -15,10 +15,10 @@ from enum import Enum
 
 from sqlglot import exp
 
+from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import Location, MflError, did_you_mean
 from metricflow_lite.spec.expr import dimension_names
-from metricflow_lite.spec.graph import base_metrics_of
 from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
@@ -118,6 +118,12 @@ class GroupPlan:
     dimensions: tuple[PlannedDimension, ...]
     where_dimensions: tuple[PlannedDimension, ...] = ()
     table: IndicatorTable | None = None
+    frame: Frame = PLAIN  # window steps and total(): read over other days / all members
+
+    @property
+    def windowed(self) -> bool:
+        """True when the group reads each period's frame of days, not the period itself."""
+        return bool(self.frame.steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,7 @@ class QueryPlan:
     groups: tuple[GroupPlan, ...]
     metrics: Mapping[str, Metric] = field(default_factory=dict)
     week_start: str = "monday"
+    seconds_frames: tuple[Frame, ...] = ()  # frames whose period_seconds() a formula uses
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -177,7 +184,40 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     if len(set(request.by)) != len(request.by):
         raise MflError("E252", "a dimension is listed twice in --by", None)
     where_dims = dimension_names(request.where) if request.where is not None else ()
-    bases = sorted({b for name in request.metrics for b in base_metrics_of(name, metrics)})
+    check_grain(request.metrics, metrics, request.grain)
+    needed = frozenset(u for name in request.metrics for u in usages(name, metrics))
+    frames = sorted({u.frame for u in needed if u.metric is not None}, key=lambda f: f.key)
+    if frames and all(f.total for f in frames) and request.by:
+        # total() alone gives no --by members: the plain parts say which members there are.
+        frames.insert(0, PLAIN)
+    tables = indicator_tables(spec)
+    groups: list[GroupPlan] = []
+    for frame in frames:
+        bases = sorted(
+            {u.metric for u in needed if u.metric is not None and u.frame == frame}
+            or {u.metric for u in needed if u.metric is not None}
+        )
+        groups.extend(_plan_groups(spec, request, metrics, tables, bases, frame, where_dims))
+    seconds = tuple(sorted({u.frame for u in needed if u.metric is None}, key=lambda f: f.key))
+    return QueryPlan(
+        request=request,
+        groups=tuple(groups),
+        metrics=metrics,
+        week_start=week_start,
+        seconds_frames=seconds,
+    )
+
+
+def _plan_groups(
+    spec: ProjectSpec,
+    request: QueryRequest,
+    metrics: Mapping[str, Metric],
+    tables: tuple[IndicatorTable, ...],
+    bases: list[str],
+    frame: Frame,
+    where_dims: tuple[str, ...],
+) -> list[GroupPlan]:
+    """The groups that aggregate base metrics in one frame, one or two per model/time column."""
     by_key: dict[tuple[str, str], list[BaseMetric]] = {}
     for name in bases:
         metric = metrics[name]
@@ -189,15 +229,18 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         if time_column is None:
             raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
         by_key.setdefault((model.name, time_column), []).append(metric)
-    tables = indicator_tables(spec)
+    # A window reads whole days around each period: only day tables hold them.
+    choice = replace(request, grain=Grain.DAY) if frame.steps else request
+    by = () if frame.total else request.by
+    suffix = f"__{frame.key}" if frame.key else ""
     groups: list[GroupPlan] = []
     for (model_name, time_column), members in sorted(by_key.items()):
-        dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in request.by)
+        dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in by)
         wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
         additive = [m for m in members if m.agg.additive]
         rows = [m for m in members if not m.agg.additive]
         table = (
-            _choose_table(tables, model_name, time_column, additive, dims + wdims, request)
+            _choose_table(tables, model_name, time_column, additive, dims + wdims, choice)
             if additive and request.use_indicators
             else None
         )
@@ -207,7 +250,7 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         if additive and table is not None:
             groups.append(
                 GroupPlan(
-                    name=f"{base_name}__ind",
+                    name=f"{base_name}__ind{suffix}",
                     model=model_name,
                     time_column=time_column,
                     source=Source.INDICATOR,
@@ -215,21 +258,23 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
                     dimensions=tuple(_stored(table, d) for d in dims),
                     where_dimensions=tuple(_stored(table, d) for d in wdims),
                     table=table,
+                    frame=frame,
                 )
             )
         if rows:
             groups.append(
                 GroupPlan(
-                    name=f"{base_name}__src",
+                    name=f"{base_name}__src{suffix}",
                     model=model_name,
                     time_column=time_column,
                     source=Source.ROWS,
                     metrics=tuple(m.name for m in rows),
                     dimensions=dims,
                     where_dimensions=wdims,
+                    frame=frame,
                 )
             )
-    return QueryPlan(request=request, groups=tuple(groups), metrics=metrics, week_start=week_start)
+    return groups
 
 
 def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> PlannedDimension:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from sqlglot import exp
 
 from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile.frames import PLAIN, Frame
 from metricflow_lite.compile.plan import (
     GroupPlan,
     IndicatorTable,
@@ -28,6 +29,7 @@ from metricflow_lite.spec.model import (
     Metric,
     change_of,
 )
+from metricflow_lite.spec.windows import PERIOD_SECONDS, call_name, step_of
 
 BASE_ALIAS = "m"
 
@@ -234,18 +236,25 @@ def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
     return select
 
 
+PartialColumn = Callable[[Partial, Frame], exp.Expr]
+SecondsColumn = Callable[[Frame], exp.Expr]
+
+
 def metric_value(
-    name: str, metrics: Mapping[str, Metric], partial_column: Callable[[Partial], exp.Expr]
+    name: str,
+    metrics: Mapping[str, Metric],
+    partial_column: PartialColumn,
+    frame: Frame = PLAIN,
+    seconds: SecondsColumn | None = None,
 ) -> exp.Expr:
-    """A metric's final value from its aggregated partials; derived metrics recomputed."""
+    """A metric's final value from its aggregated partials; derived metrics recomputed.
+
+    A window call reads its metric's partials in a wider frame: the same formula over the
+    window's parts (rolling abandonment = 7 days' abandoned / 7 days' offered)."""
     metric = metrics[name]
     if isinstance(metric, DerivedMetric):
-
-        def swap(column: exp.Column) -> exp.Expr:
-            return exp.Paren(this=metric_value(column.name, metrics, partial_column))
-
-        return substitute_columns(with_safe_division(metric.expr), swap)
-    parts = {p.part: partial_column(p) for p in partials_of(metric)}
+        return _formula_value(metric.expr, metrics, partial_column, frame, seconds)
+    parts = {p.part: partial_column(p, frame) for p in partials_of(metric)}
     match metric.agg:
         case Agg.COUNT | Agg.COUNT_DISTINCT:
             # No rows in a period is zero calls, not unknown.
@@ -264,53 +273,106 @@ def metric_value(
     raise AssertionError(metric.agg)
 
 
+def _formula_value(
+    tree: exp.Expr,
+    metrics: Mapping[str, Metric],
+    partial_column: PartialColumn,
+    frame: Frame,
+    seconds: SecondsColumn | None,
+) -> exp.Expr:
+    def swap(node: exp.Expr) -> exp.Expr:
+        name = call_name(node)
+        if name == PERIOD_SECONDS:
+            assert seconds is not None
+            return seconds(frame)
+        if name is not None:
+            inner = frame.then(step_of(node))
+            value = _formula_value(node.expressions[0], metrics, partial_column, inner, seconds)
+            return exp.Paren(this=value)
+        if isinstance(node, exp.Column):
+            value = metric_value(node.name, metrics, partial_column, frame, seconds)
+            return exp.Paren(this=value)
+        return node
+
+    return with_safe_division(tree).transform(swap)
+
+
 def render_query(plan: QueryPlan) -> exp.Select:
     """The whole query: one CTE per group, joined on the shared period and dimensions."""
+    # The window SQL builds on this module's helpers, so it is imported where it is used.
+    from metricflow_lite.compile import windowsql
+
     keys = plan.key_columns
-    owner: dict[str, str] = {}
+    grain_keys = keys[:1] if plan.request.grain is not None else ()
+    owner: dict[tuple[str, Frame], str] = {}
     for group in plan.groups:
         for name in group.metrics:
-            owner[name] = group.name
+            owner[(name, group.frame)] = group.name
+    frames = sorted({g.frame for g in plan.groups if g.windowed}, key=lambda f: f.key)
+    frames += [f for f in plan.seconds_frames if f.steps and f not in frames]
+    frame_names = {frame: windowsql.frame_name(frame) for frame in frames}
 
-    def partial_column(partial: Partial) -> exp.Expr:
-        return col(partial.column, owner[partial.metric])
-
-    outputs = [
-        exp.alias_(metric_value(name, plan.metrics, partial_column), ident(name))
-        for name in plan.request.metrics
-    ]
-    first = plan.groups[0].name
+    # Groups of total() parts join on the period alone; the others make the rows.
+    by = bool(plan.request.by)
+    members = [g for g in plan.groups if not (g.frame.total and by)]
+    totals = [g.name for g in plan.groups if g.frame.total and by]
+    first = members[0].name
     union: exp.Query | None = None
-    if len(plan.groups) == 1:
+    if len(members) == 1:
         select = exp.select(*[exp.alias_(col(k, first), ident(k)) for k in keys]).from_(
             exp.Table(this=ident(first))
         )
         key_table = first
     elif not keys:
         select = exp.select().from_(exp.Table(this=ident(first)))
-        for group in plan.groups[1:]:
+        for group in members[1:]:
             select = select.join(exp.Table(this=ident(group.name)), join_type="CROSS")
         key_table = first
     else:
         # All period x dimension combinations any group has, so no group's rows are lost
         # and NULL dimension values match (IS NOT DISTINCT FROM) instead of splitting rows.
         union = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(first)))
-        for group in plan.groups[1:]:
+        for group in members[1:]:
             part = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(group.name)))
             union = exp.union(union, part, distinct=True)
         select = exp.select(*[exp.alias_(col(k, "keys"), ident(k)) for k in keys]).from_(
             exp.Table(this=ident("keys"))
         )
-        for group in plan.groups:
+        for group in members:
             condition = exp.and_(
                 *[exp.NullSafeEQ(this=col(k, "keys"), expression=col(k, group.name)) for k in keys]
             )
             select = select.join(exp.Table(this=ident(group.name)), on=condition, join_type="LEFT")
         key_table = "keys"
-    for output in outputs:
-        select = select.select(output, copy=False)
+    for name in [*totals, *[frame_names[f] for f in plan.seconds_frames if f.steps]]:
+        if grain_keys:
+            on = exp.EQ(this=col(keys[0], key_table), expression=col(keys[0], name))
+            select = select.join(exp.Table(this=ident(name)), on=on, join_type="LEFT")
+        else:
+            select = select.join(exp.Table(this=ident(name)), join_type="CROSS")
+
+    def partial_column(partial: Partial, frame: Frame) -> exp.Expr:
+        return col(partial.column, owner[(partial.metric, frame)])
+
+    def seconds(frame: Frame) -> exp.Expr:
+        if frame.steps:
+            return col(windowsql.FRAME_SECONDS, frame_names[frame])
+        return windowsql.period_seconds(plan, col(keys[0], key_table) if grain_keys else None)
+
+    for name in plan.request.metrics:
+        value = metric_value(name, plan.metrics, partial_column, PLAIN, seconds)
+        select = select.select(exp.alias_(value, ident(name)), copy=False)
+    if windowsql.needs_spine(plan):
+        select = select.with_(ident(windowsql.SPINE), as_=windowsql.spine_query(plan))
+    for frame in frames:
+        select = select.with_(ident(frame_names[frame]), as_=windowsql.frame_query(plan, frame))
     for group in plan.groups:
-        select = select.with_(ident(group.name), as_=group_query(plan, group))
+        query = (
+            windowsql.window_group_query(plan, group)
+            if group.windowed
+            else group_query(plan, group)
+        )
+        select = select.with_(ident(group.name), as_=query)
     if union is not None:
         select = select.with_(ident("keys"), as_=union)
     if keys:
@@ -388,7 +450,8 @@ YEAR_BACK = {
 }
 
 
-def _interval(amount: str, unit: str) -> exp.Expr:
+def interval(amount: str, unit: str) -> exp.Expr:
+    """INTERVAL 'amount' unit."""
     return exp.Interval(this=exp.Literal.string(amount), unit=exp.var(unit))
 
 
@@ -421,7 +484,7 @@ def report_query(
         exp.alias_(exp.Min(this=col(period)), "lo"), exp.alias_(exp.Max(this=col(period)), "hi")
     ).from_(exp.Table(this=ident("base")))
     series = exp.Explode(
-        this=exp.GenerateSeries(start=col("lo"), end=col("hi"), step=_interval(amount, unit))
+        this=exp.GenerateSeries(start=col("lo"), end=col("hi"), step=interval(amount, unit))
     )
     periods = exp.select(exp.alias_(_as_period(series, grain), ident(period))).from_(
         exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("bounds")))
@@ -459,9 +522,9 @@ def report_query(
     )
     comparisons = []
     if "previous_period" in compare:
-        comparisons.append(("prev", "", _interval(amount, unit)))
+        comparisons.append(("prev", "", interval(amount, unit)))
     if "same_period_last_year" in compare:
-        comparisons.append(("prev_year", "_year", _interval(*YEAR_BACK[grain])))
+        comparisons.append(("prev_year", "_year", interval(*YEAR_BACK[grain])))
     for alias, _, back in comparisons:
         shifted = _as_period(exp.Sub(this=col(period, "cur"), expression=back), grain)
         condition = exp.and_(

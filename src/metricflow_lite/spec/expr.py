@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from metricflow_lite.errors import Location, MflError
+from metricflow_lite.spec.windows import EXAMPLES, call_name, check_call
 
 DERIVED_FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.Coalesce: "coalesce",
@@ -29,6 +32,8 @@ DERIVED_OPERATORS: tuple[type[exp.Expr], ...] = (
 DERIVED_HINT = (
     "a derived metric may use metric names, numbers, + - * /, parentheses and the functions "
     + ", ".join(sorted(DERIVED_FUNCTIONS.values()))
+    + "; windows: "
+    + ", ".join(EXAMPLES.values())
 )
 
 # Row-level SQL (metric expr/filter): anything scalar, nothing that reads other rows or tables.
@@ -150,7 +155,16 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
     """A derived metric's formula and the metric names it uses (sorted)."""
     tree = parse_sql(text, loc, what)
     names: set[str] = set()
+    window_units: set[int] = set()  # ids of the text arguments of window calls
     for node in tree.walk():
+        if isinstance(node, exp.Anonymous) and call_name(node) is not None:
+            node.set("this", call_name(node))
+            check_call(node, partial(_spot_in_call, loc, text, node), what)
+            if len(node.expressions) == 2:
+                window_units.add(id(node.expressions[1]))
+            continue
+        if id(node) in window_units:
+            continue
         if isinstance(node, exp.Column):
             if node.table:
                 raise MflError(
@@ -221,12 +235,30 @@ def column_names(tree: exp.Expr) -> tuple[str, ...]:
     return tuple(sorted({c.name for c in tree.find_all(exp.Column)}))
 
 
-def _spot(loc: Location, text: str, node: exp.Expr) -> Location:
+def locate(loc: Location, text: str, node: exp.Expr) -> Location:
+    """Where a node of a parsed expression is written in its text (for a caret)."""
+    return _spot(loc, text, node)
+
+
+def _spot_in_call(loc: Location, text: str, call: exp.Expr, node: exp.Expr) -> Location:
+    """The location of a call's argument: searched from where the call is written."""
+    found = re.search(rf"\b{re.escape(call.name)}\s*\(", text, re.IGNORECASE)
+    if found is None or node is call:
+        return _spot(loc, text, node, found.start() if found else 0)
+    return _spot(loc, text, node, found.end())
+
+
+def _spot(loc: Location, text: str, node: exp.Expr, start: int = 0) -> Location:
     """The location of a node inside an expression's text, found by its rendering."""
     needle = node.sql(dialect="duckdb")
-    for candidate in (needle, getattr(node, "name", "") or ""):
+    first_column = node.find(exp.Column)
+    for candidate in (
+        needle,
+        getattr(node, "name", "") or "",
+        first_column.name if first_column is not None else "",
+    ):
         if candidate:
-            index = text.lower().find(candidate.lower())
+            index = text.lower().find(candidate.lower(), start)
             if index >= 0:
                 line_offset = text.count("\n", 0, index)
                 col = index - (text.rfind("\n", 0, index) + 1)
