@@ -274,3 +274,27 @@ def test_validate_points_at_an_unknown_metric_inside_a_window(tmp_path: Path) ->
     assert result.exit_code == 1
     assert "error E211: unknown metric 'caller' in expr of 'rolling_callers_7d'" in result.output
     assert "metrics/calls.yml:18:19: error E211" in result.output
+
+
+def test_report_view_carries_window_metrics(project: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        found = con.execute(
+            "select cast(day as varchar), queue, offered_mtd, offered_mtd_prev,"
+            " rolling_abandonment_7d, queue_share from app.queue_windows_day"
+            " where day between '2024-03-30' and '2024-03-31' order by 1, 2"
+        ).fetchall()
+    finally:
+        con.close()
+    # month to date on 03-31: A 03-01, 03-02, 03-05, 03-07, 03-30, 03-31 = 6 (5 on 03-30);
+    # B 03-01, 03-04, 03-08, 03-31 = 4 (3 on 03-30); on 03-29 A 4, B 3. Rolling 7 days
+    # 03-25..03-31: A answered both, B abandoned its one; 03-24..03-30 has no B call: NULL.
+    # Shares: 03-30 A has the only call; 03-31 one call each.
+    assert found == [
+        ("2024-03-30", "A", 5, 4, 0.0, 1.0),
+        ("2024-03-30", "B", 3, 3, None, 0.0),
+        ("2024-03-31", "A", 6, 5, 0.0, 0.5),
+        ("2024-03-31", "B", 4, 3, 1.0, 0.5),
+    ]
