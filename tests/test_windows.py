@@ -298,3 +298,19 @@ def test_report_view_carries_window_metrics(project: Path) -> None:
         ("2024-03-31", "A", 6, 5, 0.0, 0.5),
         ("2024-03-31", "B", 4, 3, 1.0, 0.5),
     ]
+
+
+def test_metric_tests_can_test_window_metrics(tmp_path: Path) -> None:
+    root = copy_fixture("windows", tmp_path)
+    result = invoke("test", "--project-dir", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["PASS share_and_week_on_week", "1 passed, 0 failed"]
+    cases = root / "metrics" / "tests" / "windows.yml"
+    # a week-on-week change of the daily mean would be wrong, and the test says so
+    cases.write_text(
+        cases.read_text(encoding="utf-8").replace("offered_wow: 0.5}", "offered_wow: 0.4}"),
+        encoding="utf-8",
+    )
+    failed = invoke("test", "--project-dir", str(root))
+    assert failed.exit_code == 1
+    assert "offered_wow expected 0.4, got 0.5" in failed.output
