@@ -11,8 +11,13 @@ from conftest import FIXTURES, copy_fixture, invoke
 from test_sqlgen import CASES
 
 from metricflow_lite.compile.dialects import adapt, render
-from metricflow_lite.compile.plan import QueryRequest, indicator_tables, plan_query
-from metricflow_lite.compile.sqlgen import indicator_table_query, render_query, to_sql
+from metricflow_lite.compile.plan import (
+    QueryRequest,
+    indicator_tables,
+    plan_indicator_table,
+    plan_query,
+)
+from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
 from metricflow_lite.errors import MflError
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.project import load_project
@@ -55,10 +60,10 @@ def test_indicator_table_sql_per_dialect(
     spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
 ) -> None:
     """The day-level indicator table of the calls model, PostgreSQL and Spark."""
-    metrics = {m.name: m for m in spec.metrics}
     [calls] = [t for t in indicator_tables(spec) if t.name == "calls_day"]
     snapshot(
-        f"indicator/calls_day.{dialect}.sql", to_sql(indicator_table_query(calls, metrics), dialect)
+        f"indicator/calls_day.{dialect}.sql",
+        to_sql(query_of(plan_indicator_table(calls, spec)), dialect),
     )
 
 

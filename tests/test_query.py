@@ -319,14 +319,16 @@ def test_role_playing_and_chained_joins(tiny_project: Path) -> None:
 
 
 def test_declared_rollup_is_used_and_agrees(tiny_project: Path) -> None:
-    from metricflow_lite.compile.plan import plan_query
+    from metricflow_lite.compile.plan import ReadIndicator, plan_query
     from metricflow_lite.jobs.pipeline import make_request
     from metricflow_lite.spec.project import load_project
     from metricflow_lite.spec.validate import load_spec
 
     spec = load_spec(load_project(tiny_project))
     plan = plan_query(spec, make_request(spec, "abandonment_rate", "team", "week"))
-    assert [g.table.name for g in plan.groups if g.table] == ["calls_by_queue_team_day"]
+    assert [r.table.name for r in plan.reads if isinstance(r, ReadIndicator)] == [
+        "calls_by_queue_team_day"
+    ]
     args = ("--metrics", "abandonment_rate,handled_legs", "--by", "team", "--grain", "week")
     assert query(tiny_project, *args) == query(tiny_project, *args, "--no-indicators")
 

@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from metricflow_lite.compile.plan import QueryRequest, indicator_tables, plan_query
-from metricflow_lite.compile.sqlgen import indicator_table_query, render_query, to_sql
+from metricflow_lite.compile.plan import (
+    QueryRequest,
+    indicator_tables,
+    plan_indicator_table,
+    plan_query,
+)
+from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
 from metricflow_lite.errors import Location
 from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
@@ -50,9 +55,8 @@ def test_query_sql(spec: ProjectSpec, name: str, snapshot: Callable[[str, str], 
 
 def test_indicator_table_sql(spec: ProjectSpec, snapshot: Callable[[str, str], None]) -> None:
     """The day-level indicator table of the calls model."""
-    metrics = {m.name: m for m in spec.metrics}
     [calls] = [t for t in indicator_tables(spec) if t.name == "calls_day"]
-    snapshot("indicator/calls_day.duckdb.sql", to_sql(indicator_table_query(calls, metrics)))
+    snapshot("indicator/calls_day.duckdb.sql", to_sql(query_of(plan_indicator_table(calls, spec))))
 
 
 def test_generation_is_byte_identical(spec: ProjectSpec) -> None:

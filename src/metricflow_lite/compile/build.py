@@ -7,14 +7,20 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.layers import SqlModel, parse_model_sql
-from metricflow_lite.compile.plan import QueryRequest, indicator_tables, partials_of, plan_query
-from metricflow_lite.compile.sqlgen import indicator_table_query, report_query, table_ref
-from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
+from metricflow_lite.compile.plan import (
+    indicator_tables,
+    plan_indicator_table,
+    plan_report_views,
+)
+from metricflow_lite.compile.sqlgen import query_of, table_ref
+from metricflow_lite.spec.model import DerivedMetric, Metric, ProjectSpec, Report
 from metricflow_lite.warehouse.base import Statement
 
-SCHEMAS = ("src", "ind", "app")
+SCHEMAS = names.LAYER_SCHEMAS
+TOTAL_LABEL = ", 合计"  # in the comment of a _total view
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,41 +58,21 @@ def report_objects(spec: ProjectSpec, report: Report, week_start: str) -> list[B
     """app.<report>_<grain> for each grain of a report, and for a report broken down by
     dimensions app.<report>_<grain>_total: the same metrics over all members, re-aggregated
     from the parts (a total rate is not the sum or mean of the rows' rates)."""
-    objects = []
     metrics = {m.name: m for m in spec.metrics}
     comments = tuple((name, metric_comment(metrics[name])) for name in report.metrics)
-    targets = {
-        name: (metric.target.min, metric.target.max)
-        for name in report.metrics
-        if (metric := metrics[name]).target is not None
-    }
-    compare = tuple(c.value for c in report.compare)
-    for grain in report.grains:
-        breakdowns = [(report.by, "", "")]
-        if report.by:
-            breakdowns.append(((), "_total", ", 合计"))
-        for by, suffix, label in breakdowns:
-            request = QueryRequest(
-                metrics=report.metrics,
-                by=by,
-                grain=grain,
-                where=report.filter,
-                where_text=report.filter_text,
-            )
-            plan = plan_query(spec, request, week_start)
-            objects.append(
-                BuildObject(
-                    schema="app",
-                    name=f"{report.name}_{grain.value}{suffix}",
-                    kind="VIEW",
-                    query=report_query(plan, compare, targets),
-                    what=f"report '{report.name}' ({report.loc.file})",
-                    layer="application",
-                    comment=f"{report.label or report.name} ({grain.value}{label})",
-                    column_comments=comments,
-                )
-            )
-    return objects
+    return [
+        BuildObject(
+            schema=names.APP,
+            name=view.name,
+            kind="VIEW",
+            query=query_of(view.root),
+            what=f"report '{report.name}' ({report.loc.file})",
+            layer="application",
+            comment=f"{report.label or report.name} ({view.grain.value}{TOTAL_LABEL * view.total})",
+            column_comments=comments,
+        )
+        for view in plan_report_views(spec, report, week_start)
+    ]
 
 
 def plan_build(
@@ -111,31 +97,25 @@ def plan_build(
     tables = indicator_tables(spec)
     day_tables = {t.model: t for t in tables if not t.declared}
     for table in tables:
-        partial_comments = []
-        for name in table.metrics:
-            metric = metrics[name]
-            assert isinstance(metric, BaseMetric)
-            for partial in partials_of(metric):
-                text = f"{partial.part} behind {metric_comment(metric)}"
-                partial_comments.append((partial.column, text))
+        day_table = day_tables.get(table.model) if table.declared else None
+        aggregate = plan_indicator_table(table, spec, day_table, week_start)
+        partial_comments = tuple(
+            (p.column, f"{p.part} behind {metric_comment(metrics[p.metric])}")
+            for p in aggregate.partials
+        )
         objects.append(
             BuildObject(
-                schema="ind",
+                schema=names.IND,
                 name=table.name,
                 kind="TABLE",
-                query=indicator_table_query(
-                    table,
-                    metrics,
-                    week_start,
-                    day_tables.get(table.model) if table.declared else None,
-                ),
-                what=f"indicator ind.{table.name}",
+                query=query_of(aggregate),
+                what=f"indicator {names.IND}.{table.name}",
                 layer="indicator",
                 comment=(
                     f"additive partials of {table.model} by {table.grain.value}"
                     f" x {len(table.dimensions)} dimensions"
                 ),
-                column_comments=tuple(partial_comments),
+                column_comments=partial_comments,
             )
         )
     objects.extend(from_model(m) for m in models if m.layer == "indicator")

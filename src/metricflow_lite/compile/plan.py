@@ -1,38 +1,71 @@
-"""Query -> plan: which models, tables, joins, grains and partial aggregates answer a query.
+"""Request -> plan: a tree of frozen nodes that says *what* answers a query, a table or a view.
 
-The plan decides *what*; sqlgen.py decides how it is written. Additivity rules (DOMAIN.md):
-sums and counts roll up from day-level partials; an average is sum/count of partials; distinct
-counts, medians and percentiles are recomputed from rows at the requested grain; a derived
-metric is re-computed from its parts after they are aggregated, never averaged.
+sqlgen.py decides how each node is written; it never asks the planner anything. Additivity
+(DOMAIN.md): sums and counts roll up from day-level partials; an average is sum/count of
+partials; distinct counts, medians and percentiles are recomputed from rows at the requested
+grain; a derived metric is recomputed from its parts after they are aggregated, never averaged.
+
+A query is, leaves first::
+
+    ReadSource | ReadIndicator          rows of src.<model>, or of a pre-aggregated ind.<table>
+    -> JoinDimensions                   many-to-one LEFT JOINs to reach joined dimensions
+    -> FilterRows                       the date range and --where
+    -> Aggregate                        partials by period x dimensions (one per model/time)
+    -> JoinOnKeys                       the aggregates side by side on period x dimensions
+    -> ComputeMetrics                   metric formulas from the partials
+
+Windows, offsets and shares (derived `expr`: rolling, to_date, shift, total, period_seconds):
+each base metric a formula reads through window calls is aggregated in that `Frame`::
+
+    PeriodSpine                         every period of the range, with its first and last day
+    -> Shift | Rolling | ToDate         one node per call, outermost first: the days it reads
+    -> WindowAggregate                  partials of the rows (or day partials) in each frame
+    Total(Aggregate without --by)       total(): all members, joined on the period alone
+    PeriodSeconds                       period_seconds(): each period's (or frame's) length
+
+A report view continues: -> TimeSpine (every period x combination) -> FillZeros -> Compare
+(previous period, same period last year) -> FlagTargets -> Totals (the `_total` view only).
+An indicator table of the build is ReadSource | ReadIndicator -> JoinDimensions -> Aggregate.
+
+Adding a node kind (a window, an offset, `active`, a snapshot, a time-valid join ...):
+1. a frozen dataclass here, with `parents` and `describe()`, added to the `PlanNode` union;
+2. one branch in the planner (`plan_query` or `plan_report_view`) that wraps its parent in it;
+3. one `render_<kind>` function in sqlgen.py, and one `case` in `sqlgen.render`;
+4. a row in tests/test_plan.py and a golden SQL case per dialect in tests/test_sqlgen.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
-from metricflow_lite.errors import Location, MflError, did_you_mean
+from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.expr import dimension_names
 from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
     BaseMetric,
+    Change,
+    Comparison,
+    DerivedMetric,
     Grain,
     Metric,
     ProjectSpec,
+    Report,
+    change_of,
 )
+from metricflow_lite.spec.windows import Span, Unit, WindowKind
 
-
-class Source(str, Enum):
-    ROWS = "src"  # the source-layer view, row by row
-    INDICATOR = "ind"  # a pre-aggregated indicator table
+# ---------------------------------------------------------------------------------------------
+# Values the nodes carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +78,7 @@ class Partial:
 
     @property
     def column(self) -> str:
-        return f"{self.metric}__{self.part}"
+        return names.partial_column(self.metric, self.part)
 
     @property
     def reaggregate(self) -> str:
@@ -76,7 +109,7 @@ def partials_of(metric: BaseMetric) -> tuple[Partial, ...]:
 
 @dataclass(frozen=True, slots=True)
 class PlannedDimension:
-    """A requested dimension as one group computes it."""
+    """A dimension as one aggregate computes it."""
 
     name: str  # the output column name, as the user wrote it
     reach: ReachableDimension | None = None  # None for a time part
@@ -97,33 +130,507 @@ class IndicatorTable:
     declared: bool = False  # from `indicators:` rather than the model's default day table
 
     def period_column(self, time_column: str) -> str:
-        return f"{time_column}_{self.grain.value}"
+        return names.period_column(time_column, self.grain.value)
 
     def stored_name(self, dim: ReachableDimension) -> str:
-        return dim.qualified_name.replace(".", "__")
+        return names.stored_dimension(dim.qualified_name)
 
     def stores(self, dim: ReachableDimension) -> bool:
         return any(d.qualified_name == dim.qualified_name for d in self.dimensions)
 
 
 @dataclass(frozen=True, slots=True)
-class GroupPlan:
-    """Base metrics of one model and time column, aggregated together from one table."""
+class PeriodKey:
+    """A period column of an aggregate: `column` = the start of `time_column`'s `grain` period."""
 
-    name: str
+    column: str
+    time_column: str  # as the aggregate's input names it
+    grain: Grain
+    week_start: str = "monday"  # weeks start on monday or sunday
+
+
+@dataclass(frozen=True, slots=True)
+class Comparing:
+    """One comparison of a report view: the value `back` one step and its change."""
+
+    comparison: Comparison
+    prev_suffix: str  # names.PREV | names.PREV_YEAR
+    change_suffix: str  # names.CHANGE | names.CHANGE_YEAR
+    alias: str  # the table alias of the compared rows
+    amount: str  # how far back, as an interval: ("1", "MONTH"), ("364", "DAY") ...
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A metric's target as the view checks it: min <= value <= max (NULL stays NULL)."""
+
+    metric: str
+    low: float | None
+    high: float | None
+
+
+# ---------------------------------------------------------------------------------------------
+# The nodes
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSource:
+    """Rows of src.<model>, row by row."""
+
     model: str
-    time_column: str
-    source: Source
-    metrics: tuple[str, ...]
-    dimensions: tuple[PlannedDimension, ...]
-    where_dimensions: tuple[PlannedDimension, ...] = ()
-    table: IndicatorTable | None = None
-    frame: Frame = PLAIN  # window steps and total(): read over other days / all members
+    why: str
 
     @property
-    def windowed(self) -> bool:
-        """True when the group reads each period's frame of days, not the period itself."""
-        return bool(self.frame.steps)
+    def parents(self) -> tuple[PlanNode, ...]:
+        return ()
+
+    def describe(self) -> str:
+        return f"read rows: {names.SRC}.{self.model} ({self.why})"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadIndicator:
+    """Rows of a pre-aggregated indicator table, and why that table."""
+
+    table: IndicatorTable
+    why: str
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return ()
+
+    def describe(self) -> str:
+        return f"read indicator table: {names.IND}.{self.table.name} ({self.why})"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDimensions:
+    """LEFT JOIN each model on the dimensions' paths once (many-to-one: never fans out)."""
+
+    parent: RowNode
+    dimensions: tuple[ReachableDimension, ...]  # each with a join path, sorted by name
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        hops = sorted(
+            {f"{h.column} -> {names.SRC}.{h.model}" for d in self.dimensions for h in d.path}
+        )
+        return f"join on keys: {', '.join(hops)}"
+
+
+@dataclass(frozen=True, slots=True)
+class FilterRows:
+    """Rows with a time, in [start, before), passing the --where (or a report's filter)."""
+
+    parent: RowNode
+    time_column: str  # as the input names it
+    start: dt.date | None = None
+    before: dt.date | None = None  # exclusive
+    where: exp.Expr | None = None
+    where_dimensions: tuple[PlannedDimension, ...] = ()
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        parts = [f"{self.time_column} is not null"]
+        if self.start is not None:
+            parts.append(f"{self.time_column} >= {self.start}")
+        if self.before is not None:
+            parts.append(f"{self.time_column} < {self.before}")
+        if self.where is not None:
+            parts.append(self.where.sql("duckdb"))
+        return f"filter: {' and '.join(parts)}"
+
+
+RowNode: TypeAlias = "ReadSource | ReadIndicator | JoinDimensions | FilterRows"
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """Partials of base metrics by period x dimensions: from rows, or re-aggregated partials."""
+
+    name: str  # the name its result goes by (a CTE), e.g. calls__offered_ts__ind
+    parent: RowNode
+    time_column: str  # the input's time column (time parts such as hour_of_day read it)
+    periods: tuple[PeriodKey, ...]
+    dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    partials: tuple[Partial, ...]
+    from_rows: bool  # True: aggregate rows; False: re-aggregate stored partials
+    frame: Frame = PLAIN  # total(): the partials of all members (the plain frame otherwise)
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.column for p in self.periods) + tuple(d.name for d in self.dimensions)
+
+    def column_of(self, partial: Partial) -> str:
+        """The output column of a partial (suffixed by the frame, so frames never collide)."""
+        return names.framed_column(partial.column, self.frame.key)
+
+    def describe(self) -> str:
+        how = "from rows" if self.from_rows else "re-aggregated partials"
+        by = ", ".join(self.keys) or "everything"
+        return f"aggregate {self.name}: {', '.join(m.name for m in self.metrics)} by {by} ({how})"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSpine:
+    """Every period of the query's range with its first and last day; without a grain, one
+    row for the whole range. An open end of the range is the data's (the `bounds` tables)."""
+
+    grain: Grain | None
+    week_start: str
+    start: dt.date | None
+    end: dt.date | None
+    bounds: tuple[tuple[str, str, str], ...]  # (schema, table, time column), sorted
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return ()
+
+    @property
+    def key(self) -> str | None:
+        return self.grain.value if self.grain is not None else None
+
+    def describe(self) -> str:
+        every = f"every {self.grain.value}" if self.grain is not None else "the whole range"
+        first = str(self.start) if self.start is not None else "the first day with data"
+        last = str(self.end) if self.end is not None else "the last day with data"
+        return f"period spine: {every} from {first} to {last}, with its first and last day"
+
+
+@dataclass(frozen=True, slots=True)
+class Rolling:
+    """rolling(m, 'N days'): the N days that end on the frame's last day."""
+
+    parent: FrameNode
+    days: int
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return f"rolling: the {self.days} days ending on the last day"
+
+
+@dataclass(frozen=True, slots=True)
+class ToDate:
+    """to_date(m, unit): from the start of the unit holding the frame's last day, to it."""
+
+    parent: FrameNode
+    unit: Unit
+    week_start: str = "monday"
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return f"to date: from the start of the {self.unit.value} holding the last day"
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """shift(m, 'N units'): the frame N units earlier; month arithmetic clamps at month ends,
+    and a frame that ends on a month's last day still does (April back 1 month is March)."""
+
+    parent: FrameNode
+    span: Span
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return f"shift: {self.span} earlier"
+
+
+FrameNode: TypeAlias = "PeriodSpine | Rolling | ToDate | Shift"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAggregate:
+    """Partials of base metrics over each period's frame of days, by period x dimensions:
+    additive ones re-aggregated from a day table, the others recomputed from the frame's rows.
+    Only the frame bounds the rows (it reaches before --start); --where applies inside it."""
+
+    name: str
+    parent: RowNode  # read -> join dimensions -> filter (the --where only)
+    frames: FrameNode
+    frame: Frame
+    time_column: str  # the input's time column (a timestamp, or a day table's day)
+    period: str | None  # the grain's key column, None without a grain
+    dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    partials: tuple[Partial, ...]
+    from_rows: bool
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent, self.frames)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        period = (self.period,) if self.period is not None else ()
+        return period + tuple(d.name for d in self.dimensions)
+
+    def column_of(self, partial: Partial) -> str:
+        return names.framed_column(partial.column, self.frame.key)
+
+    def describe(self) -> str:
+        how = "from rows" if self.from_rows else "re-aggregated day partials"
+        by = ", ".join(self.keys) or "everything"
+        what = ", ".join(m.name for m in self.metrics)
+        return f"window aggregate {self.name}: {what} over {self.frame} by {by} ({how})"
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """total(m): the aggregate of all members of the --by dimensions, joined on the period."""
+
+    parent: Aggregate | WindowAggregate  # without dimensions
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def name(self) -> str:
+        return self.parent.name
+
+    @property
+    def partials(self) -> tuple[Partial, ...]:
+        return self.parent.partials
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def column_of(self, partial: Partial) -> str:
+        return self.parent.column_of(partial)
+
+    def describe(self) -> str:
+        return f"total: {', '.join(m.name for m in self.parent.metrics)} over all members"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSeconds:
+    """period_seconds(): the length of each period (or of its frame) in seconds; a fixed
+    number where every period has the same length (30min 1800, day 86400)."""
+
+    frame: Frame
+    frames: FrameNode | None  # None: `fixed`
+    fixed: int | None = None
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.frames,) if self.frames is not None else ()
+
+    @property
+    def name(self) -> str:
+        return names.seconds_cte(self.frame.key)
+
+    def describe(self) -> str:
+        inside = f" of the frame ({self.frame})" if self.frame.steps else ""
+        if self.fixed is not None:
+            return f"period seconds{inside}: {self.fixed}"
+        return f"period seconds{inside}: days from the first to the last day x 86400"
+
+
+Joined: TypeAlias = "Aggregate | WindowAggregate | Total"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinOnKeys:
+    """Aggregates side by side on the shared period and dimensions (NULL matches NULL);
+    total() aggregates on the period alone."""
+
+    parents: tuple[Joined, ...]
+    keys: tuple[str, ...]
+
+    def describe(self) -> str:
+        if len(self.parents) == 1:
+            return f"one aggregate: {self.parents[0].name}"
+        on = ", ".join(self.keys) if self.keys else "nothing (one row each)"
+        return f"join aggregates on {on}"
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeMetrics:
+    """The requested metrics from the joined partials; derived metrics recomputed from parts."""
+
+    parent: JoinOnKeys
+    outputs: tuple[str, ...]  # the metric columns, in the request's order
+    metrics: tuple[Metric, ...]  # every metric the outputs need, base and derived, by name
+    seconds: tuple[PeriodSeconds, ...] = ()  # period_seconds() in each frame a formula uses
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent, *self.seconds)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def describe(self) -> str:
+        return f"compute metrics: {', '.join(self.outputs)}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpine:
+    """Every period from the first to the last with data, for every dimension combination."""
+
+    parent: ComputeMetrics
+    grain: Grain
+    amount: str  # the step between periods, as an interval
+    unit: str
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.parent.outputs
+
+    def describe(self) -> str:
+        dims = self.keys[1:]
+        combos = f" x every combination of {', '.join(dims)}" if dims else ""
+        return f"time spine: every {self.grain.value} between the first and the last{combos}"
+
+
+@dataclass(frozen=True, slots=True)
+class FillZeros:
+    """Counts and sums of a period without rows are 0, not unknown; ratios stay NULL."""
+
+    parent: TimeSpine
+    zero: tuple[str, ...]  # the metrics that take 0
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.parent.outputs
+
+    def describe(self) -> str:
+        return f"fill zeros: {', '.join(self.zero) or 'none'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """Each metric next to its value in compared periods, and the change (one rule, in SQL)."""
+
+    parent: FillZeros
+    grain: Grain
+    comparisons: tuple[Comparing, ...]
+    points: tuple[str, ...]  # metrics that change in points (rates, scores), others in ratio
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.parent.outputs
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Each metric, then its prev and change columns per comparison."""
+        cols: list[str] = []
+        for name in self.outputs:
+            cols.append(name)
+            for c in self.comparisons:
+                cols += [name + c.prev_suffix, name + c.change_suffix]
+        return tuple(cols)
+
+    def describe(self) -> str:
+        what = ", ".join(
+            f"{c.comparison.value} ({c.amount} {c.unit.lower()} back)" for c in self.comparisons
+        )
+        return f"compare: {what or 'none'}"
+
+
+@dataclass(frozen=True, slots=True)
+class FlagTargets:
+    """<metric>_target_met: the value within the metric's target (NULL when the value is)."""
+
+    parent: Compare
+    flags: tuple[Flag, ...]
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def describe(self) -> str:
+        return f"flag targets: {', '.join(f.metric for f in self.flags) or 'none'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The `_total` view: the metrics over all members of `over`, re-aggregated from parts."""
+
+    parent: FlagTargets
+    over: tuple[str, ...]
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    def describe(self) -> str:
+        return f"totals: over all members of {', '.join(self.over)} (sum over sum, not of rows)"
+
+
+PlanNode: TypeAlias = (
+    "ReadSource | ReadIndicator | JoinDimensions | FilterRows | Aggregate | JoinOnKeys"
+    " | ComputeMetrics | TimeSpine | FillZeros | Compare | FlagTargets | Totals"
+    " | PeriodSpine | Rolling | ToDate | Shift | WindowAggregate | Total | PeriodSeconds"
+)
+ViewNode: TypeAlias = "FlagTargets | Totals"
+
+
+def plan_tree(node: PlanNode, indent: str = "") -> str:
+    """The plan as an indented tree, the result at the top and what it reads below."""
+    lines = [indent + node.describe()]
+    for parent in node.parents:
+        lines.append(plan_tree(parent, indent + "  "))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,32 +643,40 @@ class QueryRequest:
     start: dt.date | None = None
     end: dt.date | None = None
     where: exp.Expr | None = None
-    where_text: str = ""
     use_indicators: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
-    """How to answer a request: groups to aggregate and join, then metric formulas."""
+    """How to answer a request: the request (with whole periods) and the tree's root."""
 
     request: QueryRequest
-    groups: tuple[GroupPlan, ...]
-    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    root: ComputeMetrics
     week_start: str = "monday"
-    seconds_frames: tuple[Frame, ...] = ()  # frames whose period_seconds() a formula uses
+
+    @property
+    def aggregates(self) -> tuple[Joined, ...]:
+        return self.root.parent.parents
+
+    @property
+    def reads(self) -> tuple[ReadSource | ReadIndicator, ...]:
+        """The leaf of each aggregate: which table it reads, and why."""
+        found: list[ReadSource | ReadIndicator] = []
+        for aggregate in self.aggregates:
+            node: PlanNode = aggregate.parent
+            while not isinstance(node, ReadSource | ReadIndicator):
+                node = node.parents[0]
+            found.append(node)
+        return tuple(found)
 
     @property
     def key_columns(self) -> tuple[str, ...]:
-        grain = (self.request.grain.value,) if self.request.grain else ()
-        return grain + self.request.by
+        return self.root.keys
 
 
-QUERY_LOC = Location("<query>")
-
-
-def _lookup_metrics(spec: ProjectSpec, names: tuple[str, ...]) -> dict[str, Metric]:
+def _lookup_metrics(spec: ProjectSpec, wanted: tuple[str, ...]) -> dict[str, Metric]:
     by_name = {m.name: m for m in spec.metrics}
-    for name in names:
+    for name in wanted:
         if name not in by_name:
             raise MflError(
                 "E211",
@@ -170,6 +685,14 @@ def _lookup_metrics(spec: ProjectSpec, names: tuple[str, ...]) -> dict[str, Metr
                 did_you_mean(name, by_name) or "list the metrics with 'mfl list metrics'",
             )
     return by_name
+
+
+def _needed(name: str, metrics: Mapping[str, Metric], into: dict[str, Metric]) -> None:
+    metric = metrics[name]
+    into[name] = metric
+    if isinstance(metric, DerivedMetric):
+        for dep in metric.depends_on:
+            _needed(dep, metrics, into)
 
 
 def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "monday") -> QueryPlan:
@@ -185,39 +708,63 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         raise MflError("E252", "a dimension is listed twice in --by", None)
     where_dims = dimension_names(request.where) if request.where is not None else ()
     check_grain(request.metrics, metrics, request.grain)
-    needed = frozenset(u for name in request.metrics for u in usages(name, metrics))
-    frames = sorted({u.frame for u in needed if u.metric is not None}, key=lambda f: f.key)
+    used = frozenset(u for name in request.metrics for u in usages(name, metrics))
+    frames = sorted({u.frame for u in used if u.metric is not None}, key=lambda f: f.key)
     if frames and all(f.total for f in frames) and request.by:
-        # total() alone gives no --by members: the plain parts say which members there are.
+        # total() alone names no --by members: the plain aggregates say which there are.
         frames.insert(0, PLAIN)
     tables = indicator_tables(spec)
-    groups: list[GroupPlan] = []
+    parts: list[_Part] = []
     for frame in frames:
         bases = sorted(
-            {u.metric for u in needed if u.metric is not None and u.frame == frame}
-            or {u.metric for u in needed if u.metric is not None}
+            {u.metric for u in used if u.metric is not None and u.frame == frame}
+            or {u.metric for u in used if u.metric is not None}
         )
-        groups.extend(_plan_groups(spec, request, metrics, tables, bases, frame, where_dims))
-    seconds = tuple(sorted({u.frame for u in needed if u.metric is None}, key=lambda f: f.key))
-    return QueryPlan(
-        request=request,
-        groups=tuple(groups),
-        metrics=metrics,
-        week_start=week_start,
-        seconds_frames=seconds,
+        parts += _plan_frame(spec, request, metrics, tables, bases, frame, where_dims)
+    # One spine for every window and period length: an open range ends where the data does.
+    closed = request.start is not None and request.end is not None
+    bounds = () if closed else tuple(sorted({p.bounds for p in parts}))
+    spine = PeriodSpine(request.grain, week_start, request.start, request.end, bounds)
+    aggregates = tuple(_joined(part, request, week_start, spine) for part in parts)
+    grain = (request.grain.value,) if request.grain else ()
+    joined = JoinOnKeys(aggregates, grain + request.by)
+    needed: dict[str, Metric] = {}
+    for name in request.metrics:
+        _needed(name, metrics, needed)
+    seconds = tuple(
+        _period_seconds(frame, request, week_start, spine)
+        for frame in sorted({u.frame for u in used if u.metric is None}, key=lambda f: f.key)
     )
+    root = ComputeMetrics(
+        joined, request.metrics, tuple(needed[n] for n in sorted(needed)), seconds
+    )
+    return QueryPlan(request=request, root=root, week_start=week_start)
 
 
-def _plan_groups(
-    spec: ProjectSpec,
-    request: QueryRequest,
-    metrics: Mapping[str, Metric],
-    tables: tuple[IndicatorTable, ...],
-    bases: list[str],
-    frame: Frame,
-    where_dims: tuple[str, ...],
-) -> list[GroupPlan]:
-    """The groups that aggregate base metrics in one frame, one or two per model/time column."""
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What one aggregate of a query reads, before it is made a node."""
+
+    name: str
+    read: ReadSource | ReadIndicator
+    time_column: str
+    dimensions: tuple[PlannedDimension, ...]
+    where_dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    from_rows: bool
+    frame: Frame
+
+    @property
+    def bounds(self) -> tuple[str, str, str]:
+        """(schema, table, time column) whose first and last day bound an open range."""
+        if isinstance(self.read, ReadIndicator):
+            return (names.IND, self.read.table.name, self.time_column)
+        return (names.SRC, self.read.model, self.time_column)
+
+
+def _group_by_model(
+    spec: ProjectSpec, metrics: Mapping[str, Metric], bases: list[str]
+) -> dict[tuple[str, str], list[BaseMetric]]:
     by_key: dict[tuple[str, str], list[BaseMetric]] = {}
     for name in bases:
         metric = metrics[name]
@@ -229,52 +776,196 @@ def _plan_groups(
         if time_column is None:
             raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
         by_key.setdefault((model.name, time_column), []).append(metric)
-    # A window reads whole days around each period: only day tables hold them.
+    return by_key
+
+
+def _plan_frame(
+    spec: ProjectSpec,
+    request: QueryRequest,
+    metrics: Mapping[str, Metric],
+    tables: tuple[IndicatorTable, ...],
+    bases: list[str],
+    frame: Frame,
+    where_dims: tuple[str, ...],
+) -> list[_Part]:
+    """What the base metrics read in one frame come from: one or two per model/time column."""
+    # A window reads whole days around each period: only day tables hold those.
     choice = replace(request, grain=Grain.DAY) if frame.steps else request
     by = () if frame.total else request.by
     suffix = f"__{frame.key}" if frame.key else ""
-    groups: list[GroupPlan] = []
-    for (model_name, time_column), members in sorted(by_key.items()):
+    found: list[_Part] = []
+    for (model_name, time_column), members in sorted(_group_by_model(spec, metrics, bases).items()):
         dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in by)
         wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
         additive = [m for m in members if m.agg.additive]
         rows = [m for m in members if not m.agg.additive]
-        table = (
-            _choose_table(tables, model_name, time_column, additive, dims + wdims, choice)
-            if additive and request.use_indicators
-            else None
-        )
+        table, why = _choose_table(tables, model_name, time_column, additive, dims + wdims, choice)
         if table is None:
             rows, additive = members, []
         base_name = f"{model_name}__{time_column}"
         if additive and table is not None:
-            groups.append(
-                GroupPlan(
-                    name=f"{base_name}__ind{suffix}",
-                    model=model_name,
-                    time_column=time_column,
-                    source=Source.INDICATOR,
-                    metrics=tuple(m.name for m in additive),
-                    dimensions=tuple(_stored(table, d) for d in dims),
-                    where_dimensions=tuple(_stored(table, d) for d in wdims),
-                    table=table,
-                    frame=frame,
+            found.append(
+                _Part(
+                    f"{base_name}__ind{suffix}",
+                    ReadIndicator(table, why),
+                    table.period_column(time_column),
+                    tuple(_stored(table, d) for d in dims),
+                    tuple(_stored(table, d) for d in wdims),
+                    tuple(additive),
+                    False,
+                    frame,
                 )
             )
         if rows:
-            groups.append(
-                GroupPlan(
-                    name=f"{base_name}__src{suffix}",
-                    model=model_name,
-                    time_column=time_column,
-                    source=Source.ROWS,
-                    metrics=tuple(m.name for m in rows),
-                    dimensions=dims,
-                    where_dimensions=wdims,
-                    frame=frame,
+            found.append(
+                _Part(
+                    f"{base_name}__src{suffix}",
+                    ReadSource(model_name, _rows_why(rows, why)),
+                    time_column,
+                    dims,
+                    wdims,
+                    tuple(rows),
+                    True,
+                    frame,
                 )
             )
-    return groups
+    return found
+
+
+def _joined(part: _Part, request: QueryRequest, week_start: str, spine: PeriodSpine) -> Joined:
+    """A part as the node JoinOnKeys reads: an aggregate, over frames when it has window
+    steps, under Total when total() drops the --by dimensions."""
+    node: Aggregate | WindowAggregate
+    if part.frame.steps:
+        node = _window_aggregate(part, request, frame_nodes(part.frame, spine, week_start))
+    else:
+        node = _aggregate(
+            part.name,
+            part.read,
+            part.time_column,
+            part.dimensions,
+            part.where_dimensions,
+            list(part.metrics),
+            request,
+            week_start,
+            from_rows=part.from_rows,
+            frame=part.frame,
+        )
+    return Total(node) if part.frame.total and request.by else node
+
+
+def frame_nodes(frame: Frame, spine: PeriodSpine, week_start: str) -> FrameNode:
+    """The spine, then one node per window call of the frame, outermost first."""
+    node: FrameNode = spine
+    for step in frame.steps:
+        match step.kind:
+            case WindowKind.ROLLING:
+                assert step.span is not None
+                node = Rolling(node, step.span.days)
+            case WindowKind.TO_DATE:
+                assert step.unit is not None
+                node = ToDate(node, step.unit, week_start)
+            case WindowKind.SHIFT:
+                assert step.span is not None
+                node = Shift(node, step.span)
+            case WindowKind.TOTAL:
+                pass
+    return node
+
+
+def _window_aggregate(part: _Part, request: QueryRequest, frames: FrameNode) -> WindowAggregate:
+    """read -> join dimensions -> filter (--where only) -> aggregate over each frame."""
+    node: RowNode = part.read
+    joined = sorted(
+        {
+            d.reach.qualified_name: d.reach
+            for d in (*part.dimensions, *part.where_dimensions)
+            if d.reach is not None and d.stored_as is None and d.reach.path
+        }.items()
+    )
+    if joined:
+        node = JoinDimensions(node, tuple(reach for _, reach in joined))
+    node = FilterRows(node, part.time_column, None, None, request.where, part.where_dimensions)
+    return WindowAggregate(
+        name=part.name,
+        parent=node,
+        frames=frames,
+        frame=part.frame,
+        time_column=part.time_column,
+        period=request.grain.value if request.grain else None,
+        dimensions=part.dimensions,
+        metrics=part.metrics,
+        partials=tuple(p for m in part.metrics for p in partials_of(m)),
+        from_rows=part.from_rows,
+    )
+
+
+# Periods of these grains all last the same: period_seconds() is a number.
+FIXED_SECONDS = {Grain.MIN30: 1800, Grain.HOUR: 3600, Grain.DAY: 86400, Grain.WEEK: 604800}
+
+
+def _period_seconds(
+    frame: Frame, request: QueryRequest, week_start: str, spine: PeriodSpine
+) -> PeriodSeconds:
+    if not frame.steps:
+        if request.grain in FIXED_SECONDS:
+            return PeriodSeconds(frame, None, FIXED_SECONDS[request.grain])
+        if request.grain is None and request.start is not None and request.end is not None:
+            return PeriodSeconds(frame, None, ((request.end - request.start).days + 1) * 86400)
+    return PeriodSeconds(frame, frame_nodes(frame, spine, week_start))
+
+
+def _rows_why(rows: list[BaseMetric], table_why: str) -> str:
+    recomputed = [m for m in rows if not m.agg.additive]
+    if recomputed:
+        listed = ", ".join(f"{m.name} ({m.agg.value})" for m in recomputed)
+        return f"{listed}: recomputed from rows, never added up"
+    return table_why
+
+
+def _aggregate(
+    name: str,
+    read: ReadSource | ReadIndicator,
+    time_column: str,
+    dims: tuple[PlannedDimension, ...],
+    wdims: tuple[PlannedDimension, ...],
+    members: list[BaseMetric],
+    request: QueryRequest,
+    week_start: str,
+    *,
+    from_rows: bool,
+    frame: Frame = PLAIN,
+) -> Aggregate:
+    """read -> join dimensions -> filter -> aggregate, for one model and time column."""
+    node: RowNode = read
+    joined = sorted(
+        {
+            d.reach.qualified_name: d.reach
+            for d in (*dims, *wdims)
+            if d.reach is not None and d.stored_as is None and d.reach.path
+        }.items()
+    )
+    if joined:
+        node = JoinDimensions(node, tuple(reach for _, reach in joined))
+    # An inclusive end date: rows before the next midnight (a day table's dates, the same).
+    before = request.end + dt.timedelta(days=1) if request.end is not None else None
+    node = FilterRows(node, time_column, request.start, before, request.where, wdims)
+    periods = (
+        (PeriodKey(request.grain.value, time_column, request.grain, week_start),)
+        if request.grain
+        else ()
+    )
+    return Aggregate(
+        name=name,
+        parent=node,
+        time_column=time_column,
+        periods=periods,
+        dimensions=dims,
+        metrics=tuple(members),
+        partials=tuple(p for m in members for p in partials_of(m)),
+        from_rows=from_rows,
+        frame=frame,
+    )
 
 
 def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> PlannedDimension:
@@ -325,17 +1016,23 @@ def _choose_table(
     metrics: list[BaseMetric],
     dims: tuple[PlannedDimension, ...],
     request: QueryRequest,
-) -> IndicatorTable | None:
+) -> tuple[IndicatorTable | None, str]:
+    """The indicator table that answers these additive metrics, and why (or why none does)."""
+    if not metrics:
+        return None, "no additive metric"
+    if not request.use_indicators:
+        return None, "--no-indicators"
     grain = request.grain
     if grain is not None and grain.intraday:
-        return None
+        return None, f"{grain.value} is finer than the day that indicator tables start at"
+    mine = [t for t in tables if t.model == model and time_column in t.time_columns]
     candidates = []
-    for table in tables:
-        if table.model != model or time_column not in table.time_columns:
-            continue
+    missing: list[str] = []
+    for table in mine:
         if not all(m.name in table.metrics for m in metrics):
             continue
         if not all(_covers(table, d) for d in dims):
+            missing += [d.name for d in dims if not _covers(table, d)]
             continue
         if table.grain is not Grain.DAY:
             if grain is None or not grain.covers(table.grain):
@@ -344,10 +1041,18 @@ def _choose_table(
                 continue  # a date range may cut a coarse period in half
         candidates.append(table)
     if not candidates:
-        return None
+        if missing:
+            shown = ", ".join(sorted(set(missing)))
+            return None, f"no indicator table of {model} by {time_column} stores {shown}"
+        return None, f"no indicator table of {model} holds these metrics by {time_column}"
     # The smallest table that covers the query: fewest dimensions, coarsest grain.
     order = list(Grain)
-    return min(candidates, key=lambda t: (len(t.dimensions), -order.index(t.grain), t.name))
+    best = min(candidates, key=lambda t: (len(t.dimensions), -order.index(t.grain), t.name))
+    count = len(best.dimensions)
+    size = f"{count} dimension{'s' * (count != 1)} by {best.grain.value}"
+    if len(candidates) == 1:
+        return best, f"{size}: the only table that holds these metrics, dimensions and grain"
+    return best, f"{size}: the smallest of {len(candidates)} tables that hold them"
 
 
 def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
@@ -363,8 +1068,12 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
             continue
         times = tuple(sorted({t for m in additive if (t := m.time or model.time) is not None}))
         own = tuple(d for d in reachable_dimensions(spec, model.name) if not d.path)
-        names = tuple(sorted(m.name for m in additive))
-        tables.append(IndicatorTable(f"{model.name}_day", model.name, Grain.DAY, own, times, names))
+        metric_names = tuple(sorted(m.name for m in additive))
+        tables.append(
+            IndicatorTable(
+                names.day_table(model.name), model.name, Grain.DAY, own, times, metric_names
+            )
+        )
         for declared in spec.indicators:
             if declared.model != model.name:
                 continue
@@ -380,8 +1089,155 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
                     declared.grain,
                     tuple(dims),
                     times,
-                    names,
+                    metric_names,
                     declared=True,
                 )
             )
     return tuple(tables)
+
+
+# ---------------------------------------------------------------------------------------------
+# The build: indicator tables and report views
+
+
+def plan_indicator_table(
+    table: IndicatorTable,
+    spec: ProjectSpec,
+    day_table: IndicatorTable | None = None,
+    week_start: str = "monday",
+) -> Aggregate:
+    """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions.
+
+    With `day_table`, a rollup re-aggregates that table's partials instead of scanning the
+    source rows again: the same numbers (sums of sums, min of mins), a fraction of the work.
+    """
+    metrics = {m.name: m for m in spec.metrics}
+    read: ReadSource | ReadIndicator
+    if day_table is not None:
+        read = ReadIndicator(day_table, f"the rollup {table.name} re-aggregates the day table")
+    else:
+        read = ReadSource(table.model, f"the rows behind {table.name}")
+    node: RowNode = read
+    joined = tuple(sorted((d for d in table.dimensions if d.path), key=lambda d: d.qualified_name))
+    if joined:
+        node = JoinDimensions(node, joined)
+    periods = tuple(
+        PeriodKey(
+            table.period_column(tc),
+            day_table.period_column(tc) if day_table is not None else tc,
+            table.grain,
+            week_start,
+        )
+        for tc in table.time_columns
+    )
+    members = []
+    for name in table.metrics:
+        metric = metrics[name]
+        assert isinstance(metric, BaseMetric)
+        members.append(metric)
+    return Aggregate(
+        name=table.name,
+        parent=node,
+        time_column=periods[0].time_column,
+        periods=periods,
+        dimensions=tuple(PlannedDimension(table.stored_name(d), reach=d) for d in table.dimensions),
+        metrics=tuple(members),
+        partials=tuple(p for m in members for p in partials_of(m)),
+        from_rows=day_table is None,
+    )
+
+
+# The step between two periods, and the way back to the same period last year: the same date
+# for days and months, the same ISO week (52 weeks back) for weeks and intervals.
+GRAIN_STEP = {
+    Grain.MIN30: ("30", "MINUTE"),
+    Grain.HOUR: ("1", "HOUR"),
+    Grain.DAY: ("1", "DAY"),
+    Grain.WEEK: ("1", "WEEK"),
+    Grain.MONTH: ("1", "MONTH"),
+    Grain.QUARTER: ("3", "MONTH"),
+    Grain.YEAR: ("1", "YEAR"),
+}
+YEAR_BACK = {
+    Grain.MIN30: ("364", "DAY"),
+    Grain.HOUR: ("364", "DAY"),
+    Grain.DAY: ("1", "YEAR"),
+    Grain.WEEK: ("364", "DAY"),
+    Grain.MONTH: ("1", "YEAR"),
+    Grain.QUARTER: ("1", "YEAR"),
+    Grain.YEAR: ("1", "YEAR"),
+}
+# Metrics a period without rows has as 0 (a ratio or an average of nothing stays NULL).
+ZERO_WHEN_EMPTY = (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """One app.<report>_<grain>[_total] view: its name and its plan."""
+
+    name: str
+    report: Report
+    grain: Grain
+    total: bool
+    plan: QueryPlan
+    root: ViewNode
+
+
+def plan_report_view(
+    spec: ProjectSpec, report: Report, grain: Grain, total: bool = False, week_start: str = "monday"
+) -> ReportView:
+    """The plan of a report's view at a grain: metrics -> spine -> zeros -> compare -> flags."""
+    request = QueryRequest(
+        metrics=report.metrics, by=() if total else report.by, grain=grain, where=report.filter
+    )
+    plan = plan_query(spec, request, week_start)
+    metrics = {m.name: m for m in spec.metrics}
+    spine = TimeSpine(plan.root, grain, *GRAIN_STEP[grain])
+    zero = tuple(
+        name
+        for name in report.metrics
+        if isinstance(m := metrics[name], BaseMetric) and m.agg in ZERO_WHEN_EMPTY
+    )
+    comparisons: list[Comparing] = []
+    if Comparison.PREVIOUS_PERIOD in report.compare:
+        comparisons.append(
+            Comparing(
+                Comparison.PREVIOUS_PERIOD, names.PREV, names.CHANGE, "prev", *GRAIN_STEP[grain]
+            )
+        )
+    if Comparison.SAME_PERIOD_LAST_YEAR in report.compare:
+        comparisons.append(
+            Comparing(
+                Comparison.SAME_PERIOD_LAST_YEAR,
+                names.PREV_YEAR,
+                names.CHANGE_YEAR,
+                "prev_year",
+                *YEAR_BACK[grain],
+            )
+        )
+    # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do scores that
+    # cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
+    points = tuple(n for n in report.metrics if change_of(metrics[n]) is Change.POINTS)
+    compare = Compare(FillZeros(spine, zero), grain, tuple(comparisons), points)
+    flags = tuple(
+        Flag(name, target.min, target.max)
+        for name in report.metrics
+        if (target := metrics[name].target) is not None
+    )
+    flagged = FlagTargets(compare, flags)
+    root: ViewNode = Totals(flagged, report.by) if total else flagged
+    return ReportView(
+        names.report_view(report.name, grain.value, total), report, grain, total, plan, root
+    )
+
+
+def plan_report_views(
+    spec: ProjectSpec, report: Report, week_start: str = "monday"
+) -> tuple[ReportView, ...]:
+    """app.<report>_<grain> for each grain of a report; with dimensions, the _total view too."""
+    views = []
+    for grain in report.grains:
+        views.append(plan_report_view(spec, report, grain, False, week_start))
+        if report.by:
+            views.append(plan_report_view(spec, report, grain, True, week_start))
+    return tuple(views)

@@ -1,35 +1,56 @@
-"""Plan -> sqlglot expression trees -> SQL text per dialect; DDL for the generated layers."""
+"""Plan nodes -> sqlglot trees -> SQL text per dialect: *how* each node is written.
+
+One `render_<kind>` function per node kind of plan.py; each takes the node and its rendered
+parents, never the spec or the planner, and writes the node's `-- <node>` comment (its
+`describe()`). A rendered node is a `Rendered`: the FROM/JOIN/WHERE/GROUP BY frame of a SELECT,
+its output columns by name, the CTEs it needs, and the comments of the nodes that made it.
+A node either extends its parent's SELECT (a filter, a join, the metric formulas, zero
+filling, target flags) or wraps it as a CTE and selects from that (an aggregate, the time
+spine, comparisons). Trees are DuckDB-flavoured; dialects.py rewrites them per engine.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from sqlglot import exp
 
-from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile import names
+from metricflow_lite.compile.dialects import render as render_dialect
 from metricflow_lite.compile.frames import PLAIN, Frame
 from metricflow_lite.compile.plan import (
-    GroupPlan,
-    IndicatorTable,
+    GRAIN_STEP,
+    Aggregate,
+    Compare,
+    ComputeMetrics,
+    FillZeros,
+    FilterRows,
+    FlagTargets,
+    JoinDimensions,
+    JoinOnKeys,
     Partial,
+    PeriodSeconds,
+    PeriodSpine,
     PlannedDimension,
+    PlanNode,
     QueryPlan,
-    Source,
-    partials_of,
+    ReadIndicator,
+    ReadSource,
+    Rolling,
+    Shift,
+    TimeSpine,
+    ToDate,
+    Total,
+    Totals,
+    WindowAggregate,
 )
 from metricflow_lite.spec.expr import column_path, safe_div, substitute_columns, with_safe_division
 from metricflow_lite.spec.joins import ReachableDimension
-from metricflow_lite.spec.model import (
-    Agg,
-    BaseMetric,
-    Change,
-    DerivedMetric,
-    Grain,
-    Metric,
-    change_of,
-)
-from metricflow_lite.spec.windows import PERIOD_SECONDS, call_name, step_of
+from metricflow_lite.spec.model import Agg, BaseMetric, DerivedMetric, Grain, Metric
+from metricflow_lite.spec.windows import PERIOD_SECONDS, Span, call_name, step_of
 
 BASE_ALIAS = "m"
 
@@ -105,20 +126,20 @@ def join_alias(dim: ReachableDimension, depth: int) -> str:
     return "__".join([BASE_ALIAS] + [hop.role for hop in dim.path[:depth]])
 
 
-def add_joins(
-    select: exp.Select, dims: list[ReachableDimension], skip_first: int = 0
-) -> exp.Select:
+def add_joins(select: exp.Select, dims: Iterable[ReachableDimension]) -> exp.Select:
     """LEFT JOIN each model on a dimension's path once (many-to-one joins never fan out)."""
     seen: set[str] = set()
     for dim in sorted(dims, key=lambda d: d.qualified_name):
         for depth, hop in enumerate(dim.path, start=1):
             alias = join_alias(dim, depth)
-            if alias in seen or depth <= skip_first:
+            if alias in seen:
                 continue
             seen.add(alias)
             left = join_alias(dim, depth - 1)
             condition = exp.EQ(this=col(hop.column, left), expression=col(hop.primary_key, alias))
-            select = select.join(table_ref("src", hop.model, alias), on=condition, join_type="LEFT")
+            select = select.join(
+                table_ref(names.SRC, hop.model, alias), on=condition, join_type="LEFT"
+            )
     return select
 
 
@@ -171,71 +192,6 @@ def row_aggregate(metric: BaseMetric, partial: Partial) -> exp.Expr:
     raise AssertionError(partial.part)
 
 
-def group_query(plan: QueryPlan, group: GroupPlan) -> exp.Select:
-    """SELECT period, dimensions, partial aggregates FROM one table GROUP BY period, dimensions."""
-    request = plan.request
-    is_rows = group.source is Source.ROWS
-    if is_rows:
-        time_value: exp.Expr = col(group.time_column, BASE_ALIAS)
-        source = table_ref("src", group.model, BASE_ALIAS)
-    else:
-        assert group.table is not None
-        time_value = col(group.table.period_column(group.time_column), BASE_ALIAS)
-        source = table_ref("ind", group.table.name, BASE_ALIAS)
-    select = exp.select().from_(source)
-    keys: list[tuple[str, exp.Expr]] = []
-    if request.grain is not None:
-        keys.append(
-            (request.grain.value, period_start(request.grain, time_value.copy(), plan.week_start))
-        )
-    for dim in group.dimensions:
-        keys.append((dim.name, dimension_value(dim, time_value)))
-    # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
-    for name, value in keys:
-        select = select.select(exp.alias_(value, ident(name)), copy=False)
-    for name in group.metrics:
-        metric = plan.metrics[name]
-        assert isinstance(metric, BaseMetric)
-        for partial in partials_of(metric):
-            if is_rows:
-                value = row_aggregate(metric, partial)
-            else:
-                stored = col(partial.column, BASE_ALIAS)
-                value = exp.func(partial.reaggregate, stored)
-            select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
-    joined = [
-        d.reach
-        for d in (*group.dimensions, *group.where_dimensions)
-        if d.reach and d.stored_as is None
-    ]
-    select = add_joins(select, [d for d in joined if d.path])
-    conditions: list[exp.Expr] = [
-        exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
-    ]
-    if request.start is not None:
-        conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(request.start)))
-    if request.end is not None:
-        if is_rows:
-            # Inclusive end date on a timestamp: everything before the next midnight.
-            after = request.end + dt.timedelta(days=1)
-            conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(after)))
-        else:
-            conditions.append(exp.LTE(this=time_value.copy(), expression=date_literal(request.end)))
-    if request.where is not None:
-        values = {d.name: dimension_value(d, time_value) for d in group.where_dimensions}
-        conditions.append(
-            exp.Paren(this=substitute_columns(request.where, lambda c: values.get(column_path(c))))
-        )
-    select = select.where(exp.and_(*conditions))
-    if keys:
-        select = select.group_by(*[value.copy() for _, value in keys])
-    origin = f"ind.{group.table.name}" if group.table is not None else f"src.{group.model}"
-    select.add_comments(
-        [f"{group.name}: {', '.join(group.metrics)} by {group.time_column} from {origin}"]
-    )
-    return select
-
-
 PartialColumn = Callable[[Partial, Frame], exp.Expr]
 SecondsColumn = Callable[[Frame], exp.Expr]
 
@@ -243,6 +199,7 @@ SecondsColumn = Callable[[Frame], exp.Expr]
 def metric_value(
     name: str,
     metrics: Mapping[str, Metric],
+    parts_of: Mapping[str, tuple[Partial, ...]],
     partial_column: PartialColumn,
     frame: Frame = PLAIN,
     seconds: SecondsColumn | None = None,
@@ -253,8 +210,8 @@ def metric_value(
     window's parts (rolling abandonment = 7 days' abandoned / 7 days' offered)."""
     metric = metrics[name]
     if isinstance(metric, DerivedMetric):
-        return _formula_value(metric.expr, metrics, partial_column, frame, seconds)
-    parts = {p.part: partial_column(p, frame) for p in partials_of(metric)}
+        return _formula_value(metric.expr, metrics, parts_of, partial_column, frame, seconds)
+    parts = {p.part: partial_column(p, frame) for p in parts_of[name]}
     match metric.agg:
         case Agg.COUNT | Agg.COUNT_DISTINCT:
             # No rows in a period is zero calls, not unknown.
@@ -276,6 +233,7 @@ def metric_value(
 def _formula_value(
     tree: exp.Expr,
     metrics: Mapping[str, Metric],
+    parts_of: Mapping[str, tuple[Partial, ...]],
     partial_column: PartialColumn,
     frame: Frame,
     seconds: SecondsColumn | None,
@@ -287,288 +245,560 @@ def _formula_value(
             return seconds(frame)
         if name is not None:
             inner = frame.then(step_of(node))
-            value = _formula_value(node.expressions[0], metrics, partial_column, inner, seconds)
+            arg = node.expressions[0]
+            value = _formula_value(arg, metrics, parts_of, partial_column, inner, seconds)
             return exp.Paren(this=value)
         if isinstance(node, exp.Column):
-            value = metric_value(node.name, metrics, partial_column, frame, seconds)
+            value = metric_value(node.name, metrics, parts_of, partial_column, frame, seconds)
             return exp.Paren(this=value)
         return node
 
     return with_safe_division(tree).transform(swap)
 
 
-def render_query(plan: QueryPlan) -> exp.Select:
-    """The whole query: one CTE per group, joined on the shared period and dimensions."""
-    # The window SQL builds on this module's helpers, so it is imported where it is used.
-    from metricflow_lite.compile import windowsql
+# ---------------------------------------------------------------------------------------------
+# Rendering nodes
 
-    keys = plan.key_columns
-    grain_keys = keys[:1] if plan.request.grain is not None else ()
-    owner: dict[tuple[str, Frame], str] = {}
-    for group in plan.groups:
-        for name in group.metrics:
-            owner[(name, group.frame)] = group.name
-    frames = sorted({g.frame for g in plan.groups if g.windowed}, key=lambda f: f.key)
-    frames += [f for f in plan.seconds_frames if f.steps and f not in frames]
-    frame_names = {frame: windowsql.frame_name(frame) for frame in frames}
 
-    # Groups of total() parts join on the period alone; the others make the rows.
-    by = bool(plan.request.by)
-    members = [g for g in plan.groups if not (g.frame.total and by)]
-    totals = [g.name for g in plan.groups if g.frame.total and by]
-    first = members[0].name
-    union: exp.Query | None = None
-    if len(members) == 1:
-        select = exp.select(*[exp.alias_(col(k, first), ident(k)) for k in keys]).from_(
-            exp.Table(this=ident(first))
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A node as SQL: `frame` (FROM ... WHERE ... GROUP BY, no select list) and `columns`."""
+
+    frame: exp.Select
+    columns: tuple[tuple[str, exp.Expr], ...] = ()  # output name -> value in the frame's scope
+    ctes: tuple[tuple[str, exp.Query], ...] = ()  # named queries the frame reads, in order
+    comments: tuple[str, ...] = ()  # one per node that shaped this SELECT, leaves first
+    order: tuple[exp.Expr, ...] = ()  # how the final query is ordered (the keys)
+
+    def column(self, name: str) -> exp.Expr:
+        return dict(self.columns)[name].copy()
+
+    def select(self) -> exp.Select:
+        """The frame with its select list and comments: one SELECT."""
+        select = self.frame.copy()
+        # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
+        for name, value in self.columns:
+            select = select.select(exp.alias_(value.copy(), ident(name)), copy=False)
+        if self.comments:
+            select.add_comments(list(self.comments))
+        return select
+
+    def with_comment(self, node: PlanNode) -> Rendered:
+        return replace(self, comments=(*self.comments, node.describe()))
+
+    def as_cte(self, name: str) -> tuple[tuple[str, exp.Query], ...]:
+        """The CTEs a reader of this node needs, this node's SELECT last under `name`."""
+        return (*self.ctes, (name, self.select()))
+
+
+def named(name: str, alias: str | None = None) -> exp.Table:
+    """A CTE by name (optionally under an alias)."""
+    table = exp.Table(this=ident(name))
+    if alias:
+        table.set("alias", exp.TableAlias(this=ident(alias)))
+    return table
+
+
+def render_read_source(node: ReadSource) -> Rendered:
+    frame = exp.select().from_(table_ref(names.SRC, node.model, BASE_ALIAS))
+    return Rendered(frame).with_comment(node)
+
+
+def render_read_indicator(node: ReadIndicator) -> Rendered:
+    frame = exp.select().from_(table_ref(names.IND, node.table.name, BASE_ALIAS))
+    return Rendered(frame).with_comment(node)
+
+
+def render_join_dimensions(node: JoinDimensions, parent: Rendered) -> Rendered:
+    return replace(parent, frame=add_joins(parent.frame, node.dimensions)).with_comment(node)
+
+
+def render_filter_rows(node: FilterRows, parent: Rendered) -> Rendered:
+    time_value = col(node.time_column, BASE_ALIAS)
+    conditions: list[exp.Expr] = [
+        exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null()))
+    ]
+    if node.start is not None:
+        conditions.append(exp.GTE(this=time_value.copy(), expression=date_literal(node.start)))
+    if node.before is not None:
+        conditions.append(exp.LT(this=time_value.copy(), expression=date_literal(node.before)))
+    if node.where is not None:
+        values = {d.name: dimension_value(d, time_value) for d in node.where_dimensions}
+        conditions.append(
+            exp.Paren(this=substitute_columns(node.where, lambda c: values.get(column_path(c))))
         )
+    frame = parent.frame.where(exp.and_(*conditions))
+    return replace(parent, frame=frame).with_comment(node)
+
+
+def render_aggregate(node: Aggregate, parent: Rendered) -> Rendered:
+    time_value = col(node.time_column, BASE_ALIAS)
+    keys: list[tuple[str, exp.Expr]] = [
+        (p.column, period_start(p.grain, col(p.time_column, BASE_ALIAS), p.week_start))
+        for p in node.periods
+    ]
+    keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]
+    metrics = {m.name: m for m in node.metrics}
+    values: list[tuple[str, exp.Expr]] = []
+    for partial in node.partials:
+        if node.from_rows:
+            value = row_aggregate(metrics[partial.metric], partial)
+        else:
+            value = exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
+        values.append((node.column_of(partial), value))
+    frame = parent.frame
+    if keys:
+        frame = frame.group_by(*[value.copy() for _, value in keys])
+    return replace(parent, frame=frame, columns=(*keys, *values)).with_comment(node)
+
+
+def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rendered:
+    """One aggregate as it is; several side by side on the keys any of them has; total()
+    aggregates beside them on the period alone."""
+    keys = node.keys
+    ctes: tuple[tuple[str, exp.Query], ...] = ()
+    for aggregate, rendered in zip(node.parents, parents, strict=True):
+        ctes += rendered.as_cte(aggregate.name)
+    seen: set[str] = set()
+    unique = []
+    for name, query in ctes:  # two windows over one frame read the same frame CTE
+        if name not in seen:
+            seen.add(name)
+            unique.append((name, query))
+    ctes = tuple(unique)
+    members = [a for a in node.parents if not isinstance(a, Total)]
+    first = members[0].name
+    if len(members) == 1:
+        frame = exp.select().from_(named(first))
         key_table = first
     elif not keys:
-        select = exp.select().from_(exp.Table(this=ident(first)))
-        for group in members[1:]:
-            select = select.join(exp.Table(this=ident(group.name)), join_type="CROSS")
+        frame = exp.select().from_(named(first))
+        for aggregate in members[1:]:
+            frame = frame.join(named(aggregate.name), join_type="CROSS")
         key_table = first
     else:
-        # All period x dimension combinations any group has, so no group's rows are lost
-        # and NULL dimension values match (IS NOT DISTINCT FROM) instead of splitting rows.
-        union = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(first)))
-        for group in members[1:]:
-            part = exp.select(*[col(k) for k in keys]).from_(exp.Table(this=ident(group.name)))
+        # All period x dimension combinations any aggregate has, so no aggregate's rows are
+        # lost, and NULL dimension values match (IS NOT DISTINCT FROM) instead of splitting.
+        union: exp.Query = exp.select(*[col(k) for k in keys]).from_(named(first))
+        for aggregate in members[1:]:
+            part = exp.select(*[col(k) for k in keys]).from_(named(aggregate.name))
             union = exp.union(union, part, distinct=True)
-        select = exp.select(*[exp.alias_(col(k, "keys"), ident(k)) for k in keys]).from_(
-            exp.Table(this=ident("keys"))
-        )
-        for group in members:
+        ctes += (("keys", union),)
+        frame = exp.select().from_(named("keys"))
+        for aggregate in members:
             condition = exp.and_(
-                *[exp.NullSafeEQ(this=col(k, "keys"), expression=col(k, group.name)) for k in keys]
+                *[
+                    exp.NullSafeEQ(this=col(k, "keys"), expression=col(k, aggregate.name))
+                    for k in keys
+                ]
             )
-            select = select.join(exp.Table(this=ident(group.name)), on=condition, join_type="LEFT")
+            frame = frame.join(named(aggregate.name), on=condition, join_type="LEFT")
         key_table = "keys"
-    for name in [*totals, *[frame_names[f] for f in plan.seconds_frames if f.steps]]:
-        if grain_keys:
-            on = exp.EQ(this=col(keys[0], key_table), expression=col(keys[0], name))
-            select = select.join(exp.Table(this=ident(name)), on=on, join_type="LEFT")
+    for total in (a for a in node.parents if isinstance(a, Total)):
+        if total.keys:
+            on = exp.and_(
+                *[exp.EQ(this=col(k, key_table), expression=col(k, total.name)) for k in total.keys]
+            )
+            frame = frame.join(named(total.name), on=on, join_type="LEFT")
         else:
-            select = select.join(exp.Table(this=ident(name)), join_type="CROSS")
+            frame = frame.join(named(total.name), join_type="CROSS")
+    columns: list[tuple[str, exp.Expr]] = [(k, col(k, key_table)) for k in keys]
+    for aggregate in node.parents:
+        columns += [
+            (aggregate.column_of(p), col(aggregate.column_of(p), aggregate.name))
+            for p in aggregate.partials
+        ]
+    order = tuple(col(k, key_table) for k in keys)
+    return Rendered(frame, tuple(columns), ctes, (node.describe(),), order)
+
+
+def render_compute_metrics(
+    node: ComputeMetrics, parent: Rendered, seconds: tuple[Rendered, ...] = ()
+) -> Rendered:
+    parts_of: dict[str, tuple[Partial, ...]] = {}
+    for aggregate in node.parent.parents:
+        for partial in aggregate.partials:
+            if partial not in parts_of.get(partial.metric, ()):
+                parts_of[partial.metric] = (*parts_of.get(partial.metric, ()), partial)
+    metrics = {m.name: m for m in node.metrics}
 
     def partial_column(partial: Partial, frame: Frame) -> exp.Expr:
-        return col(partial.column, owner[(partial.metric, frame)])
+        return parent.column(names.framed_column(partial.column, frame.key))
 
-    def seconds(frame: Frame) -> exp.Expr:
-        if frame.steps:
-            return col(windowsql.FRAME_SECONDS, frame_names[frame])
-        return windowsql.period_seconds(plan, col(keys[0], key_table) if grain_keys else None)
+    frame, ctes = parent.frame, parent.ctes
+    lengths: dict[Frame, exp.Expr] = {}
+    for length, rendered in zip(node.seconds, seconds, strict=True):
+        if length.fixed is not None:
+            lengths[length.frame] = exp.Literal.number(length.fixed)
+            continue
+        ctes += rendered.as_cte(length.name)
+        period = [k for k, _ in rendered.columns if k != names.FRAME_SECONDS]
+        if period:
+            on = exp.EQ(this=parent.column(period[0]), expression=col(period[0], length.name))
+            frame = frame.join(named(length.name), on=on, join_type="LEFT")
+        else:
+            frame = frame.join(named(length.name), join_type="CROSS")
+        lengths[length.frame] = col(names.FRAME_SECONDS, length.name)
 
-    for name in plan.request.metrics:
-        value = metric_value(name, plan.metrics, partial_column, PLAIN, seconds)
-        select = select.select(exp.alias_(value, ident(name)), copy=False)
-    if windowsql.needs_spine(plan):
-        select = select.with_(ident(windowsql.SPINE), as_=windowsql.spine_query(plan))
-    for frame in frames:
-        select = select.with_(ident(frame_names[frame]), as_=windowsql.frame_query(plan, frame))
-    for group in plan.groups:
-        query = (
-            windowsql.window_group_query(plan, group)
-            if group.windowed
-            else group_query(plan, group)
+    def period_seconds(frame: Frame) -> exp.Expr:
+        return lengths[frame].copy()
+
+    keys = [(k, parent.column(k)) for k in node.keys]
+    outputs = [
+        (n, metric_value(n, metrics, parts_of, partial_column, PLAIN, period_seconds))
+        for n in node.outputs
+    ]
+    return replace(parent, frame=frame, ctes=ctes, columns=(*keys, *outputs)).with_comment(node)
+
+
+# ---------------------------------------------------------------------------------------------
+# Window frames: each period of the range and the days it reads
+
+
+def render_period_spine(node: PeriodSpine) -> Rendered:
+    """Each period with its first and last day, from --start/--end or the data's bounds."""
+    sources: exp.Query | None = None
+    for schema, table, column in node.bounds:
+        day = as_date(col(column))
+        part = exp.select(
+            exp.alias_(exp.Min(this=day), ident("lo")),
+            exp.alias_(exp.Max(this=day.copy()), ident("hi")),
+        ).from_(table_ref(schema, table))
+        sources = part if sources is None else exp.union(sources, part, distinct=False)
+    lo: exp.Expr = exp.Min(this=col("lo"))
+    hi: exp.Expr = exp.Max(this=col("hi"))
+    # COALESCE keeps one aggregated row however many tables bound the data.
+    if node.start is not None:
+        start = date_literal(node.start)
+        lo = exp.Coalesce(this=start, expressions=[lo]) if sources is not None else start
+    if node.end is not None:
+        end = date_literal(node.end)
+        hi = exp.Coalesce(this=end, expressions=[hi]) if sources is not None else end
+    bounds = exp.select(exp.alias_(lo, ident("lo")), exp.alias_(hi, ident("hi")))
+    if sources is not None:
+        bounds = bounds.from_(exp.Subquery(this=sources, alias=exp.TableAlias(this=ident("data"))))
+    bounds_table = exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("bounds")))
+    if node.grain is None:
+        frame = exp.select().from_(bounds_table)
+        whole = ((names.FRAME_FIRST, col("lo")), (names.FRAME_LAST, col("hi")))
+        return Rendered(frame, whole).with_comment(node)
+    amount, unit = GRAIN_STEP[node.grain]
+    series = exp.Explode(
+        this=exp.GenerateSeries(
+            start=period_start(node.grain, col("lo"), node.week_start),
+            end=period_start(node.grain, col("hi"), node.week_start),
+            step=interval(amount, unit),
         )
-        select = select.with_(ident(group.name), as_=query)
-    if union is not None:
-        select = select.with_(ident("keys"), as_=union)
-    if keys:
-        select = select.order_by(
-            *[exp.Ordered(this=col(k, key_table), nulls_first=False) for k in keys]
+    )
+    key = node.grain.value
+    periods = exp.select(exp.alias_(as_date(series), ident(key))).from_(bounds_table)
+    frame = exp.select().from_(
+        exp.Subquery(this=periods, alias=exp.TableAlias(this=ident("periods")))
+    )
+    after = as_date(exp.Add(this=col(key), expression=interval(amount, unit)))
+    columns: tuple[tuple[str, exp.Expr], ...] = (
+        (key, col(key)),
+        (names.FRAME_FIRST, col(key)),
+        (names.FRAME_LAST, as_date(exp.Sub(this=after, expression=days(1)))),
+    )
+    return Rendered(frame, columns).with_comment(node)
+
+
+def _with_frame(parent: Rendered, first: exp.Expr, last: exp.Expr) -> Rendered:
+    columns = tuple(
+        (name, first if name == names.FRAME_FIRST else last if name == names.FRAME_LAST else value)
+        for name, value in parent.columns
+    )
+    return replace(parent, columns=columns)
+
+
+def render_rolling(node: Rolling, parent: Rendered) -> Rendered:
+    last = parent.column(names.FRAME_LAST)
+    first = as_date(exp.Sub(this=last.copy(), expression=days(node.days - 1)))
+    return _with_frame(parent, first, last).with_comment(node)
+
+
+def render_to_date(node: ToDate, parent: Rendered) -> Rendered:
+    last = parent.column(names.FRAME_LAST)
+    first = period_start(Grain(node.unit.value), last.copy(), node.week_start)
+    return _with_frame(parent, first, last).with_comment(node)
+
+
+def _back(value: exp.Expr, span: Span) -> exp.Expr:
+    amount, unit = (span.months, "MONTH") if span.months else (span.days, "DAY")
+    return as_date(exp.Sub(this=value.copy(), expression=interval(str(amount), unit)))
+
+
+def render_shift(node: Shift, parent: Rendered) -> Rendered:
+    """Both ends moved back; months clamp at month ends (DuckDB's 03-31 - 1 month = 02-29),
+    and a last day that ends its month ends the earlier month too (April -> all of March)."""
+    first = _back(parent.column(names.FRAME_FIRST), node.span)
+    last = parent.column(names.FRAME_LAST)
+    if node.span.months:
+        after = as_date(exp.Add(this=last.copy(), expression=days(1)))
+        month_end = exp.EQ(
+            this=exp.Extract(this=exp.var("DAY"), expression=after.copy()),
+            expression=exp.Literal.number(1),
         )
-    return select
+        shifted_end = as_date(exp.Sub(this=_back(after, node.span), expression=days(1)))
+        last = exp.Case(
+            ifs=[exp.If(this=month_end, true=shifted_end)], default=_back(last, node.span)
+        )
+    else:
+        last = _back(last, node.span)
+    return _with_frame(parent, first, last).with_comment(node)
 
 
-def indicator_table_query(
-    table: IndicatorTable,
-    metrics: Mapping[str, Metric],
-    week_start: str = "monday",
-    day_table: IndicatorTable | None = None,
-) -> exp.Select:
-    """CREATE TABLE ind.<name> AS this: additive partials by period x dimensions.
+FRAME_ALIAS = "f"
 
-    With `day_table`, a rollup re-aggregates that table's partials instead of scanning the
-    source rows again: the same numbers (sums of sums, min of mins), a fraction of the work.
-    """
-    source = "ind" if day_table is not None else "src"
-    origin = day_table.name if day_table is not None else table.model
-    select = exp.select().from_(table_ref(source, origin, BASE_ALIAS))
+
+def render_window_aggregate(node: WindowAggregate, parent: Rendered, frames: Rendered) -> Rendered:
+    """The rows (or day partials) in each period's frame, joined to the frame list, grouped by
+    period x dimensions: a rolling distinct count is recomputed from the window's rows."""
+    frame_name = names.frame_cte(node.frame.key)
+    time_value = col(node.time_column, BASE_ALIAS)
+    first = col(names.FRAME_FIRST, FRAME_ALIAS)
+    last = col(names.FRAME_LAST, FRAME_ALIAS)
+    upper: exp.Expr
+    if node.from_rows:
+        # An inclusive last day on a timestamp: everything before the next midnight.
+        after = as_date(exp.Add(this=last, expression=days(1)))
+        upper = exp.LT(this=time_value.copy(), expression=after)
+    else:
+        upper = exp.LTE(this=time_value.copy(), expression=last)
+    within = exp.and_(exp.GTE(this=time_value.copy(), expression=first), upper)
+    frame = parent.frame.join(named(frame_name, FRAME_ALIAS), on=within)
     keys: list[tuple[str, exp.Expr]] = []
-    for time_column in table.time_columns:
-        stored = day_table.period_column(time_column) if day_table is not None else time_column
-        time_value = col(stored, BASE_ALIAS)
-        keys.append(
-            (table.period_column(time_column), period_start(table.grain, time_value, week_start))
-        )
-    for dim in table.dimensions:
-        keys.append(
-            (table.stored_name(dim), col(dim.dimension.name, join_alias(dim, len(dim.path))))
-        )
-    # copy=False: appending to our own fresh tree; a copy per column is quadratic in metrics
-    for name, value in keys:
-        select = select.select(exp.alias_(value, ident(name)), copy=False)
-    for name in table.metrics:
-        metric = metrics[name]
-        assert isinstance(metric, BaseMetric)
-        for partial in partials_of(metric):
-            value = (
-                exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
-                if day_table is not None
-                else row_aggregate(metric, partial)
-            )
-            select = select.select(exp.alias_(value, ident(partial.column)), copy=False)
-    select = add_joins(select, [d for d in table.dimensions if d.path])
-    return select.group_by(*[value.copy() for _, value in keys])
+    if node.period is not None:
+        keys.append((node.period, col(node.period, FRAME_ALIAS)))
+    keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]
+    metrics = {m.name: m for m in node.metrics}
+    values: list[tuple[str, exp.Expr]] = []
+    for partial in node.partials:
+        if node.from_rows:
+            value = row_aggregate(metrics[partial.metric], partial)
+        else:
+            value = exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
+        values.append((node.column_of(partial), value))
+    if keys:
+        frame = frame.group_by(*[value.copy() for _, value in keys])
+    ctes = (*parent.ctes, *frames.as_cte(frame_name))
+    return replace(parent, frame=frame, columns=(*keys, *values), ctes=ctes).with_comment(node)
 
 
-def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
-    """Deterministic, pretty SQL text for a dialect (rewritten by dialects.RULES)."""
-    return render(tree, dialect, "query")
+def render_total(node: Total, parent: Rendered) -> Rendered:
+    return parent.with_comment(node)
 
 
-GRAIN_STEP = {
-    Grain.MIN30: ("30", "MINUTE"),
-    Grain.HOUR: ("1", "HOUR"),
-    Grain.DAY: ("1", "DAY"),
-    Grain.WEEK: ("1", "WEEK"),
-    Grain.MONTH: ("1", "MONTH"),
-    Grain.QUARTER: ("3", "MONTH"),
-    Grain.YEAR: ("1", "YEAR"),
-}
-# Same period last year: the same date for days and months, the same ISO week (52 weeks back).
-YEAR_BACK = {
-    Grain.MIN30: ("364", "DAY"),
-    Grain.HOUR: ("364", "DAY"),
-    Grain.DAY: ("1", "YEAR"),
-    Grain.WEEK: ("364", "DAY"),
-    Grain.MONTH: ("1", "YEAR"),
-    Grain.QUARTER: ("1", "YEAR"),
-    Grain.YEAR: ("1", "YEAR"),
-}
+def render_period_seconds(node: PeriodSeconds, frames: Rendered | None) -> Rendered:
+    """Each period's (or frame's) length: (last - first + 1) days x 86400."""
+    if frames is None:
+        assert node.fixed is not None
+        return Rendered(exp.select(), ((names.FRAME_SECONDS, exp.Literal.number(node.fixed)),))
+    first, last = frames.column(names.FRAME_FIRST), frames.column(names.FRAME_LAST)
+    days_between = exp.DateDiff(this=last, expression=first, unit=exp.var("DAY"))
+    length = exp.Mul(
+        this=exp.paren(exp.Add(this=days_between, expression=exp.Literal.number(1)), copy=False),
+        expression=exp.Literal.number(86400),
+    )
+    keys = [(k, v) for k, v in frames.columns if k not in (names.FRAME_FIRST, names.FRAME_LAST)]
+    return replace(frames, columns=(*keys, (names.FRAME_SECONDS, length))).with_comment(node)
 
 
-def interval(amount: str, unit: str) -> exp.Expr:
-    """INTERVAL 'amount' unit."""
-    return exp.Interval(this=exp.Literal.string(amount), unit=exp.var(unit))
-
-
-def _as_period(value: exp.Expr, grain: Grain) -> exp.Expr:
-    return value if grain.intraday else as_date(value)
-
-
-def report_query(
-    plan: QueryPlan,
-    compare: tuple[str, ...],
-    targets: Mapping[str, tuple[float | None, float | None]],
-) -> exp.Select:
-    """A report view: metrics on a time spine, with comparison and target columns.
-
-    Every period between the first and the last one with data appears for every dimension
-    combination (counts 0, ratios NULL), so a quiet day is a row, not a gap.
-    `compare` holds 'previous_period' and/or 'same_period_last_year'.
-    """
-    grain = plan.request.grain
-    assert grain is not None
-    period = grain.value
-    dims = list(plan.request.by)
-    metrics = list(plan.request.metrics)
-    base = render_query(plan)
-    ctes = base.args.get("with_")
-    base.set("with_", None)
-    base.set("order", None)
-    amount, unit = GRAIN_STEP[grain]
+def render_time_spine(node: TimeSpine, parent: Rendered) -> Rendered:
+    """spine: every period from the first to the last, x every combination; LEFT JOIN base."""
+    period, dims = node.keys[0], node.keys[1:]
     bounds = exp.select(
         exp.alias_(exp.Min(this=col(period)), "lo"), exp.alias_(exp.Max(this=col(period)), "hi")
-    ).from_(exp.Table(this=ident("base")))
+    ).from_(named("base"))
     series = exp.Explode(
-        this=exp.GenerateSeries(start=col("lo"), end=col("hi"), step=interval(amount, unit))
+        this=exp.GenerateSeries(
+            start=col("lo"), end=col("hi"), step=interval(node.amount, node.unit)
+        )
     )
-    periods = exp.select(exp.alias_(_as_period(series, grain), ident(period))).from_(
+    periods = exp.select(exp.alias_(as_period(series, node.grain), ident(period))).from_(
         exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("bounds")))
     )
     spine = exp.select(col(period, "periods"), *[col(d, "combos") for d in dims]).from_(
         exp.Subquery(this=periods, alias=exp.TableAlias(this=ident("periods")))
     )
     if dims:
-        combos = exp.select(*[col(d) for d in dims]).distinct().from_(exp.Table(this=ident("base")))
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(named("base"))
         spine = spine.join(
             exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))), join_type="CROSS"
         )
-    keys = [period, *dims]
-    additive = {
-        name
-        for name in metrics
-        if isinstance(plan.metrics[name], BaseMetric)
-        and plan.metrics[name].agg in (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT)  # type: ignore[union-attr]
-    }
-    filled = exp.select(*[col(k, "spine") for k in keys]).from_(exp.Table(this=ident("spine")))
-    for name in metrics:
-        value: exp.Expr = col(name, "base")
-        if name in additive:
-            value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
-        filled = filled.select(exp.alias_(value, ident(name)), copy=False)
-    filled = filled.join(
-        exp.Table(this=ident("base")),
+    spine.add_comments([node.describe()])
+    frame = exp.select().from_(named("spine"))
+    frame = frame.join(
+        named("base"),
         on=exp.and_(
-            *[exp.NullSafeEQ(this=col(k, "spine"), expression=col(k, "base")) for k in keys]
+            *[exp.NullSafeEQ(this=col(k, "spine"), expression=col(k, "base")) for k in node.keys]
         ),
         join_type="LEFT",
     )
-    final = exp.select(*[exp.alias_(col(k, "cur"), ident(k)) for k in keys]).from_(
-        exp.Table(this=ident("filled"), alias=exp.TableAlias(this=ident("cur")))
+    columns = [(k, col(k, "spine")) for k in node.keys]
+    columns += [(m, col(m, "base")) for m in node.outputs]
+    ctes = (*parent.as_cte("base"), ("spine", spine))
+    order = tuple(col(k, "spine") for k in node.keys)
+    return Rendered(frame, tuple(columns), ctes, (), order)
+
+
+def render_fill_zeros(node: FillZeros, parent: Rendered) -> Rendered:
+    zero = set(node.zero)
+    columns = tuple(
+        (name, exp.Coalesce(this=value, expressions=[exp.Literal.number(0)]))
+        if name in zero
+        else (name, value)
+        for name, value in parent.columns
     )
-    comparisons = []
-    if "previous_period" in compare:
-        comparisons.append(("prev", "", interval(amount, unit)))
-    if "same_period_last_year" in compare:
-        comparisons.append(("prev_year", "_year", interval(*YEAR_BACK[grain])))
-    for alias, _, back in comparisons:
-        shifted = _as_period(exp.Sub(this=col(period, "cur"), expression=back), grain)
+    return replace(parent, columns=columns).with_comment(node)
+
+
+def render_compare(node: Compare, parent: Rendered) -> Rendered:
+    """cur LEFT JOIN each compared period (same dimensions, the period `back` earlier)."""
+    period, dims = node.keys[0], node.keys[1:]
+    frame = exp.select().from_(named("filled", "cur"))
+    for c in node.comparisons:
+        back = interval(c.amount, c.unit)
+        shifted = as_period(exp.Sub(this=col(period, "cur"), expression=back), node.grain)
         condition = exp.and_(
-            exp.EQ(this=col(period, alias), expression=shifted),
-            *[exp.NullSafeEQ(this=col(d, alias), expression=col(d, "cur")) for d in dims],
+            exp.EQ(this=col(period, c.alias), expression=shifted),
+            *[exp.NullSafeEQ(this=col(d, c.alias), expression=col(d, "cur")) for d in dims],
         )
-        final = final.join(
-            exp.Table(this=ident("filled"), alias=exp.TableAlias(this=ident(alias))),
-            on=condition,
-            join_type="LEFT",
-        )
-    for name in metrics:
-        metric = plan.metrics[name]
+        frame = frame.join(named("filled", c.alias), on=condition, join_type="LEFT")
+    columns: list[tuple[str, exp.Expr]] = [(k, col(k, "cur")) for k in node.keys]
+    for name in node.outputs:
         current = col(name, "cur")
-        final = final.select(exp.alias_(current.copy(), ident(name)))
-        for alias, suffix, _ in comparisons:
-            previous = col(name, alias)
-            final = final.select(exp.alias_(previous.copy(), ident(f"{name}_{alias}")))
-            if change_of(metric) is Change.POINTS:
-                # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do
-                # scores that cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
-                change: exp.Expr = exp.Sub(this=current.copy(), expression=previous.copy())
+        columns.append((name, current))
+        for c in node.comparisons:
+            previous = col(name, c.alias)
+            columns.append((name + c.prev_suffix, previous))
+            change: exp.Expr
+            if name in node.points:
+                change = exp.Sub(this=current.copy(), expression=previous.copy())
             else:
                 change = exp.Sub(
                     this=safe_div(current.copy(), previous.copy()), expression=exp.Literal.number(1)
                 )
-            final = final.select(exp.alias_(change, ident(f"{name}_change{suffix}")))
-        if name in targets:
-            low, high = targets[name]
-            checks: list[exp.Expr] = []
-            if low is not None:
-                checks.append(exp.GTE(this=current.copy(), expression=exp.Literal.number(low)))
-            if high is not None:
-                checks.append(exp.LTE(this=current.copy(), expression=exp.Literal.number(high)))
-            met = exp.Case(
-                ifs=[
-                    exp.If(this=exp.Is(this=current.copy(), expression=exp.Null()), true=exp.Null())
-                ],
-                default=exp.and_(*checks),
-            )
-            final = final.select(exp.alias_(met, ident(f"{name}_target_met")))
-    for cte in ctes.expressions if ctes is not None else []:
-        final = final.with_(cte.alias_or_name and ident(cte.alias_or_name), as_=cte.this)
-    final = final.with_(ident("base"), as_=base)
-    final = final.with_(ident("spine"), as_=spine)
-    final = final.with_(ident("filled"), as_=filled)
-    return final.order_by(*[exp.Ordered(this=col(k, "cur"), nulls_first=False) for k in keys])
+            columns.append((name + c.change_suffix, change))
+    order = tuple(col(k, "cur") for k in node.keys)
+    return Rendered(frame, tuple(columns), parent.as_cte("filled"), (node.describe(),), order)
+
+
+def render_flag_targets(node: FlagTargets, parent: Rendered) -> Rendered:
+    """<metric>_target_met after the metric's last comparison column."""
+    flags = {f.metric: f for f in node.flags}
+    last_of: dict[str, str] = {}
+    for name in node.parent.outputs:
+        group = [name] + [
+            name + suffix
+            for c in node.parent.comparisons
+            for suffix in (c.prev_suffix, c.change_suffix)
+        ]
+        last_of[group[-1]] = name
+    columns: list[tuple[str, exp.Expr]] = []
+    for name, value in parent.columns:
+        columns.append((name, value))
+        metric = last_of.get(name)
+        if metric is None or metric not in flags:
+            continue
+        flag = flags[metric]
+        current = parent.column(metric)
+        checks: list[exp.Expr] = []
+        if flag.low is not None:
+            checks.append(exp.GTE(this=current.copy(), expression=exp.Literal.number(flag.low)))
+        if flag.high is not None:
+            checks.append(exp.LTE(this=current.copy(), expression=exp.Literal.number(flag.high)))
+        met = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=current.copy(), expression=exp.Null()), true=exp.Null())],
+            default=exp.and_(*checks),
+        )
+        columns.append((names.target_met_column(metric), met))
+    return replace(parent, columns=tuple(columns)).with_comment(node)
+
+
+def render_totals(node: Totals, parent: Rendered) -> Rendered:
+    return parent.with_comment(node)
+
+
+def render(node: PlanNode) -> Rendered:
+    """A node and everything it reads, rendered leaves first."""
+    match node:
+        case ReadSource():
+            return render_read_source(node)
+        case ReadIndicator():
+            return render_read_indicator(node)
+        case JoinDimensions():
+            return render_join_dimensions(node, render(node.parent))
+        case FilterRows():
+            return render_filter_rows(node, render(node.parent))
+        case Aggregate():
+            return render_aggregate(node, render(node.parent))
+        case JoinOnKeys():
+            return render_join_on_keys(node, tuple(render(p) for p in node.parents))
+        case ComputeMetrics():
+            seconds = tuple(render(s) for s in node.seconds)
+            return render_compute_metrics(node, render(node.parent), seconds)
+        case PeriodSpine():
+            return render_period_spine(node)
+        case Rolling():
+            return render_rolling(node, render(node.parent))
+        case ToDate():
+            return render_to_date(node, render(node.parent))
+        case Shift():
+            return render_shift(node, render(node.parent))
+        case WindowAggregate():
+            return render_window_aggregate(node, render(node.parent), render(node.frames))
+        case Total():
+            return render_total(node, render(node.parent))
+        case PeriodSeconds():
+            frames = render(node.frames) if node.frames is not None else None
+            return render_period_seconds(node, frames)
+        case TimeSpine():
+            return render_time_spine(node, render(node.parent))
+        case FillZeros():
+            return render_fill_zeros(node, render(node.parent))
+        case Compare():
+            return render_compare(node, render(node.parent))
+        case FlagTargets():
+            return render_flag_targets(node, render(node.parent))
+        case Totals():
+            return render_totals(node, render(node.parent))
+        case _:
+            unreachable(node)
+
+
+def unreachable(node: NoReturn) -> NoReturn:
+    """A node kind `render` has no case for (mypy checks that none is left out)."""
+    raise AssertionError(f"no renderer for {node!r}")
+
+
+def query_of(node: PlanNode) -> exp.Select:
+    """A whole query: the node's SELECT with its CTEs, ordered by its keys (NULLs last)."""
+    rendered = render(node)
+    select = rendered.select()
+    for name, query in rendered.ctes:
+        select = select.with_(ident(name), as_=query, copy=False)
+    if rendered.order:
+        select = select.order_by(
+            *[exp.Ordered(this=key.copy(), nulls_first=False) for key in rendered.order]
+        )
+    return select
+
+
+def render_query(plan: QueryPlan) -> exp.Select:
+    """The whole query of a plan."""
+    return query_of(plan.root)
+
+
+def to_sql(tree: exp.Expr, dialect: str = "duckdb") -> str:
+    """Deterministic, pretty SQL text for a dialect (rewritten by dialects.RULES)."""
+    return render_dialect(tree, dialect, "query")
+
+
+def interval(amount: str, unit: str) -> exp.Expr:
+    return exp.Interval(this=exp.Literal.string(amount), unit=exp.var(unit))
+
+
+def as_period(value: exp.Expr, grain: Grain) -> exp.Expr:
+    return value if grain.intraday else as_date(value)

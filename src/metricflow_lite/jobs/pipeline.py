@@ -124,7 +124,6 @@ def make_request(
         start=parse_date(start, "--start"),
         end=parse_date(end, "--end"),
         where=where_tree,
-        where_text=where or "",
     )
 
 

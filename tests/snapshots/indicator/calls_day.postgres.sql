@@ -1,5 +1,7 @@
 -- test: test_indicator_table_sql_per_dialect[postgres]
 -- The day-level indicator table of the calls model, PostgreSQL and Spark.
+/* read rows: src.calls (the rows behind calls_day) */
+/* aggregate calls_day: abandoned_calls, avg_handle, handle_seconds, handled_legs, offered_calls by offered_ts_day, queue, agent_id, transfer_agent_id (from rows) */
 SELECT
   CAST("m"."offered_ts" AS DATE) AS "offered_ts_day",
   "m"."queue" AS "queue",

@@ -1,7 +1,9 @@
 -- test: test_query_sql_per_dialect[cross_model_cph_by_team_month-spark]
 -- Generated query SQL for PostgreSQL and Spark, after the dialect rewrites.
 WITH `calls__offered_ts__ind` AS (
-  /* calls__offered_ts__ind: handled_legs by offered_ts from ind.calls_by_queue_team_day */
+  /* read indicator table: ind.calls_by_queue_team_day (2 dimensions by day: the smallest of 2 tables that hold them) */
+  /* filter: offered_ts_day is not null */
+  /* aggregate calls__offered_ts__ind: handled_legs by month, team (re-aggregated partials) */
   SELECT
     CAST(DATE_TRUNC('MONTH', `m`.`offered_ts_day`) AS DATE) AS `month`,
     `m`.`agents__team` AS `team`,
@@ -13,7 +15,10 @@ WITH `calls__offered_ts__ind` AS (
     CAST(DATE_TRUNC('MONTH', `m`.`offered_ts_day`) AS DATE),
     `m`.`agents__team`
 ), `shifts__shift_date__ind` AS (
-  /* shifts__shift_date__ind: staffed_hours by shift_date from ind.shifts_day */
+  /* read indicator table: ind.shifts_day (1 dimension by day: the only table that holds these metrics, dimensions and grain) */
+  /* join on keys: agent_id -> src.agents */
+  /* filter: shift_date_day is not null */
+  /* aggregate shifts__shift_date__ind: staffed_hours by month, team (re-aggregated partials) */
   SELECT
     CAST(DATE_TRUNC('MONTH', `m`.`shift_date_day`) AS DATE) AS `month`,
     `m__agents`.`team` AS `team`,
@@ -37,6 +42,8 @@ WITH `calls__offered_ts__ind` AS (
     `team`
   FROM `shifts__shift_date__ind`
 )
+/* join aggregates on month, team */
+/* compute metrics: cph */
 SELECT
   `keys`.`month` AS `month`,
   `keys`.`team` AS `team`,

@@ -1,7 +1,9 @@
 -- test: test_query_sql_per_dialect[distinct_and_median_month-spark]
 -- Generated query SQL for PostgreSQL and Spark, after the dialect rewrites.
 WITH `calls__offered_ts__src` AS (
-  /* calls__offered_ts__src: callers, median_handle by offered_ts from src.calls */
+  /* read rows: src.calls (callers (count_distinct), median_handle (median): recomputed from rows, never added up) */
+  /* filter: offered_ts is not null */
+  /* aggregate calls__offered_ts__src: callers, median_handle by month (from rows) */
   SELECT
     CAST(DATE_TRUNC('MONTH', `m`.`offered_ts`) AS DATE) AS `month`,
     COUNT(DISTINCT CASE WHEN `m`.leg_seq = 1 THEN `m`.customer_id END) AS `callers__value`,
@@ -12,6 +14,8 @@ WITH `calls__offered_ts__src` AS (
   GROUP BY
     CAST(DATE_TRUNC('MONTH', `m`.`offered_ts`) AS DATE)
 )
+/* one aggregate: calls__offered_ts__src */
+/* compute metrics: callers, median_handle */
 SELECT
   `calls__offered_ts__src`.`month` AS `month`,
   COALESCE(`calls__offered_ts__src`.`callers__value`, 0) AS `callers`,

@@ -1,7 +1,9 @@
 -- test: test_query_sql_per_dialect[ratio_by_queue_week-postgres]
 -- Generated query SQL for PostgreSQL and Spark, after the dialect rewrites.
 WITH "calls__offered_ts__ind" AS (
-  /* calls__offered_ts__ind: abandoned_calls, handle_seconds, handled_legs, offered_calls by offered_ts from ind.calls_by_queue_team_day */
+  /* read indicator table: ind.calls_by_queue_team_day (2 dimensions by day: the smallest of 2 tables that hold them) */
+  /* filter: offered_ts_day is not null */
+  /* aggregate calls__offered_ts__ind: abandoned_calls, handle_seconds, handled_legs, offered_calls by week, queue (re-aggregated partials) */
   SELECT
     CAST(DATE_TRUNC('WEEK', "m"."offered_ts_day") AS DATE) AS "week",
     "m"."queue" AS "queue",
@@ -16,6 +18,8 @@ WITH "calls__offered_ts__ind" AS (
     CAST(DATE_TRUNC('WEEK', "m"."offered_ts_day") AS DATE),
     "m"."queue"
 )
+/* one aggregate: calls__offered_ts__ind */
+/* compute metrics: abandonment_rate, aht */
 SELECT
   "calls__offered_ts__ind"."week" AS "week",
   "calls__offered_ts__ind"."queue" AS "queue",

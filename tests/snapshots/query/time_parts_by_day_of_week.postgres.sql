@@ -1,7 +1,9 @@
 -- test: test_query_sql_per_dialect[time_parts_by_day_of_week-postgres]
 -- Generated query SQL for PostgreSQL and Spark, after the dialect rewrites.
 WITH "calls__offered_ts__src" AS (
-  /* calls__offered_ts__src: handled_legs by offered_ts from src.calls */
+  /* read rows: src.calls (no indicator table of calls by offered_ts stores hour_of_day) */
+  /* filter: offered_ts is not null */
+  /* aggregate calls__offered_ts__src: handled_legs by day_of_week, hour_of_day (from rows) */
   SELECT
     CAST(EXTRACT(ISODOW FROM "m"."offered_ts") AS INT) AS "day_of_week",
     CAST(EXTRACT(HOUR FROM "m"."offered_ts") AS INT) AS "hour_of_day",
@@ -13,6 +15,8 @@ WITH "calls__offered_ts__src" AS (
     CAST(EXTRACT(ISODOW FROM "m"."offered_ts") AS INT),
     CAST(EXTRACT(HOUR FROM "m"."offered_ts") AS INT)
 )
+/* one aggregate: calls__offered_ts__src */
+/* compute metrics: handled_legs */
 SELECT
   "calls__offered_ts__src"."day_of_week" AS "day_of_week",
   "calls__offered_ts__src"."hour_of_day" AS "hour_of_day",

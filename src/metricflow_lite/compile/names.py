@@ -1,0 +1,99 @@
+"""The names everyone shares: schemas, raw meta columns, view and column names of the layers.
+
+A name spelled in two places drifts apart; every module that writes or reads one of these
+asks this module (the compiler writes them, the warehouse, seeds, reports and jobs read them).
+Pure values and string functions only: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+# Schemas, in the order data flows through them.
+RAW = "raw"  # seed rows as they came, plus the meta columns below
+SRC = "src"  # source models: views over raw
+IND = "ind"  # indicator tables: additive partials by period x dimensions
+APP = "app"  # report views and application models
+LAYER_SCHEMAS = (SRC, IND, APP)  # what a build creates (and swaps) in one go
+ALL_SCHEMAS = (RAW, *LAYER_SCHEMAS)
+
+# Columns every raw.<table> carries besides the file's own, in this order.
+LOAD_ID = "_load_id"
+FILE = "_file"
+LINE = "_line"
+META_COLUMNS = (LOAD_ID, FILE, LINE)
+# Bookkeeping tables in raw: what was loaded, and the lines that were not.
+LOADS_TABLE = "_loads"
+REJECTS_TABLE = "_rejects"
+RESERVED_RAW_TABLES = (LOADS_TABLE, REJECTS_TABLE)
+
+# Report view columns: <metric>, then per comparison <metric>_prev and <metric>_change
+# (previous period), <metric>_prev_year and <metric>_change_year (same period last year),
+# then <metric>_target_met.
+PREV = "_prev"
+CHANGE = "_change"
+PREV_YEAR = "_prev_year"
+CHANGE_YEAR = "_change_year"
+TARGET_MET = "_target_met"
+TOTAL = "_total"  # app.<report>_<grain>_total: the metrics over all members of the dimensions
+
+
+def report_view(report: str, grain: str, total: bool = False) -> str:
+    """The name (without schema) of a report's view at a grain: <report>_<grain>[_total]."""
+    return f"{report}_{grain}{TOTAL if total else ''}"
+
+
+def partial_column(metric: str, part: str) -> str:
+    """An aggregate part of a base metric in indicator tables and plans: <metric>__<part>."""
+    return f"{metric}__{part}"
+
+
+def period_column(time_column: str, grain: str) -> str:
+    """An indicator table's period of a time column: <time_column>_<grain>."""
+    return f"{time_column}_{grain}"
+
+
+def stored_dimension(qualified_name: str) -> str:
+    """A dimension's column in an indicator table: agents.team -> agents__team."""
+    return qualified_name.replace(".", "__")
+
+
+def prev_column(metric: str, year: bool = False) -> str:
+    """The compared period's value of a metric in a report view."""
+    return metric + (PREV_YEAR if year else PREV)
+
+
+def change_column(metric: str, year: bool = False) -> str:
+    """The change against the compared period in a report view."""
+    return metric + (CHANGE_YEAR if year else CHANGE)
+
+
+def target_met_column(metric: str) -> str:
+    """Whether a metric meets its target, in a report view."""
+    return metric + TARGET_MET
+
+
+def day_table(model: str) -> str:
+    """The day-level indicator table every model with additive metrics has."""
+    return f"{model}_day"
+
+
+# Window frames: each period of a query's range and the days its window reads.
+WINDOW_SPINE = "window_spine"
+FRAME_FIRST = "frame_first"
+FRAME_LAST = "frame_last"
+FRAME_SECONDS = "frame_seconds"
+
+
+def framed_column(column: str, frame_key: str) -> str:
+    """A partial read through a window frame: <metric>__<part>__<frame>, e.g.
+    offered_calls__count__rolling_7_days ('' keeps the plain name)."""
+    return f"{column}__{frame_key}" if frame_key else column
+
+
+def frame_cte(frame_key: str) -> str:
+    """The CTE listing each period's frame of days."""
+    return f"frame__{frame_key}" if frame_key else WINDOW_SPINE
+
+
+def seconds_cte(frame_key: str) -> str:
+    """The CTE holding period_seconds() of each period in a frame."""
+    return f"seconds__{frame_key}" if frame_key else "seconds"
