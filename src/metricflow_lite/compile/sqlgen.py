@@ -496,10 +496,11 @@ def render_period_spine(node: PeriodSpine) -> Rendered:
         exp.Subquery(this=periods, alias=exp.TableAlias(this=ident("periods")))
     )
     after = as_date(exp.Add(this=col(key), expression=interval(amount, unit)))
+    last = col(key) if node.grain is Grain.DAY else as_date(exp.Sub(this=after, expression=days(1)))
     columns: tuple[tuple[str, exp.Expr], ...] = (
         (key, col(key)),
         (names.FRAME_FIRST, col(key)),
-        (names.FRAME_LAST, as_date(exp.Sub(this=after, expression=days(1)))),
+        (names.FRAME_LAST, last),
     )
     return Rendered(frame, columns).with_comment(node)
 
