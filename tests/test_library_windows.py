@@ -55,8 +55,9 @@ CASES = {
     "offered_calls_yoy": "yoy",
     "offered_calls_mtd_yoy": "mtd_yoy",
     "offered_calls_share": "share",
+    "callers_7d": "callers",
 }
-METRICS = tuple(m for m in CASES if m != "offered_calls_share")
+METRICS = tuple(m for m in CASES if m not in ("offered_calls_share", "callers_7d"))
 
 
 def hand(project: Path, sql: str) -> list[tuple[object, ...]]:
@@ -115,3 +116,32 @@ def test_queue_share_matches_hand_written_sql(demo_project: Path) -> None:
         assert close(got[(month, queue)], share), (month, queue)
     for month in {m for m, _, _ in expected}:
         assert sum(v for (m, _), v in got.items() if m == month and v) == pytest.approx(1)
+
+
+def test_rolling_distinct_callers_match_hand_written_sql(demo_project: Path) -> None:
+    expected = hand(
+        demo_project,
+        f"""
+        WITH days AS (
+            SELECT DISTINCT CAST(offered_ts AS DATE) AS day FROM src.call_legs
+            WHERE offered_ts IS NOT NULL
+        )
+        SELECT CAST(d.day AS VARCHAR), count(DISTINCT c.customer_id) AS callers
+        FROM days AS d
+        LEFT JOIN src.call_legs AS c
+          ON c.offered_ts >= d.day - INTERVAL 6 DAY AND c.offered_ts < d.day + INTERVAL 1 DAY
+         AND {C1}
+        GROUP BY 1 ORDER BY 1
+        """,
+    )
+    rows = mfl(demo_project, "--metrics", "callers_7d,callers", "--grain", "day")
+    assert [(r["day"], r["callers_7d"]) for r in rows] == expected
+    # a week of distinct callers is fewer than the sum of the days' distinct callers
+    assert all(
+        r["callers_7d"] <= sum(x["callers"] for x in rows[max(0, i - 6) : i + 1])
+        for i, r in enumerate(rows)
+    )
+    assert any(
+        r["callers_7d"] < sum(x["callers"] for x in rows[max(0, i - 6) : i + 1])
+        for i, r in enumerate(rows)
+    )
