@@ -314,3 +314,13 @@ def test_metric_tests_can_test_window_metrics(tmp_path: Path) -> None:
     failed = invoke("test", "--project-dir", str(root))
     assert failed.exit_code == 1
     assert "offered_wow expected 0.4, got 0.5" in failed.output
+
+
+def test_list_shows_the_window_formula(tmp_path: Path) -> None:
+    root = copy_fixture("windows", tmp_path)
+    result = invoke("list", "metrics", "--project-dir", str(root), "--format", "md")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| `")]
+    formula = {row.split("|")[1].strip(" `"): row.split("|")[3].strip(" `") for row in rows}
+    assert formula["offered_mtd_last_year"] == "shift(to_date(offered_calls, 'month'), '1 year')"
+    assert formula["queue_share"] == "offered_calls / total(offered_calls)"
