@@ -324,3 +324,13 @@ def test_list_shows_the_window_formula(tmp_path: Path) -> None:
     formula = {row.split("|")[1].strip(" `"): row.split("|")[3].strip(" `") for row in rows}
     assert formula["offered_mtd_last_year"] == "shift(to_date(offered_calls, 'month'), '1 year')"
     assert formula["queue_share"] == "offered_calls / total(offered_calls)"
+
+
+def test_rolling_share_totals_the_window(project: Path) -> None:
+    rows = query(
+        project,
+        *("--metrics", "queue_share_7d", "--by", "queue", "--grain", "day"),
+        *("--start", "2024-03-08", "--end", "2024-03-08"),
+    )
+    # 03-02..03-08: A 03-02, 03-05, 03-07 = 3; B 03-04, 03-08 = 2; of 5
+    assert [(r["queue"], r["queue_share_7d"]) for r in rows] == [("A", 0.6), ("B", 0.4)]

@@ -86,11 +86,6 @@ def _usages_in(tree: exp.Expr, metrics: Mapping[str, Metric], frame: Frame) -> f
     return found
 
 
-def windowed(name: str, metrics: Mapping[str, Metric]) -> bool:
-    """True when a metric's value reads anything outside its own period and members."""
-    return any(not u.frame.plain or u.metric is None for u in usages(name, metrics))
-
-
 def check_grain(names: tuple[str, ...], metrics: Mapping[str, Metric], grain: Grain | None) -> None:
     """MflError at the first window call that a grain cannot compute (sub-day, misaligned)."""
     for problem in window_grain_errors(names, metrics, grain):
