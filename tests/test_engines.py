@@ -474,6 +474,11 @@ DEMO_QUERIES = [
     ("--metrics", "abandonment_rate,aht_seconds,cph", "--by", "team", "--grain", "week"),
     ("--metrics", "callers", "--grain", "month"),
     ("--metrics", "median_ttr_hours", "--grain", "month"),
+    (
+        "--metrics",
+        "abandonment_rate_7d,offered_calls_mtd,callers_7d,offered_calls_share",
+        *("--by", "queue", "--grain", "day", "--start", "2024-11-01", "--end", "2024-11-14"),
+    ),
 ]
 
 

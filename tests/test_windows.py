@@ -229,9 +229,9 @@ def test_windows_without_grain_use_the_range(project: Path) -> None:
 @pytest.mark.parametrize(
     ("metric", "grain", "code", "caret"),
     [
-        ("rolling_abandonment_7d", "30min", "E293", "'7 days'"),
-        ("offered_prev_month", "week", "E294", "'1 month'"),
-        ("offered_wow", "month", "E294", "'1 week'"),
+        ("rolling_abandonment_7d", "30min", "E234", "'7 days'"),
+        ("offered_prev_month", "week", "E235", "'1 month'"),
+        ("offered_wow", "month", "E235", "'1 week'"),
     ],
     ids=["sub-day grain", "month shift at week grain", "week shift at month grain"],
 )
@@ -260,7 +260,7 @@ def test_validate_names_a_report_grain_a_window_cannot_take(tmp_path: Path) -> N
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if ": error " in line]
     # offered_mtd and rolling_abandonment_7d at 30min; queue_share (total) works at any grain
-    assert [e.split(": error ")[1].split(":")[0] for e in errors] == ["E293", "E293"]
+    assert [e.split(": error ")[1].split(":")[0] for e in errors] == ["E234", "E234"]
     assert "metric 'rolling_abandonment_7d' (report 'queue_windows' has grain 30min" in errors[0]
     assert errors[0].startswith("metrics/calls.yml:23:37:")
 

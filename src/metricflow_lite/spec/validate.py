@@ -288,7 +288,7 @@ def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
 
 
 def report_window_grains(spec: ProjectSpec) -> Iterable[Diagnostic]:
-    """A report grain that a window in one of its metrics cannot be computed at (E293, E294)."""
+    """A report grain that a window in one of its metrics cannot be computed at (E234, E235)."""
     metrics = {m.name: m for m in spec.metrics}
     if find_cycle(metrics) is not None:
         return

@@ -122,7 +122,7 @@ def check_call(
     if len(args) != len(wanted):
         shape = ", ".join(wanted)
         raise MflError(
-            "E291",
+            "E232",
             f"{name}() takes {len(wanted)} argument{'s' if len(wanted) != 1 else ''}"
             f" ({shape or 'none'}), not {len(args)}, in {what}",
             at(args[len(wanted)] if len(args) > len(wanted) else node),
@@ -136,7 +136,7 @@ def check_call(
         PERIOD_SECONDS,
     ):
         raise MflError(
-            "E292",
+            "E233",
             f"{name}() is computed over a metric, not over"
             f" '{inner.sql(dialect='duckdb')}', in {what}",
             at(inner),
@@ -149,7 +149,7 @@ def check_call(
     arg = args[1]
     if not (isinstance(arg, exp.Literal) and arg.is_string):
         raise MflError(
-            "E290",
+            "E231",
             f"the second argument of {name}() must be text such as {wanted[1]}, in {what}",
             at(arg),
             f"write it as {EXAMPLES[name]}",
@@ -158,7 +158,7 @@ def check_call(
     step = parse_step(kind, value)
     if step is None:
         raise MflError(
-            "E290",
+            "E231",
             f"unknown unit '{value}' in {name}(), in {what}",
             at(arg),
             f"{name}() takes {wanted[1]}, e.g. {EXAMPLES[name]}",
@@ -209,7 +209,7 @@ def grain_problem(step: WindowStep, grain: Grain | None) -> tuple[str, str, str]
         return None
     if grain is not None and grain.intraday:
         return (
-            "E293",
+            "E234",
             f"{step.kind.value}() needs a grain of a day or coarser, not {grain.value}",
             "query it with --grain day (or week, month, ...); windows are whole days",
         )
@@ -232,7 +232,7 @@ def grain_problem(step: WindowStep, grain: Grain | None) -> tuple[str, str, str]
         Grain.YEAR: "years, e.g. '1 year'",
     }[grain]
     return (
-        "E294",
+        "E235",
         f"shift by '{step.span}' does not land on the start of a {grain.value}",
         f"at {grain.value} grain shift takes {takes}",
     )
