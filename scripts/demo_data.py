@@ -24,8 +24,8 @@ FORMATS = ("auto", "csv", "csv.gz", "parquet")
 DEFAULT_START = date(2024, 10, 14)  # a Monday; 92 days cross month, quarter and year ends
 
 # Dimension tables stay plain CSV whatever the format, so people can read them.
-SMALL_TABLES = ("sites", "agents", "attendance")
-BIG_TABLES = ("call_legs", "outbound_tasks", "tickets")
+SMALL_TABLES = ("sites", "agents", "agent_history", "attendance")
+BIG_TABLES = ("call_legs", "outbound_tasks", "tickets", "queue_snapshots")
 SPLIT_TABLE = "chats"  # written as monthly export files under seeds/chats/
 
 SITES = (
@@ -746,6 +746,105 @@ SELECT row_number() OVER (ORDER BY shift_date, agent_id, login_at NULLS FIRST) A
 FROM logins;
 """
 
+# The HR system's team history: one row per version of an agent, valid from valid_from until
+# valid_to (empty: still current). Every agent has a version from the hire date in the team
+# agents.csv shows; a few agents moved there from the pool's other team during the period, and
+# the agent with the longest run of days without a shift left and came back in between. The
+# moves stay inside a pool and the gap holds no shift, so the calls are the ones they were.
+HISTORY = r"""
+CREATE TABLE leaver AS
+WITH worked AS (
+    SELECT a.agent_id, d.day_idx, d.d, EXISTS (
+        SELECT 1 FROM shifts s
+        WHERE s.agent_id = a.agent_id AND s.shift_date = d.d AND s.status = 'present'
+    ) AS present
+    FROM agents_base a JOIN days d ON d.d > a.hire_date
+), runs AS (
+    SELECT *, day_idx - row_number() OVER (PARTITION BY agent_id, present ORDER BY day_idx)
+        AS grp
+    FROM worked
+), gaps AS (
+    SELECT agent_id, min(d) AS first_day, max(d) AS last_day, count(*) AS n
+    FROM runs WHERE NOT present GROUP BY agent_id, grp
+)
+SELECT agent_id, first_day + 1 AS left_on, last_day AS back_on
+FROM gaps
+WHERE n >= 3 AND first_day > getvariable('start')
+    AND last_day < getvariable('start') + getvariable('days') - 1
+ORDER BY n DESC, agent_id
+LIMIT 1;
+
+CREATE TABLE movers AS
+WITH candidates AS (
+    SELECT a.agent_no, a.agent_id, a.team, a.pool, (
+        SELECT min_by(t.team, t.team_no) FROM teams t WHERE t.pool = a.pool AND t.team <> a.team
+    ) AS old_team
+    FROM agents_base a
+    WHERE a.hire_date < getvariable('start') AND a.pool IN ('售前', '售后')
+        AND a.agent_id NOT IN (SELECT agent_id FROM leaver)
+)
+SELECT c.agent_id, c.old_team, t.site_id AS old_site_id,
+    getvariable('start') + (14 + floor(rnd(c.agent_no, 'moved')
+        * greatest(1, getvariable('days') - 28)))::INTEGER AS moved_on
+FROM candidates c JOIN teams t ON t.team = c.old_team
+WHERE c.old_team IS NOT NULL
+ORDER BY rnd(c.agent_no, 'mover'), c.agent_id
+LIMIT 3;
+
+CREATE TABLE agent_versions AS
+SELECT a.agent_id, coalesce(m.old_team, a.team) AS team,
+    coalesce(m.old_site_id, a.site_id) AS site_id, a.hire_date AS valid_from,
+    coalesce(m.moved_on, l.left_on) AS valid_to
+FROM agents_base a
+LEFT JOIN movers m ON m.agent_id = a.agent_id
+LEFT JOIN leaver l ON l.agent_id = a.agent_id
+UNION ALL
+SELECT a.agent_id, a.team, a.site_id, coalesce(m.moved_on, l.back_on), NULL
+FROM agents_base a
+LEFT JOIN movers m ON m.agent_id = a.agent_id
+LEFT JOIN leaver l ON l.agent_id = a.agent_id
+WHERE m.agent_id IS NOT NULL OR l.agent_id IS NOT NULL;
+
+CREATE TABLE agent_history_rows AS
+SELECT row_number() OVER (ORDER BY agent_id, valid_from) AS ord,
+    row_number() OVER (ORDER BY agent_id, valid_from) AS k, agent_id, team, site_id,
+    strftime(valid_from, '%Y-%m-%d') AS valid_from, strftime(valid_to, '%Y-%m-%d') AS valid_to
+FROM agent_versions;
+
+-- Off the roster, the leaver has no schedule either.
+DELETE FROM attendance_rows
+WHERE agent_id IN (SELECT agent_id FROM leaver) AND status <> 'present'
+    AND try_strptime(shift_date, ['%Y-%m-%d', '%Y/%m/%d'])::DATE
+        >= (SELECT left_on FROM leaver)
+    AND try_strptime(shift_date, ['%Y-%m-%d', '%Y/%m/%d'])::DATE
+        < (SELECT back_on FROM leaver);
+"""
+
+# The wallboard's export: every 15 minutes, per inbound queue, the calls waiting for an agent
+# (offered, neither answered nor abandoned yet) and the longest of their waits so far.
+SNAPSHOTS = r"""
+CREATE TABLE queue_snapshot_rows AS
+WITH times AS (
+    SELECT getvariable('start')::TIMESTAMP + to_minutes(15 * i) AS s
+    FROM range(getvariable('days') * 96) t(i)
+), queues AS (
+    SELECT DISTINCT queue FROM legs WHERE direction = 'inbound' AND queue IS NOT NULL
+), waiting AS (
+    SELECT t.s, l.queue, count(*) AS n, max(date_diff('second', l.offered_at, t.s)) AS longest
+    FROM times t JOIN legs l ON l.direction = 'inbound' AND l.offered_at <= t.s
+        AND coalesce(l.answered_at, l.ended_at) > t.s
+    GROUP BY ALL
+), grid AS (
+    SELECT t.s, q.queue, coalesce(w.n, 0) AS n, coalesce(w.longest, 0) AS longest
+    FROM times t CROSS JOIN queues q LEFT JOIN waiting w ON w.s = t.s AND w.queue = q.queue
+)
+SELECT row_number() OVER (ORDER BY s, queue) AS ord,
+    row_number() OVER (ORDER BY s, queue) AS k,
+    strftime(s, '%Y-%m-%d %H:%M:%S') AS snapshot_ts, queue, n::VARCHAR AS waiting_calls,
+    longest::VARCHAR AS longest_wait_seconds
+FROM grid;
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class TableSpec:
@@ -767,6 +866,21 @@ SPECS = (
         ("agent_id", "agent_name", "team", "site_id", "hire_date", "phone"),
         "",
         None,
+    ),
+    TableSpec(
+        "agent_history",
+        "agent_history_rows",
+        ("agent_id", "team", "site_id", "valid_from", "valid_to"),
+        "",
+        None,
+    ),
+    TableSpec(
+        "queue_snapshots",
+        "queue_snapshot_rows",
+        ("snapshot_ts", "queue", "waiting_calls", "longest_wait_seconds"),
+        "* REPLACE ((waiting_calls::INTEGER + 1)::VARCHAR AS waiting_calls)",
+        "waiting_calls",
+        ("—", "n/a"),
     ),
     TableSpec(
         "attendance",
@@ -989,6 +1103,8 @@ def build_warehouse(options: DemoOptions) -> Any:
     con.execute(TICKETS)
     con.execute(OUTBOUND_ROWS)
     con.execute(SMALL_ROWS)
+    con.execute(HISTORY)
+    con.execute(SNAPSHOTS)
     return con
 
 
@@ -1036,7 +1152,7 @@ def export_rows_sql(spec: TableSpec, where: str = "TRUE", bad_values: bool = Fal
             f"SELECT 3, ord, {cols} FROM (SELECT * REPLACE ('{bad}' AS {spec.int_column}) "
             f"FROM {spec.rows} WHERE {where} AND rnd(k, '{spec.name}:bad') < {MALFORMED_RATE})"
         )
-    if spec.name not in ("sites", "agents"):
+    if spec.name not in ("sites", "agents", "agent_history"):
         parts.append(
             f"SELECT 1, ord, {cols} FROM {spec.rows} "
             f"WHERE {where} AND rnd(k, '{spec.name}:dup') < {DUPLICATE_RATE}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -44,10 +45,20 @@ def snapshot(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
                 pytest.fail(f"snapshot {name} was missing and has been written; rerun")
             return
         expected = path.read_text(encoding="utf-8")
-        assert content == expected, (
-            f"SQL differs from tests/snapshots/{name}; review the diff, then rerun with"
-            " --overwrite-snapshots"
-        )
+        if content != expected:
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True),
+                    content.splitlines(keepends=True),
+                    f"tests/snapshots/{name}",
+                    "generated",
+                )
+            )
+            pytest.fail(
+                f"SQL differs from tests/snapshots/{name}; review the diff, then rerun with"
+                f" --overwrite-snapshots\n{diff}",
+                pytrace=False,
+            )
 
     return check
 

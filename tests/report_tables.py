@@ -103,7 +103,7 @@ def team_table(**report_changes: object) -> ReportTable:
 
 
 def center_table() -> ReportTable:
-    """A report without dimensions: two days of the whole center, changes computed here."""
+    """A report without dimensions: two days of the whole center, as its view has them."""
     report = Report(
         name="center_daily",
         loc=HERE,
@@ -116,13 +116,30 @@ def center_table() -> ReportTable:
         "day",
         "offered_calls",
         "offered_calls_prev",
+        "offered_calls_change",
         "abandonment_rate",
         "abandonment_rate_prev",
+        "abandonment_rate_change",
+        "abandonment_rate_target_met",
         "revenue",
         "revenue_prev",
+        "revenue_change",
     )
+    # 1000 -> 1125 calls is +12.5 %; 5 % -> 7 % abandoned is +2 pp and misses max 5 %.
     rows = (
-        (date(2026, 11, 15), 1000, None, 0.05, None, 1234.5, None),
-        (date(2026, 11, 16), 1125, 1000, 0.07, 0.05, 1000.0, 1234.5),
+        (date(2026, 11, 15), 1000, None, None, 0.05, None, None, True, 1234.5, None, None),
+        (
+            date(2026, 11, 16),
+            1125,
+            1000,
+            (1125 - 1000) / 1000,
+            0.07,
+            0.05,
+            0.07 - 0.05,
+            False,
+            1000.0,
+            1234.5,
+            (1000.0 - 1234.5) / 1234.5,
+        ),
     )
     return ReportTable.from_rows(report, METRICS, Grain.DAY, columns, rows)

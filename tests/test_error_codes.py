@@ -57,7 +57,7 @@ def codes_in(output: str) -> list[str]:
     return re.findall(r"\berror (E\d{3}):", output)
 
 
-# --- metricflow_lite.yml (E020-E025) ---------------------------------------------------------
+# --- metricflow_lite.yml (E020-E026) ---------------------------------------------------------
 
 PROJECT_FILE_CASES = [
     pytest.param("- a\n- b\n", "E020", "1:1", ("must be a mapping of settings",), id="E020"),
@@ -102,6 +102,13 @@ PROJECT_FILE_CASES = [
         "2:11",
         ("settings must be a mapping", "settings: {short_abandon_seconds: 6"),
         id="E025",
+    ),
+    pytest.param(
+        "name: x\ntimezone: Asia/Shangai\n",
+        "E026",
+        "2:11",
+        ("unknown time zone 'Asia/Shangai'", "did you mean 'Asia/Shanghai'"),
+        id="E026",
     ),
 ]
 

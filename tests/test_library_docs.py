@@ -8,6 +8,7 @@ import test_library_calls
 import test_library_chats
 import test_library_customers
 import test_library_outbound
+import test_library_state
 import test_library_tickets
 import test_library_windows
 import test_library_workforce
@@ -33,6 +34,7 @@ def test_catalogue_groups_metrics_by_file_with_labels() -> None:
         "## metrics/chats.yml",
         "## metrics/customers.yml",
         "## metrics/outbound.yml",
+        "## metrics/state.yml",
         "## metrics/tickets.yml",
         "## metrics/workforce.yml",
     ]
@@ -58,6 +60,7 @@ def test_every_metric_is_checked_against_hand_sql() -> None:
         test_library_tickets,
         test_library_workforce,
         test_library_customers,
+        test_library_state,
         test_library_windows,
     ):
         assert not checked & set(module.CASES), module.__name__

@@ -93,12 +93,17 @@ def test_cph_and_occupancy_by_team_aggregate_each_side_first(demo_project: Path)
         WITH work AS (
             SELECT CAST(date_trunc('month', l.offered_ts) AS DATE) AS month, a.team,
                    count(*) AS handled, sum(talk_seconds + hold_seconds + acw_seconds) AS handle
-            FROM src.call_legs AS l JOIN src.agents AS a USING (agent_id)
+            FROM src.call_legs AS l JOIN src.agent_history AS a ON a.agent_id = l.agent_id
+                AND a.valid_from <= l.offered_ts
+                AND (a.valid_to IS NULL OR a.valid_to > l.offered_ts)
             WHERE {HANDLED} AND l.offered_ts IS NOT NULL GROUP BY ALL
         ), time AS (
             SELECT CAST(date_trunc('month', s.shift_date) AS DATE) AS month, a.team,
                    sum({STAFFED}) AS staffed
-            FROM src.attendance AS s JOIN src.agents AS a USING (agent_id) GROUP BY ALL
+            FROM src.attendance AS s JOIN src.agent_history AS a ON a.agent_id = s.agent_id
+                AND a.valid_from <= s.shift_date
+                AND (a.valid_to IS NULL OR a.valid_to > s.shift_date)
+            GROUP BY ALL
         )
         SELECT month, team, handled / (staffed / 3600.0), handle / staffed
         FROM work JOIN time USING (month, team)

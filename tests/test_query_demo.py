@@ -11,7 +11,8 @@ import pytest
 from conftest import invoke
 
 # Calls by the day they were offered, shifts by shift_date; each side aggregated to
-# (week, team) on its own, then joined, so no leg is multiplied by a shift (DOMAIN.md 3.16).
+# (week, team) on its own, then joined, so no leg is multiplied by a shift (DOMAIN.md 3.16). The
+# team is the one the agent was in at the call's (the shift's) time, from the team history.
 HAND_SQL = """
 with calls as (
     select cast(date_trunc('week', l.offered_ts) as date) as week, a.team,
@@ -22,13 +23,15 @@ with calls as (
            sum(coalesce(l.talk_seconds, 0) + coalesce(l.hold_seconds, 0)
                + coalesce(l.acw_seconds, 0))
                filter (where l.direction = 'inbound' and l.answered_ts is not null) as handle
-    from src.call_legs l left join src.agents a on a.agent_id = l.agent_id
+    from src.call_legs l left join src.agent_history a on a.agent_id = l.agent_id
+        and a.valid_from <= l.offered_ts and (a.valid_to is null or a.valid_to > l.offered_ts)
     where l.offered_ts is not null
     group by all
 ), shifts as (
     select cast(date_trunc('week', s.shift_date) as date) as week, a.team,
            sum(s.staffed_seconds) / 3600.0 as hours
-    from src.attendance s left join src.agents a on a.agent_id = s.agent_id
+    from src.attendance s left join src.agent_history a on a.agent_id = s.agent_id
+        and a.valid_from <= s.shift_date and (a.valid_to is null or a.valid_to > s.shift_date)
     group by all
 )
 select coalesce(c.week, s.week) as week, coalesce(c.team, s.team) as team,

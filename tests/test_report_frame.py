@@ -141,8 +141,17 @@ def test_same_period_last_year_columns() -> None:
         metrics=("offered_calls",),
         compare=(Comparison.PREVIOUS_PERIOD, Comparison.SAME_PERIOD_LAST_YEAR),
     )
-    columns = ("week", "offered_calls", "offered_calls_prev", "offered_calls_prev_year")
-    table = ReportTable.from_rows(report, METRICS, Grain.WEEK, columns, [(W2, 110, 100, 88)])
+    columns = (
+        "week",
+        "offered_calls",
+        "offered_calls_prev",
+        "offered_calls_change",
+        "offered_calls_prev_year",
+        "offered_calls_change_year",
+    )
+    # 100 -> 110 is +10 %, 88 -> 110 is +25 % (the view's numbers, passed through)
+    row = (W2, 110, 100, (110 - 100) / 100, 88, (110 - 88) / 88)
+    table = ReportTable.from_rows(report, METRICS, Grain.WEEK, columns, [row])
     assert [c.label for c in table.columns[1:]] == [
         "呼入量",
         "呼入量 上期",
@@ -174,9 +183,14 @@ def test_rows_straight_from_a_duckdb_view() -> None:
         CREATE VIEW team_overview_week AS
         SELECT DATE '2026-11-16' AS week, '一组' AS team,
                400 AS offered_calls, 320 AS offered_calls_prev,
+               CAST(400 - 320 AS DOUBLE) / 320 AS offered_calls_change,
                CAST(20 AS DOUBLE) / 400 AS abandonment_rate, 0.04 AS abandonment_rate_prev,
+               CAST(20 AS DOUBLE) / 400 - 0.04 AS abandonment_rate_change,
+               CAST(20 AS DOUBLE) / 400 <= 0.05 AS abandonment_rate_target_met,
                CAST(272.0 AS DECIMAL(10, 2)) AS aht_seconds,
-               CAST(280.0 AS DECIMAL(10, 2)) AS aht_seconds_prev
+               CAST(280.0 AS DECIMAL(10, 2)) AS aht_seconds_prev,
+               CAST(272.0 - 280.0 AS DECIMAL(10, 4)) / 280 AS aht_seconds_change,
+               272.0 <= 300 AS aht_seconds_target_met
         """
     )
     cursor = con.execute("SELECT * FROM team_overview_week")

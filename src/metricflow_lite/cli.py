@@ -11,7 +11,6 @@ import click
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from metricflow_lite.compile.plan import QueryRequest
     from metricflow_lite.errors import MflError
     from metricflow_lite.jobs.pipeline import BuildResult
     from metricflow_lite.seeds.load import LoadSummary
@@ -29,19 +28,34 @@ class MflGroup(click.Group):
             code = super().main(*args, **{**kwargs, "standalone_mode": False})  # --help: 0
         except MflError as err:
             argv = kwargs.get("args", args[0] if args else None)
-            click.echo(render_error(err, project_root(argv)), err=True)
+            click.echo(without_secrets(render_error(err, project_root(argv))), err=True)
             code = 1
         except click.ClickException as err:
             err.show()
+            code = 1
+        except OSError as err:
+            if isinstance(err, BrokenPipeError) or os.environ.get("MFL_DEBUG"):
+                raise
+            from metricflow_lite.errors import os_error
+
+            click.echo(without_secrets(render_error(os_error(err))), err=True)
             code = 1
         except click.Abort:
             code = 1
         except Exception as err:
             if os.environ.get("MFL_DEBUG"):
                 raise
-            click.echo(f"internal error: {err!r}\n  a bug in mfl; rerun with MFL_DEBUG=1", err=True)
+            message = without_secrets(f"internal error: {err!r}")
+            click.echo(f"{message}\n  a bug in mfl; rerun with MFL_DEBUG=1", err=True)
             code = 2
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def without_secrets(text: str) -> str:
+    """A message with every DSN and password of the environment masked."""
+    from metricflow_lite.warehouse.dsn import environment_secrets, redact
+
+    return redact(text, environment_secrets(dict(os.environ)))
 
 
 def render_error(err: MflError, root: Path | None = None) -> str:
@@ -138,33 +152,107 @@ def build(project_dir: str | None, target: str | None) -> None:
 
     A failing model leaves the previous build in place. Example: mfl build
     """
-    from metricflow_lite.jobs.pipeline import build_project
-    from metricflow_lite.warehouse import connect
+    from metricflow_lite.jobs import pipeline
 
     project = open_project(project_dir)
-    warehouse = connect(project, target)
-    try:
-        result = build_project(project, warehouse, _echo_progress)
-    finally:
-        warehouse.close()
-    echo_build_summary(result)
+    echo_build_summary(pipeline.build(project, target, _echo_progress), project.root)
+
+
+def query_options(required: bool) -> t.Callable[[F], F]:
+    """--metrics, --by, --grain, --start, --end, --where: spelled alike on query and compile."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--metrics",
+                    required=required,
+                    default=None,
+                    help="Comma-separated metric names.",
+                ),
+                click.option(
+                    "--by",
+                    default=None,
+                    help="Comma-separated dimensions (team, queue, transfer_agent.team ...).",
+                ),
+                click.option(
+                    "--grain", default=None, help="30min, hour, day, week, month, quarter or year."
+                ),
+                click.option(
+                    "--start",
+                    default=None,
+                    metavar="YYYY-MM-DD",
+                    help="First day (inclusive); by week or coarser, the first day of its period.",
+                ),
+                click.option(
+                    "--end",
+                    default=None,
+                    metavar="YYYY-MM-DD",
+                    help="Last day (inclusive); by week or coarser, the last day of its period.",
+                ),
+                click.option(
+                    "--where",
+                    default=None,
+                    metavar="EXPR",
+                    help="Filter over dimensions, e.g. \"queue = 'VIP'\".",
+                ),
+                click.option(
+                    "--no-indicators",
+                    is_flag=True,
+                    help="Read source rows even where an indicator table covers the query.",
+                ),
+            )
+        ):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 @cli.command(name="compile")
 @project_options
-@click.option("--select", default=None, metavar="NAME", help="Only this view or table.")
+@click.option(
+    "--select", default=None, metavar="NAME", help="Only this view or table (or report, --plan)."
+)
 @click.option("--quiet", is_flag=True, help="Write the files without printing the SQL.")
+@click.option(
+    "--plan",
+    "show_plan",
+    is_flag=True,
+    help="Print the plan tree instead: of a query (--metrics ...), or of --select's objects.",
+)
+@query_options(required=False)
 def compile_command(
-    project_dir: str | None, target: str | None, select: str | None, quiet: bool
+    project_dir: str | None,
+    target: str | None,
+    select: str | None,
+    quiet: bool,
+    show_plan: bool,
+    metrics: str | None,
+    by: str | None,
+    grain: str | None,
+    start: str | None,
+    end: str | None,
+    where: str | None,
+    no_indicators: bool,
 ) -> None:
     """Write the generated SQL to target/compiled/<target>/ and print it.
 
-    Example: mfl compile --select app.queue_daily_week
+    \b
+    mfl compile --select app.queue_daily_week
+    mfl compile --plan --metrics abandonment_rate --by team --grain week
+    mfl compile --plan --select queue_daily    the plans of a report's views
     """
-    from metricflow_lite.jobs.pipeline import compile_project
+    from metricflow_lite.jobs import pipeline
 
     project = open_project(project_dir)
-    written = compile_project(project, target, select)
+    if show_plan or metrics:
+        if metrics and not show_plan:
+            raise click.UsageError("--metrics ... goes with --plan: mfl compile --plan --metrics a")
+        options = pipeline.QueryOptions(metrics, by, grain, start, end, where, not no_indicators)
+        click.echo(pipeline.explain(project, options, select))
+        return
+    written = pipeline.compile_project(project, target, select)
     if not quiet:
         for _, text in written:
             click.echo(text)
@@ -173,33 +261,9 @@ def compile_command(
 
 @cli.command()
 @project_options
-@click.option("--metrics", required=True, help="Comma-separated metric names.")
-@click.option(
-    "--by", default=None, help="Comma-separated dimensions (team, queue, transfer_agent.team ...)."
-)
-@click.option("--grain", default=None, help="30min, hour, day, week, month, quarter or year.")
-@click.option(
-    "--start",
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="First day (inclusive); by week or coarser, the first day of its period.",
-)
-@click.option(
-    "--end",
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="Last day (inclusive); by week or coarser, the last day of its period.",
-)
-@click.option(
-    "--where", default=None, metavar="EXPR", help="Filter over dimensions, e.g. \"queue = 'VIP'\"."
-)
+@query_options(required=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--sql", "show_sql", is_flag=True, help="Print the SQL instead of running it.")
-@click.option(
-    "--no-indicators",
-    is_flag=True,
-    help="Read source rows even where an indicator table covers the query.",
-)
 def query(
     project_dir: str | None,
     target: str | None,
@@ -209,57 +273,24 @@ def query(
     start: str | None,
     end: str | None,
     where: str | None,
+    no_indicators: bool,
     fmt: str,
     show_sql: bool,
-    no_indicators: bool,
 ) -> None:
     """Ask for metrics by dimensions and grain.
 
     Example: mfl query --metrics abandonment_rate,aht --by queue --grain week --format csv
     """
-    from dataclasses import replace
+    from metricflow_lite.jobs import pipeline
 
-    from metricflow_lite.jobs.pipeline import dialect_for, make_request, query_sql
-    from metricflow_lite.report.query_table import render_rows
-    from metricflow_lite.spec.validate import load_spec
-    from metricflow_lite.warehouse import connect
-    from metricflow_lite.warehouse.base import fetch_built
-
-    project = open_project(project_dir)
-    spec = load_spec(project)
-    request = make_request(spec, metrics, by, grain, start, end, where)
-    widened = _widened_range(request, project.week_start.value)
-    if widened:
-        click.echo(f"note: {widened}", err=True)
-    if no_indicators:
-        request = replace(request, use_indicators=False)
-    # a mistake in the request is reported before the warehouse is opened (or found missing)
-    _, sql = query_sql(project, request, dialect_for(project, target), spec)
-    if show_sql:
-        click.echo(sql)
+    options = pipeline.QueryOptions(metrics, by, grain, start, end, where, not no_indicators)
+    answer = pipeline.query(open_project(project_dir), target, options, fmt, show_sql)
+    if answer.plan.note:
+        click.echo(f"note: {answer.plan.note}", err=True)
+    if answer.text is None:
+        click.echo(answer.sql)
         return
-    warehouse = connect(project, target, read_only=True)
-    try:
-        result = fetch_built(warehouse, sql)
-    finally:
-        warehouse.close()
-    click.echo(render_rows(result, spec, request, fmt), nl=fmt == "table")
-
-
-def _widened_range(request: QueryRequest, week_start: str) -> str:
-    """What the query does to a --start/--end that cuts a period, said in a sentence ('' when
-    the range is whole periods already)."""
-    from metricflow_lite.compile.periods import whole_periods
-
-    start, end = whole_periods(request.start, request.end, request.grain, week_start)
-    moved = [
-        f"{option} {given} is widened to {whole}"
-        for option, given, whole in (("--start", request.start, start), ("--end", request.end, end))
-        if given != whole
-    ]
-    if not moved or request.grain is None:
-        return ""
-    return f"{' and '.join(moved)}, so every {request.grain.value} shown is whole"
+    click.echo(answer.text, nl=fmt == "table")
 
 
 @cli.command(name="list")
@@ -277,19 +308,12 @@ def list_command(project_dir: str | None, target: str | None, kind: str, fmt: st
 
     Example: mfl list metrics --format md > docs/metrics.md
     """
-    from metricflow_lite.report.catalog import catalog_rows, metrics_markdown
-    from metricflow_lite.report.query_table import render_table
-    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.jobs import pipeline
 
     if fmt == "md" and kind != "metrics":
         raise click.UsageError("--format md lists metrics only: mfl list metrics --format md")
-    project = open_project(project_dir)
-    spec = load_spec(project)
-    if fmt == "md":
-        click.echo(metrics_markdown(spec), nl=False)
-        return
-    headers, rows = catalog_rows(spec, kind)
-    click.echo(render_table(headers, rows))
+    text = pipeline.catalog(open_project(project_dir), kind, fmt)
+    click.echo(text, nl=fmt != "md")
 
 
 @cli.command()
@@ -423,42 +447,21 @@ def report(
 
     Example: mfl report daily_operations --grain week --format table
     """
-    from pathlib import Path
-
-    from metricflow_lite.jobs.pipeline import parse_date, parse_grain
-    from metricflow_lite.jobs.reports import find_report, outside_data, report_table
-    from metricflow_lite.report import render_report
+    from metricflow_lite.jobs import reports
     from metricflow_lite.report.diagnostics import render_text
-    from metricflow_lite.spec.validate import load_spec
-    from metricflow_lite.warehouse import connect
 
     project = open_project(project_dir)
-    spec = load_spec(project)
-    chosen = find_report(spec, name)
-    grain_value = parse_grain(grain) if grain else chosen.grains[0]
-    day = parse_date(on, "--date")
-    warehouse = connect(project, target, read_only=True)
-    try:
-        table = report_table(spec, project, warehouse, chosen, grain_value, day)
-        empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
-    finally:
-        warehouse.close()
-    if empty is not None:
-        click.echo(render_text([empty], root=project.root, color=sys.stderr.isatty()), err=True)
-    content = render_report(table, fmt, color=out is None and sys.stdout.isatty())
-    if fmt == "xlsx" and out is None:
-        out = str(project.path("target") / "reports" / f"{chosen.name}_{grain_value.value}.xlsx")
-    if out is not None:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        click.echo(f"wrote {path}")
+    color = sys.stdout.isatty()
+    output = reports.report(project, target, name, grain, on, fmt, out, color)
+    if output.warning is not None:
+        click.echo(
+            render_text([output.warning], root=project.root, color=sys.stderr.isatty()), err=True
+        )
+    if output.path is not None:
+        click.echo(f"wrote {output.path}")
         return
-    assert isinstance(content, str)
-    click.echo(content, nl=not content.endswith("\n"))
+    assert isinstance(output.content, str)
+    click.echo(output.content, nl=not output.content.endswith("\n"))
 
 
 @cli.command()
@@ -475,16 +478,10 @@ def seed(project_dir: str | None, target: str | None, full_refresh: bool) -> Non
     mfl seed                     load new and changed files
     mfl seed --full-refresh      reload every file from scratch
     """
-    from metricflow_lite import warehouse
-    from metricflow_lite.seeds.load import load_seeds
+    from metricflow_lite.jobs import pipeline
 
     project = open_project(project_dir)
-    connection = warehouse.connect(project, target)
-    try:
-        summary = load_seeds(project, connection, full_refresh=full_refresh)
-    finally:
-        connection.close()
-    echo_seed_summary(project, summary)
+    echo_seed_summary(project, pipeline.seed(project, target, full_refresh))
 
 
 def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
@@ -517,13 +514,19 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     click.echo(f"total: {total}" if files else "total: nothing new to load")
 
 
-def echo_build_summary(result: BuildResult) -> None:
+def echo_build_summary(result: BuildResult, root: Path | None = None) -> None:
     counts: dict[str, int] = {}
     for obj in result.objects:
         counts[obj.schema] = counts.get(obj.schema, 0) + 1
-    summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in ("src", "ind", "app"))
+    from metricflow_lite.compile.names import LAYER_SCHEMAS
+
+    summary = ", ".join(f"{counts.get(s, 0)} in {s}" for s in LAYER_SCHEMAS)
     seconds = dict(result.seconds_per_layer)["total"]
     click.echo(f"built {len(result.objects)} views and tables ({summary}) in {seconds:.2f}s")
+    if result.warnings:
+        from metricflow_lite.report.diagnostics import render_text
+
+        click.echo(render_text(result.warnings, root), err=True)
 
 
 @cli.command()
@@ -534,25 +537,16 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
 
     Example: mfl run && open target/reports/index.html
     """
-    from metricflow_lite.jobs.pipeline import build_project
-    from metricflow_lite.jobs.reports import write_all_reports
-    from metricflow_lite.seeds.load import load_seeds
-    from metricflow_lite.spec.validate import load_spec
-    from metricflow_lite.warehouse import connect
+    from metricflow_lite.jobs import pipeline
 
     project = open_project(project_dir)
-    spec = load_spec(project)  # a broken YAML stops the job before anything is loaded
-    step = _step_printer()
-    warehouse = connect(project, target)
-    try:
-        step("seed", "loading seeds/ into raw")
-        echo_seed_summary(project, load_seeds(project, warehouse, full_refresh=full_refresh))
-        step("build", "building src, ind and app")
-        echo_build_summary(build_project(project, warehouse, _echo_progress))
-        step("reports", f"rendering {len(spec.reports)} reports")
-        written = write_all_reports(spec, project, warehouse, _echo_progress)
-    finally:
-        warehouse.close()
+    steps = pipeline.RunSteps(
+        step=_step_printer(),
+        seeded=lambda summary: echo_seed_summary(project, summary),
+        built=lambda result: echo_build_summary(result, project.root),
+        progress=_echo_progress,
+    )
+    written = pipeline.run(project, target, steps, full_refresh)
     for item in written:
         if item.report != "dashboard":
             click.echo(f"{item.report}: {', '.join(p.name for p in item.paths)}")

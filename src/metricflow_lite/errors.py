@@ -87,3 +87,35 @@ def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     if not matches:
         return None
     return "did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def os_error(err: OSError) -> MflError:
+    """A file the command cannot write or read (a full disk, a file where a folder should be,
+    a read-only place) as the user's error, naming the path: E709 for a full disk, else E708."""
+    import errno
+
+    path = err.filename if err.filename is not None else "a file"
+    reason = err.strerror or type(err).__name__
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return MflError(
+            "E709",
+            f"the disk is full: cannot write {path}",
+            None,
+            "free space on that disk and run the command again; a file half written is removed"
+            " or rewritten on the next run",
+        )
+    hints = {
+        errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+        errno.EEXIST: "a file is in the way where a folder should be: choose another path",
+        errno.EACCES: "you may not write there: choose a folder you own",
+        errno.EPERM: "you may not write there: choose a folder you own",
+        errno.EROFS: "that file system is read-only: choose a folder on a writable disk",
+        errno.ENOENT: "the folder does not exist and cannot be created there: choose another path",
+        errno.EISDIR: "that is a folder: name a file inside it",
+    }
+    return MflError(
+        "E708",
+        f"cannot write or read {path}: {reason}",
+        None,
+        hints.get(err.errno or 0, "check the path and its permissions"),
+    )

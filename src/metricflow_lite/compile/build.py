@@ -11,6 +11,7 @@ from metricflow_lite.compile import names
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.layers import SqlModel, parse_model_sql
 from metricflow_lite.compile.plan import (
+    PlanNode,
     indicator_tables,
     plan_indicator_table,
     plan_report_views,
@@ -35,6 +36,8 @@ class BuildObject:
     layer: str
     comment: str = ""
     column_comments: tuple[tuple[str, str], ...] = ()
+    plan: PlanNode | None = None  # the plan behind a generated object (None: a model file)
+    report: str | None = None  # the report a view belongs to
 
     @property
     def qualified_name(self) -> str:
@@ -66,6 +69,8 @@ def report_objects(spec: ProjectSpec, report: Report, week_start: str) -> list[B
             name=view.name,
             kind="VIEW",
             query=query_of(view.root),
+            plan=view.root,
+            report=report.name,
             what=f"report '{report.name}' ({report.loc.file})",
             layer="application",
             comment=f"{report.label or report.name} ({view.grain.value}{TOTAL_LABEL * view.total})",
@@ -109,6 +114,7 @@ def plan_build(
                 name=table.name,
                 kind="TABLE",
                 query=query_of(aggregate),
+                plan=aggregate,
                 what=f"indicator {names.IND}.{table.name}",
                 layer="indicator",
                 comment=(

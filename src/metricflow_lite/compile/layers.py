@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import Location, MflError, did_you_mean
 from metricflow_lite.spec.loader import relative_name
 
 LAYERS = ("source", "indicator", "application")
-SCHEMA_OF_LAYER = {"source": "src", "indicator": "ind", "application": "app"}
+SCHEMA_OF_LAYER = {"source": names.SRC, "indicator": names.IND, "application": names.APP}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,9 @@ def render_models(
         layer_of[name] = layer
     known_raw = set(raw_tables) if raw_tables is not None else None
     # models/macros/*.sql hold shared jinja macros: {% from 'cleaning.sql' import parse_ts %}
-    env = jinja2.Environment(
+    # Sandboxed: a template reaches no Python internals (no __class__, no os.environ through
+    # them) and range() is bounded; a model is SQL with three helpers, not a program.
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(models_dir / "macros"),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -122,7 +126,7 @@ def render_models(
                     did_you_mean(table, known_raw) or "seed tables come from files in seeds/",
                 )
             _sources.append(table)
-            return exp.table_(table, db="raw").sql("duckdb")
+            return exp.table_(table, db=names.RAW).sql("duckdb")
 
         def var(name: str, default: Any = None, _file: str = file) -> Any:
             values = settings or {}
@@ -167,6 +171,24 @@ def render_models(
                 f"template error in {file}: {err.message}",
                 Location(file),
                 "only source('table'), ref('model') and var('setting') are available in models",
+            )
+            if on_error is None:
+                raise problem from None
+            on_error(problem)
+            continue
+        except (RecursionError, jinja2.TemplateError, OverflowError, MemoryError) as err:
+            # a macro that calls itself without end, a sandbox refusal, a runaway loop
+            reason = (
+                "a macro calls itself without end"
+                if isinstance(err, RecursionError)
+                else str(getattr(err, "message", None) or err).splitlines()[0]
+            )
+            problem = MflError(
+                "E305",
+                f"template error in {file}: {reason}",
+                Location(file),
+                "only source('table'), ref('model') and var('setting') are available in models;"
+                " a macro must not call itself",
             )
             if on_error is None:
                 raise problem from None

@@ -24,6 +24,8 @@ META_COLUMNS = (LOAD_ID, FILE, LINE)
 LOADS_TABLE = "_loads"
 REJECTS_TABLE = "_rejects"
 RESERVED_RAW_TABLES = (LOADS_TABLE, REJECTS_TABLE)
+# The meta columns' types where the warehouse creates them (DuckDB names; sqlglot transpiles).
+META_COLUMN_TYPES = ((LOAD_ID, "BIGINT"), (FILE, "VARCHAR"), (LINE, "BIGINT"))
 
 # Report view columns: <metric>, then per comparison <metric>_prev and <metric>_change
 # (previous period), <metric>_prev_year and <metric>_change_year (same period last year),

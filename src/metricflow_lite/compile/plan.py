@@ -27,6 +27,12 @@ A report view continues: -> TimeSpine (every period x combination) -> FillZeros 
 (previous period, same period last year) -> FlagTargets -> Totals (the `_total` view only).
 An indicator table of the build is ReadSource | ReadIndicator -> JoinDimensions -> Aggregate.
 
+State metrics and history take their own kinds: JoinVersions (a join into a model with
+`valid:`, at each row's time) beside JoinDimensions; ActiveAt (rows open at each period's end,
+joined to the period spine), RunningTotal (the same for sums and counts: rows opened minus rows
+closed, in one pass) and SnapshotAt (the rows at each period's last or first time) beside
+Aggregate, each giving partials by period x dimensions for every period of the range.
+
 Adding a node kind (a window, an offset, `active`, a snapshot, a time-valid join ...):
 1. a frozen dataclass here, with `parents` and `describe()`, added to the `PlanNode` union;
 2. one branch in the planner (`plan_query` or `plan_report_view`) that wraps its parent in it;
@@ -47,12 +53,13 @@ from metricflow_lite.compile import names
 from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import MflError, did_you_mean
-from metricflow_lite.spec.expr import dimension_names
+from metricflow_lite.spec.expr import dimension_names, uses_period_end
 from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
     BaseMetric,
+    Between,
     Change,
     Comparison,
     DerivedMetric,
@@ -60,7 +67,9 @@ from metricflow_lite.spec.model import (
     Metric,
     ProjectSpec,
     Report,
+    Snapshot,
     change_of,
+    metric_time,
 )
 from metricflow_lite.spec.windows import Span, Unit, WindowKind
 
@@ -223,6 +232,31 @@ class JoinDimensions:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinVersions:
+    """LEFT JOIN the paths of dimensions that go through a model with `valid:`: on the key and
+    on the version whose [from, until) holds the row's time (no such version: NULL)."""
+
+    parent: RowNode
+    dimensions: tuple[ReachableDimension, ...]  # each through history, sorted by name
+    time_column: str  # the row's metric time, as the input names it
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        hops = sorted(
+            {
+                f"{h.column} -> {names.SRC}.{h.model}"
+                + (f" valid at {self.time_column}" if h.valid is not None else "")
+                for d in self.dimensions
+                for h in d.path
+            }
+        )
+        return f"join versions: {', '.join(hops)}"
+
+
+@dataclass(frozen=True, slots=True)
 class FilterRows:
     """Rows with a time, in [start, before), passing the --where (or a report's filter)."""
 
@@ -248,7 +282,7 @@ class FilterRows:
         return f"filter: {' and '.join(parts)}"
 
 
-RowNode: TypeAlias = "ReadSource | ReadIndicator | JoinDimensions | FilterRows"
+RowNode: TypeAlias = ReadSource | ReadIndicator | JoinDimensions | JoinVersions | FilterRows
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +315,103 @@ class Aggregate:
         how = "from rows" if self.from_rows else "re-aggregated partials"
         by = ", ".join(self.keys) or "everything"
         return f"aggregate {self.name}: {', '.join(m.name for m in self.metrics)} by {by} ({how})"
+
+
+@dataclass(frozen=True, slots=True)
+class StateRange:
+    """The periods a state metric is read at: every period of `grain` from `start` to `end`
+    (inclusive days); a missing end is the first (last) day with a time value in the models of
+    `bounds`. Without a grain, one instant: the range's end."""
+
+    grain: Grain | None
+    start: dt.date | None
+    end: dt.date | None
+    bounds: tuple[tuple[str, str], ...]  # (model, time column) pairs
+    week_start: str = "monday"
+
+    def describe(self) -> str:
+        low = str(self.start) if self.start else "the first day"
+        high = str(self.end) if self.end else "the last day"
+        data = ", ".join(f"{names.SRC}.{m}.{t}" for m, t in self.bounds)
+        at = f"each {self.grain.value}'s end" if self.grain else "the range's end"
+        return f"at {at}, {low} .. {high} of {data}"
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAt:
+    """Partials over the rows active at each period's end instant t (from <= t, until NULL or
+    > t), by period x dimensions, every period of the range included: rows joined to the
+    period spine. period_end() in a metric is t."""
+
+    name: str
+    parent: RowNode
+    span: Between
+    range: StateRange
+    time_column: str
+    dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    partials: tuple[Partial, ...]
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return (
+            f"active {self.name}: {', '.join(m.name for m in self.metrics)} over the rows with"
+            f" {self.span.start} <= t < {self.span.until}, {self.range.describe()}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunningTotal:
+    """ActiveAt for sums and counts of values that do not read period_end(): the rows opened
+    up to each period's end minus the rows closed by then, one pass over the rows."""
+
+    name: str
+    parent: RowNode
+    span: Between
+    range: StateRange
+    time_column: str
+    dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    partials: tuple[Partial, ...]
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return (
+            f"running total {self.name}: {', '.join(m.name for m in self.metrics)}, rows opened"
+            f" at {self.span.start} minus closed at {self.span.until}, {self.range.describe()}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotAt:
+    """A metric over the rows at each period's latest (earliest) time value: one time per
+    period over the rows passing the filters, then grouped by the dimensions."""
+
+    name: str
+    parent: RowNode
+    snapshot: Snapshot
+    range: StateRange
+    time_column: str
+    dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]  # one
+    partials: tuple[Partial, ...]
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        which = "latest" if self.snapshot is Snapshot.LAST else "earliest"
+        return (
+            f"snapshot {self.name}: {self.metrics[0].name} at the {which} {self.time_column}"
+            f" of each {self.range.grain.value if self.range.grain else 'range'}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +487,7 @@ class Shift:
         return f"shift: {self.span} earlier"
 
 
-FrameNode: TypeAlias = "PeriodSpine | Rolling | ToDate | Shift"
+FrameNode: TypeAlias = PeriodSpine | Rolling | ToDate | Shift
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +548,10 @@ class Total:
     def keys(self) -> tuple[str, ...]:
         return self.parent.keys
 
+    @property
+    def time_column(self) -> str:
+        return self.parent.time_column
+
     def column_of(self, partial: Partial) -> str:
         return self.parent.column_of(partial)
 
@@ -448,15 +583,22 @@ class PeriodSeconds:
         return f"period seconds{inside}: days from the first to the last day x 86400"
 
 
-Joined: TypeAlias = "Aggregate | WindowAggregate | Total"
+Grouped: TypeAlias = Aggregate | ActiveAt | RunningTotal | SnapshotAt | WindowAggregate | Total
+
+
+def output_column(node: Grouped, partial: Partial) -> str:
+    """The column a grouped node writes a partial to (window and total partials are suffixed
+    by their frame: offered_calls__count__rolling_7_days)."""
+    if isinstance(node, Aggregate | WindowAggregate | Total):
+        return node.column_of(partial)
+    return partial.column
 
 
 @dataclass(frozen=True, slots=True)
 class JoinOnKeys:
-    """Aggregates side by side on the shared period and dimensions (NULL matches NULL);
-    total() aggregates on the period alone."""
+    """Aggregates side by side on the shared period and dimensions (NULL matches NULL)."""
 
-    parents: tuple[Joined, ...]
+    parents: tuple[Grouped, ...]
     keys: tuple[str, ...]
 
     def describe(self) -> str:
@@ -544,7 +686,7 @@ class Compare:
     parent: FillZeros
     grain: Grain
     comparisons: tuple[Comparing, ...]
-    points: tuple[str, ...]  # metrics that change in points (rates, scores), others in ratio
+    points: tuple[str, ...]  # change in points: cur - prev; the others (cur - prev) / |prev|
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:
@@ -614,11 +756,31 @@ class Totals:
 
 
 PlanNode: TypeAlias = (
-    "ReadSource | ReadIndicator | JoinDimensions | FilterRows | Aggregate | JoinOnKeys"
-    " | ComputeMetrics | TimeSpine | FillZeros | Compare | FlagTargets | Totals"
-    " | PeriodSpine | Rolling | ToDate | Shift | WindowAggregate | Total | PeriodSeconds"
+    ReadSource
+    | ReadIndicator
+    | JoinDimensions
+    | JoinVersions
+    | FilterRows
+    | Aggregate
+    | ActiveAt
+    | RunningTotal
+    | SnapshotAt
+    | JoinOnKeys
+    | ComputeMetrics
+    | TimeSpine
+    | FillZeros
+    | Compare
+    | FlagTargets
+    | Totals
+    | PeriodSpine
+    | Rolling
+    | ToDate
+    | Shift
+    | WindowAggregate
+    | Total
+    | PeriodSeconds
 )
-ViewNode: TypeAlias = "FlagTargets | Totals"
+ViewNode: TypeAlias = FlagTargets | Totals
 
 
 def plan_tree(node: PlanNode, indent: str = "") -> str:
@@ -653,9 +815,10 @@ class QueryPlan:
     request: QueryRequest
     root: ComputeMetrics
     week_start: str = "monday"
+    note: str = ""  # what widening the date range to whole periods did, in a sentence
 
     @property
-    def aggregates(self) -> tuple[Joined, ...]:
+    def aggregates(self) -> tuple[Grouped, ...]:
         return self.root.parent.parents
 
     @property
@@ -702,6 +865,7 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     if request.start and request.end and request.start > request.end:
         raise MflError("E251", f"--start {request.start} is after --end {request.end}", None)
     start, end = whole_periods(request.start, request.end, request.grain, week_start)
+    note = _widened(request, start, end)
     request = replace(request, start=start, end=end)
     metrics = _lookup_metrics(spec, request.metrics)
     if len(set(request.by)) != len(request.by):
@@ -715,19 +879,34 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         frames.insert(0, PLAIN)
     tables = indicator_tables(spec)
     parts: list[_Part] = []
+    states: list[_State] = []
     for frame in frames:
         bases = sorted(
             {u.metric for u in used if u.metric is not None and u.frame == frame}
             or {u.metric for u in used if u.metric is not None}
         )
-        parts += _plan_frame(spec, request, metrics, tables, bases, frame, where_dims)
+        found, frame_states = _plan_frame(spec, request, metrics, tables, bases, frame, where_dims)
+        parts += found
+        states += frame_states
     # One spine for every window and period length: an open range ends where the data does.
     closed = request.start is not None and request.end is not None
     bounds = () if closed else tuple(sorted({p.bounds for p in parts}))
     spine = PeriodSpine(request.grain, week_start, request.start, request.end, bounds)
-    aggregates = tuple(_joined(part, request, week_start, spine) for part in parts)
+    aggregates: list[Grouped] = [_grouped(part, request, week_start, spine) for part in parts]
+    # State metrics are read at the periods the query's event metrics span (a roster counted
+    # over the days of the calls it is reported with), or, alone, their own model's.
+    events = tuple(sorted({(a.parent_model, a.time_column) for a in _event_reads(aggregates)}))
+    for model_name, time_column, state, dims, wdims in states:
+        span = StateRange(
+            request.grain,
+            request.start,
+            request.end,
+            events or ((model_name, time_column),),
+            week_start,
+        )
+        aggregates.extend(_state_nodes(model_name, time_column, state, dims, wdims, span, request))
     grain = (request.grain.value,) if request.grain else ()
-    joined = JoinOnKeys(aggregates, grain + request.by)
+    joined = JoinOnKeys(tuple(aggregates), grain + request.by)
     needed: dict[str, Metric] = {}
     for name in request.metrics:
         _needed(name, metrics, needed)
@@ -738,7 +917,14 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     root = ComputeMetrics(
         joined, request.metrics, tuple(needed[n] for n in sorted(needed)), seconds
     )
-    return QueryPlan(request=request, root=root, week_start=week_start)
+    return QueryPlan(request=request, root=root, week_start=week_start, note=note)
+
+
+# A model's state metrics (active, snapshot) of one time column: model, time column, metrics,
+# dimensions, where dimensions.
+_State: TypeAlias = tuple[
+    str, str, list[BaseMetric], tuple[PlannedDimension, ...], tuple[PlannedDimension, ...]
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -762,23 +948,6 @@ class _Part:
         return (names.SRC, self.read.model, self.time_column)
 
 
-def _group_by_model(
-    spec: ProjectSpec, metrics: Mapping[str, Metric], bases: list[str]
-) -> dict[tuple[str, str], list[BaseMetric]]:
-    by_key: dict[tuple[str, str], list[BaseMetric]] = {}
-    for name in bases:
-        metric = metrics[name]
-        assert isinstance(metric, BaseMetric)
-        model = spec.model(metric.model)
-        if model is None:
-            raise MflError("E210", f"unknown model '{metric.model}' in metric '{name}'", metric.loc)
-        time_column = metric.time or model.time
-        if time_column is None:
-            raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
-        by_key.setdefault((model.name, time_column), []).append(metric)
-    return by_key
-
-
 def _plan_frame(
     spec: ProjectSpec,
     request: QueryRequest,
@@ -787,18 +956,45 @@ def _plan_frame(
     bases: list[str],
     frame: Frame,
     where_dims: tuple[str, ...],
-) -> list[_Part]:
-    """What the base metrics read in one frame come from: one or two per model/time column."""
+) -> tuple[list[_Part], list[_State]]:
+    """What the base metrics read in one frame come from (one or two parts per model and time
+    column), and the state metrics (of the plain frame: a window of one is refused)."""
+    by_key: dict[tuple[str, str], list[BaseMetric]] = {}
+    for name in bases:
+        metric = metrics[name]
+        assert isinstance(metric, BaseMetric)
+        model = spec.model(metric.model)
+        if model is None:
+            raise MflError("E210", f"unknown model '{metric.model}' in metric '{name}'", metric.loc)
+        time_column = metric_time(metric, model)
+        if time_column is None:
+            raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
+        if metric.is_state and not frame.plain:
+            raise MflError(
+                "E233",
+                f"a window or total() over '{name}', an `active` or `snapshot` metric, is not"
+                f" supported ({frame})",
+                metric.loc,
+                "window an event metric (a count or sum of the rows of each period) instead",
+            )
+        by_key.setdefault((model.name, time_column), []).append(metric)
     # A window reads whole days around each period: only day tables hold those.
     choice = replace(request, grain=Grain.DAY) if frame.steps else request
     by = () if frame.total else request.by
     suffix = f"__{frame.key}" if frame.key else ""
     found: list[_Part] = []
-    for (model_name, time_column), members in sorted(_group_by_model(spec, metrics, bases).items()):
+    states: list[_State] = []
+    for (model_name, time_column), members in sorted(by_key.items()):
         dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in by)
         wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
-        additive = [m for m in members if m.agg.additive]
-        rows = [m for m in members if not m.agg.additive]
+        state = [m for m in members if m.is_state]
+        if state:
+            states.append((model_name, time_column, state, dims, wdims))
+        members = [m for m in members if not m.is_state]
+        if not members:
+            continue
+        additive = [m for m in members if m.additive]
+        rows = [m for m in members if not m.additive]
         table, why = _choose_table(tables, model_name, time_column, additive, dims + wdims, choice)
         if table is None:
             rows, additive = members, []
@@ -829,10 +1025,10 @@ def _plan_frame(
                     frame,
                 )
             )
-    return found
+    return found, states
 
 
-def _joined(part: _Part, request: QueryRequest, week_start: str, spine: PeriodSpine) -> Joined:
+def _grouped(part: _Part, request: QueryRequest, week_start: str, spine: PeriodSpine) -> Grouped:
     """A part as the node JoinOnKeys reads: an aggregate, over frames when it has window
     steps, under Total when total() drops the --by dimensions."""
     node: Aggregate | WindowAggregate
@@ -875,16 +1071,8 @@ def frame_nodes(frame: Frame, spine: PeriodSpine, week_start: str) -> FrameNode:
 
 def _window_aggregate(part: _Part, request: QueryRequest, frames: FrameNode) -> WindowAggregate:
     """read -> join dimensions -> filter (--where only) -> aggregate over each frame."""
-    node: RowNode = part.read
-    joined = sorted(
-        {
-            d.reach.qualified_name: d.reach
-            for d in (*part.dimensions, *part.where_dimensions)
-            if d.reach is not None and d.stored_as is None and d.reach.path
-        }.items()
-    )
-    if joined:
-        node = JoinDimensions(node, tuple(reach for _, reach in joined))
+    node = _joined(part.read, part.dimensions, part.where_dimensions, part.time_column)
+    # no date range: only the frame bounds the rows, so a window reaches before --start
     node = FilterRows(node, part.time_column, None, None, request.where, part.where_dimensions)
     return WindowAggregate(
         name=part.name,
@@ -915,6 +1103,133 @@ def _period_seconds(
     return PeriodSeconds(frame, frame_nodes(frame, spine, week_start))
 
 
+def _widened(request: QueryRequest, start: dt.date | None, end: dt.date | None) -> str:
+    """What widening --start/--end to whole periods did ('' when they were whole already)."""
+    moved = [
+        f"{option} {given} is widened to {whole}"
+        for option, given, whole in (("--start", request.start, start), ("--end", request.end, end))
+        if given != whole
+    ]
+    if not moved or request.grain is None:
+        return ""
+    return f"{' and '.join(moved)}, so every {request.grain.value} shown is whole"
+
+
+@dataclass(frozen=True, slots=True)
+class _EventRead:
+    parent_model: str
+    time_column: str
+
+
+def _event_reads(aggregates: list[Grouped]) -> list[_EventRead]:
+    """The model and time column each event aggregate reads (its rows' data bounds)."""
+    found = []
+    for aggregate in aggregates:
+        node: PlanNode = aggregate.parent
+        while not isinstance(node, ReadSource | ReadIndicator):
+            node = node.parents[0]
+        model = node.model if isinstance(node, ReadSource) else node.table.model
+        time_column = aggregate.time_column
+        if isinstance(node, ReadIndicator):
+            time_column = next(
+                t for t in node.table.time_columns if node.table.period_column(t) == time_column
+            )
+        found.append(_EventRead(model, time_column))
+    return found
+
+
+def runs_on(metric: BaseMetric) -> bool:
+    """True when an `active` metric is a running total: a sum, count or mean of values that do
+    not depend on the instant (no period_end()), so its value at t is what the rows opened up
+    to t add minus what the rows closed by t take away: one pass over the rows instead of a
+    join of every period with every open row."""
+    return metric.agg in (Agg.SUM, Agg.COUNT, Agg.AVG) and not any(
+        uses_period_end(tree) for tree in (metric.expr, metric.filter)
+    )
+
+
+def _state_nodes(
+    model: str,
+    time_column: str,
+    metrics: list[BaseMetric],
+    dims: tuple[PlannedDimension, ...],
+    wdims: tuple[PlannedDimension, ...],
+    span: StateRange,
+    request: QueryRequest,
+) -> list[Grouped]:
+    """A node per `active` span and kind (its metrics read the same open rows), and one per
+    `snapshot` metric (its filter chooses the snapshot time)."""
+    nodes: list[Grouped] = []
+    spans: dict[tuple[str, str, bool], list[BaseMetric]] = {}
+    for metric in metrics:
+        if metric.active is not None:
+            key = (metric.active.start, metric.active.until, runs_on(metric))
+            spans.setdefault(key, []).append(metric)
+            continue
+        assert metric.snapshot is not None
+        before = request.end + dt.timedelta(days=1) if request.end is not None else None
+        read = _joined(
+            ReadSource(model, f"snapshot {metric.snapshot.value}"), dims, wdims, time_column
+        )
+        rows = FilterRows(read, time_column, request.start, before, request.where, wdims)
+        nodes.append(
+            SnapshotAt(
+                name=f"{model}__{metric.name}__snapshot",
+                parent=rows,
+                snapshot=metric.snapshot,
+                range=span,
+                time_column=time_column,
+                dimensions=dims,
+                metrics=(metric,),
+                partials=partials_of(metric),
+            )
+        )
+    for number, ((_, _, running), members) in enumerate(sorted(spans.items(), key=lambda i: i[0])):
+        active = members[0].active
+        assert active is not None
+        read = _joined(
+            ReadSource(model, "rows open at each period's end"), dims, wdims, time_column
+        )
+        # no date range: a ticket opened before --start and still open counts
+        rows = FilterRows(read, time_column, None, None, request.where, wdims)
+        kind = RunningTotal if running else ActiveAt
+        nodes.append(
+            kind(
+                name=f"{model}__{time_column}__active" + (f"{number + 1}" if number else ""),
+                parent=rows,
+                span=active,
+                range=span,
+                time_column=time_column,
+                dimensions=dims,
+                metrics=tuple(members),
+                partials=tuple(p for m in members for p in partials_of(m)),
+            )
+        )
+    return nodes
+
+
+def _joined(
+    read: RowNode,
+    dims: tuple[PlannedDimension, ...],
+    wdims: tuple[PlannedDimension, ...],
+    time_column: str,
+) -> RowNode:
+    """The joins the dimensions need: versions by time first, then plain keys."""
+    reach = {
+        d.reach.qualified_name: d.reach
+        for d in (*dims, *wdims)
+        if d.reach is not None and d.stored_as is None and d.reach.path
+    }
+    history = tuple(r for _, r in sorted(reach.items()) if r.through_history)
+    plain = tuple(r for _, r in sorted(reach.items()) if not r.through_history)
+    node = read
+    if history:
+        node = JoinVersions(node, history, time_column)
+    if plain:
+        node = JoinDimensions(node, plain)
+    return node
+
+
 def _rows_why(rows: list[BaseMetric], table_why: str) -> str:
     recomputed = [m for m in rows if not m.agg.additive]
     if recomputed:
@@ -937,16 +1252,7 @@ def _aggregate(
     frame: Frame = PLAIN,
 ) -> Aggregate:
     """read -> join dimensions -> filter -> aggregate, for one model and time column."""
-    node: RowNode = read
-    joined = sorted(
-        {
-            d.reach.qualified_name: d.reach
-            for d in (*dims, *wdims)
-            if d.reach is not None and d.stored_as is None and d.reach.path
-        }.items()
-    )
-    if joined:
-        node = JoinDimensions(node, tuple(reach for _, reach in joined))
+    node = _joined(read, dims, wdims, time_column)
     # An inclusive end date: rows before the next midnight (a day table's dates, the same).
     before = request.end + dt.timedelta(days=1) if request.end is not None else None
     node = FilterRows(node, time_column, request.start, before, request.where, wdims)
@@ -1002,6 +1308,8 @@ def _covers(table: IndicatorTable, dim: PlannedDimension) -> bool:
     assert dim.reach is not None
     if table.stores(dim.reach):
         return True
+    if dim.reach.through_history:
+        return False  # the version depends on each row's time, which a table has summed away
     # A joined dimension is reachable when the table keeps the first foreign key of its path.
     path = dim.reach.path
     return bool(path) and any(
@@ -1062,12 +1370,16 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
         additive = [
             m
             for m in spec.metrics
-            if isinstance(m, BaseMetric) and m.model == model.name and m.agg.additive
+            if isinstance(m, BaseMetric) and m.model == model.name and m.additive
         ]
         if not additive:
             continue
-        times = tuple(sorted({t for m in additive if (t := m.time or model.time) is not None}))
-        own = tuple(d for d in reachable_dimensions(spec, model.name) if not d.path)
+        times = tuple(sorted({t for m in additive if (t := metric_time(m, model)) is not None}))
+        reachable = reachable_dimensions(spec, model.name)
+        # A dimension through a history join is stored as it was at each row's time: a query
+        # cannot join it to a day later. With two time columns that time would be ambiguous.
+        kept = [d for d in reachable if d.through_history] if len(times) == 1 else []
+        own = tuple(d for d in reachable if not d.path) + tuple(kept)
         metric_names = tuple(sorted(m.name for m in additive))
         tables.append(
             IndicatorTable(
@@ -1080,7 +1392,7 @@ def indicator_tables(spec: ProjectSpec) -> tuple[IndicatorTable, ...]:
             dims = []
             for name in declared.dimensions:
                 found = resolve_dimension(spec, model.name, name).found
-                if found is not None:
+                if found is not None and (len(times) == 1 or not found.through_history):
                     dims.append(found)
             tables.append(
                 IndicatorTable(
@@ -1117,10 +1429,20 @@ def plan_indicator_table(
         read = ReadIndicator(day_table, f"the rollup {table.name} re-aggregates the day table")
     else:
         read = ReadSource(table.model, f"the rows behind {table.name}")
-    node: RowNode = read
-    joined = tuple(sorted((d for d in table.dimensions if d.path), key=lambda d: d.qualified_name))
-    if joined:
-        node = JoinDimensions(node, joined)
+    # a rollup takes a dimension through history as the day table stored it, never joined again
+    stored = {
+        d.qualified_name
+        for d in table.dimensions
+        if day_table is not None and d.path and day_table.stores(d)
+    }
+    planned = tuple(
+        PlannedDimension(table.stored_name(d), d, None, table.stored_name(d))
+        if d.qualified_name in stored
+        else PlannedDimension(table.stored_name(d), reach=d)
+        for d in table.dimensions
+    )
+    row_time = table.time_columns[0] if len(table.time_columns) == 1 else ""
+    node = _joined(read, planned, (), row_time)
     periods = tuple(
         PeriodKey(
             table.period_column(tc),
@@ -1140,7 +1462,7 @@ def plan_indicator_table(
         parent=node,
         time_column=periods[0].time_column,
         periods=periods,
-        dimensions=tuple(PlannedDimension(table.stored_name(d), reach=d) for d in table.dimensions),
+        dimensions=planned,
         metrics=tuple(members),
         partials=tuple(p for m in members for p in partials_of(m)),
         from_rows=day_table is None,

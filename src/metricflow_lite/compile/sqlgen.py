@@ -23,6 +23,7 @@ from metricflow_lite.compile.dialects import render as render_dialect
 from metricflow_lite.compile.frames import PLAIN, Frame
 from metricflow_lite.compile.plan import (
     GRAIN_STEP,
+    ActiveAt,
     Aggregate,
     Compare,
     ComputeMetrics,
@@ -31,6 +32,7 @@ from metricflow_lite.compile.plan import (
     FlagTargets,
     JoinDimensions,
     JoinOnKeys,
+    JoinVersions,
     Partial,
     PeriodSeconds,
     PeriodSpine,
@@ -40,16 +42,34 @@ from metricflow_lite.compile.plan import (
     ReadIndicator,
     ReadSource,
     Rolling,
+    RunningTotal,
     Shift,
+    SnapshotAt,
+    StateRange,
     TimeSpine,
     ToDate,
     Total,
     Totals,
     WindowAggregate,
+    output_column,
 )
-from metricflow_lite.spec.expr import column_path, safe_div, substitute_columns, with_safe_division
+from metricflow_lite.spec.expr import (
+    column_path,
+    safe_div,
+    substitute_columns,
+    substitute_period_end,
+    with_safe_division,
+)
 from metricflow_lite.spec.joins import ReachableDimension
-from metricflow_lite.spec.model import Agg, BaseMetric, DerivedMetric, Grain, Metric
+from metricflow_lite.spec.model import (
+    Agg,
+    BaseMetric,
+    DerivedMetric,
+    Grain,
+    Metric,
+    Model,
+    Snapshot,
+)
 from metricflow_lite.spec.windows import PERIOD_SECONDS, Span, call_name, step_of
 
 BASE_ALIAS = "m"
@@ -126,9 +146,16 @@ def join_alias(dim: ReachableDimension, depth: int) -> str:
     return "__".join([BASE_ALIAS] + [hop.role for hop in dim.path[:depth]])
 
 
-def add_joins(select: exp.Select, dims: Iterable[ReachableDimension]) -> exp.Select:
-    """LEFT JOIN each model on a dimension's path once (many-to-one joins never fan out)."""
-    seen: set[str] = set()
+def add_joins(
+    select: exp.Select, dims: Iterable[ReachableDimension], time_value: exp.Expr | None = None
+) -> exp.Select:
+    """LEFT JOIN each model on a dimension's path once (many-to-one joins never fan out).
+
+    A model with `valid:` is joined to the version whose [from, until) holds `time_value`, the
+    row's metric time; no such version leaves the dimension NULL. A model the select already
+    joins (under the same alias) is not joined again.
+    """
+    seen: set[str] = {j.alias_or_name for j in select.args.get("joins") or []}
     for dim in sorted(dims, key=lambda d: d.qualified_name):
         for depth, hop in enumerate(dim.path, start=1):
             alias = join_alias(dim, depth)
@@ -136,11 +163,32 @@ def add_joins(select: exp.Select, dims: Iterable[ReachableDimension]) -> exp.Sel
                 continue
             seen.add(alias)
             left = join_alias(dim, depth - 1)
-            condition = exp.EQ(this=col(hop.column, left), expression=col(hop.primary_key, alias))
+            condition: exp.Expr = exp.EQ(
+                this=col(hop.column, left), expression=col(hop.primary_key, alias)
+            )
+            if hop.valid is not None:
+                assert time_value is not None, f"a join into {hop.model} needs the row's time"
+                condition = exp.and_(
+                    condition, holds(hop.valid.start, hop.valid.until, alias, time_value)
+                )
             select = select.join(
                 table_ref(names.SRC, hop.model, alias), on=condition, join_type="LEFT"
             )
     return select
+
+
+def holds(start: str, until: str, alias: str, instant: exp.Expr) -> exp.Expr:
+    """`start <= instant AND (until IS NULL OR until > instant)`: the half-open [start, until)
+    of a row (an open ticket, a version of an agent) holds the instant."""
+    return exp.and_(
+        exp.LTE(this=col(start, alias), expression=instant.copy()),
+        exp.Paren(
+            this=exp.or_(
+                exp.Is(this=col(until, alias), expression=exp.Null()),
+                exp.GT(this=col(until, alias), expression=instant.copy()),
+            )
+        ),
+    )
 
 
 def dimension_value(dim: PlannedDimension, time_value: exp.Expr) -> exp.Expr:
@@ -313,6 +361,12 @@ def render_join_dimensions(node: JoinDimensions, parent: Rendered) -> Rendered:
     return replace(parent, frame=add_joins(parent.frame, node.dimensions)).with_comment(node)
 
 
+def render_join_versions(node: JoinVersions, parent: Rendered) -> Rendered:
+    time_value = col(node.time_column, BASE_ALIAS)
+    frame = add_joins(parent.frame, node.dimensions, time_value)
+    return replace(parent, frame=frame).with_comment(node)
+
+
 def render_filter_rows(node: FilterRows, parent: Rendered) -> Rendered:
     time_value = col(node.time_column, BASE_ALIAS)
     conditions: list[exp.Expr] = [
@@ -350,6 +404,405 @@ def render_aggregate(node: Aggregate, parent: Rendered) -> Rendered:
     if keys:
         frame = frame.group_by(*[value.copy() for _, value in keys])
     return replace(parent, frame=frame, columns=(*keys, *values)).with_comment(node)
+
+
+# --- state metrics: every period of a range, read at its end or at its last snapshot ---------
+
+PERIOD = "__period"  # a period's start in the time spine of a state node
+PERIOD_END = "__end"  # the period's end instant: the next period's start
+SPINE_ALIAS = "p"
+ROWS_PARTIAL = "__rows"  # how many rows a running total holds at a period's end
+
+
+def _day_bounds(span: StateRange) -> exp.Select:
+    """SELECT lo, hi: the first and last day of the range (the given days, else the first and
+    last day with a time value in the models of its bounds)."""
+    parts: list[exp.Select] = []
+    for model, time_column in span.bounds:
+        time_value = col(time_column)
+        parts.append(
+            exp.select(
+                exp.alias_(as_date(exp.Min(this=time_value.copy())), "lo"),
+                exp.alias_(as_date(exp.Max(this=time_value.copy())), "hi"),
+            )
+            .from_(table_ref(names.SRC, model))
+            .where(exp.Not(this=exp.Is(this=time_value.copy(), expression=exp.Null())))
+        )
+    data = parts[0]
+    if len(parts) > 1:
+        union: exp.Query = parts[0]
+        for part in parts[1:]:
+            union = exp.union(union, part, distinct=False)
+        data = exp.select(
+            exp.alias_(exp.Min(this=col("lo")), "lo"), exp.alias_(exp.Max(this=col("hi")), "hi")
+        ).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident("models"))))
+    if span.start is None and span.end is None:
+        return data
+    low = date_literal(span.start) if span.start is not None else col("lo", "data")
+    high = date_literal(span.end) if span.end is not None else col("hi", "data")
+    select = exp.select(exp.alias_(low, "lo"), exp.alias_(high, "hi"))
+    if span.start is None or span.end is None:
+        select = select.from_(exp.Subquery(this=data, alias=exp.TableAlias(this=ident("data"))))
+    return select
+
+
+def period_spine(span: StateRange) -> exp.Select:
+    """(__period, __end) for every period of the range; without a grain one row, the range's
+    end instant (the midnight after its last day)."""
+    grain = span.grain
+    bounds = exp.Subquery(this=_day_bounds(span), alias=exp.TableAlias(this=ident("bounds")))
+    if grain is None:
+        end = exp.cast(
+            exp.Add(this=col("hi", "bounds"), expression=days(1)), exp.DataType.Type.TIMESTAMP
+        )
+        return exp.select(exp.alias_(end, ident(PERIOD_END))).from_(bounds)
+    step = interval(*GRAIN_STEP[grain])
+    low: exp.Expr = col("lo", "bounds")
+    high: exp.Expr = col("hi", "bounds")
+    if grain.intraday:
+        low = exp.cast(low, exp.DataType.Type.TIMESTAMP)
+        high = exp.Sub(
+            this=exp.cast(exp.Add(this=high, expression=days(1)), exp.DataType.Type.TIMESTAMP),
+            expression=step.copy(),
+        )
+    else:
+        low = period_start(grain, low, span.week_start)
+        high = period_start(grain, high, span.week_start)
+    series = exp.Explode(this=exp.GenerateSeries(start=low, end=high, step=step.copy()))
+    starts = exp.select(exp.alias_(as_period(series, grain), ident(PERIOD))).from_(bounds)
+    end = exp.cast(exp.Add(this=col(PERIOD), expression=step.copy()), exp.DataType.Type.TIMESTAMP)
+    return exp.select(col(PERIOD), exp.alias_(end, ident(PERIOD_END))).from_(
+        exp.Subquery(this=starts, alias=exp.TableAlias(this=ident("starts")))
+    )
+
+
+def _cte_name(node: ActiveAt | RunningTotal | SnapshotAt, part: str) -> str:
+    # named for the node: Spark lifts nested CTEs to the top, where two nodes' would clash
+    return f"{node.name}__{part}"
+
+
+def _spine_table(node: ActiveAt | RunningTotal | SnapshotAt) -> exp.Table:
+    return named(_cte_name(node, "periods"), SPINE_ALIAS)
+
+
+def _every_period(
+    node: ActiveAt | SnapshotAt, rows: Rendered, spine: exp.Select, comments: tuple[str, ...]
+) -> Rendered:
+    """The node's rows for every period of the spine: a period without rows still gets one
+    (for each dimension combination the node has), its counts 0."""
+    rows_name = _cte_name(node, "rows")
+    periods = (_cte_name(node, "periods"), spine)
+    grain = node.range.grain
+    if grain is None:
+        # one row (or one per combination) at the range's end already
+        return replace(rows, ctes=(periods, *rows.ctes), comments=comments)
+    dims = [d.name for d in node.dimensions]
+    frame = exp.select().from_(_spine_table(node))
+    columns: list[tuple[str, exp.Expr]] = [(grain.value, col(PERIOD, SPINE_ALIAS))]
+    conditions: list[exp.Expr] = [
+        exp.EQ(this=col(grain.value, "rows"), expression=col(PERIOD, SPINE_ALIAS))
+    ]
+    if dims:
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(named(rows_name))
+        frame = frame.join(
+            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
+            join_type="CROSS",
+        )
+        columns += [(d, col(d, "combos")) for d in dims]
+        conditions += [
+            exp.NullSafeEQ(this=col(d, "rows"), expression=col(d, "combos")) for d in dims
+        ]
+    columns += [(p.column, col(p.column, "rows")) for p in node.partials]
+    frame = frame.join(named(rows_name, "rows"), on=exp.and_(*conditions), join_type="LEFT")
+    ctes = (periods, *rows.ctes, (rows_name, rows.select()))
+    return Rendered(frame, tuple(columns), ctes, comments)
+
+
+def render_active_at(node: ActiveAt, parent: Rendered) -> Rendered:
+    """periods p JOIN rows open at p's end; partials by period x dimensions; every period."""
+    instant = col(PERIOD_END, SPINE_ALIAS)
+    time_value = col(node.time_column, BASE_ALIAS)
+    keys: list[tuple[str, exp.Expr]] = []
+    if node.range.grain is not None:
+        keys.append((node.range.grain.value, col(PERIOD, SPINE_ALIAS)))
+    keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]
+    metrics = {m.name: m for m in node.metrics}
+    values: list[tuple[str, exp.Expr]] = []
+    for partial in node.partials:
+        metric = metrics[partial.metric]
+        at_instant = replace(
+            metric,
+            expr=substitute_period_end(metric.expr, instant) if metric.expr else None,
+            filter=substitute_period_end(metric.filter, instant) if metric.filter else None,
+        )
+        values.append((partial.column, row_aggregate(at_instant, partial)))
+    frame = parent.frame.join(
+        _spine_table(node),
+        on=holds(node.span.start, node.span.until, BASE_ALIAS, instant),
+        join_type="INNER",
+    )
+    if keys:
+        frame = frame.group_by(*[value.copy() for _, value in keys])
+    rows = replace(parent, frame=frame, columns=(*keys, *values))
+    return _every_period(node, rows, period_spine(node.range), (node.describe(),))
+
+
+def render_snapshot_at(node: SnapshotAt, parent: Rendered) -> Rendered:
+    """Rows passing the filters, each with its period's latest (earliest) time (a window);
+    the metric over the rows at that time by period x dimensions; every period."""
+    grain = node.range.grain
+    [metric] = node.metrics
+    time_value = col(node.time_column, BASE_ALIAS)
+    period = period_start(grain, time_value.copy(), node.range.week_start) if grain else None
+    pick_of = exp.Max if node.snapshot is Snapshot.LAST else exp.Min
+    pick = exp.Window(
+        this=pick_of(this=time_value.copy()),
+        partition_by=[period.copy()] if period is not None else [],
+    )
+    frame = parent.frame
+    if metric.filter is not None:
+        frame = frame.where(exp.Paren(this=qualify(metric.filter, BASE_ALIAS)))
+    picked: list[tuple[str, exp.Expr]] = []
+    if period is not None:
+        picked.append((PERIOD, period))
+    dim_columns = [f"__d{i}" for i in range(len(node.dimensions))]
+    picked += [
+        (c, dimension_value(d, time_value))
+        for c, d in zip(dim_columns, node.dimensions, strict=True)
+    ]
+    picked.append(("__pick", pick))
+    rows = frame.select(exp.Column(this=exp.Star(), table=ident(BASE_ALIAS)))
+    for name, value in picked:
+        rows = rows.select(exp.alias_(value, ident(name)), copy=False)
+    rows.add_comments(list(parent.comments))
+    keys: list[tuple[str, exp.Expr]] = []
+    if grain is not None:
+        keys.append((grain.value, col(PERIOD, BASE_ALIAS)))
+    keys += [
+        (d.name, col(c, BASE_ALIAS)) for c, d in zip(dim_columns, node.dimensions, strict=True)
+    ]
+    values = [(p.column, row_aggregate(replace(metric, filter=None), p)) for p in node.partials]
+    at_pick = (
+        exp.select()
+        .from_(exp.Subquery(this=rows, alias=exp.TableAlias(this=ident(BASE_ALIAS))))
+        .where(exp.EQ(this=col(node.time_column, BASE_ALIAS), expression=col("__pick", BASE_ALIAS)))
+    )
+    if keys:
+        at_pick = at_pick.group_by(*[value.copy() for _, value in keys])
+    grouped = Rendered(at_pick, (*keys, *values), parent.ctes)
+    return _every_period(node, grouped, period_spine(node.range), (node.describe(),))
+
+
+def _signed(value: exp.Expr, sign: int) -> exp.Expr:
+    return value if sign > 0 else exp.Neg(this=exp.Paren(this=value))
+
+
+def _changes(node: RunningTotal, parent: Rendered, sign: int) -> exp.Select:
+    """One change per row: +value when it opens (`from`), -value when it closes (`until`; a
+    row closed before it opened is closed when it opens), with the row's dimensions."""
+    start = col(node.span.start, BASE_ALIAS)
+    until = col(node.span.until, BASE_ALIAS)
+    at = start if sign > 0 else exp.Greatest(this=start.copy(), expressions=[until.copy()])
+    time_value = col(node.time_column, BASE_ALIAS)
+    select = parent.frame.where(exp.Not(this=exp.Is(this=start.copy(), expression=exp.Null())))
+    if sign < 0:
+        select = select.where(exp.Not(this=exp.Is(this=until.copy(), expression=exp.Null())))
+    select = select.select(exp.alias_(at, ident("__at")))
+    for dim in node.dimensions:
+        select = select.select(exp.alias_(dimension_value(dim, time_value), ident(dim.name)))
+    select = select.select(exp.alias_(exp.Literal.number(sign), ident(ROWS_PARTIAL)))
+    metrics = {m.name: m for m in node.metrics}
+    for partial in node.partials:
+        metric = metrics[partial.metric]
+        value = qualify(metric.expr, BASE_ALIAS) if metric.expr is not None else None
+        condition = qualify(metric.filter, BASE_ALIAS) if metric.filter is not None else None
+        if partial.part == "count":
+            counted: exp.Expr = exp.Literal.number(1)
+            checks = [c for c in (condition,) if c is not None]
+            if value is not None:
+                checks.append(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
+            if checks:
+                counted = exp.Case(
+                    ifs=[exp.If(this=exp.and_(*checks), true=counted)],
+                    default=exp.Literal.number(0),
+                )
+            change = _signed(counted, sign)
+        else:
+            assert value is not None and partial.part == "sum"
+            summed = value.copy()
+            if condition is not None:
+                summed = exp.Case(ifs=[exp.If(this=condition.copy(), true=summed)])
+            change = _signed(summed, sign)
+        select = select.select(exp.alias_(change, ident(partial.column)), copy=False)
+    return select
+
+
+def render_running_total(node: RunningTotal, parent: Rendered) -> Rendered:
+    """changes (+ at from, - at until) -> deltas per period x dimensions -> the running sum
+    over the periods in order, for every period x combination."""
+    grain = node.range.grain
+    spine = period_spine(node.range)
+    dims = [d.name for d in node.dimensions]
+    partials = [ROWS_PARTIAL, *(p.column for p in node.partials)]
+    changes = exp.union(_changes(node, parent, 1), _changes(node, parent, -1), distinct=False)
+    changes.add_comments(list(parent.comments))
+    changes_name = _cte_name(node, "changes")
+    periods = (_cte_name(node, "periods"), spine)
+    if grain is None:
+        # at the range's end: everything that changed up to that instant
+        end = exp.select(col(PERIOD_END)).from_(named(periods[0]))
+        at_end = exp.select().from_(named(changes_name, "c"))
+        at_end = at_end.where(exp.LTE(this=col("__at", "c"), expression=exp.Subquery(this=end)))
+        held = exp.Sum(this=col(ROWS_PARTIAL, "c"))
+        if dims:
+            # a combination with no row open at the end has no row, as in a join
+            at_end = at_end.group_by(*[col(d, "c") for d in dims]).having(
+                exp.GT(this=held.copy(), expression=exp.Literal.number(0))
+            )
+        ended: list[tuple[str, exp.Expr]] = [(d, col(d, "c")) for d in dims]
+        for name in partials[1:]:
+            total: exp.Expr = exp.Sum(this=col(name, "c"))
+            if name.endswith("__sum"):
+                opened = exp.GT(this=held.copy(), expression=exp.Literal.number(0))
+                total = exp.Case(ifs=[exp.If(this=opened, true=total)])
+            ended.append((name, total))
+        ctes = (periods, *parent.ctes, (changes_name, changes))
+        return Rendered(at_end, tuple(ended), ctes, (node.describe(),))
+    # a change at instant x counts from the period that ends at x or later: the period of x - 1us
+    before = exp.Sub(
+        this=exp.cast(col("__at", "c"), exp.DataType.Type.TIMESTAMP),
+        expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MICROSECOND")),
+    )
+    bucket = period_start(grain, before, node.range.week_start)
+    bounds = exp.select(
+        exp.alias_(exp.Min(this=col(PERIOD)), "first_period"),
+        exp.alias_(exp.Max(this=col(PERIOD)), "last_period"),
+    ).from_(named(periods[0]))
+    # changes before the range add up into its first period; later ones are not read
+    clamped = exp.Greatest(this=bucket, expressions=[col("first_period", "b")])
+    deltas = (
+        exp.select(exp.alias_(clamped, ident(PERIOD)))
+        .from_(named(changes_name, "c"))
+        .join(exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("b"))), join_type="CROSS")
+    )
+    for dim in dims:
+        deltas = deltas.select(exp.alias_(col(dim, "c"), ident(dim)), copy=False)
+    for name in partials:
+        deltas = deltas.select(exp.alias_(exp.Sum(this=col(name, "c")), ident(name)), copy=False)
+    deltas = deltas.where(exp.LTE(this=bucket.copy(), expression=col("last_period", "b")))
+    deltas = deltas.group_by(clamped.copy(), *[col(d, "c") for d in dims])
+    deltas_name = _cte_name(node, "deltas")
+    order = exp.Order(expressions=[exp.Ordered(this=col(PERIOD, SPINE_ALIAS))])
+
+    def running(name: str) -> exp.Expr:
+        return exp.Window(
+            this=exp.Sum(this=col(name, "d")),
+            partition_by=[col(d, "combos") for d in dims],
+            order=order.copy(),
+            spec=exp.WindowSpec(
+                kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
+            ),
+        )
+
+    totals = exp.select(exp.alias_(col(PERIOD, SPINE_ALIAS), ident(grain.value))).from_(
+        _spine_table(node)
+    )
+    conditions: list[exp.Expr] = [
+        exp.EQ(this=col(PERIOD, "d"), expression=col(PERIOD, SPINE_ALIAS))
+    ]
+    if dims:
+        combos = exp.select(*[col(d) for d in dims]).distinct().from_(named(deltas_name))
+        totals = totals.join(
+            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
+            join_type="CROSS",
+        )
+        for dim in dims:
+            totals = totals.select(exp.alias_(col(dim, "combos"), ident(dim)), copy=False)
+            conditions.append(exp.NullSafeEQ(this=col(dim, "d"), expression=col(dim, "combos")))
+    for name in partials:
+        totals = totals.select(exp.alias_(running(name), ident(name)), copy=False)
+    totals = totals.join(named(deltas_name, "d"), on=exp.and_(*conditions), join_type="LEFT")
+    # a sum over no open rows is NULL, as over no rows at all; a combination never open in the
+    # range (its rows opened and closed before it) has no rows, as in a join of periods and rows
+    keys = [grain.value, *dims]
+    open_rows = col(ROWS_PARTIAL, "t")
+    inner = exp.select(*[exp.alias_(col(k, "t"), ident(k)) for k in keys]).from_(
+        exp.Subquery(this=totals, alias=exp.TableAlias(this=ident("t")))
+    )
+    for name in partials[1:]:
+        value: exp.Expr = col(name, "t")
+        if name.endswith("__sum"):
+            opened = exp.GT(this=open_rows.copy(), expression=exp.Literal.number(0))
+            value = exp.Case(ifs=[exp.If(this=opened, true=value)])
+        inner = inner.select(exp.alias_(value, ident(name)), copy=False)
+    frame: exp.Select
+    if dims:
+        ever = exp.Window(
+            this=exp.Max(this=open_rows.copy()), partition_by=[col(d, "t") for d in dims]
+        )
+        inner = inner.select(exp.alias_(ever, ident("__ever")), copy=False)
+        frame = (
+            exp.select()
+            .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("t"))))
+            .where(exp.GT(this=col("__ever", "t"), expression=exp.Literal.number(0)))
+        )
+        columns: list[tuple[str, exp.Expr]] = [(k, col(k, "t")) for k in keys]
+        columns += [(n, col(n, "t")) for n in partials[1:]]
+    else:
+        frame = exp.select().from_(exp.Subquery(this=totals, alias=exp.TableAlias(this=ident("t"))))
+        columns = [(k, col(k, "t")) for k in keys]
+        for name in partials[1:]:
+            value = col(name, "t")
+            if name.endswith("__sum"):
+                opened = exp.GT(this=open_rows.copy(), expression=exp.Literal.number(0))
+                value = exp.Case(ifs=[exp.If(this=opened, true=value)])
+            columns.append((name, value))
+    ctes = (periods, *parent.ctes, (changes_name, changes), (deltas_name, deltas))
+    return Rendered(frame, tuple(columns), ctes, (node.describe(),))
+
+
+def overlap_query(model: Model) -> exp.Select:
+    """The first pair of versions of one key of a `valid` model that overlap (a version
+    starting before the previous one ends), and how many such pairs there are."""
+    assert model.valid is not None and model.primary_key is not None
+    key, start, until = model.primary_key, model.valid.start, model.valid.until
+    following = exp.Window(
+        this=exp.func("LEAD", col(start)),
+        partition_by=[col(key)],
+        order=exp.Order(expressions=[exp.Ordered(this=col(start)), exp.Ordered(this=col(until))]),
+    )
+    versions = (
+        exp.select(col(key), col(start), col(until), exp.alias_(following, ident("next_from")))
+        .from_(table_ref(names.SRC, model.name))
+        .where(
+            exp.and_(
+                exp.Not(this=exp.Is(this=col(key), expression=exp.Null())),
+                exp.Not(this=exp.Is(this=col(start), expression=exp.Null())),
+            )
+        )
+    )
+    overlapping = exp.or_(
+        exp.Is(this=col(until), expression=exp.Null()),
+        exp.GT(this=col(until), expression=col("next_from")),
+    )
+    return (
+        exp.select(
+            col(key),
+            col(start),
+            col(until),
+            col("next_from"),
+            exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), ident("overlaps")),
+        )
+        .from_(exp.Subquery(this=versions, alias=exp.TableAlias(this=ident("versions"))))
+        .where(
+            exp.and_(
+                exp.Not(this=exp.Is(this=col("next_from"), expression=exp.Null())),
+                exp.Paren(this=overlapping),
+            )
+        )
+        .order_by(exp.Ordered(this=col(key)), exp.Ordered(this=col(start)))
+        .limit(1)
+    )
 
 
 def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rendered:
@@ -405,7 +858,7 @@ def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rend
     columns: list[tuple[str, exp.Expr]] = [(k, col(k, key_table)) for k in keys]
     for aggregate in node.parents:
         columns += [
-            (aggregate.column_of(p), col(aggregate.column_of(p), aggregate.name))
+            (output_column(aggregate, p), col(output_column(aggregate, p), aggregate.name))
             for p in aggregate.partials
         ]
     order = tuple(col(k, key_table) for k in keys)
@@ -678,8 +1131,10 @@ def render_compare(node: Compare, parent: Rendered) -> Rendered:
             if name in node.points:
                 change = exp.Sub(this=current.copy(), expression=previous.copy())
             else:
-                change = exp.Sub(
-                    this=safe_div(current.copy(), previous.copy()), expression=exp.Literal.number(1)
+                # (cur - prev) / |prev|: -100 -> -50 went up, +50 %; NULL when prev is 0
+                change = safe_div(
+                    exp.Sub(this=current.copy(), expression=previous.copy()),
+                    exp.Abs(this=previous.copy()),
                 )
             columns.append((name + c.change_suffix, change))
     order = tuple(col(k, "cur") for k in node.keys)
@@ -731,10 +1186,18 @@ def render(node: PlanNode) -> Rendered:
             return render_read_indicator(node)
         case JoinDimensions():
             return render_join_dimensions(node, render(node.parent))
+        case JoinVersions():
+            return render_join_versions(node, render(node.parent))
         case FilterRows():
             return render_filter_rows(node, render(node.parent))
         case Aggregate():
             return render_aggregate(node, render(node.parent))
+        case ActiveAt():
+            return render_active_at(node, render(node.parent))
+        case RunningTotal():
+            return render_running_total(node, render(node.parent))
+        case SnapshotAt():
+            return render_snapshot_at(node, render(node.parent))
         case JoinOnKeys():
             return render_join_on_keys(node, tuple(render(p) for p in node.parents))
         case ComputeMetrics():

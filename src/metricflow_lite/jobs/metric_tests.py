@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.plan import QueryRequest, plan_query
 from metricflow_lite.compile.sqlgen import render_query, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
@@ -91,7 +92,7 @@ def run_case(
             if not columns:
                 continue
             try:
-                database.create_table("src", model, columns, rows)
+                database.create_table(names.SRC, model, columns, rows)
             except ScratchError as err:
                 return CaseResult(
                     case,

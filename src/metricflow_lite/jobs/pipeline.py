@@ -7,17 +7,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, plan_build, statements_for
 from metricflow_lite.compile.layers import render_models
 from metricflow_lite.compile.plan import QueryPlan, QueryRequest, plan_query
-from metricflow_lite.compile.sqlgen import render_query, to_sql
-from metricflow_lite.errors import MflError
+from metricflow_lite.compile.sqlgen import overlap_query, render_query, to_sql
+from metricflow_lite.errors import Diagnostic, MflError, Severity
 from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.validate import load_spec
 from metricflow_lite.warehouse.base import QueryResult, Warehouse, fetch_built
+
+if TYPE_CHECKING:
+    from metricflow_lite.jobs.reports import WrittenReport
+    from metricflow_lite.seeds.load import LoadSummary
 
 Progress = Callable[[str], None]
 DIALECT_OF_TYPE = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
@@ -29,7 +35,7 @@ def dialect_for(project: Project, target_name: str | None) -> str:
 
 def raw_tables(warehouse: Warehouse) -> tuple[str, ...]:
     """Tables in the raw schema (what source() may name)."""
-    return warehouse.tables("raw")
+    return warehouse.tables(names.RAW)
 
 
 def build_objects(
@@ -44,6 +50,7 @@ class BuildResult:
     objects: tuple[BuildObject, ...]
     # (layer, seconds) in build order: drop, source, indicator, application, commit; then total
     seconds_per_layer: tuple[tuple[str, float], ...]
+    warnings: tuple[Diagnostic, ...] = ()  # what the built data says about the spec (W290)
 
 
 def build_project(
@@ -63,7 +70,36 @@ def build_project(
         progress(f"building {len(objects)} views and tables")
     layers = warehouse.apply_build(statements, SCHEMAS)
     elapsed = time.perf_counter() - started
-    return BuildResult(tuple(objects), (*layers, ("total", elapsed)))
+    warnings = history_warnings(spec, warehouse)
+    return BuildResult(tuple(objects), (*layers, ("total", elapsed)), warnings)
+
+
+def history_warnings(spec: ProjectSpec, warehouse: Warehouse) -> tuple[Diagnostic, ...]:
+    """W290 for each `valid` model whose versions of one key overlap, so that a row's time
+    falls in two versions and a join into it counts the row twice."""
+    found = []
+    for model in spec.models:
+        if model.valid is None or model.primary_key is None:
+            continue
+        result = warehouse.fetch(to_sql(overlap_query(model), warehouse.dialect))
+        if not result.rows:
+            continue
+        key, start, until, next_from, overlaps = result.rows[0]
+        ends = f"until {until}" if until is not None else "with no end"
+        more = f" ({overlaps} overlapping pairs in all)" if overlaps > 1 else ""
+        found.append(
+            Diagnostic(
+                "W290",
+                f"versions of {model.primary_key} '{key}' in model '{model.name}' overlap: one"
+                f" from {start} {ends}, the next from {next_from}{more}",
+                model.spots.at("valid", model.loc),
+                f"a row in both versions is counted in each: end each version of '{key}'"
+                f" where the next one starts ({model.valid.until} = the next"
+                f" {model.valid.start})",
+                Severity.WARNING,
+            )
+        )
+    return tuple(found)
 
 
 def compile_project(
@@ -140,15 +176,30 @@ def parse_grain(text: str) -> Grain:
         ) from None
 
 
+# Dates mfl accepts on the command line: periods, comparisons a year back and windows must fit
+# in the calendar of every engine (and Python's, which ends at 9999-12-31).
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2999, 12, 31)
+
+
 def parse_date(text: str | None, option: str) -> dt.date | None:
+    """A date from command-line text, between FIRST_DATE and LAST_DATE (E254 otherwise)."""
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise MflError(
             "E254", f"{option} '{text}' is not a date", None, "write dates as YYYY-MM-DD"
         ) from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise MflError(
+            "E254",
+            f"{option} {text} is outside the dates mfl handles ({FIRST_DATE} to {LAST_DATE})",
+            None,
+            f"leave {option} out to use the data's first or last day",
+        )
+    return day
 
 
 def query_sql(
@@ -173,3 +224,153 @@ def run_query(
     """Answer a metric query from the built warehouse (spec: the loaded spec, if at hand)."""
     _, sql = query_sql(project, request, warehouse.dialect, spec)
     return fetch_built(warehouse, sql)
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands, end to end: each opens the target's warehouse, does its work, closes it.
+
+
+def seed(project: Project, target: str | None, full_refresh: bool = False) -> LoadSummary:
+    """`mfl seed`: load new and changed seed files into raw."""
+    from metricflow_lite.seeds.load import load_seeds
+    from metricflow_lite.warehouse import connect
+
+    with connect(project, target) as warehouse:
+        return load_seeds(project, warehouse, full_refresh=full_refresh)
+
+
+def build(project: Project, target: str | None, progress: Progress | None = None) -> BuildResult:
+    """`mfl build`: src, ind and app, all or nothing."""
+    from metricflow_lite.warehouse import connect
+
+    with connect(project, target) as warehouse:
+        return build_project(project, warehouse, progress)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSteps:
+    """What `mfl run` tells as it goes: a step starts, the seed and the build are done."""
+
+    step: Callable[[str, str], None]
+    seeded: Callable[[LoadSummary], None]
+    built: Callable[[BuildResult], None]
+    progress: Progress
+
+
+def run(
+    project: Project, target: str | None, steps: RunSteps, full_refresh: bool = False
+) -> list[WrittenReport]:
+    """`mfl run`: seed, build, then every report into target/reports/."""
+    from metricflow_lite.jobs.reports import write_all_reports
+    from metricflow_lite.seeds.load import load_seeds
+    from metricflow_lite.warehouse import connect
+
+    spec = load_spec(project)  # a broken YAML stops the job before anything is loaded
+    with connect(project, target) as warehouse:
+        steps.step("seed", "loading seeds/ into raw")
+        steps.seeded(load_seeds(project, warehouse, full_refresh=full_refresh))
+        steps.step("build", "building src, ind and app")
+        steps.built(build_project(project, warehouse, steps.progress))
+        steps.step("reports", f"rendering {len(spec.reports)} reports")
+        return write_all_reports(spec, project, warehouse, steps.progress)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryAnswer:
+    """What `mfl query` found: the plan, its SQL, and the rows rendered (None: --sql only)."""
+
+    plan: QueryPlan
+    sql: str
+    text: str | None
+
+
+def query(
+    project: Project,
+    target: str | None,
+    options: QueryOptions,
+    fmt: str = "table",
+    sql_only: bool = False,
+) -> QueryAnswer:
+    """`mfl query`: plan the request, then (unless only the SQL is asked for) fetch and render."""
+    from metricflow_lite.report.query_table import render_rows
+    from metricflow_lite.warehouse import connect
+
+    spec = load_spec(project)
+    request = options.request(spec)
+    # a mistake in the request is reported before the warehouse is opened (or found missing)
+    plan, sql = query_sql(project, request, dialect_for(project, target), spec)
+    if sql_only:
+        return QueryAnswer(plan, sql, None)
+    with connect(project, target, read_only=True) as warehouse:
+        result = fetch_built(warehouse, sql)
+    return QueryAnswer(plan, sql, render_rows(result, spec, plan.request, fmt))
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOptions:
+    """A query as the command line gives it: text, parsed against the spec by `request`."""
+
+    metrics: str | None = None
+    by: str | None = None
+    grain: str | None = None
+    start: str | None = None
+    end: str | None = None
+    where: str | None = None
+    use_indicators: bool = True
+
+    def request(self, spec: ProjectSpec) -> QueryRequest:
+        request = make_request(
+            spec, self.metrics or "", self.by, self.grain, self.start, self.end, self.where
+        )
+        return replace(request, use_indicators=self.use_indicators)
+
+
+def explain(project: Project, options: QueryOptions | None, select: str | None) -> str:
+    """`mfl compile --plan`: the plan tree of a query, or of a report's views / a build object.
+
+    Each tree shows the result at the top and what it reads below, with why each indicator
+    table was chosen (or why rows are read)."""
+    from metricflow_lite.compile.plan import plan_tree
+
+    spec = load_spec(project)
+    if options is not None and options.metrics:
+        plan = plan_query(spec, options.request(spec), project.week_start.value)
+        head = f"-- note: {plan.note}\n" if plan.note else ""
+        return head + plan_tree(plan.root)
+    objects = [o for o in build_objects(project, spec, None) if o.plan is not None]
+    if select:
+        report = spec.report(select)
+        chosen = [
+            o
+            for o in objects
+            if select in (o.name, o.qualified_name) or (report and o.report == report.name)
+        ]
+        if not chosen:
+            from metricflow_lite.errors import did_you_mean
+
+            known = [o.qualified_name for o in objects] + [r.name for r in spec.reports]
+            raise MflError(
+                "E311",
+                f"nothing named '{select}' to plan",
+                None,
+                did_you_mean(select, known)
+                or f"reports: {', '.join(r.name for r in spec.reports)}",
+            )
+        objects = chosen
+    trees = []
+    for obj in objects:
+        assert obj.plan is not None
+        trees.append(f"{obj.qualified_name}:\n{plan_tree(obj.plan, '  ')}")
+    return "\n\n".join(trees)
+
+
+def catalog(project: Project, kind: str, fmt: str = "table") -> str:
+    """`mfl list`: metrics, models or reports as a table; metrics as the docs page (md)."""
+    from metricflow_lite.report.catalog import catalog_rows, metrics_markdown
+    from metricflow_lite.report.query_table import render_table
+
+    spec = load_spec(project)
+    if fmt == "md":
+        return metrics_markdown(spec)
+    headers, rows = catalog_rows(spec, kind)
+    return render_table(headers, rows)

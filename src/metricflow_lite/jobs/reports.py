@@ -9,10 +9,12 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.periods import latest_complete_period, next_period, period_start
 from metricflow_lite.compile.plan import QueryRequest, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
+from metricflow_lite.jobs.files import write_file
 from metricflow_lite.report import (
     MetricInfo,
     ReportTable,
@@ -139,11 +141,13 @@ def report_table(
         period = latest_complete_period(last, grain, week_start) if last else None
     else:
         period = period_start(on, grain, week_start)
-    view = exp.select(exp.Star()).from_(table_ref("app", f"{report.name}_{grain.value}"))
+    view = exp.select(exp.Star()).from_(
+        table_ref(names.APP, names.report_view(report.name, grain.value))
+    )
     columns, rows = _fetch(warehouse, view)
     totals: tuple[tuple[object, ...], ...] = ()
     if report.by:
-        total_view = table_ref("app", f"{report.name}_{grain.value}_total")
+        total_view = table_ref(names.APP, names.report_view(report.name, grain.value, total=True))
         _, totals = _fetch(warehouse, exp.select(exp.Star()).from_(total_view))
     infos = {m.name: MetricInfo.from_metric(m) for m in spec.metrics if m.name in report.metrics}
     return ReportTable.from_rows(
@@ -181,7 +185,7 @@ def write_all_reports(
         tables = [report_table(spec, project, warehouse, report, grain) for grain in report.grains]
         paths = []
         for table in tables:
-            stem = f"{report.name}_{table.grain.value}"
+            stem = names.report_view(report.name, table.grain.value)
             for fmt, name in (
                 ("html", html_filename(report.name, table.grain)),
                 ("md", f"{stem}.md"),
@@ -204,3 +208,45 @@ def write_all_reports(
         index.write_text(render_dashboard(first_tables), encoding="utf-8")
         written.append(WrittenReport("dashboard", (index,)))
     return written
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutput:
+    """`mfl report`: the rendered report (or the file it went to) and a warning, if any."""
+
+    content: str | bytes | None  # None when written to `path`
+    path: Path | None
+    warning: Diagnostic | None
+
+
+def report(
+    project: Project,
+    target: str | None,
+    name: str,
+    grain: str | None,
+    on: str | None,
+    fmt: str,
+    out: str | None,
+    color: bool = False,
+) -> ReportOutput:
+    """`mfl report`: one report for one period, rendered; written to `out` (xlsx: always a file)."""
+    from metricflow_lite.jobs.pipeline import parse_date, parse_grain
+    from metricflow_lite.spec.validate import load_spec
+    from metricflow_lite.warehouse import connect
+
+    spec = load_spec(project)
+    chosen = find_report(spec, name)
+    grain_value = parse_grain(grain) if grain else chosen.grains[0]
+    day = parse_date(on, "--date")
+    with connect(project, target, read_only=True) as warehouse:
+        table = report_table(spec, project, warehouse, chosen, grain_value, day)
+        empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
+    content = render_report(table, fmt, color=color and out is None)
+    if fmt == "xlsx" and out is None:
+        stem = names.report_view(chosen.name, grain_value.value)
+        out = str(project.path("target") / "reports" / f"{stem}.xlsx")
+    if out is None:
+        return ReportOutput(content, None, empty)
+    path = Path(out)
+    write_file(path, content)
+    return ReportOutput(None, path, empty)

@@ -9,15 +9,18 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.compile.layers import LAYERS, SqlModel, parse_model_sql, render_models
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
+from metricflow_lite.seeds.load import discover_seeds, file_columns, read_header
 from metricflow_lite.spec.cases import parse_cases
 from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
 from metricflow_lite.spec.loader import relative_name
 from metricflow_lite.spec.parse import Collector
 from metricflow_lite.spec.project import PROJECT_FILE, Project
 from metricflow_lite.spec.validate import collect_spec
-from metricflow_lite.warehouse.probe import ProjectProbe, seed_shapes
+from metricflow_lite.warehouse.base import SeedFormat
+from metricflow_lite.warehouse.probe import ProjectProbe, SeedShape, parquet_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,35 @@ class ValidationResult:
         return f"{errors}, {warnings} in {count} file{'s' if count != 1 else ''}"
 
 
+def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
+    """Each seed table's columns as `mfl seed` would create them: file headers (CSV) or schemas
+    (parquet), typed by seeds/<table>.yml; no rows are read."""
+    try:
+        tables = discover_seeds(project)
+    except MflError as err:
+        return [], list(err.diagnostics)
+    shapes: list[SeedShape] = []
+    problems: list[Diagnostic] = []
+    for table in tables:
+        if not table.files:
+            continue  # a descriptor without data: E110 is the loader's to report
+        first = table.files[0]
+        try:
+            if first.format is SeedFormat.PARQUET:
+                stored = parquet_schema(first.path, first.file)
+                columns = file_columns(table, (), stored)
+                columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
+            elif table.csv.header:
+                columns = file_columns(table, read_header(first, table.csv))
+            else:
+                columns = table.columns
+        except MflError as err:
+            problems.extend(err.diagnostics)
+            continue
+        shapes.append(SeedShape(table.name, first.file, columns, table.type_locs))
+    return shapes, problems
+
+
 def validate_project(project: Project) -> ValidationResult:
     """Check metrics/, reports/ and models/ against empty raw tables shaped like seeds/."""
     spec, diagnostics = collect_spec(project)
@@ -74,7 +106,7 @@ def validate_project(project: Project) -> ValidationResult:
         }
 
         def types_of(model: str, expressions: Sequence[exp.Expr]) -> list[Typed]:
-            return probe.types_of("src", model, expressions)
+            return probe.types_of(names.SRC, model, expressions)
 
         diagnostics.extend(check_columns(spec, ModelColumns(columns, frozenset(broken), types_of)))
     finally:
@@ -125,7 +157,7 @@ def _create_models(
             failed(err)
             continue
         text = (project.root / model.file).read_text(encoding="utf-8")
-        problem = probe.create_model(model, text)
+        problem = probe.create_model(model.schema, model.name, model.sql, model.file, text)
         if problem is not None:
             problems.append(problem)
             broken.add(model.name)

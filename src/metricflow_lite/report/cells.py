@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from metricflow_lite.compile.names import target_met_column
 from metricflow_lite.report.formatting import (
     GRAIN_LABELS,
     MISSED_MARK,
@@ -75,7 +76,7 @@ def display_cell(
         case ColumnRole.DIMENSION:
             return DisplayCell(format_cell(value), numeric=False)
         case ColumnRole.METRIC:
-            met = row[names.index(f"{column.name}_target_met")]
+            met = row[names.index(target_met_column(column.name))]
             flag = flag_of(column.target, met)
             text = format_value(value, fmt)
             if mark and flag is TargetFlag.MISSED:

@@ -91,22 +91,6 @@ def format_duration(seconds: float) -> str:
     return f"{sign}{minutes}:{secs:02d}"
 
 
-def compute_change(current: Cell, previous: Cell, kind: Change) -> float | None:
-    """The change shown for a metric: cur - prev in points, else (cur - prev) / |prev|.
-
-    NULL when either value is missing, and for relative changes when prev is 0 (DOMAIN.md §5);
-    a rate moving from 0 % has a well-defined point difference, so that one is kept.
-    """
-    cur, prev = as_number(current), as_number(previous)
-    if cur is None or prev is None:
-        return None
-    if kind is Change.POINTS:
-        return cur - prev
-    if prev == 0:
-        return None
-    return (cur - prev) / abs(prev)
-
-
 def format_change(change: Cell, fmt: Format, kind: Change) -> str:
     """A change as text: `+2.0 pp` for a rate's points, `+12.5%` for a relative change, and a
     signed value in the metric's own format for other points (`+10.00` NPS, `+0:12` AHT)."""

@@ -17,13 +17,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from metricflow_lite.compile.names import (
+    CHANGE,
+    CHANGE_YEAR,
+    PREV,
+    PREV_YEAR,
+    TARGET_MET,
+    report_view,
+    target_met_column,
+)
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.report.formatting import (
     GRAIN_LABELS,
     Cell,
     TargetFlag,
     as_number,
-    compute_change,
     flag_of,
 )
 from metricflow_lite.spec.model import (
@@ -106,8 +114,8 @@ class Column:
 
 # Suffixes of the compiler's comparison columns, and the Chinese words managers use (环比, 同比).
 _COMPARISON_COLUMNS: tuple[tuple[Comparison, str, str, str, str], ...] = (
-    (Comparison.PREVIOUS_PERIOD, "_prev", "_change", "上期", "环比"),
-    (Comparison.SAME_PERIOD_LAST_YEAR, "_prev_year", "_change_year", "去年同期", "同比"),
+    (Comparison.PREVIOUS_PERIOD, PREV, CHANGE, "上期", "环比"),
+    (Comparison.SAME_PERIOD_LAST_YEAR, PREV_YEAR, CHANGE_YEAR, "去年同期", "同比"),
 )
 
 Row = tuple[Cell, ...]
@@ -163,8 +171,9 @@ class ReportTable:
     ) -> ReportTable:
         """The table of a report's view rows; `period` defaults to the latest one present.
 
-        `columns` name the cells of each row as the view does (any order). Change and
-        target_met columns the view lacks are computed from the values and targets. `totals`
+        `columns` name the cells of each row as the view does (any order); changes and target
+        flags come from the view (one rule, in SQL), and a metric without a target has no
+        target_met column (its flag is NULL). `totals`
         are optional rows of the same view without dimensions (KPI cards and trends of a
         broken-down report); their columns are `columns` minus the dimensions.
         """
@@ -236,7 +245,7 @@ class ReportTable:
 
     def flag(self, row: Row, metric: MetricInfo) -> TargetFlag:
         """How a row's value of a metric stands against the metric's target."""
-        return flag_of(metric.target, row[self.column_index(f"{metric.name}_target_met")])
+        return flag_of(metric.target, row[self.column_index(target_met_column(metric.name))])
 
     def kpis(self) -> tuple[Kpi, ...]:
         """One headline per metric for the period in focus."""
@@ -312,11 +321,11 @@ def _kpi(info: MetricInfo, row: Row | None, names: Sequence[str]) -> Kpi:
     return Kpi(
         metric=info,
         value=as_number(cell("")),
-        flag=flag_of(info.target, cell("_target_met")),
-        prev=as_number(cell("_prev")),
-        change=as_number(cell("_change")),
-        prev_year=as_number(cell("_prev_year")),
-        change_year=as_number(cell("_change_year")),
+        flag=flag_of(info.target, cell(TARGET_MET)),
+        prev=as_number(cell(PREV)),
+        change=as_number(cell(CHANGE)),
+        prev_year=as_number(cell(PREV_YEAR)),
+        change_year=as_number(cell(CHANGE_YEAR)),
     )
 
 
@@ -368,7 +377,7 @@ def _columns(
             )
         cols.append(
             Column(
-                f"{info.name}_target_met",
+                target_met_column(info.name),
                 ColumnRole.TARGET_MET,
                 f"{info.title} 达标",
                 info.name,
@@ -382,15 +391,14 @@ def _columns(
 def _index_columns(
     report: Report, grain: Grain, given: Sequence[str], wanted: Sequence[Column]
 ) -> dict[str, int]:
-    """Where each wanted column is in the view's rows; computed columns may be missing."""
+    """Where each wanted column is in the view's rows; only a target-less flag may be missing."""
     index = {name: i for i, name in enumerate(given)}
     known = {c.name for c in wanted}
     unknown = [name for name in given if name not in known]
     required = [
         c.name
         for c in wanted
-        if c.role in (ColumnRole.PERIOD, ColumnRole.DIMENSION, ColumnRole.METRIC, ColumnRole.PREV)
-        and c.name not in index
+        if (c.role is not ColumnRole.TARGET_MET or c.target is not None) and c.name not in index
     ]
     if unknown or required:
         parts = []
@@ -400,7 +408,7 @@ def _index_columns(
             parts.append("has unexpected " + ", ".join(repr(n) for n in unknown))
         raise MflError(
             "E602",
-            f"view app.{report.name}_{grain.value} {' and '.join(parts)}",
+            f"view app.{report_view(report.name, grain.value)} {' and '.join(parts)}",
             report.loc,
             REBUILD_HINT,
         )
@@ -410,21 +418,10 @@ def _index_columns(
 def _row(
     raw: Sequence[object], index: Mapping[str, int], wanted: Sequence[Column], grain: Grain
 ) -> Row:
-    """One view row in the table's column order, with missing changes and flags computed."""
-    values: dict[str, Cell] = {}
-    for column in wanted:
-        if column.name in index:
-            values[column.name] = _cell(raw[index[column.name]], column.role, grain)
-            continue
-        metric = column.metric or ""
-        if column.role is ColumnRole.CHANGE:
-            prev = metric + ("_prev_year" if column.name.endswith("_year") else "_prev")
-            values[column.name] = compute_change(values[metric], values[prev], column.change_kind)
-        elif column.role is ColumnRole.TARGET_MET:
-            target = column.target
-            met = None if target is None else target.is_met(as_number(values[metric]))
-            values[column.name] = met
-    return tuple(values[c.name] for c in wanted)
+    """One view row in the table's column order (a target-less metric's flag: None)."""
+    return tuple(
+        _cell(raw[index[c.name]], c.role, grain) if c.name in index else None for c in wanted
+    )
 
 
 def _cell(value: object, role: ColumnRole, grain: Grain) -> Cell:

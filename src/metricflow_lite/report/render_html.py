@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import jinja2
 from markupsafe import Markup
 
+from metricflow_lite.compile.names import CHANGE, CHANGE_YEAR
 from metricflow_lite.report import html_filename
 from metricflow_lite.report.cells import (
     LEGEND,
@@ -206,8 +207,8 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
     changes = []
     columns = {c.name for c in table.columns}
     comparisons = (
-        ("环比", "上期", "_change", kpi.change, kpi.prev),
-        ("同比", "去年同期", "_change_year", kpi.change_year, kpi.prev_year),
+        ("环比", "上期", CHANGE, kpi.change, kpi.prev),
+        ("同比", "去年同期", CHANGE_YEAR, kpi.change_year, kpi.prev_year),
     )
     for word, prev_word, suffix, change, prev in comparisons:
         if not kpi.has_total or info.name + suffix not in columns:

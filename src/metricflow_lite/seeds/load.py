@@ -38,6 +38,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
 from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
 from metricflow_lite.spec.project import Project
@@ -51,8 +52,7 @@ from metricflow_lite.warehouse.base import (
 )
 
 TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-RESERVED_TABLES = ("_loads", "_rejects")
-META_COLUMNS = ("_load_id", "_file", "_line")
+RESERVED_TABLES = names.RESERVED_RAW_TABLES
 DESCRIPTOR_KEYS = (
     "columns",
     "natural_key",

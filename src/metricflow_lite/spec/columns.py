@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, Severity, did_you_mean
-from metricflow_lite.spec.model import Agg, BaseMetric, Model, ProjectSpec
+from metricflow_lite.spec.expr import substitute_period_end
+from metricflow_lite.spec.model import Agg, BaseMetric, Between, Model, ProjectSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ NUMERIC = re.compile(
     r"|FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?|BOOLEAN)$"
 )
 TEMPORAL = re.compile(r"^(DATE|TIMESTAMP.*)$")
+PERIOD_END_PROBE = exp.cast(exp.Literal.string("2000-01-01 00:00:00"), exp.DataType.Type.TIMESTAMP)
 # aggregations that compute with the values, so text cannot go in
 NUMERIC_AGGS = (Agg.SUM, Agg.AVG)
 ORDERED_AGGS = (Agg.MEDIAN, Agg.PERCENTILE)
@@ -80,6 +82,9 @@ def _typed_parts(
             continue
         for key, tree, _ in _parts(metric):
             if all(c.name in columns for c in tree.find_all(exp.Column)):
+                if metric.active is not None:
+                    # period_end() is the instant the rows are read at: a TIMESTAMP
+                    tree = substitute_period_end(tree, PERIOD_END_PROBE)
                 wanted.setdefault(metric.model, []).append(((metric.name, key), tree))
     typed: dict[tuple[str, str], Typed] = {}
     for model, parts in wanted.items():
@@ -129,6 +134,28 @@ def _model_problems(spec: ProjectSpec, model: Model, found: ModelColumns) -> Ite
         yield from _time_problems(
             model.time, model.name, columns, model.spots.at("time", model.loc)
         )
+    if model.valid is not None:
+        yield from _between_problems(model.valid, "valid", model.name, columns)
+
+
+def _between_problems(
+    between: Between, key: str, model: str, columns: Mapping[str, str]
+) -> Iterable[Diagnostic]:
+    """`from` and `until` of `active` or `valid` must be DATE or TIMESTAMP columns."""
+    for part, column in (("from", between.start), ("until", between.until)):
+        loc = between.spots.at(part, between.loc)
+        if column not in columns:
+            yield _unknown_column(column, model, columns, loc, f"'{key}' {part} column")
+        elif not TEMPORAL.match(columns[column]):
+            temporal = sorted(c for c, t in columns.items() if TEMPORAL.match(t))
+            yield _error(
+                "E292",
+                f"'{key}' {part} column '{column}' of model '{model}' is {columns[column]},"
+                " not a DATE or TIMESTAMP",
+                loc,
+                (f"use one of {', '.join(temporal)}, or " if temporal else "")
+                + f"cast it in the model SQL: CAST({column} AS TIMESTAMP) AS {column}",
+            )
 
 
 def _time_problems(
@@ -201,6 +228,8 @@ def _metric_problems(
         yield from _time_problems(
             metric.time, metric.model, columns, metric.spots.at("time", metric.loc)
         )
+    if metric.active is not None:
+        yield from _between_problems(metric.active, "active", metric.model, columns)
 
 
 def _aggregation_problems(

@@ -1,26 +1,151 @@
-"""Parse and whitelist user expressions (metric expr/filter, derived formulas, --where)."""
+"""Parse user expressions (metric expr/filter, derived formulas, --where) and allow only what
+the allowlists name.
+
+The allowlists are data: ROW_FUNCTIONS (a base metric's expr and filter), DERIVED_FUNCTIONS (a
+derived metric's formula), ROW_OPERATORS and WHERE_NODES. To allow a function, add one line,
+`Allowed("<example call>")` (or `Allowed("...", DUCKDB)` for a function of some dialects only);
+tests/test_hostile.py runs every row example on DuckDB, PostgreSQL and Spark. Window and
+calendar functions (rolling, to_date, shift, total, period_seconds, business_seconds,
+erlang_c_*) are added the same way. Anything not listed is refused on every command.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokenizer_core import TokenType
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.windows import EXAMPLES, call_name, check_call
 
-DERIVED_FUNCTIONS: dict[type[exp.Expr], str] = {
-    exp.Coalesce: "coalesce",
-    exp.Nullif: "nullif",
-    exp.Round: "round",
-    exp.Abs: "abs",
-    exp.Greatest: "greatest",
-    exp.Least: "least",
-}
+ALL_DIALECTS: frozenset[str] = frozenset({"duckdb", "postgres", "spark"})
+DUCKDB: frozenset[str] = frozenset({"duckdb"})
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    """One function users may call: how it is written (the example's first word is its name,
+    the example itself runs on every dialect listed) and the dialects it is allowed on."""
+
+    example: str
+    dialects: frozenset[str] = ALL_DIALECTS
+
+    @property
+    def name(self) -> str:
+        return self.example.split("(", 1)[0].strip().lower()
+
+
+# The allowlists. A function is refused unless it is listed here; to allow one more, add one line
+# (`Allowed("rolling(offered_calls, '7 days')")`) whose example works on every dialect named;
+# tests/test_hostile.py runs every row example on each engine, and refuses names that read files,
+# the network, the environment, the catalog or other tables (query_to_xml, pg_read_file, dblink,
+# read_csv, read_text, getenv, reflect, java_method ...).
+#
+# Functions of a derived metric's formula (over metric values; the windows of DESIGN-2 go here).
+DERIVED_FUNCTIONS: tuple[Allowed, ...] = (
+    Allowed("abs(a)"),
+    Allowed("coalesce(a, 0)"),
+    Allowed("greatest(a, b)"),
+    Allowed("least(a, b)"),
+    Allowed("nullif(a, 0)"),
+    Allowed("round(a, 2)"),
+)
+# Functions of a base metric's `expr` and `filter` (row-level SQL over a model's columns).
+ROW_FUNCTIONS: tuple[Allowed, ...] = (
+    Allowed("abs(-2.5)"),
+    Allowed("ceil(2.5)"),
+    Allowed("coalesce(NULL, 1)"),
+    Allowed("concat('a', 'b')"),
+    Allowed(
+        "date_diff('second', TIMESTAMP '2024-01-01 09:00:00', TIMESTAMP '2024-01-01 09:01:10')"
+    ),
+    Allowed("date_trunc('day', TIMESTAMP '2024-01-01 09:00:00')"),
+    Allowed("extract(hour FROM TIMESTAMP '2024-01-01 09:00:00')"),
+    Allowed("floor(2.5)"),
+    Allowed("greatest(1, 2)"),
+    Allowed("if(1 < 2, 'y', 'n')"),
+    Allowed("least(1, 2)"),
+    Allowed("length('abc')"),
+    Allowed("lower('AB')"),
+    Allowed("ln(2.0)"),
+    Allowed("nullif(1, 1)"),
+    Allowed("power(2, 3)"),
+    Allowed("regexp_full_match('ab', 'a.')"),
+    Allowed("replace('abc', 'b', 'x')"),
+    Allowed("round(2.567, 2)"),
+    Allowed("sign(-3)"),
+    Allowed("sqrt(16.0)"),
+    Allowed("substring('abcdef', 2, 3)"),
+    Allowed("trim('  a  ')"),
+    Allowed("try_strptime('2024/01/02', '%Y/%m/%d')"),
+    Allowed("upper('ab')"),
+)
+# Operators and other non-function nodes of row-level SQL (CASE, CAST and IN are written as such).
+ROW_OPERATORS: tuple[type[exp.Expr], ...] = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Neg,
+    exp.Not,
+    exp.And,
+    exp.Or,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.DPipe,
+    exp.EQ,
+    exp.NEQ,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Tuple,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Case,
+    exp.If,
+    exp.Cast,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.Interval,
+)
+# CAST targets: plain scalar types only (no regclass, no user-defined type).
+CAST_TYPES: frozenset[exp.DType] = frozenset(
+    {
+        exp.DataType.Type.BOOLEAN,
+        exp.DataType.Type.TINYINT,
+        exp.DataType.Type.SMALLINT,
+        exp.DataType.Type.INT,
+        exp.DataType.Type.BIGINT,
+        exp.DataType.Type.FLOAT,
+        exp.DataType.Type.DOUBLE,
+        exp.DataType.Type.DECIMAL,
+        exp.DataType.Type.VARCHAR,
+        exp.DataType.Type.CHAR,
+        exp.DataType.Type.TEXT,
+        exp.DataType.Type.DATE,
+        exp.DataType.Type.TIMESTAMP,
+        exp.DataType.Type.TIMESTAMPNTZ,
+        exp.DataType.Type.TIMESTAMPTZ,
+        exp.DataType.Type.INTERVAL,
+    }
+)
 DERIVED_OPERATORS: tuple[type[exp.Expr], ...] = (
     exp.Add,
     exp.Sub,
@@ -31,32 +156,19 @@ DERIVED_OPERATORS: tuple[type[exp.Expr], ...] = (
 )
 DERIVED_HINT = (
     "a derived metric may use metric names, numbers, + - * /, parentheses and the functions "
-    + ", ".join(sorted(DERIVED_FUNCTIONS.values()))
+    + ", ".join(sorted(a.name for a in DERIVED_FUNCTIONS))
     + "; windows: "
     + ", ".join(EXAMPLES.values())
-)
-
-# Row-level SQL (metric expr/filter): anything scalar, nothing that reads other rows or tables.
-FORBIDDEN_IN_ROW_SQL: tuple[type[exp.Expr], ...] = (
-    exp.Query,
-    exp.Subquery,
-    exp.AggFunc,
-    exp.Window,
-    exp.Command,
-    exp.Create,
-    exp.Drop,
-    exp.Insert,
-    exp.Update,
-    exp.Delete,
-    exp.Table,
-    exp.Star,
-    exp.Placeholder,
-    exp.Parameter,
 )
 ROW_SQL_HINT = (
     "write a scalar SQL expression over the model's columns, e.g. "
     "\"direction = 'inbound' AND leg_seq = 1\"; aggregates, subqueries, window functions"
     " and other tables are not allowed here"
+)
+ROW_FUNCTION_HINT = (
+    "row-level SQL may call "
+    + ", ".join(sorted(a.name for a in ROW_FUNCTIONS))
+    + ", and use CASE, CAST, IN, BETWEEN, LIKE and arithmetic (docs/security.md)"
 )
 
 # --where and report filters: comparisons and boolean logic over dimension names.
@@ -94,16 +206,96 @@ WHERE_NODES: tuple[type[exp.Expr], ...] = (
     exp.Trim,
     exp.Coalesce,
 )
+# What a filter's top level may be: a condition, never a bare value (`--where queue`).
+PREDICATES: tuple[type[exp.Expr], ...] = (
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Is,
+    exp.Boolean,
+)
 WHERE_HINT = (
     "use comparisons (=, <>, <, >, IN, BETWEEN, LIKE, IS NULL) over dimension names,"
     " combined with AND / OR / NOT, e.g. \"queue = 'VIP' AND region IN ('华东', '华北')\""
 )
+# Limits on user expressions: deeper nesting overflows the parser and the engines (DuckDB stops
+# at an expression depth of 1000, Python's recursion earlier); no real metric comes near them.
+MAX_NESTING = 25  # parentheses and function calls inside each other
+MAX_DEPTH = 200  # operators inside each other; a chain of AND or OR counts as one level
+MAX_LENGTH = 200_000  # characters of one expression
+
+
+def _function_classes(allowed: tuple[Allowed, ...]) -> dict[type[exp.Expr], Allowed]:
+    """The sqlglot node type each allowed example parses to (sqlglot types most functions)."""
+    classes: dict[type[exp.Expr], Allowed] = {}
+    for entry in allowed:
+        root = sqlglot.parse_one(entry.example, read="duckdb")
+        if not isinstance(root, exp.Anonymous):
+            classes.setdefault(type(root), entry)
+    return classes
+
+
+_ROW_CLASSES = _function_classes(ROW_FUNCTIONS)
+_ROW_NAMES = {a.name: a for a in ROW_FUNCTIONS}
+_DERIVED_CLASSES = _function_classes(DERIVED_FUNCTIONS)
+_DERIVED_NAMES = {a.name: a for a in DERIVED_FUNCTIONS}
+
+
+def function_name(node: exp.Expr) -> str:
+    """A function call's name as a user would write it: `query_to_xml`, `read_csv`."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    for classes in (_ROW_CLASSES, _DERIVED_CLASSES):
+        entry = classes.get(type(node))
+        if entry is not None:
+            return entry.name
+    return node.sql_name().lower() if isinstance(node, exp.Func) else node.key
+
+
+def allowed_function(
+    node: exp.Expr, classes: dict[type[exp.Expr], Allowed], names: dict[str, Allowed]
+) -> Allowed | None:
+    """The allowlist entry of a function call, or None when the call is not allowed."""
+    if isinstance(node, exp.Anonymous):
+        return names.get(str(node.name).lower())
+    return classes.get(type(node))
+
+
+def row_function(node: exp.Expr) -> Allowed | None:
+    """The ROW_FUNCTIONS entry of a function call in row-level SQL, None if not allowed."""
+    return allowed_function(node, _ROW_CLASSES, _ROW_NAMES)
+
+
+def unavailable_functions(tree: exp.Expr, dialects: Iterable[str]) -> list[tuple[exp.Expr, str]]:
+    """The allowed calls of row-level SQL that one of the dialects lacks: (call, dialect)."""
+    wanted = sorted(set(dialects))
+    found: list[tuple[exp.Expr, str]] = []
+    for node in tree.walk():
+        if isinstance(node, exp.Func) and not isinstance(node, ROW_OPERATORS):
+            entry = row_function(node)
+            missing = [d for d in wanted if entry is not None and d not in entry.dialects]
+            if missing:
+                found.append((node, missing[0]))
+    return found
 
 
 def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
     """Parse one SQL expression in the DuckDB dialect; syntax errors point into the YAML."""
     if not text.strip():
         raise MflError("E221", f"{what} is empty", loc, "write an expression, e.g. 'talk_seconds'")
+    _check_size(text, loc, what)
     try:
         statements = sqlglot.parse(text, read="duckdb")
     except ParseError as err:
@@ -128,6 +320,16 @@ def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
             "remove the ';' and anything after it",
         )
     tree = found[0]
+    depth = expression_depth(tree)
+    if depth > MAX_DEPTH:
+        raise MflError(
+            "E701",
+            f"{what} is too deeply nested: {depth} operators inside each other (the limit is"
+            f" {MAX_DEPTH})",
+            loc,
+            "split the expression: a long sum of columns belongs in the model's SQL, a long list"
+            " of values in IN (...)",
+        )
     if any(node.comments for node in tree.walk()):
         raise MflError(
             "E222", f"comments are not allowed in {what}", loc, "put notes in 'description:'"
@@ -135,20 +337,147 @@ def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
     return tree
 
 
+def _check_size(text: str, loc: Location, what: str) -> None:
+    """Refuse text the parser would overflow on, before parsing it (E701)."""
+    if len(text) > MAX_LENGTH:
+        raise MflError(
+            "E701",
+            f"{what} is {len(text):,} characters long (the limit is {MAX_LENGTH:,})",
+            loc,
+            "move long lists of values into a dimension of the model",
+        )
+    try:
+        tokens = sqlglot.tokenize(text, read="duckdb")
+    except TokenError as err:
+        raise MflError("E221", f"SQL syntax error in {what}: {err}", loc) from None
+    level = deepest = 0
+    for token in tokens:
+        if token.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE):
+            level += 1
+            if level > deepest:
+                deepest = level
+                if deepest > MAX_NESTING:
+                    raise MflError(
+                        "E701",
+                        f"{what} nests parentheses more than {MAX_NESTING} deep",
+                        loc.shifted(token.line - 1, token.col - 1),
+                        "remove redundant parentheses: AND binds tighter than OR, and"
+                        " a = 1 OR b = 2 needs none",
+                    )
+        elif token.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE):
+            level = max(level - 1, 0)
+
+
+def expression_depth(tree: exp.Expr) -> int:
+    """How many operators sit inside each other; a chain of one connector (AND, OR) is one."""
+    deepest = 0
+    stack: list[tuple[exp.Expr, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in node.iter_expressions():
+            same_chain = isinstance(node, exp.Connector) and type(child) is type(node)
+            stack.append((child, depth if same_chain else depth + 1))
+    return deepest
+
+
+# AND / OR chains longer than this are grouped into parenthesised runs of this many terms, so
+# that the engines' parsers see a shallow tree (Spark overflows its stack on ~1,000 terms).
+CHAIN_RUN = 64
+
+
+def grouped_connectors(tree: exp.Expr) -> exp.Expr:
+    """The tree with each long AND / OR chain split into parenthesised runs of CHAIN_RUN terms
+    (same meaning: both are associative); short chains are left as they are."""
+    if expression_depth(tree) <= CHAIN_RUN and not _long_chain(tree):
+        return tree
+
+    def group(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Connector) or isinstance(node.parent, type(node)):
+            return node
+        terms = chain_terms(node)
+        if len(terms) <= CHAIN_RUN:
+            return node
+        kind = type(node)
+        while len(terms) > CHAIN_RUN:
+            runs = [terms[i : i + CHAIN_RUN] for i in range(0, len(terms), CHAIN_RUN)]
+            terms = [exp.paren(_chain(kind, run), copy=False) for run in runs]
+        return _chain(kind, terms)
+
+    return tree.transform(group, copy=False)
+
+
+def _long_chain(tree: exp.Expr) -> bool:
+    return any(
+        isinstance(n, exp.Connector) and len(chain_terms(n)) > CHAIN_RUN
+        for n in tree.find_all(exp.Connector)
+        if not isinstance(n.parent, type(n))
+    )
+
+
+def chain_terms(node: exp.Expr) -> list[exp.Expr]:
+    """The operands of a chain of one connector (a AND b AND c: [a, b, c]), in order."""
+    kind = type(node)
+    terms: list[exp.Expr] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is kind:
+            stack.extend((current.expression, current.this))
+        else:
+            terms.append(current)
+    return terms
+
+
+def _chain(kind: type[exp.Expr], terms: list[exp.Expr]) -> exp.Expr:
+    result = terms[0]
+    for term in terms[1:]:
+        result = kind(this=result, expression=term)
+    return result
+
+
 def _first(tree: exp.Expr, bad: Callable[[exp.Expr], bool]) -> exp.Expr | None:
     return next((node for node in tree.walk() if bad(node)), None)
 
 
+def _row_sql_refusal(node: exp.Expr) -> str | None:
+    """Why a node may not appear in row-level SQL, or None when it may."""
+    if isinstance(node, exp.AggFunc):
+        return f"an aggregate ({function_name(node)})"
+    if isinstance(node, exp.DataType):
+        if node.this not in CAST_TYPES:
+            return f"the type {node.sql(dialect='duckdb')}"
+        return None
+    if isinstance(node, exp.Var):
+        # a unit keyword: extract(hour FROM ..), INTERVAL 1 DAY, date_trunc's part
+        parent = node.parent
+        return None if isinstance(parent, exp.Func | exp.Interval) else repr(node.sql())
+    if isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
+        return "'*'"
+    if isinstance(node, ROW_OPERATORS):
+        return None
+    if isinstance(node, exp.Func):
+        if row_function(node) is not None:
+            return None
+        return f"the function {function_name(node)}()"
+    return repr(node.sql(dialect="duckdb"))
+
+
 def parse_row_sql(text: str, loc: Location, what: str) -> exp.Expr:
-    """A base metric's expr or filter: a scalar expression over the model's columns."""
+    """A base metric's expr or filter: a scalar expression over the model's columns, using only
+    the functions and operators of the allowlist (ROW_FUNCTIONS, ROW_OPERATORS)."""
     tree = parse_sql(text, loc, what)
-    bad = _first(tree, lambda n: isinstance(n, FORBIDDEN_IN_ROW_SQL))
-    if bad is not None:
-        kind = "an aggregate" if isinstance(bad, exp.AggFunc) else repr(bad.sql(dialect="duckdb"))
-        raise MflError(
-            "E222", f"{kind} is not allowed in {what}", _spot(loc, text, bad), ROW_SQL_HINT
-        )
-    return tree
+    for node in tree.walk():
+        refusal = _row_sql_refusal(node)
+        if refusal is not None:
+            is_function = isinstance(node, exp.Func) and not isinstance(node, exp.AggFunc)
+            raise MflError(
+                "E222",
+                f"{refusal} is not allowed in {what}",
+                _spot(loc, text, node),
+                ROW_FUNCTION_HINT if is_function else ROW_SQL_HINT,
+            )
+    return grouped_connectors(tree)
 
 
 def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[str, ...]]:
@@ -186,13 +515,12 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
                 )
         elif isinstance(node, DERIVED_OPERATORS):
             continue
-        elif type(node) in DERIVED_FUNCTIONS:
+        elif allowed_function(node, _DERIVED_CLASSES, _DERIVED_NAMES) is not None:
             continue
         elif isinstance(node, exp.Func):
-            name = node.sql_name().lower() if not isinstance(node, exp.Anonymous) else node.name
             raise MflError(
                 "E220",
-                f"function '{name.lower()}' is not allowed in a derived metric",
+                f"function '{function_name(node)}' is not allowed in a derived metric",
                 _spot(loc, text, node),
                 DERIVED_HINT,
             )
@@ -217,7 +545,30 @@ def parse_where(text: str, loc: Location, what: str) -> exp.Expr:
             _spot(loc, text, bad),
             WHERE_HINT,
         )
-    return tree
+    value = first_value(tree)
+    if value is not None:
+        shown = value.sql(dialect="duckdb")
+        raise MflError(
+            "E702",
+            f"{what} must be a condition (true or false for each row), not the value {shown!r}",
+            _spot(loc, text, value),
+            f'compare it with something: "{shown} = \'...\'" or "{shown} IS NOT NULL"',
+        )
+    return grouped_connectors(tree)
+
+
+def first_value(tree: exp.Expr) -> exp.Expr | None:
+    """The first operand of AND / OR / NOT that is a value, not a condition (None: all are)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop().unnest()
+        if isinstance(node, exp.Connector):
+            stack.extend((node.expression, node.this))
+        elif isinstance(node, exp.Not):
+            stack.append(node.this)
+        elif not isinstance(node, PREDICATES):
+            return node
+    return None
 
 
 def dimension_names(tree: exp.Expr) -> tuple[str, ...]:
@@ -300,6 +651,22 @@ def with_safe_division(tree: exp.Expr) -> exp.Expr:
     return tree.copy().transform(swap)
 
 
-def names_in(items: Iterable[str]) -> str:
-    """A short human list of names."""
-    return ", ".join(sorted(items))
+# In an `active` metric's expr or filter: the instant its rows are active at (a period's end).
+PERIOD_END = "period_end"
+
+
+def is_period_end(node: exp.Expr) -> bool:
+    """True for `period_end()`, the end instant of the period an active metric is read at."""
+    return (
+        isinstance(node, exp.Anonymous) and node.name.lower() == PERIOD_END and not node.expressions
+    )
+
+
+def uses_period_end(tree: exp.Expr | None) -> bool:
+    """True when an expression reads `period_end()`."""
+    return tree is not None and any(is_period_end(n) for n in tree.walk())
+
+
+def substitute_period_end(tree: exp.Expr, instant: exp.Expr) -> exp.Expr:
+    """A copy with each `period_end()` replaced by `instant`."""
+    return tree.copy().transform(lambda n: instant.copy() if is_period_end(n) else n)

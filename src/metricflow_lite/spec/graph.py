@@ -95,3 +95,35 @@ def window_grain_errors(
 
 def _at(metric: DerivedMetric, node: exp.Expr) -> Location:
     return locate(metric.expr_loc or metric.loc, metric.expr_text, node)
+
+
+def formula_sizes(metrics: Mapping[str, Metric]) -> dict[str, tuple[int, int]]:
+    """For each derived metric: (the longest chain of derived metrics it is computed through,
+    the number of nodes of its formula with every derived metric it uses written out).
+
+    Metrics on a cycle (E230) and their dependents are left out."""
+    graph = {
+        name: tuple(d for d in m.depends_on if isinstance(metrics.get(d), DerivedMetric))
+        for name, m in sorted(metrics.items())
+        if isinstance(m, DerivedMetric)
+    }
+    try:
+        order = tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError:
+        return {}
+    sizes: dict[str, tuple[int, int]] = {}
+    for name in order:
+        metric = metrics[name]
+        assert isinstance(metric, DerivedMetric)
+        depth, size = 1, 0
+        for node in metric.expr.walk():
+            if isinstance(node, exp.Identifier):
+                continue  # a column's name: part of the term
+            inner = sizes.get(node.name) if isinstance(node, exp.Column) else None
+            if inner is None:
+                size += 1
+            else:
+                depth = max(depth, inner[0] + 1)
+                size += inner[1]
+        sizes[name] = (depth, size)
+    return sizes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from metricflow_lite.spec.model import Dimension, ProjectSpec
+from metricflow_lite.spec.model import Between, Dimension, ProjectSpec
 
 MAX_JOIN_DEPTH = 6
 
@@ -18,6 +18,7 @@ class JoinHop:
     column: str  # the foreign key in the model we come from
     primary_key: str
     explicit_role: bool
+    valid: Between | None = None  # a model with history: the version valid at the row's time
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +38,10 @@ class ReachableDimension:
         return any(hop.explicit_role for hop in self.path)
 
     @property
-    def alias(self) -> str:
-        """The SQL alias of the table holding the column."""
-        return "__".join(["m"] + [hop.role for hop in self.path])
+    def through_history(self) -> bool:
+        """True when a join on the path picks a version by time (`valid:`): the value depends
+        on the row's time, not only on its keys."""
+        return any(hop.valid is not None for hop in self.path)
 
 
 def reachable_dimensions(spec: ProjectSpec, model_name: str) -> tuple[ReachableDimension, ...]:
@@ -65,6 +67,7 @@ def reachable_dimensions(spec: ProjectSpec, model_name: str) -> tuple[ReachableD
                     column=dim.name,
                     primary_key=target.primary_key,
                     explicit_role=dim.role is not None,
+                    valid=target.valid,
                 )
                 frontier.append((target.name, (*path, hop)))
     return tuple(found)

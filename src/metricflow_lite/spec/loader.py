@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +80,56 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _convert(node: yaml.Node, file: str, constructor: yaml.constructor.SafeConstructor) -> Any:
+# Bounds on what one YAML file may expand to: an alias repeats its anchor's whole subtree, so a
+# few lines of nested aliases ("billion laughs") would otherwise take every byte of memory.
+MAX_YAML_DEPTH = 100  # mappings and lists inside each other
+MAX_YAML_EXPANSION = 10  # values read per character of the file, aliases expanded (plus a margin)
+
+
+@dataclass(slots=True)
+class _Budget:
+    """How many more values a file may expand to, and where it is."""
+
+    file: str
+    left: int
+
+
+def _convert(
+    node: yaml.Node,
+    file: str,
+    constructor: yaml.constructor.SafeConstructor,
+    budget: _Budget,
+    depth: int = 0,
+) -> Any:
+    budget.left -= 1
+    if budget.left < 0:
+        raise MflError(
+            "E704",
+            "YAML aliases expand to too many values (a recursive or exponential alias:"
+            f" more than {MAX_YAML_EXPANSION} values per character of the file)",
+            node_location(node, file),
+            "write the values out, or use each anchor (&name) in few places (*name)",
+        )
+    if depth > MAX_YAML_DEPTH:
+        raise MflError(
+            "E704",
+            f"YAML nests mappings and lists more than {MAX_YAML_DEPTH} deep",
+            node_location(node, file),
+            "flatten the structure; a recursive alias (an anchor used inside itself) nests forever",
+        )
     if isinstance(node, yaml.MappingNode):
         result = YMap()
         result.loc = node_location(node, file)
         result.key_locs = {}
         result.value_locs = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise MflError(
+                    "E001",
+                    "YAML syntax error: a key must be plain text, not a mapping or a list",
+                    node_location(key_node, file),
+                    "write 'name: value'; quote a key that starts with '[', '{' or '?'",
+                )
             key = constructor.construct_object(key_node, deep=True)
             key_text = str(key)
             if key_text in result:
@@ -95,7 +139,7 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.constructor.SafeConst
                     node_location(key_node, file),
                     "each key may appear once in a mapping; remove or rename one of them",
                 )
-            result[key_text] = _convert(value_node, file, constructor)
+            result[key_text] = _convert(value_node, file, constructor, budget, depth + 1)
             result.key_locs[key_text] = node_location(key_node, file)
             result.value_locs[key_text] = node_location(value_node, file)
         return result
@@ -104,20 +148,22 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.constructor.SafeConst
         seq.loc = node_location(node, file)
         seq.item_locs = []
         for item in node.value:
-            seq.append(_convert(item, file, constructor))
+            seq.append(_convert(item, file, constructor, budget, depth + 1))
             seq.item_locs.append(node_location(item, file))
         return seq
     return constructor.construct_object(node, deep=True)
 
 
 def parse_yaml(text: str, file: str) -> Any:
-    """Parse YAML text into YMap/YSeq/scalars; a syntax error becomes MflError E001."""
+    """Parse YAML text into YMap/YSeq/scalars; a syntax error becomes MflError E001, an alias
+    bomb or a too deep nesting E704."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        return _convert(node, file, loader)
+        budget = _Budget(file, MAX_YAML_EXPANSION * len(text) + 1000)
+        return _convert(node, file, loader, budget)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
@@ -131,6 +177,13 @@ def parse_yaml(text: str, file: str) -> Any:
         ) from None
     except yaml.YAMLError as err:
         raise MflError("E001", f"YAML syntax error: {err}", Location(file)) from None
+    except RecursionError:
+        raise MflError(
+            "E704",
+            f"YAML nests mappings and lists more than {MAX_YAML_DEPTH} deep",
+            Location(file),
+            "flatten the structure",
+        ) from None
     finally:
         loader.dispose()
 

@@ -113,6 +113,27 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class Between:
+    """`{from: A, until: B}`: two time columns of a row, the half-open time `[A, B)` it holds.
+
+    `until` NULL means it still holds. On a metric (`active:`) a row counts in the periods whose
+    end instant lies in it; on a model (`valid:`) it is the time a version of a key is valid.
+    """
+
+    start: str  # the `from` column
+    until: str
+    loc: Location
+    spots: SourceMap = field(default=NO_SPOTS, compare=False)  # 'from', 'until' -> location
+
+
+class Snapshot(str, Enum):
+    """Which rows a snapshot metric reads in a period: those at its latest or earliest time."""
+
+    LAST = "last"
+    FIRST = "first"
+
+
+@dataclass(frozen=True, slots=True)
 class Dimension:
     """A column of a model that metrics can be grouped and filtered by."""
 
@@ -137,6 +158,7 @@ class Model:
     dimensions: tuple[Dimension, ...] = ()
     label: str | None = None
     description: str | None = None
+    valid: Between | None = None  # one row per version of primary_key, valid over [from, until)
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
 
     def dimension(self, name: str) -> Dimension | None:
@@ -162,7 +184,26 @@ class BaseMetric:
     change: Change | None = None  # None: default_change(format)
     expr_text: str = ""
     filter_text: str = ""
+    active: Between | None = None  # rows active at each period's end instant
+    snapshot: Snapshot | None = None  # rows at the period's latest (earliest) time
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
+
+    @property
+    def is_state(self) -> bool:
+        """True for `active` and `snapshot` metrics: a state at an instant, never summed over
+        periods, so no indicator table holds them."""
+        return self.active is not None or self.snapshot is not None
+
+    @property
+    def additive(self) -> bool:
+        """True when day-level partials of this metric add up to any coarser period."""
+        return self.agg.additive and not self.is_state
+
+
+def metric_time(metric: BaseMetric, model: Model) -> str | None:
+    """The time column a base metric's rows are placed by: its own `time`, the model's, else
+    (for an `active` metric) its `from` column."""
+    return metric.time or model.time or (metric.active.start if metric.active else None)
 
 
 @dataclass(frozen=True, slots=True)

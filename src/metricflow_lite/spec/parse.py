@@ -16,6 +16,7 @@ from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
 from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,
+    Between,
     Change,
     Chart,
     ChartKind,
@@ -28,13 +29,14 @@ from metricflow_lite.spec.model import (
     Metric,
     Model,
     Report,
+    Snapshot,
     SourceMap,
     Target,
 )
 
 METRICS_FILE_KEYS = ("version", "models", "metrics", "indicators", "tests")
 REPORTS_FILE_KEYS = ("version", "reports")
-MODEL_KEYS = ("name", "label", "description", "time", "primary_key", "dimensions")
+MODEL_KEYS = ("name", "label", "description", "time", "primary_key", "valid", "dimensions")
 DIMENSION_KEYS = ("name", "label", "description", "parent", "joins", "as")
 METRIC_KEYS = (
     "name",
@@ -49,7 +51,10 @@ METRIC_KEYS = (
     "format",
     "target",
     "change",
+    "active",
+    "snapshot",
 )
+BETWEEN_KEYS = ("from", "until")
 INDICATOR_KEYS = ("name", "model", "dimensions", "grain")
 REPORT_KEYS = (
     "name",
@@ -339,8 +344,41 @@ def parse_model(node: YMap, out: Collector) -> Model | None:
         dimensions=tuple(dimensions),
         label=text_of(node, "label", where, out),
         description=text_of(node, "description", where, out),
+        valid=parse_between(node, "valid", where, out),
         spots=spots_of(node),
     )
+
+
+def parse_between(node: YMap, key: str, where: str, out: Collector) -> Between | None:
+    """`key: {from: A, until: B}` as a Between, or None (absent or malformed, reported)."""
+    if key not in node or node[key] is None:
+        return None
+    raw = node[key]
+    loc = node.value_loc(key)
+    example = (
+        "valid: {from: valid_from, until: valid_to}"
+        if key == "valid"
+        else "active: {from: created_ts, until: resolved_ts}"
+    )
+    if not isinstance(raw, YMap):
+        out.error(
+            "E203",
+            f"'{key}' of {where} must be a mapping of two time columns, not {_describe(raw)}",
+            loc,
+            f"write '{example}'",
+        )
+        return None
+    check_keys(raw, BETWEEN_KEYS, f"'{key}' of {where}", out)
+    columns: list[str] = []
+    for part in BETWEEN_KEYS:
+        if not require(raw, part, f"'{key}' of {where}", out, example):
+            continue
+        value = text_of(raw, part, f"'{key}' of {where}", out)
+        if value is not None:
+            columns.append(value)
+    if len(columns) != len(BETWEEN_KEYS):
+        return None
+    return Between(start=columns[0], until=columns[1], loc=loc, spots=spots_of(raw))
 
 
 def parse_dimension(item: Any, loc: Location, where: str, out: Collector) -> Dimension | None:
@@ -435,7 +473,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         return None
     loc = node.value_loc("name")
     if not is_base:
-        for key in ("filter", "time", "p"):
+        for key in ("filter", "time", "p", "active", "snapshot"):
             if key in node:
                 out.error(
                     "E201",
@@ -520,6 +558,21 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             node.key_loc("p"),
             "remove 'p' or use 'agg: percentile'",
         )
+    active = parse_between(node, "active", where, out)
+    snapshot = None
+    if "snapshot" in node and node["snapshot"] is not None:
+        snapshot = parse_enum(
+            Snapshot, node["snapshot"], node.value_loc("snapshot"), f"snapshot of {where}", out
+        )
+    if active is not None and snapshot is not None:
+        out.error(
+            "E290",
+            f"{where} has both 'active' and 'snapshot'",
+            node.key_loc("snapshot"),
+            "'active' counts the rows open at each period's end, 'snapshot' reads the rows of"
+            " the period's last (first) snapshot time: keep one, or define two metrics",
+        )
+        snapshot = None
     return BaseMetric(
         name=name,
         loc=loc,
@@ -536,6 +589,8 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
         change=change,
         expr_text=expr_text or "",
         filter_text=filter_text or "",
+        active=active,
+        snapshot=snapshot,
         spots=spots_of(node),
     )
 

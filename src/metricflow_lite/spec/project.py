@@ -44,7 +44,7 @@ class Project:
 
     root: Path
     name: str
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # an IANA name, checked: local days and timestamp offsets
     week_start: WeekStart = WeekStart.MONDAY
     default_target: str = "dev"
     targets: tuple[TargetConfig, ...] = ()
@@ -150,7 +150,7 @@ def load_project(project_dir: str | Path | None = None) -> Project:
     project = Project(
         root=root,
         name=name,
-        timezone=str(data.get("timezone", "Asia/Shanghai")),
+        timezone=_timezone(data),
         week_start=week_start,
         default_target=default_target,
         targets=targets,
@@ -193,3 +193,21 @@ def _read_targets(data: YMap) -> tuple[TargetConfig, ...]:
         locs = tuple((str(k), settings.value_loc(k)) for k in settings if k != "type")
         targets.append(TargetConfig(str(target_name), kind, rest, loc, locs))
     return tuple(targets)
+
+
+def _timezone(data: YMap) -> str:
+    """The project's IANA time zone (default Asia/Shanghai), or E026 naming the nearest ones."""
+    import zoneinfo
+
+    name = str(data.get("timezone", "Asia/Shanghai"))
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise MflError(
+            "E026",
+            f"unknown time zone '{name}'",
+            data.value_loc("timezone"),
+            did_you_mean(name, zoneinfo.available_timezones())
+            or "use an IANA name such as Asia/Shanghai, Asia/Hong_Kong or Europe/London",
+        ) from None
+    return name

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 
 from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
-from metricflow_lite.spec.expr import dimension_names
+from metricflow_lite.spec.expr import (
+    PERIOD_END,
+    dimension_names,
+    function_name,
+    unavailable_functions,
+    uses_period_end,
+)
 from metricflow_lite.spec.graph import (
     base_metrics_of,
     dependents,
     find_cycle,
+    formula_sizes,
     window_grain_errors,
 )
 from metricflow_lite.spec.joins import resolve_dimension
@@ -24,6 +30,7 @@ from metricflow_lite.spec.model import (
     DerivedMetric,
     Metric,
     ProjectSpec,
+    metric_time,
 )
 from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
 from metricflow_lite.spec.project import Project
@@ -177,12 +184,39 @@ def time_columns(spec: ProjectSpec) -> Iterable[Diagnostic]:
     for metric in spec.metrics:
         if isinstance(metric, BaseMetric):
             model = spec.model(metric.model)
-            if model is not None and not (metric.time or model.time):
+            if model is not None and not metric_time(metric, model):
                 yield _error(
                     "E202",
                     f"metric '{metric.name}' has no time column",
                     metric.loc,
                     f"add 'time: <column>' to the metric or to model '{model.name}'",
+                )
+
+
+def valid_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    for model in spec.models:
+        if model.valid is not None and model.primary_key is None:
+            yield _error(
+                "E291",
+                f"model '{model.name}' has 'valid' but no primary_key",
+                model.spots.at("valid", model.loc),
+                "a model with 'valid' holds one row per version of a key: name the key, e.g."
+                " 'primary_key: agent_id'",
+            )
+
+
+def period_end_in_active(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    for metric in spec.metrics:
+        if not isinstance(metric, BaseMetric) or metric.active is not None:
+            continue
+        for key, tree in (("expr", metric.expr), ("filter", metric.filter)):
+            if uses_period_end(tree):
+                yield _error(
+                    "E293",
+                    f"{PERIOD_END}() in {key} of metric '{metric.name}', which has no 'active'",
+                    metric.spots.at(key, metric.loc),
+                    f"{PERIOD_END}() is the end instant of the period an 'active' metric counts"
+                    " its open rows at; add 'active: {from: ..., until: ...}' or use a column",
                 )
 
 
@@ -215,6 +249,44 @@ def no_cycles(spec: ProjectSpec) -> Iterable[Diagnostic]:
             loc,
             "a derived metric cannot use itself, directly or through others; break the cycle",
         )
+
+
+# A query writes a derived metric's formula out in full, through every derived metric it uses:
+# past these, the SQL grows beyond what the parser and the engines take (or exponentially).
+MAX_CHAIN = 50  # derived metrics computed from each other in a row
+MAX_FORMULA_NODES = 2_000  # operators, numbers and metric names once written out
+
+
+def over_limits(depth: int, size: int) -> bool:
+    return depth > MAX_CHAIN or size > MAX_FORMULA_NODES
+
+
+def short_chains(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    metrics = {m.name: m for m in spec.metrics}
+    sizes = formula_sizes(metrics)
+    for name, (depth, size) in sorted(sizes.items()):
+        metric = metrics[name]
+        assert isinstance(metric, DerivedMetric)
+        if any(d in sizes and over_limits(*sizes[d]) for d in metric.depends_on):
+            continue  # one error per chain: at the first metric past the limit
+        if depth > MAX_CHAIN:
+            yield _error(
+                "E705",
+                f"metric '{name}' is computed through a chain of {depth} derived metrics"
+                f" (the limit is {MAX_CHAIN})",
+                metric.loc,
+                "compute the intermediate step as a base metric (an expr over the model's"
+                " columns) or in the model's SQL",
+            )
+        elif size > MAX_FORMULA_NODES:
+            yield _error(
+                "E705",
+                f"metric '{name}' written out in full has {size:,} terms (the limit is"
+                f" {MAX_FORMULA_NODES:,}): its derived metrics use each other many times over",
+                metric.loc,
+                "compute the repeated part as a base metric, or use each derived metric once"
+                " per formula",
+            )
 
 
 def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
@@ -353,8 +425,11 @@ RULES: tuple[Rule, ...] = (
     unique_names,
     known_models,
     time_columns,
+    valid_models,
+    period_end_in_active,
     known_metrics,
     no_cycles,
+    short_chains,
     report_references,
     report_window_grains,
     documented_metrics,
@@ -374,7 +449,26 @@ def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
     documents = read_documents(project.root, folders, out)
     models, metrics, indicators, reports = parse_documents(documents, out)
     spec = ProjectSpec(tuple(models), tuple(metrics), tuple(indicators), tuple(reports))
-    return spec, out.diagnostics + check_spec(spec)
+    targets = {t.type: t.name for t in sorted(project.targets, key=lambda t: t.name, reverse=True)}
+    return spec, out.diagnostics + check_spec(spec) + list(functions_on_targets(spec, targets))
+
+
+def functions_on_targets(spec: ProjectSpec, targets: Mapping[str, str]) -> Iterable[Diagnostic]:
+    """Row-level SQL may call a dialect-specific function only when every target has it."""
+    for metric in spec.metrics:
+        if not isinstance(metric, BaseMetric):
+            continue
+        for key, tree in (("expr", metric.expr), ("filter", metric.filter)):
+            for call, dialect in unavailable_functions(tree, targets) if tree else ():
+                name = function_name(call)
+                yield _error(
+                    "E703",
+                    f"{name}() in {key} of '{metric.name}' is not available on {dialect}"
+                    f" (target '{targets[dialect]}')",
+                    metric.spots.at(key, metric.loc),
+                    "use a function every target has (docs/security.md lists them), or remove"
+                    " the target from metricflow_lite.yml",
+                )
 
 
 def load_spec(project: Project) -> ProjectSpec:
@@ -383,10 +477,3 @@ def load_spec(project: Project) -> ProjectSpec:
     if any(d.severity is Severity.ERROR for d in diagnostics):
         raise MflError.from_diagnostics(d for d in diagnostics if d.severity is Severity.ERROR)
     return spec
-
-
-def spec_from_folder(root: Path) -> ProjectSpec:
-    """Spec of a bare folder with metrics/ and reports/ (tests, scaffolds)."""
-    from metricflow_lite.spec.project import Project as _Project
-
-    return load_spec(_Project(root=root, name=root.name))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from metricflow_lite.errors import MflError
 
@@ -72,6 +72,29 @@ class Warehouse(Protocol):
 
     def close(self) -> None:
         """Release the connection (and any file lock)."""
+
+    def __enter__(self) -> Warehouse:
+        """`with connect(project, target) as wh:` (the warehouse itself)."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Close, however the block ended."""
+
+
+W = TypeVar("W", bound="Closing")
+
+
+class Closing:
+    """The engine facade's context manager: `with connect(project, target) as wh:` closes the
+    warehouse (and releases a DuckDB file lock) however the block ends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: W) -> W:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class SeedFormat(str, Enum):
@@ -163,6 +186,48 @@ MISSING_OBJECT = re.compile(
 )
 
 
+# How each engine says that a value does not fit a type, or that two types do not compare: a
+# --where comparing a text dimension with a number (queue = 1), a cast that fails on the data.
+VALUE_MISMATCH = re.compile(
+    r"^(Conversion Error|Invalid Input Error|Out of Range Error)"  # DuckDB
+    r"|^Binder Error: (Cannot compare|No function matches|Cannot mix)"
+    r"|invalid input syntax for type|operator does not exist|out of range"  # PostgreSQL
+    r"|must be type boolean|function \S+ does not exist|date/time field value"
+    r"|CAST_INVALID_INPUT|DATATYPE_MISMATCH|ARITHMETIC_OVERFLOW|DATETIME_OVERFLOW"  # Spark
+    r"|NumberFormatException|INVALID_(?:FRACTION|DATETIME)"
+)
+MISMATCH_HINT = (
+    "a filter compares a dimension with a value of another type, or a cast fails on the data:"
+    " text dimensions take quoted values (--where \"queue = '1'\"), numbers are compared"
+    " unquoted; check --where, the report's filter and the metrics' expr and filter"
+)
+
+
+# How engines and the OS say that the disk is full (DuckDB, PostgreSQL, Spark/Java, Python).
+DISK_FULL = re.compile(
+    r"No space left on device|could not extend file|disk is full|ENOSPC|Errno 28", re.IGNORECASE
+)
+
+
+# How DuckDB says that its file is truncated or damaged (at open or when a block is read).
+CORRUPT_FILE = re.compile(
+    r"not a valid DuckDB database file|Could not read enough bytes|checksum|corrupt"
+    r"|invalid block|Failed to read database header",
+    re.IGNORECASE,
+)
+
+
+def disk_full_error(message: str, where: str) -> MflError:
+    """E709: the disk that holds `where` is full; what was there before is unchanged."""
+    return MflError(
+        "E709",
+        f"the disk is full: {message}",
+        None,
+        f"free space on the disk that holds {where} and run the command again; nothing was"
+        " changed: the previous build and the loaded rows are still in place",
+    )
+
+
 def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
     """Rows of a query over built objects; a missing object is the user's cue to build (E312),
     not an internal error: reports/*.yml or metrics/*.yml may be newer than the last build."""
@@ -172,11 +237,33 @@ def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
         raise
     except Exception as err:  # noqa: BLE001 - a warehouse's own error type differs per engine
         message = str(err).strip().splitlines()[0]
+        if "StackOverflowError" in str(err) or "stack depth limit exceeded" in str(err):
+            raise MflError(
+                "E701",
+                f"the query is too deeply nested for {warehouse.dialect}",
+                None,
+                "shorten --where or the report's filter: a long list of values belongs in IN (...)",
+            ) from None
         if MISSING_OBJECT.search(message):
             raise MflError(
                 "E312",
                 f"the warehouse is not built for this: {message}",
                 None,
                 "run 'mfl build' (or 'mfl run') after changing metrics/ or reports/",
+            ) from None
+        if CORRUPT_FILE.search(message):
+            raise MflError(
+                "E710",
+                f"the warehouse is damaged (truncated or corrupt): {message}",
+                None,
+                "move the warehouse file away and run 'mfl run' to rebuild it from seeds/"
+                " (rows of exports no longer in seeds/ come back only from a backup)",
+            ) from None
+        if VALUE_MISMATCH.search(message):
+            raise MflError(
+                "E707",
+                f"the query fails on {warehouse.dialect}: {message}",
+                None,
+                MISMATCH_HINT,
             ) from None
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -10,15 +11,20 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    CORRUPT_FILE,
+    DISK_FULL,
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
     LoadedFile,
     QueryResult,
     Statement,
+    disk_full_error,
 )
 from metricflow_lite.warehouse.seedfile import (
     LOAD_COLUMNS,
@@ -30,7 +36,7 @@ from metricflow_lite.warehouse.seedfile import (
     table_columns,
 )
 
-RAW = "raw"
+RAW = names.RAW
 LOADS_DDL = f"CREATE TABLE IF NOT EXISTS raw._loads ({columns_ddl(LOAD_COLUMNS)})"
 REJECTS_DDL = f"CREATE TABLE IF NOT EXISTS raw._rejects ({columns_ddl(REJECT_COLUMNS)})"
 
@@ -40,7 +46,32 @@ def _raw(table: str) -> str:
     return exp.table_(table, db=RAW, quoted=True).sql(dialect="duckdb")
 
 
-class DuckDBWarehouse:
+# More threads than this only make DuckDB start them (100,000 hang the machine for minutes).
+MAX_THREADS = 1024
+LOCKED_FILE = re.compile(r"Could not set lock|Conflicting lock|lock on file", re.IGNORECASE)
+
+
+def damaged_warehouse(path: Path, message: str) -> MflError:
+    """E710: the warehouse file is truncated or corrupt; it is rebuilt from seeds/."""
+    return MflError(
+        "E710",
+        f"the warehouse file {path} is damaged (truncated or corrupt): {message}",
+        None,
+        f"move it away (mv {path} {path}.damaged) and run 'mfl run' to rebuild it from seeds/"
+        " (rows of exports no longer in seeds/ come back only from a backup)",
+    )
+
+
+def rollback(connection: Any) -> None:
+    """Roll back the open transaction; DuckDB has already ended it when a COMMIT failed (a full
+    disk), and saying so would hide the error that made the transaction fail."""
+    try:
+        connection.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
+
+
+class DuckDBWarehouse(Closing):
     """A DuckDB database file (or :memory:)."""
 
     dialect = "duckdb"
@@ -70,14 +101,17 @@ class DuckDBWarehouse:
             )
         threads = target.get("threads")
         if threads is not None and (
-            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+            isinstance(threads, bool)
+            or not isinstance(threads, int)
+            or not 1 <= threads <= MAX_THREADS
         ):
             raise MflError(
                 "E009",
-                f"target '{target.name}': threads must be a whole number of at least 1,"
-                f" not {threads!r}",
+                f"target '{target.name}': threads must be a whole number from 1 to"
+                f" {MAX_THREADS}, not {threads!r}",
                 target.loc_of("threads"),
-                "memory_limit is a size such as 4GB; threads a whole number",
+                f"memory_limit is a size such as 4GB; threads a whole number from 1 to"
+                f" {MAX_THREADS} (leave it out to use every core)",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         # memory_limit / threads bound a build on a shared machine; DuckDB spills to disk past it.
@@ -87,20 +121,35 @@ class DuckDBWarehouse:
         try:
             connection = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as err:
-            raise MflError(
-                "E013",
-                f"cannot open {path}: {str(err).splitlines()[0]}",
-                None,
-                "another program (a DuckDB shell?) may hold the file open; close it and retry",
-            ) from None
-        except duckdb.Error as err:
-            # threads was checked above: what DuckDB refuses here is the memory limit
+            message = str(err).splitlines()[0]
+            if CORRUPT_FILE.search(message):
+                raise damaged_warehouse(path, message) from None
+            if DISK_FULL.search(message):
+                raise disk_full_error(message, str(path)) from None
+            hint = (
+                "another program (a DuckDB shell?) may hold the file open; close it and retry"
+                if LOCKED_FILE.search(message)
+                else "check that the file and its folder can be read and written"
+            )
+            raise MflError("E013", f"cannot open {path}: {message}", None, hint) from None
+        except duckdb.InvalidInputException as err:
+            # memory_limit (threads was checked above): DuckDB names the setting it refuses
             raise MflError(
                 "E009",
                 f"target '{target.name}': {str(err).splitlines()[0]}",
                 target.loc_of("memory_limit"),
                 "memory_limit is a size such as 4GB; threads a whole number",
             ) from None
+        except duckdb.Error as err:
+            message = str(err).splitlines()[0]
+            if "memory" in message.lower() and target.get("memory_limit"):
+                raise MflError(
+                    "E009",
+                    f"target '{target.name}': {message}",
+                    target.loc_of("memory_limit"),
+                    "memory_limit is a size such as 4GB; threads a whole number",
+                ) from None
+            raise damaged_warehouse(path, message) from None
         return cls(connection, target.name, str(path))
 
     @classmethod
@@ -143,8 +192,10 @@ class DuckDBWarehouse:
             self.connection.execute("COMMIT")
             clock.lap("commit")
         except duckdb.Error as err:
-            self.connection.execute("ROLLBACK")
+            rollback(self.connection)
             message = str(err).strip()
+            if DISK_FULL.search(message):
+                raise disk_full_error(message.splitlines()[0], self.path) from None
             raise MflError(
                 "E300",
                 f"build failed in {current}: {message}",
@@ -188,7 +239,7 @@ class DuckDBWarehouse:
             ).fetchall()
         except duckdb.CatalogException:
             return ()
-        return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
+        return tuple(r[0] for r in rows if r[0] not in names.META_COLUMNS)
 
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         return parquet_columns(self.connection, path, file)
@@ -202,7 +253,7 @@ class DuckDBWarehouse:
             self.connection.execute("DELETE FROM raw._rejects WHERE table_name = ?", [table])
             self.connection.execute("COMMIT")
         except BaseException:
-            self.connection.execute("ROLLBACK")
+            rollback(self.connection)
             raise
 
     def next_load_id(self) -> int:
@@ -227,7 +278,9 @@ class DuckDBWarehouse:
             )
             con.execute("COMMIT")
         except duckdb.Error as err:
-            con.execute("ROLLBACK")
+            rollback(con)
+            if DISK_FULL.search(str(err)):
+                raise disk_full_error(str(err).strip().splitlines()[0], self.path) from None
             raise MflError(
                 "E108",
                 f"loading {load.file} failed: {str(err).strip().splitlines()[0]}",
@@ -235,7 +288,7 @@ class DuckDBWarehouse:
                 f"nothing changed for this file: raw.{load.table} keeps its earlier rows",
             ) from None
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
         return outcome
 
@@ -243,7 +296,7 @@ class DuckDBWarehouse:
         con = self.connection
         types = dict(table_columns(con, load))
         parts = [f"{ident(name)} {kind}" for name, kind in types.items()]
-        parts += ["_load_id BIGINT", "_file VARCHAR", "_line BIGINT"]
+        parts += [f"{name} {kind}" for name, kind in names.META_COLUMN_TYPES]
         con.execute(f"CREATE TABLE IF NOT EXISTS {_raw(load.table)} ({', '.join(parts)})")
         existing = set(self.raw_columns(load.table))
         for name, kind in types.items():

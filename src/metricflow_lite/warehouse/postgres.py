@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlglot import exp
 
+from metricflow_lite.compile.names import FILE, LINE, LOAD_ID, META_COLUMNS, RAW
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -20,13 +22,13 @@ from metricflow_lite.warehouse.base import (
     QueryResult,
     Statement,
 )
+from metricflow_lite.warehouse.dsn import DEFAULT_DSN_ENV, check_dsn_env, password_of, redact
 from metricflow_lite.warehouse.seedfile import parquet_columns, staged_file
 
-DEFAULT_DSN_ENV = "MFL_PG_DSN"
 # Text collates "C": ordering and comparisons are byte-wise, as on DuckDB and Spark, whatever
 # the database's own locale is; views inherit it from these columns.
 TEXT = 'text COLLATE "C"'
-PG_META = {"_load_id": "bigint", "_file": TEXT, "_line": "bigint"}
+PG_META = {LOAD_ID: "bigint", FILE: TEXT, LINE: "bigint"}
 LOADS_DDL = (
     "CREATE TABLE IF NOT EXISTS raw._loads (load_id bigint, table_name text, file text,"
     " sha256 text, rows bigint, rejected bigint, loaded_at timestamp)"
@@ -71,7 +73,7 @@ def postgres_type(duckdb_type: str) -> str:
     return WIDER.get(spelled.upper(), spelled)
 
 
-class PostgresWarehouse:
+class PostgresWarehouse(Closing):
     """One connection to a PostgreSQL database; autocommit except inside apply_build."""
 
     dialect = "postgres"
@@ -91,7 +93,7 @@ class PostgresWarehouse:
                 target.loc,
                 "pip install 'metricflow-lite[postgres]'",
             ) from None
-        env = str(target.get("dsn_env", DEFAULT_DSN_ENV))
+        env = check_dsn_env(str(target.get("dsn_env", DEFAULT_DSN_ENV)), target.loc_of("dsn_env"))
         dsn = os.environ.get(env)
         if not dsn:
             raise MflError(
@@ -102,11 +104,23 @@ class PostgresWarehouse:
             )
         try:
             connection = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
-        except psycopg.Error as err:
-            # The message may echo host and user but never the password; keep one line.
+        except psycopg.ProgrammingError:
+            # libpq quotes the part it cannot parse, which may be the password: show none of it.
             raise MflError(
                 "E016",
-                f"target '{target.name}': cannot connect to PostgreSQL: {first_line(err)}",
+                f"target '{target.name}': the DSN in ${env} cannot be parsed",
+                target.loc,
+                f"write ${env} as 'host=... port=5432 dbname=... user=...' or"
+                " 'postgresql://user@host:5432/dbname' (percent-encode % in a password as %25;"
+                " better, leave the password to ~/.pgpass or PGPASSWORD)",
+            ) from None
+        except psycopg.Error as err:
+            # The message may echo host and user but never the password; keep one line.
+            secrets = [dsn, *filter(None, [password_of(dsn)])]
+            raise MflError(
+                "E016",
+                f"target '{target.name}': cannot connect to PostgreSQL:"
+                f" {redact(first_line(err), secrets)}",
                 target.loc,
                 f"check that the server is running and that ${env} is right",
             ) from None
@@ -181,7 +195,7 @@ class PostgresWarehouse:
             " WHERE table_schema = 'raw' AND table_name = %s ORDER BY ordinal_position",
             (table,),
         ).fetchall()
-        return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
+        return tuple(r[0] for r in rows if r[0] not in META_COLUMNS)
 
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         import duckdb
@@ -195,7 +209,7 @@ class PostgresWarehouse:
         self._ensure_raw()
         with self.connection.transaction():
             self.connection.execute(
-                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("raw", table))
+                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(RAW, table))
             )
             self.connection.execute("DELETE FROM raw._loads WHERE table_name = %s", (table,))
             self.connection.execute("DELETE FROM raw._rejects WHERE table_name = %s", (table,))
@@ -251,7 +265,7 @@ class PostgresWarehouse:
         from psycopg import sql
 
         con = self.connection
-        table = sql.Identifier("raw", load.table)
+        table = sql.Identifier(RAW, load.table)
         data = tuple((name, postgres_type(kind)) for name, kind in columns)
         ddl = [
             sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(k))

@@ -11,16 +11,13 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from metricflow_lite.compile.layers import SqlModel
-from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
-from metricflow_lite.seeds.load import discover_seeds, file_columns, read_header
+from metricflow_lite.compile import names
+from metricflow_lite.errors import Diagnostic, Location, Severity
 from metricflow_lite.spec.columns import Typed
-from metricflow_lite.spec.project import Project
-from metricflow_lite.warehouse.base import SeedFormat
 from metricflow_lite.warehouse.seedfile import parquet_columns
 
-# Columns every raw table carries besides the file's own (load.py, META_COLUMNS).
-RAW_EXTRA_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
+# Columns every raw table carries besides the file's own.
+RAW_EXTRA_COLUMNS = names.META_COLUMN_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,36 +30,8 @@ class SeedShape:
     type_locs: tuple[tuple[str, Location], ...] = ()  # `columns:` entries of seeds/<table>.yml
 
 
-def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
-    """Each seed table's columns as `mfl seed` would create them: file headers (CSV) or schemas
-    (parquet), typed by seeds/<table>.yml; no rows are read."""
-    try:
-        tables = discover_seeds(project)
-    except MflError as err:
-        return [], list(err.diagnostics)
-    shapes: list[SeedShape] = []
-    problems: list[Diagnostic] = []
-    for table in tables:
-        if not table.files:
-            continue  # a descriptor without data: E110 is the loader's to report
-        first = table.files[0]
-        try:
-            if first.format is SeedFormat.PARQUET:
-                stored = _parquet_columns(first.path, first.file)
-                columns = file_columns(table, (), stored)
-                columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
-            elif table.csv.header:
-                columns = file_columns(table, read_header(first, table.csv))
-            else:
-                columns = table.columns
-        except MflError as err:
-            problems.extend(err.diagnostics)
-            continue
-        shapes.append(SeedShape(table.name, first.file, columns, table.type_locs))
-    return shapes, problems
-
-
-def _parquet_columns(path: Path, file: str) -> tuple[tuple[str, str], ...]:
+def parquet_schema(path: Path, file: str) -> tuple[tuple[str, str], ...]:
+    """The (name, DuckDB type) columns a parquet file stores; no rows are read."""
     con = duckdb.connect(":memory:")
     try:
         return parquet_columns(con, path, file)
@@ -75,7 +44,7 @@ class ProjectProbe:
 
     def __init__(self) -> None:
         self.connection = duckdb.connect(":memory:")
-        for schema in ("raw", "src", "ind", "app"):
+        for schema in names.ALL_SCHEMAS:
             self.connection.execute(f"CREATE SCHEMA {schema}")
 
     def close(self) -> None:
@@ -102,15 +71,20 @@ class ProjectProbe:
                 )
                 data_type = exp.DataType.build("VARCHAR")
             columns.append(exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=data_type))
-        table = exp.Schema(this=exp.table_(shape.table, db="raw", quoted=True), expressions=columns)
+        table = exp.Schema(
+            this=exp.table_(shape.table, db=names.RAW, quoted=True), expressions=columns
+        )
         create = exp.Create(this=table, kind="TABLE")
         self.connection.execute(create.sql(dialect="duckdb"))
         return problems
 
-    def create_model(self, model: SqlModel, source_text: str) -> Diagnostic | None:
-        """Create the model as a view; DuckDB's complaint points into the model file."""
-        name = exp.table_(model.name, db=model.schema, quoted=True).sql(dialect="duckdb")
-        statement = f"CREATE VIEW {name} AS\n{model.sql}"
+    def create_model(
+        self, schema: str, name: str, sql: str, file: str, source_text: str
+    ) -> Diagnostic | None:
+        """Create a model (its rendered `sql`, from `file`) as a view; DuckDB's complaint
+        points into the model file."""
+        table = exp.table_(name, db=schema, quoted=True).sql(dialect="duckdb")
+        statement = f"CREATE VIEW {table} AS\n{sql}"
         try:
             self.connection.execute(statement)
         except duckdb.Error as err:
@@ -118,8 +92,8 @@ class ProjectProbe:
             first = message.splitlines()[0]
             return Diagnostic(
                 "E314",
-                f"model {model.name} fails in DuckDB: {first}",
-                _model_location(model, source_text, message),
+                f"model {name} fails in DuckDB: {first}",
+                _model_location(file, source_text, message),
                 "fix the SQL in the model file; every metric on this model is skipped until then",
                 Severity.ERROR,
             )
@@ -154,12 +128,12 @@ class ProjectProbe:
 _LINE = re.compile(r"^LINE (\d+): ?(.*)$", re.MULTILINE)
 
 
-def _model_location(model: SqlModel, source_text: str, message: str) -> Location:
+def _model_location(file: str, source_text: str, message: str) -> Location:
     """Where in the model file DuckDB's `LINE n:` with its caret points (the file line found by
     the underlined text, since jinja may have moved lines)."""
     match = _LINE.search(message)
     if match is None:
-        return Location(model.file)
+        return Location(file)
     rest = message[match.end() :].lstrip("\n").splitlines()
     carets = rest[0] if rest else ""
     start = carets.find("^")
@@ -170,7 +144,7 @@ def _model_location(model: SqlModel, source_text: str, message: str) -> Location
         candidates = [i for i, text in enumerate(lines) if token in text]
         if candidates:
             best = min(candidates, key=lambda i: abs(i + 1 - rendered_line))
-            return Location(model.file, best + 1, lines[best].index(token) + 1, len(token))
+            return Location(file, best + 1, lines[best].index(token) + 1, len(token))
     if 1 <= rendered_line <= len(lines):
-        return Location(model.file, rendered_line)
-    return Location(model.file)
+        return Location(file, rendered_line)
+    return Location(file)

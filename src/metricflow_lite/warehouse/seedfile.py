@@ -20,10 +20,11 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from metricflow_lite.compile.names import META_COLUMN_TYPES
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.warehouse.base import FileLoad, FileLoadOutcome, SeedFormat
 
-META_COLUMNS = (("_load_id", "BIGINT"), ("_file", "VARCHAR"), ("_line", "BIGINT"))
+META_COLUMNS = META_COLUMN_TYPES
 REJECT_COLUMNS = (
     ("load_id", "BIGINT"),
     ("table_name", "VARCHAR"),

@@ -28,9 +28,11 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from metricflow_lite.compile import names
 from metricflow_lite.errors import MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
+    Closing,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -44,7 +46,7 @@ MANIFEST = "build.json"
 NEXT_LOAD_ID = "next_load_id"
 REGISTERED_KEY = "mfl.catalog.registered"
 STAGING_SUFFIX = "__staging"
-LAYER_SCHEMAS = ("src", "ind", "app")
+LAYER_SCHEMAS = names.LAYER_SCHEMAS
 # Local mode defaults: small data, two cores; users override any of them under `conf:`.
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
@@ -67,7 +69,7 @@ def string_literal(text: str) -> str:
     return exp.Literal.string(text).sql("spark")
 
 
-class SparkWarehouse:
+class SparkWarehouse(Closing):
     """A SparkSession (local or Spark Connect) over a warehouse folder."""
 
     dialect = "spark"
@@ -98,9 +100,9 @@ class SparkWarehouse:
         # A shared session (tests, notebooks) that already points here keeps its catalog.
         if self.session.conf.get(REGISTERED_KEY, "") == self.signature():
             return
-        for schema in ("raw", *LAYER_SCHEMAS):
+        for schema in names.ALL_SCHEMAS:
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
-        self.create_database("raw")
+        self.create_database(names.RAW)
         for folder in sorted((self.root / "raw").glob("*")):
             if folder.is_dir() and any(folder.glob("*.parquet")):
                 self.register_raw(folder.name)
@@ -248,7 +250,7 @@ class SparkWarehouse:
 
     def raw_columns(self, table: str) -> tuple[str, ...]:
         rows = self.read_raw(table, "SELECT column_name FROM (DESCRIBE SELECT * FROM parts)")
-        return tuple(r[0] for r in rows if r[0] not in ("_load_id", "_file", "_line"))
+        return tuple(r[0] for r in rows if r[0] not in names.META_COLUMNS)
 
     def parquet_columns(self, path: Path, file: str) -> tuple[tuple[str, str], ...]:
         import duckdb
@@ -387,6 +389,7 @@ def spark_message(err: BaseException) -> str:
 
 def start_session(target: TargetConfig, catalog_dir: Path) -> tuple[Any, bool]:
     """The running SparkSession if there is one (tests share one), else a new one we own."""
+    quiet_pyspark_loggers()
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -437,8 +440,21 @@ def start_session(target: TargetConfig, catalog_dir: Path) -> tuple[Any, bool]:
             "check the master URL (local[2] or sc://host:15002) and that Java 17+ runs",
         ) from None
     if not master.startswith("sc://"):
-        session.sparkContext.setLogLevel("ERROR")
+        session.sparkContext.setLogLevel("OFF")
     return session, True
+
+
+# pyspark logs each failing query's error, with its JVM stack trace, as JSON on stderr before
+# raising it; mfl turns the error into one message of its own.
+PYSPARK_ERROR_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def quiet_pyspark_loggers() -> None:
+    """Keep pyspark's error loggers off the terminal."""
+    import logging
+
+    for name in PYSPARK_ERROR_LOGGERS:
+        logging.getLogger(name).disabled = True
 
 
 def java_found() -> bool:
