@@ -457,7 +457,9 @@ def _row_sql_refusal(node: exp.Expr) -> str | None:
     if isinstance(node, ROW_OPERATORS):
         return None
     if isinstance(node, exp.Func):
-        if row_function(node) is not None:
+        # period_end() is mfl's own placeholder, replaced by a timestamp literal before any engine
+        # sees it; validate (period_end_in_active) keeps it to `active` metrics.
+        if row_function(node) is not None or is_period_end(node):
             return None
         return f"the function {function_name(node)}()"
     return repr(node.sql(dialect="duckdb"))
