@@ -586,14 +586,6 @@ class PeriodSeconds:
 Grouped: TypeAlias = Aggregate | ActiveAt | RunningTotal | SnapshotAt | WindowAggregate | Total
 
 
-def output_column(node: Grouped, partial: Partial) -> str:
-    """The column a grouped node writes a partial to (window and total partials are suffixed
-    by their frame: offered_calls__count__rolling_7_days)."""
-    if isinstance(node, Aggregate | WindowAggregate | Total):
-        return node.column_of(partial)
-    return partial.column
-
-
 @dataclass(frozen=True, slots=True)
 class JoinOnKeys:
     """Aggregates side by side on the shared period and dimensions (NULL matches NULL)."""

@@ -30,6 +30,7 @@ from metricflow_lite.compile.plan import (
     FillZeros,
     FilterRows,
     FlagTargets,
+    Grouped,
     JoinDimensions,
     JoinOnKeys,
     JoinVersions,
@@ -51,7 +52,6 @@ from metricflow_lite.compile.plan import (
     Total,
     Totals,
     WindowAggregate,
-    output_column,
 )
 from metricflow_lite.spec.expr import (
     column_path,
@@ -803,6 +803,14 @@ def overlap_query(model: Model) -> exp.Select:
         .order_by(exp.Ordered(this=col(key)), exp.Ordered(this=col(start)))
         .limit(1)
     )
+
+
+def output_column(node: Grouped, partial: Partial) -> str:
+    """The column a grouped node writes a partial to (window and total partials are suffixed
+    by their frame: offered_calls__count__rolling_7_days)."""
+    if isinstance(node, Aggregate | WindowAggregate | Total):
+        return node.column_of(partial)
+    return partial.column
 
 
 def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rendered:
