@@ -9,6 +9,7 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from metricflow_lite.compile.names import SRC
 from metricflow_lite.warehouse.base import QueryResult
 
 
@@ -19,7 +20,7 @@ class ScratchError(Exception):
 class ScratchDatabase:
     """Tables created from rows, queried once, gone on close()."""
 
-    def __init__(self, schemas: Sequence[str] = ("src",)) -> None:
+    def __init__(self, schemas: Sequence[str] = (SRC,)) -> None:
         self.connection = duckdb.connect(":memory:")
         for schema in schemas:
             self.connection.execute(f"CREATE SCHEMA {exp.to_identifier(schema).sql('duckdb')}")

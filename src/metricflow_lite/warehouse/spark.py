@@ -103,7 +103,7 @@ class SparkWarehouse(Closing):
         for schema in names.ALL_SCHEMAS:
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
         self.create_database(names.RAW)
-        for folder in sorted((self.root / "raw").glob("*")):
+        for folder in sorted((self.root / names.RAW).glob("*")):
             if folder.is_dir() and any(folder.glob("*.parquet")):
                 self.register_raw(folder.name)
         for schema in LAYER_SCHEMAS:
@@ -119,7 +119,7 @@ class SparkWarehouse(Closing):
         """What the catalog was built from: the folder, its raw tables and its build."""
         manifest = self.root / MANIFEST
         built = manifest.stat().st_mtime_ns if manifest.exists() else 0
-        raw = ",".join(sorted(p.name for p in (self.root / "raw").glob("*")))
+        raw = ",".join(sorted(p.name for p in (self.root / names.RAW).glob("*")))
         return f"{self.root}|{raw}|{built}"
 
     def create_database(self, name: str) -> None:
@@ -128,7 +128,7 @@ class SparkWarehouse(Closing):
         self.session.sql(f"CREATE DATABASE {quoted(name)} LOCATION {location}")
 
     def register_raw(self, table: str) -> None:
-        location = string_literal(str(self.root / "raw" / table))
+        location = string_literal(str(self.root / names.RAW / table))
         self.session.sql(f"DROP TABLE IF EXISTS {quoted('raw', table)}")
         # Files of one table may add columns: read the union of the parts' columns.
         self.session.sql(
@@ -226,7 +226,7 @@ class SparkWarehouse(Closing):
     # file replaces just that part.
 
     def raw_dir(self, table: str) -> Path:
-        return self.root / "raw" / table
+        return self.root / names.RAW / table
 
     def read_raw(self, table: str, query: str) -> list[tuple[Any, ...]]:
         """Rows of `query` over raw.<table>'s Parquet parts (as `parts`); [] with no parts."""
