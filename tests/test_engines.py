@@ -519,6 +519,11 @@ DEMO_QUERIES = [
     ("--metrics", "median_ttr_hours", "--grain", "month"),
     ("--metrics", "open_tickets,open_ticket_age_hours", "--by", "priority", "--grain", "week"),
     ("--metrics", "calls_waiting_close,agents_on_roster", "--grain", "month"),
+    (
+        "--metrics",
+        "abandonment_rate_7d,offered_calls_mtd,callers_7d,offered_calls_share",
+        *("--by", "queue", "--grain", "day", "--start", "2024-11-01", "--end", "2024-11-14"),
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ import test_library_customers
 import test_library_outbound
 import test_library_state
 import test_library_tickets
+import test_library_windows
 import test_library_workforce
 from conftest import invoke
 
@@ -60,6 +61,7 @@ def test_every_metric_is_checked_against_hand_sql() -> None:
         test_library_workforce,
         test_library_customers,
         test_library_state,
+        test_library_windows,
     ):
         assert not checked & set(module.CASES), module.__name__
         checked |= set(module.CASES)

@@ -166,4 +166,4 @@ def test_the_demo_ships_passing_metric_tests() -> None:
     root = Path(__file__).parent.parent
     result = invoke("test", "--project-dir", str(root))
     assert result.exit_code == 0, result.output
-    assert "8 passed, 0 failed" in result.output
+    assert "9 passed, 0 failed" in result.output

@@ -110,8 +110,8 @@ def test_build_ddl(spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str
 
 
 def test_every_node_kind_has_golden_sql(spec: ProjectSpec) -> None:
-    """The golden cases above (queries, rollup, report views) and those of test_state.py
-    render every node kind."""
+    """The golden cases above (queries, rollup, report views) and those of test_state.py and
+    test_sqlgen_windows.py render every node kind."""
     report = spec.report("queue_daily")
     assert report is not None
     tables = {t.name: t for t in indicator_tables(spec)}
@@ -129,6 +129,11 @@ def test_every_node_kind_has_golden_sql(spec: ProjectSpec) -> None:
     hours = load_spec(load_project(FIXTURES / "hours"))
     roots += [plan_query(hours, request).root for request in INTERVAL_CASES.values()]
     roots += [plan_indicator_table(t, hours) for t in indicator_tables(hours) if t.span]
+    # windows, offsets, totals and period lengths: the golden cases of test_sqlgen_windows.py
+    from test_sqlgen_windows import CASES as WINDOW_CASES
+
+    windows = load_spec(load_project(FIXTURES / "windows"))
+    roots += [plan_query(windows, request).root for request in WINDOW_CASES.values()]
     seen: set[str] = set()
     while roots:
         node = roots.pop()

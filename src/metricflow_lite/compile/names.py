@@ -87,3 +87,26 @@ def calendar_table(calendar: str) -> str:
 def span_table(model: str, start: str, until: str, grain: str) -> str:
     """The indicator table of a model's span seconds: <model>_<from>_<until>_<grain>."""
     return f"{model}_{start}_{until}_{grain}"
+
+
+# Window frames: each period of a query's range and the days its window reads.
+WINDOW_SPINE = "window_spine"
+FRAME_FIRST = "frame_first"
+FRAME_LAST = "frame_last"
+FRAME_SECONDS = "frame_seconds"
+
+
+def framed_column(column: str, frame_key: str) -> str:
+    """A partial read through a window frame: <metric>__<part>__<frame>, e.g.
+    offered_calls__count__rolling_7_days ('' keeps the plain name)."""
+    return f"{column}__{frame_key}" if frame_key else column
+
+
+def frame_cte(frame_key: str) -> str:
+    """The CTE listing each period's frame of days."""
+    return f"frame__{frame_key}" if frame_key else WINDOW_SPINE
+
+
+def seconds_cte(frame_key: str) -> str:
+    """The CTE holding period_seconds() of each period in a frame."""
+    return f"seconds__{frame_key}" if frame_key else "seconds"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from metricflow_lite.spec.model import Grain
+from metricflow_lite.spec.windows import Span, WindowKind, WindowStep
 
 
 def period_start(day: dt.date, grain: Grain, week_start: str) -> dt.date:
@@ -123,3 +124,52 @@ def elapsed_cut(start: dt.date, grain: Grain, data_end: dt.datetime) -> dt.timed
 
 def _day(value: dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def period_last_day(start: dt.date, grain: Grain) -> dt.date:
+    """The last day of the period of `grain` that starts on `start`."""
+    return next_period(start, grain) - dt.timedelta(days=1)
+
+
+def minus_months(day: dt.date, months: int) -> dt.date:
+    """`day` minus whole months, clamped to the month's end as DuckDB does (03-31 - 1 month
+    is 02-29 in a leap year)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = index // 12, index % 12 + 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def shifted(day: dt.date, span: Span) -> dt.date:
+    """`day` moved back by a span (days, weeks or calendar months)."""
+    if span.months:
+        return minus_months(day, span.months)
+    return day - dt.timedelta(days=span.days)
+
+
+def window_frame(
+    steps: tuple[WindowStep, ...], first: dt.date, last: dt.date, week_start: str
+) -> tuple[dt.date, dt.date]:
+    """The days [lo, hi] that a period [first, last] reads through window steps, the
+    outermost step first (shift(to_date(m, 'month'), '1 year'): shift, then to_date)."""
+    for step in steps:
+        match step.kind:
+            case WindowKind.ROLLING:
+                assert step.span is not None
+                first = last - dt.timedelta(days=step.span.days - 1)
+            case WindowKind.TO_DATE:
+                assert step.unit is not None
+                first = period_start(last, Grain(step.unit.value), week_start)
+            case WindowKind.SHIFT:
+                assert step.span is not None
+                month_end = (last + dt.timedelta(days=1)).day == 1
+                first = shifted(first, step.span)
+                # A period that ends on a month's last day still does, a month earlier
+                # (April shifted back 1 month is all of March, not 03-01..03-30).
+                if step.span.months and month_end:
+                    last = shifted(last + dt.timedelta(days=1), step.span) - dt.timedelta(days=1)
+                else:
+                    last = shifted(last, step.span)
+            case WindowKind.TOTAL:
+                pass
+    return first, last

@@ -14,6 +14,15 @@ A query is, leaves first::
     -> JoinOnKeys                       the aggregates side by side on period x dimensions
     -> ComputeMetrics                   metric formulas from the partials
 
+Windows, offsets and shares (derived `expr`: rolling, to_date, shift, total, period_seconds):
+each base metric a formula reads through window calls is aggregated in that `Frame`::
+
+    PeriodSpine                         every period of the range, with its first and last day
+    -> Shift | Rolling | ToDate         one node per call, outermost first: the days it reads
+    -> WindowAggregate                  partials of the rows (or day partials) in each frame
+    Total(Aggregate without --by)       total(): all members, joined on the period alone
+    PeriodSeconds                       period_seconds(): each period's (or frame's) length
+
 A report view continues: -> TimeSpine (every period x combination) -> FillZeros -> Compare
 (previous period, same period last year) -> FlagTargets -> Totals (the `_total` view only).
 An indicator table of the build is ReadSource | ReadIndicator -> JoinDimensions -> Aggregate.
@@ -42,6 +51,8 @@ from sqlglot import exp
 
 from metricflow_lite.compile import names
 from metricflow_lite.compile.calendar import CalendarJoin, calendar_joins, expand_business_seconds
+from metricflow_lite.compile.erlang import erlang_calls
+from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.calendar import Calendar, business_calls
@@ -65,6 +76,8 @@ from metricflow_lite.spec.model import (
     change_of,
     metric_time,
 )
+from metricflow_lite.spec.windows import Span as WindowSpan
+from metricflow_lite.spec.windows import Unit, WindowKind
 
 # ---------------------------------------------------------------------------------------------
 # Values the nodes carry
@@ -341,6 +354,7 @@ class Aggregate:
     metrics: tuple[BaseMetric, ...]
     partials: tuple[Partial, ...]
     from_rows: bool  # True: aggregate rows; False: re-aggregate stored partials
+    frame: Frame = PLAIN  # total(): the partials of all members (the plain frame otherwise)
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:
@@ -349,6 +363,10 @@ class Aggregate:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(p.column for p in self.periods) + tuple(d.name for d in self.dimensions)
+
+    def column_of(self, partial: Partial) -> str:
+        """The output column of a partial (suffixed by the frame, so frames never collide)."""
+        return names.framed_column(partial.column, self.frame.key)
 
     def describe(self) -> str:
         how = "from rows" if self.from_rows else "re-aggregated partials"
@@ -453,7 +471,177 @@ class SnapshotAt:
         )
 
 
-Grouped: TypeAlias = Aggregate | ActiveAt | RunningTotal | SnapshotAt
+@dataclass(frozen=True, slots=True)
+class PeriodSpine:
+    """Every period of the query's range with its first and last day; without a grain, one
+    row for the whole range. An open end of the range is the data's (the `bounds` tables)."""
+
+    grain: Grain | None
+    week_start: str
+    start: dt.date | None
+    end: dt.date | None
+    bounds: tuple[tuple[str, str, str], ...]  # (schema, table, time column), sorted
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return ()
+
+    @property
+    def key(self) -> str | None:
+        return self.grain.value if self.grain is not None else None
+
+    def describe(self) -> str:
+        every = f"every {self.grain.value}" if self.grain is not None else "the whole range"
+        first = str(self.start) if self.start is not None else "the first day with data"
+        last = str(self.end) if self.end is not None else "the last day with data"
+        return f"period spine: {every} from {first} to {last}, with its first and last day"
+
+
+@dataclass(frozen=True, slots=True)
+class Rolling:
+    """rolling(m, 'N days'): the N days that end on the frame's last day."""
+
+    parent: FrameNode
+    days: int
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return f"rolling: the {self.days} days ending on the last day"
+
+
+@dataclass(frozen=True, slots=True)
+class ToDate:
+    """to_date(m, unit): from the start of the unit holding the frame's last day, to it."""
+
+    parent: FrameNode
+    unit: Unit
+    week_start: str = "monday"
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return f"to date: from the start of the {self.unit.value} holding the last day"
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """shift(m, 'N units'): the frame N units earlier; month arithmetic clamps at month ends,
+    and a frame that ends on a month's last day still does (April back 1 month is March)."""
+
+    parent: FrameNode
+    span: WindowSpan
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    def describe(self) -> str:
+        return f"shift: {self.span} earlier"
+
+
+FrameNode: TypeAlias = PeriodSpine | Rolling | ToDate | Shift
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAggregate:
+    """Partials of base metrics over each period's frame of days, by period x dimensions:
+    additive ones re-aggregated from a day table, the others recomputed from the frame's rows.
+    Only the frame bounds the rows (it reaches before --start); --where applies inside it."""
+
+    name: str
+    parent: RowNode  # read -> join dimensions -> filter (the --where only)
+    frames: FrameNode
+    frame: Frame
+    time_column: str  # the input's time column (a timestamp, or a day table's day)
+    period: str | None  # the grain's key column, None without a grain
+    dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    partials: tuple[Partial, ...]
+    from_rows: bool
+    dated: bool = True  # stored partials keyed by date (else by interval start: a timestamp)
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent, self.frames)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        period = (self.period,) if self.period is not None else ()
+        return period + tuple(d.name for d in self.dimensions)
+
+    def column_of(self, partial: Partial) -> str:
+        return names.framed_column(partial.column, self.frame.key)
+
+    def describe(self) -> str:
+        how = "from rows" if self.from_rows else "re-aggregated day partials"
+        by = ", ".join(self.keys) or "everything"
+        what = ", ".join(m.name for m in self.metrics)
+        return f"window aggregate {self.name}: {what} over {self.frame} by {by} ({how})"
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """total(m): the aggregate of all members of the --by dimensions, joined on the period."""
+
+    parent: Aggregate | WindowAggregate  # without dimensions
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.parent,)
+
+    @property
+    def name(self) -> str:
+        return self.parent.name
+
+    @property
+    def partials(self) -> tuple[Partial, ...]:
+        return self.parent.partials
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.parent.keys
+
+    @property
+    def time_column(self) -> str:
+        return self.parent.time_column
+
+    def column_of(self, partial: Partial) -> str:
+        return self.parent.column_of(partial)
+
+    def describe(self) -> str:
+        return f"total: {', '.join(m.name for m in self.parent.metrics)} over all members"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSeconds:
+    """period_seconds(): the length of each period (or of its frame) in seconds; a fixed
+    number where every period has the same length (30min 1800, day 86400)."""
+
+    frame: Frame
+    frames: FrameNode | None  # None: `fixed`
+    fixed: int | None = None
+
+    @property
+    def parents(self) -> tuple[PlanNode, ...]:
+        return (self.frames,) if self.frames is not None else ()
+
+    @property
+    def name(self) -> str:
+        return names.seconds_cte(self.frame.key)
+
+    def describe(self) -> str:
+        inside = f" of the frame ({self.frame})" if self.frame.steps else ""
+        if self.fixed is not None:
+            return f"period seconds{inside}: {self.fixed}"
+        return f"period seconds{inside}: days from the first to the last day x 86400"
+
+
+Grouped: TypeAlias = Aggregate | ActiveAt | RunningTotal | SnapshotAt | WindowAggregate | Total
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,15 +659,6 @@ class JoinOnKeys:
 
 
 @dataclass(frozen=True, slots=True)
-class PeriodLength:
-    """How long the period of a row is, for period_seconds() and Erlang C: a grain's period,
-    else the range of `days` days (None: unknown, without --start and --end)."""
-
-    grain: Grain | None
-    days: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ComputeMetrics:
     """The requested metrics from the joined partials; derived metrics recomputed from parts
     (erlang_c_* of a formula: over a series of agent counts joined on the keys)."""
@@ -487,11 +666,12 @@ class ComputeMetrics:
     parent: JoinOnKeys
     outputs: tuple[str, ...]  # the metric columns, in the request's order
     metrics: tuple[Metric, ...]  # every metric the outputs need, base and derived, by name
-    period: PeriodLength = PeriodLength(None)
+    # period_seconds() in each frame a formula uses (the plain one too for erlang_c_*)
+    seconds: tuple[PeriodSeconds, ...] = ()
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:
-        return (self.parent,)
+        return (self.parent, *self.seconds)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -673,6 +853,13 @@ PlanNode: TypeAlias = (
     | FlagTargets
     | FlagComplete
     | Totals
+    | PeriodSpine
+    | Rolling
+    | ToDate
+    | Shift
+    | WindowAggregate
+    | Total
+    | PeriodSeconds
 )
 ViewNode: TypeAlias = FlagComplete | Totals
 
@@ -765,81 +952,28 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     if len(set(request.by)) != len(request.by):
         raise MflError("E252", "a dimension is listed twice in --by", None)
     where_dims = dimension_names(request.where) if request.where is not None else ()
-    bases = sorted({b for name in request.metrics for b in base_metrics_of(name, metrics)})
-    by_key: dict[tuple[str, str], list[BaseMetric]] = {}
-    by_span: dict[tuple[str, str, str], list[BaseMetric]] = {}
-    for name in bases:
-        metric = metrics[name]
-        assert isinstance(metric, BaseMetric)
-        model = spec.model(metric.model)
-        if model is None:
-            raise MflError("E210", f"unknown model '{metric.model}' in metric '{name}'", metric.loc)
-        if metric.span is not None:
-            by_span.setdefault((model.name, *_span_key(metric.span)), []).append(metric)
-            continue
-        time_column = metric_time(metric, model)
-        if time_column is None:
-            raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
-        by_key.setdefault((model.name, time_column), []).append(metric)
+    check_grain(request.metrics, metrics, request.grain)
+    used = frozenset(u for name in request.metrics for u in usages(name, metrics))
+    frames = sorted({u.frame for u in used if u.metric is not None}, key=lambda f: f.key)
+    if frames and all(f.total for f in frames) and request.by:
+        # total() alone names no --by members: the plain aggregates say which there are.
+        frames.insert(0, PLAIN)
     tables = indicator_tables(spec)
-    aggregates: list[Grouped] = []
-    states: list[
-        tuple[
-            str, str, list[BaseMetric], tuple[PlannedDimension, ...], tuple[PlannedDimension, ...]
-        ]
-    ] = []
-    for (model_name, start_column, until_column), members in sorted(by_span.items()):
-        aggregates.append(
-            _span_aggregate(
-                spec, tables, model_name, (start_column, until_column), members, request,
-                where_dims, week_start,
-            )
-        )  # fmt: skip
-    for (model_name, time_column), members in sorted(by_key.items()):
-        dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in request.by)
-        wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
-        state = [m for m in members if m.is_state]
-        if state:
-            states.append((model_name, time_column, state, dims, wdims))
-        members = [m for m in members if not m.is_state]
-        if not members:
-            continue
-        additive = [m for m in members if m.additive]
-        rows = [m for m in members if not m.additive]
-        table, why = _choose_table(tables, model_name, time_column, additive, dims + wdims, request)
-        if table is None:
-            rows, additive = members, []
-        base_name = f"{model_name}__{time_column}"
-        if additive and table is not None:
-            read = ReadIndicator(table, why)
-            aggregates.append(
-                _aggregate(
-                    f"{base_name}__ind",
-                    read,
-                    table.period_column(time_column),
-                    tuple(_stored(table, d) for d in dims),
-                    tuple(_stored(table, d) for d in wdims),
-                    additive,
-                    request,
-                    week_start,
-                    from_rows=False,
-                )
-            )
-        if rows:
-            aggregates.append(
-                _aggregate(
-                    f"{base_name}__src",
-                    ReadSource(model_name, _rows_why(rows, why)),
-                    time_column,
-                    dims,
-                    wdims,
-                    rows,
-                    request,
-                    week_start,
-                    from_rows=True,
-                    calendars=spec.calendars,
-                )
-            )
+    parts: list[_Part] = []
+    states: list[_State] = []
+    for frame in frames:
+        bases = sorted(
+            {u.metric for u in used if u.metric is not None and u.frame == frame}
+            or {u.metric for u in used if u.metric is not None}
+        )
+        found, frame_states = _plan_frame(spec, request, metrics, tables, bases, frame, where_dims)
+        parts += found
+        states += frame_states
+    # One spine for every window and period length: an open range ends where the data does.
+    closed = request.start is not None and request.end is not None
+    bounds = () if closed else tuple(sorted({p.bounds for p in parts}))
+    spine = PeriodSpine(request.grain, week_start, request.start, request.end, bounds)
+    aggregates: list[Grouped] = [_grouped(part, request, week_start, spine) for part in parts]
     # State metrics are read at the periods the query's event metrics span (a roster counted
     # over the days of the calls it is reported with), or, alone, their own model's.
     events = tuple(sorted({(a.parent_model, a.time_column) for a in _event_reads(aggregates)}))
@@ -857,14 +991,229 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     needed: dict[str, Metric] = {}
     for name in request.metrics:
         _needed(name, metrics, needed)
-    days = (request.end - request.start).days + 1 if request.start and request.end else None
+    # Erlang C divides each period's traffic by its length: the plain frame's period_seconds().
+    length_frames = {u.frame for u in used if u.metric is None}
+    if any(isinstance(m, DerivedMetric) and erlang_calls(m.expr) for m in needed.values()):
+        length_frames.add(PLAIN)
+    seconds = tuple(
+        _period_seconds(frame, request, week_start, spine)
+        for frame in sorted(length_frames, key=lambda f: f.key)
+    )
     root = ComputeMetrics(
-        joined,
-        request.metrics,
-        tuple(needed[n] for n in sorted(needed)),
-        PeriodLength(request.grain, days),
+        joined, request.metrics, tuple(needed[n] for n in sorted(needed)), seconds
     )
     return QueryPlan(request=request, root=root, week_start=week_start, note=note)
+
+
+# A model's state metrics (active, snapshot) of one time column: model, time column, metrics,
+# dimensions, where dimensions.
+_State: TypeAlias = tuple[
+    str, str, list[BaseMetric], tuple[PlannedDimension, ...], tuple[PlannedDimension, ...]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What one aggregate of a query reads, before it is made a node."""
+
+    name: str
+    read: ReadSource | ReadIndicator
+    time_column: str
+    dimensions: tuple[PlannedDimension, ...]
+    where_dimensions: tuple[PlannedDimension, ...]
+    metrics: tuple[BaseMetric, ...]
+    from_rows: bool
+    frame: Frame
+    calendars: tuple[Calendar, ...] = ()  # business_seconds() of rows: the calendars joined
+
+    @property
+    def bounds(self) -> tuple[str, str, str]:
+        """(schema, table, time column) whose first and last day bound an open range."""
+        if isinstance(self.read, ReadIndicator):
+            return (names.IND, self.read.table.name, self.time_column)
+        return (names.SRC, self.read.model, self.time_column)
+
+
+def _plan_frame(
+    spec: ProjectSpec,
+    request: QueryRequest,
+    metrics: Mapping[str, Metric],
+    tables: tuple[IndicatorTable, ...],
+    bases: list[str],
+    frame: Frame,
+    where_dims: tuple[str, ...],
+) -> tuple[list[_Part], list[_State]]:
+    """What the base metrics read in one frame come from (one or two parts per model and time
+    column; span seconds from their quarter-hour table), and the state metrics (of the plain
+    frame: a window of one is refused)."""
+    by_key: dict[tuple[str, str], list[BaseMetric]] = {}
+    by_span: dict[tuple[str, str, str], list[BaseMetric]] = {}
+    for name in bases:
+        metric = metrics[name]
+        assert isinstance(metric, BaseMetric)
+        model = spec.model(metric.model)
+        if model is None:
+            raise MflError("E210", f"unknown model '{metric.model}' in metric '{name}'", metric.loc)
+        if metric.span is not None:
+            by_span.setdefault((model.name, *_span_key(metric.span)), []).append(metric)
+            continue
+        time_column = metric_time(metric, model)
+        if time_column is None:
+            raise MflError("E202", f"metric '{name}' has no time column", metric.loc)
+        if metric.is_state and not frame.plain:
+            raise MflError(
+                "E233",
+                f"a window or total() over '{name}', an `active` or `snapshot` metric, is not"
+                f" supported ({frame})",
+                metric.loc,
+                "window an event metric (a count or sum of the rows of each period) instead",
+            )
+        by_key.setdefault((model.name, time_column), []).append(metric)
+    # A window reads whole days around each period: only day tables hold those.
+    choice = replace(request, grain=Grain.DAY) if frame.steps else request
+    by = () if frame.total else request.by
+    suffix = f"__{frame.key}" if frame.key else ""
+    found: list[_Part] = []
+    states: list[_State] = []
+    for (model_name, start_column, until_column), spans in sorted(by_span.items()):
+        found.append(
+            _span_part(
+                spec, tables, model_name, (start_column, until_column), spans, by, where_dims,
+                frame,
+            )
+        )  # fmt: skip
+    for (model_name, time_column), members in sorted(by_key.items()):
+        dims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in by)
+        wdims = tuple(_plan_dimension(spec, model_name, d, members[0].name) for d in where_dims)
+        state = [m for m in members if m.is_state]
+        if state:
+            states.append((model_name, time_column, state, dims, wdims))
+        members = [m for m in members if not m.is_state]
+        if not members:
+            continue
+        additive = [m for m in members if m.additive]
+        rows = [m for m in members if not m.additive]
+        table, why = _choose_table(tables, model_name, time_column, additive, dims + wdims, choice)
+        if table is None:
+            rows, additive = members, []
+        base_name = f"{model_name}__{time_column}"
+        if additive and table is not None:
+            found.append(
+                _Part(
+                    f"{base_name}__ind{suffix}",
+                    ReadIndicator(table, why),
+                    table.period_column(time_column),
+                    tuple(_stored(table, d) for d in dims),
+                    tuple(_stored(table, d) for d in wdims),
+                    tuple(additive),
+                    False,
+                    frame,
+                )
+            )
+        if rows:
+            found.append(
+                _Part(
+                    f"{base_name}__src{suffix}",
+                    ReadSource(model_name, _rows_why(rows, why)),
+                    time_column,
+                    dims,
+                    wdims,
+                    tuple(rows),
+                    True,
+                    frame,
+                    spec.calendars,
+                )
+            )
+    return found, states
+
+
+def _grouped(part: _Part, request: QueryRequest, week_start: str, spine: PeriodSpine) -> Grouped:
+    """A part as the node JoinOnKeys reads: an aggregate, over frames when it has window
+    steps, under Total when total() drops the --by dimensions."""
+    node: Aggregate | WindowAggregate
+    if part.frame.steps:
+        node = _window_aggregate(part, request, frame_nodes(part.frame, spine, week_start))
+    else:
+        node = _aggregate(
+            part.name,
+            part.read,
+            part.time_column,
+            part.dimensions,
+            part.where_dimensions,
+            list(part.metrics),
+            request,
+            week_start,
+            from_rows=part.from_rows,
+            calendars=part.calendars,
+            frame=part.frame,
+        )
+    return Total(node) if part.frame.total and request.by else node
+
+
+def frame_nodes(frame: Frame, spine: PeriodSpine, week_start: str) -> FrameNode:
+    """The spine, then one node per window call of the frame, outermost first."""
+    node: FrameNode = spine
+    for step in frame.steps:
+        match step.kind:
+            case WindowKind.ROLLING:
+                assert step.span is not None
+                node = Rolling(node, step.span.days)
+            case WindowKind.TO_DATE:
+                assert step.unit is not None
+                node = ToDate(node, step.unit, week_start)
+            case WindowKind.SHIFT:
+                assert step.span is not None
+                node = Shift(node, step.span)
+            case WindowKind.TOTAL:
+                pass
+    return node
+
+
+def _window_aggregate(part: _Part, request: QueryRequest, frames: FrameNode) -> WindowAggregate:
+    """read [-> join calendars] -> join dimensions -> filter (--where only) -> aggregate over
+    each frame."""
+    node: RowNode = part.read
+    members = list(part.metrics)
+    if part.from_rows:
+        node, members = _with_calendars(node, members, part.calendars)
+    node = _joined(node, part.dimensions, part.where_dimensions, part.time_column)
+    # no date range: only the frame bounds the rows, so a window reaches before --start
+    node = FilterRows(node, part.time_column, None, None, request.where, part.where_dimensions)
+    return WindowAggregate(
+        name=part.name,
+        parent=node,
+        frames=frames,
+        frame=part.frame,
+        time_column=part.time_column,
+        period=request.grain.value if request.grain else None,
+        dimensions=part.dimensions,
+        metrics=tuple(members),
+        partials=tuple(p for m in members for p in partials_of(m)),
+        from_rows=part.from_rows,
+        # a span table's quarter hours are timestamps, a day table's days dates
+        dated=not (isinstance(part.read, ReadIndicator) and part.read.table.grain.intraday),
+    )
+
+
+# Periods of these grains all last the same: period_seconds() is a number.
+FIXED_SECONDS = {
+    Grain.MIN15: 900,
+    Grain.MIN30: 1800,
+    Grain.HOUR: 3600,
+    Grain.DAY: 86400,
+    Grain.WEEK: 604800,
+}
+
+
+def _period_seconds(
+    frame: Frame, request: QueryRequest, week_start: str, spine: PeriodSpine
+) -> PeriodSeconds:
+    if not frame.steps:
+        if request.grain in FIXED_SECONDS:
+            return PeriodSeconds(frame, None, FIXED_SECONDS[request.grain])
+        if request.grain is None and request.start is not None and request.end is not None:
+            return PeriodSeconds(frame, None, ((request.end - request.start).days + 1) * 86400)
+    return PeriodSeconds(frame, frame_nodes(frame, spine, week_start))
 
 
 def _widened(request: QueryRequest, start: dt.date | None, end: dt.date | None) -> str:
@@ -1015,33 +1364,33 @@ def _span_key(span: Span) -> tuple[str, str]:
     return (span.start, span.until)
 
 
-def _span_aggregate(
+def _span_part(
     spec: ProjectSpec,
     tables: tuple[IndicatorTable, ...],
     model: str,
     span: tuple[str, str],
     members: list[BaseMetric],
-    request: QueryRequest,
+    by: tuple[str, ...],
     where_dims: tuple[str, ...],
-    week_start: str,
-) -> Aggregate:
-    """Span seconds re-aggregated from the span's quarter-hour table (they add up)."""
+    frame: Frame,
+) -> _Part:
+    """Span seconds re-aggregated from the span's quarter-hour table (they add up), in a
+    frame as any other stored partials."""
     table = next(t for t in tables if t.model == model and t.span and _span_key(t.span) == span)
-    dims = tuple(_plan_dimension(spec, model, d, members[0].name) for d in request.by)
+    dims = tuple(_plan_dimension(spec, model, d, members[0].name) for d in by)
     wdims = tuple(_plan_dimension(spec, model, d, members[0].name) for d in where_dims)
     # the table keeps every own dimension (so every join's key) and intervals have time parts
     assert all(_covers(table, d) for d in dims + wdims), (table.name, dims, wdims)
-    read = ReadIndicator(table, "span seconds are summed from quarter hours, at every grain")
-    return _aggregate(
-        f"{table.name}__ind",
-        read,
+    suffix = f"__{frame.key}" if frame.key else ""
+    return _Part(
+        f"{table.name}__ind{suffix}",
+        ReadIndicator(table, "span seconds are summed from quarter hours, at every grain"),
         table.period_column(span[0]),
         tuple(_stored(table, d) for d in dims),
         tuple(_stored(table, d) for d in wdims),
-        members,
-        request,
-        week_start,
-        from_rows=False,
+        tuple(members),
+        False,
+        frame,
     )
 
 
@@ -1065,6 +1414,7 @@ def _aggregate(
     *,
     from_rows: bool,
     calendars: tuple[Calendar, ...] = (),
+    frame: Frame = PLAIN,
 ) -> Aggregate:
     """read [-> join calendars] -> join dimensions -> filter -> aggregate, for one model and
     time column."""
@@ -1089,6 +1439,7 @@ def _aggregate(
         metrics=tuple(members),
         partials=tuple(p for m in members for p in partials_of(m)),
         from_rows=from_rows,
+        frame=frame,
     )
 
 

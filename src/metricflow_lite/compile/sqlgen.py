@@ -21,6 +21,7 @@ from sqlglot import exp
 from metricflow_lite.compile import names
 from metricflow_lite.compile.dialects import render as render_dialect
 from metricflow_lite.compile.erlang import with_erlang
+from metricflow_lite.compile.frames import PLAIN, Frame
 from metricflow_lite.compile.plan import (
     GRAIN_STEP,
     INTERVAL_COLUMN,
@@ -34,26 +35,32 @@ from metricflow_lite.compile.plan import (
     FilterRows,
     FlagComplete,
     FlagTargets,
+    Grouped,
     JoinCalendars,
     JoinDimensions,
     JoinOnKeys,
     JoinVersions,
     Partial,
-    PeriodLength,
+    PeriodSeconds,
+    PeriodSpine,
     PlannedDimension,
     PlanNode,
     QueryPlan,
     ReadIndicator,
     ReadSource,
+    Rolling,
     RunningTotal,
+    Shift,
     SnapshotAt,
     SplitSpans,
     StateRange,
     TimeSpine,
+    ToDate,
+    Total,
     Totals,
+    WindowAggregate,
 )
 from metricflow_lite.spec.expr import (
-    PERIOD_SECONDS,
     column_path,
     safe_div,
     substitute_columns,
@@ -70,6 +77,7 @@ from metricflow_lite.spec.model import (
     Model,
     Snapshot,
 )
+from metricflow_lite.spec.windows import PERIOD_SECONDS, Span, call_name, step_of
 
 BASE_ALIAS = "m"
 
@@ -240,21 +248,26 @@ def row_aggregate(metric: BaseMetric, partial: Partial) -> exp.Expr:
     raise AssertionError(partial.part)
 
 
+PartialColumn = Callable[[Partial, Frame], exp.Expr]
+SecondsColumn = Callable[[Frame], exp.Expr]
+
+
 def metric_value(
     name: str,
     metrics: Mapping[str, Metric],
     parts_of: Mapping[str, tuple[Partial, ...]],
-    partial_column: Callable[[Partial], exp.Expr],
+    partial_column: PartialColumn,
+    frame: Frame = PLAIN,
+    seconds: SecondsColumn | None = None,
 ) -> exp.Expr:
-    """A metric's final value from its aggregated partials; derived metrics recomputed."""
+    """A metric's final value from its aggregated partials; derived metrics recomputed.
+
+    A window call reads its metric's partials in a wider frame: the same formula over the
+    window's parts (rolling abandonment = 7 days' abandoned / 7 days' offered)."""
     metric = metrics[name]
     if isinstance(metric, DerivedMetric):
-
-        def swap(column: exp.Column) -> exp.Expr:
-            return exp.Paren(this=metric_value(column.name, metrics, parts_of, partial_column))
-
-        return substitute_columns(with_safe_division(metric.expr), swap)
-    parts = {p.part: partial_column(p) for p in parts_of[name]}
+        return _formula_value(metric.expr, metrics, parts_of, partial_column, frame, seconds)
+    parts = {p.part: partial_column(p, frame) for p in parts_of[name]}
     match metric.agg:
         case Agg.COUNT | Agg.COUNT_DISTINCT:
             # No rows in a period is zero calls, not unknown.
@@ -274,6 +287,32 @@ def metric_value(
         case Agg.MEDIAN | Agg.PERCENTILE:
             return parts["value"]
     raise AssertionError(metric.agg)
+
+
+def _formula_value(
+    tree: exp.Expr,
+    metrics: Mapping[str, Metric],
+    parts_of: Mapping[str, tuple[Partial, ...]],
+    partial_column: PartialColumn,
+    frame: Frame,
+    seconds: SecondsColumn | None,
+) -> exp.Expr:
+    def swap(node: exp.Expr) -> exp.Expr:
+        name = call_name(node)
+        if name == PERIOD_SECONDS:
+            assert seconds is not None
+            return seconds(frame)
+        if name is not None:
+            inner = frame.then(step_of(node))
+            arg = node.expressions[0]
+            value = _formula_value(arg, metrics, parts_of, partial_column, inner, seconds)
+            return exp.Paren(this=value)
+        if isinstance(node, exp.Column):
+            value = metric_value(node.name, metrics, parts_of, partial_column, frame, seconds)
+            return exp.Paren(this=value)
+        return node
+
+    return with_safe_division(tree).transform(swap)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,7 +459,7 @@ def render_aggregate(node: Aggregate, parent: Rendered) -> Rendered:
             value = row_aggregate(metrics[partial.metric], partial)
         else:
             value = exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
-        values.append((partial.column, value))
+        values.append((node.column_of(partial), value))
     frame = parent.frame
     if keys:
         frame = frame.group_by(*[value.copy() for _, value in keys])
@@ -826,31 +865,48 @@ def overlap_query(model: Model) -> exp.Select:
     )
 
 
+def output_column(node: Grouped, partial: Partial) -> str:
+    """The column a grouped node writes a partial to (window and total partials are suffixed
+    by their frame: offered_calls__count__rolling_7_days)."""
+    if isinstance(node, Aggregate | WindowAggregate | Total):
+        return node.column_of(partial)
+    return partial.column
+
+
 def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rendered:
-    """One aggregate as it is; several side by side on the keys any of them has."""
+    """One aggregate as it is; several side by side on the keys any of them has; total()
+    aggregates beside them on the period alone."""
     keys = node.keys
     ctes: tuple[tuple[str, exp.Query], ...] = ()
     for aggregate, rendered in zip(node.parents, parents, strict=True):
         ctes += rendered.as_cte(aggregate.name)
-    first = node.parents[0].name
-    if len(node.parents) == 1:
+    seen: set[str] = set()
+    unique = []
+    for name, query in ctes:  # two windows over one frame read the same frame CTE
+        if name not in seen:
+            seen.add(name)
+            unique.append((name, query))
+    ctes = tuple(unique)
+    members = [a for a in node.parents if not isinstance(a, Total)]
+    first = members[0].name
+    if len(members) == 1:
         frame = exp.select().from_(named(first))
         key_table = first
     elif not keys:
         frame = exp.select().from_(named(first))
-        for aggregate in node.parents[1:]:
+        for aggregate in members[1:]:
             frame = frame.join(named(aggregate.name), join_type="CROSS")
         key_table = first
     else:
         # All period x dimension combinations any aggregate has, so no aggregate's rows are
         # lost, and NULL dimension values match (IS NOT DISTINCT FROM) instead of splitting.
         union: exp.Query = exp.select(*[col(k) for k in keys]).from_(named(first))
-        for aggregate in node.parents[1:]:
+        for aggregate in members[1:]:
             part = exp.select(*[col(k) for k in keys]).from_(named(aggregate.name))
             union = exp.union(union, part, distinct=True)
         ctes += (("keys", union),)
         frame = exp.select().from_(named("keys"))
-        for aggregate in node.parents:
+        for aggregate in members:
             condition = exp.and_(
                 *[
                     exp.NullSafeEQ(this=col(k, "keys"), expression=col(k, aggregate.name))
@@ -859,40 +915,63 @@ def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rend
             )
             frame = frame.join(named(aggregate.name), on=condition, join_type="LEFT")
         key_table = "keys"
+    for total in (a for a in node.parents if isinstance(a, Total)):
+        if total.keys:
+            on = exp.and_(
+                *[exp.EQ(this=col(k, key_table), expression=col(k, total.name)) for k in total.keys]
+            )
+            frame = frame.join(named(total.name), on=on, join_type="LEFT")
+        else:
+            frame = frame.join(named(total.name), join_type="CROSS")
     columns: list[tuple[str, exp.Expr]] = [(k, col(k, key_table)) for k in keys]
     for aggregate in node.parents:
-        columns += [(p.column, col(p.column, aggregate.name)) for p in aggregate.partials]
+        columns += [
+            (output_column(aggregate, p), col(output_column(aggregate, p), aggregate.name))
+            for p in aggregate.partials
+        ]
     order = tuple(col(k, key_table) for k in keys)
     return Rendered(frame, tuple(columns), ctes, (node.describe(),), order)
 
 
-def render_compute_metrics(node: ComputeMetrics, parent: Rendered) -> Rendered:
+def render_compute_metrics(
+    node: ComputeMetrics, parent: Rendered, seconds: tuple[Rendered, ...] = ()
+) -> Rendered:
     parts_of: dict[str, tuple[Partial, ...]] = {}
     for aggregate in node.parent.parents:
         for partial in aggregate.partials:
-            parts_of[partial.metric] = (*parts_of.get(partial.metric, ()), partial)
+            if partial not in parts_of.get(partial.metric, ()):
+                parts_of[partial.metric] = (*parts_of.get(partial.metric, ()), partial)
     metrics = {m.name: m for m in node.metrics}
 
-    def partial_column(partial: Partial) -> exp.Expr:
-        return parent.column(partial.column)
+    def partial_column(partial: Partial, frame: Frame) -> exp.Expr:
+        return parent.column(names.framed_column(partial.column, frame.key))
+
+    frame, ctes = parent.frame, parent.ctes
+    lengths: dict[Frame, exp.Expr] = {}
+    for length, rendered in zip(node.seconds, seconds, strict=True):
+        if length.fixed is not None:
+            lengths[length.frame] = exp.Literal.number(length.fixed)
+            continue
+        ctes += rendered.as_cte(length.name)
+        period = [k for k, _ in rendered.columns if k != names.FRAME_SECONDS]
+        if period:
+            on = exp.EQ(this=parent.column(period[0]), expression=col(period[0], length.name))
+            frame = frame.join(named(length.name), on=on, join_type="LEFT")
+        else:
+            frame = frame.join(named(length.name), join_type="CROSS")
+        lengths[length.frame] = col(names.FRAME_SECONDS, length.name)
+
+    def period_seconds(frame: Frame) -> exp.Expr:
+        return lengths[frame].copy()
 
     keys = [(k, parent.column(k)) for k in node.keys]
-    grain = node.period.grain
-    seconds = period_seconds(node.period, parent.column(grain.value) if grain else None)
-
-    def length(tree: exp.Expr) -> exp.Expr:
-        if isinstance(tree, exp.Anonymous) and tree.name == PERIOD_SECONDS:
-            return seconds.copy()
-        return tree
-
     outputs = [
-        (n, metric_value(n, metrics, parts_of, partial_column).transform(length))
+        (n, metric_value(n, metrics, parts_of, partial_column, PLAIN, period_seconds))
         for n in node.outputs
     ]
     # erlang_c_*() reads its arguments from the same FROM, per key, in CTEs joined back on
-    select = with_erlang(
-        parent.frame.select(*[exp.alias_(v, ident(n)) for n, v in outputs]), keys, seconds
-    )
+    plain = lengths[PLAIN].copy() if PLAIN in lengths else exp.Null()
+    select = with_erlang(frame.select(*[exp.alias_(v, ident(n)) for n, v in outputs]), keys, plain)
     erlang_ctes = tuple(
         (cte.alias_or_name, cte.this)
         for cte in (select.args.get("with_") or exp.With()).expressions
@@ -903,32 +982,163 @@ def render_compute_metrics(node: ComputeMetrics, parent: Rendered) -> Rendered:
     select.set("with_", None)
     select.set("expressions", [])
     return replace(
-        parent, frame=select, columns=(*keys, *columns), ctes=(*parent.ctes, *erlang_ctes)
+        parent, frame=select, columns=(*keys, *columns), ctes=(*ctes, *erlang_ctes)
     ).with_comment(node)
 
 
-# Periods of a fixed length; months, quarters and years are measured from their start.
-FIXED_SECONDS = {
-    Grain.MIN15: 900,
-    Grain.MIN30: 1800,
-    Grain.HOUR: 3600,
-    Grain.DAY: 86_400,
-    Grain.WEEK: 604_800,
-}
+# ---------------------------------------------------------------------------------------------
+# Window frames: each period of the range and the days it reads
 
 
-def period_seconds(length: PeriodLength, period: exp.Expr | None) -> exp.Expr:
-    """The length in seconds of the period a row is for (of the date range without a grain;
-    NULL without a grain and without --start and --end)."""
-    if length.grain is None:
-        return exp.Literal.number(length.days * 86_400) if length.days else exp.Null()
-    if length.grain in FIXED_SECONDS:
-        return exp.Literal.number(FIXED_SECONDS[length.grain])
-    assert period is not None
-    amount, unit = GRAIN_STEP[length.grain]
-    after = as_date(exp.Add(this=as_date(period.copy()), expression=interval(amount, unit)))
-    days_long = exp.DateDiff(this=after, expression=as_date(period.copy()), unit=exp.var("DAY"))
-    return exp.Mul(this=days_long, expression=exp.Literal.number(86_400))
+def render_period_spine(node: PeriodSpine) -> Rendered:
+    """Each period with its first and last day, from --start/--end or the data's bounds."""
+    sources: exp.Query | None = None
+    for schema, table, column in node.bounds:
+        day = as_date(col(column))
+        part = exp.select(
+            exp.alias_(exp.Min(this=day), ident("lo")),
+            exp.alias_(exp.Max(this=day.copy()), ident("hi")),
+        ).from_(table_ref(schema, table))
+        sources = part if sources is None else exp.union(sources, part, distinct=False)
+    lo: exp.Expr = exp.Min(this=col("lo"))
+    hi: exp.Expr = exp.Max(this=col("hi"))
+    # COALESCE keeps one aggregated row however many tables bound the data.
+    if node.start is not None:
+        start = date_literal(node.start)
+        lo = exp.Coalesce(this=start, expressions=[lo]) if sources is not None else start
+    if node.end is not None:
+        end = date_literal(node.end)
+        hi = exp.Coalesce(this=end, expressions=[hi]) if sources is not None else end
+    bounds = exp.select(exp.alias_(lo, ident("lo")), exp.alias_(hi, ident("hi")))
+    if sources is not None:
+        bounds = bounds.from_(exp.Subquery(this=sources, alias=exp.TableAlias(this=ident("data"))))
+    bounds_table = exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("bounds")))
+    if node.grain is None:
+        frame = exp.select().from_(bounds_table)
+        whole = ((names.FRAME_FIRST, col("lo")), (names.FRAME_LAST, col("hi")))
+        return Rendered(frame, whole).with_comment(node)
+    amount, unit = GRAIN_STEP[node.grain]
+    series = exp.Explode(
+        this=exp.GenerateSeries(
+            start=period_start(node.grain, col("lo"), node.week_start),
+            end=period_start(node.grain, col("hi"), node.week_start),
+            step=interval(amount, unit),
+        )
+    )
+    key = node.grain.value
+    periods = exp.select(exp.alias_(as_date(series), ident(key))).from_(bounds_table)
+    frame = exp.select().from_(
+        exp.Subquery(this=periods, alias=exp.TableAlias(this=ident("periods")))
+    )
+    after = as_date(exp.Add(this=col(key), expression=interval(amount, unit)))
+    last = col(key) if node.grain is Grain.DAY else as_date(exp.Sub(this=after, expression=days(1)))
+    columns: tuple[tuple[str, exp.Expr], ...] = (
+        (key, col(key)),
+        (names.FRAME_FIRST, col(key)),
+        (names.FRAME_LAST, last),
+    )
+    return Rendered(frame, columns).with_comment(node)
+
+
+def _with_frame(parent: Rendered, first: exp.Expr, last: exp.Expr) -> Rendered:
+    columns = tuple(
+        (name, first if name == names.FRAME_FIRST else last if name == names.FRAME_LAST else value)
+        for name, value in parent.columns
+    )
+    return replace(parent, columns=columns)
+
+
+def render_rolling(node: Rolling, parent: Rendered) -> Rendered:
+    last = parent.column(names.FRAME_LAST)
+    first = as_date(exp.Sub(this=last.copy(), expression=days(node.days - 1)))
+    return _with_frame(parent, first, last).with_comment(node)
+
+
+def render_to_date(node: ToDate, parent: Rendered) -> Rendered:
+    last = parent.column(names.FRAME_LAST)
+    first = period_start(Grain(node.unit.value), last.copy(), node.week_start)
+    return _with_frame(parent, first, last).with_comment(node)
+
+
+def _back(value: exp.Expr, span: Span) -> exp.Expr:
+    amount, unit = (span.months, "MONTH") if span.months else (span.days, "DAY")
+    return as_date(exp.Sub(this=value.copy(), expression=interval(str(amount), unit)))
+
+
+def render_shift(node: Shift, parent: Rendered) -> Rendered:
+    """Both ends moved back; months clamp at month ends (DuckDB's 03-31 - 1 month = 02-29),
+    and a last day that ends its month ends the earlier month too (April -> all of March)."""
+    first = _back(parent.column(names.FRAME_FIRST), node.span)
+    last = parent.column(names.FRAME_LAST)
+    if node.span.months:
+        after = as_date(exp.Add(this=last.copy(), expression=days(1)))
+        month_end = exp.EQ(
+            this=exp.Extract(this=exp.var("DAY"), expression=after.copy()),
+            expression=exp.Literal.number(1),
+        )
+        shifted_end = as_date(exp.Sub(this=_back(after, node.span), expression=days(1)))
+        last = exp.Case(
+            ifs=[exp.If(this=month_end, true=shifted_end)], default=_back(last, node.span)
+        )
+    else:
+        last = _back(last, node.span)
+    return _with_frame(parent, first, last).with_comment(node)
+
+
+FRAME_ALIAS = "f"
+
+
+def render_window_aggregate(node: WindowAggregate, parent: Rendered, frames: Rendered) -> Rendered:
+    """The rows (or day partials) in each period's frame, joined to the frame list, grouped by
+    period x dimensions: a rolling distinct count is recomputed from the window's rows."""
+    frame_name = names.frame_cte(node.frame.key)
+    time_value = col(node.time_column, BASE_ALIAS)
+    first = col(names.FRAME_FIRST, FRAME_ALIAS)
+    last = col(names.FRAME_LAST, FRAME_ALIAS)
+    upper: exp.Expr
+    if node.from_rows or not node.dated:
+        # An inclusive last day on a timestamp: everything before the next midnight.
+        after = as_date(exp.Add(this=last, expression=days(1)))
+        upper = exp.LT(this=time_value.copy(), expression=after)
+    else:
+        upper = exp.LTE(this=time_value.copy(), expression=last)
+    within = exp.and_(exp.GTE(this=time_value.copy(), expression=first), upper)
+    frame = parent.frame.join(named(frame_name, FRAME_ALIAS), on=within)
+    keys: list[tuple[str, exp.Expr]] = []
+    if node.period is not None:
+        keys.append((node.period, col(node.period, FRAME_ALIAS)))
+    keys += [(d.name, dimension_value(d, time_value)) for d in node.dimensions]
+    metrics = {m.name: m for m in node.metrics}
+    values: list[tuple[str, exp.Expr]] = []
+    for partial in node.partials:
+        if node.from_rows:
+            value = row_aggregate(metrics[partial.metric], partial)
+        else:
+            value = exp.func(partial.reaggregate, col(partial.column, BASE_ALIAS))
+        values.append((node.column_of(partial), value))
+    if keys:
+        frame = frame.group_by(*[value.copy() for _, value in keys])
+    ctes = (*parent.ctes, *frames.as_cte(frame_name))
+    return replace(parent, frame=frame, columns=(*keys, *values), ctes=ctes).with_comment(node)
+
+
+def render_total(node: Total, parent: Rendered) -> Rendered:
+    return parent.with_comment(node)
+
+
+def render_period_seconds(node: PeriodSeconds, frames: Rendered | None) -> Rendered:
+    """Each period's (or frame's) length: (last - first + 1) days x 86400."""
+    if frames is None:
+        assert node.fixed is not None
+        return Rendered(exp.select(), ((names.FRAME_SECONDS, exp.Literal.number(node.fixed)),))
+    first, last = frames.column(names.FRAME_FIRST), frames.column(names.FRAME_LAST)
+    days_between = exp.DateDiff(this=last, expression=first, unit=exp.var("DAY"))
+    length = exp.Mul(
+        this=exp.paren(exp.Add(this=days_between, expression=exp.Literal.number(1)), copy=False),
+        expression=exp.Literal.number(86400),
+    )
+    keys = [(k, v) for k, v in frames.columns if k not in (names.FRAME_FIRST, names.FRAME_LAST)]
+    return replace(frames, columns=(*keys, (names.FRAME_SECONDS, length))).with_comment(node)
 
 
 def render_time_spine(node: TimeSpine, parent: Rendered) -> Rendered:
@@ -1144,7 +1354,23 @@ def render(node: PlanNode) -> Rendered:
         case JoinOnKeys():
             return render_join_on_keys(node, tuple(render(p) for p in node.parents))
         case ComputeMetrics():
-            return render_compute_metrics(node, render(node.parent))
+            seconds = tuple(render(s) for s in node.seconds)
+            return render_compute_metrics(node, render(node.parent), seconds)
+        case PeriodSpine():
+            return render_period_spine(node)
+        case Rolling():
+            return render_rolling(node, render(node.parent))
+        case ToDate():
+            return render_to_date(node, render(node.parent))
+        case Shift():
+            return render_shift(node, render(node.parent))
+        case WindowAggregate():
+            return render_window_aggregate(node, render(node.parent), render(node.frames))
+        case Total():
+            return render_total(node, render(node.parent))
+        case PeriodSeconds():
+            frames = render(node.frames) if node.frames is not None else None
+            return render_period_seconds(node, frames)
         case TimeSpine():
             return render_time_spine(node, render(node.parent))
         case FillZeros():

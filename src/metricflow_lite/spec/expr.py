@@ -11,8 +11,10 @@ erlang_c_*) are added the same way. Anything not listed is refused on every comm
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import sqlglot
 from sqlglot import exp
@@ -21,6 +23,7 @@ from sqlglot.tokenizer_core import TokenType
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.loader import FULL_WIDTH
+from metricflow_lite.spec.windows import EXAMPLES, call_name, check_call
 
 ALL_DIALECTS: frozenset[str] = frozenset({"duckdb", "postgres", "spark"})
 DUCKDB: frozenset[str] = frozenset({"duckdb"})
@@ -152,8 +155,6 @@ DERIVED_OPERATORS: tuple[type[exp.Expr], ...] = (
     exp.Paren,
     exp.Neg,
 )
-# The length in seconds of the period a value is for (compile/sqlgen.py period_seconds).
-PERIOD_SECONDS = "period_seconds"
 # Staffing functions of a derived metric (compile/erlang.py): four metric names or numbers each.
 ERLANG_FUNCTIONS: dict[str, str] = {
     "erlang_c_agents": "erlang_c_agents(offered_calls, aht_seconds, 20, 0.8)",
@@ -162,7 +163,9 @@ ERLANG_FUNCTIONS: dict[str, str] = {
 DERIVED_HINT = (
     "a derived metric may use metric names, numbers, + - * /, parentheses and the functions "
     + ", ".join(sorted(a.name for a in DERIVED_FUNCTIONS))
-    + ", period_seconds(); staffing: "
+    + "; windows: "
+    + ", ".join(EXAMPLES.values())
+    + "; staffing: "
     + ", ".join(ERLANG_FUNCTIONS.values())
 )
 ROW_SQL_HINT = (
@@ -521,7 +524,16 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
     """A derived metric's formula and the metric names it uses (sorted)."""
     tree = parse_sql(text, loc, what)
     names: set[str] = set()
+    window_units: set[int] = set()  # ids of the text arguments of window calls
     for node in tree.walk():
+        if isinstance(node, exp.Anonymous) and call_name(node) is not None:
+            node.set("this", call_name(node))
+            check_call(node, partial(_spot_in_call, loc, text, node), what)
+            if len(node.expressions) == 2:
+                window_units.add(id(node.expressions[1]))
+            continue
+        if id(node) in window_units:
+            continue
         if isinstance(node, exp.Column):
             if node.table:
                 raise MflError(
@@ -544,16 +556,6 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
         elif isinstance(node, DERIVED_OPERATORS):
             continue
         elif allowed_function(node, _DERIVED_CLASSES, _DERIVED_NAMES) is not None:
-            continue
-        elif isinstance(node, exp.Anonymous) and node.name.lower() == PERIOD_SECONDS:
-            if node.expressions:
-                raise MflError(
-                    "E220",
-                    f"period_seconds() takes no arguments in {what}",
-                    _spot(loc, text, node),
-                    "write logged_in_seconds / period_seconds()",
-                )
-            node.set("this", PERIOD_SECONDS)
             continue
         elif isinstance(node, exp.Anonymous) and node.name.lower() in ERLANG_FUNCTIONS:
             _check_erlang(node, loc, text, what)
@@ -658,12 +660,25 @@ def locate(loc: Location, text: str, node: exp.Expr) -> Location:
     return _spot(loc, text, node)
 
 
-def _spot(loc: Location, text: str, node: exp.Expr) -> Location:
+def _spot_in_call(loc: Location, text: str, call: exp.Expr, node: exp.Expr) -> Location:
+    """The location of a call's argument: searched from where the call is written."""
+    found = re.search(rf"\b{re.escape(call.name)}\s*\(", text, re.IGNORECASE)
+    if found is None or node is call:
+        return _spot(loc, text, node, found.start() if found else 0)
+    return _spot(loc, text, node, found.end())
+
+
+def _spot(loc: Location, text: str, node: exp.Expr, start: int = 0) -> Location:
     """The location of a node inside an expression's text, found by its rendering."""
     needle = node.sql(dialect="duckdb")
-    for candidate in (needle, getattr(node, "name", "") or ""):
+    first_column = node.find(exp.Column)
+    for candidate in (
+        needle,
+        getattr(node, "name", "") or "",
+        first_column.name if first_column is not None else "",
+    ):
         if candidate:
-            index = text.lower().find(candidate.lower())
+            index = text.lower().find(candidate.lower(), start)
             if index >= 0:
                 line_offset = text.count("\n", 0, index)
                 col = index - (text.rfind("\n", 0, index) + 1)

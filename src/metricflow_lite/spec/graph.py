@@ -7,7 +7,10 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
-from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric
+from metricflow_lite.errors import Location, MflError
+from metricflow_lite.spec.expr import locate
+from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Grain, Metric
+from metricflow_lite.spec.windows import PERIOD_SECONDS, call_name, grain_problem, step_of
 
 
 def find_cycle(metrics: Mapping[str, Metric]) -> tuple[str, ...] | None:
@@ -55,6 +58,43 @@ def dependents(metrics: Mapping[str, Metric]) -> dict[str, tuple[str, ...]]:
             for dep in metric.depends_on:
                 used_by.setdefault(dep, set()).add(name)
     return {name: tuple(sorted(users)) for name, users in used_by.items()}
+
+
+def window_grain_errors(
+    names: tuple[str, ...], metrics: Mapping[str, Metric], grain: Grain | None
+) -> tuple[MflError, ...]:
+    """One error per window call (in the metrics' formulas, derived ones followed) that the
+    grain cannot compute, each at the call's argument."""
+    errors: dict[tuple[str, int], MflError] = {}
+    seen: set[str] = set()
+    stack = list(names)
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        metric = metrics.get(current)
+        if not isinstance(metric, DerivedMetric):
+            continue
+        stack.extend(metric.depends_on)
+        for index, node in enumerate(metric.expr.walk()):
+            name = call_name(node)
+            if name is None or name == PERIOD_SECONDS:
+                continue
+            problem = grain_problem(step_of(node), grain)
+            if problem is None:
+                continue
+            code, message, hint = problem
+            args = list(node.expressions)
+            where = args[1] if len(args) > 1 else node
+            errors[(current, index)] = MflError(
+                code, f"{message}, in metric '{current}'", _at(metric, where), hint
+            )
+    return tuple(errors[k] for k in sorted(errors))
+
+
+def _at(metric: DerivedMetric, node: exp.Expr) -> Location:
+    return locate(metric.expr_loc or metric.loc, metric.expr_text, node)
 
 
 def formula_sizes(metrics: Mapping[str, Metric]) -> dict[str, tuple[int, int]]:

@@ -18,7 +18,13 @@ from metricflow_lite.spec.expr import (
     unavailable_functions,
     uses_period_end,
 )
-from metricflow_lite.spec.graph import base_metrics_of, dependents, find_cycle, formula_sizes
+from metricflow_lite.spec.graph import (
+    base_metrics_of,
+    dependents,
+    find_cycle,
+    formula_sizes,
+    window_grain_errors,
+)
 from metricflow_lite.spec.joins import resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
@@ -371,6 +377,24 @@ def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 )
 
 
+def report_window_grains(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    """A report grain that a window in one of its metrics cannot be computed at (E234, E235)."""
+    metrics = {m.name: m for m in spec.metrics}
+    if find_cycle(metrics) is not None:
+        return
+    for report in spec.reports:
+        known = tuple(name for name in report.metrics if name in metrics)
+        for i, grain in enumerate(report.grains):
+            for err in window_grain_errors(known, metrics, grain):
+                yield _error(
+                    err.code,
+                    f"{err.message} (report '{report.name}' has grain {grain.value},"
+                    f" at {report.spots.at(f'grains[{i}]', report.loc)})",
+                    err.loc,
+                    err.hint,
+                )
+
+
 def adds_up(name: str, metrics: Mapping[str, Metric]) -> bool:
     """True when a metric's values over a dimension's members sum to the whole: a sum or a count,
     or a sum of such metrics. Rates, averages, percentiles and distinct counts do not."""
@@ -466,6 +490,7 @@ RULES: tuple[Rule, ...] = (
     short_chains,
     report_references,
     business_hours,
+    report_window_grains,
     documented_metrics,
     used_metrics,
 )

@@ -507,11 +507,16 @@ PYSPARK_ERROR_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 
 
 def quiet_pyspark_loggers() -> None:
-    """Keep pyspark's error loggers off the terminal."""
+    """Keep pyspark's error loggers, and its warning about a newer pandas (which mfl does not
+    use through Spark), off the terminal."""
     import logging
+    import warnings
 
     for name in PYSPARK_ERROR_LOGGERS:
         logging.getLogger(name).disabled = True
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
 
 
 def java_found() -> bool:
