@@ -155,3 +155,14 @@ def test_change_tone_follows_the_target_direction(
 )
 def test_format_period(value: date | None, grain: Grain, text: str) -> None:
     assert format_period(value, grain) == text
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_every_grain_has_a_name_in_every_locale(locale: str) -> None:
+    """A 15min report once had no grain word (KeyError while rendering): each grain, each locale."""
+    from metricflow_lite.report.words import grain_word
+
+    names = [grain_word(locale, grain) for grain in Grain]
+    assert all(names) and len(set(names)) == len(names)
+    if locale == "zh-CN":
+        assert grain_word(locale, Grain.MIN15) == "15分钟"

@@ -142,18 +142,6 @@ def change_tone(change: Cell, target: Target | None) -> str:
     return "good" if (number > 0) == higher_is_better else "bad"
 
 
-GRAIN_LABELS: dict[Grain, str] = {
-    Grain.MIN15: "15分钟",
-    Grain.MIN30: "30分钟",
-    Grain.HOUR: "小时",
-    Grain.DAY: "日",
-    Grain.WEEK: "周",
-    Grain.MONTH: "月",
-    Grain.QUARTER: "季",
-    Grain.YEAR: "年",
-}
-
-
 def format_period(value: Cell, grain: Grain) -> str:
     """A period start as text for its grain: `2026-11-16`, `2026-11-16 ~ 11-22`, `2026-11`."""
     if not isinstance(value, date):

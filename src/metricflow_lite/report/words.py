@@ -103,6 +103,7 @@ WORDS: dict[str, dict[str, str]] = {
 
 GRAIN_WORDS: dict[str, dict[Grain, str]] = {
     "zh-CN": {
+        Grain.MIN15: "15分钟",
         Grain.MIN30: "30分钟",
         Grain.HOUR: "小时",
         Grain.DAY: "日",
@@ -112,6 +113,7 @@ GRAIN_WORDS: dict[str, dict[Grain, str]] = {
         Grain.YEAR: "年",
     },
     "en": {
+        Grain.MIN15: "15 min",
         Grain.MIN30: "30 min",
         Grain.HOUR: "hour",
         Grain.DAY: "day",
