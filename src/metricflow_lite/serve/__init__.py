@@ -1,0 +1,1 @@
+"""`mfl serve`: the live dashboard, a JSON API and a PostgreSQL endpoint, over the last build."""
