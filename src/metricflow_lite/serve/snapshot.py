@@ -51,7 +51,6 @@ from metricflow_lite.compile import names
 from metricflow_lite.errors import MflError
 from metricflow_lite.serve.limits import Limits
 from metricflow_lite.spec.project import Project
-from metricflow_lite.warehouse.base import Warehouse
 from metricflow_lite.warehouse.served import Reader
 
 Column = tuple[str, str]
@@ -317,7 +316,7 @@ class BuildSnapshot:
         return _Generation(taken.build_id, duck, folder)
 
     @contextlib.contextmanager
-    def reader(self) -> Iterator[Warehouse]:
+    def reader(self) -> Iterator[Reader]:
         """A read-only Warehouse on the current build, for the jobs (reports, queries); its
         reads have the time limit. E804 when nothing is built yet."""
         generation = self._acquire()
