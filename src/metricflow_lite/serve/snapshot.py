@@ -67,6 +67,7 @@ REFUSED_FUNCTION = re.compile(
     r"to_parquet|copy|export_|iceberg_|delta_|sqlite_|postgres_|mysql_)",
     re.IGNORECASE,
 )
+FILE_MARKS = ("/", "\\", ":", ".", "*", "?")  # a path or URL named as a table
 WRITING_NODES: tuple[type[exp.Expression], ...] = tuple(
     getattr(exp, name)
     for name in (
@@ -148,6 +149,8 @@ def _check_table(table: exp.Table, ctes: set[str]) -> None:
         if isinstance(table.this, exp.Func):
             return  # a table function: checked as a function
         raise refused(f"reading {table.sql()} is refused (a file or an expression)")
+    if any(mark in table.name for mark in FILE_MARKS):
+        raise refused(f"reading {table.name!r} is refused: tables only, no files")
     if table.args.get("catalog") is not None and table.catalog.lower() not in ("", "warehouse"):
         raise refused(f"catalog {table.catalog!r} is refused: name tables as schema.table")
     schema = table.db.lower()
