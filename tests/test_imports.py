@@ -46,6 +46,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     ),
     "report": (*DRIVERS, "metricflow_lite.cli", "metricflow_lite.jobs", "metricflow_lite.seeds"),
     "jobs": (*DRIVERS, "metricflow_lite.cli"),
+    # The server reads builds through warehouse/served.py and renders through report/.
+    "serve": (*DRIVERS, "metricflow_lite.cli", "metricflow_lite.seeds"),
 }
 PRINTING = ("print", "click.echo", "click.secho", "sys.stdout.write", "sys.stderr.write")
 

@@ -668,6 +668,51 @@ def run(project_dir: str | None, target: str | None, full_refresh: bool) -> None
     click.echo(f"{reports} {noun}, {files} files; open {where}")
 
 
+@cli.command()
+@project_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="HTTP port.")
+@click.option(
+    "--pg-port",
+    default=5433,
+    show_default=True,
+    type=int,
+    help="PostgreSQL wire port (0: no PostgreSQL endpoint).",
+)
+@click.option(
+    "--max-rows",
+    default=None,
+    type=int,
+    help="Rows one query may return (default 10000, $MFL_SERVE_MAX_ROWS).",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    default=None,
+    type=float,
+    help="Seconds one query may run (default 30, $MFL_SERVE_TIMEOUT).",
+)
+def serve(
+    project_dir: str | None,
+    target: str | None,
+    host: str,
+    port: int,
+    pg_port: int,
+    max_rows: int | None,
+    timeout_s: float | None,
+) -> None:
+    """Serve the dashboard, a JSON API and a PostgreSQL endpoint from the last good build.
+
+    Needs $MFL_SERVE_TOKEN (the bearer token and the PostgreSQL password). Pages and numbers
+    follow each `mfl build`; Ctrl-C or SIGTERM stops. Example: mfl serve --port 8080
+    """
+    from metricflow_lite.jobs.serve import ServeOptions
+    from metricflow_lite.jobs.serve import serve as run_server
+
+    options = ServeOptions(project_dir, target, host, port, pg_port, max_rows, timeout_s)
+    run_server(options, _echo_progress)
+
+
 def terminal_width() -> int | None:
     """The width tables must fit: $COLUMNS, else the terminal's; None when not a terminal."""
     import shutil

@@ -118,6 +118,31 @@ def _connect(
         raise damaged_warehouse(path, message) from None
 
 
+# A writer that finds the file held by readers waits this long for them: `mfl serve` holds it for
+# reading only while it copies a finished build (readers of a DuckDB file exclude a writer).
+READERS_WAIT_SECONDS = 15.0
+
+
+def _connect_waiting(
+    path: Path,
+    read_only: bool,
+    config: dict[str, str | bool | int | float | list[str]],
+    target: TargetConfig | None = None,
+) -> Any:
+    """_connect; a writer retries for a while when a reader holds the file (E013 after)."""
+    import time
+
+    deadline = time.monotonic() + READERS_WAIT_SECONDS
+    while True:
+        try:
+            return _connect(path, read_only, config, target)
+        except MflError as err:
+            locked = err.code == "E013" and LOCKED_FILE.search(err.message) is not None
+            if read_only or not locked or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.1)
+
+
 class WriterLock:
     """The warehouse's writers, one at a time: a seed or a build holds an exclusive flock on
     <file>.lock (released by the kernel when the process dies, kill -9 included). DuckDB lets
@@ -286,7 +311,7 @@ class DuckDBWarehouse(Closing):
         if not read_only:
             lock.acquire()
         try:
-            connection = _connect(path, read_only, config, target)
+            connection = _connect_waiting(path, read_only, config, target)
         except BaseException:
             lock.release()
             raise
