@@ -278,6 +278,9 @@ CREATE MACRO mfl_regtype(o) AS coalesce((SELECT mfl_t.display
   FROM {CATALOG_SCHEMA}.mfl_types AS mfl_t WHERE mfl_t.oid = o), CAST(o AS VARCHAR));
 CREATE MACRO mfl_regnamespace(o) AS coalesce((SELECT mfl_n.nspname
   FROM {CATALOG_SCHEMA}.pg_namespace AS mfl_n WHERE mfl_n.oid = o), CAST(o AS VARCHAR));
+CREATE MACRO mfl_type_oid(wanted) AS (SELECT min(mfl_t.oid)
+  FROM {CATALOG_SCHEMA}.pg_type AS mfl_t WHERE mfl_t.typname = wanted
+  OR mfl_t.typname = regexp_replace(wanted, '^pg_catalog[.]', ''));
 CREATE MACRO mfl_array_upper(a, d) AS CASE WHEN len(a) > 0 THEN len(a) END;
 CREATE MACRO mfl_quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9_]*') THEN x
   ELSE '"' || replace(x, '"', '""') || '"' END;
@@ -324,7 +327,6 @@ class PgCatalog:
             f"{c}.pg_namespace",
             [
                 (PG_CATALOG_OID, "pg_catalog", USER_OID, None),
-                (PUBLIC_OID, "public", USER_OID, None),
                 (INFO_SCHEMA_OID, "information_schema", USER_OID, None),
                 *((oid, s, USER_OID, None) for s, oid in schema_oids.items()),
             ],
@@ -336,7 +338,7 @@ class PgCatalog:
             classes.append(
                 (oid, rel.name, schema_oids.get(rel.schema, PUBLIC_OID), 0, 0, USER_OID, 2)
                 + (oid, 0, 0, -1.0, 0, 0, False, False, "p", "r", len(rel.columns), 0)
-                + (False, False, False, False, False, False, True, "n", False, 0, 0, 0)
+                + (False, False, False, False, False, False, True, "d", False, 0, 0, 0)
                 + (None, None, None)
             )
             regclass += [(f"{rel.schema}.{rel.name}", oid), (f'"{rel.schema}"."{rel.name}"', oid)]

@@ -1,12 +1,13 @@
 """The PostgreSQL endpoint's errors: each MflError code with the SQLSTATE a client shows.
 
-E802 row limit (54000 program_limit_exceeded), E803 time limit (57014 query_canceled), E820
-(and the snapshot's E805) a refused statement or function (42501 insufficient_privilege), E821 SQL that does not parse
-(42601 syntax_error), E822 an unknown relation (42P01 undefined_table), E823 a query that mixes
-the catalog and the warehouse (0A000 feature_not_supported), E824 a wrong password (28P01),
-E825 a protocol violation (08P01), E826 an unbound parameter (42P02), E827 a statement in a
-failed transaction (25P02), E828 the endpoint cannot listen; an engine's own refusal
-is E806 (42000), a relation the build has not made E312 (42P01).
+E802 row limit (54000 program_limit_exceeded), E803 time limit (57014 query_canceled),
+E820 (and the snapshot's E805) a refused statement or function (42501 insufficient_privilege),
+E821 SQL that does not parse (42601 syntax_error), E822 an unknown relation (42P01
+undefined_table), E823 a query that mixes the catalog and the warehouse (0A000
+feature_not_supported), E824 a wrong password (28P01), E825 a protocol violation (08P01),
+E826 an unbound parameter (42P02), E827 a statement in a failed transaction (25P02), E828 the
+endpoint cannot listen; an engine's own refusal is E806 (42000), a relation the build has not
+made E312 (42P01).
 """
 
 from __future__ import annotations

@@ -213,7 +213,7 @@ def row_description(columns: Sequence[tuple[str, str]], formats: Sequence[int]) 
     return message(b"T", body)
 
 
-_BINARY_OIDS = {16, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1184}
+_BINARY_OIDS = {16, 17, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1184, 1700}
 
 
 def _format_for(formats: Sequence[int], n: int, pg: pgtypes.PgType) -> int:
@@ -237,6 +237,10 @@ def binary_value(value: Any, pg: pgtypes.PgType) -> bytes:
         return struct.pack("!d", float(value))
     if oid == 1082:
         return struct.pack("!i", (value - PG_EPOCH_DATE).days)
+    if oid == 1700:
+        return numeric_binary(Decimal(value))
+    if oid == 17:
+        return bytes(value)
     if oid in (1114, 1184):
         naive = value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
         delta = naive - PG_EPOCH
@@ -244,6 +248,31 @@ def binary_value(value: Any, pg: pgtypes.PgType) -> bytes:
         return struct.pack("!q", micros)
     text = pgtypes.text_value(value)
     return text if text is not None else b""
+
+
+def numeric_binary(value: Decimal) -> bytes:
+    """A numeric in PostgreSQL's binary format: base-10000 digits, weight, sign, scale."""
+    if not value.is_finite():
+        return struct.pack("!hhHh", 0, 0, 0xC000, 0)
+    sign = 0x4000 if value < 0 else 0
+    exponent = value.as_tuple().exponent
+    dscale = max(0, -exponent) if isinstance(exponent, int) else 0
+    whole, _, fraction = format(abs(value), "f").partition(".")
+    whole = whole.lstrip("0")
+    whole = whole.zfill((len(whole) + 3) // 4 * 4) if whole else ""
+    fraction += "0" * ((4 - len(fraction) % 4) % 4)
+    groups = [int(whole[i : i + 4]) for i in range(0, len(whole), 4)]
+    groups += [int(fraction[i : i + 4]) for i in range(0, len(fraction), 4)]
+    weight = len(whole) // 4 - 1
+    while groups and groups[0] == 0:
+        groups.pop(0)
+        weight -= 1
+    while groups and groups[-1] == 0:
+        groups.pop()
+    if not groups:
+        weight = 0
+    head = struct.pack("!hhHh", len(groups), weight, sign, dscale)
+    return head + struct.pack(f"!{len(groups)}h", *groups)
 
 
 def data_row(row: Sequence[Any], types: Sequence[pgtypes.PgType], formats: Sequence[int]) -> bytes:
@@ -361,7 +390,8 @@ class Connection:
         self.secret = secrets.randbits(31)
 
     def log(self, level: int, text: str) -> None:
-        self.endpoint.log(level, f"pg {self.peer} user={self.user or '?'}: {text}")
+        when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        self.endpoint.log(level, f"{when} pg {self.peer} user={self.user or '?'}: {text}")
 
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -528,7 +558,10 @@ class Connection:
                 await self.execute(body)
             else:
                 what, name = body[:1], body[1:].split(b"\x00", 1)[0].decode()
-                (self.prepared if what == b"S" else self.portals).pop(name, None)  # type: ignore[attr-defined]
+                if what == b"S":
+                    self.prepared.pop(name, None)
+                else:
+                    self.portals.pop(name, None)
                 await self.send(message(b"3"))
         except MflError as err:
             self.skip_to_sync = True
@@ -590,7 +623,7 @@ class Connection:
 
     async def run_statement(self, statement: Statement, params: list[exp.Expr]) -> Result | None:
         kind = statement.kind
-        if self.status == b"E" and kind not in (Kind.ROLLBACK, Kind.COMMIT):
+        if self.status == b"E" and kind not in (Kind.ROLLBACK, Kind.COMMIT, Kind.ROLLBACK_TO):
             raise MflError(
                 "E827",
                 "current transaction is aborted, commands ignored until end of transaction block",
@@ -625,10 +658,10 @@ class Connection:
                 rows = [(k, v, "") for k, v in sorted(self.settings.items())]
                 cols = [("name", "VARCHAR"), ("setting", "VARCHAR"), ("description", "VARCHAR")]
                 return Result(cols, list(rows), "SHOW")
-            value = self.settings.get(name)
+            shown = self.settings.get(name)
             if name == "search_path":
-                value = value or ", ".join(self.search_path)
-            return Result([(name, "VARCHAR")], [(value if value is not None else "",)], "SHOW")
+                shown = shown or ", ".join(self.search_path)
+            return Result([(name, "VARCHAR")], [(shown if shown is not None else "",)], "SHOW")
         if kind is Kind.RESET:
             if statement.name in DEFAULT_SETTINGS:
                 self.settings[statement.name] = DEFAULT_SETTINGS[statement.name]
@@ -642,6 +675,11 @@ class Connection:
             return Result([], [], tag)
         if kind is Kind.ROLLBACK:
             self.status = b"I"
+            return Result([], [], "ROLLBACK")
+        if kind is Kind.SAVEPOINT or kind is Kind.RELEASE:
+            return Result([], [], kind.value)
+        if kind is Kind.ROLLBACK_TO:
+            self.status = b"T" if self.status != b"I" else b"I"
             return Result([], [], "ROLLBACK")
         if kind is Kind.DISCARD:
             self.prepared.clear()

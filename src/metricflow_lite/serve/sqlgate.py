@@ -118,6 +118,7 @@ CATALOG_FUNCTIONS: dict[str, str] = {
     "array_upper": "macro:mfl_array_upper",
     "quote_ident": "macro:mfl_quote_ident",
     "to_regclass": "macro:mfl_class_oid",
+    "to_regtype": "macro:mfl_type_oid",
     "pg_get_userbyid": "user",
     "pg_encoding_to_char": "utf8",
     "shobj_description": "null",
@@ -248,6 +249,9 @@ class Kind(Enum):
     ROLLBACK = "ROLLBACK"
     DISCARD = "DISCARD"
     DEALLOCATE = "DEALLOCATE"
+    SAVEPOINT = "SAVEPOINT"
+    RELEASE = "RELEASE"
+    ROLLBACK_TO = "ROLLBACK TO"
     EMPTY = "EMPTY"
 
 
@@ -354,6 +358,12 @@ def classify(text: str) -> Statement:
         return Statement(Kind.BEGIN, text)
     if first in ("COMMIT", "END"):
         return Statement(Kind.COMMIT, text)
+    if first == "SAVEPOINT":
+        return Statement(Kind.SAVEPOINT, text)
+    if first == "RELEASE":
+        return Statement(Kind.RELEASE, text)
+    if first == "ROLLBACK" and len(words) > 1 and words[1] == "TO":
+        return Statement(Kind.ROLLBACK_TO, text)
     if first in ("ROLLBACK", "ABORT"):
         return Statement(Kind.ROLLBACK, text)
     if first == "DISCARD":
@@ -703,7 +713,8 @@ def _catalog_rewrite(node: exp.Expr, session: Session) -> exp.Expr:
     if value is not None:
         return value
     if isinstance(node, exp.Collate):
-        return node.this
+        inner: exp.Expr = node.this
+        return inner
     if isinstance(node, exp.Literal) and node.is_string and _ARRAY_TEXT.match(node.this):
         return _array_literal(node.this)
     if isinstance(node, exp.Column) and node.args.get("db") is not None:
@@ -768,6 +779,8 @@ def _catalog_cast(node: exp.Cast) -> exp.Expr:
         if isinstance(node.this, exp.Literal) and node.this.is_string:
             return exp.Anonymous(this="mfl_class_oid", expressions=[node.this])
         return exp.Anonymous(this="mfl_regclass", expressions=[node.this])
+    if name == "regtype" and isinstance(node.this, exp.Literal) and node.this.is_string:
+        return exp.Anonymous(this="mfl_type_oid", expressions=[node.this])
     if name in _CATALOG_CASTS:
         return exp.Anonymous(this=_CATALOG_CASTS[name], expressions=[node.this])
     if name == "regnamespace":
@@ -802,7 +815,7 @@ def _catalog_call(node: exp.Anonymous, session: Session) -> exp.Expr:
     if rule.startswith("first:"):
         return exp.Anonymous(this=rule.split(":", 1)[1], expressions=args[:1])
     if rule == "visible":
-        path = exp.Array(expressions=[exp.Literal.string(s) for s in session.search_path])
+        path: exp.Expr = exp.Array(expressions=[exp.Literal.string(s) for s in session.search_path])
         if not session.search_path:
             path = exp.cast(exp.Array(expressions=[]), exp.DataType.build("VARCHAR[]"))
         return exp.Anonymous(this="mfl_table_is_visible", expressions=[*args[:1], path])
