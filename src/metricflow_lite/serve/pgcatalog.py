@@ -13,7 +13,6 @@ tables first.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,8 +21,8 @@ import sqlglot
 from sqlglot import exp
 
 from metricflow_lite.compile.names import LAYER_SCHEMAS
-from metricflow_lite.errors import MflError
 from metricflow_lite.serve import pgtypes
+from metricflow_lite.warehouse.catalogdb import CatalogDatabase
 
 CATALOG_SCHEMA = "mfl_pg"  # where pg_catalog's tables live in the private database
 INFO_SCHEMA = "mfl_is"  # information_schema's
@@ -286,39 +285,21 @@ CREATE MACRO mfl_quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9
   ELSE '"' || replace(x, '"', '""') || '"' END;
 """
 
-# The private database: no file, network or extension access, and SQL cannot change that.
-_CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "allow_community_extensions": False,
-    "threads": 1,
-    "memory_limit": "128MB",
-}
-
 
 class PgCatalog:
     """The catalog of one served build, queried on cursors of one in-memory DuckDB database
     (safe from many threads at once)."""
 
     def __init__(self, relations: tuple[Relation, ...], user: str = "mfl") -> None:
-        import duckdb
-
         self.relations = relations
         self.schemas: tuple[str, ...] = tuple(s for s in LAYER_SCHEMAS)
-        self.connection = duckdb.connect(":memory:", config=_CONFIG)
-        self.connection.execute(_DDL)
+        self.rows: dict[str, list[tuple[Any, ...]]] = {}
         self._fill(user)
-        self.connection.execute("SET lock_configuration = true")
+        self.database = CatalogDatabase(_DDL, self.rows)
         self.known: frozenset[tuple[str, str]] = frozenset((r.schema, r.name) for r in relations)
-        self.lock = threading.Lock()
-        self.closed = False
 
     def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        marks = ", ".join("?" for _ in rows[0])
-        self.connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        self.rows[table] = rows
 
     def _fill(self, user: str) -> None:
         c, i = CATALOG_SCHEMA, INFO_SCHEMA
@@ -414,38 +395,10 @@ class PgCatalog:
     ) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
         """Run one rewritten catalog query (DuckDB SQL): (name, type name) of each column and
         the rows; E802 past max_rows, E803 past the time limit."""
-        import duckdb
-
-        from metricflow_lite.serve.pgerrors import engine_error, row_limit_error, time_limit_error
-
-        with self.lock:
-            if self.closed:
-                raise MflError("E804", "the catalog was replaced meanwhile", None, "retry")
-            cursor = self.connection.cursor()
-        timer = threading.Timer(timeout_s, cursor.interrupt)
-        timer.daemon = True
-        timer.start()
-        try:
-            cursor.execute(sql)
-            columns = [(str(d[0]), str(d[1])) for d in cursor.description or ()]
-            fetched = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows + 1)
-            rows = [tuple(r) for r in fetched]
-        except duckdb.InterruptException:
-            raise time_limit_error(timeout_s) from None
-        except duckdb.Error as err:
-            raise engine_error(str(err), "duckdb") from None
-        finally:
-            timer.cancel()
-            cursor.close()
-        if max_rows is not None and len(rows) > max_rows:
-            raise row_limit_error(max_rows)
-        return columns, rows
+        return self.database.select(sql, max_rows, timeout_s)
 
     def close(self) -> None:
-        with self.lock:
-            if not self.closed:
-                self.closed = True
-                self.connection.close()
+        self.database.close()
 
 
 __all__ = ["PgCatalog", "Relation", "ColumnInfo", "load_relations", "relations_sql"]

@@ -56,29 +56,3 @@ def refused(reason: str, hint: str | None = None) -> MflError:
         None,
         hint or "this endpoint is read-only: SELECT (and WITH ... SELECT) on app, ind and src",
     )
-
-
-def engine_error(text: str, dialect: str) -> MflError:
-    """An engine's refusal of a query: E312 for a missing relation, E806 for anything else."""
-    message = text.strip().splitlines()[0] if text.strip() else "unknown error"
-    if _MISSING.search(message):
-        return MflError("E312", f"the warehouse has no such relation: {message}", None, None)
-    return MflError("E806", f"the query fails on {dialect}: {message}", None, None)
-
-
-def time_limit_error(timeout_s: float) -> MflError:
-    return MflError(
-        "E803",
-        f"the query ran longer than the time limit ({timeout_s:g} s) and was stopped",
-        None,
-        "ask for fewer rows or a coarser grain; the limit is mfl serve --timeout",
-    )
-
-
-def row_limit_error(max_rows: int) -> MflError:
-    return MflError(
-        "E802",
-        f"the query returns more than the row limit ({max_rows:,} rows)",
-        None,
-        "add LIMIT, a filter or a coarser grain; the limit is mfl serve --max-rows",
-    )

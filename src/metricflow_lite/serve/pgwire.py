@@ -164,10 +164,8 @@ class Endpoint:
         )
         with self.catalog_lock:
             if self.catalog is None or self.catalog.relations != relations:
-                old = self.catalog
+                # a query still running on the old catalog finishes there; it is freed after
                 self.catalog = PgCatalog(relations)
-                if old is not None:
-                    old.close()
             return self.catalog
 
     def run(
@@ -633,7 +631,9 @@ class Connection:
         if kind is Kind.EMPTY:
             return None
         if kind is Kind.READ:
-            assert statement.tree is not None and self.catalog is not None
+            assert statement.tree is not None
+            # the catalog of the build served now (a new build may have changed the relations)
+            self.catalog = await asyncio.to_thread(self.endpoint.catalog_now)
             tree = bind_parameters(statement.tree, params) if params else statement.tree
             if parameter_count(tree) and not params:
                 raise MflError("E826", "the query has parameters ($1) but none are bound")
