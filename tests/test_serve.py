@@ -20,7 +20,15 @@ from pathlib import Path
 import pytest
 from conftest import copy_fixture, invoke, seed_project
 from serve_server import MFL, TOKEN, Server, free_port, running_server
-from test_build_snapshot import AFTER, BEFORE, append_calls, build_paused, totals
+from test_build_snapshot import (  # noqa: F401 - pg_project and postgres_dsn are fixtures
+    AFTER,
+    BEFORE,
+    append_calls,
+    build_paused,
+    pg_project,
+    postgres_dsn,
+    totals,
+)
 
 BY_QUEUE = {"A": (11, 3), "B": (4, 1), None: (1, 1)}  # offered, abandoned
 
@@ -433,3 +441,37 @@ def test_sigint_stops_cleanly(built: Path) -> None:
         assert running.stop(signal.SIGINT) == 0
         assert "stopped (SIGINT)" in running.log()
         assert not copies.exists()  # the server's copy of the build is removed
+
+
+# --- a PostgreSQL target ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_postgres_target_is_served_read_only_across_builds(
+    pg_project: Path,  # noqa: F811
+) -> None:
+    with running_server(pg_project, "--target", "pg") as server:
+        first = server.build_id()
+        assert first is not None
+        assert served_totals(server) == BEFORE
+        by_queue = server.query(metrics="offered_calls,abandoned_calls", by="queue").json()
+        found = {r["queue"]: (r["offered_calls"], r["abandoned_calls"]) for r in by_queue["rows"]}
+        assert found == BY_QUEUE
+        report = server.request("GET", "/api/reports/queue_daily?grain=week&date=2024-12-31")
+        assert {r["queue"]: r["offered_calls"] for r in report.json()["rows"]} == {
+            "A": 10,
+            "B": 4,
+            None: 0,
+        }
+        append_calls(pg_project)
+        assert invoke("seed", "--project-dir", str(pg_project), "--target", "pg").exit_code == 0
+        thread, release = build_paused(pg_project, "pg")
+        try:
+            for _ in range(5):
+                assert served_totals(server) == BEFORE
+        finally:
+            release.set()
+            thread.join(120)
+        server.wait_for_build(first)
+        assert served_totals(server) == AFTER
+        assert server.request("GET", "/").status == 200
