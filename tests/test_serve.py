@@ -475,3 +475,14 @@ def test_a_postgres_target_is_served_read_only_across_builds(
         server.wait_for_build(first)
         assert served_totals(server) == AFTER
         assert server.request("GET", "/").status == 200
+
+
+def test_listening_on_every_interface_warns(built: Path) -> None:
+    with running_server(built, "--host", "0.0.0.0") as everywhere:
+        assert everywhere.request("GET", "/api/status").status == 200
+        assert "warning: --host 0.0.0.0 listens on every interface without TLS" in (
+            everywhere.log()
+        )
+    with running_server(built) as loopback:
+        assert "warning" not in loopback.log()
+        assert f"at http://127.0.0.1:{loopback.port}/" in loopback.log()
