@@ -429,8 +429,13 @@ def test_malformed_requests_and_clients_that_go_away(server: Server) -> None:
             + b"\r\n\r\n"
             + body
         )
+    wrong_method = server.request("POST", "/")
+    assert wrong_method.status == 405 and wrong_method.json()["code"] == "E814"
+    unknown = server.request("GET", "/api/query")  # no page by that name
+    assert unknown.status == 404 and unknown.json()["code"] == "E812"
     assert server.query(metrics=["offered_calls", "callers"]).json()["rows"] == [BEFORE]
     assert server.process.poll() is None
+    assert "refused 127.0.0.1:" in server.log() and "POST / 405 E814" in server.log()
     assert "malformed HTTP request" in server.log()
 
 
