@@ -115,6 +115,9 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     }
 
 
+BY_ROUTE: dict[str, list[float]] = {}  # the steady phase's seconds per request kind
+
+
 def steady(port: int, count: int, seconds: float) -> list[float]:
     """`count` requests spread evenly over `seconds` (one at a time, on a schedule)."""
     spent = []
@@ -128,6 +131,7 @@ def steady(port: int, count: int, seconds: float) -> list[float]:
         status, took = ask(port, request)
         check(request, status)
         spent.append(took)
+        BY_ROUTE.setdefault(request.name, []).append(took)
     return spent
 
 
@@ -258,6 +262,20 @@ def run(args: argparse.Namespace) -> str:
             f"| {label} | {count:,} | {wall:.1f} | {cut['p50']:.1f} | {cut['p95']:.1f} |"
             f" {cut['p99']:.1f} | {cut['max']:.1f} | {before:.1f} | {after:.1f} |"
         )
+    lines += [
+        "",
+        "The steady phase by request (median and p95 ms):",
+        "",
+        "| request | count | p50 ms | p95 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for request in ROTATION:
+        seconds = BY_ROUTE.get(request.name, [])
+        if len(seconds) >= 2:
+            cut = percentiles(seconds)
+            lines.append(
+                f"| {request.name} | {len(seconds)} | {cut['p50']:.1f} | {cut['p95']:.1f} |"
+            )
     lines += ["", END]
     return "\n".join(lines) + "\n"
 

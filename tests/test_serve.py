@@ -310,6 +310,18 @@ def served_totals(server: Server) -> dict[str, int]:
     return {name: int(row[name]) for name in BEFORE}
 
 
+def day_total(server: Server, day: str) -> int:
+    """The 合计 of offered_calls in queue_daily on one day (0: the day has no rows)."""
+    answer = server.request("GET", f"/api/reports/queue_daily?grain=day&date={day}")
+    assert answer.status == 200, answer.body
+    totals = answer.json()["totals"]
+    if not totals:
+        assert answer.json()["warning"]["code"] == "W260"  # no data on that day
+        return 0
+    [total] = totals
+    return int(total["offered_calls"])
+
+
 def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
     server: Server, built: Path
 ) -> None:
@@ -329,6 +341,7 @@ def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
         for _ in range(20):
             assert served_totals(server) == BEFORE
             assert server.request("GET", "/").status == 200
+            assert day_total(server, "2025-01-08") == 0  # the fixture has no call that day
     finally:
         release.set()
         thread.join(120)
@@ -340,6 +353,7 @@ def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
         time.sleep(0.1)
     page = server.request("GET", "/queue_daily_week.html")
     assert page.status == 200
+    assert day_total(server, "2025-01-08") == 2  # the two rows appended
 
 
 def test_a_build_killed_half_way_leaves_the_server_on_the_old_build(

@@ -243,7 +243,12 @@ class HttpApp:
         name = request.path_params["name"]
         grain = request.query_params.get("grain")
         on = request.query_params.get("date")
-        found = await self.run(lambda: api.report_rows(self.served, name, grain, on))
+        key = (name, f"{grain or ''}|{on or ''}")
+        found = await self.run(
+            lambda: self.served.remembered(
+                key, lambda: api.report_rows(self.served, name, grain, on)
+            )
+        )
         return JSONResponse(found)
 
     async def query(self, request: Request) -> Response:
