@@ -112,7 +112,7 @@ def running_server(
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [MFL, "serve", "--project-dir", str(project), "--port", str(port), "--pg-port", "0"]
-            + list(options),
+            + list(options),  # the PostgreSQL endpoint has tests of its own
             stdout=log,
             stderr=subprocess.STDOUT,
             env=environ,

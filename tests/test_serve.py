@@ -20,7 +20,15 @@ from pathlib import Path
 import pytest
 from conftest import copy_fixture, invoke, seed_project
 from serve_server import MFL, TOKEN, Server, free_port, running_server
-from test_build_snapshot import AFTER, BEFORE, append_calls, build_paused, totals
+from test_build_snapshot import (  # noqa: F401 - pg_project and postgres_dsn are fixtures
+    AFTER,
+    BEFORE,
+    append_calls,
+    build_paused,
+    pg_project,
+    postgres_dsn,
+    totals,
+)
 
 BY_QUEUE = {"A": (11, 3), "B": (4, 1), None: (1, 1)}  # offered, abandoned
 
@@ -302,6 +310,18 @@ def served_totals(server: Server) -> dict[str, int]:
     return {name: int(row[name]) for name in BEFORE}
 
 
+def day_total(server: Server, day: str) -> int:
+    """The 合计 of offered_calls in queue_daily on one day (0: the day has no rows)."""
+    answer = server.request("GET", f"/api/reports/queue_daily?grain=day&date={day}")
+    assert answer.status == 200, answer.body
+    totals = answer.json()["totals"]
+    if not totals:
+        assert answer.json()["warning"]["code"] == "W260"  # no data on that day
+        return 0
+    [total] = totals
+    return int(total["offered_calls"])
+
+
 def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
     server: Server, built: Path
 ) -> None:
@@ -321,6 +341,7 @@ def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
         for _ in range(20):
             assert served_totals(server) == BEFORE
             assert server.request("GET", "/").status == 200
+            assert day_total(server, "2025-01-08") == 0  # the fixture has no call that day
     finally:
         release.set()
         thread.join(120)
@@ -332,6 +353,7 @@ def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
         time.sleep(0.1)
     page = server.request("GET", "/queue_daily_week.html")
     assert page.status == 200
+    assert day_total(server, "2025-01-08") == 2  # the two rows appended
 
 
 def test_a_build_killed_half_way_leaves_the_server_on_the_old_build(
@@ -421,8 +443,13 @@ def test_malformed_requests_and_clients_that_go_away(server: Server) -> None:
             + b"\r\n\r\n"
             + body
         )
+    wrong_method = server.request("POST", "/")
+    assert wrong_method.status == 405 and wrong_method.json()["code"] == "E814"
+    unknown = server.request("GET", "/api/query")  # no page by that name
+    assert unknown.status == 404 and unknown.json()["code"] == "E812"
     assert server.query(metrics=["offered_calls", "callers"]).json()["rows"] == [BEFORE]
     assert server.process.poll() is None
+    assert "refused 127.0.0.1:" in server.log() and "POST / 405 E814" in server.log()
     assert "malformed HTTP request" in server.log()
 
 
@@ -433,3 +460,48 @@ def test_sigint_stops_cleanly(built: Path) -> None:
         assert running.stop(signal.SIGINT) == 0
         assert "stopped (SIGINT)" in running.log()
         assert not copies.exists()  # the server's copy of the build is removed
+
+
+# --- a PostgreSQL target ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_postgres_target_is_served_read_only_across_builds(
+    pg_project: Path,  # noqa: F811
+) -> None:
+    with running_server(pg_project, "--target", "pg") as server:
+        first = server.build_id()
+        assert first is not None
+        assert served_totals(server) == BEFORE
+        by_queue = server.query(metrics="offered_calls,abandoned_calls", by="queue").json()
+        found = {r["queue"]: (r["offered_calls"], r["abandoned_calls"]) for r in by_queue["rows"]}
+        assert found == BY_QUEUE
+        report = server.request("GET", "/api/reports/queue_daily?grain=week&date=2024-12-31")
+        assert {r["queue"]: r["offered_calls"] for r in report.json()["rows"]} == {
+            "A": 10,
+            "B": 4,
+            None: 0,
+        }
+        append_calls(pg_project)
+        assert invoke("seed", "--project-dir", str(pg_project), "--target", "pg").exit_code == 0
+        thread, release = build_paused(pg_project, "pg")
+        try:
+            for _ in range(5):
+                assert served_totals(server) == BEFORE
+        finally:
+            release.set()
+            thread.join(120)
+        server.wait_for_build(first)
+        assert served_totals(server) == AFTER
+        assert server.request("GET", "/").status == 200
+
+
+def test_listening_on_every_interface_warns(built: Path) -> None:
+    with running_server(built, "--host", "0.0.0.0") as everywhere:
+        assert everywhere.request("GET", "/api/status").status == 200
+        assert "warning: --host 0.0.0.0 listens on every interface without TLS" in (
+            everywhere.log()
+        )
+    with running_server(built) as loopback:
+        assert "warning" not in loopback.log()
+        assert f"at http://127.0.0.1:{loopback.port}/" in loopback.log()

@@ -15,7 +15,11 @@ from typing import Any
 import duckdb
 import pytest
 from conftest import copy_fixture, invoke, seed_project
-from test_build_snapshot import append_calls
+from test_build_snapshot import (  # noqa: F401 - pg_project and postgres_dsn are fixtures
+    append_calls,
+    pg_project,
+    postgres_dsn,
+)
 
 from metricflow_lite.errors import MflError
 from metricflow_lite.serve.limits import Limits
@@ -238,3 +242,28 @@ def test_limits_from_options_and_environment() -> None:
         with pytest.raises(MflError) as caught:
             Limits.from_env(env)
         assert caught.value.code == "E800"
+
+
+@pytest.mark.postgres
+def test_postgres_snapshot_reads_on_read_only_connections(
+    pg_project: Path,  # noqa: F811
+) -> None:
+    from metricflow_lite.warehouse.served import PostgresReader
+
+    opened = BuildSnapshot.open(load_project(pg_project), "pg", Limits())
+    try:
+        assert opened.build_id is not None and opened.changed() is False
+        assert run(opened, "SELECT count(*) FROM src.calls WHERE leg_seq = 1") == [(16,)]
+        with pytest.raises(MflError) as caught:
+            run(opened, "SELECT pg_sleep(5)")
+        assert caught.value.code == "E805"
+        with opened.reader() as reader:
+            assert isinstance(reader, PostgresReader)
+            with pytest.raises(MflError) as caught:
+                reader.select("CREATE TABLE app.x (a int)", None, 10.0)  # past the check
+            assert caught.value.code == "E801"
+            with pytest.raises(MflError) as caught:
+                reader.select("SELECT count(*) FROM generate_series(1, 100000000000)", 1, 0.5)
+            assert caught.value.code == "E803"
+    finally:
+        opened.close()

@@ -89,8 +89,9 @@ class _UvicornLog(logging.Handler):
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
-    """SIGINT and SIGTERM end the server cleanly (requests in flight finish first)."""
+def _stop_on_signals(stop: Callable[[bool], None]) -> Iterator[list[int]]:
+    """SIGINT and SIGTERM end the server cleanly (requests in flight finish first); a second
+    one ends it without waiting for them."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
@@ -98,7 +99,7 @@ def _stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
 
     def handle(sig: int, frame: FrameType | None) -> None:
         received.append(sig)
-        stop()
+        stop(len(received) > 1)
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -149,7 +150,7 @@ def serve(options: ServeOptions, log: Log, env: Mapping[str, str] | None = None)
             limit_concurrency=200,
             h11_max_incomplete_event_size=limits.max_body_bytes,
         )
-        server = _Server(config)
+        server = uvicorn_server(config)
         uvicorn_log = logging.getLogger("uvicorn.error")
         uvicorn_log.handlers = [_UvicornLog(log)]
         uvicorn_log.propagate = False
@@ -160,8 +161,9 @@ def serve(options: ServeOptions, log: Log, env: Mapping[str, str] | None = None)
             f" at {where}{pg}; Ctrl-C stops"
         )
 
-        def stop() -> None:
+        def stop(at_once: bool) -> None:
             server.should_exit = True
+            server.force_exit = server.force_exit or at_once
 
         with _stop_on_signals(stop) as received:
             server.run(sockets=[http_socket])
@@ -175,18 +177,14 @@ def serve(options: ServeOptions, log: Log, env: Mapping[str, str] | None = None)
     return ended
 
 
-def _uvicorn_server() -> type:
+def uvicorn_server(config: Any) -> Any:
+    """A uvicorn server without its own signal handling: serve() has it (a clean stop, exit 0,
+    where uvicorn would raise the signal again after its shutdown)."""
     import uvicorn
 
     class Server(uvicorn.Server):
-        """uvicorn, without its own signal handling (serve() has it: a clean stop, exit 0)."""
-
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    return Server
-
-
-def _Server(config: Any) -> Any:  # noqa: N802 - a class made on first use (uvicorn is lazy)
-    return _uvicorn_server()(config)
+    return Server(config)

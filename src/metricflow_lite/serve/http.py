@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 
 import anyio
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -96,7 +97,11 @@ class HttpApp:
             Route("/api/query", self.guard(self.query), methods=["POST"]),
             Route("/{name:path}", self.guard(self.page, page=True)),
         ]
-        self.app = Starlette(routes=routes, lifespan=self.lifespan)
+        self.app = Starlette(
+            routes=routes,
+            lifespan=self.lifespan,
+            exception_handlers={HTTPException: self.http_exception},
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -162,6 +167,22 @@ class HttpApp:
 
         return guarded
 
+    async def http_exception(self, request: Request, exc: Exception) -> Response:
+        """The router's own refusals (a method a route does not take), logged as the rest."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 400
+        detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
+        err = MflError("E814", f"{request.method} is not answered here: {detail}", None, None)
+        self.log_refusal(request, status, err)
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
+        return JSONResponse(api.error_body(err), status_code=status, headers=headers)
+
+    def log_refusal(self, request: Request, status: int, err: MflError) -> None:
+        client = f"{request.client.host}:{request.client.port}" if request.client else "-"
+        self.log(
+            f"{now()} refused {client} {request.method} {request.url.path}"
+            f" {status} {err.code}: {err.message}"
+        )
+
     def token_login(self, request: Request) -> Response:
         """`?token=` once: a session cookie and the same address without the token."""
         if not self.access.token_ok(request.query_params.get("token")):
@@ -182,11 +203,7 @@ class HttpApp:
 
     def refuse(self, request: Request, err: MflError, page: bool) -> Response:
         status = STATUS_OF_CODE.get(err.code, 400)
-        client = f"{request.client.host}:{request.client.port}" if request.client else "-"
-        self.log(
-            f"{now()} refused {client} {request.method} {request.url.path}"
-            f" {status} {err.code}: {err.message}"
-        )
+        self.log_refusal(request, status, err)
         headers = {"WWW-Authenticate": 'Bearer realm="mfl"'} if status == 401 else None
         if page and request.method == "GET":
             return HTMLResponse(error_page(err, None), status_code=status, headers=headers)
@@ -226,7 +243,12 @@ class HttpApp:
         name = request.path_params["name"]
         grain = request.query_params.get("grain")
         on = request.query_params.get("date")
-        found = await self.run(lambda: api.report_rows(self.served, name, grain, on))
+        key = (name, f"{grain or ''}|{on or ''}")
+        found = await self.run(
+            lambda: self.served.remembered(
+                key, lambda: api.report_rows(self.served, name, grain, on)
+            )
+        )
         return JSONResponse(found)
 
     async def query(self, request: Request) -> Response:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from metricflow_lite.errors import MflError
 from metricflow_lite.serve.limits import Limits
@@ -21,6 +23,7 @@ from metricflow_lite.spec.model import ProjectSpec
 from metricflow_lite.spec.project import Project
 
 Log = Callable[[str], None]
+ANSWERS_KEPT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ class ServedProject:
     snapshot: BuildSnapshot
     _spec_build: str | None = None
     _pages: Pages | None = None
+    # a report's rows per (build, name, grain, date): the same for every request of a build
+    _answers: OrderedDict[tuple[str | None, str, str], Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _render_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,6 +90,23 @@ class ServedProject:
             self.project, self.spec = project, spec
             self._spec_build = self.snapshot.build_id
             self._pages = None
+            self._answers.clear()
+
+    def remembered(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+        """compute(), kept for the current build (at most ANSWERS_KEPT answers)."""
+        full = (self.snapshot.build_id, *key)
+        with self._lock:
+            if full in self._answers:
+                self._answers.move_to_end(full)
+                return self._answers[full]
+        answer = compute()
+        if answer.get("build") != full[0]:
+            return answer  # a new build came in meanwhile: not kept under the old one
+        with self._lock:
+            self._answers[full] = answer
+            while len(self._answers) > ANSWERS_KEPT:
+                self._answers.popitem(last=False)
+        return answer
 
     def pages(self) -> Pages:
         """The pages of the current build, rendered on first use after each build."""
