@@ -163,6 +163,14 @@ def test_psycopg_results_equal_the_same_sql_on_duckdb(served: Served) -> None:
             "SELECT team, round(sum(staffed_hours), 3) FROM app.team_capacity_week"
             " GROUP BY team ORDER BY 1",
         ),
+        (  # as Superset and Metabase write them: quoted names, date_trunc, LIMIT
+            'SELECT CAST(DATE_TRUNC(\'month\', "week") AS date) AS "week",'
+            ' SUM("offered_calls") AS "SUM(offered_calls)" FROM "app"."queue_daily_week"'
+            " GROUP BY CAST(DATE_TRUNC('month', \"week\") AS date) ORDER BY 1 LIMIT 10000",
+            [],
+            "SELECT CAST(date_trunc('month', week) AS DATE), sum(offered_calls)"
+            " FROM app.queue_daily_week GROUP BY 1 ORDER BY 1",
+        ),
     ]
     with served.connect() as conn:
         for sql, params, by_hand in cases:

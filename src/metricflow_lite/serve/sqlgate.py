@@ -527,12 +527,19 @@ def _pg_name(node: exp.Expr) -> str:
             return _pg_name(inner)
         kind = node.to.args.get("kind")
         return str(kind.name if isinstance(kind, exp.Dot) else kind or node.to.this.value).lower()
+    if isinstance(node, exp.Window | exp.WithinGroup):
+        return _pg_name(node.this)
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     if isinstance(node, exp.CurrentVersion):
         return "version"
-    if isinstance(node, exp.Func):
-        return node.sql_name().lower()
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Func) and not isinstance(node, _OPERATOR_NODES):
+        # the name PostgreSQL itself would show: the call as written in its dialect
+        written = node.sql(dialect="postgres")
+        name = re.match(r"[A-Za-z_][A-Za-z0-9_]*", written)
+        return name.group(0).lower() if name else "?column?"
     return "?column?"
 
 
