@@ -180,8 +180,8 @@ def text_value(value: Any) -> bytes | None:
         return (str(value) if value.is_finite() else "NaN").encode()
     if isinstance(value, dt.datetime):
         text = value.isoformat(sep=" ")
-        if value.tzinfo is not None and text.endswith("+00:00"):
-            text = text[:-6] + "+00"
+        if value.tzinfo is not None:
+            text = re.sub(r"([+-]\d\d):00$", r"\1", text)  # +08:00 -> +08, as PostgreSQL writes it
         return text.encode()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat().encode()
