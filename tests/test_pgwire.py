@@ -18,12 +18,12 @@ import duckdb
 import psycopg
 import pytest
 import yaml
+from conftest import copy_fixture, invoke, seed_project
 
 from metricflow_lite.serve.limits import Limits
 from metricflow_lite.serve.pgwire import PgEndpoint, start_pg_endpoint
 from metricflow_lite.serve.snapshot import BuildSnapshot
 from metricflow_lite.spec.project import load_project
-from tests.conftest import copy_fixture, invoke, seed_project
 
 TOKEN = "s3cret-token-for-tests"
 MAX_ROWS = 50
@@ -162,6 +162,14 @@ def test_psycopg_results_equal_the_same_sql_on_duckdb(served: Served) -> None:
             [],
             "SELECT team, round(sum(staffed_hours), 3) FROM app.team_capacity_week"
             " GROUP BY team ORDER BY 1",
+        ),
+        (  # as Superset and Metabase write them: quoted names, date_trunc, LIMIT
+            'SELECT CAST(DATE_TRUNC(\'month\', "week") AS date) AS "week",'
+            ' SUM("offered_calls") AS "SUM(offered_calls)" FROM "app"."queue_daily_week"'
+            " GROUP BY CAST(DATE_TRUNC('month', \"week\") AS date) ORDER BY 1 LIMIT 10000",
+            [],
+            "SELECT CAST(date_trunc('month', week) AS DATE), sum(offered_calls)"
+            " FROM app.queue_daily_week GROUP BY 1 ORDER BY 1",
         ),
     ]
     with served.connect() as conn:
@@ -318,6 +326,78 @@ def test_information_schema_and_pg_catalog_queries(served: Served) -> None:
         )
     assert cols == [("agent_id", "text"), ("shift_date", "date"), ("staffed_seconds", "integer")]
     assert dict(described)["staffed_hours"].startswith(labels(served.project)["staffed_hours"])
+
+
+def test_catalog_queries_shaped_as_jdbc_and_metabase_send_them(served: Served) -> None:
+    with served.connect() as conn:
+        tables = conn.execute(
+            "SELECT n.nspname AS TABLE_SCHEM, c.relname AS TABLE_NAME, d.description AS REMARKS"
+            " FROM pg_catalog.pg_namespace n, pg_catalog.pg_class c"
+            " LEFT JOIN pg_catalog.pg_description d ON (c.oid = d.objoid AND d.objsubid = 0"
+            " AND d.classoid = 'pg_class'::regclass)"
+            " WHERE c.relnamespace = n.oid AND n.nspname LIKE 'app' AND c.relname LIKE 'team%'"
+            " AND c.relkind IN ('r', 'p') ORDER BY TABLE_SCHEM, TABLE_NAME"
+        )
+        assert [d.name for d in tables.description] == ["table_schem", "table_name", "remarks"]
+        rows = tables.fetchall()
+        columns = conn.execute(
+            "SELECT * FROM (SELECT n.nspname, c.relname, a.attname, dsc.description,"
+            " row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum"
+            " FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid"
+            " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
+            " LEFT JOIN pg_catalog.pg_description dsc ON c.oid = dsc.objoid"
+            " AND a.attnum = dsc.objsubid WHERE n.nspname LIKE 'app'"
+            " AND c.relname LIKE 'team\\_capacity\\_week') c ORDER BY nspname, c.relname, attnum"
+        ).fetchall()
+        schemas = conn.execute(
+            "SELECT nspname AS TABLE_SCHEM FROM pg_catalog.pg_namespace WHERE nspname <> 'pg_toast'"
+            " AND (nspname !~ '^pg_temp_' OR nspname = (pg_catalog.current_schemas(true))[1])"
+            " ORDER BY TABLE_SCHEM"
+        ).fetchall()
+        privileges = conn.execute(
+            "SELECT t.schemaname AS schema, t.objectname AS table,"
+            " pg_catalog.has_table_privilege(current_user, t.objectname, 'select') AS select,"
+            " pg_catalog.has_table_privilege(current_user, t.objectname, 'insert') AS insert"
+            " FROM (SELECT schemaname, tablename AS objectname FROM pg_catalog.pg_tables UNION"
+            " SELECT schemaname, viewname AS objectname FROM pg_catalog.pg_views) t"
+            " WHERE t.schemaname = 'ind' ORDER BY 2"
+        ).fetchall()
+    label = labels(served.project)
+    assert rows == [
+        ("app", "team_capacity_week", "班组产能 (week)"),
+        ("app", "team_capacity_week_total", "班组产能 (week, 合计)"),
+    ]
+    assert [c[2] for c in columns][:3] == ["week", "team", "handled_legs"]
+    assert columns[2][3].startswith(label["handled_legs"])
+    assert {"app", "ind", "src"} <= {s[0] for s in schemas}
+    ind = served.duckdb(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ind' ORDER BY 1"
+    )
+    assert privileges == [("ind", t[0], True, False) for t in ind]
+
+
+def test_mfl_serve_starts_the_endpoint(tmp_path: Path) -> None:
+    from serve_server import TOKEN as SERVE_TOKEN
+    from serve_server import free_port, running_server
+
+    project = copy_fixture("tiny", tmp_path)
+    seed_project(project)
+    assert invoke("build", "--project-dir", str(project)).exit_code == 0
+    pg_port = free_port()
+    with running_server(project, "--pg-port", str(pg_port)) as server:
+        dsn = f"host=127.0.0.1 port={pg_port} user=bi password={SERVE_TOKEN} dbname=mfl"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            got = conn.execute("SELECT count(*) FROM src.calls").fetchone()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(dsn.replace(SERVE_TOKEN, "not-the-token"))
+        log = server.log()
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        assert got == con.execute("SELECT count(*) FROM src.calls").fetchone()
+    finally:
+        con.close()
+    assert f"PostgreSQL on 127.0.0.1:{pg_port}" in log
+    assert "wrong password" in log and "not-the-token" not in log and SERVE_TOKEN not in log
 
 
 # --- reliability --------------------------------------------------------------------------------

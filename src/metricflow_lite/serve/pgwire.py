@@ -61,6 +61,8 @@ CANCEL_REQUEST = 80877102
 SCRAM = "SCRAM-SHA-256"
 SCRAM_ITERATIONS = 4096
 MAX_STARTUP_BYTES = 10_000
+STARTUP_TIMEOUT_S = 60.0  # from connect to a finished login
+MAX_CONNECTIONS = 100  # clients served at once; more are refused with 53300
 WRITE_BATCH_BYTES = 64 * 1024
 PG_EPOCH = dt.datetime(2000, 1, 1)
 PG_EPOCH_DATE = dt.date(2000, 1, 1)
@@ -397,7 +399,11 @@ class Connection:
 
     async def run(self) -> None:
         try:
-            if not await self.startup():
+            try:
+                started = await asyncio.wait_for(self.startup(), STARTUP_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                raise ProtocolError("no login within the time allowed") from None
+            if not started:
                 return
             while True:
                 head = await self.reader.readexactly(5)
@@ -566,6 +572,11 @@ class Connection:
             await self.error(err)
         except (struct.error, IndexError, UnicodeDecodeError, ValueError) as err:
             raise ProtocolError(f"malformed {kind.decode()} message: {err}") from None
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:
+            self.skip_to_sync = True
+            await self.internal_error(body.decode("utf-8", "replace"))
 
     async def error(self, err: MflError, sql: str | None = None) -> None:
         if self.status == b"T":
@@ -590,6 +601,10 @@ class Connection:
             statements = [classify(text) for text in split_statements(sql)]
         except MflError as err:
             await self.error(err, sql)
+            await self.send(message(b"Z", self.status))
+            return
+        except Exception:
+            await self.internal_error(sql)
             await self.send(message(b"Z", self.status))
             return
         if not statements:
@@ -861,6 +876,17 @@ class PgEndpoint:
         if task is not None:
             self.tasks.add(task)
         connection = Connection(self.endpoint, self.verifier, reader, writer)
+        if len(self.tasks) > MAX_CONNECTIONS:
+            connection.log(logging.WARNING, "refused: too many connections (53300)")
+            busy = MflError("E829", f"too many connections (at most {MAX_CONNECTIONS})")
+            try:
+                writer.write(message(b"E", error_body(busy, "FATAL")))
+                await writer.drain()
+            finally:
+                writer.close()
+                if task is not None:
+                    self.tasks.discard(task)
+            return
         try:
             await connection.run()
         except Exception:

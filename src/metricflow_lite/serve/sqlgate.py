@@ -27,6 +27,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokenizer_core import TokenType
 
 from metricflow_lite.compile.names import LAYER_SCHEMAS
@@ -137,11 +138,11 @@ CATALOG_FUNCTIONS: dict[str, str] = {
     "json_build_object": "null",
     "pg_relation_is_publishable": "false",
     "pg_is_in_recovery": "false",
-    "has_table_privilege": "true",
-    "has_schema_privilege": "true",
-    "has_database_privilege": "true",
-    "has_column_privilege": "true",
-    "has_any_column_privilege": "true",
+    "has_table_privilege": "privilege",
+    "has_schema_privilege": "privilege",
+    "has_database_privilege": "privilege",
+    "has_column_privilege": "privilege",
+    "has_any_column_privilege": "privilege",
     "pg_collation_is_visible": "true",
     "pg_type_is_visible": "true",
     "pg_function_is_visible": "true",
@@ -375,14 +376,44 @@ def classify(text: str) -> Statement:
     try:
         trees = sqlglot.parse(text, read="postgres")
     except (ParseError, TokenError) as err:
-        message = str(err).splitlines()[0]
-        raise MflError("E821", f"syntax error: {message}", None, None) from None
+        # PostgreSQL takes a keyword as a name after AS and after a dot (`AS select`,
+        # `t.table`: Metabase writes both); sqlglot does not, so such words are quoted first.
+        quoted = quote_keyword_names(text)
+        try:
+            trees = sqlglot.parse(quoted, read="postgres") if quoted != text else []
+        except (ParseError, TokenError):
+            trees = []
+        if not trees:
+            message = str(err).splitlines()[0]
+            raise MflError("E821", f"syntax error: {message}", None, None) from None
     if len(trees) != 1 or trees[0] is None:
         raise MflError("E821", "syntax error: expected one statement", None, None)
     tree = trees[0]
     if not isinstance(tree, _READ_ROOTS):
         raise refused(f"{tree.key.upper()} is not allowed here")
     return Statement(Kind.READ, text, tree=tree)
+
+
+_NAME_TOKENS = (TokenType.VAR, TokenType.STRING, TokenType.NUMBER, TokenType.IDENTIFIER)
+
+
+def quote_keyword_names(text: str) -> str:
+    """The text with each keyword used as a name (after AS, or after a dot) in double quotes."""
+    try:
+        tokens = Postgres().tokenize(text)
+    except (TokenError, ValueError):
+        return text
+    out: list[str] = []
+    last = 0
+    for previous, token in zip(tokens, tokens[1:], strict=False):
+        after_name = previous.token_type in (TokenType.ALIAS, TokenType.DOT)
+        keyword = token.token_type not in _NAME_TOKENS and token.text.isalpha()
+        if after_name and keyword:
+            out.append(text[last : token.start])
+            out.append('"' + token.text.lower() + '"')
+            last = token.end + 1
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _set_statement(text: str) -> Statement:
@@ -496,12 +527,19 @@ def _pg_name(node: exp.Expr) -> str:
             return _pg_name(inner)
         kind = node.to.args.get("kind")
         return str(kind.name if isinstance(kind, exp.Dot) else kind or node.to.this.value).lower()
+    if isinstance(node, exp.Window | exp.WithinGroup):
+        return _pg_name(node.this)
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     if isinstance(node, exp.CurrentVersion):
         return "version"
-    if isinstance(node, exp.Func):
-        return node.sql_name().lower()
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Func) and not isinstance(node, _OPERATOR_NODES):
+        # the name PostgreSQL itself would show: the call as written in its dialect
+        written = node.sql(dialect="postgres")
+        name = re.match(r"[A-Za-z_][A-Za-z0-9_]*", written)
+        return name.group(0).lower() if name else "?column?"
     return "?column?"
 
 
@@ -513,8 +551,9 @@ def gate(
 ) -> Gated:
     """A parsed read, checked and rewritten for where it runs; E820 (refused), E822 (unknown
     relation) or E823 (catalog and warehouse in one query) otherwise."""
-    tree = tree.copy()
+    tree = normalize_identifiers(tree.copy(), dialect="postgres")  # unquoted names fold
     output_names(tree)
+    tree = bottom_up(tree, _like_escape)
     tree = tree.transform(_unqualify_function)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     catalog_tables: list[exp.Table] = []
@@ -554,6 +593,15 @@ def bottom_up(node: exp.Expr, fn: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
         elif isinstance(value, list):
             node.set(key, [bottom_up(v, fn) if isinstance(v, exp.Expr) else v for v in value])
     return fn(node)
+
+
+def _like_escape(node: exp.Expr) -> exp.Expr:
+    """LIKE's escape character is a backslash in PostgreSQL, none in DuckDB: say it."""
+    if isinstance(node, exp.Like | exp.ILike) and not isinstance(node.parent, exp.Escape):
+        pattern = node.expression
+        if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" in pattern.this:
+            return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+    return node
 
 
 def _unqualify_function(node: exp.Expr) -> exp.Expr:
@@ -819,6 +867,11 @@ def _catalog_call(node: exp.Anonymous, session: Session) -> exp.Expr:
         if not session.search_path:
             path = exp.cast(exp.Array(expressions=[]), exp.DataType.build("VARCHAR[]"))
         return exp.Anonymous(this="mfl_table_is_visible", expressions=[*args[:1], path])
+    if rule == "privilege":  # reads are granted, writes are not
+        wanted = [a.this.lower() for a in args if isinstance(a, exp.Literal) and a.is_string]
+        return (
+            exp.true() if wanted and wanted[-1] in ("select", "usage", "connect") else exp.false()
+        )
     constants: dict[str, exp.Expr] = {
         "user": exp.Literal.string(session.user),
         "utf8": exp.Literal.string("UTF8"),
