@@ -103,16 +103,16 @@ class Server:
 
 @contextmanager
 def running_server(
-    project: Path, *options: str, env: Mapping[str, str] | None = None
+    project: Path, *options: str, env: Mapping[str, str] | None = None, pg_port: int = 0
 ) -> Iterator[Server]:
-    """`mfl serve` on a free port until the block ends (SIGTERM, then the exit is checked)."""
+    """`mfl serve` on a free port until the block ends (SIGTERM); pg_port 0: HTTP only."""
     port = free_port()
     log_path = project / f"serve-{port}.log"
     environ = {**os.environ, "MFL_SERVE_TOKEN": TOKEN, **(env or {})}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [MFL, "serve", "--project-dir", str(project), "--port", str(port), "--pg-port", "0"]
-            + list(options),  # the PostgreSQL endpoint has tests of its own
+            [MFL, "serve", "--project-dir", str(project), "--port", str(port)]
+            + ["--pg-port", str(pg_port), *options],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=environ,

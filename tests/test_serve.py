@@ -505,3 +505,34 @@ def test_listening_on_every_interface_warns(built: Path) -> None:
     with running_server(built) as loopback:
         assert "warning" not in loopback.log()
         assert f"at http://127.0.0.1:{loopback.port}/" in loopback.log()
+
+
+def test_mfl_serve_starts_both_endpoints_on_one_build(built: Path) -> None:
+    import psycopg
+
+    pg_port = free_port()
+    with running_server(built, pg_port=pg_port) as server:
+        assert f"PostgreSQL on 127.0.0.1:{pg_port}" in server.log()
+        dsn = f"host=127.0.0.1 port={pg_port} dbname=mfl user=analyst password={TOKEN}"
+        with psycopg.connect(dsn, autocommit=True) as con:
+            row = con.execute("SELECT sum(offered_calls) FROM app.queue_daily_month").fetchone()
+            assert row is not None and int(row[0]) == BEFORE["offered_calls"]
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(dsn.replace(TOKEN, "wrong-" + TOKEN), autocommit=True)
+        assert served_totals(server) == BEFORE
+        first = server.build_id()
+        append_calls(built)
+        seed_project(built)
+        assert invoke("build", "--project-dir", str(built)).exit_code == 0
+        server.wait_for_build(first)
+        deadline = time.monotonic() + 120
+        while served_totals(server) != AFTER:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        with psycopg.connect(dsn, autocommit=True) as con:
+            row = con.execute("SELECT sum(offered_calls) FROM app.queue_daily_month").fetchone()
+            assert row is not None and int(row[0]) == AFTER["offered_calls"]
+    assert server.process.returncode == 0
+    assert TOKEN not in server.log()
+    with socket.socket() as probe:  # the PostgreSQL port is closed with the server
+        assert probe.connect_ex(("127.0.0.1", pg_port)) != 0

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -31,7 +32,10 @@ def test_wall_screen_rotates_and_follows_each_build(tmp_path: Path) -> None:
         )
         try:
             page = browser.new_page(viewport=SCREEN)
-            page.clock.install()
+            # the page's time moves only when the test moves it (rotation, the status poll)
+            start = dt.datetime(2025, 1, 1, 9, 0)
+            page.clock.install(time=start)
+            page.clock.pause_at(start + dt.timedelta(minutes=1))
             base = f"http://127.0.0.1:{server.port}"
             page.goto(f"{base}/?token={TOKEN}&wall=1&seconds=5")
             assert page.url == f"{base}/?wall=1&seconds=5"  # the token left the address bar
@@ -59,8 +63,9 @@ def test_wall_screen_rotates_and_follows_each_build(tmp_path: Path) -> None:
             while server.wait_for_build(first) != live.build_id:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)  # the seed's state first, then the build's
-            with page.expect_event("load", timeout=60_000):
+            with page.expect_event("load", timeout=120_000):
                 page.clock.run_for(10_000)  # the page asks /api/status every 10 s
+            page.wait_for_load_state("load")
             assert page.evaluate("window.before_the_build") is None  # reloaded
             current = server.build_id()
             assert current is not None and current in page.content()

@@ -8,7 +8,6 @@ last good build through one BuildSnapshot (serve/snapshot.py) and apply the same
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import os
 import signal
@@ -62,13 +61,10 @@ def listening_socket(host: str, port: int, what: str) -> socket.socket:
 
 
 def start_pg(served: ServedProject, options: ServeOptions, token: str, log: Log) -> Any:
-    """The PostgreSQL endpoint's handle (with .close()), or None when it cannot start."""
-    try:
-        pgwire = importlib.import_module("metricflow_lite.serve.pgwire")
-    except ImportError as err:
-        log(f"{now()} the PostgreSQL endpoint is unavailable in this installation ({err})")
-        return None
-    return pgwire.start_pg_endpoint(
+    """The PostgreSQL endpoint on --pg-port, over the same snapshot and limits; its handle."""
+    from metricflow_lite.serve.pgwire import start_pg_endpoint
+
+    return start_pg_endpoint(
         served.snapshot, options.host, options.pg_port, token, served.limits, log
     )
 

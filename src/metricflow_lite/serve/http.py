@@ -127,10 +127,7 @@ class HttpApp:
     def guard(self, handler: Handler, page: bool = False) -> Handler:
         async def guarded(request: Request) -> Response:
             started = time.perf_counter()
-            if request.url.path.startswith("/api/"):
-                page_route = False
-            else:
-                page_route = page
+            page_route = page and not request.url.path.startswith("/api/")
             if page_route and "token" in request.query_params:
                 return self.token_login(request)
             reason = self.access.refusal(
