@@ -60,7 +60,8 @@ class Ask:
 ROTATION = (
     Ask("report view", "SELECT * FROM app.daily_operations_week ORDER BY 1 LIMIT 50"),
     Ask("aggregate with a parameter",
-        "SELECT queue, count(*) FROM src.calls WHERE queue <> %s GROUP BY 1 ORDER BY 1", ("x",)),
+        "SELECT queue, count(*) FROM src.call_legs WHERE queue <> %s GROUP BY 1 ORDER BY 1",
+        ("x",)),
     Ask("psql \\dt app.*",
         "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace"
         " n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p','') AND n.nspname"
@@ -83,7 +84,10 @@ def ask(port: int, request: Ask) -> float:
         if request.sqlstate is not None or not rows:
             raise SystemExit(f"{request.name}: {len(rows)} rows, expected {request.sqlstate}")
     except psycopg.Error as err:
-        if request.sqlstate is None or err.sqlstate != request.sqlstate:
+        # a failed login carries no SQLSTATE in psycopg: its message says which it is
+        login_refused = "password authentication failed" in str(err)
+        state = "28P01" if err.sqlstate is None and login_refused else err.sqlstate
+        if request.sqlstate is None or state != request.sqlstate:
             raise SystemExit(f"{request.name}: {err.sqlstate} {err}") from None
     return time.perf_counter() - started
 

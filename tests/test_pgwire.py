@@ -452,3 +452,45 @@ def test_concurrent_connections(served: Served) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert not failures, failures
+
+
+def test_a_new_build_is_listed_and_read_on_an_open_connection(tmp_path: Path) -> None:
+    project = copy_fixture("tiny", tmp_path)
+    seed_project(project)
+    assert invoke("build", "--project-dir", str(project)).exit_code == 0
+    limits = Limits(max_rows=MAX_ROWS, timeout_s=10.0)
+    snapshot = BuildSnapshot.open(load_project(project), None, limits)
+    endpoint = start_pg_endpoint(snapshot, "127.0.0.1", 0, TOKEN, limits, None)
+    listing = (
+        "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+        " ON n.oid = c.relnamespace WHERE n.nspname = 'app' AND c.relname LIKE 'queue_weekly%'"
+    )
+    try:
+        dsn = f"host=127.0.0.1 port={endpoint.port} user=bi password={TOKEN} dbname=mfl"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            assert conn.execute(listing).fetchall() == []
+            reports = project / "reports" / "daily.yml"
+            reports.write_text(
+                reports.read_text(encoding="utf-8")
+                + "  - name: queue_weekly\n    label: 队列周报\n    by: [queue]\n"
+                "    grains: [week]\n    metrics: [offered_calls]\n",
+                encoding="utf-8",
+            )
+            assert invoke("build", "--project-dir", str(project)).exit_code == 0
+            assert snapshot.changed()  # what mfl serve's watcher does after each build
+            listed = sorted(r[0] for r in conn.execute(listing).fetchall())
+            assert listed == ["queue_weekly_week", "queue_weekly_week_total"]
+            got = conn.execute(
+                "SELECT week, queue, offered_calls FROM app.queue_weekly_week ORDER BY 1, 2"
+            ).fetchall()
+        con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+        try:
+            expected = con.execute(
+                "SELECT week, queue, offered_calls FROM app.queue_daily_week ORDER BY 1, 2"
+            ).fetchall()
+        finally:
+            con.close()
+        assert plain([tuple(r) for r in got]) == plain([tuple(r) for r in expected])
+    finally:
+        endpoint.close()
+        snapshot.close()

@@ -157,10 +157,16 @@ class Endpoint:
     dialect: str
     catalog: PgCatalog | None = None
     catalog_lock: threading.Lock = field(default_factory=threading.Lock)
+    catalog_build: object = None  # the snapshot's build_id the catalog was read from
     connections: int = 0
 
     def catalog_now(self) -> PgCatalog:
-        """The catalog of the build served now: rebuilt when the relations changed."""
+        """The catalog of the build served now: read again when the snapshot serves another
+        build (or says nothing of its build), rebuilt when the relations changed."""
+        build = getattr(self.snapshot, "build_id", None)
+        with self.catalog_lock:
+            if build is not None and self.catalog is not None and build == self.catalog_build:
+                return self.catalog
         relations: tuple[Relation, ...] = load_relations(
             self.snapshot, self.dialect, self.timeout_s
         )
@@ -168,6 +174,7 @@ class Endpoint:
             if self.catalog is None or self.catalog.relations != relations:
                 # a query still running on the old catalog finishes there; it is freed after
                 self.catalog = PgCatalog(relations)
+            self.catalog_build = build
             return self.catalog
 
     def run(
