@@ -93,6 +93,12 @@ def calendar_table(calendar: str) -> str:
     return f"_calendar_{calendar}"
 
 
+def calendar_seconds(join_alias: str) -> str:
+    """The column that holds one business_seconds() end as seconds from the calendar's first
+    day, computed once per row next to the rows (compile/calendar.py): <join alias>_at."""
+    return f"{join_alias}_at"
+
+
 def span_table(model: str, start: str, until: str, grain: str) -> str:
     """The indicator table of a model's span seconds: <model>_<from>_<until>_<grain>."""
     return f"{model}_{start}_{until}_{grain}"
