@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES, invoke
 
 from metricflow_lite.errors import Location, MflError
-from metricflow_lite.spec.calendar import find_calendar, read_calendars
+from metricflow_lite.spec.calendar import Calendar, find_calendar, read_calendars
 from metricflow_lite.spec.loader import parse_yaml
 
 H = 3600
@@ -268,3 +268,87 @@ def test_resolution_over_several_days(hours_built: Path) -> None:
         "t02": 16 * H,
         "t08": (7 + 24 + 6 + 16) * H,
     }
+
+
+def reference_seconds(
+    calendar: Calendar, a: dt.datetime | None, b: dt.datetime | None
+) -> int | None:
+    """business_seconds(A, B) day by day in Python: each date's open ranges cut to [A, B)."""
+    if a is None or b is None:
+        return None
+    if b <= a:
+        return 0
+    total = dt.timedelta()
+    day = a.date()
+    while day <= b.date():
+        midnight = dt.datetime.combine(day, dt.time())
+        for start, end in calendar.ranges_on(day):
+            lo = max(a, midnight + dt.timedelta(seconds=start))
+            hi = min(b, midnight + dt.timedelta(seconds=end))
+            if hi > lo:
+                total += hi - lo
+        day += dt.timedelta(days=1)
+    return int(total.total_seconds())
+
+
+def test_random_intervals_equal_a_day_by_day_reference(tmp_path: Path) -> None:
+    """500 random tickets (seeded) from late September 2024 to January 2025: the National Day
+    week, a make-up Saturday, China's holidays and make-up Sundays, ends across midnight and
+    weeks, B <= A and NULLs; the SQL (F(B) - F(A) over the calendar table) equals a plain
+    day-by-day sum of each date's open ranges cut to [A, B)."""
+    import random
+
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.spec.validate import load_spec
+
+    rng = random.Random(17)
+    first = dt.datetime(2024, 9, 25)
+    offsets = [
+        lambda: -rng.randint(0, 3 * 86400),  # B before A
+        lambda: 0,  # B == A
+        lambda: rng.randint(1, 3600),
+        lambda: rng.randint(1, 30 * 3600),
+        lambda: rng.randint(1, 20 * 86400),
+    ]
+    tickets: list[tuple[str, dt.datetime, dt.datetime | None, dt.datetime | None]] = []
+    for i in range(500):
+        created = first + dt.timedelta(seconds=rng.randint(0, 108 * 86400))
+        if rng.random() < 0.2:  # exactly at an opening or closing time, or midnight
+            created = created.replace(
+                hour=rng.choice([0, 9, 10, 12, 13, 16, 18]), minute=0, second=0
+            )
+        ends: list[dt.datetime | None] = []
+        for _ in range(2):
+            if rng.random() < 0.05:
+                ends.append(None)
+            else:
+                ends.append(created + dt.timedelta(seconds=rng.choice(offsets)()))
+        tickets.append((f"r{i:03d}", created, ends[0], ends[1]))
+    project = hours_project(tmp_path)
+    lines = ["ticket_id,created_ts,first_reply_ts,resolved_ts"]
+    for ticket, created, reply, resolved in tickets:
+        cells = [ticket, str(created), "" if reply is None else str(reply)]
+        lines.append(",".join([*cells, "" if resolved is None else str(resolved)]))
+    (project / "seeds" / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert invoke("run", "--project-dir", str(project)).exit_code == 0
+    rows = query_rows(
+        project, "--metrics", "reply_business_seconds,reply_cn_seconds,resolve_business_seconds",
+        "--by", "ticket_id",
+    )  # fmt: skip
+    got = {r["ticket_id"]: r for r in rows}
+    calendars = {c.name: c for c in load_spec(load_project(project)).calendars}
+    default, cn = calendars["default"], calendars["cn_hours"]
+    assert len(got) == 500
+    for ticket, created, reply, resolved in tickets:
+        row = got[ticket]
+        expected = (
+            reference_seconds(default, created, reply),
+            reference_seconds(cn, created, reply),
+            reference_seconds(default, created, resolved),
+        )
+        actual = (
+            row["reply_business_seconds"],
+            row["reply_cn_seconds"],
+            row["resolve_business_seconds"],
+        )
+        assert actual == expected, (ticket, created, reply, resolved)

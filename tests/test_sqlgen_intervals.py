@@ -1,5 +1,6 @@
 """Golden SQL per dialect for the interval node kinds: JoinCalendars (business_seconds),
-SplitSpans (the span table), span seconds at 30min, Erlang C in ComputeMetrics, the calendar."""
+SplitSpans (the span table), span seconds at 30min, Erlang C in ComputeMetrics, the calendar,
+and an intraday report view (Compare: the same half hour a day and a week earlier)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ from conftest import FIXTURES
 
 from metricflow_lite.compile.calendar import calendar_table_query
 from metricflow_lite.compile.plan import (
+    Compare,
+    PlanNode,
     QueryRequest,
     indicator_tables,
     plan_indicator_table,
     plan_query,
+    plan_report_view,
     plan_tree,
 )
 from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
-from metricflow_lite.spec.model import Grain, ProjectSpec
+from metricflow_lite.errors import Location
+from metricflow_lite.spec.model import Comparison, Grain, ProjectSpec, Report
 from metricflow_lite.spec.project import load_project
 from metricflow_lite.spec.validate import load_spec
 
@@ -90,3 +95,46 @@ def test_plans_name_the_new_nodes(spec: ProjectSpec) -> None:
     [table] = [t for t in indicator_tables(spec) if t.span is not None]
     split = plan_tree(plan_indicator_table(table, spec))
     assert "split spans: [login_ts, logout_ts) into the 15min intervals it overlaps" in split
+
+
+INTRADAY = Report(
+    name="intraday",
+    loc=Location("reports/intraday.yml", 3, 11),
+    metrics=("offered_calls", "agents_required"),
+    grains=(Grain.MIN30,),
+    compare=(Comparison.PREVIOUS_PERIOD, Comparison.SAME_PERIOD_LAST_WEEK),
+)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_intraday_view_sql(
+    spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
+) -> None:
+    """app.intraday_30min: each half hour next to the same half hour 1 and 7 days earlier."""
+    view = plan_report_view(spec, INTRADAY, Grain.MIN30)
+    snapshot(f"intervals/intraday_30min.{dialect}.sql", to_sql(query_of(view.root), dialect))
+
+
+@pytest.mark.parametrize(
+    ("grain", "steps"),
+    [
+        (Grain.MIN15, [("1", "DAY"), ("7", "DAY")]),
+        (Grain.MIN30, [("1", "DAY"), ("7", "DAY")]),
+        (Grain.HOUR, [("1", "DAY"), ("7", "DAY")]),
+        (Grain.DAY, [("1", "DAY"), ("7", "DAY")]),
+    ],
+)
+def test_intervals_compare_with_the_same_interval_of_earlier_days(
+    spec: ProjectSpec, grain: Grain, steps: list[tuple[str, str]]
+) -> None:
+    """Not the interval before: previous_period at an interval grain is 1 day back, and
+    same_period_last_week 7 days back at every grain that has one."""
+    view = plan_report_view(spec, INTRADAY, grain)
+    node: PlanNode = view.root
+    while not isinstance(node, Compare):
+        [node] = node.parents
+    assert [(c.amount, c.unit) for c in node.comparisons] == steps
+    assert [c.prev_suffix for c in node.comparisons] == ["_prev", "_prev_week"]
+    assert "compare: previous_period (1 day back), same_period_last_week (7 days back)" in (
+        plan_tree(view.root)
+    )

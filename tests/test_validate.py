@@ -145,6 +145,16 @@ CASES = [
         "did you mean 'queue'?",
     ),
     Broken(
+        "last-week-at-week-grain",
+        "reports/daily.yml",
+        "compare: [previous_period]",
+        "compare: [previous_period, same_period_last_week]",
+        "E206",
+        8,
+        32,
+        "needs grains of a day or finer",
+    ),
+    Broken(
         "unreachable-dimension",
         "reports/daily.yml",
         "by: [team]",

@@ -6,7 +6,8 @@ hours the date has (0 on a holiday), its open ranges as seconds from 2000-01-01 
 empty) and `open_before`, the open seconds of all earlier dates. With F(t) = open_before(date
 of t) + the open seconds of t's date before t, the business seconds of [A, B) are F(B) - F(A):
 two equality joins on a date per call, whatever the length of [A, B), and the same arithmetic
-on every engine.
+on every engine. The rows carry each end as seconds from 2000-01-01 (one date_diff per end and
+row, in a subquery), so the arithmetic reads a column instead of recomputing it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricflow_lite.compile.names import calendar_seconds
 from metricflow_lite.spec.calendar import (
     BUSINESS_SECONDS,
     Calendar,
@@ -127,6 +129,15 @@ class CalendarJoin:
     calendar: Calendar
     at: exp.Expr  # the timestamp whose date the row is joined on
 
+    @property
+    def seconds_column(self) -> str:
+        """The row's column with `at` as seconds from the calendar's first day."""
+        return calendar_seconds(self.alias)
+
+    def seconds(self) -> exp.Expr:
+        """`at` as seconds from the calendar's first day (the value of seconds_column)."""
+        return since_epoch(self.at)
+
     def join_on(self) -> exp.Expr:
         return exp.EQ(
             this=_col("day", self.alias),
@@ -173,8 +184,10 @@ def _open_until(join: CalendarJoin) -> exp.Expr:
     """F(t): the calendar's open seconds from its first day to t (open_k and close_k are
     seconds from that day too): the day's earlier open seconds, plus per range all of it when
     t is past its close, the part up to t when t is inside, else nothing (a CASE is cheaper
-    than GREATEST and LEAST here on DuckDB)."""
-    at = since_epoch(join.at)
+    than GREATEST and LEAST here on DuckDB). t's seconds are a column the rows carry (computed
+    once per row by the JoinCalendars node: written out here they were computed once per use,
+    which cost as much as the two joins)."""
+    at = _col(join.seconds_column)
     total: exp.Expr = _col("open_before", join.alias)
     for k in range(1, join.calendar.ranges_per_day + 1):
         start, end = _col(f"open_{k}", join.alias), _col(f"close_{k}", join.alias)

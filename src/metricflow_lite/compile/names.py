@@ -28,12 +28,21 @@ RESERVED_RAW_TABLES = (LOADS_TABLE, REJECTS_TABLE)
 META_COLUMN_TYPES = ((LOAD_ID, "BIGINT"), (FILE, "VARCHAR"), (LINE, "BIGINT"))
 
 # Report view columns: <metric>, then per comparison <metric>_prev and <metric>_change
-# (previous period), <metric>_prev_year and <metric>_change_year (same period last year),
-# then <metric>_target_met.
+# (previous period; at interval grains the same interval of the previous day),
+# <metric>_prev_year and <metric>_change_year (same period last year), <metric>_prev_week and
+# <metric>_change_week (same weekday, and interval, a week earlier), then <metric>_target_met.
 PREV = "_prev"
 CHANGE = "_change"
 PREV_YEAR = "_prev_year"
 CHANGE_YEAR = "_change_year"
+PREV_WEEK = "_prev_week"
+CHANGE_WEEK = "_change_week"
+# A report's `compare:` value -> the suffixes of its value and change columns, in view order.
+COMPARISON_SUFFIXES: dict[str, tuple[str, str]] = {
+    "previous_period": (PREV, CHANGE),
+    "same_period_last_year": (PREV_YEAR, CHANGE_YEAR),
+    "same_period_last_week": (PREV_WEEK, CHANGE_WEEK),
+}
 TARGET_MET = "_target_met"
 TOTAL = "_total"  # app.<report>_<grain>_total: the metrics over all members of the dimensions
 IS_COMPLETE = "is_complete"  # a report view's last column: the data covers the period whole
@@ -82,6 +91,12 @@ def day_table(model: str) -> str:
 def calendar_table(calendar: str) -> str:
     """A business calendar's table in ind (compile/calendar.py): _calendar_<name>."""
     return f"_calendar_{calendar}"
+
+
+def calendar_seconds(join_alias: str) -> str:
+    """The column that holds one business_seconds() end as seconds from the calendar's first
+    day, computed once per row next to the rows (compile/calendar.py): <join alias>_at."""
+    return f"{join_alias}_at"
 
 
 def span_table(model: str, start: str, until: str, grain: str) -> str:

@@ -171,8 +171,8 @@ class Comparing:
     """One comparison of a report view: the value `back` one step and its change."""
 
     comparison: Comparison
-    prev_suffix: str  # names.PREV | names.PREV_YEAR
-    change_suffix: str  # names.CHANGE | names.CHANGE_YEAR
+    prev_suffix: str  # names.PREV | names.PREV_YEAR | names.PREV_WEEK
+    change_suffix: str  # names.CHANGE | names.CHANGE_YEAR | names.CHANGE_WEEK
     alias: str  # the table alias of the compared rows
     amount: str  # how far back, as an interval: ("1", "MONTH"), ("364", "DAY") ...
     unit: str
@@ -764,7 +764,9 @@ class Compare:
 
     def describe(self) -> str:
         what = ", ".join(
-            f"{c.comparison.value} ({c.amount} {c.unit.lower()} back)" for c in self.comparisons
+            f"{c.comparison.value} ({c.amount} {c.unit.lower()}{'' if c.amount == '1' else 's'}"
+            " back)"
+            for c in self.comparisons
         )
         return f"compare: {what or 'none'}"
 
@@ -1768,6 +1770,45 @@ YEAR_BACK = {
     Grain.QUARTER: ("1", "YEAR"),
     Grain.YEAR: ("1", "YEAR"),
 }
+# How far back each comparison reaches. An interval (15min, 30min, hour) is compared with the
+# same interval of the previous day, not the interval before it: 10:00 today against 10:00
+# yesterday, the way a contact center's day repeats; the same period last week is 7 days back
+# (the same weekday; at interval grains the same interval of it).
+DAY_BACK = ("1", "DAY")
+WEEK_BACK = ("7", "DAY")
+COMPARISON_ALIASES = {
+    Comparison.PREVIOUS_PERIOD: "prev",
+    Comparison.SAME_PERIOD_LAST_YEAR: "prev_year",
+    Comparison.SAME_PERIOD_LAST_WEEK: "prev_week",
+}
+
+
+def compared(report: Report) -> tuple[Comparison, ...]:
+    """A report's comparisons in view-column order (previous period, last year, last week)."""
+    return tuple(c for c in Comparison if c in report.compare)
+
+
+def comparison_step(comparison: Comparison, grain: Grain) -> tuple[str, str]:
+    """How far back a comparison looks at a grain, as an interval ("1", "DAY") ..."""
+    if comparison is Comparison.PREVIOUS_PERIOD:
+        return DAY_BACK if grain.intraday else GRAIN_STEP[grain]
+    if comparison is Comparison.SAME_PERIOD_LAST_YEAR:
+        return YEAR_BACK[grain]
+    return WEEK_BACK
+
+
+def comparing(comparison: Comparison, grain: Grain) -> Comparing:
+    """One comparison of a report view at a grain: its columns' suffixes, alias and step."""
+    prev, change = names.COMPARISON_SUFFIXES[comparison.value]
+    return Comparing(
+        comparison,
+        prev,
+        change,
+        COMPARISON_ALIASES[comparison],
+        *comparison_step(comparison, grain),
+    )
+
+
 # Metrics a period without rows has as 0 (a ratio or an average of nothing stays NULL).
 ZERO_WHEN_EMPTY = (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT, Agg.SECONDS)
 
@@ -1805,27 +1846,11 @@ def plan_report_view(
         for name in report.metrics
         if isinstance(m := metrics[name], BaseMetric) and m.agg in ZERO_WHEN_EMPTY
     )
-    comparisons: list[Comparing] = []
-    if Comparison.PREVIOUS_PERIOD in report.compare:
-        comparisons.append(
-            Comparing(
-                Comparison.PREVIOUS_PERIOD, names.PREV, names.CHANGE, "prev", *GRAIN_STEP[grain]
-            )
-        )
-    if Comparison.SAME_PERIOD_LAST_YEAR in report.compare:
-        comparisons.append(
-            Comparing(
-                Comparison.SAME_PERIOD_LAST_YEAR,
-                names.PREV_YEAR,
-                names.CHANGE_YEAR,
-                "prev_year",
-                *YEAR_BACK[grain],
-            )
-        )
+    comparisons = tuple(comparing(c, grain) for c in compared(report))
     # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do scores that
     # cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
     points = tuple(n for n in report.metrics if change_of(metrics[n]) is Change.POINTS)
-    compare = Compare(FillZeros(spine, zero), grain, tuple(comparisons), points)
+    compare = Compare(FillZeros(spine, zero), grain, comparisons, points)
     flags = tuple(
         Flag(name, target.min, target.max)
         for name in report.metrics

@@ -379,7 +379,18 @@ def render_join_versions(node: JoinVersions, parent: Rendered) -> Rendered:
 
 
 def render_join_calendars(node: JoinCalendars, parent: Rendered) -> Rendered:
-    frame = parent.frame
+    """(SELECT m.*, <end> in seconds from the calendar's first day per join FROM ...) AS m,
+    LEFT JOIN each calendar on the end's date: business_seconds() arithmetic reads each end's
+    seconds as a column, computed once per row."""
+    inner = parent.frame.copy().select(
+        exp.Column(this=exp.Star(), table=ident(BASE_ALIAS)), copy=False
+    )
+    for join in node.joins:
+        seconds = qualify(join.seconds(), BASE_ALIAS)
+        inner = inner.select(exp.alias_(seconds, ident(join.seconds_column)), copy=False)
+    frame = exp.select().from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=ident(BASE_ALIAS)))
+    )
     for join in node.joins:
         table = table_ref(names.IND, names.calendar_table(join.calendar.name), join.alias)
         at = qualify(join.at, BASE_ALIAS)

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from metricflow_lite.compile import names
+from metricflow_lite.compile.names import COMPARISON_SUFFIXES
 from metricflow_lite.compile.periods import (
     DataBounds,
     elapsed_cut,
@@ -330,7 +331,7 @@ def _reflag(table: ReportTable, row: Row, names: list[str]) -> Row:
     cells = dict(zip(names, row, strict=True))
     for info in table.metrics:
         value = as_number(cells.get(info.name))
-        for prev, change in (("_prev", "_change"), ("_prev_year", "_change_year")):
+        for prev, change in COMPARISON_SUFFIXES.values():
             if info.name + change in cells:
                 before = cells.get(info.name + prev)
                 cells[info.name + change] = _cut_change(value, as_number(before), info.change_kind)

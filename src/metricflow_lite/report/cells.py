@@ -23,7 +23,7 @@ from metricflow_lite.report.formatting import (
 )
 from metricflow_lite.report.frame import Column, ColumnRole, ReportTable, Row
 from metricflow_lite.report.words import grain_word, word
-from metricflow_lite.spec.model import Comparison, Format, Grain
+from metricflow_lite.spec.model import Format, Grain
 
 
 def legend(table: ReportTable) -> str:
@@ -47,25 +47,16 @@ def period_notes(table: ReportTable) -> list[str]:
     notes = []
     end = format_end(table.data_end)
     shown = [r[0] for r in (*table.focus_rows(), *table.trend_rows())]
-    if table.in_progress:
+    if table.in_progress and table.grain.intraday:  # intervals are compared whole: no cut
+        notes.append(word(table.locale, "day_note", end=end))
+    elif table.in_progress:
         notes.append(word(table.locale, "cut_note", end=end))
     elif any(table.is_partial(start) for start in shown):
         notes.append(word(table.locale, "partial_note", end=end))
     for comparison in table.empty_comparisons():
-        what = word(table.locale, comparison_word(comparison))
+        _, what = table.comparison_words(comparison)
         notes.append(word(table.locale, "no_compare", what=what))
     return notes
-
-
-def comparison_word(comparison: Comparison) -> str:
-    """The word key of a comparison's change column: 环比 / 同比."""
-    match comparison:
-        case Comparison.PREVIOUS_PERIOD:
-            return "change"
-        case Comparison.SAME_PERIOD_LAST_YEAR:
-            return "change_year"
-        case _:
-            assert_never(comparison)
 
 
 def total_row(table: ReportTable) -> Row | None:

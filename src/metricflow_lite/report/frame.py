@@ -20,8 +20,11 @@ from enum import Enum
 from metricflow_lite.compile import names
 from metricflow_lite.compile.names import (
     CHANGE,
+    CHANGE_WEEK,
     CHANGE_YEAR,
+    COMPARISON_SUFFIXES,
     PREV,
+    PREV_WEEK,
     PREV_YEAR,
     TARGET_MET,
     report_view,
@@ -34,7 +37,7 @@ from metricflow_lite.report.formatting import (
     as_number,
     flag_of,
 )
-from metricflow_lite.report.words import DEFAULT_LOCALE, grain_word, word
+from metricflow_lite.report.words import DEFAULT_LOCALE, comparison_words, grain_word, word
 from metricflow_lite.spec.model import (
     Change,
     Chart,
@@ -113,11 +116,10 @@ class Column:
         return resolved_change(self.change, self.format)
 
 
-# Suffixes of the compiler's comparison columns, and the words managers use (环比, 同比).
-_COMPARISON_COLUMNS: tuple[tuple[Comparison, str, str, str, str], ...] = (
-    (Comparison.PREVIOUS_PERIOD, PREV, CHANGE, "prev", "change"),
-    (Comparison.SAME_PERIOD_LAST_YEAR, PREV_YEAR, CHANGE_YEAR, "prev_year", "change_year"),
-)
+def suffixes(comparison: Comparison) -> tuple[str, str]:
+    """The suffixes of a comparison's previous-value and change columns (_prev, _change ...)."""
+    return COMPARISON_SUFFIXES[comparison.value]
+
 
 Row = tuple[Cell, ...]
 
@@ -133,10 +135,20 @@ class Kpi:
     change: float | None = None
     prev_year: float | None = None
     change_year: float | None = None
+    prev_week: float | None = None
+    change_week: float | None = None
     # Broken-down reports without a total row: how many breakdown rows met / missed.
     met: int = 0
     missed: int = 0
     has_total: bool = True
+
+    def compared(self, comparison: Comparison) -> tuple[float | None, float | None]:
+        """The compared value and the change of one comparison."""
+        if comparison is Comparison.PREVIOUS_PERIOD:
+            return self.prev, self.change
+        if comparison is Comparison.SAME_PERIOD_LAST_YEAR:
+            return self.prev_year, self.change_year
+        return self.prev_week, self.change_week
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,10 +339,22 @@ class ReportTable:
         """True when the period that starts at `start` is not covered whole by the data."""
         return isinstance(start, date) and start in self.incomplete
 
+    def comparisons(self) -> tuple[Comparison, ...]:
+        """The comparisons the table has columns for, in column order."""
+        found = {c.comparison for c in self.columns if c.comparison is not None}
+        return tuple(c for c in Comparison if c in found)
+
+    def comparison_words(self, comparison: Comparison) -> tuple[str, str]:
+        """A comparison's previous-value and change words in the table's locale and grain:
+        上期 / 环比; at an interval grain 昨日同时段 / 较昨日 ..."""
+        prev, change = comparison_words(comparison, self.grain)
+        return word(self.locale, prev), word(self.locale, change)
+
     def empty_comparisons(self) -> tuple[Comparison, ...]:
         """Comparisons with no previous value in any shown row: nothing to compare with."""
         empty = []
-        for comparison, prev, _, _, _ in _COMPARISON_COLUMNS:
+        for comparison in Comparison:
+            prev, _ = suffixes(comparison)
             names = [m.name + prev for m in self.metrics]
             idx = [i for i, c in enumerate(self.columns) if c.name in names]
             if not idx:
@@ -392,6 +416,8 @@ def _kpi(info: MetricInfo, row: Row | None, names: Sequence[str]) -> Kpi:
         change=as_number(cell(CHANGE)),
         prev_year=as_number(cell(PREV_YEAR)),
         change_year=as_number(cell(CHANGE_YEAR)),
+        prev_week=as_number(cell(PREV_WEEK)),
+        change_week=as_number(cell(CHANGE_WEEK)),
     )
 
 
@@ -419,9 +445,11 @@ def _columns(
     for info in infos:
         fmt, target = info.format, info.target
         cols.append(Column(info.name, ColumnRole.METRIC, info.title, info.name, fmt, target))
-        for comparison, prev, change, prev_word, change_word in _COMPARISON_COLUMNS:
+        for comparison in Comparison:
             if comparison not in report.compare:
                 continue
+            prev, change = suffixes(comparison)
+            prev_word, change_word = comparison_words(comparison, grain)
             cols.append(
                 Column(
                     info.name + prev,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 import jinja2
 from markupsafe import Markup
 
-from metricflow_lite.compile.names import CHANGE, CHANGE_YEAR
 from metricflow_lite.report import html_filename
 from metricflow_lite.report.cells import (
     caption,
@@ -37,9 +36,9 @@ from metricflow_lite.report.formatting import (
     format_target,
     format_value,
 )
-from metricflow_lite.report.frame import Column, ColumnRole, Kpi, ReportTable, Row
+from metricflow_lite.report.frame import Column, ColumnRole, Kpi, ReportTable, Row, suffixes
 from metricflow_lite.report.words import grain_word, word
-from metricflow_lite.spec.model import ChartKind, Comparison, Grain
+from metricflow_lite.spec.model import ChartKind, Grain
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,17 +273,11 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
     fmt = info.format
     changes = []
     columns = {c.name for c in table.columns}
-    loc = table.locale
-    comparisons = (
-        (word(loc, "change"), word(loc, "prev"), CHANGE, kpi.change, kpi.prev),
-        (
-            word(loc, "change_year"),
-            word(loc, "prev_year"),
-            CHANGE_YEAR,
-            kpi.change_year,
-            kpi.prev_year,
-        ),
-    )
+    comparisons = []
+    for comparison in table.comparisons():
+        prev_word, change_word = table.comparison_words(comparison)
+        prev, change = kpi.compared(comparison)
+        comparisons.append((change_word, prev_word, suffixes(comparison)[1], change, prev))
     hidden = {c.name for c in table.columns} - {c.name for c in display_columns(table)}
     for change_word, prev_word, suffix, change, prev in comparisons:
         if not kpi.has_total or info.name + suffix not in columns or info.name + suffix in hidden:
@@ -305,7 +298,7 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
         scored = kpi.met + kpi.missed
         by = table.dimension_title()
         value = f"{kpi.met} / {scored}" if scored else "-"
-        note = word(loc, "met_by" if info.target else "by_see_details", by=by)
+        note = word(table.locale, "met_by" if info.target else "by_see_details", by=by)
         if info.target is None:
             value = "-"
     return KpiCard(
@@ -409,16 +402,16 @@ def _header_groups(
     return tuple(groups)
 
 
-def _sub_header(column: Column, locale: str) -> str:
-    """A metric column's word under the metric's label: 本期, 环比, 同比 ..."""
-    year = column.comparison is Comparison.SAME_PERIOD_LAST_YEAR
+def _sub_header(column: Column, table: ReportTable) -> str:
+    """A metric column's word under the metric's label: 本期, 环比, 同比, 较昨日 ..."""
+    words = None if column.comparison is None else table.comparison_words(column.comparison)
     match column.role:
         case ColumnRole.METRIC:
-            return dict(_words(locale))["current"]
-        case ColumnRole.PREV:
-            return word(locale, "prev_year" if year else "prev")
-        case ColumnRole.CHANGE:
-            return word(locale, "change_year" if year else "change")
+            return dict(_words(table.locale))["current"]
+        case ColumnRole.PREV if words is not None:
+            return words[0]
+        case ColumnRole.CHANGE if words is not None:
+            return words[1]
         case _:
             return column.label
 
@@ -429,7 +422,7 @@ def _headers(table: ReportTable) -> tuple[HeaderCell, ...]:
             c.label,
             c.role not in (ColumnRole.PERIOD, ColumnRole.DIMENSION),
             c.role is ColumnRole.METRIC and i > 0,
-            "" if c.metric is None else _sub_header(c, table.locale),
+            "" if c.metric is None else _sub_header(c, table),
         )
         for i, c in enumerate(display_columns(table))
     )

@@ -38,9 +38,9 @@ from metricflow_lite.report.formatting import (
     format_cell,
     format_target,
 )
-from metricflow_lite.report.frame import Column, ColumnRole, ReportTable
+from metricflow_lite.report.frame import Column, ColumnRole, ReportTable, suffixes
 from metricflow_lite.report.words import DEFAULT_LOCALE, grain_word, word
-from metricflow_lite.spec.model import Change, Format, Grain
+from metricflow_lite.spec.model import Change, Comparison, Format, Grain
 
 SECONDS_PER_DAY = 86400
 MAX_CHART_SERIES = 8
@@ -140,6 +140,9 @@ def _write_text(sheet: Any, row: int, col: int, text: str, fmt: Any, quoted: Any
     sheet.write_string(row, col, text, quoted if is_formula_like(text) else fmt)
 
 
+SUMMARY_COMPARISONS = (Comparison.PREVIOUS_PERIOD, Comparison.SAME_PERIOD_LAST_YEAR)
+
+
 def _write_summary(book: Any, tables: Sequence[ReportTable]) -> None:
     """The sheet the workbook opens on: each grain's period in focus and its headline values."""
     first = tables[0]
@@ -158,15 +161,16 @@ def _write_summary(book: Any, tables: Sequence[ReportTable]) -> None:
     if first.data_end is not None:
         sheet.write_string(row, 0, word(loc, "data_end", end=format_end(first.data_end)), muted)
         row += 1
-    headers = [
-        word(loc, "metric"),
-        word(loc, "current"),
-        word(loc, "target"),
-        word(loc, "met"),
-        word(loc, "change"),
-        word(loc, "change_year"),
-    ]
+    fixed = [word(loc, "metric"), word(loc, "current"), word(loc, "target"), word(loc, "met")]
+    widest = len(fixed) + 2
     for table in tables:
+        # 环比 and 同比 (empty when the report does not compare), then any other comparison
+        # (较上周同日); an interval report's 环比 is 较昨日, the same interval the day before
+        comparisons = SUMMARY_COMPARISONS + tuple(
+            c for c in table.comparisons() if c not in SUMMARY_COMPARISONS
+        )
+        headers = fixed + [table.comparison_words(c)[1] for c in comparisons]
+        widest = max(widest, len(headers))
         row += 1
         grain = grain_word(loc, table.grain)
         period = "" if table.period is None else period_label(table)
@@ -192,10 +196,8 @@ def _write_summary(book: Any, tables: Sequence[ReportTable]) -> None:
             if kpi.flag in (TargetFlag.MET, TargetFlag.MISSED):
                 missed = kpi.flag is TargetFlag.MISSED
                 sheet.write_string(row, 3, flag_word(table, kpi.flag), red if missed else None)
-            for c, change, suffix in (
-                (4, kpi.change, "_change"),
-                (5, kpi.change_year, "_change_year"),
-            ):
+            for c, comparison in enumerate(comparisons, start=len(fixed)):
+                change, suffix = kpi.compared(comparison)[1], suffixes(comparison)[1]
                 change_column = Column(
                     info.name + suffix,
                     ColumnRole.CHANGE,
@@ -210,7 +212,7 @@ def _write_summary(book: Any, tables: Sequence[ReportTable]) -> None:
                     sheet.write_number(row, c, number, change_fmt)
             row += 1
     sheet.set_column(0, 0, 28)
-    sheet.set_column(1, 5, 14)
+    sheet.set_column(1, widest - 1, 14)
     _print_setup(sheet, first.label)
 
 

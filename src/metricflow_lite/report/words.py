@@ -3,7 +3,7 @@ translated. Renderers ask `word(locale, key)`; metric and report labels come fro
 
 from __future__ import annotations
 
-from metricflow_lite.spec.model import Grain
+from metricflow_lite.spec.model import Comparison, Grain
 
 DEFAULT_LOCALE = "zh-CN"
 
@@ -19,11 +19,18 @@ WORDS: dict[str, dict[str, str]] = {
         "change": "环比",
         "prev_year": "去年同期",
         "change_year": "同比",
+        "prev_day": "昨日同时段",
+        "change_day": "较昨日",
+        "prev_week": "上周同日",
+        "change_week": "较上周同日",
+        "prev_week_interval": "上周同时段",
+        "change_week_interval": "较上周",
         "total": "合计",
         "partial_mark": "*",
         "partial_note": "* 未完整周期: 数据截至 {end}",
         "as_of": "截至 {end}",
         "cut_note": "本期进行中, 截至 {end}; 上期与去年同期取相同时长比较",
+        "day_note": "当日进行中, 截至 {end}; 各时段与对比日的同一时段整段比较",
         "no_compare": "{what}: 无可比数据, 已隐藏",
         "data_end": "数据截至 {end}",
         "trend": "趋势",
@@ -64,12 +71,20 @@ WORDS: dict[str, dict[str, str]] = {
         "change": "vs previous",
         "prev_year": "last year",
         "change_year": "vs last year",
+        "prev_day": "yesterday",
+        "change_day": "vs yesterday",
+        "prev_week": "same day last week",
+        "change_week": "vs same day last week",
+        "prev_week_interval": "last week",
+        "change_week_interval": "vs last week",
         "total": "Total",
         "partial_mark": "*",
         "partial_note": "* incomplete period: data through {end}",
         "as_of": "through {end}",
         "cut_note": "period in progress, through {end}; previous period and last year cut "
         "to the same length",
+        "day_note": "day in progress, through {end}; each interval is compared whole with the "
+        "same interval of the compared days",
         "no_compare": "{what}: nothing to compare with, hidden",
         "data_end": "data through {end}",
         "trend": "trend",
@@ -135,3 +150,16 @@ def word(locale: str, key: str, **values: object) -> str:
 def grain_word(locale: str, grain: Grain) -> str:
     """A grain's name in the locale: 日 / day."""
     return GRAIN_WORDS.get(locale, GRAIN_WORDS[DEFAULT_LOCALE])[grain]
+
+
+def comparison_words(comparison: Comparison, grain: Grain) -> tuple[str, str]:
+    """The word keys of a comparison's previous value and change at a grain: 上期 / 环比 for
+    the previous period, 昨日同时段 / 较昨日 for an interval (it is compared with the same
+    interval of the previous day), 上周同日 / 较上周同日 for the same weekday last week."""
+    if comparison is Comparison.PREVIOUS_PERIOD:
+        return ("prev_day", "change_day") if grain.intraday else ("prev", "change")
+    if comparison is Comparison.SAME_PERIOD_LAST_YEAR:
+        return "prev_year", "change_year"
+    if grain.intraday:
+        return "prev_week_interval", "change_week_interval"
+    return "prev_week", "change_week"

@@ -278,8 +278,14 @@ class IndicatorSpec:
 
 
 class Comparison(str, Enum):
+    """What a report view compares each period with. At interval grains (15min, 30min, hour)
+    the previous period is the same interval of the previous day, and the same period last
+    week the same interval of the same weekday a week earlier; at day grain last week is the
+    same weekday a week earlier (a week or coarser grain has no such period: E206)."""
+
     PREVIOUS_PERIOD = "previous_period"
     SAME_PERIOD_LAST_YEAR = "same_period_last_year"
+    SAME_PERIOD_LAST_WEEK = "same_period_last_week"
 
 
 class ChartKind(str, Enum):

@@ -31,7 +31,9 @@ from metricflow_lite.spec.model import (
     Agg,
     BaseMetric,
     ChartKind,
+    Comparison,
     DerivedMetric,
+    Grain,
     Metric,
     ProjectSpec,
     metric_time,
@@ -395,6 +397,26 @@ def report_window_grains(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 )
 
 
+def report_comparisons(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    """`same_period_last_week` on a report with a grain of a week or coarser (E206): a week has
+    no "same weekday a week earlier" other than the previous week, and a month has none."""
+    for report in spec.reports:
+        if Comparison.SAME_PERIOD_LAST_WEEK not in report.compare:
+            continue
+        at = report.compare.index(Comparison.SAME_PERIOD_LAST_WEEK)
+        coarse = [g.value for g in report.grains if not (g.intraday or g is Grain.DAY)]
+        if coarse:
+            yield _error(
+                "E206",
+                f"report '{report.name}' compares with the same period last week, which its"
+                f" grain {coarse[0]} does not have",
+                report.spots.at(f"compare[{at}]", report.loc),
+                "same_period_last_week needs grains of a day or finer (15min, 30min, hour, day);"
+                " compare a week with previous_period, or move the coarse grains to a report"
+                " of their own",
+            )
+
+
 def adds_up(name: str, metrics: Mapping[str, Metric]) -> bool:
     """True when a metric's values over a dimension's members sum to the whole: a sum or a count,
     or a sum of such metrics. Rates, averages, percentiles and distinct counts do not."""
@@ -489,6 +511,7 @@ RULES: tuple[Rule, ...] = (
     no_cycles,
     short_chains,
     report_references,
+    report_comparisons,
     business_hours,
     report_window_grains,
     documented_metrics,

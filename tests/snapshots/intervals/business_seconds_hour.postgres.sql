@@ -13,45 +13,45 @@ WITH "tickets__created_ts__src" AS (
           WHEN "m".first_reply_ts > "m".created_ts
           THEN (
             "cal_default_09b87d4acc"."open_before" + CASE
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_09b87d4acc"."close_1"
+              WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_1"
               THEN (
                 "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
               )
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_09b87d4acc"."open_1"
+              WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_1"
               THEN (
-                CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_09b87d4acc"."open_1"
+                "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_1"
               )
               ELSE 0
             END + CASE
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_09b87d4acc"."close_2"
+              WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_2"
               THEN (
                 "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
               )
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_09b87d4acc"."open_2"
+              WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_2"
               THEN (
-                CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_09b87d4acc"."open_2"
+                "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_2"
               )
               ELSE 0
             END
           ) - (
             "cal_default_19c03081c5"."open_before" + CASE
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_19c03081c5"."close_1"
+              WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_1"
               THEN (
                 "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
               )
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_19c03081c5"."open_1"
+              WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_1"
               THEN (
-                CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_19c03081c5"."open_1"
+                "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_1"
               )
               ELSE 0
             END + CASE
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_19c03081c5"."close_2"
+              WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_2"
               THEN (
                 "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
               )
-              WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_19c03081c5"."open_2"
+              WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_2"
               THEN (
-                CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_19c03081c5"."open_2"
+                "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_2"
               )
               ELSE 0
             END
@@ -67,45 +67,45 @@ WITH "tickets__created_ts__src" AS (
         WHEN "m".first_reply_ts > "m".created_ts
         THEN (
           "cal_default_09b87d4acc"."open_before" + CASE
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_09b87d4acc"."close_1"
+            WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_1"
             THEN (
               "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
             )
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_09b87d4acc"."open_1"
+            WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_1"
             THEN (
-              CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_09b87d4acc"."open_1"
+              "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_1"
             )
             ELSE 0
           END + CASE
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_09b87d4acc"."close_2"
+            WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_2"
             THEN (
               "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
             )
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_09b87d4acc"."open_2"
+            WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_2"
             THEN (
-              CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_09b87d4acc"."open_2"
+              "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_2"
             )
             ELSE 0
           END
         ) - (
           "cal_default_19c03081c5"."open_before" + CASE
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_19c03081c5"."close_1"
+            WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_1"
             THEN (
               "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
             )
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_19c03081c5"."open_1"
+            WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_1"
             THEN (
-              CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_19c03081c5"."open_1"
+              "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_1"
             )
             ELSE 0
           END + CASE
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) >= "cal_default_19c03081c5"."close_2"
+            WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_2"
             THEN (
               "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
             )
-            WHEN CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) > "cal_default_19c03081c5"."open_2"
+            WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_2"
             THEN (
-              CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) - "cal_default_19c03081c5"."open_2"
+              "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_2"
             )
             ELSE 0
           END
@@ -114,7 +114,13 @@ WITH "tickets__created_ts__src" AS (
         THEN 0
       END
     ) AS "reply_business_seconds__sum"
-  FROM "src"."tickets" AS "m"
+  FROM (
+    SELECT
+      "m".*,
+      CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_default_09b87d4acc_at",
+      CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_default_19c03081c5_at"
+    FROM "src"."tickets" AS "m"
+  ) AS "m"
   LEFT JOIN "ind"."_calendar_default" AS "cal_default_09b87d4acc"
     ON "cal_default_09b87d4acc"."day" = CAST("m".first_reply_ts AS DATE)
   LEFT JOIN "ind"."_calendar_default" AS "cal_default_19c03081c5"

@@ -12,93 +12,45 @@ SELECT
         WHEN `m`.first_reply_ts > `m`.created_ts
         THEN (
           `cal_default_09b87d4acc`.`open_before` + CASE
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ) >= `cal_default_09b87d4acc`.`close_1`
+            WHEN `m`.`cal_default_09b87d4acc_at` >= `cal_default_09b87d4acc`.`close_1`
             THEN (
               `cal_default_09b87d4acc`.`close_1` - `cal_default_09b87d4acc`.`open_1`
             )
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ) > `cal_default_09b87d4acc`.`open_1`
+            WHEN `m`.`cal_default_09b87d4acc_at` > `cal_default_09b87d4acc`.`open_1`
             THEN (
-              DATEDIFF(
-                SECOND,
-                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-                DATE_TRUNC('SECOND', `m`.first_reply_ts)
-              ) - `cal_default_09b87d4acc`.`open_1`
+              `m`.`cal_default_09b87d4acc_at` - `cal_default_09b87d4acc`.`open_1`
             )
             ELSE 0
           END + CASE
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ) >= `cal_default_09b87d4acc`.`close_2`
+            WHEN `m`.`cal_default_09b87d4acc_at` >= `cal_default_09b87d4acc`.`close_2`
             THEN (
               `cal_default_09b87d4acc`.`close_2` - `cal_default_09b87d4acc`.`open_2`
             )
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ) > `cal_default_09b87d4acc`.`open_2`
+            WHEN `m`.`cal_default_09b87d4acc_at` > `cal_default_09b87d4acc`.`open_2`
             THEN (
-              DATEDIFF(
-                SECOND,
-                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-                DATE_TRUNC('SECOND', `m`.first_reply_ts)
-              ) - `cal_default_09b87d4acc`.`open_2`
+              `m`.`cal_default_09b87d4acc_at` - `cal_default_09b87d4acc`.`open_2`
             )
             ELSE 0
           END
         ) - (
           `cal_default_19c03081c5`.`open_before` + CASE
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) >= `cal_default_19c03081c5`.`close_1`
+            WHEN `m`.`cal_default_19c03081c5_at` >= `cal_default_19c03081c5`.`close_1`
             THEN (
               `cal_default_19c03081c5`.`close_1` - `cal_default_19c03081c5`.`open_1`
             )
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) > `cal_default_19c03081c5`.`open_1`
+            WHEN `m`.`cal_default_19c03081c5_at` > `cal_default_19c03081c5`.`open_1`
             THEN (
-              DATEDIFF(
-                SECOND,
-                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-                DATE_TRUNC('SECOND', `m`.created_ts)
-              ) - `cal_default_19c03081c5`.`open_1`
+              `m`.`cal_default_19c03081c5_at` - `cal_default_19c03081c5`.`open_1`
             )
             ELSE 0
           END + CASE
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) >= `cal_default_19c03081c5`.`close_2`
+            WHEN `m`.`cal_default_19c03081c5_at` >= `cal_default_19c03081c5`.`close_2`
             THEN (
               `cal_default_19c03081c5`.`close_2` - `cal_default_19c03081c5`.`open_2`
             )
-            WHEN DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) > `cal_default_19c03081c5`.`open_2`
+            WHEN `m`.`cal_default_19c03081c5_at` > `cal_default_19c03081c5`.`open_2`
             THEN (
-              DATEDIFF(
-                SECOND,
-                DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-                DATE_TRUNC('SECOND', `m`.created_ts)
-              ) - `cal_default_19c03081c5`.`open_2`
+              `m`.`cal_default_19c03081c5_at` - `cal_default_19c03081c5`.`open_2`
             )
             ELSE 0
           END
@@ -114,93 +66,45 @@ SELECT
       WHEN `m`.first_reply_ts > `m`.created_ts
       THEN (
         `cal_default_09b87d4acc`.`open_before` + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.first_reply_ts)
-          ) >= `cal_default_09b87d4acc`.`close_1`
+          WHEN `m`.`cal_default_09b87d4acc_at` >= `cal_default_09b87d4acc`.`close_1`
           THEN (
             `cal_default_09b87d4acc`.`close_1` - `cal_default_09b87d4acc`.`open_1`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.first_reply_ts)
-          ) > `cal_default_09b87d4acc`.`open_1`
+          WHEN `m`.`cal_default_09b87d4acc_at` > `cal_default_09b87d4acc`.`open_1`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ) - `cal_default_09b87d4acc`.`open_1`
+            `m`.`cal_default_09b87d4acc_at` - `cal_default_09b87d4acc`.`open_1`
           )
           ELSE 0
         END + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.first_reply_ts)
-          ) >= `cal_default_09b87d4acc`.`close_2`
+          WHEN `m`.`cal_default_09b87d4acc_at` >= `cal_default_09b87d4acc`.`close_2`
           THEN (
             `cal_default_09b87d4acc`.`close_2` - `cal_default_09b87d4acc`.`open_2`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.first_reply_ts)
-          ) > `cal_default_09b87d4acc`.`open_2`
+          WHEN `m`.`cal_default_09b87d4acc_at` > `cal_default_09b87d4acc`.`open_2`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ) - `cal_default_09b87d4acc`.`open_2`
+            `m`.`cal_default_09b87d4acc_at` - `cal_default_09b87d4acc`.`open_2`
           )
           ELSE 0
         END
       ) - (
         `cal_default_19c03081c5`.`open_before` + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) >= `cal_default_19c03081c5`.`close_1`
+          WHEN `m`.`cal_default_19c03081c5_at` >= `cal_default_19c03081c5`.`close_1`
           THEN (
             `cal_default_19c03081c5`.`close_1` - `cal_default_19c03081c5`.`open_1`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) > `cal_default_19c03081c5`.`open_1`
+          WHEN `m`.`cal_default_19c03081c5_at` > `cal_default_19c03081c5`.`open_1`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) - `cal_default_19c03081c5`.`open_1`
+            `m`.`cal_default_19c03081c5_at` - `cal_default_19c03081c5`.`open_1`
           )
           ELSE 0
         END + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) >= `cal_default_19c03081c5`.`close_2`
+          WHEN `m`.`cal_default_19c03081c5_at` >= `cal_default_19c03081c5`.`close_2`
           THEN (
             `cal_default_19c03081c5`.`close_2` - `cal_default_19c03081c5`.`open_2`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) > `cal_default_19c03081c5`.`open_2`
+          WHEN `m`.`cal_default_19c03081c5_at` > `cal_default_19c03081c5`.`open_2`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) - `cal_default_19c03081c5`.`open_2`
+            `m`.`cal_default_19c03081c5_at` - `cal_default_19c03081c5`.`open_2`
           )
           ELSE 0
         END
@@ -214,49 +118,25 @@ SELECT
       WHEN `m`.first_reply_ts > `m`.created_ts
       THEN (
         `cal_cn_hours_7de073f45a`.`open_before` + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.first_reply_ts)
-          ) >= `cal_cn_hours_7de073f45a`.`close_1`
+          WHEN `m`.`cal_cn_hours_7de073f45a_at` >= `cal_cn_hours_7de073f45a`.`close_1`
           THEN (
             `cal_cn_hours_7de073f45a`.`close_1` - `cal_cn_hours_7de073f45a`.`open_1`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.first_reply_ts)
-          ) > `cal_cn_hours_7de073f45a`.`open_1`
+          WHEN `m`.`cal_cn_hours_7de073f45a_at` > `cal_cn_hours_7de073f45a`.`open_1`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.first_reply_ts)
-            ) - `cal_cn_hours_7de073f45a`.`open_1`
+            `m`.`cal_cn_hours_7de073f45a_at` - `cal_cn_hours_7de073f45a`.`open_1`
           )
           ELSE 0
         END
       ) - (
         `cal_cn_hours_14c2d51f0d`.`open_before` + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) >= `cal_cn_hours_14c2d51f0d`.`close_1`
+          WHEN `m`.`cal_cn_hours_14c2d51f0d_at` >= `cal_cn_hours_14c2d51f0d`.`close_1`
           THEN (
             `cal_cn_hours_14c2d51f0d`.`close_1` - `cal_cn_hours_14c2d51f0d`.`open_1`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) > `cal_cn_hours_14c2d51f0d`.`open_1`
+          WHEN `m`.`cal_cn_hours_14c2d51f0d_at` > `cal_cn_hours_14c2d51f0d`.`open_1`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) - `cal_cn_hours_14c2d51f0d`.`open_1`
+            `m`.`cal_cn_hours_14c2d51f0d_at` - `cal_cn_hours_14c2d51f0d`.`open_1`
           )
           ELSE 0
         END
@@ -270,93 +150,45 @@ SELECT
       WHEN `m`.resolved_ts > `m`.created_ts
       THEN (
         `cal_default_dde0500647`.`open_before` + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.resolved_ts)
-          ) >= `cal_default_dde0500647`.`close_1`
+          WHEN `m`.`cal_default_dde0500647_at` >= `cal_default_dde0500647`.`close_1`
           THEN (
             `cal_default_dde0500647`.`close_1` - `cal_default_dde0500647`.`open_1`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.resolved_ts)
-          ) > `cal_default_dde0500647`.`open_1`
+          WHEN `m`.`cal_default_dde0500647_at` > `cal_default_dde0500647`.`open_1`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.resolved_ts)
-            ) - `cal_default_dde0500647`.`open_1`
+            `m`.`cal_default_dde0500647_at` - `cal_default_dde0500647`.`open_1`
           )
           ELSE 0
         END + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.resolved_ts)
-          ) >= `cal_default_dde0500647`.`close_2`
+          WHEN `m`.`cal_default_dde0500647_at` >= `cal_default_dde0500647`.`close_2`
           THEN (
             `cal_default_dde0500647`.`close_2` - `cal_default_dde0500647`.`open_2`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.resolved_ts)
-          ) > `cal_default_dde0500647`.`open_2`
+          WHEN `m`.`cal_default_dde0500647_at` > `cal_default_dde0500647`.`open_2`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.resolved_ts)
-            ) - `cal_default_dde0500647`.`open_2`
+            `m`.`cal_default_dde0500647_at` - `cal_default_dde0500647`.`open_2`
           )
           ELSE 0
         END
       ) - (
         `cal_default_19c03081c5`.`open_before` + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) >= `cal_default_19c03081c5`.`close_1`
+          WHEN `m`.`cal_default_19c03081c5_at` >= `cal_default_19c03081c5`.`close_1`
           THEN (
             `cal_default_19c03081c5`.`close_1` - `cal_default_19c03081c5`.`open_1`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) > `cal_default_19c03081c5`.`open_1`
+          WHEN `m`.`cal_default_19c03081c5_at` > `cal_default_19c03081c5`.`open_1`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) - `cal_default_19c03081c5`.`open_1`
+            `m`.`cal_default_19c03081c5_at` - `cal_default_19c03081c5`.`open_1`
           )
           ELSE 0
         END + CASE
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) >= `cal_default_19c03081c5`.`close_2`
+          WHEN `m`.`cal_default_19c03081c5_at` >= `cal_default_19c03081c5`.`close_2`
           THEN (
             `cal_default_19c03081c5`.`close_2` - `cal_default_19c03081c5`.`open_2`
           )
-          WHEN DATEDIFF(
-            SECOND,
-            DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-            DATE_TRUNC('SECOND', `m`.created_ts)
-          ) > `cal_default_19c03081c5`.`open_2`
+          WHEN `m`.`cal_default_19c03081c5_at` > `cal_default_19c03081c5`.`open_2`
           THEN (
-            DATEDIFF(
-              SECOND,
-              DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-              DATE_TRUNC('SECOND', `m`.created_ts)
-            ) - `cal_default_19c03081c5`.`open_2`
+            `m`.`cal_default_19c03081c5_at` - `cal_default_19c03081c5`.`open_2`
           )
           ELSE 0
         END
@@ -366,7 +198,36 @@ SELECT
     END
   ) AS `resolve_business_seconds__sum`,
   COUNT(*) AS `tickets_created__count`
-FROM `src`.`tickets` AS `m`
+FROM (
+  SELECT
+    `m`.*,
+    DATEDIFF(
+      SECOND,
+      DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+      DATE_TRUNC('SECOND', `m`.created_ts)
+    ) AS `cal_cn_hours_14c2d51f0d_at`,
+    DATEDIFF(
+      SECOND,
+      DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+      DATE_TRUNC('SECOND', `m`.first_reply_ts)
+    ) AS `cal_cn_hours_7de073f45a_at`,
+    DATEDIFF(
+      SECOND,
+      DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+      DATE_TRUNC('SECOND', `m`.first_reply_ts)
+    ) AS `cal_default_09b87d4acc_at`,
+    DATEDIFF(
+      SECOND,
+      DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+      DATE_TRUNC('SECOND', `m`.created_ts)
+    ) AS `cal_default_19c03081c5_at`,
+    DATEDIFF(
+      SECOND,
+      DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
+      DATE_TRUNC('SECOND', `m`.resolved_ts)
+    ) AS `cal_default_dde0500647_at`
+  FROM `src`.`tickets` AS `m`
+) AS `m`
 LEFT JOIN `ind`.`_calendar_cn_hours` AS `cal_cn_hours_14c2d51f0d`
   ON `cal_cn_hours_14c2d51f0d`.`day` = CAST(`m`.created_ts AS DATE)
 LEFT JOIN `ind`.`_calendar_cn_hours` AS `cal_cn_hours_7de073f45a`
