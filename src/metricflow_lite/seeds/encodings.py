@@ -249,16 +249,22 @@ def _transcode_parts(
         ]
     except OSError:
         return None
-    first = transcode_range_here(seed, bounds[0], codec, out)
-    results: list[dict[str, object]] = [first]
+    results: list[dict[str, object]] = []
     failed = False
-    for process in launched:
-        output, _ = process.communicate()
-        try:
-            results.append(dict(json.loads(output)))
-        except ValueError:
-            failed = True
-        failed = failed or process.returncode != 0
+    try:
+        results.append(transcode_range_here(seed, bounds[0], codec, out))
+        for process in launched:
+            output, _ = process.communicate()
+            try:
+                results.append(dict(json.loads(output)))
+            except ValueError:
+                failed = True
+            failed = failed or process.returncode != 0
+    finally:
+        for process in launched:  # when this process's own part failed (a full disk)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     try:
         if failed:
             return None
