@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metricflow_lite.errors import Location, MflError
@@ -17,7 +17,7 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (with Lotus's l
 TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "DATETIME")
 
 
-def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[Sequence[Cell]]:
+def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
     """The sheet's rows from row 1 (empty rows included, so that positions are row numbers)."""
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -44,7 +44,8 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[Sequence[Cell]]:
             did_you_mean(str(sheet), names) or f"its sheets: {', '.join(names)}",
         )
     try:
-        yield from book.get_sheet_by_name(name).iter_rows()
+        for row in book.get_sheet_by_name(name).iter_rows():
+            yield list[Cell](row)
     except CalamineError as err:
         raise MflError(
             "E107", f"cannot read sheet '{name}' of {seed.file}: {err}", Location(seed.file)
@@ -77,31 +78,15 @@ def cell_text(cell: Cell, kind: str) -> str:
     return str(cell)
 
 
-def converter(kind: str) -> Callable[[Cell], str]:
-    """How a column's cells that are not text become CSV text: `cell_text` for `kind`, with the
-    common case inline (a number in a column that is not a date)."""
-    if kind.upper().startswith(TEMPORAL):
-        return lambda cell: cell_text(cell, kind)
-
-    def convert(cell: Cell) -> str:
-        if type(cell) is float:
-            return str(int(cell)) if cell.is_integer() and abs(cell) < 2**53 else repr(cell)
-        if type(cell) is int:
-            return str(cell)
-        return cell_text(cell, kind)
-
-    return convert
-
-
 def write_sheet(
-    rows: Iterator[Sequence[Cell]],
+    rows: Iterator[list[Cell]],
     header_index: int,
     kind_of: Callable[[int], str],
     out: Path,
 ) -> int:
     """Write the rows from `header_index` (0-based) on as CSV; the lines written."""
     lines = 0
-    converters: list[Callable[[Cell], str]] = []
+    kinds: list[str] = []
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         for index, row in enumerate(rows):
@@ -110,22 +95,24 @@ def write_sheet(
             lines += 1
             if index == header_index:
                 writer.writerow([cell_text(c, "VARCHAR").strip() for c in row])
-                converters = [converter(kind_of(i)) for i in range(len(row))]
+                kinds = [kind_of(i) for i in range(len(row))]
                 continue
-            if len(row) > len(converters):  # a row longer than the header
-                converters += [converter("VARCHAR")] * (len(row) - len(converters))
-            # most cells are text and pass as they are (a 200k-row sheet has a million cells)
-            texts = [
-                cell if type(cell) is str else converters[i](cell) for i, cell in enumerate(row)
-            ]
-            joined = "".join(texts)
-            if not joined:
+            texts = []
+            blank = True
+            for i, cell in enumerate(row):
+                # most cells are text: no call for them (a 200k-row sheet has a million cells)
+                if type(cell) is str:
+                    if cell:
+                        blank = False
+                        if "\n" in cell or "\r" in cell:
+                            # a value spanning lines would move every later row off its row number
+                            cell = cell.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+                    texts.append(cell)
+                else:
+                    blank = blank and cell is None
+                    texts.append(cell_text(cell, kinds[i] if i < len(kinds) else "VARCHAR"))
+            if blank:
                 handle.write("\n")  # a blank row is a blank line, not a row of empty values
-                continue
-            if "\n" in joined or "\r" in joined:
-                # a value spanning lines would move every later row off its row number
-                texts = [
-                    t.replace("\r\n", " ").replace("\n", " ").replace("\r", " ") for t in texts
-                ]
-            writer.writerow(texts)
+            else:
+                writer.writerow(texts)
     return lines
