@@ -215,12 +215,14 @@ def generate_data(label: str, data: Path) -> tuple[Path, float | None]:
     return seeds, seconds
 
 
-def seed_files(seeds: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in seeds.rglob("*")
-        if p.is_file() and p.name.endswith((".csv", ".csv.gz", ".parquet"))
-    )
+DUCKDB_READS = (".csv", ".csv.gz", ".parquet")  # what DuckDB's own readers take
+EXCEL = (".xlsx", ".xls")  # the demo's attendance export; DuckDB needs an extension for it
+
+
+def seed_files(seeds: Path, excel: bool = False) -> list[Path]:
+    """The data files under seeds/ that DuckDB reads too; with `excel`, the sheets as well."""
+    endings = DUCKDB_READS + EXCEL if excel else DUCKDB_READS
+    return sorted(p for p in seeds.rglob("*") if p.is_file() and p.name.endswith(endings))
 
 
 def make_project(source: Path, seeds: Path, dest: Path) -> Path:
@@ -237,7 +239,7 @@ def make_project(source: Path, seeds: Path, dest: Path) -> Path:
     (dest / "seeds").mkdir()
     for yml in (source / "seeds").glob("*.yml"):
         shutil.copy2(yml, dest / "seeds" / yml.name)
-    for file in seed_files(seeds):
+    for file in seed_files(seeds, excel=True):
         link_or_copy(file, dest / "seeds" / file.relative_to(seeds))
     return dest
 
@@ -302,20 +304,25 @@ def duckdb_read(files: Sequence[Path], db: Path) -> int:
     return rows
 
 
-def csv_only_project(project_dir: Path) -> Path:
-    """A project beside project_dir that has only its CSV seed tables (hard links), so that the
-    load can be set against DuckDB's CSV reader alone, without the parquet call legs."""
-    dest = project_dir.parent / "project-csv"
+def readable_project(project_dir: Path, parquet: bool) -> Path:
+    """A project beside project_dir with only the seed tables DuckDB's own readers take (hard
+    links): without the Excel sheets, and without the parquet tables unless `parquet`, so that
+    mfl seed and DuckDB load the same files (its CSV reader alone when not `parquet`)."""
+    dest = project_dir.parent / ("project-readable" if parquet else "project-csv")
     if dest.exists():
         shutil.rmtree(dest)
     (dest / "seeds").mkdir(parents=True)
     shutil.copy2(project_dir / "metricflow_lite.yml", dest / "metricflow_lite.yml")
     seeds = project_dir / "seeds"
-    files = seed_files(seeds)
-    with_parquet = {f.relative_to(seeds).parts[0].split(".")[0] for f in files if is_parquet(f)}
+    files = seed_files(seeds, excel=True)
+    left_out = {
+        f.relative_to(seeds).parts[0].split(".")[0]
+        for f in files
+        if f.name.endswith(EXCEL) or (is_parquet(f) and not parquet)
+    }
     for file in files:
         table = file.relative_to(seeds).parts[0].split(".")[0]
-        if table in with_parquet:
+        if table in left_out:
             continue
         link_or_copy(file, dest / "seeds" / file.relative_to(seeds))
         yml = seeds / f"{table}.yml"
@@ -335,19 +342,21 @@ def bench_load(
     writing back what the last step wrote, or a neighbour on the machine, weighs on both; first
     `warmup` runs of DuckDB's readers, which bring the files into the page cache, and of mfl
     when warm_mfl (at 10m its warm-up would cost 40 s). Then the CSV files alone, likewise."""
-    files = seed_files(project_dir / "seeds")
+    readable = readable_project(project_dir, parquet=True)
+    files = seed_files(readable / "seeds")
     plain_db = project_dir.parent / "plain.duckdb"
     pair_warmup = warmup if warm_mfl else 0
     for _ in range(warmup - pair_warmup):
         duckdb_read(files, plain_db)
     (result.load_duckdb, plain_rows), (result.load_mfl, rows) = timed_pair(
-        lambda: duckdb_read(files, plain_db), lambda: mfl_seed(project_dir), reps, pair_warmup
+        lambda: duckdb_read(files, plain_db), lambda: mfl_seed(readable), reps, pair_warmup
     )
+    shutil.rmtree(readable)
     result.rows = rows
     log(f"load: mfl {result.load_mfl.median:.2f}s, duckdb {result.load_duckdb.median:.2f}s")
     if rows != plain_rows:
         log(f"note: mfl seed loaded {rows} rows, DuckDB's readers {plain_rows}")
-    csv_project = csv_only_project(project_dir)
+    csv_project = readable_project(project_dir, parquet=False)
     csv_files = seed_files(csv_project / "seeds")
     (result.load_csv_duckdb, _), (result.load_csv_mfl, result.csv_rows) = timed_pair(
         lambda: duckdb_read(csv_files, plain_db),
@@ -1199,12 +1208,15 @@ def run(options: Options) -> str:
         scales.append(result)
         log(f"scale {label}: load average {result.load_avg}")
         if "load" in options.sections:
+            # timed on the files DuckDB reads too; the whole project is seeded below
             bench_load(result, project_dir, *load_reps, warm_mfl=not large)
-        else:
-            result.rows = mfl_seed(project_dir)
+        later = {"build", "query", "memory"} & set(options.sections)
+        if later:
+            seeded = mfl_seed(project_dir)
+            result.rows = result.rows or seeded
         if "build" in options.sections:
             bench_build(result, project_dir, *heavy_reps)
-        else:
+        elif later:
             subprocess.run([*mfl_command(), "build", "--project-dir", str(project_dir)], check=True)
         if "query" in options.sections:
             bench_queries(result, project_dir, query_reps)

@@ -5,6 +5,8 @@ fail with DependentObjectsStillExist), a moved export, latest versions per key."
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import shutil
 import typing as t
 from pathlib import Path
@@ -131,3 +133,108 @@ def test_exports_on_every_engine(engine: str, export_project: Any) -> None:
         ("seeds/acd/2024-10-8.csv",),
     ]
     assert latest(project, engine) == [("C1", 120), ("C3", 66), ("C4", 30)]
+
+
+XLS_YML = """sheet: 明细
+header_row: 3
+columns:
+  call_no: {from: 通话编号}
+  skill: {from: 技能组}
+  agent_id: {from: 坐席工号}
+  call_date: {from: 通话日期, type: date}
+  offered_ts: {from: 来电时间, type: timestamp}
+  talk_seconds: {from: 通话时长(秒), type: integer}
+"""
+
+
+def write_legacy_xls(path: Path) -> None:
+    """A legacy Excel 97-2003 (BIFF8) workbook as an old ACD exports it: a notes sheet first,
+    then 明细 with a title merged across the columns, an export date, the header on row 3,
+    a skill merged down two rows (the second row's cell is blank), times as bare serials and
+    as date-formatted cells, a blank row."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    book.add_sheet("说明").write(0, 0, "本文件由 ACD 系统导出")
+    sheet = book.add_sheet("明细")
+    when = xlwt.easyxf(num_format_str="yyyy/m/d h:mm")
+    sheet.write_merge(0, 0, 0, 5, "通话明细报表")  # row 1
+    sheet.write(1, 0, "导出时间：2024-10-09 08:00")  # row 2
+    for c, name in enumerate(
+        ("通话编号", "技能组", "坐席工号", "通话日期", "来电时间", "通话时长(秒)")
+    ):
+        sheet.write(2, c, name)  # row 3
+    sheet.write_merge(3, 4, 1, 1, "热线")  # rows 4-5: one skill for two calls
+    rows: list[tuple[int, list[object]]] = [
+        (3, ["C1", None, "A1", 45573, 45573 + (9 * 60 + 5) / 1440, 120]),
+        (4, ["C2", None, "A2", 45573, dt.datetime(2024, 10, 8, 9, 30), 45.0]),
+        (5, ["C3", "在线客服", "A1", 45574, 45574.5, 4.5]),  # row 6: not a whole number
+        # row 7 blank
+        (7, ["C4", "在线客服", "A3", 45574, "昨天", 30]),  # row 8: not a time
+        (8, ["C5", "在线客服", "A2", 45575, 45575 + 86399 / 86400, 0]),  # row 9
+    ]
+    for r, values in rows:
+        for c, value in enumerate(values):
+            if isinstance(value, dt.datetime):
+                sheet.write(r, c, value, when)
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.save(str(path))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_legacy_xls_on_every_engine(engine: str, export_project: Any) -> None:
+    project = export_project(engine)
+    seeds = project / "seeds"
+    write_legacy_xls(seeds / "acd_legacy.xls")
+    assert (seeds / "acd_legacy.xls").read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # OLE2
+    (seeds / "acd_legacy.yml").write_text(XLS_YML, encoding="utf-8")
+    target = ("--project-dir", str(project), "--target", TARGET_OF[engine])
+    seeded = invoke("seed", *target)
+    assert seeded.exit_code == 0, seeded.output
+    # 6 sheet rows below the header: 3 loaded + 2 rejected + 1 blank
+    assert re.search(r"acd_legacy.xls +3 rows loaded, 2 rejected", seeded.output), seeded.output
+    # serials are days since 1899-12-30: 45573 = 2024-10-08; 45573 + 545/1440 = 09:05;
+    # 45575 + 86399/86400 = 2024-10-10 23:59:59
+    assert raw_rows(
+        project,
+        engine,
+        "SELECT call_no, skill, agent_id, call_date, offered_ts, talk_seconds, _line"
+        " FROM raw.acd_legacy ORDER BY _line",
+    ) == [
+        ("C1", "热线", "A1", dt.date(2024, 10, 8), dt.datetime(2024, 10, 8, 9, 5), 120, 4),
+        ("C2", None, "A2", dt.date(2024, 10, 8), dt.datetime(2024, 10, 8, 9, 30), 45, 5),
+        (
+            "C5",
+            "在线客服",
+            "A2",
+            dt.date(2024, 10, 10),
+            dt.datetime(2024, 10, 10, 23, 59, 59),
+            0,
+            9,
+        ),
+    ]
+    rejects = (
+        "SELECT file, line, reason, raw_text FROM raw._rejects"
+        " WHERE file = 'seeds/acd_legacy.xls' ORDER BY line"
+    )
+    assert raw_rows(project, engine, rejects) == [
+        (
+            "seeds/acd_legacy.xls",
+            6,
+            "column talk_seconds: 4.5 is not a valid INTEGER",
+            "C3,在线客服,A1,2024-10-09,2024-10-09 12:00:00,4.5",
+        ),
+        (
+            "seeds/acd_legacy.xls",
+            8,
+            "column offered_ts: 昨天 is not a valid TIMESTAMP",
+            "C4,在线客服,A3,2024-10-09,昨天,30",
+        ),
+    ]
+    listed = invoke("rejects", "acd_legacy", "--format", "json", *target)
+    assert listed.exit_code == 0, listed.output
+    assert [(r["file"], r["line"]) for r in json.loads(listed.output)] == [
+        ("seeds/acd_legacy.xls", 6),
+        ("seeds/acd_legacy.xls", 8),
+    ]

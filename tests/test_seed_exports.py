@@ -108,6 +108,66 @@ def test_a_file_invalid_in_its_encoding_is_one_error_naming_the_line(tmp_path: P
     assert "line 32" in err.message and "gb18030" in (err.hint or "")
 
 
+# A GB18030 export with a title and an export date above the header, cut into parts and
+# decoded by several processes when it is large (PARALLEL_MIN set low for the test).
+BIG_TITLE = "通话明细报表\r\n导出时间：2024-10-09 08:00\r\n"
+BIG_YML = """encoding: gb18030
+header_row: 3
+columns:
+  call_no: {from: 通话编号}
+  agent: {from: 坐席}
+  talk_seconds: {from: 通话时长(秒), type: integer}
+"""
+
+
+def big_export(bad_line: int | None = None) -> bytes:
+    """Line 3 the header, lines 4..603 the calls C0..C599 (talk_seconds = i); 'C<i>' at
+    bad_line gets a byte that is not GB18030 (0x80 is never a lead byte)."""
+    data = [BIG_TITLE.encode("gb18030"), "通话编号,坐席,通话时长(秒)\r\n".encode("gb18030")]
+    for i in range(600):
+        line = f"C{i},坐席张三{i % 7},{i}\r\n".encode("gb18030")
+        if bad_line == 4 + i:
+            line = line.replace(b"C", b"C\x80", 1)
+        data.append(line)
+    return b"".join(data)
+
+
+@pytest.mark.parametrize("parts", [1, 4], ids=["one-pass", "in-parts"])
+def test_large_gb18030_export_decoded_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: int
+) -> None:
+    from metricflow_lite.seeds import encodings
+
+    monkeypatch.setattr(encodings, "PARALLEL_MIN", 1 if parts > 1 else 1 << 40)
+    monkeypatch.setattr(encodings, "MAX_PARTS", parts)
+    monkeypatch.setattr(encodings.os, "cpu_count", lambda: 4)
+    root = make_project(
+        tmp_path, {"seeds/calls.csv": big_export()[:-2], "seeds/calls.yml": BIG_YML}
+    )  # the last line without its line break
+    assert statuses(seed(root)) == [("seeds/calls.csv", LoadStatus.LOADED, 600, 0)]
+    rows = query(root, "SELECT call_no, agent, talk_seconds, _line FROM raw.calls ORDER BY _line")
+    assert rows == [(f"C{i}", f"坐席张三{i % 7}", i, 4 + i) for i in range(600)]
+
+
+@pytest.mark.parametrize("bad_line", [1, 5, 350, 603])
+def test_a_bad_byte_in_any_part_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad_line: int
+) -> None:
+    from metricflow_lite.seeds import encodings
+
+    monkeypatch.setattr(encodings, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(encodings.os, "cpu_count", lambda: 4)
+    data = big_export(None if bad_line == 1 else bad_line)
+    if bad_line == 1:  # in the title, above the header
+        data = b"\x80" + data
+    root = make_project(tmp_path, {"seeds/calls.csv": data, "seeds/calls.yml": BIG_YML})
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E115"
+    assert caught.value.loc is not None and caught.value.loc.line == bad_line
+    assert f"line {bad_line}" in caught.value.message
+
+
 def test_utf16_declared_on_a_utf8_file_is_a_users_mistake(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

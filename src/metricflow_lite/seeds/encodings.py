@@ -1,14 +1,21 @@
 """Text encodings of CSV exports: detecting one, and transcoding a file to UTF-8 for the reader.
 
 DuckDB's CSV reader takes UTF-8 (and latin-1, utf-16) only, so a GB18030 or Big5 export is
-decoded in one streaming pass into a temporary UTF-8 file (1 MiB at a time: memory stays
-bounded whatever the file's size), which the reader then loads like any other CSV.
+decoded strictly into a temporary UTF-8 file (1 MiB at a time: memory stays bounded whatever
+the file's size), which the reader then loads in parallel like any other CSV. A large GB18030
+or Big5 file is cut at line boundaries and decoded by one process per core; a byte that does
+not decode is one error naming its physical line either way (nothing is loaded from the file).
 """
 
 from __future__ import annotations
 
 import codecs
 import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +106,14 @@ def likely_encoding(seed: SeedFile, tried: str) -> str | None:
     return None if codecs.lookup(guess).name == codecs.lookup(tried).name else guess
 
 
+# Encodings in which a 0x0A byte is always a newline (no multibyte character holds one), so a
+# file can be cut after any of them and its parts decoded apart: GB18030's trail bytes are
+# 0x30-0x39, 0x40-0x7E and 0x80-0xFE, Big5's 0x40-0x7E and 0xA1-0xFE.
+SPLITTABLE = ("gb18030", "big5")
+PARALLEL_MIN = 8 << 20  # bytes from which a file is decoded in parts
+MAX_PARTS = 4
+
+
 @dataclass(frozen=True, slots=True)
 class Transcoded:
     """A CSV export rewritten as UTF-8 from its header line on."""
@@ -109,7 +124,24 @@ class Transcoded:
 
 def transcode(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Transcoded:
     """Write the file as UTF-8 to `out`, leaving out its first `skip_lines` lines; a byte
-    sequence invalid in `encoding` is E115, naming the line and a likely encoding."""
+    sequence invalid in `encoding` is E115, naming the line and a likely encoding.
+
+    A large plain file in an encoding whose multibyte characters never hold a newline byte is
+    cut at line boundaries and its parts decoded side by side, one process per core."""
+    codec = codecs.lookup(CODECS.get(encoding, encoding)).name
+    if (
+        seed.format is SeedFormat.CSV
+        and codec in SPLITTABLE
+        and (os.cpu_count() or 1) > 1
+        and seed.path.stat().st_size >= PARALLEL_MIN
+    ):
+        done = _transcode_parts(seed, encoding, codec, out, skip_lines)
+        if done is not None:
+            return done
+    return _transcode_serial(seed, encoding, out, skip_lines)
+
+
+def _transcode_serial(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Transcoded:
     decoder = codecs.getincrementaldecoder(CODECS.get(encoding, encoding))(errors="strict")
     lines = 0  # lines of the export decoded so far
     written = 0
@@ -172,3 +204,119 @@ def decode_head(seed: SeedFile, encoding: str, lines: int) -> list[str]:
             if not chunk:
                 break
     return text.splitlines(keepends=True)[:lines]
+
+
+def _transcode_parts(
+    seed: SeedFile, encoding: str, codec: str, out: Path, skip_lines: int
+) -> Transcoded | None:
+    """transcode() in parts: the lines above the header decoded here, the rest cut after a
+    newline into one part per core, the first decoded in this process and the others each in a
+    worker process; the parts are then joined into `out`. None when a worker could not run (the
+    caller decodes the file in one pass then)."""
+    from metricflow_lite.seeds import transcode_worker
+
+    size = seed.path.stat().st_size
+    with seed.path.open("rb") as handle:
+        begin, skipped = _skip_lines(seed, encoding, handle, skip_lines)
+        cuts = [begin]
+        parts = min(os.cpu_count() or 1, MAX_PARTS)
+        for k in range(1, parts):
+            handle.seek(max(begin + (size - begin) * k // parts, cuts[-1]))
+            window = handle.read(CHUNK)
+            newline = window.find(b"\n")
+            if newline >= 0 and handle.tell() - len(window) + newline + 1 < size:
+                cuts.append(handle.tell() - len(window) + newline + 1)
+    bounds = list(zip(cuts, [*cuts[1:], size], strict=True))
+    paths = [out] + [out.with_name(f"{out.name}.part{k}") for k in range(1, len(bounds))]
+    worker = str(Path(transcode_worker.__file__))
+    try:
+        launched = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    worker,
+                    str(seed.path),
+                    str(lo),
+                    str(hi),
+                    codec,
+                    str(path),
+                ],
+                stdout=subprocess.PIPE,
+            )
+            for (lo, hi), path in zip(bounds[1:], paths[1:], strict=True)
+        ]
+    except OSError:
+        return None
+    results: list[dict[str, object]] = []
+    failed = False
+    try:
+        results.append(transcode_range_here(seed, bounds[0], codec, out))
+        for process in launched:
+            output, _ = process.communicate()
+            try:
+                results.append(dict(json.loads(output)))
+            except ValueError:
+                failed = True
+            failed = failed or process.returncode != 0
+    finally:
+        for process in launched:  # when this process's own part failed (a full disk)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    try:
+        if failed:
+            return None
+        lines = skipped
+        for result in results:
+            if "bad_line" in result:
+                raise invalid_text(seed, encoding, lines + int(str(result["bad_line"])))
+            lines += int(str(result["newlines"]))
+        with out.open("ab") as target:
+            for path in paths[1:]:
+                with path.open("rb") as part:
+                    shutil.copyfileobj(part, target, 1 << 22)
+    finally:
+        for path in paths[1:]:
+            path.unlink(missing_ok=True)
+    last = next((r for r in reversed(results) if not r["empty"]), None)
+    written = lines - skipped + (last is not None and not last["ends_with_newline"])
+    return Transcoded(written, skipped)
+
+
+def transcode_range_here(
+    seed: SeedFile, bounds: tuple[int, int], codec: str, out: Path
+) -> dict[str, object]:
+    from metricflow_lite.seeds.transcode_worker import transcode_range
+
+    return transcode_range(str(seed.path), bounds[0], bounds[1], codec, str(out))
+
+
+def _skip_lines(
+    seed: SeedFile, encoding: str, handle: BinaryIO, skip_lines: int
+) -> tuple[int, int]:
+    """The byte offset after the first `skip_lines` lines, and how many there were; their bytes
+    must decode too (a bad byte in a title line is E115 like any other)."""
+    if not skip_lines:
+        return 0, 0
+    head = b""
+    while head.count(b"\n") < skip_lines:
+        chunk = handle.read(1 << 16)
+        if not chunk:
+            break
+        head += chunk
+    cut = 0
+    skipped = 0
+    while skipped < skip_lines:
+        newline = head.find(b"\n", cut)
+        if newline < 0:  # fewer lines than that: all of it is above the header
+            cut = len(head)
+            break
+        cut = newline + 1
+        skipped += 1
+    try:
+        head[:cut].decode(CODECS.get(encoding, encoding))
+    except UnicodeDecodeError as err:
+        raise invalid_text(seed, encoding, head[: err.start].count(b"\n") + 1) from None
+    return cut, skipped

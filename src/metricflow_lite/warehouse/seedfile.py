@@ -382,8 +382,8 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         rejected = _line_rejects(con, load, targets, rejects, first, bad)
     else:
         rejected = _mapped_rejects(con, load, targets, rejects, first)
-    if invalid:
-        _lines_table(con, load)
+    if invalid:  # their text, unless the mapping above read every line already
+        _lines_table(con, load, f"SELECT _line - {off} FROM temp.mfl_invalid")
         con.execute(
             f"INSERT INTO {rejects} SELECT ?, ?, ?, i._line, coalesce(l.text, ''), i.reason"
             f" FROM temp.mfl_invalid AS i LEFT JOIN temp.mfl_lines AS l ON l.n = i._line - {off}"
@@ -426,14 +426,16 @@ def _line_rejects(
     return bad
 
 
-def _lines_table(con: Any, load: FileLoad) -> None:
-    """temp.mfl_lines: the file's physical lines (n, text), read once more as plain lines."""
+def _lines_table(con: Any, load: FileLoad, only: str = "") -> None:
+    """temp.mfl_lines: the file's physical lines (n, text), read once more as plain lines; with
+    `only` (a query of line numbers n), just those lines are kept (the text of a million lines
+    costs more to keep than to read)."""
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS mfl_lines AS SELECT n, text"
         f" FROM read_csv({text(load.path)}, columns = {{'text': 'VARCHAR'}},"
         " header = false, delim = chr(0), quote = '', escape = '',"
         f" encoding = {text(load.csv.encoding)}, auto_detect = false, strict_mode = false)"
-        " WITH ORDINALITY AS l(text, n)"
+        " WITH ORDINALITY AS l(text, n)" + (f" WHERE n IN ({only})" if only else "")
     )
 
 
