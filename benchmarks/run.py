@@ -237,7 +237,10 @@ def make_project(source: Path, seeds: Path, dest: Path) -> Path:
     (dest / "seeds").mkdir()
     for yml in (source / "seeds").glob("*.yml"):
         shutil.copy2(yml, dest / "seeds" / yml.name)
-    for file in seed_files(seeds):
+    # every export the generator wrote (seed_files() lists those DuckDB's readers read too;
+    # attendance comes as .xlsx)
+    exports = [p for p in seeds.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    for file in exports:
         link_or_copy(file, dest / "seeds" / file.relative_to(seeds))
     return dest
 

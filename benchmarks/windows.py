@@ -80,7 +80,8 @@ def generate(label: str, days: int, data: Path) -> tuple[Path, float | None]:
     marker = seeds / ".generated.json"
     # a table the project now declares (seeds/<table>.yml) that older data lacks: regenerate
     tables = {yml.stem for yml in (run.REPO / "seeds").glob("*.yml")}
-    present = {f.relative_to(seeds).parts[0].split(".")[0] for f in run.seed_files(seeds)}
+    written = [f for f in seeds.rglob("*") if f.is_file() and not f.name.startswith(".")]
+    present = {f.relative_to(seeds).parts[0].split(".")[0] for f in written}
     if marker.exists() and json.loads(marker.read_text()) == wanted and tables <= present:
         return seeds, None
     if seeds.exists():
