@@ -42,6 +42,20 @@ DAYS = 365
 LEGS_PER_DAY_AT_SCALE_1 = 645_000 / 365
 BEGIN = "<!-- windows benchmark: written by benchmarks/windows.py -->"
 END = "<!-- /windows benchmark -->"
+
+
+def markers(label: str, days: int) -> tuple[str, str]:
+    """The comments around a run's block in results.md: one block per data set (the year of
+    1m legs keeps the first markers)."""
+    tag = folder(label, days)
+    if tag == "windows-1m":
+        return BEGIN, END
+    return (
+        f"<!-- windows benchmark {tag}: written by benchmarks/windows.py -->",
+        f"<!-- /windows benchmark {tag} -->",
+    )
+
+
 C1 = "direction = 'inbound' AND leg_seq = 1"
 HAND_RATE = f"""
 WITH daily AS (
@@ -165,10 +179,12 @@ def report(label: str, days: int, found: dict[str, Any], generated: float | None
     made = f"{generated:.0f} s" if generated is not None else "reused from an earlier run"
     command = f"--legs {label}" + ("" if days == DAYS else f" --days {days}")
     span = "a year" if days == DAYS else f"{days} days, the per-day volume scaled up"
+    begin, end = markers(label, days)
     return "\n".join(
         [
-            BEGIN,
-            "### Windows (benchmarks/windows.py)",
+            begin,
+            "### Windows (benchmarks/windows.py)"
+            + ("" if days == DAYS and label == "1m" else f", {label} legs over {days} days"),
             "",
             f"Run on {dt.date.today()} with `python benchmarks/windows.py {command}`:"
             f" {found['legs']:,} call legs over {found['start']}..{found['end']} ({span};"
@@ -187,20 +203,21 @@ def report(label: str, days: int, found: dict[str, Any], generated: float | None
             f" | {distinct_ratio:.2f} | <= 1.2 | {'yes' if distinct_ratio <= 1.2 else 'no'} |",
             "",
             "The rolling rate reads the day table's partials of each 7-day frame (one join of"
-            " 365 frames to a day x queue table); the distinct count joins each day's frame"
+            " the frames to a day x queue table); the distinct count joins each day's frame"
             " to the call legs of its 7 days, as the hand-written query does. Both equal"
             " hand-written SQL row for row.",
-            END,
+            end,
         ]
     )
 
 
-def write(results: Path, block: str) -> None:
+def write(results: Path, block: str, label: str, days: int) -> None:
     """Put the block at the end of the Findings section (replacing an earlier one)."""
+    begin, end = markers(label, days)
     text = results.read_text(encoding="utf-8") if results.exists() else "## Findings\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        after = rest.split(end, 1)[1]
         text = before.rstrip("\n") + "\n\n" + block + after
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
@@ -226,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.log("measuring")
     found = measure(project, options.reps)
     block = report(options.legs, options.days, found, generated, load)
-    write(options.out, block)
+    write(options.out, block, options.legs, options.days)
     print(block)
 
 
