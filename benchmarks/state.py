@@ -357,8 +357,9 @@ def write_results(out: Path, lines: list[str], reps: int) -> None:
     text = out.read_text(encoding="utf-8") if out.exists() else ""
     if HEADING in text:
         before, rest = text.split(HEADING, 1)
-        after = rest.split("\n## ", 1)
-        tail = "\n## " + after[1] if len(after) > 1 else ""
+        # the section ends at the next heading, or at a comment marking another script's block
+        ends = [i for i in (rest.find("\n## "), rest.find("\n<!--")) if i >= 0]
+        tail = rest[min(ends) :] if ends else ""
         text = before + "\n".join(section) + tail
     else:
         text = text.rstrip("\n") + "\n\n" + "\n".join(section)

@@ -8,7 +8,7 @@ import pytest
 
 from metricflow_lite.compile.periods import minus_months, window_frame
 from metricflow_lite.errors import Location, MflError
-from metricflow_lite.spec.expr import parse_derived
+from metricflow_lite.spec.expr import parse_derived, parse_where
 from metricflow_lite.spec.model import Grain
 from metricflow_lite.spec.windows import (
     Span,
@@ -78,6 +78,51 @@ def test_window_mistakes(text: str, code: str, col: int, width: int) -> None:
     assert err.loc is not None
     assert (err.loc.line, err.loc.col, err.loc.length) == (14, col, width)
     assert err.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "total(period_seconds())",
+            "total() is computed over a metric, not over 'period_seconds()', in expr of 'x'",
+        ),
+        (
+            "rolling(Period_Seconds(), '7 days')",
+            "rolling() is computed over a metric, not over 'Period_Seconds()', in expr of 'x'",
+        ),
+        (
+            "shift(coalesce(a,0), '1 week')",
+            "shift() is computed over a metric, not over 'coalesce(a,0)', in expr of 'x'",
+        ),
+        (
+            "to_date(a/b, 'month')",
+            "to_date() is computed over a metric, not over 'a/b', in expr of 'x'",
+        ),
+        (
+            "erlang_c_agents(rolling(c, '7 days'), a, 20, 0.8)",
+            "argument \"rolling(c, '7 days')\" of erlang_c_agents in expr of 'x' is not a"
+            " metric name or a number",
+        ),
+        (
+            "ROLLING(aht)",
+            "rolling() takes 2 arguments (metric, 'N days' or 'N weeks'), not 1, in expr of 'x'",
+        ),
+        ("rolling(aht, '7 Months')", "unknown unit '7 Months' in rolling(), in expr of 'x'"),
+    ],
+    ids=["seconds", "seconds, mixed case", "function", "arithmetic", "erlang", "count", "unit"],
+)
+def test_window_messages_quote_the_formula_as_written(text: str, message: str) -> None:
+    with pytest.raises(MflError) as caught:
+        parse_derived(text, LOC, "expr of 'x'")
+    assert caught.value.message == message
+
+
+def test_where_messages_quote_a_window_call_as_written() -> None:
+    with pytest.raises(MflError) as caught:
+        parse_where("rolling(x, '7 days') > 1", LOC, "--where")
+    assert caught.value.code == "E223"
+    assert caught.value.message == "\"rolling(x, '7 days')\" is not allowed in --where"
 
 
 @pytest.mark.parametrize(

@@ -311,6 +311,17 @@ def test_overlapping_versions_warn_at_build(tmp_path: Path) -> None:
     ) in built.output
     # a1's second overlap (10-02 .. 10-05 over T2 from 10-03 14:00) and a2's open version
     # T2 from 10-04 under T3 from 10-05 make three
+    # as docs/state.md says, a row in two versions is joined to both: L2 (a1 10-03 13:59:59,
+    # 200 s) in T1 and T3, L3 (a1 10-03 14:00, 300 s) in T2 and T3; L6 (a2 10-04) is before
+    # a2's T3; the same from the rows and from the day table
+    for source in ((), ("--no-indicators",)):
+        rows = query(root, "--metrics", "handle_seconds,legs", "--by", "team", *source)
+        assert column(rows, "team", "handle_seconds", "legs") == [
+            ("T1", 700, 3),  # L1 100, L2 200, L4 400
+            ("T2", 1700, 3),  # L3 300, L6 600, L8 800
+            ("T3", 500, 2),  # L2 200, L3 300
+            (None, 1250, 3),  # L5 500, L7 700, L9 50
+        ]
 
 
 def test_a_changed_history_changes_the_days_it_covers(tmp_path: Path) -> None:

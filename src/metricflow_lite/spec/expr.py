@@ -528,7 +528,12 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
     for node in tree.walk():
         if isinstance(node, exp.Anonymous) and call_name(node) is not None:
             node.set("this", call_name(node))
-            check_call(node, partial(_spot_in_call, loc, text, node), what)
+            check_call(
+                node,
+                partial(_spot_in_call, loc, text, node),
+                what,
+                partial(_written_in_call, text, node),
+            )
             if len(node.expressions) == 2:
                 window_units.add(id(node.expressions[1]))
             continue
@@ -571,7 +576,7 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
         else:
             raise MflError(
                 "E220",
-                f"'{node.sql(dialect='duckdb')}' is not allowed in a derived metric",
+                f"'{written(text, node)}' is not allowed in a derived metric",
                 _spot(loc, text, node),
                 DERIVED_HINT,
             )
@@ -596,8 +601,8 @@ def _check_erlang(node: exp.Anonymous, loc: Location, text: str, what: str) -> N
         if not (plain or number):
             raise MflError(
                 "E276",
-                f"argument {arg.sql(dialect='duckdb')!r} of {name} in {what} is not a metric"
-                " name or a number",
+                f"argument {_written_in_call(text, node, arg)!r} of {name} in {what} is not a"
+                " metric name or a number",
                 _spot(loc, text, arg),
                 f"define the value as a metric of its own and name it: {example}",
             )
@@ -610,13 +615,13 @@ def parse_where(text: str, loc: Location, what: str) -> exp.Expr:
     if bad is not None:
         raise MflError(
             "E223",
-            f"{bad.sql(dialect='duckdb')!r} is not allowed in {what}",
+            f"{written(text, bad)!r} is not allowed in {what}",
             _spot(loc, text, bad),
             WHERE_HINT,
         )
     value = first_value(tree)
     if value is not None:
-        shown = value.sql(dialect="duckdb")
+        shown = written(text, value)
         raise MflError(
             "E702",
             f"{what} must be a condition (true or false for each row), not the value {shown!r}",
@@ -684,6 +689,23 @@ def _spot(loc: Location, text: str, node: exp.Expr, start: int = 0) -> Location:
                 col = index - (text.rfind("\n", 0, index) + 1)
                 return loc.shifted(line_offset, col, len(candidate))
     return loc
+
+
+def written(text: str, node: exp.Expr, start: int = 0) -> str:
+    """A node of a parsed expression as the user wrote it, for a message: the span of `text`
+    (from `start`) that reads as the node's rendering, whatever its case and spacing
+    (`period_seconds()`, not sqlglot's `PERIOD_SECONDS()`); the rendering with function names
+    in lower case when the span is not found."""
+    shown = node.sql(dialect="duckdb", normalize_functions="lower")
+    pattern = r"\s*".join(re.escape(c) for c in shown if not c.isspace())
+    found = re.compile(pattern, re.IGNORECASE).search(text, start) if pattern else None
+    return found.group(0) if found is not None else shown
+
+
+def _written_in_call(text: str, call: exp.Expr, node: exp.Expr) -> str:
+    """An argument of a call as written: searched from where the call is written."""
+    found = re.search(rf"\b{re.escape(call.name)}\s*\(", text, re.IGNORECASE)
+    return written(text, node, found.end() if found is not None else 0)
 
 
 def safe_div(num: exp.Expr, den: exp.Expr) -> exp.Expr:

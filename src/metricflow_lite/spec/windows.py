@@ -113,12 +113,22 @@ def _arguments(node: exp.Expr) -> list[exp.Expr]:
 
 
 def check_call(
-    node: exp.Anonymous, at: Callable[[exp.Expr], Location], what: str
+    node: exp.Anonymous,
+    at: Callable[[exp.Expr], Location],
+    what: str,
+    written: Callable[[exp.Expr], str] | None = None,
 ) -> WindowStep | None:
-    """A window call's step (None for period_seconds), or MflError at the wrong argument."""
+    """A window call's step (None for period_seconds), or MflError at the wrong argument;
+    `written` gives an argument as the user wrote it (default: rendered, names lower case)."""
     name = str(node.name).lower()
     args = _arguments(node)
     wanted = ARGUMENTS[name]
+
+    def shown(arg: exp.Expr) -> str:
+        if written is not None:
+            return written(arg)
+        return arg.sql(dialect="duckdb", normalize_functions="lower")
+
     if len(args) != len(wanted):
         shape = ", ".join(wanted)
         raise MflError(
@@ -137,8 +147,7 @@ def check_call(
     ):
         raise MflError(
             "E233",
-            f"{name}() is computed over a metric, not over"
-            f" '{inner.sql(dialect='duckdb')}', in {what}",
+            f"{name}() is computed over a metric, not over '{shown(inner)}', in {what}",
             at(inner),
             "name a metric (define the arithmetic as its own derived metric first),"
             f" e.g. {EXAMPLES[name]}",
