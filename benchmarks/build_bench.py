@@ -154,7 +154,7 @@ def main() -> None:
         full, rss, _ = timed([*mfl, "build", "--full-refresh"], project)
         peak = max(peak, rss)
         checks.append(compare(project / "target" / "incremental.duckdb", warehouse))
-        pairs.append((incremental, full, said.strip().split(": ")[-1]))
+        pairs.append((incremental, full, said.strip().splitlines()[-1].split(": ", 1)[-1]))
         log(f"incremental {incremental:.2f} s ({pairs[-1][2]}), full {full:.2f} s")
     # start-up: a warm mfl query against a bare duckdb script running the same SQL
     sql = timed([*mfl, "query", *QUERY, "--sql"], project)[2]

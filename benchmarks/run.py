@@ -219,7 +219,7 @@ def seed_files(seeds: Path) -> list[Path]:
     return sorted(
         p
         for p in seeds.rglob("*")
-        if p.is_file() and p.name.endswith((".csv", ".csv.gz", ".parquet"))
+        if p.is_file() and p.name.endswith((".csv", ".csv.gz", ".parquet", ".xlsx", ".xls"))
     )
 
 

@@ -51,6 +51,8 @@ MANIFEST_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("fingerprint", "FP"),
     ),
     "raw_loads": (("table_name", "TEXT"), ("row_count", "BIGINT"), ("fingerprint", "FP")),
+    # raw._loads as it was: the loads a source table by key looks at
+    "loads": (("table_name", "TEXT"), ("load_id", "BIGINT"), ("file", "TEXT")),
     # one row per version of a model with `valid:` (duplicates kept: a multiset)
     "versions": (
         ("src_table", "TEXT"),
@@ -150,6 +152,9 @@ def raw_loads(dialect: str) -> str:
         .group_by(col("table_name", ROW_ALIAS))
     )
     return _fingerprint(select, dialect).sql(dialect)
+
+
+LOADS = "SELECT table_name, load_id, file FROM raw._loads"
 
 
 def table_fingerprints(src_tables: Sequence[str], dialect: str, schema: str = "src") -> str:
@@ -378,3 +383,176 @@ def copy_table(
 def source_tables(obj: BuildObject, schema: str = "src") -> tuple[str, ...]:
     """The tables of a schema an object's query reads."""
     return tuple(sorted({t.name for t in obj.query.find_all(exp.Table) if t.db == schema}))
+
+
+# --- source tables rewritten by natural key ------------------------------------------------------
+
+LOAD_ID = "_load_id"
+KEYS_TABLE = "_mfl_keys"
+KEY_ALIAS = "_mfl_key"
+LATEST_ALIAS = "_mfl_row"  # compile/layers.latest_versions: the rows of raw.<table>
+NEWER_ALIAS = "_mfl_newer"  # ... and its later versions of the same key
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedSource:
+    """A source table whose rows of a natural key are computed from that key's raw rows only:
+    it is rewritten for the keys of the loads added or removed since the last build."""
+
+    raw_table: str
+    key: tuple[str, ...]
+
+
+def keyed_source(
+    obj: BuildObject, natural_keys: Mapping[str, tuple[str, ...]]
+) -> KeyedSource | str:
+    """How a source table can be rewritten by key, or why it cannot (for the build's summary).
+
+    It can when its query reads one raw table with a natural key (through source()) and
+    nothing else but its own CTEs; neither joins, groups, aggregates, DISTINCT, set
+    operations, LIMIT nor subqueries (but source()'s own); every window is partitioned by the
+    natural key; and every column named as a key column or _load_id anywhere in it is that
+    column passed through. Then a key's rows depend on that key's raw rows alone."""
+    query = obj.query
+    raw = {t.name for t in query.find_all(exp.Table) if t.db == "raw"}
+    if len(raw) != 1:
+        return f"reads {len(raw)} raw tables"
+    [table] = raw
+    key = natural_keys.get(table)
+    if not key:
+        return f"raw.{table} has no natural_key"
+    ctes = {c.alias_or_name for c in query.find_all(exp.CTE)}
+    for found in query.find_all(exp.Table):
+        if found.db == "raw":
+            if found.alias_or_name not in (LATEST_ALIAS, NEWER_ALIAS):
+                return f"reads raw.{table} without its natural key"
+        elif found.db or found.name not in ctes:
+            return f"reads {found.sql('duckdb')}"
+    for window in query.find_all(exp.Window):
+        parts = {c.name for c in window.args.get("partition_by") or [] if isinstance(c, exp.Column)}
+        if not set(key) <= parts:
+            over = ", ".join(p.sql("duckdb") for p in window.args.get("partition_by") or [])
+            return f"a window over {over or 'all rows'}, not over {', '.join(key)}"
+    for kind, what in (
+        (exp.Join, "joins"),
+        (exp.Group, "groups rows"),
+        (exp.Distinct, "DISTINCT"),
+        (exp.SetOperation, "a set operation"),
+        (exp.Limit, "LIMIT"),
+    ):
+        if query.find(kind) is not None:
+            return what
+    for agg in query.find_all(exp.AggFunc):
+        if agg.find_ancestor(exp.Window) is None:
+            return f"an aggregate ({agg.sql('duckdb')})"
+    for select in query.find_all(exp.Select):
+        if select is query or isinstance(select.parent, exp.CTE):
+            continue
+        if isinstance(select.parent, exp.Subquery) and isinstance(
+            select.parent.parent, (exp.From, exp.Join)
+        ):
+            continue  # a derived table: its query is checked like the rest
+        newer = select.args.get("from_")
+        if (
+            isinstance(select.parent, exp.Exists)
+            and newer is not None
+            and isinstance(newer.this, exp.Table)
+            and newer.this.db == "raw"
+            and newer.this.alias_or_name == NEWER_ALIAS
+        ):
+            continue  # source()'s own: no later version of the same key
+        return "a subquery"
+    passed = {*key, LOAD_ID}
+    for select in query.find_all(exp.Select):
+        for projection in select.expressions:
+            name = projection.alias_or_name
+            value = projection.this if isinstance(projection, exp.Alias) else projection
+            if name in passed and not (isinstance(value, exp.Column) and value.name == name):
+                return f"{name} is computed ({projection.sql('duckdb')})"
+    return KeyedSource(table, key)
+
+
+def _null_key(key: Sequence[str], alias: str) -> exp.Expr:
+    return exp.or_(*(exp.Is(this=col(k, alias), expression=exp.Null()) for k in key))
+
+
+def key_filter(source: KeyedSource, alias: str) -> exp.Expr:
+    """Rows (of `alias`) whose key is in KEYS_TABLE; a key with a NULL in it stands for every
+    such key (windows and source() group them alike, so all of them are rewritten)."""
+    same = exp.and_(*(exp.EQ(this=col(k, KEY_ALIAS), expression=col(k, alias)) for k in source.key))
+    keys = exp.Table(this=ident(KEYS_TABLE), alias=exp.TableAlias(this=ident(KEY_ALIAS)))
+    listed = exp.Exists(this=exp.select("1").from_(keys).where(same))
+    any_null = exp.Exists(
+        this=exp.select("1").from_(keys.copy()).where(_null_key(source.key, KEY_ALIAS))
+    )
+    return exp.or_(
+        exp.Paren(this=listed), exp.Paren(this=exp.and_(_null_key(source.key, alias), any_null))
+    )
+
+
+def affected_keys(
+    source: KeyedSource,
+    old_table: exp.Table,
+    added: Sequence[int],
+    removed: Sequence[int],
+    dialect: str,
+) -> str:
+    """The keys of the raw rows of added loads and of the last build's rows of removed loads."""
+    parts: list[exp.Select] = []
+    columns = [col(k) for k in source.key]
+    if added:
+        ids = [exp.Literal.number(i) for i in added]
+        parts.append(
+            exp.select(*columns)
+            .from_(table_ref("raw", source.raw_table))
+            .where(exp.In(this=col(LOAD_ID), expressions=ids))
+        )
+    if removed:
+        ids = [exp.Literal.number(i) for i in removed]
+        parts.append(
+            exp.select(*[c.copy() for c in columns])
+            .from_(old_table.copy())
+            .where(exp.In(this=col(LOAD_ID), expressions=ids))
+        )
+    query: exp.Query = parts[0]
+    for part in parts[1:]:
+        query = exp.union(query, part, distinct=True)
+    if len(parts) == 1:
+        query = parts[0].distinct()
+    return query.sql(dialect)
+
+
+def keyed_rows(source: KeyedSource, obj: BuildObject) -> exp.Query:
+    """The object's query over the raw rows of the keys in KEYS_TABLE only."""
+    query = obj.query.copy()
+    for table in query.find_all(exp.Table):
+        if table.db == "raw" and table.alias_or_name == LATEST_ALIAS:
+            select = table.find_ancestor(exp.Select)
+            assert select is not None
+            select.where(key_filter(source, LATEST_ALIAS), copy=False)
+    return query
+
+
+def rewrite_keys(
+    source: KeyedSource,
+    obj: BuildObject,
+    dialect: str,
+    schema_names: Mapping[str, str] | None = None,
+) -> list[str]:
+    """DuckDB (in place): DELETE the rows of the keys, INSERT them computed again;
+    PostgreSQL (schema_names): copy the other rows into the new schema, INSERT the keys'."""
+    names = dict(schema_names or {})
+    target = table_ref(names.get(obj.schema, obj.schema), obj.name)
+    qualified = obj.name  # the rows of the last build, by the table's name
+    if names:
+        statements = copy_table(obj, names[obj.schema], dialect, key_filter(source, qualified))
+    else:
+        statements = [
+            exp.Delete(this=target.copy(), where=exp.Where(this=key_filter(source, qualified))).sql(
+                dialect
+            )
+        ]
+    query = keyed_rows(source, obj)
+    query = rename_schemas(query, names) if names else query
+    statements.append(render(exp.Insert(this=target, expression=query), dialect, obj.what))
+    return statements

@@ -10,7 +10,7 @@ result equals a full build.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -18,6 +18,7 @@ from metricflow_lite.compile import incremental as inc
 from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, statements_for
 from metricflow_lite.compile.plan import IndicatorTable
+from metricflow_lite.compile.sqlgen import table_ref
 from metricflow_lite.warehouse.base import LayerClock, Statement
 
 NEW_DAYS = "_mfl_new_days"
@@ -52,6 +53,8 @@ class BuildSummary:
     tables_by_day: int = 0  # indicator tables rewritten for those days only
     tables_in_full: int = 0  # indicator tables rebuilt whole (their SQL or dimensions changed)
     tables_unchanged: int = 0
+    # source tables written again: (name, "by key (N keys)" | "in full (why)")
+    sources: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         if self.full:
@@ -62,6 +65,8 @@ class BuildSummary:
         )
         if self.tables_in_full:
             text += f", {self.tables_in_full} rebuilt in full"
+        if self.sources:
+            text += "; source tables: " + ", ".join(f"{n} {how}" for n, how in self.sources)
         return text
 
 
@@ -94,6 +99,7 @@ def build(
     full_refresh: bool,
     on_statement: Callable[[Statement], None] | None = None,
     layout: Layout = Layout(),
+    natural_keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> BuildSummary:
     """Build into the session, incrementally when the last build's manifest allows."""
     dialect = layout.dialect
@@ -140,16 +146,25 @@ def build(
         for t, r, f in session.fetch(f"SELECT * FROM {inc.MANIFEST_SCHEMA}.raw_loads")
     }
     new_loads = raw_loads(session, dialect)
+    old_files = loads_of(session, f"SELECT * FROM {inc.MANIFEST_SCHEMA}.loads")
+    new_files = loads_of(session, inc.LOADS if new_loads else "")
     rebuilt_src: set[str] = set()
+    sources: list[tuple[str, str]] = []
     for obj in (o for o in objects if o.schema == "src"):
         raw = inc.source_tables(obj, "raw")
-        if (
-            old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
-            and all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw)
-            and not set(inc.source_tables(obj)) & rebuilt_src
-        ):
-            keep(obj)  # the same SQL over the same raw rows: the same table
-            continue
+        same_sql = old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
+        if same_sql and not set(inc.source_tables(obj)) & rebuilt_src:
+            if all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw):
+                keep(obj)  # the same SQL over the same raw rows: the same table
+                continue
+            how = by_key(session, layout, obj, natural_keys or {}, old_files, new_files)
+            if isinstance(how, int):
+                sources.append((obj.name, f"by key ({how} keys)"))
+                rebuilt_src.add(obj.name)
+                continue
+            sources.append((obj.name, f"in full ({how})"))
+        elif not same_sql:
+            sources.append((obj.name, "in full (its SQL changed)"))
         create(obj)
         rebuilt_src.add(obj.name)
     # fingerprints of the new source rows, against the manifest's of the last build
@@ -248,7 +263,57 @@ def build(
         tables_by_day=by_day,
         tables_in_full=in_full,
         tables_unchanged=unchanged,
+        sources=tuple(sources),
     )
+
+
+def loads_of(session: BuildSession, query: str) -> dict[str, set[tuple[int, str]]]:
+    """(load_id, file) of each raw table's loads."""
+    found: dict[str, set[tuple[int, str]]] = {}
+    for table, load_id, file in session.fetch(query) if query else []:
+        found.setdefault(str(table), set()).add((int(load_id), str(file)))
+    return found
+
+
+def by_key(
+    session: BuildSession,
+    layout: Layout,
+    obj: BuildObject,
+    natural_keys: Mapping[str, tuple[str, ...]],
+    old_files: dict[str, set[tuple[int, str]]],
+    new_files: dict[str, set[tuple[int, str]]],
+) -> int | str:
+    """Rewrite a source table for the keys of the loads added or removed (a file loaded,
+    replaced, moved or pruned) since the last build: the number of keys; or why it cannot."""
+    if obj.kind != "TABLE":
+        return "a view"
+    source = inc.keyed_source(obj, natural_keys)
+    if isinstance(source, str):
+        return source
+    columns = {
+        str(name)
+        for (name,) in session.fetch(
+            "SELECT column_name FROM information_schema.columns"
+            f" WHERE table_schema = {inc.lit(obj.schema)} AND table_name = {inc.lit(obj.name)}"
+        )
+    }
+    missing = [c for c in (*source.key, inc.LOAD_ID) if c not in columns]
+    if missing:
+        return f"it has no column {missing[0]}"
+    old, new = old_files.get(source.raw_table, set()), new_files.get(source.raw_table, set())
+    added = sorted({i for i, _ in new - old})
+    removed = sorted({i for i, _ in old - new})
+    if not added and not removed:
+        return "its raw rows changed without a load"  # never after mfl seed
+    dialect = layout.dialect
+    keys = inc.affected_keys(source, table_ref(obj.schema, obj.name), added, removed, dialect)
+    if dialect == "postgres":
+        session.execute(f"DROP TABLE IF EXISTS pg_temp.{inc.KEYS_TABLE}")
+    session.execute(layout.temp_table(inc.KEYS_TABLE, keys))
+    [[count]] = session.fetch(f"SELECT count(*) FROM {inc.KEYS_TABLE}")
+    statements = inc.rewrite_keys(source, obj, dialect, layout.names)
+    session.run([Statement(s, obj.what, obj.layer) for s in statements])
+    return int(count)
 
 
 def days_to_rewrite(
@@ -364,6 +429,7 @@ def write_manifest(
         session.execute(ddl)
     if session.fetch(inc.has_table("raw", "_loads"))[0][0]:
         session.execute(f'INSERT INTO "{schema}".raw_loads {inc.raw_loads(dialect)}')
+        session.execute(f'INSERT INTO "{schema}".loads {inc.LOADS}')
     if hashes:
         session.execute(inc.insert_hashes(hashes, schema, dialect))
     if src_tables:

@@ -89,6 +89,7 @@ def build_project(
         from metricflow_lite.compile.incremental import MANIFEST_SCHEMA, histories
         from metricflow_lite.compile.plan import indicator_tables
         from metricflow_lite.jobs import incremental
+        from metricflow_lite.seeds.discovery import natural_keys
 
         started = time.perf_counter()
         if progress:
@@ -105,6 +106,7 @@ def build_project(
                 full_refresh,
                 on_statement,
                 layout,
+                natural_keys(project),
             )
 
         if isinstance(warehouse, PostgresWarehouse):
