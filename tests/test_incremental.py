@@ -339,6 +339,11 @@ def test_a_changed_version_rebuilds_the_days_it_is_valid_on(
         ("SELECT trim(leg_id) AS leg_id, _load_id FROM {src}", "leg_id is computed"),
         ("SELECT leg_id, _load_id FROM {src} AS c JOIN src.agents AS a USING (agent_id)", "reads"),
         ("SELECT DISTINCT leg_id, _load_id FROM {src}", "DISTINCT"),
+        ("SELECT * REPLACE (upper(leg_id) AS leg_id) FROM {src}", "leg_id is computed"),
+        (
+            "WITH t (leg_id, _load_id) AS (SELECT call_id, _load_id FROM {src}) SELECT * FROM t",
+            "by position",
+        ),
         (
             "SELECT call_id AS leg_id, max(_load_id) AS _load_id FROM {src} GROUP BY 1",
             "groups rows",

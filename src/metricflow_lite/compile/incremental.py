@@ -463,6 +463,14 @@ def keyed_source(
             continue  # source()'s own: no later version of the same key
         return "a subquery"
     passed = {*key, LOAD_ID}
+    for alias in query.find_all(exp.TableAlias):
+        if alias.columns:
+            return f"names the columns of {alias.name or 'a table'} by position"
+    for star in query.find_all(exp.Star):
+        for arg in ("replace", "rename"):
+            for item in star.args.get(arg) or []:
+                if item.alias_or_name in passed:
+                    return f"{item.alias_or_name} is computed ({item.sql('duckdb')})"
     for select in query.find_all(exp.Select):
         for projection in select.expressions:
             name = projection.alias_or_name
