@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
+import sqlglot
 from conftest import copy_fixture, invoke, seed_project
+from test_engines import postgres_dsn  # noqa: F401 - the engine fixture
 
 from metricflow_lite.compile.incremental import periods
 from metricflow_lite.spec.model import Grain
@@ -171,3 +174,199 @@ def test_a_source_table_over_unchanged_raw_tables_is_kept(built: Path, tmp_path:
     assert "model models/source/agents.sql" in ran
     assert "model models/source/calls.sql" not in ran
     assert compare_with_full_build(built, tmp_path) == []
+
+
+# --- every engine: DuckDB and PostgreSQL --------------------------------------------------------
+
+ENGINES = [
+    pytest.param("duckdb", id="duckdb"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+TARGET = {"duckdb": "dev", "postgres": "pg"}
+INC_DSN = "MFL_INC_DSN"
+
+
+def on_engine(
+    fixture: str, where: Path, engine: str, request: pytest.FixtureRequest, dsn_env: str
+) -> Path:
+    """A fixture project whose `pg` target is a new database of the test server."""
+    project = copy_fixture(fixture, where)
+    if engine == "postgres":
+        import uuid
+
+        import psycopg
+
+        dsn = request.getfixturevalue("postgres_dsn")
+        name = f"inc_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(dsn, autocommit=True) as con:
+            con.execute(f'CREATE DATABASE "{name}"')
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv(dsn_env, dsn.replace("dbname=postgres", f"dbname={name}"))
+        config = project / "metricflow_lite.yml"
+        config.write_text(
+            config.read_text(encoding="utf-8") + f"  pg: {{type: postgres, dsn_env: {dsn_env}}}\n",
+            encoding="utf-8",
+        )
+    return project
+
+
+def mfl(project: Path, engine: str, command: str, *options: str) -> str:
+    result = invoke(command, "--project-dir", str(project), "--target", TARGET[engine], *options)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def layer_rows(project: Path, engine: str) -> dict[str, Counter[tuple[object, ...]]]:
+    """Every table and view of src, ind and app: its rows as a multiset."""
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    with connect(load_project(project), TARGET[engine], read_only=True) as warehouse:
+        found = warehouse.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema IN ('src', 'ind', 'app')"
+        )
+        return {
+            f"{schema}.{name}": Counter(warehouse.fetch(f'SELECT * FROM "{schema}"."{name}"').rows)
+            for schema, name in found.rows
+        }
+
+
+def equals_full_build(project: Path, engine: str) -> list[str]:
+    """The objects whose rows differ between the incremental build and a full build of the
+    same raw rows (built over it: the next incremental build starts from the full one)."""
+    ours = layer_rows(project, engine)
+    assert "full build" in mfl(project, engine, "build", "--full-refresh")
+    theirs = layer_rows(project, engine)
+    assert len(theirs) >= 15
+    return sorted(
+        name for name in ours.keys() | theirs.keys() if ours.get(name) != theirs.get(name)
+    )
+
+
+def split_calls(project: Path) -> None:
+    """seeds/calls.csv as the first export of a folder keyed by leg_id."""
+    folder = project / "seeds" / "calls"
+    folder.mkdir()
+    (project / "seeds" / "calls.csv").rename(folder / "calls_2025-01-06.csv")
+    (project / "seeds" / "calls.yml").write_text("natural_key: [leg_id]\n", encoding="utf-8")
+    # the load of each row: what lets src.calls be rewritten by key
+    model = project / "models" / "source" / "calls.sql"
+    text = model.read_text(encoding="utf-8")
+    assert "    transfer_agent_id\nfrom" in text
+    model.write_text(
+        text.replace("    transfer_agent_id\nfrom", "    transfer_agent_id,\n    _load_id\nfrom")
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_exports_prunes_and_metrics_equal_a_full_build(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    project = on_engine("tiny", tmp_path / "inc", engine, request, INC_DSN)
+    split_calls(project)
+    mfl(project, engine, "seed")
+    assert "full build" in mfl(project, engine, "build")
+    assert "rebuilt 0 of" in mfl(project, engine, "build")
+    # a later export repeats L05 (2024-12-30) with another handle time and adds 2025-01-08
+    original = (project / "seeds" / "calls" / "calls_2025-01-06.csv").read_text(encoding="utf-8")
+    [header, l05] = [original.splitlines()[0]] + [
+        line for line in original.splitlines() if line.startswith("L05,")
+    ]
+    assert ",100," in l05
+    overlap = project / "seeds" / "calls" / "calls_2025-01-08.csv"
+    # and a leg without a leg_id: source() keeps such rows as they are
+    no_key = "," + NEW_DAY.split(",", 1)[1].replace("09:00", "10:00")
+    overlap.write_text(
+        f"{header}\n{l05.replace(',100,', ',160,')}\n{NEW_DAY}{no_key}", encoding="utf-8"
+    )
+    mfl(project, engine, "seed")
+    output = mfl(project, engine, "build")
+    # the days of the superseded row and of the new ones: 12-30 and 01-08; src.calls is
+    # rewritten for the keys L05, L90 and the empty one
+    assert "rebuilt 2 of" in output and "rebuilt in full" not in output, output
+    assert "calls by key (3 keys)" in output, output
+    assert equals_full_build(project, engine) == []
+    # the later export removed with --prune: L05 counts its first version again, 01-08 is gone
+    overlap.unlink()
+    mfl(project, engine, "seed", "--prune")
+    output = mfl(project, engine, "build")
+    assert "rebuilt 2 of" in output and "rebuilt in full" not in output, output
+    assert "calls by key (3 keys)" in output, output
+    assert equals_full_build(project, engine) == []
+    # a changed metric: the tables that hold it are rebuilt whole
+    metrics = project / "metrics" / "calls.yml"
+    text = metrics.read_text(encoding="utf-8")
+    metrics.write_text(text.replace("filter: leg_seq = 1", "filter: leg_seq >= 1", 1))
+    output = mfl(project, engine, "build")
+    assert "rebuilt in full" in output, output
+    assert equals_full_build(project, engine) == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_changed_version_rebuilds_the_days_it_is_valid_on(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    project = on_engine("history", tmp_path / "inc", engine, request, INC_DSN)
+    mfl(project, engine, "seed")
+    assert "full build" in mfl(project, engine, "build")
+    history = project / "seeds" / "agent_history.csv"
+    text = history.read_text(encoding="utf-8")
+    # a2's first version, valid [10-01 00:00, 10-02 00:00), moves from T1 to T3: of the calls
+    # (10-01, 10-03 ...) only those of 10-01 can join it
+    old = "a2,T1,s1,2024-10-01 00:00:00,2024-10-02 00:00:00"
+    assert old in text
+    history.write_text(text.replace(old, old.replace("T1", "T3")), encoding="utf-8")
+    mfl(project, engine, "seed")
+    output = mfl(project, engine, "build")
+    assert "rebuilt 1 of" in output and "rebuilt in full" not in output, output
+    assert equals_full_build(project, engine) == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        ("SELECT leg_id, _load_id, upper(queue) AS queue FROM {src}", None),
+        (
+            "WITH t AS (SELECT *, row_number() OVER (PARTITION BY leg_id ORDER BY _line) AS n"
+            " FROM {src}) SELECT leg_id, _load_id FROM t WHERE n = 1",
+            None,
+        ),
+        (
+            "SELECT leg_id, _load_id, count(*) OVER (PARTITION BY call_id) AS legs FROM {src}",
+            "a window over call_id, not over leg_id",
+        ),
+        ("SELECT trim(leg_id) AS leg_id, _load_id FROM {src}", "leg_id is computed"),
+        ("SELECT leg_id, _load_id FROM {src} AS c JOIN src.agents AS a USING (agent_id)", "reads"),
+        ("SELECT DISTINCT leg_id, _load_id FROM {src}", "DISTINCT"),
+        ("SELECT * REPLACE (upper(leg_id) AS leg_id) FROM {src}", "leg_id is computed"),
+        (
+            "WITH t (leg_id, _load_id) AS (SELECT call_id, _load_id FROM {src}) SELECT * FROM t",
+            "by position",
+        ),
+        (
+            "SELECT call_id AS leg_id, max(_load_id) AS _load_id FROM {src} GROUP BY 1",
+            "groups rows",
+        ),
+        (
+            "SELECT leg_id, _load_id FROM {src} AS c WHERE EXISTS"
+            " (SELECT 1 FROM {src} AS d WHERE d.call_id = c.call_id AND d.leg_seq = 2)",
+            "a subquery",
+        ),
+    ],
+)
+def test_which_source_tables_are_rewritten_by_key(sql: str, why: str | None) -> None:
+    from metricflow_lite.compile.build import BuildObject
+    from metricflow_lite.compile.incremental import KeyedSource, keyed_source
+    from metricflow_lite.compile.layers import latest_versions
+
+    source = latest_versions("calls", ("leg_id",)).sql("duckdb")
+    query = sqlglot.parse_one(sql.format(src=source), read="duckdb")
+    assert isinstance(query, sqlglot.exp.Query)
+    obj = BuildObject("src", "calls", "TABLE", query, "model calls.sql", "source")
+    found = keyed_source(obj, {"calls": ("leg_id",)})
+    if why is None:
+        assert found == KeyedSource("calls", ("leg_id",))
+    else:
+        assert isinstance(found, str) and why in found, found
+    assert keyed_source(obj, {}) == "raw.calls has no natural_key"

@@ -6,16 +6,11 @@
 {%- set outlier_seconds = 4 * 3600 -%}
 {%- set phone_salt = 'mfl-demo' -%}
 WITH latest AS (
-    -- exports overlap and re-deliver: keep the last version of each leg
+    -- source() yields the last version of each leg_id (natural_key in seeds/call_legs.yml:
+    -- the export loaded last, and its last line); rows without a leg_id are left out
     SELECT *
-    FROM (
-        SELECT
-            *,
-            row_number() OVER (PARTITION BY leg_id ORDER BY _load_id DESC, _line DESC) AS _version
-        FROM {{ source('call_legs') }}
-        WHERE leg_id IS NOT NULL
-    ) AS numbered
-    WHERE _version = 1
+    FROM {{ source('call_legs') }}
+    WHERE leg_id IS NOT NULL
 ),
 
 typed AS (

@@ -2,16 +2,11 @@
     sessions: count customers distinct (DOMAIN.md 1). -#}
 {%- from 'cleaning.sql' import parse_ts, parse_flag -%}
 WITH latest AS (
+    -- source() yields the last version of each chat_id (natural_key in seeds/chats.yml:
+    -- the export loaded last, and its last line); rows without a chat_id are left out
     SELECT *
-    FROM (
-        SELECT
-            *,
-            row_number() OVER (PARTITION BY chat_id ORDER BY _load_id DESC, _line DESC)
-                AS _version
-        FROM {{ source('chats') }}
-        WHERE chat_id IS NOT NULL
-    ) AS numbered
-    WHERE _version = 1
+    FROM {{ source('chats') }}
+    WHERE chat_id IS NOT NULL
 ),
 
 typed AS (

@@ -2,16 +2,11 @@
     with the same outbound_task_id. -#}
 {%- from 'cleaning.sql' import parse_ts -%}
 WITH latest AS (
+    -- source() yields the last version of each task_id (natural_key in seeds/outbound_tasks.yml:
+    -- the export loaded last, and its last line); rows without a task_id are left out
     SELECT *
-    FROM (
-        SELECT
-            *,
-            row_number() OVER (PARTITION BY task_id ORDER BY _load_id DESC, _line DESC)
-                AS _version
-        FROM {{ source('outbound_tasks') }}
-        WHERE task_id IS NOT NULL
-    ) AS numbered
-    WHERE _version = 1
+    FROM {{ source('outbound_tasks') }}
+    WHERE task_id IS NOT NULL
 ),
 
 attempts AS (

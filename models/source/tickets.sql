@@ -2,16 +2,11 @@
     come as Excel serial numbers; rows whose time cannot be read stay, flagged. -#}
 {%- from 'cleaning.sql' import parse_ts, parse_flag -%}
 WITH latest AS (
+    -- source() yields the last version of each ticket_id (natural_key in seeds/tickets.yml:
+    -- the export loaded last, and its last line); rows without a ticket_id are left out
     SELECT *
-    FROM (
-        SELECT
-            *,
-            row_number() OVER (PARTITION BY ticket_id ORDER BY _load_id DESC, _line DESC)
-                AS _version
-        FROM {{ source('tickets') }}
-        WHERE ticket_id IS NOT NULL
-    ) AS numbered
-    WHERE _version = 1
+    FROM {{ source('tickets') }}
+    WHERE ticket_id IS NOT NULL
 ),
 
 typed AS (

@@ -2,13 +2,17 @@
 
 A build keeps a manifest beside its layers (schema `_mfl`): a hash of every object's SQL, and a
 fingerprint (row count and a sum of row hashes) of every source table, whole and per local day
-of each time column an indicator table groups by. The next build writes the source tables again,
-fingerprints them, and compares: an indicator table whose SQL, dimension tables or history are
-unchanged rewrites only the periods of the days whose fingerprint changed (DELETE those periods,
-INSERT them from the new rows); any other indicator table is rebuilt in full. A period of an
-indicator table holds exactly the source rows of its days, so the result equals a full build.
+of each time column an indicator table groups by, and of every version of a model with
+history (`valid:`). The next build writes the source tables again, fingerprints them, and
+compares: an indicator table whose SQL and plain dimension tables are unchanged rewrites only
+the periods of the days whose fingerprint changed, and of the days a changed version of a
+history dimension is valid on (DELETE those periods, INSERT them from the new rows); any other
+indicator table is rebuilt in full. A period of an indicator table holds exactly the source
+rows of its days, so the result equals a full build.
 
-DuckDB SQL: the build that uses these statements runs on DuckDB's copy of the warehouse.
+The statements are written for DuckDB and PostgreSQL: DuckDB rewrites its copy of the
+warehouse in place (`old` and `new` schemas are the same), PostgreSQL writes the new build into
+the `__next` schemas beside the live ones, copying the rows it keeps.
 """
 
 from __future__ import annotations
@@ -18,54 +22,45 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import sqlglot
 from sqlglot import exp
 
 from metricflow_lite.compile import periods as periods_of
-from metricflow_lite.compile.build import BuildObject
-from metricflow_lite.compile.plan import IndicatorTable
+from metricflow_lite.compile.build import BuildObject, rename_schemas
+from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile.plan import IndicatorTable, JoinVersions, PlanNode
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
-from metricflow_lite.spec.model import Grain
+from metricflow_lite.spec.model import Grain, ProjectSpec
 
 MANIFEST_SCHEMA = "_mfl"
 ROW_ALIAS = "_mfl_row"
-DIALECT = "duckdb"
 # grains whose periods are whole days: a changed day maps to the one period holding it
 DAY_OR_COARSER = (Grain.DAY, Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.YEAR)
-
-MANIFEST_DDL = (
-    f"CREATE SCHEMA IF NOT EXISTS {MANIFEST_SCHEMA}",
-    f"CREATE OR REPLACE TABLE {MANIFEST_SCHEMA}.objects (name VARCHAR, sql_hash VARCHAR)",
-    f"CREATE OR REPLACE TABLE {MANIFEST_SCHEMA}.tables"
-    " (src_table VARCHAR, row_count BIGINT, fingerprint HUGEINT)",
-    f"CREATE OR REPLACE TABLE {MANIFEST_SCHEMA}.days"
-    " (src_table VARCHAR, time_column VARCHAR, day DATE, row_count BIGINT, fingerprint HUGEINT)",
-)
-RAW_LOADS_DDL = (
-    f"CREATE OR REPLACE TABLE {MANIFEST_SCHEMA}.raw_loads"
-    " (table_name VARCHAR, row_count BIGINT, fingerprint HUGEINT)"
-)
-# What was loaded into each raw table: a seed that adds, replaces or prunes a file changes its
-# rows in raw._loads. A source table whose SQL and raw tables are unchanged is kept as it is.
-RAW_LOADS = (
-    "SELECT table_name, count(*) AS row_count, sum(CAST(hash(l) AS HUGEINT)) AS fingerprint"
-    " FROM raw._loads AS l GROUP BY table_name"
-)
-HAS_RAW_LOADS = (
-    "SELECT count(*) FROM duckdb_tables()"
-    " WHERE database_name = current_database() AND schema_name = 'raw'"
-    " AND table_name = '_loads'"
-)
-HAS_OLD_RAW_LOADS = (
-    "SELECT count(*) FROM duckdb_tables()"
-    f" WHERE database_name = current_database() AND schema_name = '{MANIFEST_SCHEMA}'"
-    " AND table_name = 'raw_loads'"
-)
-NO_RAW_LOADS = "SELECT NULL::VARCHAR, 0::BIGINT, 0::HUGEINT LIMIT 0"
-HAS_MANIFEST = (
-    "SELECT count(*) FROM duckdb_tables()"
-    f" WHERE database_name = current_database() AND schema_name = '{MANIFEST_SCHEMA}'"
-    " AND table_name = 'days'"
-)
+# the sum of 64-bit row hashes; exact on both engines
+FINGERPRINT_TYPE = {"duckdb": "HUGEINT", "postgres": "NUMERIC"}
+TEXT_TYPE = {"duckdb": "VARCHAR", "postgres": "TEXT"}
+# the manifest's tables: name -> columns (name, type; FP = FINGERPRINT_TYPE, TEXT = TEXT_TYPE)
+MANIFEST_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "objects": (("name", "TEXT"), ("sql_hash", "TEXT")),
+    "tables": (("src_table", "TEXT"), ("row_count", "BIGINT"), ("fingerprint", "FP")),
+    "days": (
+        ("src_table", "TEXT"),
+        ("time_column", "TEXT"),
+        ("day", "DATE"),
+        ("row_count", "BIGINT"),
+        ("fingerprint", "FP"),
+    ),
+    "raw_loads": (("table_name", "TEXT"), ("row_count", "BIGINT"), ("fingerprint", "FP")),
+    # raw._loads as it was: the loads a source table by key looks at
+    "loads": (("table_name", "TEXT"), ("load_id", "BIGINT"), ("file", "TEXT")),
+    # one row per version of a model with `valid:` (duplicates kept: a multiset)
+    "versions": (
+        ("src_table", "TEXT"),
+        ("valid_from", "TIMESTAMP"),
+        ("valid_until", "TIMESTAMP"),
+        ("fingerprint", "FP"),
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,64 +71,135 @@ class DayKey:
     time_column: str
 
 
-NO_TABLES = (
-    "SELECT NULL::VARCHAR AS src_table, 0::BIGINT AS row_count, 0::HUGEINT AS fingerprint LIMIT 0"
-)
+@dataclass(frozen=True, slots=True)
+class History:
+    """A source table with versions (`valid: {from, until}`)."""
+
+    src_table: str
+    valid_from: str
+    valid_until: str
 
 
-def insert_hashes(hashes: Mapping[str, str]) -> str:
-    """INSERT INTO _mfl.objects (name, sql_hash) VALUES ..."""
-    values = exp.Values(
-        expressions=[
-            exp.Tuple(expressions=[exp.Literal.string(name), exp.Literal.string(digest)])
-            for name, digest in hashes.items()
-        ]
+def histories(spec: ProjectSpec) -> tuple[History, ...]:
+    return tuple(
+        sorted(
+            (History(m.name, m.valid.start, m.valid.until) for m in spec.models if m.valid),
+            key=lambda h: h.src_table,
+        )
     )
-    return exp.Insert(this=table_ref(MANIFEST_SCHEMA, "objects"), expression=values).sql(DIALECT)
 
 
-def sql_hash(statements: Iterable[str]) -> str:
-    return hashlib.sha256("\n;\n".join(statements).encode("utf-8")).hexdigest()
+def sql(text: str, dialect: str) -> str:
+    """One of this module's own statements (DuckDB SQL) in the engine's dialect."""
+    if dialect == "duckdb":
+        return text
+    return sqlglot.transpile(text, read="duckdb", write=dialect)[0]
 
 
-def day_keys(tables: Iterable[IndicatorTable]) -> tuple[DayKey, ...]:
-    """Every (source table, time column) an indicator table groups by."""
-    keys = {DayKey(t.model, c) for t in tables for c in t.time_columns}
-    return tuple(sorted(keys, key=lambda k: (k.src_table, k.time_column)))
+def lit(text: str) -> str:
+    return exp.Literal.string(text).sql("duckdb")
 
 
-def _fingerprint(select: exp.Select) -> exp.Select:
-    row_hash = exp.cast(exp.Anonymous(this="hash", expressions=[col(ROW_ALIAS)]), "HUGEINT")
+def has_table(schema: str, name: str) -> str:
+    """count(*) is 1 when the table exists (both engines have information_schema)."""
+    return (
+        "SELECT count(*) FROM information_schema.tables"
+        f" WHERE table_schema = {lit(schema)} AND table_name = {lit(name)}"
+    )
+
+
+def manifest_ddl(schema: str, dialect: str) -> list[str]:
+    """DROP and CREATE the manifest's tables in a schema (the new build's)."""
+    statements = [f'CREATE SCHEMA IF NOT EXISTS "{schema}"']
+    for name, columns in MANIFEST_TABLES.items():
+        typed = ", ".join(
+            f"{column} "
+            + {"FP": FINGERPRINT_TYPE[dialect], "TEXT": TEXT_TYPE[dialect]}.get(kind, kind)
+            for column, kind in columns
+        )
+        statements.append(f'DROP TABLE IF EXISTS "{schema}"."{name}"')
+        statements.append(f'CREATE TABLE "{schema}"."{name}" ({typed})')
+    return statements
+
+
+def row_hash(alias: str, dialect: str) -> exp.Expr:
+    """A 64-bit hash of a whole row, as the fingerprint's type."""
+    if dialect == "postgres":
+        text = exp.cast(exp.Column(this=ident(alias)), "TEXT")
+        value: exp.Expr = exp.Anonymous(
+            this="hashtextextended", expressions=[text, exp.Literal.number(0)]
+        )
+    else:
+        value = exp.Anonymous(this="hash", expressions=[exp.Column(this=ident(alias))])
+    return exp.cast(value, exp.DataType.build(FINGERPRINT_TYPE[dialect], dialect=dialect))
+
+
+def _fingerprint(select: exp.Select, dialect: str) -> exp.Select:
     return select.select(
         exp.alias_(exp.Count(this=exp.Star()), "row_count"),
-        exp.alias_(exp.Sum(this=row_hash), "fingerprint"),
+        exp.alias_(exp.Sum(this=row_hash(ROW_ALIAS, dialect)), "fingerprint"),
         copy=False,
     )
 
 
-def table_fingerprints(src_tables: Sequence[str]) -> str:
+def raw_loads(dialect: str) -> str:
+    """What was loaded into each raw table: a seed that adds, replaces or prunes a file
+    changes its rows in raw._loads. A source table whose SQL and raw tables are unchanged is
+    kept as it is."""
+    select = (
+        exp.select(col("table_name", ROW_ALIAS))
+        .from_(table_ref("raw", "_loads", ROW_ALIAS))
+        .group_by(col("table_name", ROW_ALIAS))
+    )
+    return _fingerprint(select, dialect).sql(dialect)
+
+
+LOADS = "SELECT table_name, load_id, file FROM raw._loads"
+
+
+def table_fingerprints(src_tables: Sequence[str], dialect: str, schema: str = "src") -> str:
     """(src_table, row_count, fingerprint) of whole source tables."""
     parts = []
     for name in src_tables:
         select = exp.select(exp.alias_(exp.Literal.string(name), "src_table")).from_(
-            table_ref("src", name, ROW_ALIAS)
+            table_ref(schema, name, ROW_ALIAS)
         )
-        parts.append(_fingerprint(select))
-    return _union(parts).sql(DIALECT)
+        parts.append(_fingerprint(select, dialect))
+    return _union(parts).sql(dialect)
 
 
-def day_fingerprints(keys: Sequence[DayKey]) -> str:
+def day_fingerprints(keys: Sequence[DayKey], dialect: str, schema: str = "src") -> str:
     """(src_table, time_column, day, row_count, fingerprint) per local day of each key."""
     parts = []
     for key in keys:
-        day = period_start(Grain.DAY, col(key.time_column, ROW_ALIAS), "monday")
+        day = exp.cast(
+            period_start(Grain.DAY, col(key.time_column, ROW_ALIAS), "monday"),
+            exp.DataType.Type.DATE,
+        )
         select = exp.select(
             exp.alias_(exp.Literal.string(key.src_table), "src_table"),
             exp.alias_(exp.Literal.string(key.time_column), "time_column"),
             exp.alias_(day, "day"),
-        ).from_(table_ref("src", key.src_table, ROW_ALIAS))
-        parts.append(_fingerprint(select).group_by(day.copy()))
-    return _union(parts).sql(DIALECT)
+        ).from_(table_ref(schema, key.src_table, ROW_ALIAS))
+        parts.append(_fingerprint(select, dialect).group_by(day.copy()))
+    return _union(parts).sql(dialect)
+
+
+def version_fingerprints(found: Sequence[History], dialect: str, schema: str = "src") -> str:
+    """(src_table, valid_from, valid_until, fingerprint): one row per version."""
+    parts: list[exp.Select] = []
+    for history in found:
+        parts.append(
+            exp.select(
+                exp.alias_(exp.Literal.string(history.src_table), "src_table"),
+                exp.alias_(exp.cast(col(history.valid_from, ROW_ALIAS), "TIMESTAMP"), "valid_from"),
+                exp.alias_(
+                    exp.cast(col(history.valid_until, ROW_ALIAS), "TIMESTAMP"), "valid_until"
+                ),
+                exp.alias_(row_hash(ROW_ALIAS, dialect), "fingerprint"),
+            ).from_(table_ref(schema, history.src_table, ROW_ALIAS))
+        )
+    return _union(parts).sql(dialect)
 
 
 def _union(parts: Sequence[exp.Select]) -> exp.Query:
@@ -143,10 +209,10 @@ def _union(parts: Sequence[exp.Select]) -> exp.Query:
     return query
 
 
-def changed_days_sql(new_days: str) -> str:
+def changed_days_sql(new_days: str, dialect: str) -> str:
     """(src_table, time_column, day) whose fingerprint differs between the manifest's days and
     `new_days` (a table of the same columns); a day only one side has is changed too."""
-    return (
+    return sql(
         "SELECT coalesce(n.src_table, o.src_table) AS src_table,"
         " coalesce(n.time_column, o.time_column) AS time_column,"
         " coalesce(n.day, o.day) AS day"
@@ -154,8 +220,78 @@ def changed_days_sql(new_days: str) -> str:
         " ON n.src_table = o.src_table AND n.time_column = o.time_column"
         " AND n.day IS NOT DISTINCT FROM o.day"
         " WHERE n.row_count IS DISTINCT FROM o.row_count"
-        " OR n.fingerprint IS DISTINCT FROM o.fingerprint"
+        " OR n.fingerprint IS DISTINCT FROM o.fingerprint",
+        dialect,
     )
+
+
+def changed_tables_sql(new_tables: str, dialect: str) -> str:
+    """Source tables whose whole-table fingerprint differs from the manifest's."""
+    return sql(
+        f"SELECT coalesce(n.src_table, o.src_table) FROM {new_tables} AS n"
+        f" FULL OUTER JOIN {MANIFEST_SCHEMA}.tables AS o ON n.src_table = o.src_table"
+        " WHERE n.row_count IS DISTINCT FROM o.row_count"
+        " OR n.fingerprint IS DISTINCT FROM o.fingerprint",
+        dialect,
+    )
+
+
+def history_days_sql(
+    new_versions: str, new_days: str, key: DayKey, history: str, dialect: str
+) -> str:
+    """The days of `key` (in the new or the last build) on which a version of `history` that
+    changed (added, removed or edited: in one build's versions and not the other's) is valid:
+    the only days whose rows a join into the history can give another value."""
+    columns = "src_table, valid_from, valid_until, fingerprint"
+    old = f"SELECT {columns} FROM {MANIFEST_SCHEMA}.versions WHERE src_table = {lit(history)}"
+    new = f"SELECT {columns} FROM {new_versions} WHERE src_table = {lit(history)}"
+    where = f"src_table = {lit(key.src_table)} AND time_column = {lit(key.time_column)}"
+    return sql(
+        "SELECT DISTINCT d.day FROM ("
+        f"SELECT day FROM {new_days} WHERE {where}"
+        f" UNION SELECT day FROM {MANIFEST_SCHEMA}.days WHERE {where}) AS d"
+        f" JOIN (({new} EXCEPT ALL {old}) UNION ALL ({old} EXCEPT ALL {new})) AS v"
+        " ON (v.valid_from IS NULL OR v.valid_from < d.day + INTERVAL 1 DAY)"
+        " AND (v.valid_until IS NULL OR v.valid_until > d.day)"
+        " WHERE d.day IS NOT NULL",
+        dialect,
+    )
+
+
+def version_joins(plan: PlanNode | None) -> dict[str, set[str]]:
+    """History model -> the row times a plan joins its versions at (JoinVersions nodes)."""
+    found: dict[str, set[str]] = {}
+    stack = [plan] if plan is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, JoinVersions):
+            for dim in node.dimensions:
+                for hop in dim.path:
+                    if hop.valid is not None:
+                        found.setdefault(hop.model, set()).add(node.time_column)
+        stack.extend(node.parents)
+    return found
+
+
+def sql_hash(statements: Iterable[str]) -> str:
+    return hashlib.sha256("\n;\n".join(statements).encode("utf-8")).hexdigest()
+
+
+def insert_hashes(hashes: Mapping[str, str], schema: str, dialect: str) -> str:
+    """INSERT INTO <schema>.objects (name, sql_hash) VALUES ..."""
+    values = exp.Values(
+        expressions=[
+            exp.Tuple(expressions=[exp.Literal.string(name), exp.Literal.string(digest)])
+            for name, digest in hashes.items()
+        ]
+    )
+    return exp.Insert(this=table_ref(schema, "objects"), expression=values).sql(dialect)
+
+
+def day_keys(tables: Iterable[IndicatorTable]) -> tuple[DayKey, ...]:
+    """Every (source table, time column) an indicator table groups by."""
+    keys = {DayKey(t.model, c) for t in tables for c in t.time_columns}
+    return tuple(sorted(keys, key=lambda k: (k.src_table, k.time_column)))
 
 
 def periods(grain: Grain, days: Iterable[dt.date | None], week_start: str) -> list[dt.date | None]:
@@ -198,25 +334,233 @@ def period_filter(
     return result
 
 
-def delete_periods(obj: BuildObject, where: exp.Expr) -> str:
+def delete_periods(obj: BuildObject, where: exp.Expr, dialect: str) -> str:
     return exp.Delete(this=table_ref(obj.schema, obj.name), where=exp.Where(this=where)).sql(
-        DIALECT
+        dialect
     )
 
 
 INSERT_ALIAS = "_q"
 
 
-def insert_periods(obj: BuildObject, where: exp.Expr) -> str:
-    """where: a period_filter with the alias INSERT_ALIAS."""
+def insert_periods(
+    obj: BuildObject,
+    where: exp.Expr,
+    dialect: str,
+    schema_names: Mapping[str, str] | None = None,
+) -> str:
+    """INSERT the rows of the object's query in the periods of `where` (a period_filter with
+    the alias INSERT_ALIAS); schema_names: where the new build's layers are."""
+    names = dict(schema_names or {})
+    query = rename_schemas(obj.query, names) if names else obj.query.copy()
     rows = (
         exp.select(exp.Star())
-        .from_(exp.Subquery(this=obj.query.copy(), alias=exp.TableAlias(this=ident(INSERT_ALIAS))))
+        .from_(exp.Subquery(this=query, alias=exp.TableAlias(this=ident(INSERT_ALIAS))))
         .where(where)
     )
-    return exp.Insert(this=table_ref(obj.schema, obj.name), expression=rows).sql(DIALECT)
+    insert = exp.Insert(
+        this=table_ref(names.get(obj.schema, obj.schema), obj.name), expression=rows
+    )
+    return render(insert, dialect, obj.what)
+
+
+def copy_table(
+    obj: BuildObject, into: str, dialect: str, without: exp.Expr | None = None
+) -> list[str]:
+    """The last build's rows of a table, into the new build's schema: a table of the same
+    columns (types and collations), then its rows (without those `without` holds)."""
+    old, new = table_ref(obj.schema, obj.name), table_ref(into, obj.name)
+    rows = exp.select(exp.Star()).from_(old)
+    if without is not None:
+        held = exp.Is(this=exp.Paren(this=without), expression=exp.true())
+        rows = rows.where(exp.Not(this=exp.Paren(this=held)))  # NULL is not held: kept
+    return [
+        f"CREATE TABLE {new.sql(dialect)} (LIKE {old.sql(dialect)})",
+        exp.Insert(this=new.copy(), expression=rows).sql(dialect),
+    ]
 
 
 def source_tables(obj: BuildObject, schema: str = "src") -> tuple[str, ...]:
     """The tables of a schema an object's query reads."""
     return tuple(sorted({t.name for t in obj.query.find_all(exp.Table) if t.db == schema}))
+
+
+# --- source tables rewritten by natural key ------------------------------------------------------
+
+LOAD_ID = "_load_id"
+KEYS_TABLE = "_mfl_keys"
+KEY_ALIAS = "_mfl_key"
+LATEST_ALIAS = "_mfl_row"  # compile/layers.latest_versions: the rows of raw.<table>
+NEWER_ALIAS = "_mfl_newer"  # ... and its later versions of the same key
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedSource:
+    """A source table whose rows of a natural key are computed from that key's raw rows only:
+    it is rewritten for the keys of the loads added or removed since the last build."""
+
+    raw_table: str
+    key: tuple[str, ...]
+
+
+def keyed_source(
+    obj: BuildObject, natural_keys: Mapping[str, tuple[str, ...]]
+) -> KeyedSource | str:
+    """How a source table can be rewritten by key, or why it cannot (for the build's summary).
+
+    It can when its query reads one raw table with a natural key (through source()) and
+    nothing else but its own CTEs; neither joins, groups, aggregates, DISTINCT, set
+    operations, LIMIT nor subqueries (but source()'s own); every window is partitioned by the
+    natural key; and every column named as a key column or _load_id anywhere in it is that
+    column passed through. Then a key's rows depend on that key's raw rows alone."""
+    query = obj.query
+    raw = {t.name for t in query.find_all(exp.Table) if t.db == "raw"}
+    if len(raw) != 1:
+        return f"reads {len(raw)} raw tables"
+    [table] = raw
+    key = natural_keys.get(table)
+    if not key:
+        return f"raw.{table} has no natural_key"
+    ctes = {c.alias_or_name for c in query.find_all(exp.CTE)}
+    for found in query.find_all(exp.Table):
+        if found.db == "raw":
+            if found.alias_or_name not in (LATEST_ALIAS, NEWER_ALIAS):
+                return f"reads raw.{table} without its natural key"
+        elif found.db or found.name not in ctes:
+            return f"reads {found.sql('duckdb')}"
+    for window in query.find_all(exp.Window):
+        parts = {c.name for c in window.args.get("partition_by") or [] if isinstance(c, exp.Column)}
+        if not set(key) <= parts:
+            over = ", ".join(p.sql("duckdb") for p in window.args.get("partition_by") or [])
+            return f"a window over {over or 'all rows'}, not over {', '.join(key)}"
+    for kind, what in (
+        (exp.Join, "joins"),
+        (exp.Group, "groups rows"),
+        (exp.Distinct, "DISTINCT"),
+        (exp.SetOperation, "a set operation"),
+        (exp.Limit, "LIMIT"),
+    ):
+        if query.find(kind) is not None:
+            return what
+    for agg in query.find_all(exp.AggFunc):
+        if agg.find_ancestor(exp.Window) is None:
+            return f"an aggregate ({agg.sql('duckdb')})"
+    for select in query.find_all(exp.Select):
+        if select is query or isinstance(select.parent, exp.CTE):
+            continue
+        if isinstance(select.parent, exp.Subquery) and isinstance(
+            select.parent.parent, (exp.From, exp.Join)
+        ):
+            continue  # a derived table: its query is checked like the rest
+        newer = select.args.get("from_")
+        if (
+            isinstance(select.parent, exp.Exists)
+            and newer is not None
+            and isinstance(newer.this, exp.Table)
+            and newer.this.db == "raw"
+            and newer.this.alias_or_name == NEWER_ALIAS
+        ):
+            continue  # source()'s own: no later version of the same key
+        return "a subquery"
+    passed = {*key, LOAD_ID}
+    for alias in query.find_all(exp.TableAlias):
+        if alias.columns:
+            return f"names the columns of {alias.name or 'a table'} by position"
+    for star in query.find_all(exp.Star):
+        for arg in ("replace", "rename"):
+            for item in star.args.get(arg) or []:
+                if item.alias_or_name in passed:
+                    return f"{item.alias_or_name} is computed ({item.sql('duckdb')})"
+    for select in query.find_all(exp.Select):
+        for projection in select.expressions:
+            name = projection.alias_or_name
+            value = projection.this if isinstance(projection, exp.Alias) else projection
+            if name in passed and not (isinstance(value, exp.Column) and value.name == name):
+                return f"{name} is computed ({projection.sql('duckdb')})"
+    return KeyedSource(table, key)
+
+
+def _null_key(key: Sequence[str], alias: str) -> exp.Expr:
+    return exp.or_(*(exp.Is(this=col(k, alias), expression=exp.Null()) for k in key))
+
+
+def key_filter(source: KeyedSource, alias: str) -> exp.Expr:
+    """Rows (of `alias`) whose key is in KEYS_TABLE; a key with a NULL in it stands for every
+    such key (windows and source() group them alike, so all of them are rewritten)."""
+    same = exp.and_(*(exp.EQ(this=col(k, KEY_ALIAS), expression=col(k, alias)) for k in source.key))
+    keys = exp.Table(this=ident(KEYS_TABLE), alias=exp.TableAlias(this=ident(KEY_ALIAS)))
+    listed = exp.Exists(this=exp.select("1").from_(keys).where(same))
+    any_null = exp.Exists(
+        this=exp.select("1").from_(keys.copy()).where(_null_key(source.key, KEY_ALIAS))
+    )
+    return exp.or_(
+        exp.Paren(this=listed), exp.Paren(this=exp.and_(_null_key(source.key, alias), any_null))
+    )
+
+
+def affected_keys(
+    source: KeyedSource,
+    old_table: exp.Table,
+    added: Sequence[int],
+    removed: Sequence[int],
+    dialect: str,
+) -> str:
+    """The keys of the raw rows of added loads and of the last build's rows of removed loads."""
+    parts: list[exp.Select] = []
+    columns = [col(k) for k in source.key]
+    if added:
+        ids = [exp.Literal.number(i) for i in added]
+        parts.append(
+            exp.select(*columns)
+            .from_(table_ref("raw", source.raw_table))
+            .where(exp.In(this=col(LOAD_ID), expressions=ids))
+        )
+    if removed:
+        ids = [exp.Literal.number(i) for i in removed]
+        parts.append(
+            exp.select(*[c.copy() for c in columns])
+            .from_(old_table.copy())
+            .where(exp.In(this=col(LOAD_ID), expressions=ids))
+        )
+    query: exp.Query = parts[0]
+    for part in parts[1:]:
+        query = exp.union(query, part, distinct=True)
+    if len(parts) == 1:
+        query = parts[0].distinct()
+    return query.sql(dialect)
+
+
+def keyed_rows(source: KeyedSource, obj: BuildObject) -> exp.Query:
+    """The object's query over the raw rows of the keys in KEYS_TABLE only."""
+    query = obj.query.copy()
+    for table in query.find_all(exp.Table):
+        if table.db == "raw" and table.alias_or_name == LATEST_ALIAS:
+            select = table.find_ancestor(exp.Select)
+            assert select is not None
+            select.where(key_filter(source, LATEST_ALIAS), copy=False)
+    return query
+
+
+def rewrite_keys(
+    source: KeyedSource,
+    obj: BuildObject,
+    dialect: str,
+    schema_names: Mapping[str, str] | None = None,
+) -> list[str]:
+    """DuckDB (in place): DELETE the rows of the keys, INSERT them computed again;
+    PostgreSQL (schema_names): copy the other rows into the new schema, INSERT the keys'."""
+    names = dict(schema_names or {})
+    target = table_ref(names.get(obj.schema, obj.schema), obj.name)
+    qualified = obj.name  # the rows of the last build, by the table's name
+    if names:
+        statements = copy_table(obj, names[obj.schema], dialect, key_filter(source, qualified))
+    else:
+        statements = [
+            exp.Delete(this=target.copy(), where=exp.Where(this=key_filter(source, qualified))).sql(
+                dialect
+            )
+        ]
+    query = keyed_rows(source, obj)
+    query = rename_schemas(query, names) if names else query
+    statements.append(render(exp.Insert(this=target, expression=query), dialect, obj.what))
+    return statements

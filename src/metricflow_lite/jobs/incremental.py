@@ -1,24 +1,46 @@
-"""The incremental build on DuckDB: rewrite the changed days, keep the rest of the last build.
+"""The incremental build: rewrite the changed days, keep the rest of the last build.
 
-Runs inside DuckDBWarehouse.build_in_copy, on the copy of the warehouse that replaces the file
-when the build has succeeded; see compile/incremental.py for why the result equals a full build.
+DuckDB runs it inside DuckDBWarehouse.build_in_copy, on the copy of the warehouse that replaces
+the file when the build has succeeded: what is kept stays in place. PostgreSQL runs it inside
+PostgresWarehouse.build_staged, in one transaction that writes the `__next` schemas and swaps
+them in: what is kept is copied from the live build. See compile/incremental.py for why the
+result equals a full build.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from metricflow_lite.compile import incremental as inc
 from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, statements_for
 from metricflow_lite.compile.plan import IndicatorTable
-from metricflow_lite.warehouse.base import Statement
-from metricflow_lite.warehouse.duckdb import DuckDBBuildSession
+from metricflow_lite.compile.sqlgen import table_ref
+from metricflow_lite.warehouse.base import LayerClock, Statement
 
 NEW_DAYS = "_mfl_new_days"
 NEW_TABLES = "_mfl_new_tables"
+NEW_VERSIONS = "_mfl_new_versions"
+
+
+class BuildSession(Protocol):
+    """Where a build runs: DuckDB's copy of the warehouse, or PostgreSQL's transaction."""
+
+    clock: LayerClock
+    current: str
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None: ...
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def run(
+        self,
+        statements: Sequence[Statement],
+        on_statement: Callable[[Statement], None] | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +53,8 @@ class BuildSummary:
     tables_by_day: int = 0  # indicator tables rewritten for those days only
     tables_in_full: int = 0  # indicator tables rebuilt whole (their SQL or dimensions changed)
     tables_unchanged: int = 0
+    # source tables written again: (name, "by key (N keys)" | "in full (why)")
+    sources: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         if self.full:
@@ -41,67 +65,112 @@ class BuildSummary:
         )
         if self.tables_in_full:
             text += f", {self.tables_in_full} rebuilt in full"
+        if self.sources:
+            text += "; source tables: " + ", ".join(f"{n} {how}" for n, how in self.sources)
         return text
 
 
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where this build writes: in place (DuckDB's copy) or beside the live build (suffix)."""
+
+    dialect: str = "duckdb"
+    suffix: str = ""  # "__next": the layers and the manifest go to src__next, ..., _mfl__next
+
+    def schema(self, schema: str) -> str:
+        return schema + self.suffix
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {s: s + self.suffix for s in SCHEMAS} if self.suffix else {}
+
+    def temp_table(self, name: str, query: str) -> str:
+        if self.dialect == "postgres":
+            return f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"
+        return f"CREATE OR REPLACE TEMP TABLE {name} AS {query}"
+
+
 def build(
-    session: DuckDBBuildSession,
+    session: BuildSession,
     objects: Sequence[BuildObject],
     tables: Sequence[IndicatorTable],
+    histories: Sequence[inc.History],
     week_start: str,
     full_refresh: bool,
     on_statement: Callable[[Statement], None] | None = None,
+    layout: Layout = Layout(),
+    natural_keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> BuildSummary:
-    """Build into the session's copy, incrementally when its manifest allows."""
+    """Build into the session, incrementally when the last build's manifest allows."""
+    dialect = layout.dialect
     hashes = {
-        o.qualified_name: inc.sql_hash(s.sql for s in statements_for([o], "duckdb"))
-        for o in objects
+        o.qualified_name: inc.sql_hash(s.sql for s in statements_for([o], dialect)) for o in objects
     }
-    [[found]] = session.fetch(inc.HAS_MANIFEST)
     keys = inc.day_keys(tables)
     src_tables = [o.name for o in objects if o.schema == "src"]
-    if full_refresh or not found:
-        session.replace_schemas(SCHEMAS)
-        session.run(statements_for(objects, "duckdb"), on_statement)
-        write_manifest(session, hashes, src_tables, keys, fresh=True)
+    histories = [h for h in histories if h.src_table in src_tables]
+    found = sum(
+        session.fetch(inc.has_table(inc.MANIFEST_SCHEMA, t))[0][0] for t in inc.MANIFEST_TABLES
+    )
+    if full_refresh or found < len(inc.MANIFEST_TABLES):
+        if not layout.suffix:
+            session.current = "dropping the previous build"
+            for schema in SCHEMAS:
+                session.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                session.execute(f'CREATE SCHEMA "{schema}"')
+            session.clock.lap("drop")
+        session.run(statements_for(objects, dialect, layout.names), on_statement)
+        fingerprint(session, layout, src_tables, keys, histories)
+        write_manifest(session, layout, hashes, src_tables, keys, histories)
         return BuildSummary(full=True)
     old_hashes = dict(session.fetch(f"SELECT name, sql_hash FROM {inc.MANIFEST_SCHEMA}.objects"))
-    drop_stale(session, objects)
+    if not layout.suffix:
+        drop_stale(session, objects)
 
-    def rebuild(obj: BuildObject) -> None:
+    def create(obj: BuildObject) -> None:
+        plain = replace(obj, comment="", column_comments=())
         session.run(
-            statements_for([replace(obj, comment="", column_comments=())], "duckdb", replace=True),
+            statements_for([plain], dialect, layout.names, replace=not layout.suffix),
             on_statement,
         )
 
+    def keep(obj: BuildObject) -> None:
+        if obj.kind == "VIEW":
+            create(obj)  # a view holds no rows: written again
+        elif layout.suffix:
+            copied = inc.copy_table(obj, layout.schema(obj.schema), dialect)
+            session.run([Statement(s, obj.what, obj.layer) for s in copied], on_statement)
+
     old_loads = {
-        str(t): (r, f)
-        for t, r, f in session.fetch(
-            f"SELECT * FROM {inc.MANIFEST_SCHEMA}.raw_loads"
-            if session.fetch(inc.HAS_OLD_RAW_LOADS)[0][0]
-            else inc.NO_RAW_LOADS
-        )
+        str(t): (int(r), int(f))
+        for t, r, f in session.fetch(f"SELECT * FROM {inc.MANIFEST_SCHEMA}.raw_loads")
     }
-    new_loads = raw_loads(session)
+    new_loads = raw_loads(session, dialect)
+    old_files = loads_of(session, f"SELECT * FROM {inc.MANIFEST_SCHEMA}.loads")
+    new_files = loads_of(session, inc.LOADS if new_loads else "")
     rebuilt_src: set[str] = set()
+    sources: list[tuple[str, str]] = []
     for obj in (o for o in objects if o.schema == "src"):
         raw = inc.source_tables(obj, "raw")
-        if (
-            old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
-            and all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw)
-            and not set(inc.source_tables(obj)) & rebuilt_src
-        ):
-            continue  # the same SQL over the same raw rows: the same table
-        rebuild(obj)
+        same_sql = old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
+        if same_sql and not set(inc.source_tables(obj)) & rebuilt_src:
+            if all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw):
+                keep(obj)  # the same SQL over the same raw rows: the same table
+                continue
+            how = by_key(session, layout, obj, natural_keys or {}, old_files, new_files)
+            if isinstance(how, int):
+                sources.append((obj.name, f"by key ({how} keys)"))
+                rebuilt_src.add(obj.name)
+                continue
+            sources.append((obj.name, f"in full ({how})"))
+        elif not same_sql:
+            sources.append((obj.name, "in full (its SQL changed)"))
+        create(obj)
         rebuilt_src.add(obj.name)
     # fingerprints of the new source rows, against the manifest's of the last build
-    session.execute(
-        f"CREATE OR REPLACE TEMP TABLE {NEW_TABLES} AS "
-        + (inc.table_fingerprints(src_tables) if src_tables else inc.NO_TABLES)
-    )
+    fingerprint(session, layout, src_tables, keys, histories)
     if keys:
-        session.execute(f"CREATE OR REPLACE TEMP TABLE {NEW_DAYS} AS " + inc.day_fingerprints(keys))
-        changed_rows = session.fetch(inc.changed_days_sql(NEW_DAYS))
+        changed_rows = session.fetch(inc.changed_days_sql(NEW_DAYS, dialect))
         known = {
             inc.DayKey(t, c)
             for t, c in session.fetch(
@@ -111,27 +180,24 @@ def build(
         [[total]] = session.fetch(f"SELECT count(DISTINCT day) FROM {NEW_DAYS}")
     else:
         changed_rows, known, total = [], set(), 0
-    changed: dict[inc.DayKey, list[dt.date | None]] = {k: [] for k in keys}
+    changed: dict[inc.DayKey, set[dt.date | None]] = {k: set() for k in keys}
     for src_table, time_column, day in changed_rows:
-        changed[inc.DayKey(src_table, time_column)].append(day)
+        changed[inc.DayKey(src_table, time_column)].add(day)
     changed_tables = {
-        str(name)
-        for (name,) in session.fetch(
-            f"SELECT coalesce(n.src_table, o.src_table) FROM {NEW_TABLES} AS n"
-            f" FULL OUTER JOIN {inc.MANIFEST_SCHEMA}.tables AS o ON n.src_table = o.src_table"
-            " WHERE n.row_count IS DISTINCT FROM o.row_count"
-            " OR n.fingerprint IS DISTINCT FROM o.fingerprint"
-        )
+        str(name) for (name,) in session.fetch(inc.changed_tables_sql(NEW_TABLES, dialect))
     }
+    history_names = {h.src_table for h in histories}
     meta = {t.name: t for t in tables}
     touched = {f"src.{name}" for name in changed_tables}  # objects whose rows changed
     rebuilt_in_full: set[str] = set()
+    rewritten: dict[str, dict[str, set[dt.date | None]]] = {}  # the days each rewrote
+    days_done: set[dt.date | None] = set()
     by_day = in_full = unchanged = 0
     for obj in objects:
         if obj.schema == "src":
             continue
         if obj.kind == "VIEW":
-            rebuild(obj)
+            create(obj)
             continue
         table = meta.get(obj.name) if obj.schema == "ind" else None
         reads = {f"src.{n}" for n in inc.source_tables(obj)} | {
@@ -144,67 +210,180 @@ def build(
         )
         same_sql = old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
         if same_sql and not (reads & touched):
+            keep(obj)
             unchanged += 1
             continue
-        if (
-            table is None
+        days = (
+            None
+            if table is None
             or not same_sql
             or table.grain not in inc.DAY_OR_COARSER
             or not table.time_columns
-            or (reads - {main}) & touched
             or main in rebuilt_in_full
             or any(inc.DayKey(table.model, c) not in known for c in table.time_columns)
-        ):
-            rebuild(obj)
+            else days_to_rewrite(
+                session,
+                dialect,
+                obj,
+                table,
+                {c: changed[inc.DayKey(table.model, c)] for c in table.time_columns},
+                (reads - {main}) & touched,
+                history_names,
+                rewritten.get(main) if main in touched else None,
+            )
+        )
+        if days is None:
+            create(obj)
             touched.add(obj.qualified_name)
             rebuilt_in_full.add(obj.qualified_name)
             in_full += 1
             continue
-        days = {c: changed[inc.DayKey(table.model, c)] for c in table.time_columns}
         if not all(days.values()):
-            unchanged += 1  # no period of it holds a changed day of every time column
+            keep(obj)  # no period of it holds a changed day of every time column
+            unchanged += 1
             continue
-        session.run(
-            [
-                Statement(
-                    inc.delete_periods(obj, inc.period_filter(table, days, None, week_start)),
-                    obj.what,
-                    obj.layer,
-                ),
-                Statement(
-                    inc.insert_periods(
-                        obj, inc.period_filter(table, days, inc.INSERT_ALIAS, week_start)
-                    ),
-                    obj.what,
-                    obj.layer,
-                ),
-            ],
-            on_statement,
-        )
+        assert table is not None
+        rewrite_periods(session, layout, obj, table, days, week_start, on_statement)
         touched.add(obj.qualified_name)
+        rewritten[obj.qualified_name] = days
+        for found_days in days.values():
+            days_done |= found_days
         by_day += 1
-    comments = [s for s in statements_for(objects, "duckdb") if s.sql.upper().startswith("COMMENT")]
+    comments = [
+        s
+        for s in statements_for(objects, dialect, layout.names)
+        if s.sql.upper().startswith("COMMENT")
+    ]
     session.run(comments)
-    write_manifest(session, hashes, src_tables, keys, fresh=False)
-    days_rebuilt = len({day for _, _, day in changed_rows})
+    write_manifest(session, layout, hashes, src_tables, keys, histories)
     return BuildSummary(
         full=False,
         days_total=int(total),
-        days_rebuilt=days_rebuilt,
+        days_rebuilt=len(days_done | {day for _, _, day in changed_rows}),
         tables_by_day=by_day,
         tables_in_full=in_full,
         tables_unchanged=unchanged,
+        sources=tuple(sources),
     )
 
 
-def raw_loads(session: DuckDBBuildSession) -> dict[str, tuple[int, int]]:
-    if not session.fetch(inc.HAS_RAW_LOADS)[0][0]:
+def loads_of(session: BuildSession, query: str) -> dict[str, set[tuple[int, str]]]:
+    """(load_id, file) of each raw table's loads."""
+    found: dict[str, set[tuple[int, str]]] = {}
+    for table, load_id, file in session.fetch(query) if query else []:
+        found.setdefault(str(table), set()).add((int(load_id), str(file)))
+    return found
+
+
+def by_key(
+    session: BuildSession,
+    layout: Layout,
+    obj: BuildObject,
+    natural_keys: Mapping[str, tuple[str, ...]],
+    old_files: dict[str, set[tuple[int, str]]],
+    new_files: dict[str, set[tuple[int, str]]],
+) -> int | str:
+    """Rewrite a source table for the keys of the loads added or removed (a file loaded,
+    replaced, moved or pruned) since the last build: the number of keys; or why it cannot."""
+    if obj.kind != "TABLE":
+        return "a view"
+    source = inc.keyed_source(obj, natural_keys)
+    if isinstance(source, str):
+        return source
+    columns = {
+        str(name)
+        for (name,) in session.fetch(
+            "SELECT column_name FROM information_schema.columns"
+            f" WHERE table_schema = {inc.lit(obj.schema)} AND table_name = {inc.lit(obj.name)}"
+        )
+    }
+    missing = [c for c in (*source.key, inc.LOAD_ID) if c not in columns]
+    if missing:
+        return f"it has no column {missing[0]}"
+    old, new = old_files.get(source.raw_table, set()), new_files.get(source.raw_table, set())
+    added = sorted({i for i, _ in new - old})
+    removed = sorted({i for i, _ in old - new})
+    if not added and not removed:
+        return "its raw rows changed without a load"  # never after mfl seed
+    dialect = layout.dialect
+    keys = inc.affected_keys(source, table_ref(obj.schema, obj.name), added, removed, dialect)
+    if dialect == "postgres":
+        session.execute(f"DROP TABLE IF EXISTS pg_temp.{inc.KEYS_TABLE}")
+    session.execute(layout.temp_table(inc.KEYS_TABLE, keys))
+    [[count]] = session.fetch(f"SELECT count(*) FROM {inc.KEYS_TABLE}")
+    statements = inc.rewrite_keys(source, obj, dialect, layout.names)
+    session.run([Statement(s, obj.what, obj.layer) for s in statements])
+    return int(count)
+
+
+def days_to_rewrite(
+    session: BuildSession,
+    dialect: str,
+    obj: BuildObject,
+    table: IndicatorTable,
+    days: dict[str, set[dt.date | None]],
+    other_changes: set[str],
+    history_names: set[str],
+    main_days: dict[str, set[dt.date | None]] | None,
+) -> dict[str, set[dt.date | None]] | None:
+    """The days of each time column a table must rewrite; None: it is rebuilt in full.
+
+    The days whose source rows changed; those its day table rewrote (a declared table); and
+    the days on which a changed version of a history dimension it joins is valid. Any other
+    changed table it reads (a plain dimension: every day may change) rebuilds it in full."""
+    days = {c: set(d) for c, d in days.items()}
+    if main_days is not None:
+        for column in days:
+            if column not in main_days:
+                return None
+            days[column] |= main_days[column]
+    if not other_changes:
+        return days
+    joins = inc.version_joins(obj.plan)
+    if len(table.time_columns) != 1:
+        return None
+    [time_column] = table.time_columns
+    for read in sorted(other_changes):
+        schema, _, name = read.partition(".")
+        if schema != "src" or name not in history_names or joins.get(name) != {time_column}:
+            return None
+        key = inc.DayKey(table.model, time_column)
+        query = inc.history_days_sql(NEW_VERSIONS, NEW_DAYS, key, name, dialect)
+        days[time_column] |= {row[0] for row in session.fetch(query)}
+    return days
+
+
+def rewrite_periods(
+    session: BuildSession,
+    layout: Layout,
+    obj: BuildObject,
+    table: IndicatorTable,
+    days: dict[str, set[dt.date | None]],
+    week_start: str,
+    on_statement: Callable[[Statement], None] | None,
+) -> None:
+    """The table's rows outside the changed periods as they were, those inside computed again."""
+    dialect = layout.dialect
+    ordered = {c: sorted(d, key=lambda v: (v is None, v or dt.date.min)) for c, d in days.items()}
+    where = inc.period_filter(table, ordered, None, week_start)
+    if layout.suffix:
+        kept = inc.copy_table(obj, layout.schema(obj.schema), dialect, without=where)
+    else:
+        kept = [inc.delete_periods(obj, where, dialect)]
+    insert = inc.insert_periods(
+        obj, inc.period_filter(table, ordered, inc.INSERT_ALIAS, week_start), dialect, layout.names
+    )
+    session.run([Statement(s, obj.what, obj.layer) for s in (*kept, insert)], on_statement)
+
+
+def raw_loads(session: BuildSession, dialect: str) -> dict[str, tuple[int, int]]:
+    if not session.fetch(inc.has_table("raw", "_loads"))[0][0]:
         return {}
-    return {str(t): (int(r), int(f)) for t, r, f in session.fetch(inc.RAW_LOADS)}
+    return {str(t): (int(r), int(f)) for t, r, f in session.fetch(inc.raw_loads(dialect))}
 
 
-def drop_stale(session: DuckDBBuildSession, objects: Sequence[BuildObject]) -> None:
-    """Drop the objects of the last build that this build no longer has."""
+def drop_stale(session: BuildSession, objects: Sequence[BuildObject]) -> None:
+    """Drop the objects of the last build that this build no longer has (DuckDB's copy)."""
     wanted = {(o.schema, o.name) for o in objects}
     rows = session.fetch(
         "SELECT schema_name, view_name, 'VIEW' FROM duckdb_views()"
@@ -217,31 +396,46 @@ def drop_stale(session: DuckDBBuildSession, objects: Sequence[BuildObject]) -> N
             session.execute(f'DROP {kind} IF EXISTS "{schema}"."{name}" CASCADE')
 
 
+def fingerprint(
+    session: BuildSession,
+    layout: Layout,
+    src_tables: Sequence[str],
+    keys: Sequence[inc.DayKey],
+    histories: Sequence[inc.History],
+) -> None:
+    """Fingerprint the new build's source tables, per table, per day and per version."""
+    dialect, src = layout.dialect, layout.schema("src")
+    if src_tables:
+        tables = inc.table_fingerprints(src_tables, dialect, src)
+        session.execute(layout.temp_table(NEW_TABLES, tables))
+    if keys:
+        session.execute(layout.temp_table(NEW_DAYS, inc.day_fingerprints(keys, dialect, src)))
+    if histories:
+        versions = inc.version_fingerprints(histories, dialect, src)
+        session.execute(layout.temp_table(NEW_VERSIONS, versions))
+
+
 def write_manifest(
-    session: DuckDBBuildSession,
+    session: BuildSession,
+    layout: Layout,
     hashes: dict[str, str],
     src_tables: Sequence[str],
     keys: Sequence[inc.DayKey],
-    fresh: bool,
+    histories: Sequence[inc.History],
 ) -> None:
-    """The manifest of this build, for the next one."""
-    if fresh and src_tables:
-        session.execute(
-            f"CREATE OR REPLACE TEMP TABLE {NEW_TABLES} AS " + inc.table_fingerprints(src_tables)
-        )
-        if keys:
-            session.execute(
-                f"CREATE OR REPLACE TEMP TABLE {NEW_DAYS} AS " + inc.day_fingerprints(keys)
-            )
-    for ddl in inc.MANIFEST_DDL:
+    """The manifest of this build, for the next one (after `fingerprint`)."""
+    dialect, schema = layout.dialect, layout.schema(inc.MANIFEST_SCHEMA)
+    for ddl in inc.manifest_ddl(schema, dialect):
         session.execute(ddl)
-    session.execute(inc.RAW_LOADS_DDL)
-    if session.fetch(inc.HAS_RAW_LOADS)[0][0]:
-        session.execute(f"INSERT INTO {inc.MANIFEST_SCHEMA}.raw_loads {inc.RAW_LOADS}")
+    if session.fetch(inc.has_table("raw", "_loads"))[0][0]:
+        session.execute(f'INSERT INTO "{schema}".raw_loads {inc.raw_loads(dialect)}')
+        session.execute(f'INSERT INTO "{schema}".loads {inc.LOADS}')
     if hashes:
-        session.execute(inc.insert_hashes(hashes))
+        session.execute(inc.insert_hashes(hashes, schema, dialect))
     if src_tables:
-        session.execute(f"INSERT INTO {inc.MANIFEST_SCHEMA}.tables SELECT * FROM {NEW_TABLES}")
+        session.execute(f'INSERT INTO "{schema}".tables SELECT * FROM {NEW_TABLES}')
     if keys:
-        session.execute(f"INSERT INTO {inc.MANIFEST_SCHEMA}.days SELECT * FROM {NEW_DAYS}")
+        session.execute(f'INSERT INTO "{schema}".days SELECT * FROM {NEW_DAYS}')
+    if histories:
+        session.execute(f'INSERT INTO "{schema}".versions SELECT * FROM {NEW_VERSIONS}')
     session.clock.lap("manifest")

@@ -81,25 +81,39 @@ def build_project(
         )
     objects = build_objects(project, spec, known)
     from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
+    from metricflow_lite.warehouse.postgres import PostgresWarehouse
 
-    if isinstance(warehouse, DuckDBWarehouse) and warehouse.path != ":memory:":
-        # DuckDB keeps a manifest in the warehouse: only the days that changed are rewritten
+    in_copy = isinstance(warehouse, DuckDBWarehouse) and warehouse.path != ":memory:"
+    if in_copy or isinstance(warehouse, PostgresWarehouse):
+        # a manifest in the warehouse: only the days that changed are rewritten
+        from metricflow_lite.compile.incremental import MANIFEST_SCHEMA, histories
         from metricflow_lite.compile.plan import indicator_tables
         from metricflow_lite.jobs import incremental
+        from metricflow_lite.seeds.discovery import natural_keys
 
         started = time.perf_counter()
         if progress:
             progress(f"building {len(objects)} views and tables")
-        summary, layers = warehouse.build_in_copy(
-            lambda session: incremental.build(
+        layout = incremental.Layout(warehouse.dialect, warehouse.build_schema_suffix)
+
+        def work(session: incremental.BuildSession) -> incremental.BuildSummary:
+            return incremental.build(
                 session,
                 objects,
                 indicator_tables(spec),
+                histories(spec),
                 project.week_start.value,
                 full_refresh,
                 on_statement,
+                layout,
+                natural_keys(project),
             )
-        )
+
+        if isinstance(warehouse, PostgresWarehouse):
+            summary, layers = warehouse.build_staged(work, (*SCHEMAS, MANIFEST_SCHEMA))
+        else:
+            assert isinstance(warehouse, DuckDBWarehouse)
+            summary, layers = warehouse.build_in_copy(work)
         elapsed = time.perf_counter() - started
         return BuildResult(
             tuple(objects),

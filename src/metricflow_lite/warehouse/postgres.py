@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlglot import exp
 
@@ -74,6 +74,41 @@ def postgres_type(duckdb_type: str) -> str:
         return TEXT
     spelled = data_type.sql(dialect="postgres")
     return WIDER.get(spelled.upper(), spelled)
+
+
+T = TypeVar("T")
+
+
+class PostgresBuildSession:
+    """The transaction a build writes the staging schemas in: run statements, fetch rows."""
+
+    def __init__(self, connection: Any, clock: LayerClock) -> None:
+        self.connection = connection
+        self.clock = clock
+        self.current = "creating the staging schemas"  # what runs, for the error message
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
+        if what:
+            self.current = what
+        self.connection.execute(sql)
+        if layer:
+            self.clock.lap(layer)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        rows = self.connection.execute(sql).fetchall()
+        return [tuple(plain_number(v) for v in row) for row in rows]
+
+    def run(
+        self,
+        statements: Sequence[Statement],
+        on_statement: Callable[[Statement], None] | None = None,
+    ) -> None:
+        for statement in statements:
+            self.current = statement.what
+            if on_statement is not None:
+                on_statement(statement)
+            self.connection.execute(statement.sql)
+            self.clock.lap(statement.layer or "other")
 
 
 class PostgresWarehouse(Closing):
@@ -191,6 +226,41 @@ class PostgresWarehouse(Closing):
                 "nothing was changed: the previous build is still in place",
             ) from None
         return clock.laps()
+
+    def build_staged(
+        self, work: Callable[[PostgresBuildSession], T], schemas: Sequence[str]
+    ) -> tuple[T, tuple[tuple[str, float], ...]]:
+        """Run `work` in one transaction on fresh staging schemas (src__next ...), then swap
+        them in for `schemas`: any failure rolls back to the previous build, which readers
+        keep querying without waiting until the swap (see apply_build)."""
+        import psycopg
+
+        clock = LayerClock()
+        session = PostgresBuildSession(self.connection, clock)
+        try:
+            with self.connection.transaction():
+                for schema in schemas:
+                    staged = schema + self.build_schema_suffix
+                    self.connection.execute(f'DROP SCHEMA IF EXISTS "{staged}" CASCADE')
+                    self.connection.execute(f'CREATE SCHEMA "{staged}"')
+                clock.lap("drop")
+                result = work(session)
+                session.current = "replacing the previous build"
+                for schema in schemas:
+                    staged = schema + self.build_schema_suffix
+                    self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                    self.connection.execute(f'ALTER SCHEMA "{staged}" RENAME TO "{schema}"')
+            clock.lap("commit")
+        except psycopg.Error as err:
+            if DISK_FULL.search(str(err)):
+                raise disk_full_error(first_line(err), "the PostgreSQL data directory") from None
+            raise MflError(
+                "E300",
+                f"build failed in {session.current}: {first_line(err)}",
+                None,
+                "nothing was changed: the previous build is still in place",
+            ) from None
+        return result, clock.laps()
 
     # --- seeds ----------------------------------------------------------------------------
 
