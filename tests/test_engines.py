@@ -528,7 +528,10 @@ DEMO_QUERIES = [
 
 
 # Not marked slow on purpose: `mfl --target pg run` and `mfl --target spark run` on the demo
-# are what CI must prove (about 5 minutes, most of it Spark).
+# are what CI must prove (about 5 minutes, most of it Spark). Marked with both engines so that a
+# run which leaves them out (-m "not postgres and not spark") leaves this one out too.
+@pytest.mark.postgres
+@pytest.mark.spark
 @pytest.mark.skipif(not (REPO / "metrics").is_dir(), reason="the demo has no metrics/ yet")
 def test_demo_runs_alike_on_every_engine(tmp_path: Path, request: Any, monkeypatch: Any) -> None:
     """mfl run on the demo project (its committed seeds) on PostgreSQL and Spark; the headline
