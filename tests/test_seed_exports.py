@@ -141,6 +141,12 @@ def test_large_gb18030_export_decoded_in_parts(
     monkeypatch.setattr(encodings, "PARALLEL_MIN", 1 if parts > 1 else 1 << 40)
     monkeypatch.setattr(encodings, "MAX_PARTS", parts)
     monkeypatch.setattr(encodings.os, "cpu_count", lambda: 4)
+    if parts > 1:  # the workers must do it: no falling back to one pass
+
+        def one_pass(*_: object) -> None:
+            raise AssertionError("decoded in one pass")
+
+        monkeypatch.setattr(encodings, "_transcode_serial", one_pass)
     root = make_project(
         tmp_path, {"seeds/calls.csv": big_export()[:-2], "seeds/calls.yml": BIG_YML}
     )  # the last line without its line break
@@ -157,6 +163,11 @@ def test_a_bad_byte_in_any_part_names_its_line(
 
     monkeypatch.setattr(encodings, "PARALLEL_MIN", 1)
     monkeypatch.setattr(encodings.os, "cpu_count", lambda: 4)
+
+    def one_pass(*_: object) -> None:
+        raise AssertionError("decoded in one pass")
+
+    monkeypatch.setattr(encodings, "_transcode_serial", one_pass)
     data = big_export(None if bad_line == 1 else bad_line)
     if bad_line == 1:  # in the title, above the header
         data = b"\x80" + data

@@ -229,6 +229,7 @@ def _transcode_parts(
     bounds = list(zip(cuts, [*cuts[1:], size], strict=True))
     paths = [out] + [out.with_name(f"{out.name}.part{k}") for k in range(1, len(bounds))]
     worker = str(Path(transcode_worker.__file__))
+    reports = [path.with_name(f"{path.name}.json") for path in paths]
     try:
         launched = [
             subprocess.Popen(
@@ -242,10 +243,11 @@ def _transcode_parts(
                     str(hi),
                     codec,
                     str(path),
+                    str(report),
                 ],
-                stdout=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
             )
-            for (lo, hi), path in zip(bounds[1:], paths[1:], strict=True)
+            for (lo, hi), path, report in zip(bounds[1:], paths[1:], reports[1:], strict=True)
         ]
     except OSError:
         return None
@@ -253,13 +255,12 @@ def _transcode_parts(
     failed = False
     try:
         results.append(transcode_range_here(seed, bounds[0], codec, out))
-        for process in launched:
-            output, _ = process.communicate()
+        for process, report in zip(launched, reports[1:], strict=True):
+            failed = process.wait() != 0 or failed
             try:
-                results.append(dict(json.loads(output)))
-            except ValueError:
+                results.append(dict(json.loads(report.read_text(encoding="utf-8"))))
+            except (OSError, ValueError):
                 failed = True
-            failed = failed or process.returncode != 0
     finally:
         for process in launched:  # when this process's own part failed (a full disk)
             if process.poll() is None:
@@ -278,7 +279,7 @@ def _transcode_parts(
                 with path.open("rb") as part:
                     shutil.copyfileobj(part, target, 1 << 22)
     finally:
-        for path in paths[1:]:
+        for path in [*paths[1:], *reports[1:]]:
             path.unlink(missing_ok=True)
     last = next((r for r in reversed(results) if not r["empty"]), None)
     written = lines - skipped + (last is not None and not last["ends_with_newline"])

@@ -2,10 +2,10 @@
 
 Run in a process of its own by `encodings.transcode` (Python's multibyte decoders hold the GIL,
 so threads would not run side by side):
-`python -I -S transcode_worker.py SOURCE START END CODEC OUT`. It imports the standard library
-only, so that it starts in milliseconds. It prints one line of JSON: `{"newlines": N,
-"ends_with_newline": B, "empty": B}`, or `{"bad_line": L}` with L the 1-based line, counted
-from START, of the first bytes that do not decode.
+`python -I -S transcode_worker.py SOURCE START END CODEC OUT RESULT`. It imports the standard
+library only, so that it starts in milliseconds. It writes one JSON object to the file RESULT:
+`{"newlines": N, "ends_with_newline": B, "empty": B}`, or `{"bad_line": L}` with L the 1-based
+line, counted from START, of the first bytes that do not decode.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def transcode_range(source: str, start: int, end: int, codec: str, out: str) -> 
 
 
 def main(argv: list[str]) -> int:
-    source, start, end, codec, out = argv
-    print(json.dumps(transcode_range(source, int(start), int(end), codec, out)))
+    source, start, end, codec, out, result = argv
+    found = transcode_range(source, int(start), int(end), codec, out)
+    with open(result, "w", encoding="utf-8") as handle:
+        json.dump(found, handle)
     return 0
 
 
