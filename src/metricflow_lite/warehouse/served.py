@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from metricflow_lite.errors import MflError
 from metricflow_lite.spec.project import TargetConfig
 from metricflow_lite.warehouse.base import MISSING_OBJECT, Closing, QueryResult, Statement
@@ -118,7 +120,43 @@ def postgres_dsn(target: TargetConfig) -> str:
     return dsn
 
 
-class DuckDBReader(Closing):
+class ServedReader(Closing):
+    """What the report and query jobs need of a warehouse (the Warehouse protocol), on a
+    reader that only selects: writes are refused with E801."""
+
+    dialect: str
+    build_schema_suffix: str
+    target_name = "served"
+    timeout_s: float = 30.0
+
+    def select(
+        self, sql: str, max_rows: int | None, timeout_s: float
+    ) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
+        raise NotImplementedError
+
+    def execute(self, sql: str) -> None:
+        raise read_only_error()
+
+    def fetch(self, sql: str) -> QueryResult:
+        columns, rows = self.select(sql, None, self.timeout_s)
+        return QueryResult(tuple(name for name, _ in columns), tuple(rows))
+
+    def tables(self, schema: str) -> tuple[str, ...]:
+        listing = (
+            exp.select("table_name")
+            .from_(exp.table_("tables", db="information_schema"))
+            .where(exp.column("table_schema").eq(exp.Literal.string(schema)))
+        )
+        _, rows = self.select(listing.sql(dialect=self.dialect), None, self.timeout_s)
+        return tuple(sorted(str(r[0]) for r in rows))
+
+    def apply_build(
+        self, statements: Sequence[Statement], schemas: Sequence[str], on_statement: Any = None
+    ) -> tuple[tuple[str, float], ...]:
+        raise read_only_error()
+
+
+class DuckDBReader(ServedReader):
     """The server's private copy of a DuckDB build, read-only; safe to use from many threads
     (each read runs on a cursor of its own)."""
 
@@ -142,7 +180,6 @@ class DuckDBReader(Closing):
                 "run 'mfl build' again; the server takes the next finished build",
             ) from None
         self.path = path
-        self.target_name = "served"
         self.lock = threading.Lock()
         self.closed = False
 
@@ -178,33 +215,6 @@ class DuckDBReader(Closing):
             raise row_limit_error(max_rows)
         return columns, rows
 
-    # --- the Warehouse protocol, for the report and query jobs --------------------------------
-
-    timeout_s: float = 30.0
-
-    def execute(self, sql: str) -> None:
-        raise read_only_error()
-
-    def fetch(self, sql: str) -> QueryResult:
-        columns, rows = self.select(sql, None, self.timeout_s)
-        return QueryResult(tuple(name for name, _ in columns), tuple(rows))
-
-    def tables(self, schema: str) -> tuple[str, ...]:
-        _, rows = self.select(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-            + "'"
-            + schema.replace("'", "''")
-            + "'",
-            None,
-            self.timeout_s,
-        )
-        return tuple(sorted(str(r[0]) for r in rows))
-
-    def apply_build(
-        self, statements: Sequence[Statement], schemas: Sequence[str], on_statement: Any = None
-    ) -> tuple[tuple[str, float], ...]:
-        raise read_only_error()
-
     def close(self) -> None:
         with self.lock:
             if not self.closed:
@@ -212,17 +222,15 @@ class DuckDBReader(Closing):
                 self.connection.close()
 
 
-class PostgresReader(Closing):
+class PostgresReader(ServedReader):
     """A read-only connection to a PostgreSQL warehouse, one per read (a server's threads never
     share one); every statement runs in a read-only transaction with statement_timeout."""
 
     dialect = "postgres"
     build_schema_suffix = "__next"
-    timeout_s: float = 30.0
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self.target_name = "served"
 
     def _connect(self, timeout_s: float) -> Any:
         import psycopg
@@ -288,29 +296,6 @@ class PostgresReader(Closing):
         if max_rows is not None and len(rows) > max_rows:
             raise row_limit_error(max_rows)
         return columns, rows
-
-    def execute(self, sql: str) -> None:
-        raise read_only_error()
-
-    def fetch(self, sql: str) -> QueryResult:
-        columns, rows = self.select(sql, None, self.timeout_s)
-        return QueryResult(tuple(name for name, _ in columns), tuple(rows))
-
-    def tables(self, schema: str) -> tuple[str, ...]:
-        _, rows = self.select(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-            + "'"
-            + schema.replace("'", "''")
-            + "'",
-            None,
-            self.timeout_s,
-        )
-        return tuple(sorted(str(r[0]) for r in rows))
-
-    def apply_build(
-        self, statements: Sequence[Statement], schemas: Sequence[str], on_statement: Any = None
-    ) -> tuple[tuple[str, float], ...]:
-        raise read_only_error()
 
     def close(self) -> None:
         return None
