@@ -68,16 +68,6 @@ def stored_dimension(qualified_name: str) -> str:
     return qualified_name.replace(".", "__")
 
 
-def prev_column(metric: str, year: bool = False) -> str:
-    """The compared period's value of a metric in a report view."""
-    return metric + (PREV_YEAR if year else PREV)
-
-
-def change_column(metric: str, year: bool = False) -> str:
-    """The change against the compared period in a report view."""
-    return metric + (CHANGE_YEAR if year else CHANGE)
-
-
 def target_met_column(metric: str) -> str:
     """Whether a metric meets its target, in a report view."""
     return metric + TARGET_MET
