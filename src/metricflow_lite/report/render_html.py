@@ -321,11 +321,22 @@ def _panel(table: ReportTable, panel: ChartPanel) -> Panel:
     if panel.kind is not ChartKind.TABLE:
         return Panel(panel.title, panel.kind.value, body, panel.note)
     # A table chart: the period, dimensions and the chosen metrics' value and change columns.
+    # It is a summary beside the details, so it shows the first comparison only: with two
+    # (yesterday and last week) an intraday panel is wider than A4 landscape, and the details
+    # table below has both.
+    columns = display_columns(table)
+    first = next((c.comparison for c in columns if c.role is ColumnRole.CHANGE), None)
     keep = [
         i
-        for i, c in enumerate(display_columns(table))
+        for i, c in enumerate(columns)
         if c.role in (ColumnRole.PERIOD, ColumnRole.DIMENSION)
-        or (c.metric in panel.metrics and c.role in (ColumnRole.METRIC, ColumnRole.CHANGE))
+        or (
+            c.metric in panel.metrics
+            and (
+                c.role is ColumnRole.METRIC
+                or (c.role is ColumnRole.CHANGE and c.comparison == first)
+            )
+        )
     ]
     headers = _headers(table)
     rows = [_body_row(table, row, total) for row, total in shown_rows(table)]
