@@ -146,6 +146,34 @@ def test_integer_columns_reject_decimals_hex_and_underscores(tmp_path: Path, val
     ]
 
 
+def test_integer_columns_keep_every_spelling_of_a_whole_number(tmp_path: Path) -> None:
+    """Signs, spaces, leading zeros and the largest values: read as the numbers they are."""
+    lines = ["+5", "007", "-0", " -12 ", "\t3", "2147483647", "-2147483648", "0"]
+    body = "".join(f"L{i},{v}\n" for i, v in enumerate(lines, start=1))
+    root = make_project(
+        tmp_path,
+        {"seeds/legs.csv": "leg_id,talk\n" + body, "seeds/legs.yml": "columns: {talk: INTEGER}\n"},
+    )
+    assert statuses(seed(root)) == [("seeds/legs.csv", LoadStatus.LOADED, 8, 0)]
+    assert [v for (v,) in query(root, "SELECT talk FROM raw.legs ORDER BY _line")] == [
+        5, 7, 0, -12, 3, 2147483647, -2147483648, 0
+    ]
+
+
+def test_integer_out_of_range_is_a_reject(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/legs.csv": "leg_id,talk\nL1,2147483648\nL2,1\n",
+            "seeds/legs.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    assert statuses(seed(root)) == [("seeds/legs.csv", LoadStatus.LOADED, 1, 1)]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (2, "column talk: 2147483648 is not a valid INTEGER")
+    ]
+
+
 def test_integer_columns_of_parquet_files_reject_decimals_too(tmp_path: Path) -> None:
     """A 4.5 stored as DOUBLE, a '0x10' stored as text: rejects, not 5 and 16."""
     from test_load import legs_parquet

@@ -28,6 +28,11 @@ from sqlglot import exp
 from metricflow_lite.compile import periods as periods_of
 from metricflow_lite.compile.build import BuildObject, rename_schemas
 from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile.names import (
+    SOURCE_OLDER_ALIAS,
+    SOURCE_ROW_ALIAS,
+    SOURCE_SUPERSEDED_ALIAS,
+)
 from metricflow_lite.compile.plan import IndicatorTable, JoinVersions, PlanNode
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
 from metricflow_lite.spec.model import Grain, ProjectSpec
@@ -390,8 +395,8 @@ def source_tables(obj: BuildObject, schema: str = "src") -> tuple[str, ...]:
 LOAD_ID = "_load_id"
 KEYS_TABLE = "_mfl_keys"
 KEY_ALIAS = "_mfl_key"
-LATEST_ALIAS = "_mfl_row"  # compile/layers.latest_versions: the rows of raw.<table>
-NEWER_ALIAS = "_mfl_newer"  # ... and its later versions of the same key
+LATEST_ALIAS = SOURCE_ROW_ALIAS  # compile/layers.latest_versions: raw.<table>'s rows
+OLDER_ALIAS = SOURCE_OLDER_ALIAS  # ... the rows a later version supersedes
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +418,7 @@ def keyed_source(
     operations, LIMIT nor subqueries (but source()'s own); every window is partitioned by the
     natural key; and every column named as a key column or _load_id anywhere in it is that
     column passed through. Then a key's rows depend on that key's raw rows alone."""
-    query = obj.query
+    query = _without_supersession(obj.query)
     raw = {t.name for t in query.find_all(exp.Table) if t.db == "raw"}
     if len(raw) != 1:
         return f"reads {len(raw)} raw tables"
@@ -424,7 +429,7 @@ def keyed_source(
     ctes = {c.alias_or_name for c in query.find_all(exp.CTE)}
     for found in query.find_all(exp.Table):
         if found.db == "raw":
-            if found.alias_or_name not in (LATEST_ALIAS, NEWER_ALIAS):
+            if found.alias_or_name != LATEST_ALIAS:
                 return f"reads raw.{table} without its natural key"
         elif found.db or found.name not in ctes:
             return f"reads {found.sql('duckdb')}"
@@ -452,15 +457,6 @@ def keyed_source(
             select.parent.parent, (exp.From, exp.Join)
         ):
             continue  # a derived table: its query is checked like the rest
-        newer = select.args.get("from_")
-        if (
-            isinstance(select.parent, exp.Exists)
-            and newer is not None
-            and isinstance(newer.this, exp.Table)
-            and newer.this.db == "raw"
-            and newer.this.alias_or_name == NEWER_ALIAS
-        ):
-            continue  # source()'s own: no later version of the same key
         return "a subquery"
     passed = {*key, LOAD_ID}
     for alias in query.find_all(exp.TableAlias):
@@ -478,6 +474,41 @@ def keyed_source(
             if name in passed and not (isinstance(value, exp.Column) and value.name == name):
                 return f"{name} is computed ({projection.sql('duckdb')})"
     return KeyedSource(table, key)
+
+
+def _is_supersession(node: exp.Expr | None) -> bool:
+    """source()'s own test of a row: NOT EXISTS among the superseded rows (layers.py)."""
+    if not (isinstance(node, exp.Not) and isinstance(node.this, exp.Exists)):
+        return False
+    found = node.this.this
+    source = found.args.get("from_") if isinstance(found, exp.Select) else None
+    return (
+        source is not None
+        and isinstance(source.this, exp.Subquery)
+        and source.this.alias_or_name == SOURCE_SUPERSEDED_ALIAS
+    )
+
+
+def _source_selects(query: exp.Expr, alias: str) -> list[exp.Select]:
+    """The SELECTs inside source() subqueries that read raw.<table> under `alias`."""
+    found = []
+    for table in query.find_all(exp.Table):
+        if table.db == "raw" and table.alias_or_name == alias:
+            select = table.find_ancestor(exp.Select)
+            assert select is not None
+            found.append(select)
+    return found
+
+
+def _without_supersession(query: exp.Query) -> exp.Query:
+    """A copy in which each source() reads raw.<table> plainly (its test of later versions
+    left out), for the checks of keyed_source: the test itself depends on the key alone."""
+    plain = query.copy()
+    for select in _source_selects(plain, LATEST_ALIAS):
+        where = select.args.get("where")
+        if where is not None and _is_supersession(where.this):
+            select.set("where", None)
+    return plain
 
 
 def _null_key(key: Sequence[str], alias: str) -> exp.Expr:
@@ -533,11 +564,10 @@ def affected_keys(
 def keyed_rows(source: KeyedSource, obj: BuildObject) -> exp.Query:
     """The object's query over the raw rows of the keys in KEYS_TABLE only."""
     query = obj.query.copy()
-    for table in query.find_all(exp.Table):
-        if table.db == "raw" and table.alias_or_name == LATEST_ALIAS:
-            select = table.find_ancestor(exp.Select)
-            assert select is not None
-            select.where(key_filter(source, LATEST_ALIAS), copy=False)
+    # the rows source() yields and the ones it tests for later versions: both of the keys only
+    for alias in (LATEST_ALIAS, OLDER_ALIAS):
+        for select in _source_selects(query, alias):
+            select.where(key_filter(source, alias), copy=False)
     return query
 
 

@@ -24,6 +24,12 @@ META_COLUMNS = (LOAD_ID, FILE, LINE)
 LOADS_TABLE = "_loads"
 REJECTS_TABLE = "_rejects"
 RESERVED_RAW_TABLES = (LOADS_TABLE, REJECTS_TABLE)
+# source('<table>') of a natural-key table (compile/layers.latest_versions): the aliases of
+# raw.<table> inside it, which incremental builds look for to rewrite it by key.
+SOURCE_ROW_ALIAS = "_mfl_row"  # the rows source() yields
+SOURCE_OLDER_ALIAS = "_mfl_older"  # ... a row that a later version of its key supersedes
+SOURCE_NEWER_ALIAS = "_mfl_newer"  # ... that later version
+SOURCE_SUPERSEDED_ALIAS = "_mfl_superseded"  # the superseded rows' key, _load_id and _line
 # The meta columns' types where the warehouse creates them (DuckDB names; sqlglot transpiles).
 META_COLUMN_TYPES = ((LOAD_ID, "BIGINT"), (FILE, "VARCHAR"), (LINE, "BIGINT"))
 

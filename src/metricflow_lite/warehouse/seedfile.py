@@ -258,9 +258,12 @@ def conversion(source: str, name: str, kind: str, fmt: str | None, timezone: str
         return Conversion(None, "NULL")
     tz = text(timezone)
     if family == "integer":
+        # A value that prints back as itself is a plain integer: most values pass without the
+        # regular expression, which only the rest (spaces, a sign, leading zeros) are given.
+        cast = f"TRY_CAST({source} AS {kind})"
         value = (
-            f"CASE WHEN regexp_full_match({source}, '\\s*[+-]?[0-9]+\\s*')"
-            f" THEN TRY_CAST({source} AS {kind}) END"
+            f"CASE WHEN CAST({cast} AS VARCHAR) = {source} THEN {cast}"
+            f" WHEN regexp_full_match({source}, '\\s*[+-]?[0-9]+\\s*') THEN {cast} END"
         )
     elif fmt is not None:
         parsed = f"TRY_STRPTIME(trim({source}), {text(fmt)})"
@@ -323,11 +326,12 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         " rejects_table = 'mfl_rejects', rejects_scan = 'mfl_reject_scans')"
         f" AS src({aliases})"
     )
-    encoding = con.execute(
-        "SELECT min(line) FROM temp.mfl_rejects WHERE error_type = 'INVALID ENCODING'"
-    ).fetchone()
-    if encoding and encoding[0] is not None:
-        line = int(encoding[0]) + off
+    errors, bad_encoding = con.execute(
+        "SELECT count(*), min(line) FILTER (WHERE error_type = 'INVALID ENCODING')"
+        " FROM temp.mfl_rejects"
+    ).fetchone() or (0, None)
+    if bad_encoding is not None:
+        line = int(bad_encoding) + off
         raise MflError(
             "E115",
             f"{load.file} is not valid {csv.encoding} text (first bad bytes on line {line:,})",
@@ -358,25 +362,23 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     ).fetchone()
     rows = int(row[0]) if row else 0
     reasons = ", ".join(f"CASE WHEN {bad} THEN {reason} END" for bad, reason in bads) or "NULL"
-    where = bad_any if rows < parsed else "FALSE"  # no second look when every row converted
-    con.execute(
-        f"CREATE TEMP TABLE mfl_invalid AS SELECT rowid + {offset} AS _line,"
-        f" concat_ws('; ', {reasons}) AS reason FROM temp.mfl_csv WHERE {where}"
-    )
-    invalid_row = con.execute("SELECT count(*) FROM temp.mfl_invalid").fetchone()
-    invalid = int(invalid_row[0]) if invalid_row else 0
-    errors = con.execute("SELECT count(*) FROM temp.mfl_rejects").fetchone()
+    invalid = 0
+    if rows < parsed:  # no second look when every row converted
+        created = con.execute(
+            f"CREATE TEMP TABLE mfl_invalid AS SELECT rowid + {offset} AS _line,"
+            f" concat_ws('; ', {reasons}) AS reason FROM temp.mfl_csv WHERE {bad_any}"
+        ).fetchone()
+        invalid = int(created[0]) if created else 0
     bad, unterminated = 0, 0
-    if errors and errors[0]:
+    if errors:
         con.execute(f"CREATE TEMP TABLE mfl_bad AS {BAD_LINES}")
         counted = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE unterminated) FROM temp.mfl_bad"
         ).fetchone()
         bad, unterminated = (int(counted[0]), int(counted[1])) if counted else (0, 0)
-    targets: tuple[Target, ...] = (
-        (into, "t._file = ?", [load.file]),
-        ("temp.mfl_invalid", "TRUE", []),
-    )
+    targets: tuple[Target, ...] = ((into, "t._file = ?", [load.file]),)
+    if invalid:
+        targets += (("temp.mfl_invalid", "TRUE", []),)
     if rows + invalid + bad == load.lines - (first - 1) and not unterminated:
         # One record per physical line: DuckDB's record numbers are the file's lines.
         rejected = _line_rejects(con, load, targets, rejects, first, bad)
