@@ -244,3 +244,20 @@ def test_a_cached_entry_renders_from_a_warehouse_file(tmp_path: Path) -> None:
     assert short is not None
     assert short.notes == ("note: incomplete day: 2025-01-07",)
     assert short.text == "day,q,n,is_complete\n2025-01-06,x,3,true\n2025-01-07,,,false\n"
+
+
+def test_a_15min_query_marks_the_last_quarter_hour(labelled: Path) -> None:
+    """A query by 15 minutes was an internal error (no interval length for 15min). With no
+    grace, the quarter hour of the last leg (L17, 2025-01-06 11:00) ends at 11:15, after the
+    data: incomplete; the first (L01 at 2024-12-30 09:00; L02 is a second leg) is whole."""
+    config = labelled / "metricflow_lite.yml"
+    config.write_text(config.read_text() + "complete_grace: 0min\n")
+    args = ("query", "--metrics", "offered_calls", "--grain", "15min", "--format", "csv")
+    code, out, err = mfl(labelled, *args, "--completeness")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:2] == ["15min,offered_calls,is_complete", "2024-12-30 09:00,1,true"]
+    assert lines[-1] == "2025-01-06 11:00,1,false"
+    assert without_marker(err) == "note: incomplete 15min: 2025-01-06 11:00\n"
+    warm = mfl(labelled, *args, "--completeness")
+    assert warm[1] == out and warm[2].endswith("light\n"), warm[2]

@@ -46,7 +46,11 @@ def next_period(start: dt.date, grain: Grain) -> dt.date:
 
 # DESIGN-2 §2: data through 23:10 completes a day; a center that closes early sets a longer grace.
 DEFAULT_COMPLETE_GRACE = dt.timedelta(hours=1)
-INTERVAL_LENGTH = {Grain.MIN30: dt.timedelta(minutes=30), Grain.HOUR: dt.timedelta(hours=1)}
+INTERVAL_LENGTH = {
+    Grain.MIN15: dt.timedelta(minutes=15),
+    Grain.MIN30: dt.timedelta(minutes=30),
+    Grain.HOUR: dt.timedelta(hours=1),
+}
 
 
 @dataclass(frozen=True, slots=True)
