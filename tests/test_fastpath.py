@@ -39,10 +39,10 @@ WATCH = (
 )
 
 
-def mfl(project: Path, *args: str) -> tuple[int, str, str]:
+def mfl(project: Path, *args: str, script: str = WATCH) -> tuple[int, str, str]:
     """Run mfl in a fresh interpreter; stderr ends with whether it imported the compiler."""
     done = subprocess.run(
-        [sys.executable, "-c", WATCH, *args, "--project-dir", str(project)],
+        [sys.executable, "-c", script, *args, "--project-dir", str(project)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -147,14 +145,9 @@ PROBE = (
 
 
 def loaded_modules(project: Path, *args: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args, "--project-dir", str(project)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    found: list[str] = json.loads(done.stderr.splitlines()[-1])
+    code, _, err = mfl(project, *args, script=PROBE)
+    assert code == 0, err
+    found: list[str] = json.loads(err.splitlines()[-1])
     return found
 
 
