@@ -4,8 +4,10 @@
 jinja2, yaml) and checking the spec, not on their answer. Their results are kept in
 target/.mfl-cache/, keyed by a checksum of every file the spec is read from (the project file,
 metrics/, models/, reports/, the seed .yml files; the size and time of each seed data file), of
-mfl's own code and of the command's words; any change is a new key. This module imports no
-part of the compiler, so a command served from the cache starts about as fast as a script.
+mfl's own code and of the command's words; any change is a new key. A query's entry holds its
+SQL, how the table shows the rows (text.QueryLayout) and the SQL of the data bounds; rows and
+bounds are read from the warehouse on every run. This module imports no part of the compiler,
+so a command served from the cache starts about as fast as a script.
 """
 
 from __future__ import annotations
