@@ -14,20 +14,35 @@ from pathlib import Path
 
 from conftest import invoke
 
+# What the fast path must not load: the compiler's libraries and mfl's spec, compiler, pipeline
+# and report packages (spec/kinds.py, the enums alone, is light).
+HEAVY = (
+    "sqlglot",
+    "jinja2",
+    "yaml",
+    "metricflow_lite.compile",
+    "metricflow_lite.spec.model",
+    "metricflow_lite.spec.validate",
+    "metricflow_lite.jobs.pipeline",
+    "metricflow_lite.report",
+)
 WATCH = (
     "import sys, atexit\n"
-    "atexit.register(lambda: print('compiler' if 'sqlglot' in sys.modules else 'light',"
-    " file=sys.stderr))\n"
+    f"HEAVY = {HEAVY!r}\n"
+    "def heavy():\n"
+    "    return sorted(m for m in sys.modules if m in HEAVY or m.startswith(\n"
+    "        tuple(h + '.' for h in HEAVY)))\n"
+    "atexit.register(lambda: print('compiler' if heavy() else 'light', file=sys.stderr))\n"
     "sys.argv = ['mfl', *sys.argv[1:]]\n"
     "from metricflow_lite.cli import main\n"
     "main()\n"
 )
 
 
-def mfl(project: Path, *args: str) -> tuple[int, str, str]:
+def mfl(project: Path, *args: str, script: str = WATCH) -> tuple[int, str, str]:
     """Run mfl in a fresh interpreter; stderr ends with whether it imported the compiler."""
     done = subprocess.run(
-        [sys.executable, "-c", WATCH, *args, "--project-dir", str(project)],
+        [sys.executable, "-c", script, *args, "--project-dir", str(project)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -191,3 +191,31 @@ def test_the_renderer_never_calls_back_into_the_planner() -> None:
         for alias in node.names
     ]
     assert taken and [n for n in taken if not n[0].isupper()] == []
+
+
+# The CLI's fast path (jobs/fastpath.py) answers a repeated query without the compiler: what it
+# reads imports mfl's light modules only (the runtime check is tests/test_fastpath_table.py).
+LIGHT = ("metricflow_lite.text", "metricflow_lite.periods", "metricflow_lite.spec.kinds")
+FAST_PATH = {
+    "text.py": LIGHT,
+    "periods.py": LIGHT,
+    "spec/kinds.py": LIGHT,
+    "jobs/fastpath.py": (*LIGHT, "metricflow_lite.warehouse.readonly"),
+}
+HEAVY_LIBRARIES = ("sqlglot", "jinja2", "yaml", *DRIVERS)
+
+
+@pytest.mark.parametrize("module", sorted(FAST_PATH))
+def test_the_fast_path_imports_no_compiler(module: str) -> None:
+    path = PACKAGE / module
+    allowed = FAST_PATH[module]
+    wrong = [
+        f"{module}:{line}: imports {name}"
+        for line, name in imported(ast.parse(path.read_text(encoding="utf-8")), path)
+        if name.split(".")[0] in HEAVY_LIBRARIES
+        or (
+            name.split(".")[0] == "metricflow_lite"
+            and not any(name == a or name.startswith(a + ".") for a in allowed)
+        )
+    ]
+    assert wrong == [], "\n".join(wrong)

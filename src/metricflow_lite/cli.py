@@ -294,43 +294,39 @@ def query(
     Example: mfl query --metrics abandonment_rate,aht_seconds --by queue --grain week --format csv
     """
     from metricflow_lite.jobs import fastpath
-    from metricflow_lite.text import render_result
-    from metricflow_lite.warehouse.readonly import run_duckdb_query
 
-    # The same question on unchanged files: the SQL and formats from target/.mfl-cache/,
-    # without importing the compiler (a script's start-up); anything unusual takes the full path.
+    # The same question on unchanged files: the SQL, the table's layout and the queries of the
+    # data bounds from target/.mfl-cache/, without importing the compiler (a script's
+    # start-up); anything unusual takes the full path, which explains it.
     root = fastpath.project_root(project_dir)
     words = ["query", target or "", metrics, by, grain, start, end, where, str(no_indicators)]
     cache_key = fastpath.key(root, [w or "" for w in words])
-    # The table marks partial periods and shows value labels, both read from the warehouse:
-    # it always takes the full path.
-    plain_rows = fmt != "table" and not completeness
-    entry = fastpath.load(root, "query", cache_key) if plain_rows else None
-    if entry is not None:
+    entry = fastpath.load(root, "query", cache_key)
+    if entry is not None and show_sql and isinstance(entry.get("sql"), str):
         if entry.get("note"):
             click.echo(f"note: {entry['note']}", err=True)
-        if show_sql:
-            click.echo(entry["sql"])
-            return
-        if entry.get("path"):
-            found = run_duckdb_query(entry)
-            if found is not None:
-                click.echo(render_result(*found, fmt), nl=False)
-                return
+        click.echo(entry["sql"])
+        return
+    cached = fastpath.answer_query(entry, fmt, completeness) if entry is not None else None
+    if cached is not None:
+        for note in cached.notes:
+            click.echo(note, err=True)
+        click.echo(cached.text, nl=False)
+        return
     from metricflow_lite.jobs import pipeline
+    from metricflow_lite.text import incomplete_note
 
     options = pipeline.QueryOptions(metrics, by, grain, start, end, where, not no_indicators)
     answer = pipeline.query(
         open_project(project_dir), target, options, fmt, show_sql, completeness, cache_key
     )
-    if answer.plan.note and entry is None:
+    if answer.plan.note:
         click.echo(f"note: {answer.plan.note}", err=True)
     if answer.text is None:
         click.echo(answer.sql)
         return
     if answer.incomplete and answer.plan.request.grain is not None:
-        grain_name = answer.plan.request.grain.value
-        click.echo(f"note: incomplete {grain_name}: {', '.join(answer.incomplete)}", err=True)
+        click.echo(incomplete_note(answer.plan.request.grain.value, answer.incomplete), err=True)
     click.echo(answer.text, nl=fmt == "table")
 
 

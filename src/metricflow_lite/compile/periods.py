@@ -1,44 +1,23 @@
-"""Calendar periods of a grain: where one starts, where the next starts, which are whole."""
+"""Calendar periods of a grain: where one starts, where the next starts, which are whole.
+
+The rule of a whole period lives in metricflow_lite/periods.py (the CLI's fast path reads it
+without the compiler) and is re-exported here; windows and date ranges are this module's."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from metricflow_lite.periods import DEFAULT_COMPLETE_GRACE as DEFAULT_COMPLETE_GRACE
+from metricflow_lite.periods import INTERVAL_LENGTH as INTERVAL_LENGTH
+from metricflow_lite.periods import DataBounds as DataBounds
+from metricflow_lite.periods import as_datetime as as_datetime
+from metricflow_lite.periods import is_complete as is_complete
+from metricflow_lite.periods import next_period as next_period
+from metricflow_lite.periods import period_end as period_end
+from metricflow_lite.periods import period_start as period_start
 from metricflow_lite.spec.model import Grain
 from metricflow_lite.spec.windows import Span, WindowKind, WindowStep
-
-
-def period_start(day: dt.date, grain: Grain, week_start: str) -> dt.date:
-    """The first day of the period of `grain` that contains `day` (day grain and coarser)."""
-    match grain:
-        case Grain.DAY | Grain.MIN15 | Grain.MIN30 | Grain.HOUR:
-            return day
-        case Grain.WEEK:
-            first = 0 if week_start == "monday" else 6  # weekday() of the week's first day
-            return day - dt.timedelta(days=(day.weekday() - first) % 7)
-        case Grain.MONTH:
-            return day.replace(day=1)
-        case Grain.QUARTER:
-            return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-        case Grain.YEAR:
-            return day.replace(month=1, day=1)
-    raise AssertionError(grain)
-
-
-def next_period(start: dt.date, grain: Grain) -> dt.date:
-    """The first day of the following period."""
-    match grain:
-        case Grain.DAY | Grain.MIN15 | Grain.MIN30 | Grain.HOUR:
-            return start + dt.timedelta(days=1)
-        case Grain.WEEK:
-            return start + dt.timedelta(days=7)
-        case Grain.MONTH | Grain.QUARTER | Grain.YEAR:
-            months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[grain]
-            index = start.year * 12 + start.month - 1 + months
-            return dt.date(index // 12, index % 12 + 1, 1)
-    raise AssertionError(grain)
 
 
 def whole_periods(
@@ -55,45 +34,6 @@ def whole_periods(
         else None
     )
     return first, last
-
-
-# DESIGN-2 §2: data through 23:10 completes a day; a center that closes early sets a longer grace.
-DEFAULT_COMPLETE_GRACE = dt.timedelta(hours=1)
-INTERVAL_LENGTH = {Grain.MIN30: dt.timedelta(minutes=30), Grain.HOUR: dt.timedelta(hours=1)}
-
-
-@dataclass(frozen=True, slots=True)
-class DataBounds:
-    """The first and last time value of one model's rows (local wall time)."""
-
-    model: str
-    first: dt.datetime
-    last: dt.datetime
-
-
-def as_datetime(value: dt.date) -> dt.datetime:
-    """A date as its midnight; a datetime unchanged."""
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime(value.year, value.month, value.day)
-
-
-def period_end(start: dt.date, grain: Grain) -> dt.datetime:
-    """The instant the period that starts at `start` ends (the next period's start)."""
-    if grain.intraday:
-        return as_datetime(start) + INTERVAL_LENGTH[grain]
-    return as_datetime(next_period(_day(start), grain))
-
-
-def is_complete(
-    start: dt.date, grain: Grain, bounds: Sequence[DataBounds], grace: dt.timedelta
-) -> bool:
-    """True when every model covers the period: its first time value falls on the period's
-    first day or earlier, and its last is at or after the period's end minus `grace`."""
-    end = period_end(start, grain)
-    return bool(bounds) and all(
-        b.first.date() <= _day(start) and b.last >= end - grace for b in bounds
-    )
 
 
 def latest_complete_start(
@@ -120,10 +60,6 @@ def elapsed_cut(start: dt.date, grain: Grain, data_end: dt.datetime) -> dt.timed
     if begin <= data_end < end:
         return data_end - begin
     return None
-
-
-def _day(value: dt.date) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def period_last_day(start: dt.date, grain: Grain) -> dt.date:

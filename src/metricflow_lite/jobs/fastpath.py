@@ -4,26 +4,34 @@
 jinja2, yaml) and checking the spec, not on their answer. Their results are kept in
 target/.mfl-cache/, keyed by a checksum of every file the spec is read from (the project file,
 metrics/, models/, reports/, the seed .yml files; the size and time of each seed data file), of
-mfl's own code and of the command's words; any change is a new key. This module imports no
-part of the compiler, so a command served from the cache starts about as fast as a script.
+mfl's own code and of the command's words; any change is a new key. A query's entry holds its
+SQL, how the table shows the rows (text.QueryLayout) and the SQL of the data bounds; rows and
+bounds are read from the warehouse on every run. This module imports no part of the compiler,
+so a command served from the cache starts about as fast as a script.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from metricflow_lite.periods import DataBounds, model_bounds, rows_complete
+from metricflow_lite.spec.kinds import Grain
+from metricflow_lite.text import QueryLayout, incomplete_note, incomplete_periods, render_query_rows
 
 CACHE_DIR = ".mfl-cache"
 PROJECT_FILE = "metricflow_lite.yml"  # as spec/project.py
 PROJECT_DIR_ENV = "MFL_PROJECT_DIR"
 WATCHED = ("metrics", "models", "reports", "seeds")
 READ_WHOLE = (".yml", ".yaml", ".sql", ".jinja", ".md")  # spec files: by content
-FORMAT = 1
+FORMAT = 2  # of an entry: a new format is a new key
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -96,3 +104,55 @@ def store(root: Path, kind: str, cache_key: str | None, data: dict[str, Any]) ->
         os.replace(temporary, path)
     except OSError:
         return
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """What `mfl query` prints for a cached query: the notes on stderr, then the text."""
+
+    notes: tuple[str, ...]
+    text: str
+
+
+def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedAnswer | None:
+    """A cached query answered from its DuckDB warehouse and rendered as the full path renders
+    it; None (take the full path) for a warehouse that is not a DuckDB file, or is missing or
+    not built for the query, and for an entry that is not one.
+
+    The bounds that say which periods are complete are read from the warehouse on every run
+    (with the rows, in one connection): new rows move them."""
+    try:
+        sql = str(entry["sql"])
+        layout = QueryLayout.from_data(entry["layout"])
+        grain = None if entry["grain"] is None else Grain(entry["grain"])
+        grace = dt.timedelta(microseconds=int(entry["grace_microseconds"]))
+        bounds_sql = [(str(model), str(query)) for model, query in entry["bounds"]]
+        note = entry.get("note")
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not entry.get("path"):
+        return None
+    flagged = fmt == "table" or completeness
+    if not flagged or grain is None:
+        bounds_sql = []  # as the full path: bounds only where periods are marked
+    from metricflow_lite.warehouse.readonly import run_duckdb_queries
+
+    found = run_duckdb_queries(entry, [sql, *(query for _, query in bounds_sql)])
+    if found is None:
+        return None
+    (columns, rows), *bound_rows = found
+    complete = None
+    if flagged:
+        bounds: list[DataBounds] = []
+        for (model, _), (_, values) in zip(bounds_sql, bound_rows, strict=True):
+            one = model_bounds(model, *values[0]) if values and len(values[0]) == 2 else None
+            if one is not None:
+                bounds.append(one)
+        complete = rows_complete(columns, rows, grain, bounds, grace)
+    notes = [f"note: {note}"] if note else []
+    if grain is not None and (
+        incomplete := incomplete_periods(columns, rows, grain.value, complete)
+    ):
+        notes.append(incomplete_note(grain.value, incomplete))
+    text = render_query_rows(columns, rows, fmt, layout, complete)
+    return CachedAnswer(tuple(notes), text + "\n" if fmt == "table" else text)

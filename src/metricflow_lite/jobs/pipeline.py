@@ -24,6 +24,7 @@ from metricflow_lite.warehouse.base import QueryResult, Statement, Warehouse, fe
 if TYPE_CHECKING:
     from metricflow_lite.jobs.reports import WrittenReport
     from metricflow_lite.seeds.load import LoadSummary
+    from metricflow_lite.text import QueryLayout
 
 Progress = Callable[[str], None]
 DIALECT_OF_TYPE = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
@@ -390,18 +391,19 @@ def query(
 
     The table marks the periods the data does not cover whole and shows dimension values by
     their labels; csv and json carry `is_complete` only when `completeness` asks for it. With a
-    cache_key, what a repeated csv/json query needs is kept for the CLI's fast path."""
+    cache_key, what a repeated query needs is kept for the CLI's fast path."""
     from metricflow_lite.jobs.reports import dimension_value_labels, row_completeness
-    from metricflow_lite.report.query_table import render_rows
-    from metricflow_lite.text import plain_value
+    from metricflow_lite.report.query_table import query_layout
+    from metricflow_lite.text import incomplete_periods, render_query_rows
     from metricflow_lite.warehouse import connect
 
     spec = load_spec(project)
     request = options.request(spec)
     # a mistake in the request is reported before the warehouse is opened (or found missing)
     plan, sql = query_sql(project, request, dialect_for(project, target), spec)
-    if cache_key is not None and fmt != "table" and not completeness:
-        remember_query(project, target, cache_key, plan, sql)
+    layout = query_layout(spec, plan.request, dimension_value_labels(spec, plan.request.by))
+    if cache_key is not None:
+        remember_query(project, target, cache_key, spec, plan, sql, layout)
     if sql_only:
         return QueryAnswer(plan, sql, None)
     with connect(project, target, read_only=True) as warehouse:
@@ -411,13 +413,8 @@ def query(
             complete = row_completeness(
                 spec, project, warehouse, plan.request, result.columns, result.rows
             )
-    incomplete: tuple[str, ...] = ()
-    if complete is not None and plan.request.grain is not None:
-        at = result.columns.index(plan.request.grain.value)
-        flagged = zip(result.rows, complete, strict=True)
-        incomplete = tuple(sorted({str(plain_value(r[at])) for r, ok in flagged if not ok}))
-    labels = dimension_value_labels(spec, plan.request.by) if fmt == "table" else {}
-    text = render_rows(result, spec, plan.request, fmt, labels, complete)
+    incomplete = incomplete_periods(result.columns, result.rows, layout.period, complete)
+    text = render_query_rows(result.columns, result.rows, fmt, layout, complete)
     return QueryAnswer(plan, sql, text, incomplete)
 
 
@@ -425,17 +422,30 @@ def remember_query(
     project: Project,
     target: str | None,
     cache_key: str,
+    spec: ProjectSpec,
     plan: QueryPlan,
     sql: str,
+    layout: QueryLayout,
 ) -> None:
-    """The SQL and note of a csv/json query, for jobs/fastpath.py (DuckDB targets run it)."""
+    """What a repeated query needs without the spec, for jobs/fastpath.py (DuckDB targets run
+    it): its SQL and note, the table's layout, and the SQL of the data bounds that say which
+    periods are complete (the bounds change with the data: they are read on every run)."""
     from metricflow_lite.jobs import fastpath
+    from metricflow_lite.jobs.reports import bounds_queries
 
+    dialect = dialect_for(project, target)
     entry: dict[str, object] = {
         "sql": sql,
         "note": plan.note,
         "path": None,
         "config": {},
+        "layout": layout.to_data(),
+        "grain": plan.request.grain.value if plan.request.grain else None,
+        "grace_microseconds": project.complete_grace // dt.timedelta(microseconds=1),
+        "bounds": [
+            [model, to_sql(query, dialect)]
+            for model, query in bounds_queries(spec, plan.request.metrics)
+        ],
     }
     target_config = project.target(target)
     if target_config.type == "duckdb":

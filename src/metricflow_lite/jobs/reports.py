@@ -24,6 +24,7 @@ from metricflow_lite.compile.plan import QueryRequest, model_times, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.jobs.files import write_file
+from metricflow_lite.periods import model_bounds, rows_complete
 from metricflow_lite.report import (
     MetricInfo,
     ReportTable,
@@ -96,6 +97,20 @@ def _as_date(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def bounds_queries(
+    spec: ProjectSpec, metrics: tuple[str, ...]
+) -> tuple[tuple[str, exp.Query], ...]:
+    """The query of each model's first and last time value, for the models the metrics read."""
+    queries = []
+    for model, time in model_times(spec, metrics):
+        column = exp.column(exp.to_identifier(time))
+        query = exp.select(exp.Min(this=column), exp.Max(this=column)).from_(
+            table_ref("src", model)
+        )
+        queries.append((model, query))
+    return tuple(queries)
+
+
 def data_bounds(
     spec: ProjectSpec, metrics: tuple[str, ...], warehouse: Warehouse
 ) -> tuple[DataBounds, ...]:
@@ -104,30 +119,12 @@ def data_bounds(
     A model without rows has no bounds, so no period it is read for counts as complete.
     """
     bounds = []
-    for model, time in model_times(spec, metrics):
-        column = exp.column(exp.to_identifier(time))
-        query = exp.select(exp.Min(this=column), exp.Max(this=column)).from_(
-            table_ref("src", model)
-        )
+    for model, query in bounds_queries(spec, metrics):
         _, rows = _fetch(warehouse, query)
-        first, last = rows[0] if rows else (None, None)
-        if isinstance(first, dt.date) and isinstance(last, dt.date):
-            bounds.append(DataBounds(model, _as_datetime(first), _covered_until(last)))
+        found = model_bounds(model, *rows[0]) if rows else None
+        if found is not None:
+            bounds.append(found)
     return tuple(bounds)
-
-
-def _as_datetime(value: dt.date) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    return dt.datetime(value.year, value.month, value.day)
-
-
-def _covered_until(value: dt.date) -> dt.datetime:
-    """A model's last time value as the instant its data reaches: a DATE column's last day is
-    covered whole (a daily schedule for 01-13 covers 01-13), a timestamp up to itself."""
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    return _as_datetime(value) + dt.timedelta(days=1)
 
 
 def outside_data(
@@ -374,20 +371,7 @@ def row_completeness(
     if request.grain is None or request.grain.value not in columns:
         return None
     bounds = data_bounds(spec, request.metrics, warehouse)
-    at = columns.index(request.grain.value)
-    grace = project.complete_grace
-    return tuple(
-        isinstance(row[at], dt.date)
-        and is_complete(_as_period(row[at]), request.grain, bounds, grace)
-        for row in rows
-    )
-
-
-def _as_period(value: object) -> dt.date:
-    assert isinstance(value, dt.date)
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    return value
+    return rows_complete(columns, rows, request.grain, bounds, project.complete_grace)
 
 
 @dataclass(frozen=True, slots=True)

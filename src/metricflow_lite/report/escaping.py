@@ -8,22 +8,11 @@ from __future__ import annotations
 
 import re
 
+from metricflow_lite.text import terminal_text as terminal_text
+
 # OWASP "CSV injection": a cell that starts with one of these is read as a formula by Excel,
 # LibreOffice and Google Sheets; tab and CR start one too after the program strips them.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-# ESC-introduced sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ST`, two-byte `ESC x`),
-# their 8-bit C1 forms, then any other C0/C1 control character and DEL.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, to BEL or ST (or the end)
-    r"|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM, APC
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"  # 8-bit OSC
-    r"|\x1b[ -~]?"  # any other escape
-)
-_LINE_BREAKS = re.compile(r"[\r\n\v\f\u2028\u2029\x85]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Markdown: punctuation that can start emphasis, a link or image, code or a strikeout, or end a
 # table cell; `<`, `>` and `&` become entities, so no HTML tag or autolink survives.
@@ -39,14 +28,6 @@ def spreadsheet_text(text: str) -> str:
 def is_formula_like(text: str) -> bool:
     """True when a spreadsheet would take the text for a formula (OWASP's list)."""
     return text.startswith(FORMULA_STARTS)
-
-
-def terminal_text(text: str) -> str:
-    """Text that prints as itself: escape sequences and control characters removed, line
-    breaks and tabs as one space (a cell stays on its line)."""
-    text = _ESCAPE_SEQUENCE.sub("", text)
-    text = _LINE_BREAKS.sub(" ", text).replace("\t", " ")
-    return _CONTROL.sub("", text)
 
 
 def markdown_text(text: str) -> str:

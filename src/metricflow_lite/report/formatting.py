@@ -7,24 +7,19 @@ metric says `change: points` (a score such as NPS: -5 -> 5 is +10, not -200 %).
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from enum import Enum
-from typing import NoReturn
-
-from wcwidth import wcswidth
 
 from metricflow_lite.spec.model import Change, Format, Grain, Target
+from metricflow_lite.text import NULL_TEXT as NULL_TEXT
+from metricflow_lite.text import Cell as Cell
+from metricflow_lite.text import as_number as as_number
+from metricflow_lite.text import assert_never as assert_never
+from metricflow_lite.text import display_width as display_width
+from metricflow_lite.text import format_duration as format_duration
+from metricflow_lite.text import format_value as format_value
 
-NULL_TEXT = "-"
 MISSED_MARK = "✗"  # U+2717 is narrow in every terminal (▼ is East Asian "ambiguous")
-
-Cell = date | str | int | float | bool | None
-
-
-def assert_never(value: NoReturn) -> NoReturn:
-    """Exhaustive Enum matches (typing.assert_never is 3.11+; we support 3.10)."""
-    raise AssertionError(f"unhandled value: {value!r}")
 
 
 class TargetFlag(str, Enum):
@@ -49,46 +44,6 @@ class TargetFlag(str, Enum):
                 return "无目标"
             case _:
                 assert_never(self)
-
-
-def as_number(value: Cell) -> float | None:
-    """A cell as a float; None for NULL, NaN, booleans and text."""
-    if value is None or isinstance(value, bool | str | date):
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def format_value(value: Cell, fmt: Format) -> str:
-    """A metric value as text: `5.2%`, `4:32`, `12,345`, `1,234.57`, `¥1,234.50`; NULL -> `-`."""
-    number = as_number(value)
-    if number is None:
-        return NULL_TEXT
-    match fmt:
-        case Format.PERCENT:
-            return _signless(f"{number * 100:.1f}") + "%"
-        case Format.DURATION:
-            return format_duration(number)
-        case Format.INTEGER:
-            return _signless(f"{number:,.0f}")
-        case Format.NUMBER:
-            return _signless(f"{number:,.2f}")
-        case Format.CURRENCY:
-            text = _signless(f"{abs(number):,.2f}")
-            return f"-¥{text}" if number < 0 and text.strip("0.,") else f"¥{text}"
-        case _:
-            assert_never(fmt)
-
-
-def format_duration(seconds: float) -> str:
-    """Seconds as `m:ss`, or `h:mm:ss` from an hour on; negative with a leading `-`."""
-    total = round(abs(seconds))
-    sign = "-" if seconds < 0 and total else ""
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
-    return f"{sign}{minutes}:{secs:02d}"
 
 
 def format_change(change: Cell, fmt: Format, kind: Change) -> str:
@@ -173,14 +128,3 @@ def format_cell(value: Cell) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _signless(text: str) -> str:
-    """`-0.0` as `0.0`: a value that rounds to zero carries no sign."""
-    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
-
-
-def display_width(text: str) -> int:
-    """Terminal cells the text takes (CJK two, combining marks zero)."""
-    width = wcswidth(text)
-    return len(text) if width < 0 else int(width)

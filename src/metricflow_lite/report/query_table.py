@@ -1,4 +1,8 @@
-"""Query results as text: an aligned terminal table, CSV or JSON."""
+"""Query results as text: an aligned terminal table, CSV or JSON.
+
+The rendering itself is text.py's (it imports no compiler, so the CLI's fast path shares it);
+this module reads what it needs from the spec.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 from metricflow_lite.compile.plan import QueryRequest
-from metricflow_lite.report.escaping import terminal_text
-from metricflow_lite.report.formatting import display_width, format_value
 from metricflow_lite.spec.model import Format, ProjectSpec
-from metricflow_lite.text import plain_value, render_result
+from metricflow_lite.text import QueryLayout, render_query_rows
+from metricflow_lite.text import display_width as display_width
+from metricflow_lite.text import format_value as format_value
+from metricflow_lite.text import pad as pad
+from metricflow_lite.text import plain_value as plain_value
+from metricflow_lite.text import render_result as render_result
+from metricflow_lite.text import render_table as render_table
+from metricflow_lite.text import terminal_text as terminal_text
 from metricflow_lite.warehouse.base import QueryResult
-
-
-def pad(text: str, width: int, right: bool) -> str:
-    gap = " " * max(width - display_width(text), 0)
-    return gap + text if right else text + gap
-
-
-def render_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] = ()
-) -> str:
-    """An aligned plain-text table; numbers right-aligned, CJK text measured by display width.
-
-    Every cell is made terminal-safe: escape sequences and control characters from the data
-    never reach the terminal, and a line break cannot split a row.
-    """
-    headers = [terminal_text(h) for h in headers]
-    rows = [[terminal_text(c) for c in row] for row in rows]
-    right = list(numeric) + [False] * (len(headers) - len(numeric))
-    widths = [display_width(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], display_width(cell))
-    lines = ["  ".join(pad(h, widths[i], right[i]) for i, h in enumerate(headers)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append("  ".join(pad(c, widths[i], right[i]) for i, c in enumerate(row)).rstrip())
-    return "\n".join(lines)
 
 
 def format_number(value: Any, fmt: Format) -> str:
@@ -46,6 +28,20 @@ def format_number(value: Any, fmt: Format) -> str:
     if isinstance(value, Decimal):
         value = float(value)
     return format_value(value, fmt)
+
+
+def query_layout(
+    spec: ProjectSpec,
+    request: QueryRequest,
+    value_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> QueryLayout:
+    """How the query table shows a request's rows: formats, value labels, period column."""
+    formats = {m.name: m.format for m in spec.metrics}
+    return QueryLayout(
+        {name: formats[name] for name in request.metrics if name in formats},
+        value_labels or {},
+        request.grain.value if request.grain else None,
+    )
 
 
 def render_rows(
@@ -61,29 +57,5 @@ def render_rows(
     The table shows dimension values by their labels (`values:`) and marks an incomplete period
     with `*`; csv and json keep the codes, and carry `is_complete` when `complete` is given.
     """
-    rows = [[plain_value(v) for v in row] for row in result.rows]
-    columns = list(result.columns)
-    if fmt in ("csv", "json"):
-        if complete is not None:
-            columns.append("is_complete")
-            rows = [[*row, flag] for row, flag in zip(rows, complete, strict=True)]
-        return render_result(columns, rows, fmt)
-    formats = {m.name: m.format for m in spec.metrics}
-    labels = value_labels or {}
-    period = request.grain.value if request.grain else None
-    cells = []
-    for n, row in enumerate(rows):
-        line = []
-        for name, value in zip(result.columns, row, strict=True):
-            if name in formats and name in request.metrics:
-                line.append(format_number(value, formats[name]))
-            elif value is None:
-                line.append("(null)")
-            else:
-                text = labels.get(name, {}).get(str(value), str(value))
-                if name == period and complete is not None and not complete[n]:
-                    text += "*"
-                line.append(text)
-        cells.append(line)
-    numeric = [name in request.metrics for name in result.columns]
-    return render_table(result.columns, cells, numeric)
+    layout = query_layout(spec, request, value_labels)
+    return render_query_rows(result.columns, result.rows, fmt, layout, complete)

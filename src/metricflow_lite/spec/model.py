@@ -10,6 +10,9 @@ from sqlglot import exp
 
 from metricflow_lite.errors import Location
 from metricflow_lite.spec.calendar import Calendar
+from metricflow_lite.spec.kinds import Change as Change
+from metricflow_lite.spec.kinds import Format as Format
+from metricflow_lite.spec.kinds import Grain as Grain
 
 
 class Agg(str, Enum):
@@ -30,21 +33,6 @@ class Agg(str, Enum):
         return self in (Agg.SUM, Agg.COUNT, Agg.AVG, Agg.MIN, Agg.MAX)
 
 
-class Format(str, Enum):
-    NUMBER = "number"
-    INTEGER = "integer"
-    PERCENT = "percent"
-    DURATION = "duration"
-    CURRENCY = "currency"
-
-
-class Change(str, Enum):
-    """How the change of a metric between two periods is computed and shown (DOMAIN.md §5)."""
-
-    POINTS = "points"  # cur - prev: rates (in percentage points) and scores such as NPS
-    RELATIVE = "relative"  # (cur - prev) / |prev|: volumes, durations, money
-
-
 def default_change(fmt: Format) -> Change:
     """Rates change in points; everything else relatively, unless the metric says otherwise."""
     return Change.POINTS if fmt is Format.PERCENT else Change.RELATIVE
@@ -53,32 +41,6 @@ def default_change(fmt: Format) -> Change:
 def resolved_change(declared: Change | None, fmt: Format | None) -> Change:
     """How a metric's change between periods is told: its `change:`, else its format's default."""
     return declared or default_change(fmt or Format.NUMBER)
-
-
-class Grain(str, Enum):
-    MIN15 = "15min"
-    MIN30 = "30min"
-    HOUR = "hour"
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    QUARTER = "quarter"
-    YEAR = "year"
-
-    @property
-    def intraday(self) -> bool:
-        return self in (Grain.MIN15, Grain.MIN30, Grain.HOUR)
-
-    def covers(self, finer: Grain) -> bool:
-        """True when periods of this grain are unions of periods of `finer`."""
-        order = list(Grain)
-        if self is finer:
-            return True
-        if self is Grain.WEEK:
-            return finer in (Grain.MIN15, Grain.MIN30, Grain.HOUR, Grain.DAY)
-        if finer is Grain.WEEK:
-            return False
-        return order.index(self) > order.index(finer)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+Rows = tuple[list[str], list[tuple[Any, ...]]]
 
-def run_duckdb_query(entry: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]] | None:
-    """Rows of a cached query on its DuckDB warehouse; None (the caller takes the full path,
-    which explains the problem) when the file is missing, locked or not built for it."""
+
+def run_duckdb_queries(entry: dict[str, Any], sqls: Sequence[str]) -> list[Rows] | None:
+    """The columns and rows of each query, in one read-only connection to a cached query's
+    DuckDB warehouse; None (the caller takes the full path, which explains the problem) when
+    the file is missing, locked or not built for them."""
     import duckdb
 
     try:
@@ -16,10 +20,19 @@ def run_duckdb_query(entry: dict[str, Any]) -> tuple[list[str], list[tuple[Any, 
     except duckdb.Error:
         return None
     try:
-        cursor = con.execute(entry["sql"])
-        columns = [d[0] for d in cursor.description or ()]
-        return columns, [tuple(row) for row in cursor.fetchall()]
+        found = []
+        for sql in sqls:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description or ()]
+            found.append((columns, [tuple(row) for row in cursor.fetchall()]))
+        return found
     except duckdb.Error:
         return None
     finally:
         con.close()
+
+
+def run_duckdb_query(entry: dict[str, Any]) -> Rows | None:
+    """Rows of a cached query on its DuckDB warehouse; None as for run_duckdb_queries."""
+    found = run_duckdb_queries(entry, [entry["sql"]])
+    return None if found is None else found[0]
