@@ -31,8 +31,3 @@ def run_duckdb_queries(entry: dict[str, Any], sqls: Sequence[str]) -> list[Rows]
     finally:
         con.close()
 
-
-def run_duckdb_query(entry: dict[str, Any]) -> Rows | None:
-    """Rows of a cached query on its DuckDB warehouse; None as for run_duckdb_queries."""
-    found = run_duckdb_queries(entry, [entry["sql"]])
-    return None if found is None else found[0]
