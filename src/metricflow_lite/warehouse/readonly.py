@@ -30,4 +30,3 @@ def run_duckdb_queries(entry: dict[str, Any], sqls: Sequence[str]) -> list[Rows]
         return None
     finally:
         con.close()
-
