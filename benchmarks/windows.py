@@ -4,9 +4,9 @@
 
 Generates the demo contact center over a whole year (365 days, seed 7; `--days` for fewer
 days with the per-day volume scaled up to the same number of legs; a year of 10M legs takes
-about 6 GB of memory and 9 minutes to generate on 2 cores) into benchmarks/data/windows-<legs>[-<days>d]/ (kept
-between runs), seeds and builds a copy of the project there, then times, in turns after a
-warm-up, on one read-only connection:
+about 6 GB of memory and 9 minutes to generate on 2 cores) into
+benchmarks/data/windows-<legs>[-<days>d]/ (kept between runs), seeds and builds a copy of
+the project there, then times, in turns after a warm-up, on one read-only connection:
 
 1. `abandonment_rate_7d` by queue at day grain over all the days (a rolling window over the
    day table's partials) against the same plain `abandonment_rate` (target: <= 2x);
