@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from metricflow_lite.errors import MflError
-from metricflow_lite.warehouse.served import engine_error, row_limit_error, time_limit_error
+from metricflow_lite.warehouse.served import select_on_cursor
 
 _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": False,
@@ -41,30 +41,11 @@ class CatalogDatabase:
     ) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
         """(name, type name) of each column and the rows; E802 past max_rows, E803 past the
         time limit, E806 for what DuckDB refuses."""
-        import duckdb
-
         with self.lock:
             if self.closed:
                 raise MflError("E804", "the catalog was replaced meanwhile", None, "retry")
             cursor = self.connection.cursor()
-        timer = threading.Timer(timeout_s, cursor.interrupt)
-        timer.daemon = True
-        timer.start()
-        try:
-            cursor.execute(sql)
-            columns = [(str(d[0]), str(d[1])) for d in cursor.description or ()]
-            fetched = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows + 1)
-            rows = [tuple(r) for r in fetched]
-        except duckdb.InterruptException:
-            raise time_limit_error(timeout_s) from None
-        except duckdb.Error as err:
-            raise engine_error(str(err), "duckdb") from None
-        finally:
-            timer.cancel()
-            cursor.close()
-        if max_rows is not None and len(rows) > max_rows:
-            raise row_limit_error(max_rows)
-        return columns, rows
+        return select_on_cursor(cursor, sql, max_rows, timeout_s)
 
     def close(self) -> None:
         with self.lock:

@@ -188,32 +188,11 @@ class DuckDBReader(ServedReader):
     ) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
         """(name, type name) of each column and the rows; E802 past max_rows, E803 past the
         time limit."""
-        import duckdb
-
         with self.lock:
             if self.closed:
                 raise MflError("E804", "the served build was replaced meanwhile", None, "retry")
             cursor = self.connection.cursor()
-        timer = threading.Timer(timeout_s, cursor.interrupt)
-        timer.daemon = True
-        timer.start()
-        try:
-            cursor.execute(sql)
-            columns = [(str(d[0]), str(d[1])) for d in cursor.description or ()]
-            if max_rows is None:
-                rows = [tuple(r) for r in cursor.fetchall()]
-            else:
-                rows = [tuple(r) for r in cursor.fetchmany(max_rows + 1)]
-        except duckdb.InterruptException:
-            raise time_limit_error(timeout_s) from None
-        except duckdb.Error as err:
-            raise engine_error(str(err), self.dialect) from None
-        finally:
-            timer.cancel()
-            cursor.close()
-        if max_rows is not None and len(rows) > max_rows:
-            raise row_limit_error(max_rows)
-        return columns, rows
+        return select_on_cursor(cursor, sql, max_rows, timeout_s)
 
     def close(self) -> None:
         with self.lock:
@@ -343,3 +322,31 @@ def read_only_error() -> MflError:
 
 
 Reader = DuckDBReader | PostgresReader
+
+
+def select_on_cursor(
+    cursor: Any, sql: str, max_rows: int | None, timeout_s: float
+) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
+    """A read on a DuckDB cursor of its own, which it closes: (name, type name) of each column
+    and the rows; E802 past max_rows, E803 past the time limit (the cursor is interrupted),
+    E806 for what DuckDB refuses."""
+    import duckdb
+
+    timer = threading.Timer(timeout_s, cursor.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        cursor.execute(sql)
+        columns = [(str(d[0]), str(d[1])) for d in cursor.description or ()]
+        fetched = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows + 1)
+        rows = [tuple(r) for r in fetched]
+    except duckdb.InterruptException:
+        raise time_limit_error(timeout_s) from None
+    except duckdb.Error as err:
+        raise engine_error(str(err), "duckdb") from None
+    finally:
+        timer.cancel()
+        cursor.close()
+    if max_rows is not None and len(rows) > max_rows:
+        raise row_limit_error(max_rows)
+    return columns, rows
