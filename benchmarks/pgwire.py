@@ -28,21 +28,23 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import psycopg
 from serve import (  # benchmarks/serve.py: the HTTP side's load test
-    HERE,
     TOKEN,
+    burst,
     free_port,
     mfl,
     percentiles,
     prepared_project,
     rss_mib,
+    steady,
+    write,
 )
 
 BEGIN, END = "<!-- PGWIRE-BENCH BEGIN -->", "<!-- PGWIRE-BENCH END -->"
@@ -95,48 +97,12 @@ def ask(port: int, request: Ask) -> float:
 BY_KIND: dict[str, list[float]] = {}
 
 
-def steady(port: int, count: int, seconds: float) -> list[float]:
-    spent = []
-    started = time.monotonic()
-    for i in range(count):
-        pause = started + i * seconds / count - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
-        request = ROTATION[i % len(ROTATION)]
-        took = ask(port, request)
-        spent.append(took)
-        BY_KIND.setdefault(request.name, []).append(took)
-    return spent
-
-
-def burst(port: int, count: int, threads: int = 8) -> list[float]:
-    spent: list[float] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-    turn = iter(range(count))
-
-    def work() -> None:
-        while True:
-            with lock:
-                i = next(turn, None)
-            if i is None:
-                return
-            try:
-                took = ask(port, ROTATION[i % len(ROTATION)])
-            except BaseException as err:  # noqa: BLE001 - reported below
-                failures.append(err)
-                return
-            with lock:
-                spent.append(took)
-
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if failures:
-        raise SystemExit(f"burst: {failures[0]!r}")
-    return spent
+def one_request(port: int, i: int) -> float:
+    """The i-th request of the rotation: its seconds, kept by kind."""
+    request = ROTATION[i % len(ROTATION)]
+    took = ask(port, request)
+    BY_KIND.setdefault(request.name, []).append(took)
+    return took
 
 
 def run(args: argparse.Namespace) -> str:
@@ -168,11 +134,11 @@ def run(args: argparse.Namespace) -> str:
             phases: list[tuple[str, Callable[[], list[float]]]] = [
                 (
                     f"{args.requests:,} requests over {args.seconds:g} s, one at a time",
-                    lambda: steady(pg_port, args.requests, args.seconds),
+                    lambda: steady(partial(one_request, pg_port), args.requests, args.seconds),
                 ),
                 (
                     f"burst: {args.burst:,} requests, 8 clients at once",
-                    lambda: burst(pg_port, args.burst),
+                    lambda: burst(partial(one_request, pg_port), args.burst),
                 ),
             ]
             rows = []
@@ -228,18 +194,6 @@ def run(args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(section: str) -> None:
-    results = HERE / "results.md"
-    text = results.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    results.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
@@ -250,7 +204,7 @@ def main() -> None:
     section = run(args)
     sys.stdout.write(section)
     if args.write:
-        write(section)
+        write(section, BEGIN, END)
 
 
 if __name__ == "__main__":

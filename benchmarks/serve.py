@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -118,7 +119,16 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 BY_ROUTE: dict[str, list[float]] = {}  # the steady phase's seconds per request kind
 
 
-def steady(port: int, count: int, seconds: float) -> list[float]:
+def one_request(port: int, i: int) -> float:
+    """The i-th request of the rotation: its seconds, its status checked, kept by route."""
+    request = ROTATION[i % len(ROTATION)]
+    status, took = ask(port, request)
+    check(request, status)
+    BY_ROUTE.setdefault(request.name, []).append(took)
+    return took
+
+
+def steady(request: Callable[[int], float], count: int, seconds: float) -> list[float]:
     """`count` requests spread evenly over `seconds` (one at a time, on a schedule)."""
     spent = []
     started = time.monotonic()
@@ -127,15 +137,12 @@ def steady(port: int, count: int, seconds: float) -> list[float]:
         pause = due - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        request = ROTATION[i % len(ROTATION)]
-        status, took = ask(port, request)
-        check(request, status)
-        spent.append(took)
-        BY_ROUTE.setdefault(request.name, []).append(took)
+        spent.append(request(i))
     return spent
 
 
-def burst(port: int, count: int, threads: int = 8) -> list[float]:
+def burst(request: Callable[[int], float], count: int, threads: int = 8) -> list[float]:
+    """`count` requests from `threads` threads at once; the first failure ends the run."""
     spent: list[float] = []
     lock = threading.Lock()
     failures: list[BaseException] = []
@@ -147,10 +154,8 @@ def burst(port: int, count: int, threads: int = 8) -> list[float]:
                 i = next(turn, None)
             if i is None:
                 return
-            request = ROTATION[i % len(ROTATION)]
             try:
-                status, took = ask(port, request)
-                check(request, status)
+                took = request(i)
             except BaseException as err:  # noqa: BLE001 - reported below
                 failures.append(err)
                 return
@@ -217,11 +222,11 @@ def run(args: argparse.Namespace) -> str:
             phases: list[tuple[str, Callable[[], list[float]]]] = [
                 (
                     f"{args.requests:,} requests over {args.seconds:g} s, one at a time",
-                    lambda: steady(port, args.requests, args.seconds),
+                    lambda: steady(partial(one_request, port), args.requests, args.seconds),
                 ),
                 (
                     f"burst: {args.burst:,} requests, 8 clients at once",
-                    lambda: burst(port, args.burst),
+                    lambda: burst(partial(one_request, port), args.burst),
                 ),
             ]
             rows = []
@@ -280,12 +285,13 @@ def run(args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(section: str) -> None:
+def write(section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put a section into results.md between its markers (at the end the first time)."""
     results = HERE / "results.md"
     text = results.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         text = head + section + ("\n" + tail if tail else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
