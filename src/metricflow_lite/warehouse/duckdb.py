@@ -389,6 +389,9 @@ class DuckDBWarehouse(Closing):
                 raise
             clock.lap("copy")
             con = _connect(building, False, self.config)
+            # No table of a build is read in the order its rows were written (every report
+            # and query sorts): unordered writes build the 10M-leg demo 13 % faster.
+            con.execute("SET preserve_insertion_order = false")
             session = DuckDBBuildSession(con, clock)
             try:
                 result = work(session)
