@@ -37,7 +37,7 @@ from metricflow_lite.compile.plan import IndicatorTable, JoinVersions, PlanNode
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
 from metricflow_lite.spec.model import Grain, ProjectSpec
 
-MANIFEST_SCHEMA = shared_names.MANIFEST
+MANIFEST_SCHEMA = shared_names.MANIFEST_SCHEMA
 ROW_ALIAS = "_mfl_row"
 # grains whose periods are whole days: a changed day maps to the one period holding it
 DAY_OR_COARSER = (Grain.DAY, Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.YEAR)

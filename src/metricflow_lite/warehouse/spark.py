@@ -54,7 +54,7 @@ REGISTERED_KEY = "mfl.catalog.registered"
 STAGING_SUFFIX = "__staging"
 LAYER_SCHEMAS = names.LAYER_SCHEMAS
 # what build.json holds: the layers and the incremental build's manifest
-BUILT_SCHEMAS = (*LAYER_SCHEMAS, names.MANIFEST)
+BUILT_SCHEMAS = (*LAYER_SCHEMAS, names.MANIFEST_SCHEMA)
 # Local mode defaults: small data, two cores; users override any of them under `conf:`.
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
