@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
-from conftest import copy_fixture, invoke, seed_project
+from conftest import FIXTURES, copy_fixture, invoke, seed_project
 from test_engines import postgres_dsn, spark_session  # noqa: F401 - the engine fixtures
 
 from metricflow_lite.compile.incremental import periods
@@ -506,3 +507,102 @@ def test_a_spark_build_killed_half_way_keeps_the_previous_build(
     left = {b.name for b in (spark_dir / "builds").iterdir()}
     assert not killed & left  # removed by the next build
     assert equals_full_build(project, "spark") == []
+
+
+def test_spark_rewrites_a_table_once_from_its_kept_and_new_rows(
+    snapshot: Callable[[str, str], None],
+) -> None:
+    """Spark has no DELETE: a day table rewritten for 2024-12-30 and rows without a time, and a
+    source table rewritten for the keys in _mfl_keys, are each one CREATE TABLE AS SELECT of
+    the last build's other rows UNION ALL the rows computed again."""
+    from metricflow_lite.compile.build import BuildObject
+    from metricflow_lite.compile.incremental import (
+        INSERT_ALIAS,
+        KeyedSource,
+        keyed_source,
+        period_filter,
+        replace_periods,
+        rewrite_keys,
+    )
+    from metricflow_lite.compile.layers import latest_versions
+    from metricflow_lite.compile.plan import indicator_tables
+    from metricflow_lite.jobs.pipeline import build_objects
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.spec.validate import load_spec
+
+    project = load_project(FIXTURES / "tiny")
+    spec = load_spec(project)
+    [table] = [t for t in indicator_tables(spec) if t.name == "calls_day"]
+    [obj] = [o for o in build_objects(project, spec, None) if o.name == "calls_day"]
+    days: dict[str, list[dt.date | None]] = {"offered_ts": [dt.date(2024, 12, 30), None]}
+    staged = {"src": "src__staging", "ind": "ind__staging", "app": "app__staging"}
+    periods_sql = replace_periods(
+        obj,
+        period_filter(table, days, None, "monday"),
+        period_filter(table, days, INSERT_ALIAS, "monday"),
+        "spark",
+        staged,
+    )
+    calls = BuildObject(
+        "src",
+        "calls",
+        "TABLE",
+        sqlglot.parse_one(
+            "SELECT leg_id, queue, _load_id FROM "
+            + latest_versions("calls", ("leg_id",)).sql("duckdb"),
+            read="duckdb",
+        ),
+        "model calls.sql",
+        "source",
+    )
+    source = keyed_source(calls, {"calls": ("leg_id",)})
+    assert isinstance(source, KeyedSource)
+    [keys_sql] = rewrite_keys(source, calls, "spark", staged)
+    for sql in (periods_sql, keys_sql):
+        assert "UNION ALL" in sql and "DELETE" not in sql and "INSERT" not in sql
+    snapshot("incremental/rewrites.spark.sql", f"{periods_sql};\n\n{keys_sql};")
+
+
+@pytest.mark.spark
+def test_spark_fingerprints_tell_where_a_null_is_and_sum_exactly(
+    request: pytest.FixtureRequest,
+) -> None:
+    from decimal import Decimal
+
+    from metricflow_lite.compile.incremental import table_fingerprints
+
+    session = request.getfixturevalue("spark_session")
+    views = {
+        # the same values, the NULL in another column
+        "fp_a": "SELECT CAST(NULL AS STRING) AS c1, 'x' AS c2",
+        "fp_b": "SELECT 'x' AS c1, CAST(NULL AS STRING) AS c2",
+        "fp_n": "SELECT id AS v FROM range(5000)",
+    }
+    try:
+        for name, query in views.items():
+            session.sql(f"CREATE OR REPLACE GLOBAL TEMPORARY VIEW {name} AS {query}")
+        # xxhash64 skips NULLs: why the row hash adds which columns are NULL
+        [[same]] = session.sql("SELECT xxhash64(NULL, 'x') = xxhash64('x', NULL)").collect()
+        assert same
+        query = table_fingerprints(
+            list(views),
+            "spark",
+            "global_temp",
+            {"fp_a": ("c1", "c2"), "fp_b": ("c1", "c2"), "fp_n": ("v",)},
+        )
+        found = {r[0]: (r[1], r[2]) for r in session.sql(query).collect()}
+        assert found["fp_a"][0] == found["fp_b"][0] == 1
+        assert found["fp_a"] != found["fp_b"]
+        # each row's hash, summed in Python: 5000 64-bit hashes overflow a BIGINT sum, and
+        # DECIMAL(38, 0) holds it exactly
+        hashes = [
+            int(h[0])
+            for h in session.sql(
+                "SELECT xxhash64(v IS NULL, v) FROM (SELECT id AS v FROM range(5000))"
+            ).collect()
+        ]
+        assert max(abs(sum(hashes[:n])) for n in range(1, len(hashes) + 1)) > 2**63
+        assert found["fp_n"] == (5000, Decimal(sum(hashes)))
+    finally:
+        for name in views:
+            session.sql(f"DROP VIEW IF EXISTS global_temp.{name}")

@@ -467,18 +467,24 @@ def kept_rows(obj: BuildObject, without: exp.Expr | None = None) -> exp.Select:
     return rows
 
 
+def rows_from(query: exp.Query, where: exp.Expr | None = None) -> exp.Select:
+    """SELECT * FROM (query) AS INSERT_ALIAS [WHERE ...]: a query (its CTEs too) as one
+    branch of a UNION."""
+    alias = exp.TableAlias(this=ident(INSERT_ALIAS))
+    rows = exp.select(exp.Star()).from_(exp.Subquery(this=query, alias=alias))
+    return rows.where(where) if where is not None else rows
+
+
 def rewritten_table(
     obj: BuildObject,
     kept: exp.Select,
-    computed: exp.Query,
+    again: exp.Select,
     dialect: str,
     schema_names: Mapping[str, str],
 ) -> str:
     """CREATE TABLE <new schema>.<table> AS the kept rows UNION ALL the rows computed again:
     how Spark, which has no DELETE, rewrites some periods or keys of a table (once, whole)."""
     names = dict(schema_names)
-    alias = exp.TableAlias(this=ident(INSERT_ALIAS))
-    again = exp.select(exp.Star()).from_(exp.Subquery(this=computed, alias=alias))
     create = exp.Create(
         this=table_ref(names.get(obj.schema, obj.schema), obj.name),
         kind="TABLE",
@@ -498,11 +504,7 @@ def replace_periods(
     query's rows inside them (new_periods: one with the alias INSERT_ALIAS), as one table."""
     names = dict(schema_names)
     query = rename_schemas(obj.query, names) if names else obj.query.copy()
-    inside = (
-        exp.select(exp.Star())
-        .from_(exp.Subquery(this=query, alias=exp.TableAlias(this=ident(INSERT_ALIAS))))
-        .where(new_periods)
-    )
+    inside = rows_from(query, new_periods)
     return rewritten_table(obj, kept_rows(obj, old_periods), inside, dialect, names)
 
 
@@ -683,7 +685,7 @@ def rewrite_keys(
         query = keyed_rows(source, obj)
         query = rename_schemas(query, names) if names else query
         kept = kept_rows(obj, key_filter(source, qualified))
-        return [rewritten_table(obj, kept, query, dialect, names)]
+        return [rewritten_table(obj, kept, rows_from(query), dialect, names)]
     if names:
         statements = copy_table(obj, names[obj.schema], dialect, key_filter(source, qualified))
     else:
