@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
-from conftest import copy_fixture, invoke, seed_project
-from test_engines import postgres_dsn  # noqa: F401 - the engine fixture
+from conftest import FIXTURES, copy_fixture, invoke, seed_project
+from test_engines import postgres_dsn, spark_session  # noqa: F401 - the engine fixtures
 
 from metricflow_lite.compile.incremental import periods
 from metricflow_lite.spec.model import Grain
@@ -176,21 +177,32 @@ def test_a_source_table_over_unchanged_raw_tables_is_kept(built: Path, tmp_path:
     assert compare_with_full_build(built, tmp_path) == []
 
 
-# --- every engine: DuckDB and PostgreSQL --------------------------------------------------------
+# --- every engine: DuckDB, PostgreSQL and Spark -------------------------------------------------
 
 ENGINES = [
     pytest.param("duckdb", id="duckdb"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("spark", id="spark", marks=pytest.mark.spark),
 ]
-TARGET = {"duckdb": "dev", "postgres": "pg"}
+TARGET = {"duckdb": "dev", "postgres": "pg", "spark": "spark"}
 INC_DSN = "MFL_INC_DSN"
 
 
 def on_engine(
     fixture: str, where: Path, engine: str, request: pytest.FixtureRequest, dsn_env: str
 ) -> Path:
-    """A fixture project whose `pg` target is a new database of the test server."""
+    """A fixture project whose `pg` target is a new database of the test server, and whose
+    `spark` target a new warehouse folder (in the run's one Spark session)."""
     project = copy_fixture(fixture, where)
+    if engine == "spark":
+        request.getfixturevalue("spark_session")
+        config = project / "metricflow_lite.yml"
+        folder = where / "spark-warehouse"
+        config.write_text(
+            config.read_text(encoding="utf-8")
+            + f"  spark: {{type: spark, master: 'local[2]', warehouse_dir: '{folder}'}}\n",
+            encoding="utf-8",
+        )
     if engine == "postgres":
         import uuid
 
@@ -216,20 +228,27 @@ def mfl(project: Path, engine: str, command: str, *options: str) -> str:
     return result.output
 
 
-def layer_rows(project: Path, engine: str) -> dict[str, Counter[tuple[object, ...]]]:
-    """Every table and view of src, ind and app: its rows as a multiset."""
+def layer_rows(
+    project: Path, engine: str, schemas: tuple[str, ...] = ("src", "ind", "app")
+) -> dict[str, Counter[tuple[object, ...]]]:
+    """Every table and view of src, ind and app: its rows as a multiset (doubles rounded to
+    12 significant digits: a sum over other partitions may differ in its last bits)."""
     from metricflow_lite.spec.project import load_project
     from metricflow_lite.warehouse import connect
 
+    def plain(value: object) -> object:
+        return float(f"{value:.12g}") if isinstance(value, float) else value
+
     with connect(load_project(project), TARGET[engine], read_only=True) as warehouse:
-        found = warehouse.fetch(
-            "SELECT table_schema, table_name FROM information_schema.tables"
-            " WHERE table_schema IN ('src', 'ind', 'app')"
-        )
-        return {
-            f"{schema}.{name}": Counter(warehouse.fetch(f'SELECT * FROM "{schema}"."{name}"').rows)
-            for schema, name in found.rows
-        }
+        found = {}
+        for schema in schemas:
+            for name in warehouse.tables(schema):
+                table = sqlglot.exp.table_(name, db=schema, quoted=True)
+                rows = warehouse.fetch(
+                    sqlglot.exp.select("*").from_(table).sql(warehouse.dialect)
+                ).rows
+                found[f"{schema}.{name}"] = Counter(tuple(plain(v) for v in r) for r in rows)
+        return found
 
 
 def equals_full_build(project: Path, engine: str) -> list[str]:
@@ -284,6 +303,18 @@ def test_exports_prunes_and_metrics_equal_a_full_build(
     output = mfl(project, engine, "build")
     # the days of the superseded row and of the new ones: 12-30 and 01-08; src.calls is
     # rewritten for the keys L05, L90 and the empty one
+    assert "rebuilt 2 of" in output and "rebuilt in full" not in output, output
+    assert "calls by key (3 keys)" in output, output
+    assert equals_full_build(project, engine) == []
+    # the later export re-exported with L90's handle time changed: a new load of the same
+    # file; every row of it gets the new load id, so 12-30 (L05) and 01-08 are rewritten
+    assert ",120," in NEW_DAY
+    overlap.write_text(
+        f"{header}\n{l05.replace(',100,', ',160,')}\n{NEW_DAY.replace(',120,', ',150,')}{no_key}",
+        encoding="utf-8",
+    )
+    assert "total: 3 rows from 1 file" in mfl(project, engine, "seed")
+    output = mfl(project, engine, "build")
     assert "rebuilt 2 of" in output and "rebuilt in full" not in output, output
     assert "calls by key (3 keys)" in output, output
     assert equals_full_build(project, engine) == []
@@ -370,3 +401,208 @@ def test_which_source_tables_are_rewritten_by_key(sql: str, why: str | None) -> 
     else:
         assert isinstance(found, str) and why in found, found
     assert keyed_source(obj, {}) == "raw.calls has no natural_key"
+
+
+class Halt(Exception):
+    """Stops a build half-way, as a failing statement would."""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_build_that_fails_half_way_keeps_the_previous_build(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from metricflow_lite.errors import MflError
+    from metricflow_lite.jobs.pipeline import build_project
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+    from metricflow_lite.warehouse.base import Statement
+
+    project = on_engine("tiny", tmp_path / "inc", engine, request, INC_DSN)
+    mfl(project, engine, "seed")
+    assert "full build" in mfl(project, engine, "build")
+    everything = ("src", "ind", "app", "_mfl")  # the manifest too: the next build reads it
+    before = layer_rows(project, engine, everything)
+    assert before["_mfl.days"] and before["src.calls"]
+    calls = project / "seeds" / "calls.csv"
+    calls.write_text(calls.read_text(encoding="utf-8") + NEW_DAY, encoding="utf-8")
+    mfl(project, engine, "seed")
+    spark_dir = tmp_path / "inc" / "spark-warehouse"
+    committed = (spark_dir / "build.json").read_bytes() if engine == "spark" else b""
+    builds = sorted(p.name for p in (spark_dir / "builds").iterdir()) if engine == "spark" else []
+
+    def halt_in_the_indicators(statement: Statement) -> None:
+        if statement.layer == "indicator":  # the source tables are written by now
+            raise Halt(statement.what)
+
+    loaded = load_project(project)
+    with connect(loaded, TARGET[engine], read_only=True) as warehouse:
+        with pytest.raises((Halt, MflError)):
+            build_project(loaded, warehouse, on_statement=halt_in_the_indicators)
+    assert layer_rows(project, engine, everything) == before
+    if engine == "spark":
+        assert (spark_dir / "build.json").read_bytes() == committed
+        assert sorted(p.name for p in (spark_dir / "builds").iterdir()) == builds
+        session = request.getfixturevalue("spark_session")
+        assert not [d.name for d in session.catalog.listDatabases() if "__staging" in d.name]
+        assert not [t.name for t in session.catalog.listTables() if t.isTemporary]
+    # the next build starts from the previous one: the new day only
+    output = mfl(project, engine, "build")
+    assert "rebuilt 1 of" in output and "rebuilt in full" not in output, output
+    assert equals_full_build(project, engine) == []
+
+
+@pytest.mark.spark
+def test_a_spark_build_killed_half_way_keeps_the_previous_build(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """kill -9 of a `mfl build` process (and its JVM) while it writes the staging databases:
+    build.json, the previous build and its manifest are as they were; the next build starts
+    from them and removes the killed build's folder."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from metricflow_lite.warehouse.spark import REGISTERED_KEY
+
+    project = on_engine("tiny", tmp_path / "inc", "spark", request, INC_DSN)
+    mfl(project, "spark", "seed")
+    assert "full build" in mfl(project, "spark", "build")
+    everything = ("src", "ind", "app", "_mfl")
+    before = layer_rows(project, "spark", everything)
+    calls = project / "seeds" / "calls.csv"
+    calls.write_text(calls.read_text(encoding="utf-8") + NEW_DAY, encoding="utf-8")
+    mfl(project, "spark", "seed")
+    spark_dir = tmp_path / "inc" / "spark-warehouse"
+    committed = (spark_dir / "build.json").read_bytes()
+    [current] = list((spark_dir / "builds").iterdir())
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "mfl"), "build", "--project-dir", str(project)]
+        + ["--target", "spark"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its JVM too: the whole group is killed
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # until the new build has written a table of its own
+        while process.poll() is None and not [
+            t for b in (spark_dir / "builds").iterdir() if b != current for t in b.glob("*/*")
+        ]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(60)
+    assert process.returncode == -signal.SIGKILL, "the build ended before the kill"
+    assert (spark_dir / "build.json").read_bytes() == committed
+    killed = {b.name for b in (spark_dir / "builds").iterdir()} - {current.name}
+    assert killed  # its folder stays behind, never named by build.json
+    # what a new process reads: the catalog registered again from the folder
+    request.getfixturevalue("spark_session").conf.unset(REGISTERED_KEY)
+    assert layer_rows(project, "spark", everything) == before
+    output = mfl(project, "spark", "build")
+    assert "rebuilt 1 of" in output and "rebuilt in full" not in output, output
+    left = {b.name for b in (spark_dir / "builds").iterdir()}
+    assert not killed & left  # removed by the next build
+    assert equals_full_build(project, "spark") == []
+
+
+def test_spark_rewrites_a_table_once_from_its_kept_and_new_rows(
+    snapshot: Callable[[str, str], None],
+) -> None:
+    """Spark has no DELETE: a day table rewritten for 2024-12-30 and rows without a time, and a
+    source table rewritten for the keys in _mfl_keys, are each one CREATE TABLE AS SELECT of
+    the last build's other rows UNION ALL the rows computed again."""
+    from metricflow_lite.compile.build import BuildObject
+    from metricflow_lite.compile.incremental import (
+        INSERT_ALIAS,
+        KeyedSource,
+        keyed_source,
+        period_filter,
+        replace_periods,
+        rewrite_keys,
+    )
+    from metricflow_lite.compile.layers import latest_versions
+    from metricflow_lite.compile.plan import indicator_tables
+    from metricflow_lite.jobs.pipeline import build_objects
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.spec.validate import load_spec
+
+    project = load_project(FIXTURES / "tiny")
+    spec = load_spec(project)
+    [table] = [t for t in indicator_tables(spec) if t.name == "calls_day"]
+    [obj] = [o for o in build_objects(project, spec, None) if o.name == "calls_day"]
+    days: dict[str, list[dt.date | None]] = {"offered_ts": [dt.date(2024, 12, 30), None]}
+    staged = {"src": "src__staging", "ind": "ind__staging", "app": "app__staging"}
+    periods_sql = replace_periods(
+        obj,
+        period_filter(table, days, None, "monday"),
+        period_filter(table, days, INSERT_ALIAS, "monday"),
+        "spark",
+        staged,
+    )
+    calls = BuildObject(
+        "src",
+        "calls",
+        "TABLE",
+        sqlglot.parse_one(
+            "SELECT leg_id, queue, _load_id FROM "
+            + latest_versions("calls", ("leg_id",)).sql("duckdb"),
+            read="duckdb",
+        ),
+        "model calls.sql",
+        "source",
+    )
+    source = keyed_source(calls, {"calls": ("leg_id",)})
+    assert isinstance(source, KeyedSource)
+    [keys_sql] = rewrite_keys(source, calls, "spark", staged)
+    for sql in (periods_sql, keys_sql):
+        assert "UNION ALL" in sql and "DELETE" not in sql and "INSERT" not in sql
+    snapshot("incremental/rewrites.spark.sql", f"{periods_sql};\n\n{keys_sql};")
+
+
+@pytest.mark.spark
+def test_spark_fingerprints_tell_where_a_null_is_and_sum_exactly(
+    request: pytest.FixtureRequest,
+) -> None:
+    from decimal import Decimal
+
+    from metricflow_lite.compile.incremental import table_fingerprints
+
+    session = request.getfixturevalue("spark_session")
+    views = {
+        # the same values, the NULL in another column
+        "fp_a": "SELECT CAST(NULL AS STRING) AS c1, 'x' AS c2",
+        "fp_b": "SELECT 'x' AS c1, CAST(NULL AS STRING) AS c2",
+        "fp_n": "SELECT id AS v FROM range(5000)",
+    }
+    try:
+        for name, query in views.items():
+            session.sql(f"CREATE OR REPLACE GLOBAL TEMPORARY VIEW {name} AS {query}")
+        # xxhash64 skips NULLs: why the row hash adds which columns are NULL
+        [[same]] = session.sql("SELECT xxhash64(NULL, 'x') = xxhash64('x', NULL)").collect()
+        assert same
+        query = table_fingerprints(
+            list(views),
+            "spark",
+            "global_temp",
+            {"fp_a": ("c1", "c2"), "fp_b": ("c1", "c2"), "fp_n": ("v",)},
+        )
+        found = {r[0]: (r[1], r[2]) for r in session.sql(query).collect()}
+        assert found["fp_a"][0] == found["fp_b"][0] == 1
+        assert found["fp_a"] != found["fp_b"]
+        # each row's hash, summed in Python: 5000 64-bit hashes overflow a BIGINT sum, and
+        # DECIMAL(38, 0) holds it exactly
+        hashes = [
+            int(h[0])
+            for h in session.sql(
+                "SELECT xxhash64(v IS NULL, v) FROM (SELECT id AS v FROM range(5000))"
+            ).collect()
+        ]
+        assert max(abs(sum(hashes[:n])) for n in range(1, len(hashes) + 1)) > 2**63
+        assert found["fp_n"] == (5000, Decimal(sum(hashes)))
+    finally:
+        for name in views:
+            session.sql(f"DROP VIEW IF EXISTS global_temp.{name}")

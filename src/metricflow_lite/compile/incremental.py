@@ -10,9 +10,13 @@ history dimension is valid on (DELETE those periods, INSERT them from the new ro
 indicator table is rebuilt in full. A period of an indicator table holds exactly the source
 rows of its days, so the result equals a full build.
 
-The statements are written for DuckDB and PostgreSQL: DuckDB rewrites its copy of the
+The statements are written for DuckDB, PostgreSQL and Spark: DuckDB rewrites its copy of the
 warehouse in place (`old` and `new` schemas are the same), PostgreSQL writes the new build into
-the `__next` schemas beside the live ones, copying the rows it keeps.
+the `__next` schemas beside the live ones, copying the rows it keeps. Spark's tables are Parquet
+folders without DELETE: the new build goes to the `__staging` databases, and a table rewritten
+for some periods or keys is written whole, once, as the rows it keeps UNION ALL the rows computed
+again (CREATE TABLE AS SELECT). Fingerprints are compared only with the same warehouse's last
+manifest, so each engine may hash rows its own way.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
+from metricflow_lite.compile import names as shared_names
 from metricflow_lite.compile import periods as periods_of
 from metricflow_lite.compile.build import BuildObject, rename_schemas
 from metricflow_lite.compile.dialects import render
@@ -37,13 +42,13 @@ from metricflow_lite.compile.plan import IndicatorTable, JoinVersions, PlanNode
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
 from metricflow_lite.spec.model import Grain, ProjectSpec
 
-MANIFEST_SCHEMA = "_mfl"
+MANIFEST_SCHEMA = shared_names.MANIFEST_SCHEMA
 ROW_ALIAS = "_mfl_row"
 # grains whose periods are whole days: a changed day maps to the one period holding it
 DAY_OR_COARSER = (Grain.DAY, Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.YEAR)
-# the sum of 64-bit row hashes; exact on both engines
-FINGERPRINT_TYPE = {"duckdb": "HUGEINT", "postgres": "NUMERIC"}
-TEXT_TYPE = {"duckdb": "VARCHAR", "postgres": "TEXT"}
+# the sum of 64-bit row hashes; exact on every engine (38 digits hold 10^19 rows of 2^63)
+FINGERPRINT_TYPE = {"duckdb": "HUGEINT", "postgres": "NUMERIC", "spark": "DECIMAL(38, 0)"}
+TEXT_TYPE = {"duckdb": "VARCHAR", "postgres": "TEXT", "spark": "STRING"}
 # the manifest's tables: name -> columns (name, type; FP = FINGERPRINT_TYPE, TEXT = TEXT_TYPE)
 MANIFEST_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "objects": (("name", "TEXT"), ("sql_hash", "TEXT")),
@@ -105,12 +110,23 @@ def lit(text: str) -> str:
     return exp.Literal.string(text).sql("duckdb")
 
 
-def has_table(schema: str, name: str) -> str:
-    """count(*) is 1 when the table exists (both engines have information_schema)."""
-    return (
-        "SELECT count(*) FROM information_schema.tables"
-        f" WHERE table_schema = {lit(schema)} AND table_name = {lit(name)}"
+def _catalog_rows(view: str, schema: str, name: str, *select: exp.Expr) -> exp.Select:
+    where = exp.and_(
+        exp.EQ(this=col("table_schema"), expression=exp.Literal.string(schema)),
+        exp.EQ(this=col("table_name"), expression=exp.Literal.string(name)),
     )
+    return exp.select(*select).from_(table_ref("information_schema", view)).where(where)
+
+
+def has_table(schema: str, name: str, dialect: str = "duckdb") -> str:
+    """count(*) is 1 when the table exists (DuckDB and PostgreSQL have information_schema)."""
+    return _catalog_rows("tables", schema, name, exp.Count(this=exp.Star())).sql(dialect)
+
+
+def table_columns(schema: str, name: str, dialect: str = "duckdb") -> str:
+    """The names of a table's columns, in order (information_schema, as has_table)."""
+    query = _catalog_rows("columns", schema, name, col("column_name"))
+    return query.order_by(col("ordinal_position")).sql(dialect)
 
 
 def manifest_ddl(schema: str, dialect: str) -> list[str]:
@@ -127,53 +143,104 @@ def manifest_ddl(schema: str, dialect: str) -> list[str]:
     return statements
 
 
-def row_hash(alias: str, dialect: str) -> exp.Expr:
-    """A 64-bit hash of a whole row, as the fingerprint's type."""
-    if dialect == "postgres":
-        text = exp.cast(exp.Column(this=ident(alias)), "TEXT")
+def manifest_type(kind: str, dialect: str) -> exp.DataType:
+    """A manifest column's type (MANIFEST_TABLES: FP, TEXT or a type every engine spells)."""
+    spelled = {"FP": FINGERPRINT_TYPE[dialect], "TEXT": TEXT_TYPE[dialect]}.get(kind, kind)
+    return exp.DataType.build(spelled, dialect=dialect)
+
+
+def manifest_table(schema: str, name: str, rows: exp.Query | None, dialect: str) -> str:
+    """CREATE TABLE <schema>.<name> AS its rows, typed as MANIFEST_TABLES says (None: empty).
+
+    For an engine whose tables are written once (Spark): each manifest table in one statement."""
+    columns = MANIFEST_TABLES[name]
+    if rows is None:
+        select = exp.select(
+            *(exp.alias_(exp.cast(exp.Null(), manifest_type(k, dialect)), c) for c, k in columns)
+        ).where(exp.false())
+    else:
+        alias = exp.TableAlias(this=ident("_m"))
+        select = exp.select(
+            *(exp.alias_(exp.cast(col(c, "_m"), manifest_type(k, dialect)), c) for c, k in columns)
+        ).from_(exp.Subquery(this=rows, alias=alias))
+    return exp.Create(this=table_ref(schema, name), kind="TABLE", expression=select).sql(dialect)
+
+
+def rows_of(table: str) -> exp.Select:
+    """SELECT * FROM a table of this session (the new build's fingerprints)."""
+    return exp.select(exp.Star()).from_(exp.Table(this=ident(table)))
+
+
+def row_hash(alias: str, dialect: str, columns: Sequence[str] = ()) -> exp.Expr:
+    """A 64-bit hash of a whole row, as the fingerprint's type (Spark: of its `columns`)."""
+    if dialect == "spark":
+        # Spark's xxhash64 skips NULL arguments, so (NULL, 'x') and ('x', NULL) would hash
+        # alike: which columns are NULL is hashed first.
+        assert columns, "Spark hashes a row by its columns"
+        nulls = [exp.Is(this=col(c, alias), expression=exp.Null()) for c in columns]
         value: exp.Expr = exp.Anonymous(
-            this="hashtextextended", expressions=[text, exp.Literal.number(0)]
+            this="xxhash64", expressions=[*nulls, *(col(c, alias) for c in columns)]
         )
+    elif dialect == "postgres":
+        text = exp.cast(exp.Column(this=ident(alias)), "TEXT")
+        value = exp.Anonymous(this="hashtextextended", expressions=[text, exp.Literal.number(0)])
     else:
         value = exp.Anonymous(this="hash", expressions=[exp.Column(this=ident(alias))])
     return exp.cast(value, exp.DataType.build(FINGERPRINT_TYPE[dialect], dialect=dialect))
 
 
-def _fingerprint(select: exp.Select, dialect: str) -> exp.Select:
+def _fingerprint(select: exp.Select, dialect: str, columns: Sequence[str] = ()) -> exp.Select:
     return select.select(
         exp.alias_(exp.Count(this=exp.Star()), "row_count"),
-        exp.alias_(exp.Sum(this=row_hash(ROW_ALIAS, dialect)), "fingerprint"),
+        exp.alias_(exp.Sum(this=row_hash(ROW_ALIAS, dialect, columns)), "fingerprint"),
         copy=False,
     )
 
 
-def raw_loads(dialect: str) -> str:
+# The columns of each table a fingerprint reads, where the engine hashes rows by their columns
+# (Spark); DuckDB and PostgreSQL hash the row itself and need none.
+Columns = Mapping[str, Sequence[str]]
+
+
+def raw_loads_query(dialect: str, columns: Sequence[str] = ()) -> exp.Select:
     """What was loaded into each raw table: a seed that adds, replaces or prunes a file
     changes its rows in raw._loads. A source table whose SQL and raw tables are unchanged is
-    kept as it is."""
+    kept as it is. (columns: raw._loads's, for Spark.)"""
     select = (
         exp.select(col("table_name", ROW_ALIAS))
         .from_(table_ref("raw", "_loads", ROW_ALIAS))
         .group_by(col("table_name", ROW_ALIAS))
     )
-    return _fingerprint(select, dialect).sql(dialect)
+    return _fingerprint(select, dialect, columns)
 
 
-LOADS = "SELECT table_name, load_id, file FROM raw._loads"
+def raw_loads(dialect: str, columns: Sequence[str] = ()) -> str:
+    return raw_loads_query(dialect, columns).sql(dialect)
 
 
-def table_fingerprints(src_tables: Sequence[str], dialect: str, schema: str = "src") -> str:
+def loads_query() -> exp.Select:
+    """(table_name, load_id, file) of every load in raw._loads."""
+    return exp.select(col("table_name"), col("load_id"), col("file")).from_(
+        table_ref("raw", "_loads")
+    )
+
+
+def table_fingerprints(
+    src_tables: Sequence[str], dialect: str, schema: str = "src", columns: Columns | None = None
+) -> str:
     """(src_table, row_count, fingerprint) of whole source tables."""
     parts = []
     for name in src_tables:
         select = exp.select(exp.alias_(exp.Literal.string(name), "src_table")).from_(
             table_ref(schema, name, ROW_ALIAS)
         )
-        parts.append(_fingerprint(select, dialect))
+        parts.append(_fingerprint(select, dialect, (columns or {}).get(name, ())))
     return _union(parts).sql(dialect)
 
 
-def day_fingerprints(keys: Sequence[DayKey], dialect: str, schema: str = "src") -> str:
+def day_fingerprints(
+    keys: Sequence[DayKey], dialect: str, schema: str = "src", columns: Columns | None = None
+) -> str:
     """(src_table, time_column, day, row_count, fingerprint) per local day of each key."""
     parts = []
     for key in keys:
@@ -186,11 +253,14 @@ def day_fingerprints(keys: Sequence[DayKey], dialect: str, schema: str = "src") 
             exp.alias_(exp.Literal.string(key.time_column), "time_column"),
             exp.alias_(day, "day"),
         ).from_(table_ref(schema, key.src_table, ROW_ALIAS))
-        parts.append(_fingerprint(select, dialect).group_by(day.copy()))
+        found = (columns or {}).get(key.src_table, ())
+        parts.append(_fingerprint(select, dialect, found).group_by(day.copy()))
     return _union(parts).sql(dialect)
 
 
-def version_fingerprints(found: Sequence[History], dialect: str, schema: str = "src") -> str:
+def version_fingerprints(
+    found: Sequence[History], dialect: str, schema: str = "src", columns: Columns | None = None
+) -> str:
     """(src_table, valid_from, valid_until, fingerprint): one row per version."""
     parts: list[exp.Select] = []
     for history in found:
@@ -201,7 +271,10 @@ def version_fingerprints(found: Sequence[History], dialect: str, schema: str = "
                 exp.alias_(
                     exp.cast(col(history.valid_until, ROW_ALIAS), "TIMESTAMP"), "valid_until"
                 ),
-                exp.alias_(row_hash(ROW_ALIAS, dialect), "fingerprint"),
+                exp.alias_(
+                    row_hash(ROW_ALIAS, dialect, (columns or {}).get(history.src_table, ())),
+                    "fingerprint",
+                ),
             ).from_(table_ref(schema, history.src_table, ROW_ALIAS))
         )
     return _union(parts).sql(dialect)
@@ -280,6 +353,12 @@ def version_joins(plan: PlanNode | None) -> dict[str, set[str]]:
 
 def sql_hash(statements: Iterable[str]) -> str:
     return hashlib.sha256("\n;\n".join(statements).encode("utf-8")).hexdigest()
+
+
+def hashes_query(hashes: Mapping[str, str]) -> exp.Select:
+    """(name, sql_hash) of every object."""
+    rows = [(name, digest) for name, digest in hashes.items()]
+    return exp.select(exp.Star()).from_(exp.values(rows, "_v", ["name", "sql_hash"]))
 
 
 def insert_hashes(hashes: Mapping[str, str], schema: str, dialect: str) -> str:
@@ -375,14 +454,63 @@ def copy_table(
     """The last build's rows of a table, into the new build's schema: a table of the same
     columns (types and collations), then its rows (without those `without` holds)."""
     old, new = table_ref(obj.schema, obj.name), table_ref(into, obj.name)
-    rows = exp.select(exp.Star()).from_(old)
-    if without is not None:
-        held = exp.Is(this=exp.Paren(this=without), expression=exp.true())
-        rows = rows.where(exp.Not(this=exp.Paren(this=held)))  # NULL is not held: kept
+    rows = kept_rows(obj, without)
+    if dialect == "spark":
+        return [exp.Create(this=new, kind="TABLE", expression=rows).sql(dialect)]
     return [
         f"CREATE TABLE {new.sql(dialect)} (LIKE {old.sql(dialect)})",
         exp.Insert(this=new.copy(), expression=rows).sql(dialect),
     ]
+
+
+def kept_rows(obj: BuildObject, without: exp.Expr | None = None) -> exp.Select:
+    """The last build's rows of a table, but those `without` holds."""
+    rows = exp.select(exp.Star()).from_(table_ref(obj.schema, obj.name))
+    if without is not None:
+        held = exp.Is(this=exp.Paren(this=without), expression=exp.true())
+        rows = rows.where(exp.Not(this=exp.Paren(this=held)))  # NULL is not held: kept
+    return rows
+
+
+def rows_from(query: exp.Query, where: exp.Expr | None = None) -> exp.Select:
+    """SELECT * FROM (query) AS INSERT_ALIAS [WHERE ...]: a query (its CTEs too) as one
+    branch of a UNION."""
+    alias = exp.TableAlias(this=ident(INSERT_ALIAS))
+    rows = exp.select(exp.Star()).from_(exp.Subquery(this=query, alias=alias))
+    return rows.where(where) if where is not None else rows
+
+
+def rewritten_table(
+    obj: BuildObject,
+    kept: exp.Select,
+    again: exp.Select,
+    dialect: str,
+    schema_names: Mapping[str, str],
+) -> str:
+    """CREATE TABLE <new schema>.<table> AS the kept rows UNION ALL the rows computed again:
+    how Spark, which has no DELETE, rewrites some periods or keys of a table (once, whole)."""
+    names = dict(schema_names)
+    create = exp.Create(
+        this=table_ref(names.get(obj.schema, obj.schema), obj.name),
+        kind="TABLE",
+        expression=exp.union(kept, again, distinct=False),
+    )
+    return render(create, dialect, obj.what)
+
+
+def replace_periods(
+    obj: BuildObject,
+    old_periods: exp.Expr,
+    new_periods: exp.Expr,
+    dialect: str,
+    schema_names: Mapping[str, str],
+) -> str:
+    """The table's rows outside the changed periods (old_periods: a period_filter), then the
+    query's rows inside them (new_periods: one with the alias INSERT_ALIAS), as one table."""
+    names = dict(schema_names)
+    query = rename_schemas(obj.query, names) if names else obj.query.copy()
+    inside = rows_from(query, new_periods)
+    return rewritten_table(obj, kept_rows(obj, old_periods), inside, dialect, names)
 
 
 def source_tables(obj: BuildObject, schema: str = "src") -> tuple[str, ...]:
@@ -578,10 +706,16 @@ def rewrite_keys(
     schema_names: Mapping[str, str] | None = None,
 ) -> list[str]:
     """DuckDB (in place): DELETE the rows of the keys, INSERT them computed again;
-    PostgreSQL (schema_names): copy the other rows into the new schema, INSERT the keys'."""
+    PostgreSQL (schema_names): copy the other rows into the new schema, INSERT the keys';
+    Spark: the other rows UNION ALL the keys' in one new table."""
     names = dict(schema_names or {})
     target = table_ref(names.get(obj.schema, obj.schema), obj.name)
     qualified = obj.name  # the rows of the last build, by the table's name
+    if dialect == "spark":
+        query = keyed_rows(source, obj)
+        query = rename_schemas(query, names) if names else query
+        kept = kept_rows(obj, key_filter(source, qualified))
+        return [rewritten_table(obj, kept, rows_from(query), dialect, names)]
     if names:
         statements = copy_table(obj, names[obj.schema], dialect, key_filter(source, qualified))
     else:

@@ -14,6 +14,8 @@ IND = "ind"  # indicator tables: additive partials by period x dimensions
 APP = "app"  # report views and application models
 LAYER_SCHEMAS = (SRC, IND, APP)  # what a build creates (and swaps) in one go
 ALL_SCHEMAS = (RAW, *LAYER_SCHEMAS)
+# The build's manifest (SQL hashes, fingerprints): written with the layers, read by the next build.
+MANIFEST_SCHEMA = "_mfl"
 
 # Columns every raw.<table> carries besides the file's own, in this order.
 LOAD_ID = "_load_id"

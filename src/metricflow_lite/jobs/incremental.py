@@ -3,8 +3,12 @@
 DuckDB runs it inside DuckDBWarehouse.build_in_copy, on the copy of the warehouse that replaces
 the file when the build has succeeded: what is kept stays in place. PostgreSQL runs it inside
 PostgresWarehouse.build_staged, in one transaction that writes the `__next` schemas and swaps
-them in: what is kept is copied from the live build. See compile/incremental.py for why the
-result equals a full build.
+them in: what is kept is copied from the live build. Spark runs it inside
+SparkWarehouse.build_staged, which writes the `__staging` databases (the manifest's too) into a
+new build folder and commits by renaming build.json over the last one: what is kept is the
+last build's Parquet folder, shared (no build writes a folder again), and a table rewritten for
+some periods or keys is written whole from its kept and new rows.
+See compile/incremental.py for why the result equals a full build.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+import sqlglot
+from sqlglot import exp
 
 from metricflow_lite.compile import incremental as inc
 from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, statements_for
 from metricflow_lite.compile.plan import IndicatorTable
-from metricflow_lite.compile.sqlgen import table_ref
+from metricflow_lite.compile.sqlgen import col, table_ref
 from metricflow_lite.warehouse.base import LayerClock, Statement
 
 NEW_DAYS = "_mfl_new_days"
@@ -27,7 +34,8 @@ NEW_VERSIONS = "_mfl_new_versions"
 
 
 class BuildSession(Protocol):
-    """Where a build runs: DuckDB's copy of the warehouse, or PostgreSQL's transaction."""
+    """Where a build runs: DuckDB's copy of the warehouse, PostgreSQL's transaction, or
+    Spark's staging databases."""
 
     clock: LayerClock
     current: str
@@ -36,11 +44,25 @@ class BuildSession(Protocol):
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]: ...
 
+    def has_table(self, schema: str, name: str) -> bool: ...
+
+    def columns(self, schema: str, name: str) -> tuple[str, ...]: ...
+
     def run(
         self,
         statements: Sequence[Statement],
         on_statement: Callable[[Statement], None] | None = None,
     ) -> None: ...
+
+
+@runtime_checkable
+class SharingSession(BuildSession, Protocol):
+    """A session whose new build can hold a kept table of the last build as it is, without
+    copying its rows (Spark: the same Parquet folder, which no build ever writes again)."""
+
+    def share_table(self, schema: str, name: str, into: str, what: str) -> bool:
+        """The last build's <schema>.<name> as <into>.<name>; False: it cannot, copy it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +106,33 @@ class Layout:
     def names(self) -> dict[str, str]:
         return {s: s + self.suffix for s in SCHEMAS} if self.suffix else {}
 
-    def temp_table(self, name: str, query: str) -> str:
+    def temp_table(self, name: str, query: str) -> list[str]:
+        """The statements that hold a query's rows under a name for the rest of the build."""
         if self.dialect == "postgres":
-            return f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"
-        return f"CREATE OR REPLACE TEMP TABLE {name} AS {query}"
+            return [
+                f"DROP TABLE IF EXISTS pg_temp.{name}",
+                f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}",
+            ]
+        if self.dialect == "spark":
+            # a view cached at once: computed one time, as a temporary table would be
+            view = exp.Table(this=exp.to_identifier(name))
+            create = exp.Create(
+                this=view.copy(),
+                kind="VIEW",
+                replace=True,
+                expression=sqlglot.parse_one(query, read="spark"),
+                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            )
+            return [
+                exp.Uncache(this=view, exists=True).sql("spark"),
+                create.sql("spark"),
+                exp.Cache(this=view.copy()).sql("spark"),
+            ]
+        return [f"CREATE OR REPLACE TEMP TABLE {name} AS {query}"]
+
+    def make_temp_table(self, session: BuildSession, name: str, query: str) -> None:
+        for statement in self.temp_table(name, query):
+            session.execute(statement)
 
 
 def build(
@@ -109,9 +154,7 @@ def build(
     keys = inc.day_keys(tables)
     src_tables = [o.name for o in objects if o.schema == "src"]
     histories = [h for h in histories if h.src_table in src_tables]
-    found = sum(
-        session.fetch(inc.has_table(inc.MANIFEST_SCHEMA, t))[0][0] for t in inc.MANIFEST_TABLES
-    )
+    found = sum(session.has_table(inc.MANIFEST_SCHEMA, t) for t in inc.MANIFEST_TABLES)
     if full_refresh or found < len(inc.MANIFEST_TABLES):
         if not layout.suffix:
             session.current = "dropping the previous build"
@@ -123,7 +166,7 @@ def build(
         fingerprint(session, layout, src_tables, keys, histories)
         write_manifest(session, layout, hashes, src_tables, keys, histories)
         return BuildSummary(full=True)
-    old_hashes = dict(session.fetch(f"SELECT name, sql_hash FROM {inc.MANIFEST_SCHEMA}.objects"))
+    old_hashes = dict(session.fetch(manifest_rows("objects", dialect, "name", "sql_hash")))
     if not layout.suffix:
         drop_stale(session, objects)
 
@@ -138,16 +181,23 @@ def build(
         if obj.kind == "VIEW":
             create(obj)  # a view holds no rows: written again
         elif layout.suffix:
-            copied = inc.copy_table(obj, layout.schema(obj.schema), dialect)
+            into = layout.schema(obj.schema)
+            if isinstance(session, SharingSession) and session.share_table(
+                obj.schema, obj.name, into, obj.what
+            ):
+                return
+            copied = inc.copy_table(obj, into, dialect)
             session.run([Statement(s, obj.what, obj.layer) for s in copied], on_statement)
 
     old_loads = {
         str(t): (int(r), int(f))
-        for t, r, f in session.fetch(f"SELECT * FROM {inc.MANIFEST_SCHEMA}.raw_loads")
+        for t, r, f in session.fetch(
+            manifest_rows("raw_loads", dialect, "table_name", "row_count", "fingerprint")
+        )
     }
     new_loads = raw_loads(session, dialect)
-    old_files = loads_of(session, f"SELECT * FROM {inc.MANIFEST_SCHEMA}.loads")
-    new_files = loads_of(session, inc.LOADS if new_loads else "")
+    old_files = loads_of(session, manifest_rows("loads", dialect, "table_name", "load_id", "file"))
+    new_files = loads_of(session, inc.loads_query().sql(dialect) if new_loads else "")
     rebuilt_src: set[str] = set()
     sources: list[tuple[str, str]] = []
     for obj in (o for o in objects if o.schema == "src"):
@@ -171,13 +221,16 @@ def build(
     fingerprint(session, layout, src_tables, keys, histories)
     if keys:
         changed_rows = session.fetch(inc.changed_days_sql(NEW_DAYS, dialect))
+        known_keys = exp.select(col("src_table"), col("time_column")).distinct()
         known = {
             inc.DayKey(t, c)
             for t, c in session.fetch(
-                f"SELECT DISTINCT src_table, time_column FROM {inc.MANIFEST_SCHEMA}.days"
+                known_keys.from_(table_ref(inc.MANIFEST_SCHEMA, "days")).sql(dialect)
             )
         }
-        [[total]] = session.fetch(f"SELECT count(DISTINCT day) FROM {NEW_DAYS}")
+        count_days = exp.select(exp.Count(this=exp.Distinct(expressions=[col("day")])))
+        count_days = count_days.from_(exp.Table(this=exp.to_identifier(NEW_DAYS)))
+        [[total]] = session.fetch(count_days.sql(dialect))
     else:
         changed_rows, known, total = [], set(), 0
     changed: dict[inc.DayKey, set[dt.date | None]] = {k: set() for k in keys}
@@ -267,6 +320,15 @@ def build(
     )
 
 
+def manifest_rows(table: str, dialect: str, *columns: str) -> str:
+    """SELECT columns FROM a table of the last build's manifest."""
+    return (
+        exp.select(*(col(c) for c in columns))
+        .from_(table_ref(inc.MANIFEST_SCHEMA, table))
+        .sql(dialect)
+    )
+
+
 def loads_of(session: BuildSession, query: str) -> dict[str, set[tuple[int, str]]]:
     """(load_id, file) of each raw table's loads."""
     found: dict[str, set[tuple[int, str]]] = {}
@@ -290,13 +352,7 @@ def by_key(
     source = inc.keyed_source(obj, natural_keys)
     if isinstance(source, str):
         return source
-    columns = {
-        str(name)
-        for (name,) in session.fetch(
-            "SELECT column_name FROM information_schema.columns"
-            f" WHERE table_schema = {inc.lit(obj.schema)} AND table_name = {inc.lit(obj.name)}"
-        )
-    }
+    columns = set(session.columns(obj.schema, obj.name))
     missing = [c for c in (*source.key, inc.LOAD_ID) if c not in columns]
     if missing:
         return f"it has no column {missing[0]}"
@@ -307,9 +363,7 @@ def by_key(
         return "its raw rows changed without a load"  # never after mfl seed
     dialect = layout.dialect
     keys = inc.affected_keys(source, table_ref(obj.schema, obj.name), added, removed, dialect)
-    if dialect == "postgres":
-        session.execute(f"DROP TABLE IF EXISTS pg_temp.{inc.KEYS_TABLE}")
-    session.execute(layout.temp_table(inc.KEYS_TABLE, keys))
+    layout.make_temp_table(session, inc.KEYS_TABLE, keys)
     [[count]] = session.fetch(f"SELECT count(*) FROM {inc.KEYS_TABLE}")
     statements = inc.rewrite_keys(source, obj, dialect, layout.names)
     session.run([Statement(s, obj.what, obj.layer) for s in statements])
@@ -366,6 +420,12 @@ def rewrite_periods(
     dialect = layout.dialect
     ordered = {c: sorted(d, key=lambda v: (v is None, v or dt.date.min)) for c, d in days.items()}
     where = inc.period_filter(table, ordered, None, week_start)
+    if dialect == "spark":
+        # no DELETE: the kept and the new rows of the table, written as one new table
+        new_periods = inc.period_filter(table, ordered, inc.INSERT_ALIAS, week_start)
+        rewritten = inc.replace_periods(obj, where, new_periods, dialect, layout.names)
+        session.run([Statement(rewritten, obj.what, obj.layer)], on_statement)
+        return
     if layout.suffix:
         kept = inc.copy_table(obj, layout.schema(obj.schema), dialect, without=where)
     else:
@@ -377,9 +437,15 @@ def rewrite_periods(
 
 
 def raw_loads(session: BuildSession, dialect: str) -> dict[str, tuple[int, int]]:
-    if not session.fetch(inc.has_table("raw", "_loads"))[0][0]:
+    if not session.has_table(names.RAW, names.LOADS_TABLE):
         return {}
-    return {str(t): (int(r), int(f)) for t, r, f in session.fetch(inc.raw_loads(dialect))}
+    query = inc.raw_loads(dialect, hashed_columns(session, dialect, names.RAW, names.LOADS_TABLE))
+    return {str(t): (int(r), int(f)) for t, r, f in session.fetch(query)}
+
+
+def hashed_columns(session: BuildSession, dialect: str, schema: str, name: str) -> tuple[str, ...]:
+    """The columns a fingerprint hashes on an engine that hashes rows by column (Spark)."""
+    return session.columns(schema, name) if dialect == "spark" else ()
 
 
 def drop_stale(session: BuildSession, objects: Sequence[BuildObject]) -> None:
@@ -405,14 +471,16 @@ def fingerprint(
 ) -> None:
     """Fingerprint the new build's source tables, per table, per day and per version."""
     dialect, src = layout.dialect, layout.schema("src")
+    columns = {name: hashed_columns(session, dialect, src, name) for name in src_tables}
     if src_tables:
-        tables = inc.table_fingerprints(src_tables, dialect, src)
-        session.execute(layout.temp_table(NEW_TABLES, tables))
+        tables = inc.table_fingerprints(src_tables, dialect, src, columns)
+        layout.make_temp_table(session, NEW_TABLES, tables)
     if keys:
-        session.execute(layout.temp_table(NEW_DAYS, inc.day_fingerprints(keys, dialect, src)))
+        days = inc.day_fingerprints(keys, dialect, src, columns)
+        layout.make_temp_table(session, NEW_DAYS, days)
     if histories:
-        versions = inc.version_fingerprints(histories, dialect, src)
-        session.execute(layout.temp_table(NEW_VERSIONS, versions))
+        versions = inc.version_fingerprints(histories, dialect, src, columns)
+        layout.make_temp_table(session, NEW_VERSIONS, versions)
 
 
 def write_manifest(
@@ -425,11 +493,27 @@ def write_manifest(
 ) -> None:
     """The manifest of this build, for the next one (after `fingerprint`)."""
     dialect, schema = layout.dialect, layout.schema(inc.MANIFEST_SCHEMA)
+    loaded = session.has_table(names.RAW, names.LOADS_TABLE)
+    if dialect == "spark":
+        # tables written once, whole: each manifest table from its rows in one statement
+        loads_columns = hashed_columns(session, dialect, names.RAW, names.LOADS_TABLE)
+        rows: dict[str, exp.Query | None] = {
+            "objects": inc.hashes_query(hashes) if hashes else None,
+            "tables": inc.rows_of(NEW_TABLES) if src_tables else None,
+            "days": inc.rows_of(NEW_DAYS) if keys else None,
+            "raw_loads": inc.raw_loads_query(dialect, loads_columns) if loaded else None,
+            "loads": inc.loads_query() if loaded else None,
+            "versions": inc.rows_of(NEW_VERSIONS) if histories else None,
+        }
+        for name in inc.MANIFEST_TABLES:
+            session.execute(inc.manifest_table(schema, name, rows[name], dialect))
+        session.clock.lap("manifest")
+        return
     for ddl in inc.manifest_ddl(schema, dialect):
         session.execute(ddl)
-    if session.fetch(inc.has_table("raw", "_loads"))[0][0]:
+    if loaded:
         session.execute(f'INSERT INTO "{schema}".raw_loads {inc.raw_loads(dialect)}')
-        session.execute(f'INSERT INTO "{schema}".loads {inc.LOADS}')
+        session.execute(f'INSERT INTO "{schema}".loads {inc.loads_query().sql(dialect)}')
     if hashes:
         session.execute(inc.insert_hashes(hashes, schema, dialect))
     if src_tables:

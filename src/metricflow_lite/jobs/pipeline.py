@@ -83,9 +83,11 @@ def build_project(
     objects = build_objects(project, spec, known)
     from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
     from metricflow_lite.warehouse.postgres import PostgresWarehouse
+    from metricflow_lite.warehouse.spark import STAGING_SUFFIX, SparkWarehouse
 
     in_copy = isinstance(warehouse, DuckDBWarehouse) and warehouse.path != ":memory:"
-    if in_copy or isinstance(warehouse, PostgresWarehouse):
+    staged = isinstance(warehouse, PostgresWarehouse | SparkWarehouse)
+    if in_copy or staged:
         # a manifest in the warehouse: only the days that changed are rewritten
         from metricflow_lite.compile.incremental import MANIFEST_SCHEMA, histories
         from metricflow_lite.compile.plan import indicator_tables
@@ -95,7 +97,9 @@ def build_project(
         started = time.perf_counter()
         if progress:
             progress(f"building {len(objects)} views and tables")
-        layout = incremental.Layout(warehouse.dialect, warehouse.build_schema_suffix)
+        # Spark's apply_build stages by itself (its suffix is ""); here the statements do
+        suffix = STAGING_SUFFIX if isinstance(warehouse, SparkWarehouse) else None
+        layout = incremental.Layout(warehouse.dialect, suffix or warehouse.build_schema_suffix)
 
         def work(session: incremental.BuildSession) -> incremental.BuildSummary:
             return incremental.build(
@@ -110,7 +114,7 @@ def build_project(
                 natural_keys(project),
             )
 
-        if isinstance(warehouse, PostgresWarehouse):
+        if isinstance(warehouse, PostgresWarehouse | SparkWarehouse):
             summary, layers = warehouse.build_staged(work, (*SCHEMAS, MANIFEST_SCHEMA))
         else:
             assert isinstance(warehouse, DuckDBWarehouse)
@@ -324,7 +328,7 @@ def build(
     progress: Progress | None = None,
     full_refresh: bool = False,
 ) -> BuildResult:
-    """`mfl build`: src, ind and app, all or nothing; on DuckDB only the days that changed."""
+    """`mfl build`: src, ind and app, all or nothing; only the days that changed."""
     from metricflow_lite.warehouse import connect
 
     # A DuckDB build only reads the warehouse file: it writes a copy and swaps it in. Before the

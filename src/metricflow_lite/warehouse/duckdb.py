@@ -235,6 +235,16 @@ class DuckDBBuildSession:
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.connection.execute(sql).fetchall()]
 
+    def has_table(self, schema: str, name: str) -> bool:
+        from metricflow_lite.compile.incremental import has_table
+
+        return bool(self.fetch(has_table(schema, name, "duckdb"))[0][0])
+
+    def columns(self, schema: str, name: str) -> tuple[str, ...]:
+        from metricflow_lite.compile.incremental import table_columns
+
+        return tuple(str(row[0]) for row in self.fetch(table_columns(schema, name, "duckdb")))
+
     def replace_schemas(self, schemas: Sequence[str]) -> None:
         self.current = "dropping the previous build"
         for schema in schemas:

@@ -98,6 +98,16 @@ class PostgresBuildSession:
         rows = self.connection.execute(sql).fetchall()
         return [tuple(plain_number(v) for v in row) for row in rows]
 
+    def has_table(self, schema: str, name: str) -> bool:
+        from metricflow_lite.compile.incremental import has_table
+
+        return bool(self.fetch(has_table(schema, name, "postgres"))[0][0])
+
+    def columns(self, schema: str, name: str) -> tuple[str, ...]:
+        from metricflow_lite.compile.incremental import table_columns
+
+        return tuple(str(row[0]) for row in self.fetch(table_columns(schema, name, "postgres")))
+
     def run(
         self,
         statements: Sequence[Statement],

@@ -4,13 +4,15 @@ The folder is the warehouse; the Spark catalog is rebuilt from it when a command
 Hive metastore is needed and any number of `mfl query` processes can read at once:
 
     <warehouse_dir>/raw/<table>/<part>   Parquet, one part per seed file (also _loads, _rejects)
-    <warehouse_dir>/builds/<id>/ind/<t>/ Parquet of one build's indicator tables
+    <warehouse_dir>/builds/<id>/<db>/<t>/ Parquet of one build's tables (src, ind, and _mfl: the
+                                          manifest the next build compares with)
     <warehouse_dir>/build.json           the current build: every object's CREATE statement
 
-Spark DDL is not transactional, so a build runs in staging databases (src__staging ...) first;
-only when every statement has succeeded is build.json replaced (an atomic rename, the commit
-point) and the live databases re-created from it. A failed build leaves build.json, and so the
-previous build, untouched; a reader that started before the swap finishes on the old files.
+Spark DDL is not transactional, so a build runs in staging databases (src__staging ...) first,
+writing its tables into a new build folder; only when every statement has succeeded is
+build.json replaced (an atomic rename, the commit point) and the live databases re-created from
+it. A build that fails or is killed leaves build.json, and so the previous build and its
+manifest, untouched; a reader that started before the swap finishes on the old files.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlglot
 from sqlglot import exp
@@ -46,10 +48,13 @@ from metricflow_lite.warehouse.base import (
 from metricflow_lite.warehouse.seedfile import ident, parquet_columns, staged_file, text
 
 MANIFEST = "build.json"
+T = TypeVar("T")
 NEXT_LOAD_ID = "next_load_id"
 REGISTERED_KEY = "mfl.catalog.registered"
 STAGING_SUFFIX = "__staging"
 LAYER_SCHEMAS = names.LAYER_SCHEMAS
+# what build.json holds: the layers and the incremental build's manifest
+BUILT_SCHEMAS = (*LAYER_SCHEMAS, names.MANIFEST_SCHEMA)
 # Local mode defaults: small data, two cores; users override any of them under `conf:`.
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
@@ -70,6 +75,111 @@ def quoted(*parts: str) -> str:
 
 def string_literal(text: str) -> str:
     return exp.Literal.string(text).sql("spark")
+
+
+class SparkBuildSession:
+    """The staging databases a build writes: run statements, fetch rows, time the layers.
+
+    A CREATE of a staged table writes Parquet into the build's folder; each staged object is
+    remembered as the statement build.json will hold for it (live names; a table without its
+    query, as the data exists by then)."""
+
+    def __init__(
+        self,
+        session: Any,
+        clock: LayerClock,
+        build_dir: Path,
+        staged: dict[str, str],
+        built: Sequence[dict[str, str]] = (),
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.build_dir = build_dir
+        self.staged = staged
+        self.live = {v: k for k, v in staged.items()}
+        self.locations = table_locations(built)  # of the last build's tables
+        self.entries: list[dict[str, str]] = []
+        self.temporary_views: set[str] = set()
+        self.current = "creating the staging databases"  # what runs, for the error message
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
+        if what:
+            self.current = what
+        tree = sqlglot.parse_one(sql, read="spark")
+        target = tree.this if isinstance(tree, exp.Create) else None
+        if isinstance(target, exp.Table) and target.db in self.live:
+            assert isinstance(tree, exp.Create)
+            self.create(tree, what or self.current)
+        else:
+            if isinstance(tree, exp.Cache) and isinstance(tree.this, exp.Table):
+                self.temporary_views.add(tree.this.name)
+            self.session.sql(sql)
+        if layer:
+            self.clock.lap(layer)
+
+    def create(self, create: exp.Create, what: str) -> None:
+        """A staged table or view; tables as Parquet in this build's folder."""
+        table = create.this
+        assert isinstance(table, exp.Table)
+        live = self.live[table.db]
+        if create.kind == "TABLE":
+            placed = place_table(create, self.build_dir, live)
+            self.session.sql(placed.sql("spark"))
+            entry = placed.copy()
+            entry.set("expression", None)  # the data exists now: build.json points at it
+            entry.this.set("db", exp.to_identifier(live, quoted=True))
+        else:
+            self.session.sql(create.sql("spark"))
+            entry = rename_schemas(create, self.live)  # a view reads the live objects
+        self.entries.append({"what": what, "sql": entry.sql("spark")})
+
+    def share_table(self, schema: str, name: str, into: str, what: str) -> bool:
+        """The staged table over the last build's Parquet folder of <schema>.<name>: a build
+        only ever writes into its own new folder, so the kept one stays as it is."""
+        location = self.locations.get((schema, name))
+        if location is None or into not in self.live:
+            return False
+        self.current = what
+        shared = exp.Create(
+            this=exp.Table(
+                this=exp.to_identifier(name, quoted=True), db=exp.to_identifier(into, quoted=True)
+            ),
+            kind="TABLE",
+            properties=parquet_at(location),
+        )
+        self.session.sql(shared.sql("spark"))
+        shared.this.set("db", exp.to_identifier(schema, quoted=True))
+        self.entries.append({"what": what, "sql": shared.sql("spark")})
+        return True
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.session.sql(sql).collect()]
+
+    def has_table(self, schema: str, name: str) -> bool:
+        return bool(self.session.catalog.tableExists(quoted(schema, name)))
+
+    def columns(self, schema: str, name: str) -> tuple[str, ...]:
+        return tuple(str(c) for c in self.session.table(quoted(schema, name)).columns)
+
+    def run(
+        self,
+        statements: Sequence[Statement],
+        on_statement: Callable[[Statement], None] | None = None,
+    ) -> None:
+        for statement in statements:
+            self.current = statement.what
+            if on_statement is not None:
+                on_statement(statement)
+            self.execute(statement.sql, statement.what, statement.layer or "other")
+
+    def drop_temporary_views(self) -> None:
+        """The cached views that held the build's fingerprints and keys."""
+        for name in sorted(self.temporary_views):
+            view = exp.Table(this=exp.to_identifier(name, quoted=True))
+            self.session.sql(exp.Uncache(this=view, exists=True).sql("spark"))
+            drop = exp.Drop(tables=[view.copy()], kind="VIEW", exists=True)
+            self.session.sql(drop.sql("spark"))
+        self.temporary_views.clear()
 
 
 class SparkWarehouse(Closing):
@@ -104,13 +214,13 @@ class SparkWarehouse(Closing):
         # A shared session (tests, notebooks) that already points here keeps its catalog.
         if self.session.conf.get(REGISTERED_KEY, "") == self.signature():
             return
-        for schema in names.ALL_SCHEMAS:
+        for schema in (names.RAW, *BUILT_SCHEMAS):
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
         self.create_database(names.RAW)
         for folder in sorted((self.root / names.RAW).glob("*")):
             if folder.is_dir() and any(folder.glob("*.parquet")):
                 self.register_raw(folder.name)
-        for schema in LAYER_SCHEMAS:
+        for schema in BUILT_SCHEMAS:
             self.create_database(schema)
         for entry in self.manifest():
             try:
@@ -171,42 +281,55 @@ class SparkWarehouse(Closing):
         schemas: Sequence[str],
         on_statement: Callable[[Statement], None] | None = None,
     ) -> tuple[tuple[str, float], ...]:
+        def build_all(session: SparkBuildSession) -> None:
+            for statement in statements:
+                if on_statement is not None:
+                    on_statement(statement)
+                create = rename_schemas(parse_create(statement), session.staged)
+                session.execute(create.sql("spark"), statement.what, statement.layer or "other")
+
+        _, laps = self.build_staged(build_all, schemas)
+        return laps
+
+    def build_staged(
+        self, work: Callable[[SparkBuildSession], T], schemas: Sequence[str]
+    ) -> tuple[T, tuple[tuple[str, float], ...]]:
+        """Run `work` on fresh staging databases (src__staging ...) whose tables go to a new
+        build folder, then commit: build.json renamed over the last one, the live databases
+        re-created from it. A failure (or a kill) before the rename changes nothing."""
         self.catch_up()
         clock = LayerClock()
         build_id = uuid.uuid4().hex[:12]
         build_dir = self.root / "builds" / build_id
-        staged = {s: s + STAGING_SUFFIX for s in schemas}
-        entries: list[dict[str, str]] = []
-        current = "creating the staging databases"
+        staged = {s: s + STAGING_SUFFIX for s in (*BUILT_SCHEMAS, *schemas)}
+        session = SparkBuildSession(self.session, clock, build_dir, staged, self.manifest())
         try:
             for name in staged.values():
                 self.session.sql(f"DROP DATABASE IF EXISTS {quoted(name)} CASCADE")
                 self.create_database(name)
             clock.lap("drop")
-            for statement in statements:
-                current = statement.what
-                if on_statement is not None:
-                    on_statement(statement)
-                create = parse_create(statement)
-                final = place_table(create, build_dir)
-                self.session.sql(rename_schemas(final, staged).sql("spark"))
-                if final.kind == "TABLE":
-                    # The data exists now: the live catalog only needs to point at it.
-                    final = final.copy()
-                    final.set("expression", None)
-                entries.append({"what": statement.what, "sql": final.sql("spark")})
-                clock.lap(statement.layer or "other")
-        except Exception as err:  # noqa: BLE001 - pyspark raises many unrelated types
+            result = work(session)
+        except BaseException as err:
+            session.drop_temporary_views()
             self.drop_staging(staged)
             shutil.rmtree(build_dir, ignore_errors=True)
+            if isinstance(err, MflError) or not isinstance(err, Exception):
+                raise
             if DISK_FULL.search(str(err)):
                 raise disk_full_error(spark_message(err), str(self.root)) from None
             raise MflError(
                 "E300",
-                f"build failed in {current}: {spark_message(err)}",
+                f"build failed in {session.current}: {spark_message(err)}",
                 None,
                 "nothing was changed: the previous build is still in place",
             ) from None
+        session.drop_temporary_views()
+        self.commit(build_id, session.entries, staged)
+        clock.lap("commit")
+        return result, clock.laps()
+
+    def commit(self, build_id: str, entries: list[dict[str, str]], staged: dict[str, str]) -> None:
+        """Make a staged build the current one: build.json first (the commit point)."""
         manifest = self.root / MANIFEST
         temporary = manifest.with_suffix(".json.tmp")
         temporary.write_text(
@@ -215,17 +338,25 @@ class SparkWarehouse(Closing):
         )
         os.replace(temporary, manifest)  # the commit point
         self.drop_staging(staged)
-        for schema in schemas:
+        for schema in BUILT_SCHEMAS:
             self.session.sql(f"DROP DATABASE IF EXISTS {quoted(schema)} CASCADE")
             self.create_database(schema)
         for entry in entries:
             self.session.sql(entry["sql"])
-        for old in (self.root / "builds").glob("*"):
-            if old.name != build_id:
-                shutil.rmtree(old, ignore_errors=True)
+        self.prune_builds(build_id, set(table_locations(entries).values()))
         self.session.conf.set(REGISTERED_KEY, self.signature())
-        clock.lap("commit")
-        return clock.laps()
+
+    def prune_builds(self, build_id: str, kept: set[str]) -> None:
+        """Remove the folders of earlier (or killed) builds but the tables the current build
+        still reads from them."""
+        for old in (self.root / "builds").glob("*"):
+            if old.name == build_id:
+                continue
+            for table in old.glob("*/*"):
+                if str(table) not in kept:
+                    shutil.rmtree(table, ignore_errors=True)
+            if not any(str(t) in kept for t in old.glob("*/*")):
+                shutil.rmtree(old, ignore_errors=True)
 
     def drop_staging(self, staged: dict[str, str]) -> None:
         for name in staged.values():
@@ -405,24 +536,41 @@ def parse_create(statement: Statement) -> exp.Create:
     return tree
 
 
-def place_table(create: exp.Create, build_dir: Path) -> exp.Create:
-    """A CREATE TABLE as an external Parquet table in this build's folder; views unchanged."""
+def place_table(create: exp.Create, build_dir: Path, folder: str | None = None) -> exp.Create:
+    """A CREATE TABLE as an external Parquet table in this build's folder (under `folder`, or
+    its database's name); views unchanged."""
     if create.kind != "TABLE":
         return create
     table = create.this
     assert isinstance(table, exp.Table)
-    location = build_dir / table.db / table.name
+    location = build_dir / (folder or table.db) / table.name
     placed = create.copy()
-    placed.set(
-        "properties",
-        exp.Properties(
-            expressions=[
-                exp.FileFormatProperty(this=exp.var("PARQUET")),
-                exp.LocationProperty(this=exp.Literal.string(str(location))),
-            ]
-        ),
-    )
+    placed.set("properties", parquet_at(str(location)))
     return placed
+
+
+def parquet_at(location: str) -> exp.Properties:
+    """USING PARQUET LOCATION '<location>'."""
+    return exp.Properties(
+        expressions=[
+            exp.FileFormatProperty(this=exp.var("PARQUET")),
+            exp.LocationProperty(this=exp.Literal.string(location)),
+        ]
+    )
+
+
+def table_locations(entries: Iterable[dict[str, str]]) -> dict[tuple[str, str], str]:
+    """(database, table) -> Parquet folder of each table of a build.json's objects."""
+    found = {}
+    for entry in entries:
+        tree = sqlglot.parse_one(entry["sql"], read="spark")
+        if not isinstance(tree, exp.Create) or tree.kind != "TABLE":
+            continue
+        location = tree.find(exp.LocationProperty)
+        table = tree.this
+        if location is not None and isinstance(table, exp.Table):
+            found[(table.db, table.name)] = str(location.this.this)
+    return found
 
 
 def rename_schemas(tree: exp.Create, names: dict[str, str]) -> exp.Create:
