@@ -86,16 +86,46 @@ FROM (
       NOT EXISTS(
         SELECT
           1
-        FROM `raw`.`calls` AS `_mfl_newer`
-        WHERE
-          `_mfl_newer`.`leg_id` = `_mfl_row`.`leg_id`
-          AND (
-            `_mfl_newer`.`_load_id` > `_mfl_row`.`_load_id`
-            OR (
-              `_mfl_newer`.`_load_id` = `_mfl_row`.`_load_id`
-              AND `_mfl_newer`.`_line` > `_mfl_row`.`_line`
+        FROM (
+          SELECT
+            `_mfl_older`.`leg_id`,
+            `_mfl_older`.`_load_id`,
+            `_mfl_older`.`_line`
+          FROM `raw`.`calls` AS `_mfl_older`
+          JOIN `raw`.`calls` AS `_mfl_newer`
+            ON `_mfl_newer`.`leg_id` = `_mfl_older`.`leg_id`
+            AND (
+              `_mfl_newer`.`_load_id` > `_mfl_older`.`_load_id`
+              OR (
+                `_mfl_newer`.`_load_id` = `_mfl_older`.`_load_id`
+                AND `_mfl_newer`.`_line` > `_mfl_older`.`_line`
+              )
             )
-          )
+          WHERE
+            (
+              EXISTS(
+                SELECT
+                  1
+                FROM `_mfl_keys` AS `_mfl_key`
+                WHERE
+                  `_mfl_key`.`leg_id` = `_mfl_older`.`leg_id`
+              )
+            )
+            OR (
+              `_mfl_older`.`leg_id` IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM `_mfl_keys` AS `_mfl_key`
+                WHERE
+                  `_mfl_key`.`leg_id` IS NULL
+              )
+            )
+        ) AS `_mfl_superseded`
+        WHERE
+          `_mfl_superseded`.`leg_id` = `_mfl_row`.`leg_id`
+          AND `_mfl_superseded`.`_load_id` = `_mfl_row`.`_load_id`
+          AND `_mfl_superseded`.`_line` = `_mfl_row`.`_line`
       )
       AND (
         (
