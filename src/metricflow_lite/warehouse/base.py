@@ -50,6 +50,52 @@ class LayerClock:
         return tuple(self.seconds.items())
 
 
+class ConnectionBuildSession:
+    """A build on one database connection (DuckDB's copy of the warehouse, PostgreSQL's
+    transaction): run statements, fetch rows, time the layers. The name of what runs is kept
+    for the error message of a statement that fails."""
+
+    dialect = ""
+    first_step = ""  # what a failure before the first statement was doing
+
+    def __init__(self, connection: Any, clock: LayerClock) -> None:
+        self.connection = connection
+        self.clock = clock
+        self.current = self.first_step
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
+        if what:
+            self.current = what
+        self.connection.execute(sql)
+        if layer:
+            self.clock.lap(layer)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.connection.execute(sql).fetchall()]
+
+    def has_table(self, schema: str, name: str) -> bool:
+        from metricflow_lite.compile.incremental import has_table
+
+        return bool(self.fetch(has_table(schema, name, self.dialect))[0][0])
+
+    def columns(self, schema: str, name: str) -> tuple[str, ...]:
+        from metricflow_lite.compile.incremental import table_columns
+
+        return tuple(str(row[0]) for row in self.fetch(table_columns(schema, name, self.dialect)))
+
+    def run(
+        self,
+        statements: Sequence[Statement],
+        on_statement: Callable[[Statement], None] | None = None,
+    ) -> None:
+        for statement in statements:
+            self.current = statement.what
+            if on_statement is not None:
+                on_statement(statement)
+            self.connection.execute(statement.sql)
+            self.clock.lap(statement.layer or "other")
+
+
 class Warehouse(Protocol):
     """A connection to one target."""
 

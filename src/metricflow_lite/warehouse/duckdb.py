@@ -21,6 +21,7 @@ from metricflow_lite.warehouse.base import (
     CORRUPT_FILE,
     DISK_FULL,
     Closing,
+    ConnectionBuildSession,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -217,33 +218,11 @@ T = TypeVar("T")
 Laps = tuple[tuple[str, float], ...]
 
 
-class DuckDBBuildSession:
-    """The copy a build writes: run statements, fetch rows, time the layers."""
+class DuckDBBuildSession(ConnectionBuildSession):
+    """The copy a build writes."""
 
-    def __init__(self, connection: Any, clock: LayerClock) -> None:
-        self.connection = connection
-        self.clock = clock
-        self.current = "dropping the previous build"  # what runs, for the error message
-
-    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
-        if what:
-            self.current = what
-        self.connection.execute(sql)
-        if layer:
-            self.clock.lap(layer)
-
-    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self.connection.execute(sql).fetchall()]
-
-    def has_table(self, schema: str, name: str) -> bool:
-        from metricflow_lite.compile.incremental import has_table
-
-        return bool(self.fetch(has_table(schema, name, "duckdb"))[0][0])
-
-    def columns(self, schema: str, name: str) -> tuple[str, ...]:
-        from metricflow_lite.compile.incremental import table_columns
-
-        return tuple(str(row[0]) for row in self.fetch(table_columns(schema, name, "duckdb")))
+    dialect = "duckdb"
+    first_step = "dropping the previous build"
 
     def replace_schemas(self, schemas: Sequence[str]) -> None:
         self.current = "dropping the previous build"
@@ -251,18 +230,6 @@ class DuckDBBuildSession:
             self.connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             self.connection.execute(f'CREATE SCHEMA "{schema}"')
         self.clock.lap("drop")
-
-    def run(
-        self,
-        statements: Sequence[Statement],
-        on_statement: Callable[[Statement], None] | None = None,
-    ) -> None:
-        for statement in statements:
-            self.current = statement.what
-            if on_statement is not None:
-                on_statement(statement)
-            self.connection.execute(statement.sql)
-            self.clock.lap(statement.layer or "other")
 
 
 class DuckDBWarehouse(Closing):

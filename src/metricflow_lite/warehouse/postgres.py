@@ -16,6 +16,7 @@ from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
     DISK_FULL,
     Closing,
+    ConnectionBuildSession,
     FileLoad,
     FileLoadOutcome,
     LayerClock,
@@ -79,46 +80,16 @@ def postgres_type(duckdb_type: str) -> str:
 T = TypeVar("T")
 
 
-class PostgresBuildSession:
-    """The transaction a build writes the staging schemas in: run statements, fetch rows."""
+class PostgresBuildSession(ConnectionBuildSession):
+    """The transaction a build writes the staging schemas in; a whole-number Decimal (a SUM
+    over bigint) comes back as an int, as the other engines return it."""
 
-    def __init__(self, connection: Any, clock: LayerClock) -> None:
-        self.connection = connection
-        self.clock = clock
-        self.current = "creating the staging schemas"  # what runs, for the error message
-
-    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
-        if what:
-            self.current = what
-        self.connection.execute(sql)
-        if layer:
-            self.clock.lap(layer)
+    dialect = "postgres"
+    first_step = "creating the staging schemas"
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         rows = self.connection.execute(sql).fetchall()
         return [tuple(plain_number(v) for v in row) for row in rows]
-
-    def has_table(self, schema: str, name: str) -> bool:
-        from metricflow_lite.compile.incremental import has_table
-
-        return bool(self.fetch(has_table(schema, name, "postgres"))[0][0])
-
-    def columns(self, schema: str, name: str) -> tuple[str, ...]:
-        from metricflow_lite.compile.incremental import table_columns
-
-        return tuple(str(row[0]) for row in self.fetch(table_columns(schema, name, "postgres")))
-
-    def run(
-        self,
-        statements: Sequence[Statement],
-        on_statement: Callable[[Statement], None] | None = None,
-    ) -> None:
-        for statement in statements:
-            self.current = statement.what
-            if on_statement is not None:
-                on_statement(statement)
-            self.connection.execute(statement.sql)
-            self.clock.lap(statement.layer or "other")
 
 
 class PostgresWarehouse(Closing):
