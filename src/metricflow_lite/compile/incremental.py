@@ -33,11 +33,6 @@ from metricflow_lite.compile import names as shared_names
 from metricflow_lite.compile import periods as periods_of
 from metricflow_lite.compile.build import BuildObject, rename_schemas
 from metricflow_lite.compile.dialects import render
-from metricflow_lite.compile.names import (
-    SOURCE_OLDER_ALIAS,
-    SOURCE_ROW_ALIAS,
-    SOURCE_SUPERSEDED_ALIAS,
-)
 from metricflow_lite.compile.plan import IndicatorTable, JoinVersions, PlanNode
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
 from metricflow_lite.spec.model import Grain, ProjectSpec
@@ -523,8 +518,8 @@ def source_tables(obj: BuildObject, schema: str = "src") -> tuple[str, ...]:
 LOAD_ID = "_load_id"
 KEYS_TABLE = "_mfl_keys"
 KEY_ALIAS = "_mfl_key"
-LATEST_ALIAS = SOURCE_ROW_ALIAS  # compile/layers.latest_versions: raw.<table>'s rows
-OLDER_ALIAS = SOURCE_OLDER_ALIAS  # ... the rows a later version supersedes
+LATEST_ALIAS = shared_names.SOURCE_ROW_ALIAS  # compile/layers.latest_versions: raw.<table>'s rows
+OLDER_ALIAS = shared_names.SOURCE_OLDER_ALIAS  # ... the rows a later version supersedes
 
 
 @dataclass(frozen=True, slots=True)
@@ -613,7 +608,7 @@ def _is_supersession(node: exp.Expr | None) -> bool:
     return (
         source is not None
         and isinstance(source.this, exp.Subquery)
-        and source.this.alias_or_name == SOURCE_SUPERSEDED_ALIAS
+        and source.this.alias_or_name == shared_names.SOURCE_SUPERSEDED_ALIAS
     )
 
 
