@@ -88,12 +88,27 @@ class ConnectionBuildSession:
         statements: Sequence[Statement],
         on_statement: Callable[[Statement], None] | None = None,
     ) -> None:
-        for statement in statements:
-            self.current = statement.what
-            if on_statement is not None:
-                on_statement(statement)
-            self.connection.execute(statement.sql)
-            self.clock.lap(statement.layer or "other")
+        run_statements(self, statements, on_statement)
+
+
+class StatementRunner(Protocol):
+    current: str
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None: ...
+
+
+def run_statements(
+    session: StatementRunner,
+    statements: Sequence[Statement],
+    on_statement: Callable[[Statement], None] | None = None,
+) -> None:
+    """A build session's statements in order, each named first (a failure names what ran,
+    on_statement included) and charged to its layer."""
+    for statement in statements:
+        session.current = statement.what
+        if on_statement is not None:
+            on_statement(statement)
+        session.execute(statement.sql, statement.what, statement.layer or "other")
 
 
 class Warehouse(Protocol):

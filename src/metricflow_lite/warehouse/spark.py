@@ -44,6 +44,7 @@ from metricflow_lite.warehouse.base import (
     Statement,
     TableChange,
     disk_full_error,
+    run_statements,
 )
 from metricflow_lite.warehouse.seedfile import ident, parquet_columns, staged_file, text
 
@@ -166,11 +167,7 @@ class SparkBuildSession:
         statements: Sequence[Statement],
         on_statement: Callable[[Statement], None] | None = None,
     ) -> None:
-        for statement in statements:
-            self.current = statement.what
-            if on_statement is not None:
-                on_statement(statement)
-            self.execute(statement.sql, statement.what, statement.layer or "other")
+        run_statements(self, statements, on_statement)
 
     def drop_temporary_views(self) -> None:
         """The cached views that held the build's fingerprints and keys."""
