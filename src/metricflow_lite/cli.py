@@ -554,10 +554,10 @@ def seed(
     mfl seed --full-refresh      reload every file from scratch
     mfl seed --prune             also drop the rows of files removed from seeds/
     """
-    from metricflow_lite.jobs import pipeline
+    from metricflow_lite.jobs import seeding
 
     project = open_project(project_dir)
-    echo_seed_summary(project, pipeline.seed(project, target, full_refresh, allow_empty, prune))
+    echo_seed_summary(project, seeding.seed(project, target, full_refresh, allow_empty, prune))
 
 
 def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
@@ -612,9 +612,9 @@ def rejects(project_dir: str | None, target: str | None, table: str | None, fmt:
 
     Example: mfl rejects call_legs --format csv > rejects.csv
     """
-    from metricflow_lite.jobs import pipeline
+    from metricflow_lite.jobs import seeding
 
-    text = pipeline.rejects(open_project(project_dir), target, table, fmt)
+    text = seeding.rejects(open_project(project_dir), target, table, fmt)
     click.echo(text, nl=fmt == "table")
 
 
