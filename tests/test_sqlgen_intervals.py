@@ -9,7 +9,9 @@ from collections.abc import Callable
 import pytest
 from conftest import FIXTURES
 
+from metricflow_lite.compile.build import plan_build
 from metricflow_lite.compile.calendar import calendar_table_query
+from metricflow_lite.compile.layers import render_models
 from metricflow_lite.compile.plan import (
     Compare,
     PlanNode,
@@ -30,6 +32,10 @@ DIALECTS = ("duckdb", "postgres", "spark")
 CASES = {
     "business_seconds_hour": QueryRequest(
         metrics=("reply_business_seconds", "replied_within_4h"), grain=Grain.HOUR
+    ),
+    # an end that is an expression: JoinCalendars in the query
+    "business_seconds_expression_end": QueryRequest(
+        metrics=("touch_business_seconds",), grain=Grain.DAY, use_indicators=False
     ),
     "span_seconds_30min": QueryRequest(
         metrics=("logged_in_seconds", "agents_logged_in"), grain=Grain.MIN30
@@ -69,10 +75,24 @@ def test_span_table_sql(
 def test_day_table_with_business_seconds_sql(
     spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
 ) -> None:
-    """The tickets' day table: business_seconds() over two calendar joins per call."""
+    """The tickets' day table: business_seconds() of column ends from the open seconds the
+    source table carries, of an expression end over a calendar join."""
     [table] = [t for t in indicator_tables(spec) if t.name == "tickets_day"]
     sql = to_sql(query_of(plan_indicator_table(table, spec)), dialect)
     snapshot(f"intervals/tickets_day.{dialect}.sql", sql)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_source_table_carrying_business_ends_sql(
+    spec: ProjectSpec, dialect: str, snapshot: Callable[[str, str], None]
+) -> None:
+    """src.tickets: the model's rows with the open seconds of each column end of its metrics'
+    business_seconds() calls, one calendar join per end (an expression end is not carried)."""
+    project = load_project(FIXTURES / "hours")
+    models = render_models(project.root, project.path("models"), None, {})
+    [tickets] = [o for o in plan_build(spec, models) if o.qualified_name == "src.tickets"]
+    assert tickets.model_query is not None
+    snapshot(f"intervals/src_tickets.{dialect}.sql", to_sql(tickets.query, dialect))
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -87,11 +107,12 @@ def test_calendar_table_sql(
 
 
 def test_plans_name_the_new_nodes(spec: ProjectSpec) -> None:
-    tree = plan_tree(plan_query(spec, CASES["business_seconds_hour"]).root)
+    tree = plan_tree(plan_query(spec, CASES["business_seconds_expression_end"]).root)
     assert (
-        "join calendars: ind._calendar_default on date(first_reply_ts),"
-        " ind._calendar_default on date(created_ts)" in tree
+        "join calendars: src._calendar_default on date(COALESCE(first_reply_ts, resolved_ts))"
+        in tree
     )
+    assert "join calendars" not in plan_tree(plan_query(spec, CASES["business_seconds_hour"]).root)
     [table] = [t for t in indicator_tables(spec) if t.span is not None]
     split = plan_tree(plan_indicator_table(table, spec))
     assert "split spans: [login_ts, logout_ts) into the 15min intervals it overlaps" in split

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from metricflow_lite.compile.plan import (
     WindowAggregate,
     plan_query,
 )
+from metricflow_lite.compile.sqlgen import render_query, to_sql
 from metricflow_lite.spec.model import Grain
 from metricflow_lite.spec.project import load_project
 from metricflow_lite.spec.validate import load_spec
@@ -101,18 +103,23 @@ def test_rolling_span_seconds(project: Path) -> None:
     ]
 
 
-def test_a_window_reads_the_span_table_and_joins_calendars(project: Path) -> None:
+def test_a_window_reads_the_span_table_and_the_carried_business_ends(project: Path) -> None:
     spec = load_spec(load_project(project))
     for use_indicators in (True, False):
         request = QueryRequest(
             ("logged_in_2d", "reply_business_1d"), grain=Grain.DAY, use_indicators=use_indicators
         )
-        nodes = walk(plan_query(spec, request).root)
+        plan = plan_query(spec, request)
+        nodes = walk(plan.root)
         windows = [n for n in nodes if isinstance(n, WindowAggregate)]
         reads = [n for w in windows for n in walk(w.parent)]
-        # span seconds always come from their quarter-hour table; from rows, the calendar joins
+        # span seconds always come from their quarter-hour table; business seconds of column
+        # ends from the open seconds the source table carries, without a calendar join
         assert any(isinstance(n, ReadIndicator) and n.table.span is not None for n in reads)
-        assert any(isinstance(n, JoinCalendars) for n in reads) is not use_indicators
+        assert not any(isinstance(n, JoinCalendars) for n in reads)
+        sql = to_sql(render_query(plan))
+        assert "_calendar_" not in sql
+        assert (re.search(r'"_cal_default_[0-9a-f]+_open"', sql) is None) is use_indicators
 
 
 @pytest.mark.parametrize("source", ["indicators", "--no-indicators"])

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricflow_lite.compile import names
-from metricflow_lite.compile.calendar import calendar_table_query
+from metricflow_lite.compile.calendar import (
+    CalendarJoin,
+    calendar_table_query,
+    stored_joins,
+    with_stored_ends,
+)
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.layers import SqlModel, parse_model_sql
 from metricflow_lite.compile.plan import (
@@ -18,7 +23,7 @@ from metricflow_lite.compile.plan import (
     plan_report_views,
 )
 from metricflow_lite.compile.sqlgen import query_of, table_ref
-from metricflow_lite.spec.model import DerivedMetric, Metric, ProjectSpec, Report
+from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, ProjectSpec, Report
 from metricflow_lite.warehouse.base import Statement
 
 SCHEMAS = names.LAYER_SCHEMAS
@@ -39,6 +44,8 @@ class BuildObject:
     column_comments: tuple[tuple[str, str], ...] = ()
     plan: PlanNode | None = None  # the plan behind a generated object (None: a model file)
     report: str | None = None  # the report a view belongs to
+    # a source model's own query, when `query` adds the business_seconds() ends it carries
+    model_query: exp.Query | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -95,31 +102,35 @@ def plan_build(
     metrics = {m.name: m for m in spec.metrics}
 
     def from_model(model: SqlModel) -> BuildObject:
+        query = parse_model_sql(model)
+        carried = stored_ends(spec, model.name) if model.layer == "source" else []
         return BuildObject(
             schema=model.schema,
             name=model.name,
             kind="TABLE" if model.materialized == "table" else "VIEW",
-            query=parse_model_sql(model),
+            query=with_stored_ends(query, carried),
             what=f"model {model.file}",
             layer=model.layer,
+            model_query=query if carried else None,
         )
 
-    objects.extend(from_model(m) for m in models if m.layer == "source")
+    # the calendars first: the source tables that carry business_seconds() ends read them
     for calendar in sorted(spec.calendars, key=lambda c: c.name):
         objects.append(
             BuildObject(
-                schema=names.IND,
+                schema=names.CALENDAR_SCHEMA,
                 name=names.calendar_table(calendar.name),
                 kind="TABLE",
                 query=calendar_table_query(calendar),
                 what=f"calendar '{calendar.name}' (metricflow_lite.yml)",
-                layer="indicator",
+                layer="source",
                 comment=(
                     f"business calendar {calendar.name}: open ranges per local date and the"
                     " open seconds before each date, for business_seconds()"
                 ),
             )
         )
+    objects.extend(from_model(m) for m in models if m.layer == "source")
     tables = indicator_tables(spec)
     day_tables = {t.model: t for t in tables if not t.declared and t.span is None}
     for table in tables:
@@ -155,6 +166,18 @@ def plan_build(
         objects.extend(report_objects(spec, report, week_start, complete_grace_seconds))
     objects.extend(from_model(m) for m in models if m.layer == "application")
     return objects
+
+
+def stored_ends(spec: ProjectSpec, model: str) -> list[CalendarJoin]:
+    """The business_seconds() ends a source model's table carries: the plain-column ends in
+    the expressions and filters of the base metrics over it."""
+    trees = [
+        tree
+        for metric in spec.metrics
+        if isinstance(metric, BaseMetric) and metric.model == model
+        for tree in (metric.expr, metric.filter)
+    ]
+    return stored_joins(trees, spec.calendars)
 
 
 def statements_for(

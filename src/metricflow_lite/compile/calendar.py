@@ -1,6 +1,6 @@
 """Business hours in SQL: the calendar table a build writes, and business_seconds(A, B[, name]).
 
-`ind._calendar_<name>` has one row per local date from 2000 to 2049: the ISO weekday whose
+`src._calendar_<name>` has one row per local date from 2000 to 2049: the ISO weekday whose
 hours the date has (0 on a holiday), its open ranges as seconds from 2000-01-01 00:00
 (`open_1`, `close_1`, ... as many pairs as the calendar's busiest weekday; an unused pair is
 empty) and `open_before`, the open seconds of all earlier dates. With F(t) = open_before(date
@@ -8,6 +8,11 @@ of t) + the open seconds of t's date before t, the business seconds of [A, B) ar
 two equality joins on a date per call, whatever the length of [A, B), and the same arithmetic
 on every engine. The rows carry each end as seconds from 2000-01-01 (one date_diff per end and
 row, in a subquery), so the arithmetic reads a column instead of recomputing it.
+
+An end that is a plain column of the model costs no join per query: the model's source table
+carries F(end) as a column of its own (`_<join alias>_open`), computed once per build by the
+calendar joins (with_stored_ends), and business_seconds() reads it. Only an end written as an
+expression joins the calendar in each query.
 """
 
 from __future__ import annotations
@@ -19,7 +24,12 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from metricflow_lite.compile.names import calendar_seconds
+from metricflow_lite.compile.names import (
+    CALENDAR_SCHEMA,
+    calendar_open_until,
+    calendar_seconds,
+    calendar_table,
+)
 from metricflow_lite.spec.calendar import (
     BUSINESS_SECONDS,
     Calendar,
@@ -130,6 +140,16 @@ class CalendarJoin:
     at: exp.Expr  # the timestamp whose date the row is joined on
 
     @property
+    def stored(self) -> bool:
+        """True when the end is a plain column of the rows: the source table carries F(end)."""
+        return is_stored_end(self.at)
+
+    @property
+    def open_until_column(self) -> str:
+        """The source table's column with F(at), when `stored`."""
+        return calendar_open_until(self.alias)
+
+    @property
     def seconds_column(self) -> str:
         """The row's column with `at` as seconds from the calendar's first day."""
         return calendar_seconds(self.alias)
@@ -180,14 +200,67 @@ def since_epoch(at: exp.Expr) -> exp.Expr:
     )
 
 
-def _open_until(join: CalendarJoin) -> exp.Expr:
+def is_stored_end(end: exp.Expr) -> bool:
+    """A business_seconds() end its model's source table carries F() of: a plain column (of
+    the model's rows; an expression may read the clock or other tables, so it is computed per
+    query)."""
+    return isinstance(end, exp.Column) and not end.table and isinstance(end.this, exp.Identifier)
+
+
+def stored_joins(
+    trees: Iterable[exp.Expr | None], calendars: tuple[Calendar, ...]
+) -> list[CalendarJoin]:
+    """The calendar joins of the plain-column ends of the business_seconds() calls in a model's
+    metrics: what its source table carries, sorted by alias."""
+    return [j for j in calendar_joins(trees, calendars) if j.stored]
+
+
+def with_stored_ends(query: exp.Query, joins: Iterable[CalendarJoin]) -> exp.Query:
+    """SELECT m.*, F(end) AS _<alias>_open, ... FROM (query) AS m LEFT JOIN src._calendar_<name>
+    per end on its date: a source model's query with its business_seconds() ends' open seconds
+    (the model's own CTEs stay at the top, where every engine takes them)."""
+    joins = list(joins)
+    if not joins:
+        return query
+    inner = query.copy()
+    ctes = inner.args.get("with_")
+    if ctes is not None:
+        inner.set("with_", None)
+    frame = exp.select(exp.Column(this=exp.Star(), table=_ident(ROW_ALIAS))).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=_ident(ROW_ALIAS)))
+    )
+    for join in joins:
+        at = exp.Column(this=_ident(join.at.name), table=_ident(ROW_ALIAS))
+        frame = frame.select(
+            exp.alias_(_open_until(join, since_epoch(at)), _ident(join.open_until_column)),
+            copy=False,
+        )
+    for join in joins:
+        at = exp.Column(this=_ident(join.at.name), table=_ident(ROW_ALIAS))
+        table = exp.Table(
+            this=_ident(calendar_table(join.calendar.name)),
+            db=_ident(CALENDAR_SCHEMA),
+            alias=exp.TableAlias(this=_ident(join.alias)),
+        )
+        on = exp.EQ(this=_col("day", join.alias), expression=exp.cast(at, exp.DataType.Type.DATE))
+        frame = frame.join(table, on=on, join_type="LEFT", copy=False)
+    if ctes is not None:
+        frame.set("with_", ctes)
+    return frame
+
+
+# the alias of a source model's own rows inside with_stored_ends
+ROW_ALIAS = "_mfl_rows"
+
+
+def _open_until(join: CalendarJoin, at: exp.Expr | None = None) -> exp.Expr:
     """F(t): the calendar's open seconds from its first day to t (open_k and close_k are
     seconds from that day too): the day's earlier open seconds, plus per range all of it when
     t is past its close, the part up to t when t is inside, else nothing (a CASE is cheaper
     than GREATEST and LEAST here on DuckDB). t's seconds are a column the rows carry (computed
     once per row by the JoinCalendars node: written out here they were computed once per use,
     which cost as much as the two joins)."""
-    at = _col(join.seconds_column)
+    at = _col(join.seconds_column) if at is None else at
     total: exp.Expr = _col("open_before", join.alias)
     for k in range(1, join.calendar.ranges_per_day + 1):
         start, end = _col(f"open_{k}", join.alias), _col(f"close_{k}", join.alias)
@@ -208,6 +281,12 @@ def _open_until(join: CalendarJoin) -> exp.Expr:
     return exp.Paren(this=total)
 
 
+def _open_until_read(join: CalendarJoin) -> exp.Expr:
+    """F(end) as a query reads it: the source table's column for a plain-column end, else the
+    arithmetic over the calendar joined in the query."""
+    return _col(join.open_until_column) if join.stored else _open_until(join)
+
+
 def expand_business_seconds(tree: exp.Expr, calendars: tuple[Calendar, ...]) -> exp.Expr:
     """A copy with each business_seconds(A, B[, name]) as arithmetic over its calendar joins:
     NULL when A or B is NULL, 0 when B <= A, else F(B) - F(A)."""
@@ -217,8 +296,8 @@ def expand_business_seconds(tree: exp.Expr, calendars: tuple[Calendar, ...]) -> 
             return node
         start, end = node.expressions[0], node.expressions[1]
         seconds = exp.Sub(
-            this=_open_until(_join_for(node, end, calendars)),
-            expression=_open_until(_join_for(node, start, calendars)),
+            this=_open_until_read(_join_for(node, end, calendars)),
+            expression=_open_until_read(_join_for(node, start, calendars)),
         )
         return exp.Case(
             ifs=[

@@ -541,7 +541,9 @@ def keyed_source(
     operations, LIMIT nor subqueries (but source()'s own); every window is partitioned by the
     natural key; and every column named as a key column or _load_id anywhere in it is that
     column passed through. Then a key's rows depend on that key's raw rows alone."""
-    query = _without_supersession(obj.query)
+    # the model's own query: the calendar joins that add its business_seconds() ends read
+    # each row's own columns, so they keep a key's rows to that key
+    query = _without_supersession(obj.model_query or obj.query)
     raw = {t.name for t in query.find_all(exp.Table) if t.db == "raw"}
     if len(raw) != 1:
         return f"reads {len(raw)} raw tables"

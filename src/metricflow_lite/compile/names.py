@@ -86,9 +86,21 @@ def day_table(model: str) -> str:
     return f"{model}_day"
 
 
+# Business calendars are reference tables of the source layer: the source tables that carry
+# business_seconds() ends read them while they are built (compile/calendar.py).
+CALENDAR_SCHEMA = SRC
+
+
 def calendar_table(calendar: str) -> str:
-    """A business calendar's table in ind (compile/calendar.py): _calendar_<name>."""
+    """A business calendar's table in src (compile/calendar.py): _calendar_<name>."""
     return f"_calendar_{calendar}"
+
+
+def calendar_open_until(join_alias: str) -> str:
+    """The column of a source table that holds, per row, the open seconds of a calendar from
+    its first day until one business_seconds() end (a column of the row), computed once per
+    build (compile/calendar.py): _<join alias>_open."""
+    return f"_{join_alias}_open"
 
 
 def calendar_seconds(join_alias: str) -> str:

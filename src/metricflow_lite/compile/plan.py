@@ -278,7 +278,8 @@ class JoinCalendars:
 
     def describe(self) -> str:
         ends = ", ".join(
-            f"{names.IND}.{names.calendar_table(j.calendar.name)} on date({j.at.sql('duckdb')})"
+            f"{names.CALENDAR_SCHEMA}.{names.calendar_table(j.calendar.name)}"
+            f" on date({j.at.sql('duckdb')})"
             for j in self.joins
         )
         return f"join calendars: {ends}"
@@ -1349,17 +1350,19 @@ def _with_calendars(
     node: RowNode, members: list[BaseMetric], calendars: tuple[Calendar, ...]
 ) -> tuple[RowNode, list[BaseMetric]]:
     """The calendar joins business_seconds() calls need, and the metrics with each call as
-    arithmetic over the joined columns (compile/calendar.py)."""
+    arithmetic over the joined columns (compile/calendar.py). An end that is a plain column
+    needs no join: the source table carries its open seconds."""
     trees = [t for m in members for t in (m.expr, m.filter) if t is not None]
-    joins = calendar_joins(trees, calendars)
-    if not joins:
+    ends = calendar_joins(trees, calendars)
+    if not ends:
         return node, members
 
     def expanded(tree: exp.Expr | None) -> exp.Expr | None:
         return expand_business_seconds(tree, calendars) if tree is not None else None
 
     members = [replace(m, expr=expanded(m.expr), filter=expanded(m.filter)) for m in members]
-    return JoinCalendars(node, tuple(joins)), members
+    joins = tuple(j for j in ends if not j.stored)
+    return (JoinCalendars(node, joins) if joins else node), members
 
 
 def _span_key(span: Span) -> tuple[str, str]:

@@ -12,7 +12,8 @@ from typing import Any
 from sqlglot import exp
 
 from metricflow_lite.compile import names
-from metricflow_lite.compile.calendar import calendar_table_query
+from metricflow_lite.compile.build import stored_ends
+from metricflow_lite.compile.calendar import CalendarJoin, calendar_table_query, with_stored_ends
 from metricflow_lite.compile.plan import (
     QueryPlan,
     QueryRequest,
@@ -94,14 +95,24 @@ def run_case(
         )
     database = ScratchDatabase(("src", "ind"))
     try:
+        for statement in calendar_tables(spec):
+            database.create_as(statement)
         given_by_model = {g.model: g for g in case.given}
         for model in models:
             rows_of = given_by_model.get(model)
-            columns, rows = table_of(rows_of, known.get(model, {}))
+            carried = stored_ends(spec, model)
+            # a built source table has the carried columns already: they are computed again
+            added = {join.open_until_column for join in carried}
+            built = {c: t for c, t in known.get(model, {}).items() if c not in added}
+            columns, rows = table_of(rows_of, built)
             if not columns:
                 continue
             try:
-                database.create_table(names.SRC, model, columns, rows)
+                database.create_table(
+                    names.SRC, f"{model}{GIVEN_SUFFIX}" if carried else model, columns, rows
+                )
+                if carried:  # the business_seconds() ends a build's source table carries
+                    database.create_as(carrying_ends(model, carried))
             except ScratchError as err:
                 return CaseResult(
                     case,
@@ -132,21 +143,40 @@ def run_case(
     return CaseResult(case, compare(case, result))
 
 
-def derived_tables(spec: ProjectSpec, plan: QueryPlan) -> list[str]:
-    """CREATE statements for what a query reads besides the given rows: the calendar tables of
-    business_seconds() and the quarter-hour tables of span metrics, built from those rows."""
-    objects = []
-    for calendar in spec.calendars:
-        objects.append((names.calendar_table(calendar.name), calendar_table_query(calendar)))
-    for read in plan.reads:
-        if isinstance(read, ReadIndicator) and read.table.span is not None:
-            objects.append((read.table.name, query_of(plan_indicator_table(read.table, spec))))
+GIVEN_SUFFIX = "__given"  # a model's given rows, before the columns its build would add
+
+
+def calendar_tables(spec: ProjectSpec) -> list[str]:
+    """CREATE statements of the calendar tables business_seconds() reads."""
     return [
-        exp.Create(
-            this=exp.table_(name, db=names.IND, quoted=True), kind="TABLE", expression=query
-        ).sql(dialect="duckdb")
-        for name, query in objects
+        _create(names.CALENDAR_SCHEMA, names.calendar_table(c.name), calendar_table_query(c))
+        for c in spec.calendars
     ]
+
+
+def carrying_ends(model: str, carried: Sequence[CalendarJoin]) -> str:
+    """CREATE src.<model> from its given rows with the business_seconds() ends its source
+    table carries in a build (compile/calendar.py)."""
+    given = exp.select(exp.Star()).from_(
+        exp.table_(f"{model}{GIVEN_SUFFIX}", db=names.SRC, quoted=True)
+    )
+    return _create(names.SRC, model, with_stored_ends(given, carried))
+
+
+def derived_tables(spec: ProjectSpec, plan: QueryPlan) -> list[str]:
+    """CREATE statements for what a query reads besides the given rows and the calendars: the
+    quarter-hour tables of span metrics, built from those rows."""
+    return [
+        _create(names.IND, read.table.name, query_of(plan_indicator_table(read.table, spec)))
+        for read in plan.reads
+        if isinstance(read, ReadIndicator) and read.table.span is not None
+    ]
+
+
+def _create(schema: str, name: str, query: exp.Query) -> str:
+    return exp.Create(
+        this=exp.table_(name, db=schema, quoted=True), kind="TABLE", expression=query
+    ).sql(dialect="duckdb")
 
 
 def table_of(

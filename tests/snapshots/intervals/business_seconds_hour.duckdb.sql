@@ -2,7 +2,6 @@
 -- Generated query SQL of the interval node kinds.
 WITH "tickets__created_ts__src" AS (
   /* read rows: src.tickets (hour is finer than the day that indicator tables start at) */
-  /* join calendars: ind._calendar_default on date(first_reply_ts), ind._calendar_default on date(created_ts) */
   /* filter: created_ts is not null */
   /* aggregate tickets__created_ts__src: replied_within_4h, reply_business_seconds by hour (from rows) */
   SELECT
@@ -11,51 +10,7 @@ WITH "tickets__created_ts__src" AS (
       CASE
         WHEN CASE
           WHEN "m".first_reply_ts > "m".created_ts
-          THEN (
-            "cal_default_09b87d4acc"."open_before" + CASE
-              WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_1"
-              THEN (
-                "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
-              )
-              WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_1"
-              THEN (
-                "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_1"
-              )
-              ELSE 0
-            END + CASE
-              WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_2"
-              THEN (
-                "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
-              )
-              WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_2"
-              THEN (
-                "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_2"
-              )
-              ELSE 0
-            END
-          ) - (
-            "cal_default_19c03081c5"."open_before" + CASE
-              WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_1"
-              THEN (
-                "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
-              )
-              WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_1"
-              THEN (
-                "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_1"
-              )
-              ELSE 0
-            END + CASE
-              WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_2"
-              THEN (
-                "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
-              )
-              WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_2"
-              THEN (
-                "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_2"
-              )
-              ELSE 0
-            END
-          )
+          THEN "m"."_cal_default_09b87d4acc_open" - "m"."_cal_default_19c03081c5_open"
           WHEN "m".first_reply_ts <= "m".created_ts
           THEN 0
         END <= 4 * 3600
@@ -65,66 +20,12 @@ WITH "tickets__created_ts__src" AS (
     SUM(
       CASE
         WHEN "m".first_reply_ts > "m".created_ts
-        THEN (
-          "cal_default_09b87d4acc"."open_before" + CASE
-            WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_1"
-            THEN (
-              "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
-            )
-            WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_1"
-            THEN (
-              "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_1"
-            )
-            ELSE 0
-          END + CASE
-            WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_2"
-            THEN (
-              "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
-            )
-            WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_2"
-            THEN (
-              "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_2"
-            )
-            ELSE 0
-          END
-        ) - (
-          "cal_default_19c03081c5"."open_before" + CASE
-            WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_1"
-            THEN (
-              "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
-            )
-            WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_1"
-            THEN (
-              "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_1"
-            )
-            ELSE 0
-          END + CASE
-            WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_2"
-            THEN (
-              "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
-            )
-            WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_2"
-            THEN (
-              "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_2"
-            )
-            ELSE 0
-          END
-        )
+        THEN "m"."_cal_default_09b87d4acc_open" - "m"."_cal_default_19c03081c5_open"
         WHEN "m".first_reply_ts <= "m".created_ts
         THEN 0
       END
     ) AS "reply_business_seconds__sum"
-  FROM (
-    SELECT
-      "m".*,
-      DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".first_reply_ts) AS "cal_default_09b87d4acc_at",
-      DATE_DIFF('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP), "m".created_ts) AS "cal_default_19c03081c5_at"
-    FROM "src"."tickets" AS "m"
-  ) AS "m"
-  LEFT JOIN "ind"."_calendar_default" AS "cal_default_09b87d4acc"
-    ON "cal_default_09b87d4acc"."day" = CAST("m".first_reply_ts AS DATE)
-  LEFT JOIN "ind"."_calendar_default" AS "cal_default_19c03081c5"
-    ON "cal_default_19c03081c5"."day" = CAST("m".created_ts AS DATE)
+  FROM "src"."tickets" AS "m"
   WHERE
     NOT "m"."created_ts" IS NULL
   GROUP BY

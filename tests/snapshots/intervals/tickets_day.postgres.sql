@@ -1,8 +1,8 @@
 -- test: test_day_table_with_business_seconds_sql[postgres]
--- The tickets' day table: business_seconds() over two calendar joins per call.
+-- The tickets' day table: business_seconds() of column ends from the open seconds the
 /* read rows: src.tickets (the rows behind tickets_day) */
-/* join calendars: ind._calendar_cn_hours on date(created_ts), ind._calendar_cn_hours on date(first_reply_ts), ind._calendar_default on date(first_reply_ts), ind._calendar_default on date(created_ts), ind._calendar_default on date(resolved_ts) */
-/* aggregate tickets_day: replied_within_4h, reply_business_seconds, reply_cn_seconds, resolve_business_seconds, tickets_created by created_ts_day, ticket_id (from rows) */
+/* join calendars: src._calendar_default on date(COALESCE(first_reply_ts, resolved_ts)) */
+/* aggregate tickets_day: replied_within_4h, reply_business_seconds, reply_cn_seconds, resolve_business_seconds, tickets_created, touch_business_seconds by created_ts_day, ticket_id (from rows) */
 SELECT
   CAST("m"."created_ts" AS DATE) AS "created_ts_day",
   "m"."ticket_id" AS "ticket_id",
@@ -10,51 +10,7 @@ SELECT
     CASE
       WHEN CASE
         WHEN "m".first_reply_ts > "m".created_ts
-        THEN (
-          "cal_default_09b87d4acc"."open_before" + CASE
-            WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_1"
-            THEN (
-              "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
-            )
-            WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_1"
-            THEN (
-              "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_1"
-            )
-            ELSE 0
-          END + CASE
-            WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_2"
-            THEN (
-              "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
-            )
-            WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_2"
-            THEN (
-              "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_2"
-            )
-            ELSE 0
-          END
-        ) - (
-          "cal_default_19c03081c5"."open_before" + CASE
-            WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_1"
-            THEN (
-              "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
-            )
-            WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_1"
-            THEN (
-              "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_1"
-            )
-            ELSE 0
-          END + CASE
-            WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_2"
-            THEN (
-              "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
-            )
-            WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_2"
-            THEN (
-              "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_2"
-            )
-            ELSE 0
-          END
-        )
+        THEN "m"."_cal_default_09b87d4acc_open" - "m"."_cal_default_19c03081c5_open"
         WHEN "m".first_reply_ts <= "m".created_ts
         THEN 0
       END <= 4 * 3600
@@ -64,51 +20,7 @@ SELECT
   SUM(
     CASE
       WHEN "m".first_reply_ts > "m".created_ts
-      THEN (
-        "cal_default_09b87d4acc"."open_before" + CASE
-          WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_1"
-          THEN (
-            "cal_default_09b87d4acc"."close_1" - "cal_default_09b87d4acc"."open_1"
-          )
-          WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_1"
-          THEN (
-            "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_1"
-          )
-          ELSE 0
-        END + CASE
-          WHEN "m"."cal_default_09b87d4acc_at" >= "cal_default_09b87d4acc"."close_2"
-          THEN (
-            "cal_default_09b87d4acc"."close_2" - "cal_default_09b87d4acc"."open_2"
-          )
-          WHEN "m"."cal_default_09b87d4acc_at" > "cal_default_09b87d4acc"."open_2"
-          THEN (
-            "m"."cal_default_09b87d4acc_at" - "cal_default_09b87d4acc"."open_2"
-          )
-          ELSE 0
-        END
-      ) - (
-        "cal_default_19c03081c5"."open_before" + CASE
-          WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_1"
-          THEN (
-            "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
-          )
-          WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_1"
-          THEN (
-            "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_1"
-          )
-          ELSE 0
-        END + CASE
-          WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_2"
-          THEN (
-            "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
-          )
-          WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_2"
-          THEN (
-            "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_2"
-          )
-          ELSE 0
-        END
-      )
+      THEN "m"."_cal_default_09b87d4acc_open" - "m"."_cal_default_19c03081c5_open"
       WHEN "m".first_reply_ts <= "m".created_ts
       THEN 0
     END
@@ -116,31 +28,7 @@ SELECT
   SUM(
     CASE
       WHEN "m".first_reply_ts > "m".created_ts
-      THEN (
-        "cal_cn_hours_7de073f45a"."open_before" + CASE
-          WHEN "m"."cal_cn_hours_7de073f45a_at" >= "cal_cn_hours_7de073f45a"."close_1"
-          THEN (
-            "cal_cn_hours_7de073f45a"."close_1" - "cal_cn_hours_7de073f45a"."open_1"
-          )
-          WHEN "m"."cal_cn_hours_7de073f45a_at" > "cal_cn_hours_7de073f45a"."open_1"
-          THEN (
-            "m"."cal_cn_hours_7de073f45a_at" - "cal_cn_hours_7de073f45a"."open_1"
-          )
-          ELSE 0
-        END
-      ) - (
-        "cal_cn_hours_14c2d51f0d"."open_before" + CASE
-          WHEN "m"."cal_cn_hours_14c2d51f0d_at" >= "cal_cn_hours_14c2d51f0d"."close_1"
-          THEN (
-            "cal_cn_hours_14c2d51f0d"."close_1" - "cal_cn_hours_14c2d51f0d"."open_1"
-          )
-          WHEN "m"."cal_cn_hours_14c2d51f0d_at" > "cal_cn_hours_14c2d51f0d"."open_1"
-          THEN (
-            "m"."cal_cn_hours_14c2d51f0d_at" - "cal_cn_hours_14c2d51f0d"."open_1"
-          )
-          ELSE 0
-        END
-      )
+      THEN "m"."_cal_cn_hours_7de073f45a_open" - "m"."_cal_cn_hours_14c2d51f0d_open"
       WHEN "m".first_reply_ts <= "m".created_ts
       THEN 0
     END
@@ -148,76 +36,50 @@ SELECT
   SUM(
     CASE
       WHEN "m".resolved_ts > "m".created_ts
-      THEN (
-        "cal_default_dde0500647"."open_before" + CASE
-          WHEN "m"."cal_default_dde0500647_at" >= "cal_default_dde0500647"."close_1"
-          THEN (
-            "cal_default_dde0500647"."close_1" - "cal_default_dde0500647"."open_1"
-          )
-          WHEN "m"."cal_default_dde0500647_at" > "cal_default_dde0500647"."open_1"
-          THEN (
-            "m"."cal_default_dde0500647_at" - "cal_default_dde0500647"."open_1"
-          )
-          ELSE 0
-        END + CASE
-          WHEN "m"."cal_default_dde0500647_at" >= "cal_default_dde0500647"."close_2"
-          THEN (
-            "cal_default_dde0500647"."close_2" - "cal_default_dde0500647"."open_2"
-          )
-          WHEN "m"."cal_default_dde0500647_at" > "cal_default_dde0500647"."open_2"
-          THEN (
-            "m"."cal_default_dde0500647_at" - "cal_default_dde0500647"."open_2"
-          )
-          ELSE 0
-        END
-      ) - (
-        "cal_default_19c03081c5"."open_before" + CASE
-          WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_1"
-          THEN (
-            "cal_default_19c03081c5"."close_1" - "cal_default_19c03081c5"."open_1"
-          )
-          WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_1"
-          THEN (
-            "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_1"
-          )
-          ELSE 0
-        END + CASE
-          WHEN "m"."cal_default_19c03081c5_at" >= "cal_default_19c03081c5"."close_2"
-          THEN (
-            "cal_default_19c03081c5"."close_2" - "cal_default_19c03081c5"."open_2"
-          )
-          WHEN "m"."cal_default_19c03081c5_at" > "cal_default_19c03081c5"."open_2"
-          THEN (
-            "m"."cal_default_19c03081c5_at" - "cal_default_19c03081c5"."open_2"
-          )
-          ELSE 0
-        END
-      )
+      THEN "m"."_cal_default_dde0500647_open" - "m"."_cal_default_19c03081c5_open"
       WHEN "m".resolved_ts <= "m".created_ts
       THEN 0
     END
   ) AS "resolve_business_seconds__sum",
-  COUNT(*) AS "tickets_created__count"
+  COUNT(*) AS "tickets_created__count",
+  SUM(
+    CASE
+      WHEN COALESCE("m".first_reply_ts, "m".resolved_ts) > "m".created_ts
+      THEN (
+        "cal_default_2bc285e66e"."open_before" + CASE
+          WHEN "m"."cal_default_2bc285e66e_at" >= "cal_default_2bc285e66e"."close_1"
+          THEN (
+            "cal_default_2bc285e66e"."close_1" - "cal_default_2bc285e66e"."open_1"
+          )
+          WHEN "m"."cal_default_2bc285e66e_at" > "cal_default_2bc285e66e"."open_1"
+          THEN (
+            "m"."cal_default_2bc285e66e_at" - "cal_default_2bc285e66e"."open_1"
+          )
+          ELSE 0
+        END + CASE
+          WHEN "m"."cal_default_2bc285e66e_at" >= "cal_default_2bc285e66e"."close_2"
+          THEN (
+            "cal_default_2bc285e66e"."close_2" - "cal_default_2bc285e66e"."open_2"
+          )
+          WHEN "m"."cal_default_2bc285e66e_at" > "cal_default_2bc285e66e"."open_2"
+          THEN (
+            "m"."cal_default_2bc285e66e_at" - "cal_default_2bc285e66e"."open_2"
+          )
+          ELSE 0
+        END
+      ) - "m"."_cal_default_19c03081c5_open"
+      WHEN COALESCE("m".first_reply_ts, "m".resolved_ts) <= "m".created_ts
+      THEN 0
+    END
+  ) AS "touch_business_seconds__sum"
 FROM (
   SELECT
     "m".*,
-    CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_cn_hours_14c2d51f0d_at",
-    CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_cn_hours_7de073f45a_at",
-    CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".first_reply_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_default_09b87d4acc_at",
-    CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".created_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_default_19c03081c5_at",
-    CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST("m".resolved_ts AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_default_dde0500647_at"
+    CAST(EXTRACT(epoch FROM DATE_TRUNC('SECOND', CAST(COALESCE("m".first_reply_ts, "m".resolved_ts) AS TIMESTAMP)) - DATE_TRUNC('SECOND', CAST(CAST('2000-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP))) AS BIGINT) AS "cal_default_2bc285e66e_at"
   FROM "src"."tickets" AS "m"
 ) AS "m"
-LEFT JOIN "ind"."_calendar_cn_hours" AS "cal_cn_hours_14c2d51f0d"
-  ON "cal_cn_hours_14c2d51f0d"."day" = CAST("m".created_ts AS DATE)
-LEFT JOIN "ind"."_calendar_cn_hours" AS "cal_cn_hours_7de073f45a"
-  ON "cal_cn_hours_7de073f45a"."day" = CAST("m".first_reply_ts AS DATE)
-LEFT JOIN "ind"."_calendar_default" AS "cal_default_09b87d4acc"
-  ON "cal_default_09b87d4acc"."day" = CAST("m".first_reply_ts AS DATE)
-LEFT JOIN "ind"."_calendar_default" AS "cal_default_19c03081c5"
-  ON "cal_default_19c03081c5"."day" = CAST("m".created_ts AS DATE)
-LEFT JOIN "ind"."_calendar_default" AS "cal_default_dde0500647"
-  ON "cal_default_dde0500647"."day" = CAST("m".resolved_ts AS DATE)
+LEFT JOIN "src"."_calendar_default" AS "cal_default_2bc285e66e"
+  ON "cal_default_2bc285e66e"."day" = CAST(COALESCE("m".first_reply_ts, "m".resolved_ts) AS DATE)
 GROUP BY
   CAST("m"."created_ts" AS DATE),
   "m"."ticket_id"
