@@ -9,6 +9,7 @@ row for row (EXCEPT ALL both ways, so duplicates count too).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -606,3 +607,43 @@ def test_spark_fingerprints_tell_where_a_null_is_and_sum_exactly(
     finally:
         for name in views:
             session.sql(f"DROP VIEW IF EXISTS global_temp.{name}")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_source_table_by_key_carries_its_business_ends(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The hours fixture's tickets with a natural key: a re-export of one ticket rewrites
+    src.tickets by key, with the calendar's open seconds of its ends (read by business_seconds)
+    computed again for that key, and every table equals a full build. By hand: t02 created
+    Mon 10-14 17:00, first reply Tue 09:30 (was 10:00): 1 h on Monday + 0.5 h (the default
+    calendar opens at 09:00) = 5,400 s."""
+    project = on_engine("hours", tmp_path / "hours", engine, request, "MFL_HOURS_PG_DSN")
+    (project / "seeds" / "tickets.yml").write_text("natural_key: [ticket_id]\n", encoding="utf-8")
+    model = project / "models" / "source" / "tickets.sql"
+    model.write_text(
+        model.read_text(encoding="utf-8").replace(
+            "as resolved_ts\n", "as resolved_ts,\n    _load_id\n"
+        ),
+        encoding="utf-8",
+    )
+    (project / "seeds" / "tickets").mkdir()
+    (project / "seeds" / "tickets.csv").rename(project / "seeds" / "tickets" / "a.csv")
+    mfl(project, engine, "seed")
+    assert "full build" in mfl(project, engine, "build")
+    (project / "seeds" / "tickets" / "b.csv").write_text(
+        "ticket_id,created_ts,first_reply_ts,resolved_ts\n"
+        "t02,2024-10-14 17:00:00,2024-10-15 09:30:00,2024-10-16 17:00:00\n",
+        encoding="utf-8",
+    )
+    mfl(project, engine, "seed")
+    assert "tickets by key (1 keys)" in mfl(project, engine, "build")
+    for source in ((), ("--no-indicators",)):
+        out = mfl(
+            project, engine, "query", "--metrics", "reply_business_seconds", "--by", "ticket_id",
+            "--where", "ticket_id = 't02'", "--format", "json", *source,
+        )  # fmt: skip
+        assert json.loads(out) == [{"ticket_id": "t02", "reply_business_seconds": 5400}]
+    ours = layer_rows(project, engine)
+    assert "full build" in mfl(project, engine, "build", "--full-refresh")
+    assert layer_rows(project, engine) == ours
