@@ -203,7 +203,8 @@ def test_validate_points_at_bad_hours_in_the_project_file(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     output = validate_output(project)
-    assert "metricflow_lite.yml:11:13: error E042: '10:00-09:00'" in output
+    # line 9 of the hours fixture: `sat: "10:00-16:00"` of the default calendar
+    assert "metricflow_lite.yml:9:13: error E042: '10:00-09:00'" in output
 
 
 # Hand arithmetic per ticket, seconds: (default calendar, cn_hours) of created..first reply.
