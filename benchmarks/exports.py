@@ -11,6 +11,7 @@ into an in-memory database in this process is shown beside it.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import random
@@ -24,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import mfl_command  # noqa: E402 - benchmarks/run.py, beside this file
 
 HEADER = "通话编号,坐席工号,技能组,来电时间,通话时长(秒),客户姓名,备注\n"
 QUEUES = ("售前咨询", "售后服务", "投诉建议", "会员热线")
@@ -89,12 +93,16 @@ class Run:
     max_rss_mib: float
 
 
+@functools.cache
+def mfl() -> tuple[str, ...]:
+    return tuple(mfl_command())
+
+
 def mfl_seed(project: Path) -> Run:
     """`mfl seed --full-refresh` in its own process: wall time and peak resident memory."""
-    mfl = Path(sys.executable).parent / "mfl"
     started = time.perf_counter()
     process = subprocess.Popen(
-        [str(mfl), "seed", "--full-refresh", "--project-dir", str(project)],
+        [*mfl(), "seed", "--full-refresh", "--project-dir", str(project)],
         stdout=subprocess.DEVNULL,
     )
     _, status, usage = os.wait4(process.pid, 0)

@@ -562,7 +562,6 @@ def seed(
 
 def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     """One aligned line per seed file, warnings, then the total."""
-    from metricflow_lite.report.diagnostics import render_text
     from metricflow_lite.seeds.load import LoadStatus
 
     names = [r.file.removeprefix("seeds/") for r in summary.results]
@@ -595,6 +594,8 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
                 " of their key (kept in raw, not read by source())"
             )
     if summary.warnings:
+        from metricflow_lite.report.diagnostics import render_text
+
         click.echo(render_text(summary.warnings, project.root), err=True)
     files = sum(1 for r in summary.results if r.status in (LoadStatus.LOADED, LoadStatus.REPLACED))
     total = f"{summary.rows:,} rows from {files} file{'s' * (files != 1)}"
