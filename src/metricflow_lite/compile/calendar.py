@@ -42,6 +42,8 @@ from metricflow_lite.spec.calendar import (
 # table keeps the two hash joins per call in cache (1970-2099 made them twice as slow).
 CALENDAR_FIRST_DAY = dt.date(2000, 1, 1)
 CALENDAR_LAST_DAY = dt.date(2049, 12, 31)
+# the alias of a source model's own rows inside with_stored_ends
+ROW_ALIAS = "_mfl_rows"
 
 
 def _ident(name: str) -> exp.Identifier:
@@ -230,13 +232,13 @@ def with_stored_ends(query: exp.Query, joins: Iterable[CalendarJoin]) -> exp.Que
         exp.Subquery(this=inner, alias=exp.TableAlias(this=_ident(ROW_ALIAS)))
     )
     for join in joins:
-        at = exp.Column(this=_ident(join.at.name), table=_ident(ROW_ALIAS))
+        at = _row_column(join)
         frame = frame.select(
             exp.alias_(_open_until(join, since_epoch(at)), _ident(join.open_until_column)),
             copy=False,
         )
     for join in joins:
-        at = exp.Column(this=_ident(join.at.name), table=_ident(ROW_ALIAS))
+        at = _row_column(join)
         table = exp.Table(
             this=_ident(calendar_table(join.calendar.name)),
             db=_ident(CALENDAR_SCHEMA),
@@ -249,17 +251,20 @@ def with_stored_ends(query: exp.Query, joins: Iterable[CalendarJoin]) -> exp.Que
     return frame
 
 
-# the alias of a source model's own rows inside with_stored_ends
-ROW_ALIAS = "_mfl_rows"
+def _row_column(join: CalendarJoin) -> exp.Column:
+    """A carried end as a column of the model's rows, spelled as the metric spells it (a quoted
+    name stays quoted, an unquoted one follows the engine's case rules)."""
+    return exp.Column(this=join.at.this.copy(), table=_ident(ROW_ALIAS))
 
 
 def _open_until(join: CalendarJoin, at: exp.Expr | None = None) -> exp.Expr:
     """F(t): the calendar's open seconds from its first day to t (open_k and close_k are
     seconds from that day too): the day's earlier open seconds, plus per range all of it when
     t is past its close, the part up to t when t is inside, else nothing (a CASE is cheaper
-    than GREATEST and LEAST here on DuckDB). t's seconds are a column the rows carry (computed
-    once per row by the JoinCalendars node: written out here they were computed once per use,
-    which cost as much as the two joins)."""
+    than GREATEST and LEAST here on DuckDB). In a query t's seconds are a column the rows
+    carry (computed once per row by the JoinCalendars node: written out here they were
+    computed once per use, which cost as much as the two joins); a source table's build, which
+    runs once, passes them as `at`."""
     at = _col(join.seconds_column) if at is None else at
     total: exp.Expr = _col("open_before", join.alias)
     for k in range(1, join.calendar.ranges_per_day + 1):

@@ -7,7 +7,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
       ) >= `cal_cn_hours_14c2d51f0d`.`close_1`
       THEN (
         `cal_cn_hours_14c2d51f0d`.`close_1` - `cal_cn_hours_14c2d51f0d`.`open_1`
@@ -15,13 +15,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
       ) > `cal_cn_hours_14c2d51f0d`.`open_1`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
         ) - `cal_cn_hours_14c2d51f0d`.`open_1`
       )
       ELSE 0
@@ -32,7 +32,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
       ) >= `cal_cn_hours_7de073f45a`.`close_1`
       THEN (
         `cal_cn_hours_7de073f45a`.`close_1` - `cal_cn_hours_7de073f45a`.`open_1`
@@ -40,13 +40,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
       ) > `cal_cn_hours_7de073f45a`.`open_1`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
         ) - `cal_cn_hours_7de073f45a`.`open_1`
       )
       ELSE 0
@@ -57,7 +57,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
       ) >= `cal_default_09b87d4acc`.`close_1`
       THEN (
         `cal_default_09b87d4acc`.`close_1` - `cal_default_09b87d4acc`.`open_1`
@@ -65,13 +65,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
       ) > `cal_default_09b87d4acc`.`open_1`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
         ) - `cal_default_09b87d4acc`.`open_1`
       )
       ELSE 0
@@ -79,7 +79,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
       ) >= `cal_default_09b87d4acc`.`close_2`
       THEN (
         `cal_default_09b87d4acc`.`close_2` - `cal_default_09b87d4acc`.`open_2`
@@ -87,13 +87,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
       ) > `cal_default_09b87d4acc`.`open_2`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`first_reply_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.first_reply_ts)
         ) - `cal_default_09b87d4acc`.`open_2`
       )
       ELSE 0
@@ -104,7 +104,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
       ) >= `cal_default_19c03081c5`.`close_1`
       THEN (
         `cal_default_19c03081c5`.`close_1` - `cal_default_19c03081c5`.`open_1`
@@ -112,13 +112,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
       ) > `cal_default_19c03081c5`.`open_1`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
         ) - `cal_default_19c03081c5`.`open_1`
       )
       ELSE 0
@@ -126,7 +126,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
       ) >= `cal_default_19c03081c5`.`close_2`
       THEN (
         `cal_default_19c03081c5`.`close_2` - `cal_default_19c03081c5`.`open_2`
@@ -134,13 +134,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
       ) > `cal_default_19c03081c5`.`open_2`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`created_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.created_ts)
         ) - `cal_default_19c03081c5`.`open_2`
       )
       ELSE 0
@@ -151,7 +151,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`resolved_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.resolved_ts)
       ) >= `cal_default_dde0500647`.`close_1`
       THEN (
         `cal_default_dde0500647`.`close_1` - `cal_default_dde0500647`.`open_1`
@@ -159,13 +159,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`resolved_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.resolved_ts)
       ) > `cal_default_dde0500647`.`open_1`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`resolved_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.resolved_ts)
         ) - `cal_default_dde0500647`.`open_1`
       )
       ELSE 0
@@ -173,7 +173,7 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`resolved_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.resolved_ts)
       ) >= `cal_default_dde0500647`.`close_2`
       THEN (
         `cal_default_dde0500647`.`close_2` - `cal_default_dde0500647`.`open_2`
@@ -181,13 +181,13 @@ SELECT
       WHEN DATEDIFF(
         SECOND,
         DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-        DATE_TRUNC('SECOND', `_mfl_rows`.`resolved_ts`)
+        DATE_TRUNC('SECOND', `_mfl_rows`.resolved_ts)
       ) > `cal_default_dde0500647`.`open_2`
       THEN (
         DATEDIFF(
           SECOND,
           DATE_TRUNC('SECOND', CAST('2000-01-01 00:00:00' AS TIMESTAMP)),
-          DATE_TRUNC('SECOND', `_mfl_rows`.`resolved_ts`)
+          DATE_TRUNC('SECOND', `_mfl_rows`.resolved_ts)
         ) - `cal_default_dde0500647`.`open_2`
       )
       ELSE 0
@@ -202,12 +202,12 @@ FROM (
   FROM raw.tickets
 ) AS `_mfl_rows`
 LEFT JOIN `src`.`_calendar_cn_hours` AS `cal_cn_hours_14c2d51f0d`
-  ON `cal_cn_hours_14c2d51f0d`.`day` = CAST(`_mfl_rows`.`created_ts` AS DATE)
+  ON `cal_cn_hours_14c2d51f0d`.`day` = CAST(`_mfl_rows`.created_ts AS DATE)
 LEFT JOIN `src`.`_calendar_cn_hours` AS `cal_cn_hours_7de073f45a`
-  ON `cal_cn_hours_7de073f45a`.`day` = CAST(`_mfl_rows`.`first_reply_ts` AS DATE)
+  ON `cal_cn_hours_7de073f45a`.`day` = CAST(`_mfl_rows`.first_reply_ts AS DATE)
 LEFT JOIN `src`.`_calendar_default` AS `cal_default_09b87d4acc`
-  ON `cal_default_09b87d4acc`.`day` = CAST(`_mfl_rows`.`first_reply_ts` AS DATE)
+  ON `cal_default_09b87d4acc`.`day` = CAST(`_mfl_rows`.first_reply_ts AS DATE)
 LEFT JOIN `src`.`_calendar_default` AS `cal_default_19c03081c5`
-  ON `cal_default_19c03081c5`.`day` = CAST(`_mfl_rows`.`created_ts` AS DATE)
+  ON `cal_default_19c03081c5`.`day` = CAST(`_mfl_rows`.created_ts AS DATE)
 LEFT JOIN `src`.`_calendar_default` AS `cal_default_dde0500647`
-  ON `cal_default_dde0500647`.`day` = CAST(`_mfl_rows`.`resolved_ts` AS DATE)
+  ON `cal_default_dde0500647`.`day` = CAST(`_mfl_rows`.resolved_ts AS DATE)
