@@ -101,7 +101,7 @@ def run_case(
         for model in models:
             rows_of = given_by_model.get(model)
             carried = stored_ends(spec, model)
-            # a built source table has the carried columns already: they are computed again
+            # the columns a build adds to the source table are computed here, never given
             added = {join.open_until_column for join in carried}
             built = {c: t for c, t in known.get(model, {}).items() if c not in added}
             columns, rows = table_of(rows_of, built)
