@@ -160,11 +160,17 @@ class CalendarJoin:
         """`at` as seconds from the calendar's first day (the value of seconds_column)."""
         return since_epoch(self.at)
 
-    def join_on(self) -> exp.Expr:
-        return exp.EQ(
-            this=_col("day", self.alias),
-            expression=exp.cast(self.at.copy(), exp.DataType.Type.DATE),
+    def table(self) -> exp.Table:
+        """The calendar's table under this join's alias."""
+        return exp.Table(
+            this=_ident(calendar_table(self.calendar.name)),
+            db=_ident(CALENDAR_SCHEMA),
+            alias=exp.TableAlias(this=_ident(self.alias)),
         )
+
+    def join_on(self, at: exp.Expr) -> exp.Expr:
+        """The calendar's row of the date of `at` (the end as the joining query names it)."""
+        return exp.EQ(this=_col("day", self.alias), expression=exp.cast(at, exp.DataType.Type.DATE))
 
 
 def _join_for(call: exp.Anonymous, end: exp.Expr, calendars: tuple[Calendar, ...]) -> CalendarJoin:
@@ -238,14 +244,9 @@ def with_stored_ends(query: exp.Query, joins: Iterable[CalendarJoin]) -> exp.Que
             copy=False,
         )
     for join in joins:
-        at = _row_column(join)
-        table = exp.Table(
-            this=_ident(calendar_table(join.calendar.name)),
-            db=_ident(CALENDAR_SCHEMA),
-            alias=exp.TableAlias(this=_ident(join.alias)),
+        frame = frame.join(
+            join.table(), on=join.join_on(_row_column(join)), join_type="LEFT", copy=False
         )
-        on = exp.EQ(this=_col("day", join.alias), expression=exp.cast(at, exp.DataType.Type.DATE))
-        frame = frame.join(table, on=on, join_type="LEFT", copy=False)
     if ctes is not None:
         frame.set("with_", ctes)
     return frame

@@ -392,12 +392,8 @@ def render_join_calendars(node: JoinCalendars, parent: Rendered) -> Rendered:
         exp.Subquery(this=inner, alias=exp.TableAlias(this=ident(BASE_ALIAS)))
     )
     for join in node.joins:
-        table = table_ref(
-            names.CALENDAR_SCHEMA, names.calendar_table(join.calendar.name), join.alias
-        )
-        at = qualify(join.at, BASE_ALIAS)
-        on = exp.EQ(this=col("day", join.alias), expression=as_date(at))
-        frame = frame.join(table, on=on, join_type="LEFT")
+        on = join.join_on(qualify(join.at, BASE_ALIAS))
+        frame = frame.join(join.table(), on=on, join_type="LEFT")
     return replace(parent, frame=frame).with_comment(node)
 
 
