@@ -11,7 +11,6 @@ into an in-memory database in this process is shown beside it.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import platform
 import random
@@ -93,16 +92,11 @@ class Run:
     max_rss_mib: float
 
 
-@functools.cache
-def mfl() -> tuple[str, ...]:
-    return tuple(mfl_command())
-
-
 def mfl_seed(project: Path) -> Run:
     """`mfl seed --full-refresh` in its own process: wall time and peak resident memory."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [*mfl(), "seed", "--full-refresh", "--project-dir", str(project)],
+        [*mfl_command(), "seed", "--full-refresh", "--project-dir", str(project)],
         stdout=subprocess.DEVNULL,
     )
     _, status, usage = os.wait4(process.pid, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -159,7 +160,8 @@ def log(message: str) -> None:
     print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def mfl_command() -> list[str]:
+@functools.cache
+def mfl_command() -> tuple[str, ...]:
     """The mfl entry point of the running interpreter's environment, its bytecode compiled:
     an installed package has it, but an editable checkout run with PYTHONDONTWRITEBYTECODE=1
     (as some sandboxes and CI images set) compiles every module it imports on every start,
@@ -171,8 +173,8 @@ def mfl_command() -> list[str]:
     compileall.compile_dir(str(Path(metricflow_lite.__file__).parent), quiet=1)
     script = Path(sys.executable).with_name("mfl")
     if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from metricflow_lite.cli import main; main()"]
+        return (str(script),)
+    return (sys.executable, "-c", "from metricflow_lite.cli import main; main()")
 
 
 def peak_rss_mib(command: Sequence[str], cwd: Path | None = None) -> float:
