@@ -34,7 +34,8 @@ def build(project: Path, *options: str) -> str:
 
 
 def compare_with_full_build(project: Path, tmp_path: Path) -> list[str]:
-    """Build a copy of the project from scratch; the objects whose rows differ (none: [])."""
+    """Build a copy of the project from scratch; the objects whose rows differ (none: []),
+    the manifest's fingerprints included."""
     fresh = tmp_path / "fresh"
     shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("target"))
     seed_project(fresh)
@@ -47,9 +48,11 @@ def compare_with_full_build(project: Path, tmp_path: Path) -> list[str]:
         for db in ("inc", "scratch")
         for schema, name in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables"
-            " WHERE table_catalog = ? AND table_schema IN ('src', 'ind', 'app')",
+            " WHERE table_catalog = ? AND table_schema IN ('src', 'ind', 'app', '_mfl')",
             [db],
         ).fetchall()
+        # the loads of raw._loads are the other project's own (its files, its load ids)
+        if (schema, name) not in (("_mfl", "loads"), ("_mfl", "raw_loads"))
     }
     assert len(objects) >= 15
     differ = []
@@ -254,10 +257,13 @@ def layer_rows(
 
 def equals_full_build(project: Path, engine: str) -> list[str]:
     """The objects whose rows differ between the incremental build and a full build of the
-    same raw rows (built over it: the next incremental build starts from the full one)."""
-    ours = layer_rows(project, engine)
+    same raw rows (built over it: the next incremental build starts from the full one). The
+    manifest too: fingerprints kept or adjusted by the rows a build rewrote equal those of
+    every row fingerprinted again."""
+    everything = ("src", "ind", "app", "_mfl")
+    ours = layer_rows(project, engine, everything)
     assert "full build" in mfl(project, engine, "build", "--full-refresh")
-    theirs = layer_rows(project, engine)
+    theirs = layer_rows(project, engine, everything)
     assert len(theirs) >= 15
     return sorted(
         name for name in ours.keys() | theirs.keys() if ours.get(name) != theirs.get(name)
@@ -647,3 +653,228 @@ def test_a_source_table_by_key_carries_its_business_ends(
     ours = layer_rows(project, engine)
     assert "full build" in mfl(project, engine, "build", "--full-refresh")
     assert layer_rows(project, engine) == ours
+
+
+# --- source tables with windows over other columns: rewritten by key and window partition -------
+
+WINDOWED_CALLS = """\
+with legs as (
+    select
+        leg_id,
+        call_id,
+        cast(leg_seq as integer) as leg_seq,
+        queue,
+        agent_id,
+        customer_id,
+        cast(offered_ts as timestamp) as offered_ts,
+        cast(answered_ts as timestamp) as answered_ts,
+        cast(handle_seconds as integer) as handle_seconds,
+        transfer_agent_id,
+        _load_id
+    from {{ source('calls') }}
+),
+
+per_call as (
+    select leg_id, count(*) over (partition by call_id) as call_leg_count
+    from legs
+),
+
+next_call as (
+    select
+        leg_id,
+        lead(offered_ts) over (partition by customer_id order by offered_ts, leg_id)
+            as next_offered_ts
+    from legs
+    where leg_seq = 1
+)
+
+select
+    l.leg_id,
+    l.call_id,
+    l.leg_seq,
+    l.queue,
+    l.agent_id,
+    l.customer_id,
+    l.offered_ts,
+    l.answered_ts,
+    l.handle_seconds,
+    l.transfer_agent_id,
+    p.call_leg_count,
+    n.next_offered_ts,
+    l._load_id
+from legs as l
+left join per_call as p on l.leg_id = p.leg_id
+left join next_call as n on l.leg_id = n.leg_id
+"""
+
+
+def windowed_calls(project: Path) -> None:
+    """split_calls, with a model whose windows count a call's legs and find the caller's next
+    call: a leg's row depends on the other legs of its call and of its customer."""
+    split_calls(project)
+    (project / "seeds" / "calls.yml").write_text("natural_key: [leg_id]\n", encoding="utf-8")
+    (project / "models" / "source" / "calls.sql").write_text(WINDOWED_CALLS, encoding="utf-8")
+
+
+def leg_values(project: Path, engine: str) -> dict[str, tuple[object, object]]:
+    """Each leg's (call_leg_count, next_offered_ts) in src.calls."""
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    with connect(load_project(project), TARGET[engine], read_only=True) as warehouse:
+        found = warehouse.fetch(
+            "SELECT leg_id, call_leg_count, next_offered_ts FROM src.calls"
+        ).rows
+    values = {str(leg): (count, after) for leg, count, after in found}
+    assert len(values) == len(found)  # one row per leg
+    return values
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_source_table_with_windows_is_rewritten_by_partition(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A later export moves L02 from call c01 to c02 and adds two legs on 2025-01-08: L90 of
+    customer u2 and L91 without a customer. By hand: c01 keeps L01 alone (count 1), c02 has
+    L03 and L02 (2 each); u2's last first leg was L16 (01-06 10:00), whose next call is now
+    L90 (01-08 09:00); L90 has none. Pruned, the export's rows are gone again."""
+    project = on_engine("tiny", tmp_path / "inc", engine, request, INC_DSN)
+    windowed_calls(project)
+    mfl(project, engine, "seed")
+    assert "full build" in mfl(project, engine, "build")
+    before = leg_values(project, engine)
+    assert before["L01"][0] == before["L02"][0] == 2 and before["L03"][0] == 1
+    assert before["L16"][1] is None
+    original = (project / "seeds" / "calls" / "calls_2025-01-06.csv").read_text(encoding="utf-8")
+    header = original.splitlines()[0]
+    [l02] = [line for line in original.splitlines() if line.startswith("L02,")]
+    export = project / "seeds" / "calls" / "calls_2025-01-08.csv"
+    export.write_text(
+        f"{header}\n{l02.replace(',c01,', ',c02,')}\n"
+        "L90,c90,1,A,a1,u2,2025-01-08 09:00:00,2025-01-08 09:00:10,120,\n"
+        "L91,c91,1,A,a1,,2025-01-08 09:30:00,2025-01-08 09:30:10,60,\n",
+        encoding="utf-8",
+    )
+    mfl(project, engine, "seed")
+    output = mfl(project, engine, "build")
+    assert "calls by key and window partition (3 keys loaded," in output, output
+    assert "rebuilt in full" not in output, output
+    after = leg_values(project, engine)
+    assert after["L01"][0] == 1 and after["L02"][0] == after["L03"][0] == 2
+    assert after["L16"][1] == dt.datetime(2025, 1, 8, 9, 0) and after["L90"][1] is None
+    assert equals_full_build(project, engine) == []
+    export.unlink()
+    mfl(project, engine, "seed", "--prune")
+    output = mfl(project, engine, "build")
+    assert "calls by key and window partition (3 keys loaded," in output, output
+    assert leg_values(project, engine) == before
+    assert equals_full_build(project, engine) == []
+
+
+CALLS_WITH_WINDOWS = (
+    "WITH legs AS (SELECT leg_id, call_id, customer_id, offered_ts, _load_id FROM {src}),"
+    " per_call AS (SELECT leg_id, count(*) OVER (PARTITION BY call_id) AS n FROM legs{where}),"
+    " nxt AS (SELECT leg_id, lead(offered_ts) OVER (PARTITION BY customer_id"
+    " ORDER BY offered_ts) AS next_ts FROM legs WHERE customer_id IS NOT NULL)"
+    " SELECT {columns}, k.n, x.next_ts, l._load_id FROM legs AS l"
+    " LEFT JOIN per_call AS k ON {on} LEFT JOIN nxt AS x ON l.leg_id = x.leg_id{final}"
+)
+
+
+def windowed(
+    columns: str = "l.leg_id, l.call_id, l.customer_id",
+    where: str = "",
+    on: str = "l.leg_id = k.leg_id",
+    final: str = "",
+) -> str:
+    return CALLS_WITH_WINDOWS.format(src="{src}", columns=columns, where=where, on=on, final=final)
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        (windowed(), None),
+        (windowed(final=" WHERE l.call_id IS NOT NULL"), "its final SELECT has WHERE"),
+        (windowed(columns="l.leg_id, l.call_id"), "does not pass customer_id through"),
+        (windowed(columns="l.leg_id, upper(l.call_id) AS call_id, l.customer_id"), "call_id"),
+        (
+            windowed(where=" WHERE EXISTS (SELECT 1 FROM legs AS o WHERE o.call_id = 'c1')"),
+            "filters its rows by other rows",
+        ),
+        (windowed(on="l.call_id = k.leg_id"), "on more than leg_id"),
+        (
+            windowed().replace("LEFT JOIN nxt", "JOIN nxt"),
+            "joins nxt by INNER JOIN, not LEFT JOIN",
+        ),
+        (
+            "WITH legs AS (SELECT leg_id, call_id, _load_id FROM {src}),"
+            " a AS (SELECT leg_id, call_id, count(*) OVER (PARTITION BY call_id) AS n FROM legs),"
+            " b AS (SELECT leg_id, sum(n) OVER (PARTITION BY call_id) AS m FROM a)"
+            " SELECT l.leg_id, l.call_id, b.m, l._load_id FROM legs AS l"
+            " LEFT JOIN b ON l.leg_id = b.leg_id",
+            "windows read 2 CTEs",
+        ),
+        (
+            "WITH legs AS (SELECT leg_id, call_id, _load_id FROM {src}),"
+            " a AS (SELECT leg_id, count(*) OVER () AS n FROM legs)"
+            " SELECT l.leg_id, l.call_id, a.n, l._load_id FROM legs AS l"
+            " LEFT JOIN a ON l.leg_id = a.leg_id",
+            "a window over all rows",
+        ),
+    ],
+)
+def test_which_source_tables_with_windows_are_rewritten_by_partition(
+    sql: str, why: str | None
+) -> None:
+    from metricflow_lite.compile.build import BuildObject
+    from metricflow_lite.compile.incremental import PartitionedSource, keyed_source
+    from metricflow_lite.compile.layers import latest_versions
+
+    source = latest_versions("calls", ("leg_id",)).sql("duckdb")
+    query = sqlglot.parse_one(sql.format(src=source), read="duckdb")
+    assert isinstance(query, sqlglot.exp.Query)
+    obj = BuildObject("src", "calls", "TABLE", query, "model calls.sql", "source")
+    found = keyed_source(obj, {"calls": ("leg_id",)})
+    if why is None:
+        assert found == PartitionedSource(
+            "calls", ("leg_id",), "legs", (("call_id",), ("customer_id",))
+        )
+    else:
+        assert isinstance(found, str) and why in found, found
+        assert found.startswith("a window over"), found
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark"])
+def test_partition_rewrite_sql(dialect: str, snapshot: Callable[[str, str], None]) -> None:
+    """The statements that rewrite a source table by window partition: the loads' keys' rows
+    (new from raw, old from the last build), the keys sharing a partition with them, their
+    rows, the keys those partitions hold, then the rewrite itself."""
+    from metricflow_lite.compile.build import BuildObject
+    from metricflow_lite.compile.incremental import (
+        PartitionedSource,
+        keyed_source,
+        partition_steps,
+        rewrite_keys,
+    )
+    from metricflow_lite.compile.layers import latest_versions
+
+    source_sql = latest_versions("calls", ("leg_id",)).sql("duckdb")
+    query = sqlglot.parse_one(windowed().format(src=source_sql), read="duckdb")
+    assert isinstance(query, sqlglot.exp.Query)
+    obj = BuildObject("src", "calls", "TABLE", query, "model calls.sql", "source")
+    source = keyed_source(obj, {"calls": ("leg_id",)})
+    assert isinstance(source, PartitionedSource)
+    names = (
+        {}
+        if dialect == "duckdb"
+        else {
+            s: s + ("__next" if dialect == "postgres" else "__staging")
+            for s in ("src", "ind", "app")
+        }
+    )
+    steps = [
+        f"-- {name}\n{sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True)[0]};"
+        for name, sql in partition_steps(source, obj, dialect)
+    ]
+    rewrite = [f"{sql};" for sql in rewrite_keys(source, obj, dialect, names)]
+    snapshot(f"incremental/partitions.{dialect}.sql", "\n\n".join([*steps, *rewrite]))

@@ -201,15 +201,22 @@ def statements_for(
         )
         sql = render(create, dialect, obj.what)
         statements.append(Statement(sql, obj.what, obj.layer))
-        if dialect in ("duckdb", "postgres") and obj.comment:
-            statements.append(
-                Statement(comment_sql(obj, None, obj.comment, dialect, names), obj.what, obj.layer)
-            )
-            for column, text in obj.column_comments:
-                statements.append(
-                    Statement(comment_sql(obj, column, text, dialect, names), obj.what, obj.layer)
-                )
+        statements.extend(comment_statements(obj, dialect, names))
     return statements
+
+
+def comment_statements(
+    obj: BuildObject, dialect: str, schema_names: Mapping[str, str] | None = None
+) -> list[Statement]:
+    """COMMENT ON the object and its columns (the engines that keep comments)."""
+    if dialect not in ("duckdb", "postgres") or not obj.comment:
+        return []
+    names = dict(schema_names or {})
+    comments = [(None, obj.comment), *obj.column_comments]
+    return [
+        Statement(comment_sql(obj, column, text, dialect, names), obj.what, obj.layer)
+        for column, text in comments
+    ]
 
 
 def rename_schemas(query: exp.Query, names: Mapping[str, str]) -> exp.Query:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricflow_lite.compile.joins import typed_join
 from metricflow_lite.compile.names import (
     CALENDAR_SCHEMA,
     calendar_open_until,
@@ -245,7 +246,7 @@ def with_stored_ends(query: exp.Query, joins: Iterable[CalendarJoin]) -> exp.Que
         )
     for join in joins:
         frame = frame.join(
-            join.table(), on=join.join_on(_row_column(join)), join_type="LEFT", copy=False
+            typed_join(join.table(), "LEFT"), on=join.join_on(_row_column(join)), copy=False
         )
     if ctes is not None:
         frame.set("with_", ctes)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricflow_lite.compile.joins import typed_join
 from metricflow_lite.spec.expr import ERLANG_FUNCTIONS
 
 ERLANG_AGENTS = "erlang_c_agents"
@@ -98,8 +99,9 @@ def series_query() -> exp.Select:
     )
     for alias in ("t", "u"):
         numbers = numbers.join(
-            exp.Subquery(this=digits.copy(), alias=exp.TableAlias(this=_ident(alias))),
-            join_type="CROSS",
+            typed_join(
+                exp.Subquery(this=digits.copy(), alias=exp.TableAlias(this=_ident(alias))), "CROSS"
+            ),
         )
     running = exp.Window(
         this=exp.Sum(this=exp.Ln(this=_double(_col("n")))),
@@ -218,9 +220,10 @@ def erlang_query(
         )
         .from_(exp.Subquery(this=inputs, alias=exp.TableAlias(this=_ident("i"))))
         .join(
-            exp.Subquery(this=series_query(), alias=exp.TableAlias(this=_ident("s"))),
+            typed_join(
+                exp.Subquery(this=series_query(), alias=exp.TableAlias(this=_ident("s"))), "INNER"
+            ),
             on=in_range,
-            join_type="INNER",
         )
     )
     t = "t"
@@ -311,8 +314,8 @@ def _with_edges(
     )
     joined = exp.Subquery(this=computed, alias=exp.TableAlias(this=_ident("e")))
     if keys:
-        return source.join(joined, on=condition, join_type="LEFT")
-    return source.join(joined, join_type="CROSS")
+        return source.join(typed_join(joined, "LEFT"), on=condition)
+    return source.join(typed_join(joined, "CROSS"))
 
 
 def with_erlang(
@@ -345,8 +348,8 @@ def with_erlang(
             *[exp.NullSafeEQ(this=expr.copy(), expression=_col(key, name)) for key, expr in keys]
         )
         if keys:
-            result = result.join(exp.Table(this=_ident(name)), on=condition, join_type="LEFT")
+            result = result.join(typed_join(exp.Table(this=_ident(name)), "LEFT"), on=condition)
         else:
-            result = result.join(exp.Table(this=_ident(name)), join_type="CROSS")
+            result = result.join(typed_join(exp.Table(this=_ident(name)), "CROSS"))
         result = result.with_(_ident(name), as_=query)
     return result

@@ -220,37 +220,122 @@ def loads_query() -> exp.Select:
     )
 
 
+def table_fingerprint(
+    name: str,
+    dialect: str,
+    schema: str = "src",
+    columns: Sequence[str] = (),
+    where: exp.Expr | None = None,
+    negated: bool = False,
+) -> exp.Select:
+    """(src_table, row_count, fingerprint) of a whole source table (its rows `where` holds,
+    of the alias ROW_ALIAS; `negated`: their count and sum with the sign turned)."""
+    select = exp.select(exp.alias_(exp.Literal.string(name), "src_table")).from_(
+        table_ref(schema, name, ROW_ALIAS)
+    )
+    return _fingerprint_of(select, dialect, columns, where, negated)
+
+
+def _fingerprint_of(
+    select: exp.Select,
+    dialect: str,
+    columns: Sequence[str],
+    where: exp.Expr | None = None,
+    negated: bool = False,
+) -> exp.Select:
+    found = _fingerprint(select, dialect, columns)
+    if where is not None:
+        found = found.where(where, copy=False)
+    if negated:
+        for projection in found.expressions[-2:]:
+            projection.set("this", exp.Neg(this=exp.Paren(this=projection.this)))
+    return found
+
+
 def table_fingerprints(
     src_tables: Sequence[str], dialect: str, schema: str = "src", columns: Columns | None = None
 ) -> str:
     """(src_table, row_count, fingerprint) of whole source tables."""
-    parts = []
-    for name in src_tables:
-        select = exp.select(exp.alias_(exp.Literal.string(name), "src_table")).from_(
-            table_ref(schema, name, ROW_ALIAS)
-        )
-        parts.append(_fingerprint(select, dialect, (columns or {}).get(name, ())))
-    return _union(parts).sql(dialect)
+    parts = [table_fingerprint(n, dialect, schema, (columns or {}).get(n, ())) for n in src_tables]
+    return union_all(parts).sql(dialect)
+
+
+def day_fingerprint(
+    key: DayKey,
+    dialect: str,
+    schema: str = "src",
+    columns: Sequence[str] = (),
+    where: exp.Expr | None = None,
+    negated: bool = False,
+) -> exp.Select:
+    """(src_table, time_column, day, row_count, fingerprint) per local day of a key (options:
+    as table_fingerprint's)."""
+    day = exp.cast(
+        period_start(Grain.DAY, col(key.time_column, ROW_ALIAS), "monday"),
+        exp.DataType.Type.DATE,
+    )
+    select = exp.select(
+        exp.alias_(exp.Literal.string(key.src_table), "src_table"),
+        exp.alias_(exp.Literal.string(key.time_column), "time_column"),
+        exp.alias_(day, "day"),
+    ).from_(table_ref(schema, key.src_table, ROW_ALIAS))
+    found = _fingerprint_of(select, dialect, columns, where, negated)
+    return found.group_by(day.copy())
 
 
 def day_fingerprints(
     keys: Sequence[DayKey], dialect: str, schema: str = "src", columns: Columns | None = None
 ) -> str:
     """(src_table, time_column, day, row_count, fingerprint) per local day of each key."""
-    parts = []
-    for key in keys:
-        day = exp.cast(
-            period_start(Grain.DAY, col(key.time_column, ROW_ALIAS), "monday"),
-            exp.DataType.Type.DATE,
+    found = columns or {}
+    parts = [day_fingerprint(k, dialect, schema, found.get(k.src_table, ())) for k in keys]
+    return union_all(parts).sql(dialect)
+
+
+# The columns each manifest table groups its fingerprints by.
+FINGERPRINT_GROUPS = {"tables": ("src_table",), "days": ("src_table", "time_column", "day")}
+
+
+def manifest_fingerprints(manifest: str, src_table: str) -> exp.Select:
+    """A source table's fingerprints in the last build's manifest (`tables` or `days`)."""
+    columns = [*FINGERPRINT_GROUPS[manifest], "row_count", "fingerprint"]
+    return (
+        exp.select(*(col(c) for c in columns))
+        .from_(table_ref(MANIFEST_SCHEMA, manifest))
+        .where(exp.EQ(this=col("src_table"), expression=exp.Literal.string(src_table)))
+    )
+
+
+def adjusted_fingerprints(
+    manifest: str, src_table: str, deltas: Sequence[str], time_columns: Sequence[str] = ()
+) -> exp.Select:
+    """A source table's fingerprints in the manifest (days: of the time columns given) plus
+    the deltas (temporary tables of the same columns: the rows removed, negated, and the rows
+    written). A sum of row hashes is exact, so this is what fingerprinting the whole table
+    again would give; a day left without rows is left out, as it would be."""
+    groups = FINGERPRINT_GROUPS[manifest]
+    columns = [*groups, "row_count", "fingerprint"]
+    rows: exp.Query = manifest_fingerprints(manifest, src_table)
+    if time_columns:
+        listed = [exp.Literal.string(c) for c in time_columns]
+        rows = rows.where(exp.In(this=col("time_column"), expressions=listed), copy=False)
+    for delta in deltas:
+        rows = exp.union(
+            rows,
+            exp.select(*(col(c) for c in columns)).from_(exp.Table(this=ident(delta))),
+            distinct=False,
         )
-        select = exp.select(
-            exp.alias_(exp.Literal.string(key.src_table), "src_table"),
-            exp.alias_(exp.Literal.string(key.time_column), "time_column"),
-            exp.alias_(day, "day"),
-        ).from_(table_ref(schema, key.src_table, ROW_ALIAS))
-        found = (columns or {}).get(key.src_table, ())
-        parts.append(_fingerprint(select, dialect, found).group_by(day.copy()))
-    return _union(parts).sql(dialect)
+    summed = exp.alias_(exp.cast(exp.Sum(this=col("row_count")), "BIGINT"), "row_count")
+    return (
+        exp.select(
+            *(col(g) for g in groups),
+            summed,
+            exp.alias_(exp.Sum(this=col("fingerprint")), "fingerprint"),
+        )
+        .from_(exp.Subquery(this=rows, alias=exp.TableAlias(this=ident("_fp"))))
+        .group_by(*(col(g) for g in groups))
+        .having(exp.NEQ(this=exp.Sum(this=col("row_count")), expression=exp.Literal.number(0)))
+    )
 
 
 def version_fingerprints(
@@ -272,10 +357,11 @@ def version_fingerprints(
                 ),
             ).from_(table_ref(schema, history.src_table, ROW_ALIAS))
         )
-    return _union(parts).sql(dialect)
+    return union_all(parts).sql(dialect)
 
 
-def _union(parts: Sequence[exp.Select]) -> exp.Query:
+def union_all(parts: Sequence[exp.Select]) -> exp.Query:
+    """The rows of every part (UNION ALL)."""
     query: exp.Query = parts[0]
     for part in parts[1:]:
         query = exp.union(query, part, distinct=False)
@@ -533,14 +619,18 @@ class KeyedSource:
 
 def keyed_source(
     obj: BuildObject, natural_keys: Mapping[str, tuple[str, ...]]
-) -> KeyedSource | str:
+) -> KeyedSource | PartitionedSource | str:
     """How a source table can be rewritten by key, or why it cannot (for the build's summary).
 
     It can when its query reads one raw table with a natural key (through source()) and
     nothing else but its own CTEs; neither joins, groups, aggregates, DISTINCT, set
     operations, LIMIT nor subqueries (but source()'s own); every window is partitioned by the
     natural key; and every column named as a key column or _load_id anywhere in it is that
-    column passed through. Then a key's rows depend on that key's raw rows alone."""
+    column passed through. Then a key's rows depend on that key's raw rows alone.
+
+    A model with windows over other columns (legs per call, a caller's next call) can be
+    rewritten by partition instead, when its shape lets each window's partitions be traced
+    (see PartitionedSource)."""
     # the model's own query: the calendar joins that add its business_seconds() ends read
     # each row's own columns, so they keep a key's rows to that key
     query = _without_supersession(obj.model_query or obj.query)
@@ -558,9 +648,21 @@ def keyed_source(
                 return f"reads raw.{table} without its natural key"
         elif found.db or found.name not in ctes:
             return f"reads {found.sql('duckdb')}"
+    foreign = [w for w in query.find_all(exp.Window) if not set(key) <= _partition_names(w)]
+    if foreign:
+        return _partitioned(query, table, key, foreign)
+    why = _row_wise(query, key)
+    return KeyedSource(table, key) if why is None else why
+
+
+def _partition_names(window: exp.Window) -> set[str]:
+    return {c.name for c in window.args.get("partition_by") or [] if isinstance(c, exp.Column)}
+
+
+def _row_wise(query: exp.Query, key: Sequence[str]) -> str | None:
+    """Why a query's rows of a key may depend on other keys' rows (None: they cannot)."""
     for window in query.find_all(exp.Window):
-        parts = {c.name for c in window.args.get("partition_by") or [] if isinstance(c, exp.Column)}
-        if not set(key) <= parts:
+        if not set(key) <= _partition_names(window):
             over = ", ".join(p.sql("duckdb") for p in window.args.get("partition_by") or [])
             return f"a window over {over or 'all rows'}, not over {', '.join(key)}"
     for kind, what in (
@@ -583,6 +685,11 @@ def keyed_source(
         ):
             continue  # a derived table: its query is checked like the rest
         return "a subquery"
+    return _passes_through(query, key)
+
+
+def _passes_through(query: exp.Expr, key: Sequence[str]) -> str | None:
+    """Why a key column or _load_id is not passed through unchanged everywhere it is named."""
     passed = {*key, LOAD_ID}
     for alias in query.find_all(exp.TableAlias):
         if alias.columns:
@@ -598,7 +705,214 @@ def keyed_source(
             value = projection.this if isinstance(projection, exp.Alias) else projection
             if name in passed and not (isinstance(value, exp.Column) and value.name == name):
                 return f"{name} is computed ({projection.sql('duckdb')})"
-    return KeyedSource(table, key)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionedSource:
+    """A source table with windows over other columns than its natural key (legs per call, a
+    caller's next call), of this shape: the windows read one CTE of the model, the base, whose
+    rows of a key come from that key's raw rows alone (as a KeyedSource's); each window's
+    SELECT reads the base alone, without a filter on other rows, and passes the key through;
+    the model's final SELECT reads the base, without a WHERE, joins the windows' CTEs on the
+    key only, and passes the windows' partition columns through from the base. Then every
+    row of the base is a row of the table, carrying its partition values, and a row's values
+    depend on its own raw rows and on the base rows of its partitions alone.
+
+    It is rewritten for the keys of the loads added or removed and for every key of the last
+    build that shares a partition with one of their rows, old or new; those are computed from
+    the raw rows of every key in their partitions."""
+
+    raw_table: str
+    key: tuple[str, ...]
+    base: str  # the CTE the windows read
+    partitions: tuple[tuple[str, ...], ...]  # each window's partition columns
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The key and every partition column, once each."""
+        seen = dict.fromkeys((*self.key, *(c for p in self.partitions for c in p)))
+        return tuple(seen)
+
+
+def _partitioned(
+    query: exp.Query, table: str, key: tuple[str, ...], foreign: Sequence[exp.Window]
+) -> PartitionedSource | str:
+    first = foreign[0]
+    over = ", ".join(p.sql("duckdb") for p in first.args.get("partition_by") or [])
+    lead = f"a window over {over or 'all rows'}, not over {', '.join(key)}"
+    found = _trace_partitions(query, key, foreign)
+    if isinstance(found, str):
+        return f"{lead}, and {found}"
+    base, partitions = found
+    return PartitionedSource(table, key, base, partitions)
+
+
+_NOT_IN_A_WINDOW_SELECT = (
+    ("joins", "joins"),
+    ("group", "groups rows"),
+    ("having", "HAVING"),
+    ("qualify", "QUALIFY"),
+    ("distinct", "DISTINCT"),
+    ("limit", "LIMIT"),
+    ("offset", "OFFSET"),
+    ("order", "ORDER BY"),
+)
+
+
+def _trace_partitions(
+    query: exp.Query, key: tuple[str, ...], foreign: Sequence[exp.Window]
+) -> tuple[str, tuple[tuple[str, ...], ...]] | str:
+    """(base CTE, each window's partition columns) of a PartitionedSource, or why the
+    model's shape does not let its windows' partitions be traced."""
+    if not isinstance(query, exp.Select):
+        return "the model is a set operation"
+    bodies = {cte.alias_or_name: cte for cte in query.ctes}
+    window_ctes: dict[str, exp.Select] = {}
+    bases: set[str] = set()
+    partitions: dict[tuple[str, ...], None] = {}
+    for window in foreign:
+        select = window.find_ancestor(exp.Select)
+        cte = select.parent if select is not None else None
+        if select is None or not isinstance(cte, exp.CTE) or select is query:
+            return "its windows are not each in a CTE of the model"
+        if not isinstance(select.args.get("from_"), exp.From):
+            return f"CTE {cte.alias_or_name} reads no rows"
+        relation = select.args["from_"].this
+        if not (isinstance(relation, exp.Table) and not relation.db and relation.name in bodies):
+            return f"CTE {cte.alias_or_name} reads no CTE of the model"
+        for arg, what in _NOT_IN_A_WINDOW_SELECT:
+            if select.args.get(arg):
+                return f"CTE {cte.alias_or_name} has {what}"
+        where = select.args.get("where")
+        if where is not None and (
+            where.find(exp.Select) is not None
+            or where.find(exp.Window) is not None
+            or where.find(exp.AggFunc) is not None
+        ):
+            return f"CTE {cte.alias_or_name} filters its rows by other rows"
+        for agg in select.find_all(exp.AggFunc):
+            if agg.find_ancestor(exp.Window) is None:
+                return f"an aggregate ({agg.sql('duckdb')})"
+        if any(s is not select for s in select.find_all(exp.Select)):
+            return f"CTE {cte.alias_or_name} has a subquery"
+        projected = _projected(select)
+        for column in key:
+            if projected.get(column) not in (("", column), (relation.alias_or_name, column)):
+                return f"CTE {cte.alias_or_name} does not pass {column} through"
+        for inner in select.find_all(exp.Window):
+            parts = inner.args.get("partition_by") or []
+            if not parts:
+                return "a window over all rows"
+            if not all(
+                isinstance(p, exp.Column) and p.table in ("", relation.alias_or_name) for p in parts
+            ):
+                over = ", ".join(p.sql("duckdb") for p in parts)
+                return f"a window over {over}, not over columns of {relation.name}"
+            if not set(key) <= _partition_names(inner):
+                partitions[tuple(p.name for p in parts)] = None
+        window_ctes[cte.alias_or_name] = select
+        bases.add(relation.name)
+    if len(bases) != 1:
+        return f"its windows read {len(bases)} CTEs ({', '.join(sorted(bases))}), not one"
+    [base] = bases
+    if base in window_ctes:
+        return f"CTE {base} has windows of its own and is read by others"
+    why = _row_wise(_relation_query(query, base), key)
+    if why is not None:
+        return f"CTE {base}, which its windows read: {why}"
+    top = query.copy()
+    top.set("with_", None)
+    for arg, what in (*_NOT_IN_A_WINDOW_SELECT[1:], ("where", "WHERE")):
+        if top.args.get(arg):
+            return f"its final SELECT has {what}"
+    source = top.args.get("from_")
+    relation = source.this if isinstance(source, exp.From) else None
+    if not (isinstance(relation, exp.Table) and not relation.db and relation.name == base):
+        return f"its final SELECT does not read {base}"
+    alias = relation.alias_or_name
+    joined: set[str] = set()
+    for join in top.args.get("joins") or []:
+        other = join.this
+        if not (isinstance(other, exp.Table) and not other.db and other.name in window_ctes):
+            return f"its final SELECT joins {join.this.sql('duckdb')}, not a window's CTE"
+        if join.side != "LEFT" or join.kind not in ("", "OUTER"):
+            # an inner join drops the base rows a window's CTE filters out, and with them
+            # the partition values the next build needs of the last build's rows
+            kind = join.side or join.kind or "INNER"
+            return f"its final SELECT joins {other.name} by {kind} JOIN, not LEFT JOIN"
+        if not _joins_on_key(join, alias, other.alias_or_name, key):
+            return f"its final SELECT joins {other.name} on more than {', '.join(key)}"
+        joined.add(other.alias_or_name)
+    if top.find(exp.Window) is not None or any(s is not top for s in top.find_all(exp.Select)):
+        return "its final SELECT has windows or subqueries"
+    aggregate = top.find(exp.AggFunc)
+    if aggregate is not None:
+        return f"an aggregate ({aggregate.sql('duckdb')})"
+    projected = _projected(top)
+    other_columns = {name for cte in window_ctes.values() for name in _projected(cte)}
+    for column in dict.fromkeys((*key, LOAD_ID, *(c for p in partitions for c in p))):
+        source_of = projected.get(column)
+        if source_of not in ((alias, column), ("", column)) or (
+            source_of == ("", column) and column in other_columns and joined
+        ):
+            return f"its final SELECT does not pass {column} through from {base}"
+    why = _passes_through(top, key)
+    if why is not None:
+        return why
+    return base, tuple(partitions)
+
+
+def _projected(select: exp.Select) -> dict[str, tuple[str, str] | None]:
+    """Each projection's name: (table, column) when it is a plain column, else None."""
+    found: dict[str, tuple[str, str] | None] = {}
+    for projection in select.expressions:
+        value = projection.this if isinstance(projection, exp.Alias) else projection
+        found[projection.alias_or_name] = (
+            (value.table, value.name) if isinstance(value, exp.Column) else None
+        )
+    return found
+
+
+def _joins_on_key(join: exp.Join, left: str, right: str, key: Sequence[str]) -> bool:
+    using = join.args.get("using")
+    if using:
+        return {u.name for u in using} == set(key)
+    condition = join.args.get("on")
+    if condition is None:
+        return False
+    pairs = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+    matched: set[str] = set()
+    for pair in pairs:
+        if not (
+            isinstance(pair, exp.EQ)
+            and isinstance(pair.this, exp.Column)
+            and isinstance(pair.expression, exp.Column)
+            and pair.this.name == pair.expression.name
+            and {pair.this.table, pair.expression.table} == {left, right}
+        ):
+            return False
+        matched.add(pair.this.name)
+    return matched == set(key)
+
+
+def _relation_query(query: exp.Select, base: str) -> exp.Select:
+    """WITH <the CTEs `base` reads, and base> SELECT * FROM base."""
+    bodies = {cte.alias_or_name: cte for cte in query.ctes}
+    needed: set[str] = set()
+    stack = [base]
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        for table in bodies[name].this.find_all(exp.Table):
+            if not table.db and table.name in bodies:
+                stack.append(table.name)
+    select = exp.select(exp.Star()).from_(exp.Table(this=ident(base)))
+    ctes = [cte.copy() for name, cte in bodies.items() if name in needed]
+    select.set("with_", exp.With(expressions=ctes))
+    return select
 
 
 def _is_supersession(node: exp.Expr | None) -> bool:
@@ -640,22 +954,40 @@ def _null_key(key: Sequence[str], alias: str) -> exp.Expr:
     return exp.or_(*(exp.Is(this=col(k, alias), expression=exp.Null()) for k in key))
 
 
-def key_filter(source: KeyedSource, alias: str) -> exp.Expr:
-    """Rows (of `alias`) whose key is in KEYS_TABLE; a key with a NULL in it stands for every
-    such key (windows and source() group them alike, so all of them are rewritten)."""
-    same = exp.and_(*(exp.EQ(this=col(k, KEY_ALIAS), expression=col(k, alias)) for k in source.key))
-    keys = exp.Table(this=ident(KEYS_TABLE), alias=exp.TableAlias(this=ident(KEY_ALIAS)))
-    listed = exp.Exists(this=exp.select("1").from_(keys).where(same))
+def same_values(columns: Sequence[str], alias: str, table: str) -> exp.Expr:
+    """Rows (of `alias`) whose `columns` are a row of `table`; a value with a NULL in it
+    stands for every such value (windows and source() group NULLs alike, so all of them
+    are taken). One column is an IN (SELECT ...), which every engine hashes."""
+    values = exp.Table(this=ident(table), alias=exp.TableAlias(this=ident(KEY_ALIAS)))
+    if len(columns) == 1:
+        [column] = columns
+        listed: exp.Expr = exp.In(
+            this=col(column, alias),
+            query=exp.Subquery(this=exp.select(col(column, KEY_ALIAS)).from_(values.copy())),
+        )
+    else:
+        same = exp.and_(
+            *(exp.EQ(this=col(c, KEY_ALIAS), expression=col(c, alias)) for c in columns)
+        )
+        listed = exp.Exists(this=exp.select("1").from_(values.copy()).where(same))
     any_null = exp.Exists(
-        this=exp.select("1").from_(keys.copy()).where(_null_key(source.key, KEY_ALIAS))
+        this=exp.select("1").from_(values.copy()).where(_null_key(columns, KEY_ALIAS))
     )
     return exp.or_(
-        exp.Paren(this=listed), exp.Paren(this=exp.and_(_null_key(source.key, alias), any_null))
+        exp.Paren(this=listed), exp.Paren(this=exp.and_(_null_key(columns, alias), any_null))
     )
+
+
+Keyed = KeyedSource | PartitionedSource
+
+
+def key_filter(source: Keyed, alias: str, table: str = KEYS_TABLE) -> exp.Expr:
+    """Rows (of `alias`) whose key is in `table` (KEYS_TABLE: the keys of the loads)."""
+    return same_values(source.key, alias, table)
 
 
 def affected_keys(
-    source: KeyedSource,
+    source: Keyed,
     old_table: exp.Table,
     added: Sequence[int],
     removed: Sequence[int],
@@ -686,42 +1018,127 @@ def affected_keys(
     return query.sql(dialect)
 
 
-def keyed_rows(source: KeyedSource, obj: BuildObject) -> exp.Query:
-    """The object's query over the raw rows of the keys in KEYS_TABLE only."""
+def keyed_rows(source: Keyed, obj: BuildObject, table: str = KEYS_TABLE) -> exp.Query:
+    """The object's query over the raw rows of the keys in `table` only."""
     query = obj.query.copy()
-    # the rows source() yields and the ones it tests for later versions: both of the keys only
-    for alias in (LATEST_ALIAS, OLDER_ALIAS):
-        for select in _source_selects(query, alias):
-            select.where(key_filter(source, alias), copy=False)
+    _filter_sources(query, source, table)
     return query
 
 
+def _filter_sources(query: exp.Expr, source: Keyed, table: str) -> None:
+    # the rows source() yields and the ones it tests for later versions: both of the keys only
+    for alias in (LATEST_ALIAS, OLDER_ALIAS):
+        for select in _source_selects(query, alias):
+            select.where(key_filter(source, alias, table), copy=False)
+
+
+# --- source tables rewritten by window partition (PartitionedSource) ------------------------------
+
+KEY_ROWS_TABLE = "_mfl_key_rows"  # key and partition values of the loads' keys' rows, old and new
+REWRITE_TABLE = "_mfl_rewrite"  # the keys whose rows are written again
+REWRITE_ROWS_TABLE = "_mfl_rewrite_rows"  # their rows' key and partition values, old and new
+READ_TABLE = "_mfl_read"  # the keys whose raw rows those are computed from
+OLD_ALIAS = "_mfl_old"
+
+
+def _old_rows(source: PartitionedSource, old_table: exp.Table, keys: str) -> exp.Select:
+    """Key and partition columns of the last build's rows of the keys in `keys`."""
+    table = old_table.copy()
+    table.set("alias", exp.TableAlias(this=ident(OLD_ALIAS)))
+    return (
+        exp.select(*(col(c, OLD_ALIAS) for c in source.columns))
+        .from_(table)
+        .where(key_filter(source, OLD_ALIAS, keys))
+    )
+
+
+def _sharing(source: PartitionedSource, old_table: exp.Table, rows: str) -> exp.Select:
+    """The last build's keys with a partition value of a row in `rows` (of any window)."""
+    table = old_table.copy()
+    table.set("alias", exp.TableAlias(this=ident(OLD_ALIAS)))
+    shared = exp.or_(*(same_values(p, OLD_ALIAS, rows) for p in source.partitions))
+    return exp.select(*(col(k, OLD_ALIAS) for k in source.key)).from_(table).where(shared)
+
+
+def key_rows(
+    source: PartitionedSource, obj: BuildObject, old_table: exp.Table, dialect: str
+) -> str:
+    """KEY_ROWS_TABLE: the key and partition values of the loads' keys' base rows computed
+    from their raw rows now, and of their rows in the last build."""
+    model = obj.model_query or obj.query
+    assert isinstance(model, exp.Select)
+    base = _relation_query(model, source.base)
+    base.set("expressions", [col(c) for c in source.columns])
+    _filter_sources(base, source, KEYS_TABLE)
+    return exp.union(base, _old_rows(source, old_table, KEYS_TABLE), distinct=False).sql(dialect)
+
+
+def rewrite_keys_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
+    """REWRITE_TABLE: the loads' keys, and the last build's keys sharing a partition with one
+    of their rows (old or new): every key whose row can change."""
+    keys = exp.select(*(col(k) for k in source.key)).from_(exp.Table(this=ident(KEYS_TABLE)))
+    return exp.union(keys, _sharing(source, old_table, KEY_ROWS_TABLE), distinct=True).sql(dialect)
+
+
+def rewrite_rows_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
+    """REWRITE_ROWS_TABLE: the key and partition values of those keys' rows, old and new (a
+    key not among the loads' has the same rows in both builds)."""
+    new = exp.select(*(col(c) for c in source.columns)).from_(exp.Table(this=ident(KEY_ROWS_TABLE)))
+    return exp.union(_old_rows(source, old_table, REWRITE_TABLE), new, distinct=False).sql(dialect)
+
+
+def read_keys_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
+    """READ_TABLE: the keys whose rows the rewritten rows' partitions hold (theirs too)."""
+    keys = exp.select(*(col(k) for k in source.key)).from_(exp.Table(this=ident(REWRITE_TABLE)))
+    return exp.union(keys, _sharing(source, old_table, REWRITE_ROWS_TABLE), distinct=True).sql(
+        dialect
+    )
+
+
+def partition_steps(
+    source: PartitionedSource, obj: BuildObject, dialect: str
+) -> tuple[tuple[str, str], ...]:
+    """(temp table, query) in order: the keys a PartitionedSource rewrites and reads."""
+    old = table_ref(obj.schema, obj.name)
+    return (
+        (KEY_ROWS_TABLE, key_rows(source, obj, old, dialect)),
+        (REWRITE_TABLE, rewrite_keys_query(source, old, dialect)),
+        (REWRITE_ROWS_TABLE, rewrite_rows_query(source, old, dialect)),
+        (READ_TABLE, read_keys_query(source, old, dialect)),
+    )
+
+
 def rewrite_keys(
-    source: KeyedSource,
+    source: Keyed,
     obj: BuildObject,
     dialect: str,
     schema_names: Mapping[str, str] | None = None,
 ) -> list[str]:
     """DuckDB (in place): DELETE the rows of the keys, INSERT them computed again;
     PostgreSQL (schema_names): copy the other rows into the new schema, INSERT the keys';
-    Spark: the other rows UNION ALL the keys' in one new table."""
+    Spark: the other rows UNION ALL the keys' in one new table. A KeyedSource rewrites the
+    keys in KEYS_TABLE from their own raw rows; a PartitionedSource those in REWRITE_TABLE,
+    from the raw rows of the keys in READ_TABLE."""
     names = dict(schema_names or {})
     target = table_ref(names.get(obj.schema, obj.schema), obj.name)
     qualified = obj.name  # the rows of the last build, by the table's name
-    if dialect == "spark":
-        query = keyed_rows(source, obj)
-        query = rename_schemas(query, names) if names else query
-        kept = kept_rows(obj, key_filter(source, qualified))
-        return [rewritten_table(obj, kept, rows_from(query), dialect, names)]
-    if names:
-        statements = copy_table(obj, names[obj.schema], dialect, key_filter(source, qualified))
+    if isinstance(source, PartitionedSource):
+        rewrite, read = REWRITE_TABLE, READ_TABLE
     else:
-        statements = [
-            exp.Delete(this=target.copy(), where=exp.Where(this=key_filter(source, qualified))).sql(
-                dialect
-            )
-        ]
-    query = keyed_rows(source, obj)
+        rewrite = read = KEYS_TABLE
+    query = keyed_rows(source, obj, read)
     query = rename_schemas(query, names) if names else query
-    statements.append(render(exp.Insert(this=target, expression=query), dialect, obj.what))
+    rows = rows_from(query, key_filter(source, INSERT_ALIAS, rewrite) if read != rewrite else None)
+    if dialect == "spark":
+        kept = kept_rows(obj, key_filter(source, qualified, rewrite))
+        return [rewritten_table(obj, kept, rows, dialect, names)]
+    if names:
+        statements = copy_table(
+            obj, names[obj.schema], dialect, key_filter(source, qualified, rewrite)
+        )
+    else:
+        where = exp.Where(this=key_filter(source, qualified, rewrite))
+        statements = [exp.Delete(this=target.copy(), where=where).sql(dialect)]
+    inserted = rows if read != rewrite else query
+    statements.append(render(exp.Insert(this=target, expression=inserted), dialect, obj.what))
     return statements

@@ -22,6 +22,7 @@ from metricflow_lite.compile import names
 from metricflow_lite.compile.dialects import render as render_dialect
 from metricflow_lite.compile.erlang import with_erlang
 from metricflow_lite.compile.frames import PLAIN, Frame
+from metricflow_lite.compile.joins import typed_join
 from metricflow_lite.compile.plan import (
     GRAIN_STEP,
     INTERVAL_COLUMN,
@@ -180,7 +181,7 @@ def add_joins(
                     condition, holds(hop.valid.start, hop.valid.until, alias, time_value)
                 )
             select = select.join(
-                table_ref(names.SRC, hop.model, alias), on=condition, join_type="LEFT"
+                typed_join(table_ref(names.SRC, hop.model, alias), "LEFT"), on=condition
             )
     return select
 
@@ -393,7 +394,7 @@ def render_join_calendars(node: JoinCalendars, parent: Rendered) -> Rendered:
     )
     for join in node.joins:
         on = join.join_on(qualify(join.at, BASE_ALIAS))
-        frame = frame.join(join.table(), on=on, join_type="LEFT")
+        frame = frame.join(typed_join(join.table(), "LEFT"), on=on)
     return replace(parent, frame=frame).with_comment(node)
 
 
@@ -574,15 +575,16 @@ def _every_period(
     if dims:
         combos = exp.select(*[col(d) for d in dims]).distinct().from_(named(rows_name))
         frame = frame.join(
-            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
-            join_type="CROSS",
+            typed_join(
+                exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))), "CROSS"
+            ),
         )
         columns += [(d, col(d, "combos")) for d in dims]
         conditions += [
             exp.NullSafeEQ(this=col(d, "rows"), expression=col(d, "combos")) for d in dims
         ]
     columns += [(p.column, col(p.column, "rows")) for p in node.partials]
-    frame = frame.join(named(rows_name, "rows"), on=exp.and_(*conditions), join_type="LEFT")
+    frame = frame.join(typed_join(named(rows_name, "rows"), "LEFT"), on=exp.and_(*conditions))
     ctes = (periods, *rows.ctes, (rows_name, rows.select()))
     return Rendered(frame, tuple(columns), ctes, comments)
 
@@ -606,9 +608,8 @@ def render_active_at(node: ActiveAt, parent: Rendered) -> Rendered:
         )
         values.append((partial.column, row_aggregate(at_instant, partial)))
     frame = parent.frame.join(
-        _spine_table(node),
+        typed_join(_spine_table(node), "INNER"),
         on=holds(node.span.start, node.span.until, BASE_ALIAS, instant),
-        join_type="INNER",
     )
     if keys:
         frame = frame.group_by(*[value.copy() for _, value in keys])
@@ -752,7 +753,7 @@ def render_running_total(node: RunningTotal, parent: Rendered) -> Rendered:
     deltas = (
         exp.select(exp.alias_(clamped, ident(PERIOD)))
         .from_(named(changes_name, "c"))
-        .join(exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("b"))), join_type="CROSS")
+        .join(typed_join(exp.Subquery(this=bounds, alias=exp.TableAlias(this=ident("b"))), "CROSS"))
     )
     for dim in dims:
         deltas = deltas.select(exp.alias_(col(dim, "c"), ident(dim)), copy=False)
@@ -782,15 +783,16 @@ def render_running_total(node: RunningTotal, parent: Rendered) -> Rendered:
     if dims:
         combos = exp.select(*[col(d) for d in dims]).distinct().from_(named(deltas_name))
         totals = totals.join(
-            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))),
-            join_type="CROSS",
+            typed_join(
+                exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))), "CROSS"
+            ),
         )
         for dim in dims:
             totals = totals.select(exp.alias_(col(dim, "combos"), ident(dim)), copy=False)
             conditions.append(exp.NullSafeEQ(this=col(dim, "d"), expression=col(dim, "combos")))
     for name in partials:
         totals = totals.select(exp.alias_(running(name), ident(name)), copy=False)
-    totals = totals.join(named(deltas_name, "d"), on=exp.and_(*conditions), join_type="LEFT")
+    totals = totals.join(typed_join(named(deltas_name, "d"), "LEFT"), on=exp.and_(*conditions))
     # a sum over no open rows is NULL, as over no rows at all; a combination never open in the
     # range (its rows opened and closed before it) has no rows, as in a join of periods and rows
     keys = [grain.value, *dims]
@@ -904,7 +906,7 @@ def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rend
     elif not keys:
         frame = exp.select().from_(named(first))
         for aggregate in members[1:]:
-            frame = frame.join(named(aggregate.name), join_type="CROSS")
+            frame = frame.join(typed_join(named(aggregate.name), "CROSS"))
         key_table = first
     else:
         # All period x dimension combinations any aggregate has, so no aggregate's rows are
@@ -922,16 +924,16 @@ def render_join_on_keys(node: JoinOnKeys, parents: tuple[Rendered, ...]) -> Rend
                     for k in keys
                 ]
             )
-            frame = frame.join(named(aggregate.name), on=condition, join_type="LEFT")
+            frame = frame.join(typed_join(named(aggregate.name), "LEFT"), on=condition)
         key_table = "keys"
     for total in (a for a in node.parents if isinstance(a, Total)):
         if total.keys:
             on = exp.and_(
                 *[exp.EQ(this=col(k, key_table), expression=col(k, total.name)) for k in total.keys]
             )
-            frame = frame.join(named(total.name), on=on, join_type="LEFT")
+            frame = frame.join(typed_join(named(total.name), "LEFT"), on=on)
         else:
-            frame = frame.join(named(total.name), join_type="CROSS")
+            frame = frame.join(typed_join(named(total.name), "CROSS"))
     columns: list[tuple[str, exp.Expr]] = [(k, col(k, key_table)) for k in keys]
     for aggregate in node.parents:
         columns += [
@@ -965,9 +967,9 @@ def render_compute_metrics(
         period = [k for k, _ in rendered.columns if k != names.FRAME_SECONDS]
         if period:
             on = exp.EQ(this=parent.column(period[0]), expression=col(period[0], length.name))
-            frame = frame.join(named(length.name), on=on, join_type="LEFT")
+            frame = frame.join(typed_join(named(length.name), "LEFT"), on=on)
         else:
-            frame = frame.join(named(length.name), join_type="CROSS")
+            frame = frame.join(typed_join(named(length.name), "CROSS"))
         lengths[length.frame] = col(names.FRAME_SECONDS, length.name)
 
     def period_seconds(frame: Frame) -> exp.Expr:
@@ -1170,16 +1172,17 @@ def render_time_spine(node: TimeSpine, parent: Rendered) -> Rendered:
     if dims:
         combos = exp.select(*[col(d) for d in dims]).distinct().from_(named("base"))
         spine = spine.join(
-            exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))), join_type="CROSS"
+            typed_join(
+                exp.Subquery(this=combos, alias=exp.TableAlias(this=ident("combos"))), "CROSS"
+            )
         )
     spine.add_comments([node.describe()])
     frame = exp.select().from_(named("spine"))
     frame = frame.join(
-        named("base"),
+        typed_join(named("base"), "LEFT"),
         on=exp.and_(
             *[exp.NullSafeEQ(this=col(k, "spine"), expression=col(k, "base")) for k in node.keys]
         ),
-        join_type="LEFT",
     )
     columns = [(k, col(k, "spine")) for k in node.keys]
     columns += [(m, col(m, "base")) for m in node.outputs]
@@ -1210,7 +1213,7 @@ def render_compare(node: Compare, parent: Rendered) -> Rendered:
             exp.EQ(this=col(period, c.alias), expression=shifted),
             *[exp.NullSafeEQ(this=col(d, c.alias), expression=col(d, "cur")) for d in dims],
         )
-        frame = frame.join(named("filled", c.alias), on=condition, join_type="LEFT")
+        frame = frame.join(typed_join(named("filled", c.alias), "LEFT"), on=condition)
     columns: list[tuple[str, exp.Expr]] = [(k, col(k, "cur")) for k in node.keys]
     for name in node.outputs:
         current = col(name, "cur")
@@ -1321,7 +1324,7 @@ def render_flag_complete(node: FlagComplete, parent: Rendered) -> Rendered:
     )
     frame = exp.select().from_(named("flagged"))
     if node.models:
-        frame = frame.join(named("data_bounds"), join_type="CROSS")
+        frame = frame.join(typed_join(named("data_bounds"), "CROSS"))
     columns: list[tuple[str, exp.Expr]] = [(n, col(n, "flagged")) for n, _ in parent.columns]
     columns.append((names.IS_COMPLETE, complete))
     ctes = parent.as_cte("flagged")

@@ -23,7 +23,12 @@ from sqlglot import exp
 
 from metricflow_lite.compile import incremental as inc
 from metricflow_lite.compile import names
-from metricflow_lite.compile.build import SCHEMAS, BuildObject, statements_for
+from metricflow_lite.compile.build import (
+    SCHEMAS,
+    BuildObject,
+    comment_statements,
+    statements_for,
+)
 from metricflow_lite.compile.plan import IndicatorTable
 from metricflow_lite.compile.sqlgen import col, table_ref
 from metricflow_lite.warehouse.base import LayerClock, Statement
@@ -75,7 +80,7 @@ class BuildSummary:
     tables_by_day: int = 0  # indicator tables rewritten for those days only
     tables_in_full: int = 0  # indicator tables rebuilt whole (their SQL or dimensions changed)
     tables_unchanged: int = 0
-    # source tables written again: (name, "by key (N keys)" | "in full (why)")
+    # source tables written again: (name, KeysRewritten.summary | "in full (why)")
     sources: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
@@ -114,7 +119,8 @@ class Layout:
                 f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}",
             ]
         if self.dialect == "spark":
-            # a view cached at once: computed one time, as a temporary table would be
+            # a view held at once: computed one time, as a temporary table would be (the
+            # Spark session checkpoints it at CACHE TABLE: SparkBuildSession.hold)
             view = exp.Table(this=exp.to_identifier(name))
             create = exp.Create(
                 this=view.copy(),
@@ -148,9 +154,9 @@ def build(
 ) -> BuildSummary:
     """Build into the session, incrementally when the last build's manifest allows."""
     dialect = layout.dialect
-    hashes = {
-        o.qualified_name: inc.sql_hash(s.sql for s in statements_for([o], dialect)) for o in objects
-    }
+    # each object's statements, rendered once: hashed, then run if the object is written
+    rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
+    hashes = {name: inc.sql_hash(s.sql for s in found) for name, found in rendered.items()}
     keys = inc.day_keys(tables)
     src_tables = [o.name for o in objects if o.schema == "src"]
     histories = [h for h in histories if h.src_table in src_tables]
@@ -162,7 +168,12 @@ def build(
                 session.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
                 session.execute(f'CREATE SCHEMA "{schema}"')
             session.clock.lap("drop")
-        session.run(statements_for(objects, dialect, layout.names), on_statement)
+        statements = (
+            statements_for(objects, dialect, layout.names)
+            if layout.names
+            else [s for o in objects for s in rendered[o.qualified_name]]
+        )
+        session.run(statements, on_statement)
         fingerprint(session, layout, src_tables, keys, histories)
         write_manifest(session, layout, hashes, src_tables, keys, histories)
         return BuildSummary(full=True)
@@ -170,16 +181,30 @@ def build(
     if not layout.suffix:
         drop_stale(session, objects)
 
+    # objects whose definition (SQL, columns, types) may differ from the last build's: their
+    # own SQL changed, or that of an object they read
+    redefined: set[str] = set()
+    for obj in objects:
+        reads = {f"{t.db}.{t.name}" for t in obj.query.find_all(exp.Table) if t.db in SCHEMAS}
+        if old_hashes.get(obj.qualified_name) != hashes[obj.qualified_name] or reads & redefined:
+            redefined.add(obj.qualified_name)
+
     def create(obj: BuildObject) -> None:
-        plain = replace(obj, comment="", column_comments=())
-        session.run(
-            statements_for([plain], dialect, layout.names, replace=not layout.suffix),
-            on_statement,
-        )
+        if layout.suffix:
+            plain = replace(obj, comment="", column_comments=())
+            session.run(statements_for([plain], dialect, layout.names), on_statement)
+            return
+        # the statement already rendered, over the last build's object (in the build's copy)
+        drop = exp.Drop(tables=[table_ref(obj.schema, obj.name)], kind=obj.kind, exists=True)
+        [written, *_] = rendered[obj.qualified_name]  # its comments are written at the end
+        session.run([Statement(drop.sql(dialect), obj.what, obj.layer), written], on_statement)
 
     def keep(obj: BuildObject) -> None:
         if obj.kind == "VIEW":
-            create(obj)  # a view holds no rows: written again
+            # a view holds no rows; DuckDB's copy keeps one whose definition is unchanged (it
+            # binds its tables when read), a new schema gets all of them written again
+            if layout.suffix or obj.qualified_name in redefined:
+                create(obj)
         elif layout.suffix:
             into = layout.schema(obj.schema)
             if isinstance(session, SharingSession) and session.share_table(
@@ -198,19 +223,44 @@ def build(
     new_loads = raw_loads(session, dialect)
     old_files = loads_of(session, manifest_rows("loads", dialect, "table_name", "load_id", "file"))
     new_files = loads_of(session, inc.loads_query().sql(dialect) if new_loads else "")
+    known_keys = exp.select(col("src_table"), col("time_column")).distinct()
+    known = {
+        inc.DayKey(t, c)
+        for t, c in session.fetch(
+            known_keys.from_(table_ref(inc.MANIFEST_SCHEMA, "days")).sql(dialect)
+        )
+    }
     rebuilt_src: set[str] = set()
     sources: list[tuple[str, str]] = []
+    # the source tables whose new fingerprints are the manifest's and what changed in them
+    reused: dict[str, Deltas] = {}
     for obj in (o for o in objects if o.schema == "src"):
         raw = inc.source_tables(obj, "raw")
         same_sql = old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
+        day_keys = [k for k in keys if k.src_table == obj.name]
+        # a table whose every day key the manifest holds (an empty table's none: computed)
+        has_days = all(k in known for k in day_keys)
         if same_sql and not set(inc.source_tables(obj)) & rebuilt_src:
             if all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw):
                 keep(obj)  # the same SQL over the same raw rows: the same table
+                if has_days:
+                    reused[obj.name] = Deltas()
                 continue
-            how = by_key(session, layout, obj, natural_keys or {}, old_files, new_files)
-            if isinstance(how, int):
-                sources.append((obj.name, f"by key ({how} keys)"))
+            how = by_key(
+                session,
+                layout,
+                obj,
+                natural_keys or {},
+                old_files,
+                new_files,
+                day_keys if has_days else None,
+                len(reused),
+            )
+            if isinstance(how, KeysRewritten):
+                sources.append((obj.name, how.summary))
                 rebuilt_src.add(obj.name)
+                if how.deltas is not None:
+                    reused[obj.name] = how.deltas
                 continue
             sources.append((obj.name, f"in full ({how})"))
         elif not same_sql:
@@ -218,21 +268,14 @@ def build(
         create(obj)
         rebuilt_src.add(obj.name)
     # fingerprints of the new source rows, against the manifest's of the last build
-    fingerprint(session, layout, src_tables, keys, histories)
+    fingerprint(session, layout, src_tables, keys, histories, reused)
     if keys:
         changed_rows = session.fetch(inc.changed_days_sql(NEW_DAYS, dialect))
-        known_keys = exp.select(col("src_table"), col("time_column")).distinct()
-        known = {
-            inc.DayKey(t, c)
-            for t, c in session.fetch(
-                known_keys.from_(table_ref(inc.MANIFEST_SCHEMA, "days")).sql(dialect)
-            )
-        }
         count_days = exp.select(exp.Count(this=exp.Distinct(expressions=[col("day")])))
         count_days = count_days.from_(exp.Table(this=exp.to_identifier(NEW_DAYS)))
         [[total]] = session.fetch(count_days.sql(dialect))
     else:
-        changed_rows, known, total = [], set(), 0
+        changed_rows, total = [], 0
     changed: dict[inc.DayKey, set[dt.date | None]] = {k: set() for k in keys}
     for src_table, time_column, day in changed_rows:
         changed[inc.DayKey(src_table, time_column)].add(day)
@@ -250,7 +293,7 @@ def build(
         if obj.schema == "src":
             continue
         if obj.kind == "VIEW":
-            create(obj)
+            keep(obj)
             continue
         table = meta.get(obj.name) if obj.schema == "ind" else None
         reads = {f"src.{n}" for n in inc.source_tables(obj)} | {
@@ -302,12 +345,7 @@ def build(
         for found_days in days.values():
             days_done |= found_days
         by_day += 1
-    comments = [
-        s
-        for s in statements_for(objects, dialect, layout.names)
-        if s.sql.upper().startswith("COMMENT")
-    ]
-    session.run(comments)
+    session.run([s for o in objects for s in comment_statements(o, dialect, layout.names)])
     write_manifest(session, layout, hashes, src_tables, keys, histories)
     return BuildSummary(
         full=False,
@@ -337,6 +375,36 @@ def loads_of(session: BuildSession, query: str) -> dict[str, set[tuple[int, str]
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Deltas:
+    """A source table's fingerprints are the manifest's plus these temporary tables (of the
+    manifest's columns): the rows a rewrite removed (negated) and wrote. None for a kept table."""
+
+    tables: tuple[str, ...] = ()
+    days: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KeysRewritten:
+    """What rewriting a source table by key did: the keys of the loads, and (by partition)
+    the keys written again with them, those that share a window's partition."""
+
+    keys: int
+    rewritten: int | None = None  # None: by key alone
+    partitions: tuple[tuple[str, ...], ...] = ()
+    deltas: Deltas | None = None  # None: the table is fingerprinted whole
+
+    @property
+    def summary(self) -> str:
+        if self.rewritten is None:
+            return f"by key ({self.keys} keys)"
+        over = "; ".join(", ".join(p) for p in self.partitions)
+        return (
+            f"by key and window partition ({self.keys} keys loaded, {self.rewritten}"
+            f" rewritten with the partitions of {over} they share)"
+        )
+
+
 def by_key(
     session: BuildSession,
     layout: Layout,
@@ -344,16 +412,22 @@ def by_key(
     natural_keys: Mapping[str, tuple[str, ...]],
     old_files: dict[str, set[tuple[int, str]]],
     new_files: dict[str, set[tuple[int, str]]],
-) -> int | str:
+    day_keys: Sequence[inc.DayKey] | None = None,
+    index: int = 0,
+) -> KeysRewritten | str:
     """Rewrite a source table for the keys of the loads added or removed (a file loaded,
-    replaced, moved or pruned) since the last build: the number of keys; or why it cannot."""
+    replaced, moved or pruned) since the last build, and by partition for the keys sharing a
+    window's partition with them; or say why it cannot. With its day keys (those the
+    manifest holds), the fingerprints of the rows removed and written are kept aside
+    (temporary tables numbered `index`), so that the table is not fingerprinted whole."""
     if obj.kind != "TABLE":
         return "a view"
     source = inc.keyed_source(obj, natural_keys)
     if isinstance(source, str):
         return source
     columns = set(session.columns(obj.schema, obj.name))
-    missing = [c for c in (*source.key, inc.LOAD_ID) if c not in columns]
+    needed = source.columns if isinstance(source, inc.PartitionedSource) else source.key
+    missing = [c for c in (*needed, inc.LOAD_ID) if c not in columns]
     if missing:
         return f"it has no column {missing[0]}"
     old, new = old_files.get(source.raw_table, set()), new_files.get(source.raw_table, set())
@@ -365,9 +439,54 @@ def by_key(
     keys = inc.affected_keys(source, table_ref(obj.schema, obj.name), added, removed, dialect)
     layout.make_temp_table(session, inc.KEYS_TABLE, keys)
     [[count]] = session.fetch(f"SELECT count(*) FROM {inc.KEYS_TABLE}")
+    done = KeysRewritten(int(count))
+    rewrite = inc.KEYS_TABLE
+    if isinstance(source, inc.PartitionedSource):
+        for name, query in inc.partition_steps(source, obj, dialect):
+            layout.make_temp_table(session, name, query)
+        [[rewritten]] = session.fetch(f"SELECT count(*) FROM {inc.REWRITE_TABLE}")
+        done = KeysRewritten(int(count), int(rewritten), source.partitions)
+        rewrite = inc.REWRITE_TABLE
+    rows = inc.key_filter(source, inc.ROW_ALIAS, rewrite)
+    # the last build's rows of the keys, before they are removed
+    before = (
+        None
+        if day_keys is None
+        else delta_tables(session, layout, obj, obj.schema, day_keys, rows, f"{index}_old")
+    )
     statements = inc.rewrite_keys(source, obj, dialect, layout.names)
     session.run([Statement(s, obj.what, obj.layer) for s in statements])
-    return int(count)
+    if day_keys is not None and before is not None:
+        into = layout.schema(obj.schema)
+        after = delta_tables(session, layout, obj, into, day_keys, rows, f"{index}_new")
+        deltas = Deltas((*before.tables, *after.tables), (*before.days, *after.days))
+        done = replace(done, deltas=deltas)
+    return done
+
+
+def delta_tables(
+    session: BuildSession,
+    layout: Layout,
+    obj: BuildObject,
+    schema: str,
+    day_keys: Sequence[inc.DayKey],
+    rows: exp.Expr,
+    suffix: str,
+) -> Deltas:
+    """Fingerprints of a table's rows that `rows` holds (of the alias ROW_ALIAS), whole and
+    per day, into temporary tables; negated for the last build's rows (suffix "<n>_old")."""
+    dialect = layout.dialect
+    columns = hashed_columns(session, dialect, schema, obj.name)
+    negated = suffix.endswith("_old")
+    tables = f"_mfl_fp_{suffix}_tables"
+    whole = inc.table_fingerprint(obj.name, dialect, schema, columns, rows, negated)
+    layout.make_temp_table(session, tables, whole.sql(dialect))
+    if not day_keys:
+        return Deltas((tables,), ())
+    days = f"_mfl_fp_{suffix}_days"
+    parts = [inc.day_fingerprint(k, dialect, schema, columns, rows, negated) for k in day_keys]
+    layout.make_temp_table(session, days, inc.union_all(parts).sql(dialect))
+    return Deltas((tables,), (days,))
 
 
 def days_to_rewrite(
@@ -468,16 +587,39 @@ def fingerprint(
     src_tables: Sequence[str],
     keys: Sequence[inc.DayKey],
     histories: Sequence[inc.History],
+    reused: Mapping[str, Deltas] | None = None,
 ) -> None:
-    """Fingerprint the new build's source tables, per table, per day and per version."""
+    """Fingerprint the new build's source tables, per table, per day and per version. A table
+    in `reused` (kept, or rewritten by key) has the manifest's fingerprints plus its deltas:
+    only the rows a build wrote are read, not the whole table."""
     dialect, src = layout.dialect, layout.schema("src")
-    columns = {name: hashed_columns(session, dialect, src, name) for name in src_tables}
-    if src_tables:
-        tables = inc.table_fingerprints(src_tables, dialect, src, columns)
-        layout.make_temp_table(session, NEW_TABLES, tables)
-    if keys:
-        days = inc.day_fingerprints(keys, dialect, src, columns)
-        layout.make_temp_table(session, NEW_DAYS, days)
+    reused = reused or {}
+    hashed = {h.src_table for h in histories}
+    columns = {
+        name: hashed_columns(session, dialect, src, name)
+        for name in src_tables
+        if name not in reused or name in hashed
+    }
+    table_parts: list[exp.Select] = []
+    day_parts: list[exp.Select] = []
+    for name in src_tables:
+        deltas = reused.get(name)
+        if deltas is None:
+            table_parts.append(inc.table_fingerprint(name, dialect, src, columns[name]))
+            day_parts += [
+                inc.day_fingerprint(k, dialect, src, columns[name])
+                for k in keys
+                if k.src_table == name
+            ]
+            continue
+        table_parts.append(inc.adjusted_fingerprints("tables", name, deltas.tables))
+        time_columns = [k.time_column for k in keys if k.src_table == name]
+        if time_columns:
+            day_parts.append(inc.adjusted_fingerprints("days", name, deltas.days, time_columns))
+    if table_parts:
+        layout.make_temp_table(session, NEW_TABLES, inc.union_all(table_parts).sql(dialect))
+    if day_parts:
+        layout.make_temp_table(session, NEW_DAYS, inc.union_all(day_parts).sql(dialect))
     if histories:
         versions = inc.version_fingerprints(histories, dialect, src, columns)
         layout.make_temp_table(session, NEW_VERSIONS, versions)

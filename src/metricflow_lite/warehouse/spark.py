@@ -100,7 +100,8 @@ class SparkBuildSession:
         self.live = {v: k for k, v in staged.items()}
         self.locations = table_locations(built)  # of the last build's tables
         self.entries: list[dict[str, str]] = []
-        self.temporary_views: set[str] = set()
+        # in the order they were held: a view may read the ones before it
+        self.temporary_views: dict[str, Any] = {}
         self.current = "creating the staging databases"  # what runs, for the error message
 
     def execute(self, sql: str, what: str = "", layer: str = "") -> None:
@@ -113,8 +114,9 @@ class SparkBuildSession:
             self.create(tree, what or self.current)
         else:
             if isinstance(tree, exp.Cache) and isinstance(tree.this, exp.Table):
-                self.temporary_views.add(tree.this.name)
-            self.session.sql(sql)
+                self.hold(tree.this.name)
+            else:
+                self.session.sql(sql)
         if layer:
             self.clock.lap(layer)
 
@@ -169,13 +171,25 @@ class SparkBuildSession:
     ) -> None:
         run_statements(self, statements, on_statement)
 
+    def hold(self, name: str) -> None:
+        """The rows of a temporary view computed once and kept (the build's keys and
+        fingerprints). A checkpoint rather than a cache: the view then stands for its rows,
+        not for its plan, so a query that reads views over views is not planned as one tree
+        (the keys of a source table rewritten by partition, read four times each, had the
+        analyser run out of memory)."""
+        held = self.session.table(quoted(name)).localCheckpoint(eager=True)
+        held.createOrReplaceTempView(name)
+        self.temporary_views.pop(name, None)
+        self.temporary_views[name] = held
+
     def drop_temporary_views(self) -> None:
-        """The cached views that held the build's fingerprints and keys."""
-        for name in sorted(self.temporary_views):
+        """The cached views that held the build's fingerprints and keys (those that read
+        another first: Spark analyses a view again to uncache it)."""
+        for name, held in reversed(list(self.temporary_views.items())):
             view = exp.Table(this=exp.to_identifier(name, quoted=True))
-            self.session.sql(exp.Uncache(this=view, exists=True).sql("spark"))
-            drop = exp.Drop(tables=[view.copy()], kind="VIEW", exists=True)
+            drop = exp.Drop(tables=[view], kind="VIEW", exists=True)
             self.session.sql(drop.sql("spark"))
+            held.unpersist()
         self.temporary_views.clear()
 
 

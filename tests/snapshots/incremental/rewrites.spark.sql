@@ -50,12 +50,10 @@ WHERE
   NOT (
     (
       (
-        EXISTS(
+        `calls`.`leg_id` IN (
           SELECT
-            1
+            `_mfl_key`.`leg_id`
           FROM `_mfl_keys` AS `_mfl_key`
-          WHERE
-            `_mfl_key`.`leg_id` = `calls`.`leg_id`
         )
       )
       OR (
@@ -103,12 +101,10 @@ FROM (
             )
           WHERE
             (
-              EXISTS(
+              `_mfl_older`.`leg_id` IN (
                 SELECT
-                  1
+                  `_mfl_key`.`leg_id`
                 FROM `_mfl_keys` AS `_mfl_key`
-                WHERE
-                  `_mfl_key`.`leg_id` = `_mfl_older`.`leg_id`
               )
             )
             OR (
@@ -129,12 +125,10 @@ FROM (
       )
       AND (
         (
-          EXISTS(
+          `_mfl_row`.`leg_id` IN (
             SELECT
-              1
+              `_mfl_key`.`leg_id`
             FROM `_mfl_keys` AS `_mfl_key`
-            WHERE
-              `_mfl_key`.`leg_id` = `_mfl_row`.`leg_id`
           )
         )
         OR (

@@ -1,0 +1,383 @@
+-- test: test_partition_rewrite_sql[spark]
+-- The statements that rewrite a source table by window partition: the loads' keys' rows
+-- _mfl_key_rows
+WITH legs AS (
+  SELECT
+    leg_id,
+    call_id,
+    customer_id,
+    offered_ts,
+    _load_id
+  FROM (
+    SELECT
+      *
+    FROM `raw`.`calls` AS `_mfl_row`
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM (
+          SELECT
+            `_mfl_older`.`leg_id`,
+            `_mfl_older`.`_load_id`,
+            `_mfl_older`.`_line`
+          FROM `raw`.`calls` AS `_mfl_older`
+          JOIN `raw`.`calls` AS `_mfl_newer`
+            ON `_mfl_newer`.`leg_id` = `_mfl_older`.`leg_id`
+            AND (
+              `_mfl_newer`.`_load_id` > `_mfl_older`.`_load_id`
+              OR (
+                `_mfl_newer`.`_load_id` = `_mfl_older`.`_load_id`
+                AND `_mfl_newer`.`_line` > `_mfl_older`.`_line`
+              )
+            )
+          WHERE
+            (
+              `_mfl_older`.`leg_id` IN (
+                SELECT
+                  `_mfl_key`.`leg_id`
+                FROM `_mfl_keys` AS `_mfl_key`
+              )
+            )
+            OR (
+              `_mfl_older`.`leg_id` IS NULL
+              AND EXISTS(
+                SELECT
+                  1
+                FROM `_mfl_keys` AS `_mfl_key`
+                WHERE
+                  `_mfl_key`.`leg_id` IS NULL
+              )
+            )
+        ) AS `_mfl_superseded`
+        WHERE
+          `_mfl_superseded`.`leg_id` = `_mfl_row`.`leg_id`
+          AND `_mfl_superseded`.`_load_id` = `_mfl_row`.`_load_id`
+          AND `_mfl_superseded`.`_line` = `_mfl_row`.`_line`
+      )
+      AND (
+        (
+          `_mfl_row`.`leg_id` IN (
+            SELECT
+              `_mfl_key`.`leg_id`
+            FROM `_mfl_keys` AS `_mfl_key`
+          )
+        )
+        OR (
+          `_mfl_row`.`leg_id` IS NULL
+          AND EXISTS(
+            SELECT
+              1
+            FROM `_mfl_keys` AS `_mfl_key`
+            WHERE
+              `_mfl_key`.`leg_id` IS NULL
+          )
+        )
+      )
+  )
+)
+SELECT
+  `leg_id`,
+  `call_id`,
+  `customer_id`
+FROM `legs`
+UNION ALL
+SELECT
+  `_mfl_old`.`leg_id`,
+  `_mfl_old`.`call_id`,
+  `_mfl_old`.`customer_id`
+FROM `src`.`calls` AS `_mfl_old`
+WHERE
+  (
+    `_mfl_old`.`leg_id` IN (
+      SELECT
+        `_mfl_key`.`leg_id`
+      FROM `_mfl_keys` AS `_mfl_key`
+    )
+  )
+  OR (
+    `_mfl_old`.`leg_id` IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM `_mfl_keys` AS `_mfl_key`
+      WHERE
+        `_mfl_key`.`leg_id` IS NULL
+    )
+  );
+
+-- _mfl_rewrite
+SELECT
+  `leg_id`
+FROM `_mfl_keys`
+UNION
+SELECT
+  `_mfl_old`.`leg_id`
+FROM `src`.`calls` AS `_mfl_old`
+WHERE
+  (
+    (
+      `_mfl_old`.`call_id` IN (
+        SELECT
+          `_mfl_key`.`call_id`
+        FROM `_mfl_key_rows` AS `_mfl_key`
+      )
+    )
+    OR (
+      `_mfl_old`.`call_id` IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM `_mfl_key_rows` AS `_mfl_key`
+        WHERE
+          `_mfl_key`.`call_id` IS NULL
+      )
+    )
+  )
+  OR (
+    (
+      `_mfl_old`.`customer_id` IN (
+        SELECT
+          `_mfl_key`.`customer_id`
+        FROM `_mfl_key_rows` AS `_mfl_key`
+      )
+    )
+    OR (
+      `_mfl_old`.`customer_id` IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM `_mfl_key_rows` AS `_mfl_key`
+        WHERE
+          `_mfl_key`.`customer_id` IS NULL
+      )
+    )
+  );
+
+-- _mfl_rewrite_rows
+SELECT
+  `_mfl_old`.`leg_id`,
+  `_mfl_old`.`call_id`,
+  `_mfl_old`.`customer_id`
+FROM `src`.`calls` AS `_mfl_old`
+WHERE
+  (
+    `_mfl_old`.`leg_id` IN (
+      SELECT
+        `_mfl_key`.`leg_id`
+      FROM `_mfl_rewrite` AS `_mfl_key`
+    )
+  )
+  OR (
+    `_mfl_old`.`leg_id` IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM `_mfl_rewrite` AS `_mfl_key`
+      WHERE
+        `_mfl_key`.`leg_id` IS NULL
+    )
+  )
+UNION ALL
+SELECT
+  `leg_id`,
+  `call_id`,
+  `customer_id`
+FROM `_mfl_key_rows`;
+
+-- _mfl_read
+SELECT
+  `leg_id`
+FROM `_mfl_rewrite`
+UNION
+SELECT
+  `_mfl_old`.`leg_id`
+FROM `src`.`calls` AS `_mfl_old`
+WHERE
+  (
+    (
+      `_mfl_old`.`call_id` IN (
+        SELECT
+          `_mfl_key`.`call_id`
+        FROM `_mfl_rewrite_rows` AS `_mfl_key`
+      )
+    )
+    OR (
+      `_mfl_old`.`call_id` IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM `_mfl_rewrite_rows` AS `_mfl_key`
+        WHERE
+          `_mfl_key`.`call_id` IS NULL
+      )
+    )
+  )
+  OR (
+    (
+      `_mfl_old`.`customer_id` IN (
+        SELECT
+          `_mfl_key`.`customer_id`
+        FROM `_mfl_rewrite_rows` AS `_mfl_key`
+      )
+    )
+    OR (
+      `_mfl_old`.`customer_id` IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM `_mfl_rewrite_rows` AS `_mfl_key`
+        WHERE
+          `_mfl_key`.`customer_id` IS NULL
+      )
+    )
+  );
+
+CREATE TABLE `src__staging`.`calls` AS
+SELECT
+  *
+FROM `src`.`calls`
+WHERE
+  NOT (
+    (
+      (
+        `calls`.`leg_id` IN (
+          SELECT
+            `_mfl_key`.`leg_id`
+          FROM `_mfl_rewrite` AS `_mfl_key`
+        )
+      )
+      OR (
+        `calls`.`leg_id` IS NULL
+        AND EXISTS(
+          SELECT
+            1
+          FROM `_mfl_rewrite` AS `_mfl_key`
+          WHERE
+            `_mfl_key`.`leg_id` IS NULL
+        )
+      )
+    ) IS TRUE
+  )
+UNION ALL
+SELECT
+  *
+FROM (
+  WITH legs AS (
+    SELECT
+      leg_id,
+      call_id,
+      customer_id,
+      offered_ts,
+      _load_id
+    FROM (
+      SELECT
+        *
+      FROM `raw`.`calls` AS `_mfl_row`
+      WHERE
+        NOT EXISTS(
+          SELECT
+            1
+          FROM (
+            SELECT
+              `_mfl_older`.`leg_id`,
+              `_mfl_older`.`_load_id`,
+              `_mfl_older`.`_line`
+            FROM `raw`.`calls` AS `_mfl_older`
+            JOIN `raw`.`calls` AS `_mfl_newer`
+              ON `_mfl_newer`.`leg_id` = `_mfl_older`.`leg_id`
+              AND (
+                `_mfl_newer`.`_load_id` > `_mfl_older`.`_load_id`
+                OR (
+                  `_mfl_newer`.`_load_id` = `_mfl_older`.`_load_id`
+                  AND `_mfl_newer`.`_line` > `_mfl_older`.`_line`
+                )
+              )
+            WHERE
+              (
+                `_mfl_older`.`leg_id` IN (
+                  SELECT
+                    `_mfl_key`.`leg_id`
+                  FROM `_mfl_read` AS `_mfl_key`
+                )
+              )
+              OR (
+                `_mfl_older`.`leg_id` IS NULL
+                AND EXISTS(
+                  SELECT
+                    1
+                  FROM `_mfl_read` AS `_mfl_key`
+                  WHERE
+                    `_mfl_key`.`leg_id` IS NULL
+                )
+              )
+          ) AS `_mfl_superseded`
+          WHERE
+            `_mfl_superseded`.`leg_id` = `_mfl_row`.`leg_id`
+            AND `_mfl_superseded`.`_load_id` = `_mfl_row`.`_load_id`
+            AND `_mfl_superseded`.`_line` = `_mfl_row`.`_line`
+        )
+        AND (
+          (
+            `_mfl_row`.`leg_id` IN (
+              SELECT
+                `_mfl_key`.`leg_id`
+              FROM `_mfl_read` AS `_mfl_key`
+            )
+          )
+          OR (
+            `_mfl_row`.`leg_id` IS NULL
+            AND EXISTS(
+              SELECT
+                1
+              FROM `_mfl_read` AS `_mfl_key`
+              WHERE
+                `_mfl_key`.`leg_id` IS NULL
+            )
+          )
+        )
+    )
+  ), per_call AS (
+    SELECT
+      leg_id,
+      COUNT(*) OVER (PARTITION BY call_id) AS n
+    FROM legs
+  ), nxt AS (
+    SELECT
+      leg_id,
+      LEAD(offered_ts) OVER (PARTITION BY customer_id ORDER BY offered_ts NULLS LAST) AS next_ts
+    FROM legs
+    WHERE
+      NOT customer_id IS NULL
+  )
+  SELECT
+    l.leg_id,
+    l.call_id,
+    l.customer_id,
+    k.n,
+    x.next_ts,
+    l._load_id
+  FROM legs AS l
+  LEFT JOIN per_call AS k
+    ON l.leg_id = k.leg_id
+  LEFT JOIN nxt AS x
+    ON l.leg_id = x.leg_id
+) AS `_q`
+WHERE
+  (
+    `_q`.`leg_id` IN (
+      SELECT
+        `_mfl_key`.`leg_id`
+      FROM `_mfl_rewrite` AS `_mfl_key`
+    )
+  )
+  OR (
+    `_q`.`leg_id` IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM `_mfl_rewrite` AS `_mfl_key`
+      WHERE
+        `_mfl_key`.`leg_id` IS NULL
+    )
+  );
