@@ -292,6 +292,25 @@ def day_fingerprints(
     return union_all(parts).sql(dialect)
 
 
+def days_to_table(days: str, key: DayKey) -> exp.Select:
+    """(src_table, row_count, fingerprint) of a table from its fingerprints per day of one
+    time column (a temporary table of the manifest's `days` columns)."""
+    where = exp.and_(
+        exp.EQ(this=col("src_table"), expression=exp.Literal.string(key.src_table)),
+        exp.EQ(this=col("time_column"), expression=exp.Literal.string(key.time_column)),
+    )
+    return (
+        exp.select(
+            col("src_table"),
+            exp.alias_(exp.cast(exp.Sum(this=col("row_count")), "BIGINT"), "row_count"),
+            exp.alias_(exp.Sum(this=col("fingerprint")), "fingerprint"),
+        )
+        .from_(exp.Table(this=ident(days)))
+        .where(where)
+        .group_by(col("src_table"))
+    )
+
+
 # The columns each manifest table groups its fingerprints by.
 FINGERPRINT_GROUPS = {"tables": ("src_table",), "days": ("src_table", "time_column", "day")}
 
@@ -1108,37 +1127,95 @@ def partition_steps(
     )
 
 
+NEW_ROWS_TABLE = "_mfl_new_rows"  # the rows of the keys to rewrite, computed again
+CHANGED_TABLE = "_mfl_changed"  # of those keys, the ones whose rows differ from the last build's
+
+
+def _keys_read_and_rewritten(source: Keyed) -> tuple[str, str]:
+    if isinstance(source, PartitionedSource):
+        return REWRITE_TABLE, READ_TABLE
+    return KEYS_TABLE, KEYS_TABLE
+
+
+def recomputed_rows(
+    source: Keyed, obj: BuildObject, schema_names: Mapping[str, str] | None = None
+) -> exp.Select:
+    """The rows of the keys to rewrite, computed again: a KeyedSource's keys in KEYS_TABLE
+    from their own raw rows; a PartitionedSource's in REWRITE_TABLE, from the raw rows of the
+    keys in READ_TABLE."""
+    names = dict(schema_names or {})
+    rewrite, read = _keys_read_and_rewritten(source)
+    query = keyed_rows(source, obj, read)
+    query = rename_schemas(query, names) if names else query
+    return rows_from(query, key_filter(source, INSERT_ALIAS, rewrite) if read != rewrite else None)
+
+
+def changed_keys(source: Keyed, obj: BuildObject, dialect: str) -> str:
+    """CHANGED_TABLE: the keys whose rows in NEW_ROWS_TABLE differ from the last build's (a
+    row count or a sum of row hashes per key), so that a key recomputed to the same rows (a
+    leg of a customer who called again, but not within its window's reach) is not written
+    again: the fewer rows deleted, the less DuckDB rewrites of a table's row groups."""
+    rewrite, _ = _keys_read_and_rewritten(source)
+    keys = [col(k) for k in source.key]
+
+    def per_key(table: exp.Table, where: exp.Expr | None, sign: int) -> exp.Select:
+        count: exp.Expr = exp.Count(this=exp.Star())
+        summed: exp.Expr = exp.Sum(this=row_hash(ROW_ALIAS, dialect))
+        if sign < 0:
+            count, summed = exp.Neg(this=count), exp.Neg(this=summed)
+        select = exp.select(
+            *(col(k, ROW_ALIAS) for k in source.key),
+            exp.alias_(count, "row_count"),
+            exp.alias_(summed, "fingerprint"),
+        ).from_(table)
+        select = select.where(where) if where is not None else select
+        return select.group_by(*(col(k, ROW_ALIAS) for k in source.key))
+
+    old = per_key(
+        table_ref(obj.schema, obj.name, ROW_ALIAS), key_filter(source, ROW_ALIAS, rewrite), -1
+    )
+    new_rows = exp.Table(this=ident(NEW_ROWS_TABLE), alias=exp.TableAlias(this=ident(ROW_ALIAS)))
+    both = exp.union(old, per_key(new_rows, None, 1), distinct=False)
+    differs = exp.or_(
+        exp.NEQ(this=exp.Sum(this=col("row_count")), expression=exp.Literal.number(0)),
+        exp.NEQ(this=exp.Sum(this=col("fingerprint")), expression=exp.Literal.number(0)),
+    )
+    return (
+        exp.select(*keys)
+        .from_(exp.Subquery(this=both, alias=exp.TableAlias(this=ident("_k"))))
+        .group_by(*(k.copy() for k in keys))
+        .having(differs)
+        .sql(dialect)
+    )
+
+
 def rewrite_keys(
     source: Keyed,
     obj: BuildObject,
     dialect: str,
     schema_names: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """DuckDB (in place): DELETE the rows of the keys, INSERT them computed again;
-    PostgreSQL (schema_names): copy the other rows into the new schema, INSERT the keys';
-    Spark: the other rows UNION ALL the keys' in one new table. A KeyedSource rewrites the
-    keys in KEYS_TABLE from their own raw rows; a PartitionedSource those in REWRITE_TABLE,
-    from the raw rows of the keys in READ_TABLE."""
+    """DuckDB (in place): DELETE the rows of the keys in CHANGED_TABLE, INSERT theirs from
+    NEW_ROWS_TABLE; PostgreSQL (schema_names): copy the other rows into the new schema,
+    INSERT the changed keys'; Spark: the other rows UNION ALL the recomputed ones, in one new
+    table (written whole anyway: no changed keys)."""
     names = dict(schema_names or {})
     target = table_ref(names.get(obj.schema, obj.schema), obj.name)
     qualified = obj.name  # the rows of the last build, by the table's name
-    if isinstance(source, PartitionedSource):
-        rewrite, read = REWRITE_TABLE, READ_TABLE
-    else:
-        rewrite = read = KEYS_TABLE
-    query = keyed_rows(source, obj, read)
-    query = rename_schemas(query, names) if names else query
-    rows = rows_from(query, key_filter(source, INSERT_ALIAS, rewrite) if read != rewrite else None)
     if dialect == "spark":
+        rewrite, _ = _keys_read_and_rewritten(source)
         kept = kept_rows(obj, key_filter(source, qualified, rewrite))
+        rows = recomputed_rows(source, obj, names)
         return [rewritten_table(obj, kept, rows, dialect, names)]
+    changed = key_filter(source, qualified, CHANGED_TABLE)
     if names:
-        statements = copy_table(
-            obj, names[obj.schema], dialect, key_filter(source, qualified, rewrite)
-        )
+        statements = copy_table(obj, names[obj.schema], dialect, changed)
     else:
-        where = exp.Where(this=key_filter(source, qualified, rewrite))
-        statements = [exp.Delete(this=target.copy(), where=where).sql(dialect)]
-    inserted = rows if read != rewrite else query
-    statements.append(render(exp.Insert(this=target, expression=inserted), dialect, obj.what))
+        statements = [exp.Delete(this=target.copy(), where=exp.Where(this=changed)).sql(dialect)]
+    written = (
+        exp.select(exp.Star())
+        .from_(exp.Table(this=ident(NEW_ROWS_TABLE), alias=exp.TableAlias(this=ident(ROW_ALIAS))))
+        .where(key_filter(source, ROW_ALIAS, CHANGED_TABLE))
+    )
+    statements.append(exp.Insert(this=target, expression=written).sql(dialect))
     return statements

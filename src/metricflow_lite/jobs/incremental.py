@@ -29,6 +29,7 @@ from metricflow_lite.compile.build import (
     comment_statements,
     statements_for,
 )
+from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.plan import IndicatorTable
 from metricflow_lite.compile.sqlgen import col, table_ref
 from metricflow_lite.warehouse.base import LayerClock, Statement
@@ -393,15 +394,17 @@ class KeysRewritten:
     rewritten: int | None = None  # None: by key alone
     partitions: tuple[tuple[str, ...], ...] = ()
     deltas: Deltas | None = None  # None: the table is fingerprinted whole
+    changed: int | None = None  # the keys whose rows differ (None: all of them written)
 
     @property
     def summary(self) -> str:
+        written = "" if self.changed is None else f", {self.changed} changed"
         if self.rewritten is None:
-            return f"by key ({self.keys} keys)"
+            return f"by key ({self.keys} keys{written})"
         over = "; ".join(", ".join(p) for p in self.partitions)
         return (
             f"by key and window partition ({self.keys} keys loaded, {self.rewritten}"
-            f" rewritten with the partitions of {over} they share)"
+            f" computed again with the partitions of {over} they share{written})"
         )
 
 
@@ -447,6 +450,15 @@ def by_key(
         [[rewritten]] = session.fetch(f"SELECT count(*) FROM {inc.REWRITE_TABLE}")
         done = KeysRewritten(int(count), int(rewritten), source.partitions)
         rewrite = inc.REWRITE_TABLE
+    if dialect != "spark":
+        # the keys' rows computed again, and those of them that differ from the last build's:
+        # only theirs are deleted and written (Spark writes the whole table anyway)
+        recomputed = render(inc.recomputed_rows(source, obj, layout.names), dialect, obj.what)
+        layout.make_temp_table(session, inc.NEW_ROWS_TABLE, recomputed)
+        layout.make_temp_table(session, inc.CHANGED_TABLE, inc.changed_keys(source, obj, dialect))
+        [[changed]] = session.fetch(f"SELECT count(*) FROM {inc.CHANGED_TABLE}")
+        done = replace(done, changed=int(changed))
+        rewrite = inc.CHANGED_TABLE
     rows = inc.key_filter(source, inc.ROW_ALIAS, rewrite)
     # the last build's rows of the keys, before they are removed
     before = (
@@ -479,13 +491,15 @@ def delta_tables(
     columns = hashed_columns(session, dialect, schema, obj.name)
     negated = suffix.endswith("_old")
     tables = f"_mfl_fp_{suffix}_tables"
-    whole = inc.table_fingerprint(obj.name, dialect, schema, columns, rows, negated)
-    layout.make_temp_table(session, tables, whole.sql(dialect))
     if not day_keys:
+        whole = inc.table_fingerprint(obj.name, dialect, schema, columns, rows, negated)
+        layout.make_temp_table(session, tables, whole.sql(dialect))
         return Deltas((tables,), ())
     days = f"_mfl_fp_{suffix}_days"
     parts = [inc.day_fingerprint(k, dialect, schema, columns, rows, negated) for k in day_keys]
     layout.make_temp_table(session, days, inc.union_all(parts).sql(dialect))
+    # every row has one day of a time column (NULL included): the whole is their sum
+    layout.make_temp_table(session, tables, inc.days_to_table(days, day_keys[0]).sql(dialect))
     return Deltas((tables,), (days,))
 
 

@@ -233,9 +233,7 @@ WHERE
     )
   );
 
-DELETE FROM "src"."calls" WHERE ("calls"."leg_id" IN (SELECT "_mfl_key"."leg_id" FROM "_mfl_rewrite" AS "_mfl_key")) OR ("calls"."leg_id" IS NULL AND EXISTS(SELECT 1 FROM "_mfl_rewrite" AS "_mfl_key" WHERE "_mfl_key"."leg_id" IS NULL));
-
-INSERT INTO "src"."calls"
+-- _mfl_new_rows
 SELECT
   *
 FROM (
@@ -357,3 +355,50 @@ WHERE
         "_mfl_key"."leg_id" IS NULL
     )
   );
+
+-- _mfl_changed
+SELECT
+  "leg_id"
+FROM (
+  SELECT
+    "_mfl_row"."leg_id",
+    -COUNT(*) AS row_count,
+    -SUM(CAST(HASH("_mfl_row") AS INT128)) AS fingerprint
+  FROM "src"."calls" AS "_mfl_row"
+  WHERE
+    (
+      "_mfl_row"."leg_id" IN (
+        SELECT
+          "_mfl_key"."leg_id"
+        FROM "_mfl_rewrite" AS "_mfl_key"
+      )
+    )
+    OR (
+      "_mfl_row"."leg_id" IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM "_mfl_rewrite" AS "_mfl_key"
+        WHERE
+          "_mfl_key"."leg_id" IS NULL
+      )
+    )
+  GROUP BY
+    "_mfl_row"."leg_id"
+  UNION ALL
+  SELECT
+    "_mfl_row"."leg_id",
+    COUNT(*) AS row_count,
+    SUM(CAST(HASH("_mfl_row") AS INT128)) AS fingerprint
+  FROM "_mfl_new_rows" AS "_mfl_row"
+  GROUP BY
+    "_mfl_row"."leg_id"
+) AS "_k"
+GROUP BY
+  "leg_id"
+HAVING
+  SUM("row_count") <> 0 OR SUM("fingerprint") <> 0;
+
+DELETE FROM "src"."calls" WHERE ("calls"."leg_id" IN (SELECT "_mfl_key"."leg_id" FROM "_mfl_changed" AS "_mfl_key")) OR ("calls"."leg_id" IS NULL AND EXISTS(SELECT 1 FROM "_mfl_changed" AS "_mfl_key" WHERE "_mfl_key"."leg_id" IS NULL));
+
+INSERT INTO "src"."calls" SELECT * FROM "_mfl_new_rows" AS "_mfl_row" WHERE ("_mfl_row"."leg_id" IN (SELECT "_mfl_key"."leg_id" FROM "_mfl_changed" AS "_mfl_key")) OR ("_mfl_row"."leg_id" IS NULL AND EXISTS(SELECT 1 FROM "_mfl_changed" AS "_mfl_key" WHERE "_mfl_key"."leg_id" IS NULL));
