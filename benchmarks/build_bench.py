@@ -98,12 +98,13 @@ def split_call_legs(project: Path, reexport: int = 0) -> str:
     return str(last)
 
 
-def _significant(column: str) -> str:
-    """A DOUBLE column rounded to 9 significant digits (0 and NULL as they are)."""
+def _significant(column: str, offset: float = 0.0) -> str:
+    """A DOUBLE column cut to 9 significant digits (0 and NULL as they are): the bucket of
+    the grid of 1e-9 relative steps, shifted by `offset` of a step, that holds it."""
     value = f'"{column}"'
-    digits = f"8 - CAST(floor(log10(abs({value}))) AS INTEGER)"
+    unit = f"pow(10, CAST(floor(log10(abs({value}))) AS INTEGER) - 8)"
     plain = f"{value} = 0 OR isnan({value}) OR isinf({value})"
-    return f"CASE WHEN {plain} THEN {value} ELSE round({value}, {digits}) END"
+    return f"CASE WHEN {plain} THEN {value} ELSE floor({value} / {unit} + {offset}) END"
 
 
 def compare(a: Path, b: Path) -> list[str]:
@@ -119,26 +120,33 @@ def compare(a: Path, b: Path) -> list[str]:
         p, q = f'x."{schema}"."{name}"', f'y."{schema}"."{name}"'
         # doubles to 9 significant digits: a sum of doubles depends on the order it adds rows
         # in, and a kept table's rows are in another order than a rebuilt one's (the last
-        # digits differ; 9 decimals of a sum of seconds in the billions was past them)
-        columns = ", ".join(
-            _significant(c) if t in ("DOUBLE", "FLOAT", "REAL") else f'"{c}"'
-            for c, t in con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns"
-                " WHERE table_catalog = 'x' AND table_schema = ? AND table_name = ?"
-                " ORDER BY ordinal_position",
-                [schema, name],
-            ).fetchall()
-        )
-        try:
-            counts = con.execute(
-                f"SELECT count(*) FROM (SELECT {columns} FROM {p}"
-                f" EXCEPT ALL SELECT {columns} FROM {q})"
-                f" UNION ALL SELECT count(*) FROM (SELECT {columns} FROM {q}"
-                f" EXCEPT ALL SELECT {columns} FROM {p})"
-            ).fetchall()
-        except duckdb.Error:
-            counts = [(-1,)]
-        if counts != [(0,), (0,)]:
+        # digits differ; 9 decimals of a sum of seconds in the billions was past them). Two
+        # values that close can still fall on either side of a step of the grid (101877.1925
+        # and 101877.19249999967 did): a table is equal when its rows are on one grid or on
+        # the grid shifted by half a step, where no two values closer than that straddle.
+        types = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_catalog = 'x' AND table_schema = ? AND table_name = ?"
+            " ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+        equal = False
+        for offset in (0.0, 0.5):
+            columns = ", ".join(
+                _significant(c, offset) if t in ("DOUBLE", "FLOAT", "REAL") else f'"{c}"'
+                for c, t in types
+            )
+            try:
+                counts = con.execute(
+                    f"SELECT count(*) FROM (SELECT {columns} FROM {p}"
+                    f" EXCEPT ALL SELECT {columns} FROM {q})"
+                    f" UNION ALL SELECT count(*) FROM (SELECT {columns} FROM {q}"
+                    f" EXCEPT ALL SELECT {columns} FROM {p})"
+                ).fetchall()
+            except duckdb.Error:
+                counts = [(-1,)]
+            equal = equal or counts == [(0,), (0,)]
+        if not equal:
             differ.append(f"{schema}.{name}")
     con.close()
     return [f"{len(names)} objects", *differ]

@@ -159,6 +159,36 @@ def test_periods_of_days_match_the_warehouse(grain: Grain, week_start: str) -> N
     assert periods(grain, [None, days[0]], week_start)[-1] is None
 
 
+def statements_of_a_build(project: Path) -> list[str]:
+    """What each statement of an incremental build of the project was for (its `what`)."""
+    from metricflow_lite.jobs.pipeline import build_project
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    loaded = load_project(project)
+    ran: list[str] = []
+    with connect(loaded, read_only=True) as warehouse:
+        build_project(loaded, warehouse, on_statement=lambda s: ran.append(s.what))
+    return ran
+
+
+def test_duckdb_keeps_the_views_whose_definition_is_unchanged(built: Path, tmp_path: Path) -> None:
+    # new rows: the report's views read the new rows by name, nothing to write again
+    calls = built / "seeds" / "calls.csv"
+    calls.write_text(calls.read_text(encoding="utf-8") + NEW_DAY, encoding="utf-8")
+    seed_project(built)
+    ran = statements_of_a_build(built)
+    assert ran and not [w for w in ran if w.startswith("report ")], ran
+    assert compare_with_full_build(built, tmp_path / "first") == []
+    # a metric's filter changed: the indicator tables that hold it and every view over them
+    metrics = built / "metrics" / "calls.yml"
+    text = metrics.read_text(encoding="utf-8")
+    metrics.write_text(text.replace("filter: leg_seq = 1", "filter: leg_seq >= 1", 1))
+    ran = statements_of_a_build(built)
+    assert [w for w in ran if w.startswith("report ")], ran
+    assert compare_with_full_build(built, tmp_path / "second") == []
+
+
 def test_a_source_table_over_unchanged_raw_tables_is_kept(built: Path, tmp_path: Path) -> None:
     from metricflow_lite.jobs.pipeline import build_project
     from metricflow_lite.spec.project import load_project

@@ -379,7 +379,8 @@ def loads_of(session: BuildSession, query: str) -> dict[str, set[tuple[int, str]
 @dataclass(frozen=True, slots=True)
 class Deltas:
     """A source table's fingerprints are the manifest's plus these temporary tables (of the
-    manifest's columns): the rows a rewrite removed (negated) and wrote. None for a kept table."""
+    manifest's columns): the rows a rewrite removed (negated) and wrote; none for a table
+    kept as it was."""
 
     tables: tuple[str, ...] = ()
     days: tuple[str, ...] = ()
