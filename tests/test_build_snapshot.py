@@ -31,6 +31,7 @@ from conftest import copy_fixture, invoke, seed_project
 from test_engines import postgres_dsn, spark_session  # noqa: F401
 
 from metricflow_lite.warehouse.base import Statement
+from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
 
 NEW_CALLS = (
     "L90,c90,1,A,a1,u10,2025-01-08 09:00:00,2025-01-08 09:00:10,120,\n"
@@ -293,3 +294,20 @@ def test_spark_seed_without_a_build_changes_no_number(
     result = invoke("build", "--project-dir", str(project), "--target", "spark")
     assert result.exit_code == 0, result.output
     assert totals(project, "spark") == AFTER
+
+
+def test_duckdb_draws_no_progress_bar_of_its_own(built: Path) -> None:
+    """mfl prints its own progress; DuckDB's bar (on stderr, past two seconds) is off on every
+    connection to the warehouse: the one a build writes and the ones that read."""
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    setting = "SELECT current_setting('enable_progress_bar')"
+    for read_only in (True, False):
+        with connect(load_project(built), read_only=read_only) as warehouse:
+            assert warehouse.fetch(setting).rows == ((False,),)
+    with connect(load_project(built), read_only=False) as warehouse:
+        assert isinstance(warehouse, DuckDBWarehouse)
+        found: list[object] = []
+        warehouse.build_in_copy(lambda session: found.extend(session.fetch(setting)))
+    assert found == [(False,)]

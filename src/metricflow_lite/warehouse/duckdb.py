@@ -84,7 +84,11 @@ def _connect(
 ) -> Any:
     name = target.name if target is not None else "?"
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        connection = duckdb.connect(str(path), read_only=read_only, config=config)
+        # DuckDB draws its own progress bar on stderr for statements past two seconds: in a
+        # terminal it cuts through mfl's progress lines, in a log it leaves pages of redraws
+        connection.execute("SET enable_progress_bar = false")
+        return connection
     except duckdb.IOException as err:
         message = str(err).splitlines()[0]
         if CORRUPT_FILE.search(message):
