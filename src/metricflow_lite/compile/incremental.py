@@ -625,6 +625,7 @@ KEYS_TABLE = "_mfl_keys"
 KEY_ALIAS = "_mfl_key"
 LATEST_ALIAS = shared_names.SOURCE_ROW_ALIAS  # compile/layers.latest_versions: raw.<table>'s rows
 OLDER_ALIAS = shared_names.SOURCE_OLDER_ALIAS  # ... the rows a later version supersedes
+NEWER_ALIAS = shared_names.SOURCE_NEWER_ALIAS  # ... and that later version
 
 
 @dataclass(frozen=True, slots=True)
@@ -1046,9 +1047,13 @@ def keyed_rows(source: Keyed, obj: BuildObject, table: str = KEYS_TABLE) -> exp.
 
 def _filter_sources(query: exp.Expr, source: Keyed, table: str) -> None:
     # the rows source() yields and the ones it tests for later versions: both of the keys only
-    for alias in (LATEST_ALIAS, OLDER_ALIAS):
-        for select in _source_selects(query, alias):
-            select.where(key_filter(source, alias, table), copy=False)
+    for select in _source_selects(query, LATEST_ALIAS):
+        select.where(key_filter(source, LATEST_ALIAS, table), copy=False)
+    for select in _source_selects(query, OLDER_ALIAS):
+        # the later versions too: implied by their join on the key, but said, so that their
+        # scan of the raw table is filtered (it was a hash join of every raw row at 10M)
+        select.where(key_filter(source, OLDER_ALIAS, table), copy=False)
+        select.where(key_filter(source, NEWER_ALIAS, table), copy=False)
 
 
 # --- source tables rewritten by window partition (PartitionedSource) ------------------------------

@@ -33,20 +33,41 @@ WITH legs AS (
             )
           WHERE
             (
-              `_mfl_older`.`leg_id` IN (
-                SELECT
-                  `_mfl_key`.`leg_id`
-                FROM `_mfl_keys` AS `_mfl_key`
+              (
+                `_mfl_older`.`leg_id` IN (
+                  SELECT
+                    `_mfl_key`.`leg_id`
+                  FROM `_mfl_keys` AS `_mfl_key`
+                )
+              )
+              OR (
+                `_mfl_older`.`leg_id` IS NULL
+                AND EXISTS(
+                  SELECT
+                    1
+                  FROM `_mfl_keys` AS `_mfl_key`
+                  WHERE
+                    `_mfl_key`.`leg_id` IS NULL
+                )
               )
             )
-            OR (
-              `_mfl_older`.`leg_id` IS NULL
-              AND EXISTS(
-                SELECT
-                  1
-                FROM `_mfl_keys` AS `_mfl_key`
-                WHERE
-                  `_mfl_key`.`leg_id` IS NULL
+            AND (
+              (
+                `_mfl_newer`.`leg_id` IN (
+                  SELECT
+                    `_mfl_key`.`leg_id`
+                  FROM `_mfl_keys` AS `_mfl_key`
+                )
+              )
+              OR (
+                `_mfl_newer`.`leg_id` IS NULL
+                AND EXISTS(
+                  SELECT
+                    1
+                  FROM `_mfl_keys` AS `_mfl_key`
+                  WHERE
+                    `_mfl_key`.`leg_id` IS NULL
+                )
               )
             )
         ) AS `_mfl_superseded`
@@ -295,20 +316,41 @@ FROM (
               )
             WHERE
               (
-                `_mfl_older`.`leg_id` IN (
-                  SELECT
-                    `_mfl_key`.`leg_id`
-                  FROM `_mfl_read` AS `_mfl_key`
+                (
+                  `_mfl_older`.`leg_id` IN (
+                    SELECT
+                      `_mfl_key`.`leg_id`
+                    FROM `_mfl_read` AS `_mfl_key`
+                  )
+                )
+                OR (
+                  `_mfl_older`.`leg_id` IS NULL
+                  AND EXISTS(
+                    SELECT
+                      1
+                    FROM `_mfl_read` AS `_mfl_key`
+                    WHERE
+                      `_mfl_key`.`leg_id` IS NULL
+                  )
                 )
               )
-              OR (
-                `_mfl_older`.`leg_id` IS NULL
-                AND EXISTS(
-                  SELECT
-                    1
-                  FROM `_mfl_read` AS `_mfl_key`
-                  WHERE
-                    `_mfl_key`.`leg_id` IS NULL
+              AND (
+                (
+                  `_mfl_newer`.`leg_id` IN (
+                    SELECT
+                      `_mfl_key`.`leg_id`
+                    FROM `_mfl_read` AS `_mfl_key`
+                  )
+                )
+                OR (
+                  `_mfl_newer`.`leg_id` IS NULL
+                  AND EXISTS(
+                    SELECT
+                      1
+                    FROM `_mfl_read` AS `_mfl_key`
+                    WHERE
+                      `_mfl_key`.`leg_id` IS NULL
+                  )
                 )
               )
           ) AS `_mfl_superseded`
