@@ -922,3 +922,20 @@ def test_partition_rewrite_sql(dialect: str, snapshot: Callable[[str, str], None
             steps.append(f"-- {name}\n{pretty};")
     rewrite = [f"{sql};" for sql in rewrite_keys(source, obj, dialect, names)]
     snapshot(f"incremental/partitions.{dialect}.sql", "\n\n".join([*steps, *rewrite]))
+
+
+def test_a_row_without_a_time_is_no_day_of_the_count(built: Path, tmp_path: Path) -> None:
+    """The summary counts local days: a new leg without an offered time changes rows of no
+    day, so it cannot make the rebuilt days more than the days there are."""
+    import re
+
+    calls = built / "seeds" / "calls.csv"
+    no_time = "L91,c91,1,A,a1,u10,,,120,\n"
+    calls.write_text(calls.read_text(encoding="utf-8") + no_time, encoding="utf-8")
+    seed_project(built)
+    output = build(built)
+    found = re.search(r"rebuilt (\d+) of (\d+) days", output)
+    assert found is not None, output
+    assert int(found.group(1)) <= int(found.group(2)), output
+    assert found.group(1) == "0", output  # no local day's rows changed
+    assert compare_with_full_build(built, tmp_path) == []

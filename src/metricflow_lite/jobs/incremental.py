@@ -357,7 +357,9 @@ def build(
     return BuildSummary(
         full=False,
         days_total=int(total),
-        days_rebuilt=len(days_done | {day for _, _, day in changed_rows}),
+        # of the local days counted in days_total (rows without a time have none: a change
+        # to them made it "94 of 93 days")
+        days_rebuilt=len((days_done | {day for _, _, day in changed_rows}) - {None}),
         tables_by_day=by_day,
         tables_in_full=in_full,
         tables_unchanged=unchanged,
