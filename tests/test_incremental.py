@@ -606,7 +606,7 @@ def test_spark_fingerprints_tell_where_a_null_is_and_sum_exactly(
 ) -> None:
     from decimal import Decimal
 
-    from metricflow_lite.compile.incremental import table_fingerprints
+    from metricflow_lite.compile.incremental import table_fingerprint, union_all
 
     session = request.getfixturevalue("spark_session")
     views = {
@@ -621,12 +621,9 @@ def test_spark_fingerprints_tell_where_a_null_is_and_sum_exactly(
         # xxhash64 skips NULLs: why the row hash adds which columns are NULL
         [[same]] = session.sql("SELECT xxhash64(NULL, 'x') = xxhash64('x', NULL)").collect()
         assert same
-        query = table_fingerprints(
-            list(views),
-            "spark",
-            "global_temp",
-            {"fp_a": ("c1", "c2"), "fp_b": ("c1", "c2"), "fp_n": ("v",)},
-        )
+        columns = {"fp_a": ("c1", "c2"), "fp_b": ("c1", "c2"), "fp_n": ("v",)}
+        parts = [table_fingerprint(n, "spark", "global_temp", columns[n]) for n in views]
+        query = union_all(parts).sql("spark")
         found = {r[0]: (r[1], r[2]) for r in session.sql(query).collect()}
         assert found["fp_a"][0] == found["fp_b"][0] == 1
         assert found["fp_a"] != found["fp_b"]

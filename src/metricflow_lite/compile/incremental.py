@@ -252,14 +252,6 @@ def _fingerprint_of(
     return found
 
 
-def table_fingerprints(
-    src_tables: Sequence[str], dialect: str, schema: str = "src", columns: Columns | None = None
-) -> str:
-    """(src_table, row_count, fingerprint) of whole source tables."""
-    parts = [table_fingerprint(n, dialect, schema, (columns or {}).get(n, ())) for n in src_tables]
-    return union_all(parts).sql(dialect)
-
-
 def day_fingerprint(
     key: DayKey,
     dialect: str,
@@ -281,15 +273,6 @@ def day_fingerprint(
     ).from_(table_ref(schema, key.src_table, ROW_ALIAS))
     found = _fingerprint_of(select, dialect, columns, where, negated)
     return found.group_by(day.copy())
-
-
-def day_fingerprints(
-    keys: Sequence[DayKey], dialect: str, schema: str = "src", columns: Columns | None = None
-) -> str:
-    """(src_table, time_column, day, row_count, fingerprint) per local day of each key."""
-    found = columns or {}
-    parts = [day_fingerprint(k, dialect, schema, found.get(k.src_table, ())) for k in keys]
-    return union_all(parts).sql(dialect)
 
 
 def days_to_table(days: str, key: DayKey) -> exp.Select:
