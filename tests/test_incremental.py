@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -924,8 +925,6 @@ def test_partition_rewrite_sql(dialect: str, snapshot: Callable[[str, str], None
 def test_a_row_without_a_time_is_no_day_of_the_count(built: Path, tmp_path: Path) -> None:
     """The summary counts local days: a new leg without an offered time changes rows of no
     day, so it cannot make the rebuilt days more than the days there are."""
-    import re
-
     calls = built / "seeds" / "calls.csv"
     no_time = "L91,c91,1,A,a1,u10,,,120,\n"
     calls.write_text(calls.read_text(encoding="utf-8") + no_time, encoding="utf-8")
