@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import invoke
 
 # What the fast path must not load: the compiler's libraries and mfl's spec, compiler, pipeline
@@ -116,3 +117,39 @@ def test_seeding_loads_no_compiler(tiny_project: Path) -> None:
     script = WATCH.replace(f"HEAVY = {HEAVY!r}", f"HEAVY = {SEED_HEAVY!r}")
     code, out, err = mfl(tiny_project, "seed", "--full-refresh", script=script)
     assert code == 0 and "rows" in out and err.endswith("light\n"), err
+
+
+def test_a_build_compiles_again_only_when_what_it_compiles_from_changes(
+    tiny_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metricflow_lite.jobs import pipeline
+
+    cache = tiny_project / "target" / ".mfl-cache"
+    assert len(list(cache.glob("build-*.pickle"))) == 1
+
+    def compile_again(*args: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(pipeline, "build_objects", compile_again)
+    # the morning's rows are new data, not a new definition: the kept objects build them
+    calls = tiny_project / "seeds" / "calls.csv"
+    calls.write_text(calls.read_text() + "L90,c90,1,A,a1,u10,2025-01-08 09:00:00,,,\n")
+    for command in ("seed", "build"):
+        assert invoke(command, "--project-dir", str(tiny_project)).exit_code == 0
+    assert offered(mfl(tiny_project, *QUERY)[1]) == 17
+    # a metric's definition changes: the build compiles again
+    metrics = tiny_project / "metrics" / "calls.yml"
+    metrics.write_text(
+        metrics.read_text().replace("filter: leg_seq = 1", "filter: leg_seq >= 1", 1)
+    )
+    result = invoke("build", "--project-dir", str(tiny_project))
+    assert result.exit_code != 0 and "compiled again" in result.output, result.output
+    monkeypatch.undo()
+    assert invoke("build", "--project-dir", str(tiny_project)).exit_code == 0
+    assert offered(mfl(tiny_project, *QUERY)[1]) == 18
+    # a kept file that cannot be read is compiled anew, not an error
+    for kept in cache.glob("build-*.pickle"):
+        kept.write_bytes(b"\x80\x05not a pickle")
+    result = invoke("build", "--project-dir", str(tiny_project), "--full-refresh")
+    assert result.exit_code == 0, result.output
+    assert offered(mfl(tiny_project, *QUERY)[1]) == 18

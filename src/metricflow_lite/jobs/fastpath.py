@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ PROJECT_DIR_ENV = "MFL_PROJECT_DIR"
 WATCHED = ("metrics", "models", "reports", "seeds")
 READ_WHOLE = (".yml", ".yaml", ".sql", ".jinja", ".md")  # spec files: by content
 FORMAT = 2  # of an entry: a new format is a new key
+LIBRARIES = ("sqlglot", "chinese_calendar", "jinja2", "duckdb")  # modules
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -49,13 +51,33 @@ def _files(folder: Path) -> list[Path]:
     return found
 
 
-def key(root: Path, words: Sequence[str]) -> str | None:
-    """The cache key of a command in a project; None when there is no project to key on."""
+def _library_stamps() -> list[str]:
+    """Where the libraries whose output a cached result holds (SQL, holiday dates) are, and
+    when they were installed: found without importing them, as that is what the cache saves."""
+    from importlib.util import find_spec
+
+    found = []
+    for name in LIBRARIES:
+        spec = find_spec(name)
+        origin = spec.origin if spec is not None else None
+        try:
+            stat = os.stat(origin) if origin else None
+        except OSError:
+            stat = None
+        found.append(f"{name}:{origin}:{stat.st_size}:{stat.st_mtime_ns}" if stat else name)
+    return found
+
+
+def key(root: Path, words: Sequence[str], data_files: bool = True) -> str | None:
+    """The cache key of a command in a project; None when there is no project to key on.
+    Without `data_files` the seed data files are left out (their .yml files are kept): what a
+    build compiles depends on which raw tables exist, not on the rows a new export brings."""
     config = root / PROJECT_FILE
     if not config.is_file():
         return None
     digest = hashlib.sha256()
     digest.update(json.dumps([FORMAT, sys.version, list(words)]).encode("utf-8"))
+    digest.update(json.dumps(_library_stamps()).encode("utf-8"))
     env = sorted((k, v) for k, v in os.environ.items() if k.startswith("MFL_"))
     digest.update(json.dumps(env).encode("utf-8"))
     for path in _files(PACKAGE):  # mfl's own code: an upgrade or an edit is a new key
@@ -65,6 +87,8 @@ def key(root: Path, words: Sequence[str]) -> str | None:
     digest.update(config.read_bytes())
     for folder in WATCHED:
         for path in _files(root / folder):
+            if folder == "seeds" and not data_files and path.suffix not in READ_WHOLE:
+                continue
             digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
             if path.suffix in READ_WHOLE:
                 digest.update(path.read_bytes())
@@ -74,8 +98,8 @@ def key(root: Path, words: Sequence[str]) -> str | None:
     return digest.hexdigest()
 
 
-def _path(root: Path, kind: str, cache_key: str) -> Path:
-    return root / "target" / CACHE_DIR / f"{kind}-{cache_key[:32]}.json"
+def _path(root: Path, kind: str, cache_key: str, suffix: str = ".json") -> Path:
+    return root / "target" / CACHE_DIR / f"{kind}-{cache_key[:32]}{suffix}"
 
 
 def load(root: Path, kind: str, cache_key: str | None) -> dict[str, Any] | None:
@@ -92,18 +116,45 @@ def store(root: Path, kind: str, cache_key: str | None, data: dict[str, Any]) ->
     """Keep a result; a cache that cannot be written is only slower, never an error."""
     if cache_key is None:
         return
-    path = _path(root, kind, cache_key)
+    text = json.dumps({**data, "key": cache_key})
+    _write(_path(root, kind, cache_key), kind, text.encode("utf-8"), 64)
+
+
+def _write(path: Path, kind: str, content: bytes, bound: int) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        entries = list(path.parent.glob(f"{kind}-*.json"))
-        if len(entries) >= 64:  # a bounded cache: start again
+        entries = list(path.parent.glob(f"{kind}-*{path.suffix}"))
+        if len(entries) >= bound:  # a bounded cache: start again
             for old in entries:
                 old.unlink(missing_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({**data, "key": cache_key}), encoding="utf-8")
+        temporary.write_bytes(content)
         os.replace(temporary, path)
     except OSError:
         return
+
+
+def load_pickled(root: Path, kind: str, cache_key: str | None) -> Any | None:
+    """A compiled result kept by store_pickled (None when there is none or it is unreadable).
+    The file is mfl's own, in the project's target/, written as the build's tables are."""
+    if cache_key is None:
+        return None
+    try:
+        with _path(root, kind, cache_key, ".pickle").open("rb") as file:
+            found = pickle.load(file)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    if not (isinstance(found, tuple) and len(found) == 2 and found[0] == cache_key):
+        return None
+    return found[1]
+
+
+def store_pickled(root: Path, kind: str, cache_key: str | None, value: Any) -> None:
+    """Keep a compiled result (a few MB each: only the last few are kept)."""
+    if cache_key is None:
+        return
+    content = pickle.dumps((cache_key, value), protocol=pickle.HIGHEST_PROTOCOL)
+    _write(_path(root, kind, cache_key, ".pickle"), kind, content, 4)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,11 +152,14 @@ def build(
     on_statement: Callable[[Statement], None] | None = None,
     layout: Layout = Layout(),
     natural_keys: Mapping[str, tuple[str, ...]] | None = None,
+    rendered: Mapping[str, Sequence[Statement]] | None = None,
 ) -> BuildSummary:
-    """Build into the session, incrementally when the last build's manifest allows."""
+    """Build into the session, incrementally when the last build's manifest allows.
+    `rendered`: each object's statements in the dialect, when the caller has them already."""
     dialect = layout.dialect
     # each object's statements, rendered once: hashed, then run if the object is written
-    rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
+    if rendered is None:
+        rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
     hashes = {name: inc.sql_hash(s.sql for s in found) for name, found in rendered.items()}
     keys = inc.day_keys(tables)
     src_tables = [o.name for o in objects if o.schema == "src"]

@@ -55,6 +55,29 @@ def build_objects(
     return plan_build(spec, models, project.week_start.value, grace)
 
 
+def compiled_objects(
+    project: Project, spec: ProjectSpec, known_raw: tuple[str, ...], dialect: str
+) -> tuple[list[BuildObject], dict[str, list[Statement]]]:
+    """The build's objects and each one's statements, kept in target/ for the next build.
+
+    Compiling them is most of the fixed cost of a build (0.9 s of the 3.7 s that the morning's
+    incremental build takes at 1M legs). They depend on the spec files, the models, the seed
+    .yml files (natural keys), the raw tables that exist, mfl's code and its libraries; not on
+    the rows of the data files, so a new day's export keeps them (fastpath.key)."""
+    from metricflow_lite.jobs import fastpath
+
+    words = ["build", dialect, str(project.root), *known_raw]
+    cache_key = fastpath.key(project.root, words, data_files=False)
+    found = fastpath.load_pickled(project.root, "build", cache_key)
+    if found is not None:
+        objects, rendered = found
+        return objects, rendered
+    objects = build_objects(project, spec, known_raw)
+    rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
+    fastpath.store_pickled(project.root, "build", cache_key, (objects, rendered))
+    return objects, rendered
+
+
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     objects: tuple[BuildObject, ...]
@@ -80,7 +103,7 @@ def build_project(
         raise MflError(
             "E310", "the raw schema is empty", None, "run 'mfl seed' first (or 'mfl run')"
         )
-    objects = build_objects(project, spec, known)
+    objects, rendered = compiled_objects(project, spec, known, warehouse.dialect)
     from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
     from metricflow_lite.warehouse.postgres import PostgresWarehouse
     from metricflow_lite.warehouse.spark import STAGING_SUFFIX, SparkWarehouse
@@ -112,6 +135,7 @@ def build_project(
                 on_statement,
                 layout,
                 natural_keys(project),
+                rendered,
             )
 
         if isinstance(warehouse, PostgresWarehouse | SparkWarehouse):
