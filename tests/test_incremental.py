@@ -547,6 +547,39 @@ def test_a_spark_build_killed_half_way_keeps_the_previous_build(
     assert equals_full_build(project, "spark") == []
 
 
+@pytest.mark.spark
+def test_a_spark_warehouse_has_one_writer_at_a_time(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """While a build or a seed writes the folder (its lock held), another build and another
+    seed stop with E013 and change nothing; once it is released they run."""
+    from metricflow_lite.warehouse.base import WriterLock
+
+    project = on_engine("tiny", tmp_path / "inc", "spark", request, INC_DSN)
+    mfl(project, "spark", "seed")
+    assert "full build" in mfl(project, "spark", "build")
+    spark_dir = tmp_path / "inc" / "spark-warehouse"
+    committed = (spark_dir / "build.json").read_bytes()
+    before = layer_rows(project, "spark")
+    calls = project / "seeds" / "calls.csv"
+    calls.write_text(calls.read_text(encoding="utf-8") + NEW_DAY, encoding="utf-8")
+    other = WriterLock(spark_dir)  # another process's build, as far as flock is concerned
+    other.acquire()
+    try:
+        for command in ("build", "seed"):
+            args = (command, "--project-dir", str(project), "--target", "spark")
+            result = invoke(*args)
+            assert result.exit_code == 1, result.output
+            assert "E013" in result.output and "a build or a seed is running" in result.output
+    finally:
+        other.release()
+    assert (spark_dir / "build.json").read_bytes() == committed
+    assert layer_rows(project, "spark") == before
+    mfl(project, "spark", "seed")
+    assert "rebuilt 1 of" in mfl(project, "spark", "build")
+    assert equals_full_build(project, "spark") == []
+
+
 def test_spark_rewrites_a_table_once_from_its_kept_and_new_rows(
     snapshot: Callable[[str, str], None],
 ) -> None:

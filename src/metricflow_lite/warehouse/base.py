@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -351,3 +352,39 @@ def fetch_built(warehouse: Warehouse, sql: str) -> QueryResult:
                 MISMATCH_HINT,
             ) from None
         raise
+
+
+class WriterLock:
+    """The warehouse's writers, one at a time: a seed or a build holds an exclusive flock on
+    <file>.lock (released by the kernel when the process dies, kill -9 included). DuckDB lets
+    a process write the file while others read it, so without this a seed during a build would
+    be lost when the build's copy replaces the file; two Spark builds would drop each other's
+    staging databases, and the later commit would point at a folder the earlier one pruned."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise MflError(
+                "E013",
+                f"cannot write {self.path.with_suffix('')}: a build or a seed is running",
+                None,
+                "a running 'mfl seed' or 'mfl build' writes the warehouse; readers keep"
+                " answering meanwhile, writers wait: retry when it has finished",
+            ) from None
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None

@@ -23,7 +23,8 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ from metricflow_lite.warehouse.base import (
     QueryResult,
     Statement,
     TableChange,
+    WriterLock,
     disk_full_error,
     run_statements,
 )
@@ -207,6 +209,18 @@ class SparkWarehouse(Closing):
         # raw tables whose Parquet parts changed since the catalog last pointed at them: a seed
         # of many files re-points each table once, before the next SQL, not after every file
         self.stale_raw: set[str] = set()
+        self.lock = WriterLock(root)  # <root>.lock, beside the folder: one writer at a time
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock while the folder is written (E013 while another writes it)."""
+        held = self.lock.fd is not None
+        self.lock.acquire()
+        try:
+            yield
+        finally:
+            if not held:
+                self.lock.release()
 
     @classmethod
     def open(cls, project: Project, target: TargetConfig) -> SparkWarehouse:
@@ -308,36 +322,37 @@ class SparkWarehouse(Closing):
         """Run `work` on fresh staging databases (src__staging ...) whose tables go to a new
         build folder, then commit: build.json renamed over the last one, the live databases
         re-created from it. A failure (or a kill) before the rename changes nothing."""
-        self.catch_up()
-        clock = LayerClock()
-        build_id = uuid.uuid4().hex[:12]
-        build_dir = self.root / "builds" / build_id
-        staged = {s: s + STAGING_SUFFIX for s in (*BUILT_SCHEMAS, *schemas)}
-        session = SparkBuildSession(self.session, clock, build_dir, staged, self.manifest())
-        try:
-            for name in staged.values():
-                self.session.sql(f"DROP DATABASE IF EXISTS {quoted(name)} CASCADE")
-                self.create_database(name)
-            clock.lap("drop")
-            result = work(session)
-        except BaseException as err:
+        with self.writing():
+            self.catch_up()
+            clock = LayerClock()
+            build_id = uuid.uuid4().hex[:12]
+            build_dir = self.root / "builds" / build_id
+            staged = {s: s + STAGING_SUFFIX for s in (*BUILT_SCHEMAS, *schemas)}
+            session = SparkBuildSession(self.session, clock, build_dir, staged, self.manifest())
+            try:
+                for name in staged.values():
+                    self.session.sql(f"DROP DATABASE IF EXISTS {quoted(name)} CASCADE")
+                    self.create_database(name)
+                clock.lap("drop")
+                result = work(session)
+            except BaseException as err:
+                session.drop_temporary_views()
+                self.drop_staging(staged)
+                shutil.rmtree(build_dir, ignore_errors=True)
+                if isinstance(err, MflError) or not isinstance(err, Exception):
+                    raise
+                if DISK_FULL.search(str(err)):
+                    raise disk_full_error(spark_message(err), str(self.root)) from None
+                raise MflError(
+                    "E300",
+                    f"build failed in {session.current}: {spark_message(err)}",
+                    None,
+                    "nothing was changed: the previous build is still in place",
+                ) from None
             session.drop_temporary_views()
-            self.drop_staging(staged)
-            shutil.rmtree(build_dir, ignore_errors=True)
-            if isinstance(err, MflError) or not isinstance(err, Exception):
-                raise
-            if DISK_FULL.search(str(err)):
-                raise disk_full_error(spark_message(err), str(self.root)) from None
-            raise MflError(
-                "E300",
-                f"build failed in {session.current}: {spark_message(err)}",
-                None,
-                "nothing was changed: the previous build is still in place",
-            ) from None
-        session.drop_temporary_views()
-        self.commit(build_id, session.entries, staged)
-        clock.lap("commit")
-        return result, clock.laps()
+            self.commit(build_id, session.entries, staged)
+            clock.lap("commit")
+            return result, clock.laps()
 
     def commit(self, build_id: str, entries: list[dict[str, str]], staged: dict[str, str]) -> None:
         """Make a staged build the current one: build.json first (the commit point)."""
@@ -429,6 +444,12 @@ class SparkWarehouse(Closing):
         """Write every part of the change as a temporary file first, then swap them in (rows and
         rejects before raw._loads: a crash before that leaves the files looking unloaded, so the
         next `mfl seed` loads them again), then remove the parts the change retires."""
+        with self.writing():
+            return self._load_table(change, loads)
+
+    def _load_table(
+        self, change: TableChange, loads: Iterable[FileLoad]
+    ) -> tuple[FileLoadOutcome, ...]:
         bookkeeping = ("_rejects", "_loads")
         known = {
             file: table
