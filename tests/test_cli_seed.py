@@ -31,7 +31,7 @@ def test_seed_prints_a_line_per_file_and_a_total(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     assert run(root) == (
         0,
-        "agents.csv                1 rows loaded\n"
+        "agents.csv                1 row loaded\n"
         "call_legs/2024-08-01.csv  2 rows loaded, 2 rejected -> raw._rejects (see mfl rejects)\n"
         "total: 3 rows from 2 files, 2 rejected\n",
         "",
@@ -55,12 +55,12 @@ def test_seed_warns_about_a_file_that_disappeared(tmp_path: Path) -> None:
     code, out, err = run(root)
     assert code == 0
     assert out.splitlines()[-2:] == [
-        "agents.csv                missing from seeds/, 1 rows kept",
+        "agents.csv                missing from seeds/, 1 row kept",
         "total: nothing new to load",
     ]
     assert err.startswith(
         "seeds/agents.csv: warning E111: seeds/agents.csv is no longer in seeds/;"
-        " its 1 rows stay in raw.agents\n"
+        " its 1 row stays in raw.agents\n"
     )
 
 

@@ -94,7 +94,7 @@ def test_exports_on_every_engine(engine: str, export_project: Any) -> None:
     first = invoke("seed", *target)
     assert first.exit_code == 0, first.output
     assert "acd/2024-10-8.csv   2 rows loaded, 1 rejected" in first.output
-    assert "raw.acd: 1 rows superseded" in first.output
+    assert "raw.acd: 1 row superseded" in first.output
     assert raw_rows(
         project,
         engine,

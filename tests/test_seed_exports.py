@@ -360,11 +360,11 @@ def test_removed_file_is_a_rotation_and_prune_removes_its_rows(tmp_path: Path) -
     runner = CliRunner()
     result = runner.invoke(cli, ["seed", "--project-dir", str(root)])
     assert result.exit_code == 0, result.output
-    assert "missing from seeds/, 1 rows kept" in result.output
+    assert "missing from seeds/, 1 row kept" in result.output
     assert query(root, "SELECT count(*) FROM raw.calls") == [(2,)]
     result = runner.invoke(cli, ["seed", "--project-dir", str(root), "--prune"])
     assert result.exit_code == 0, result.output
-    assert "1 rows removed (--prune)" in result.output
+    assert "1 row removed (--prune)" in result.output
     assert query(root, "SELECT leg_id FROM raw.calls") == [("L2",)]
     assert query(root, "SELECT file FROM raw._loads") == [("seeds/calls/d2.csv",)]
 

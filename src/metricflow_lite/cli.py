@@ -560,6 +560,11 @@ def seed(
     echo_seed_summary(project, seeding.seed(project, target, full_refresh, allow_empty, prune))
 
 
+def rows(count: int) -> str:
+    """ "1 row", "12,345 rows"."""
+    return f"{count:,} row{'s' * (count != 1)}"
+
+
 def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     """One aligned line per seed file, warnings, then the total."""
     from metricflow_lite.seeds.load import LoadStatus
@@ -572,16 +577,16 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
             case LoadStatus.UNCHANGED:
                 what = "unchanged, skipped"
             case LoadStatus.MISSING:
-                what = f"missing from seeds/, {result.rows:,} rows kept"
+                what = f"missing from seeds/, {rows(result.rows)} kept"
             case LoadStatus.PRUNED:
-                what = f"missing from seeds/, {result.rows:,} rows removed (--prune)"
+                what = f"missing from seeds/, {rows(result.rows)} removed (--prune)"
             case LoadStatus.MOVED:
-                what = f"moved from {same}, {result.rows:,} rows kept (nothing loaded twice)"
+                what = f"moved from {same}, {rows(result.rows)} kept (nothing loaded twice)"
             case LoadStatus.DUPLICATE:
                 what = f"same content as {same}, skipped"
             case LoadStatus.LOADED | LoadStatus.REPLACED:
                 verb = "loaded" if result.status is LoadStatus.LOADED else "replaced"
-                what = f"{result.rows:,} rows {verb}"
+                what = f"{rows(result.rows)} {verb}"
                 if result.rejected:
                     what += f", {result.rejected:,} rejected -> raw._rejects (see mfl rejects)"
             case _:
@@ -590,7 +595,7 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
     for table in summary.tables:
         if table.superseded:
             click.echo(
-                f"raw.{table.table}: {table.superseded:,} rows superseded by a later version"
+                f"raw.{table.table}: {rows(table.superseded)} superseded by a later version"
                 " of their key (kept in raw, not read by source())"
             )
     if summary.warnings:
@@ -598,7 +603,7 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
 
         click.echo(render_text(summary.warnings, project.root), err=True)
     files = sum(1 for r in summary.results if r.status in (LoadStatus.LOADED, LoadStatus.REPLACED))
-    total = f"{summary.rows:,} rows from {files} file{'s' * (files != 1)}"
+    total = f"{rows(summary.rows)} from {files} file{'s' * (files != 1)}"
     if summary.rejected:
         total += f", {summary.rejected:,} rejected"
     click.echo(f"total: {total}" if files else "total: nothing new to load")

@@ -106,7 +106,9 @@ class LoadSummary:
         return tuple(
             Diagnostic(
                 "E111",
-                f"{r.file} is no longer in seeds/; its {r.rows:,} rows stay in raw.{r.table}",
+                f"{r.file} is no longer in seeds/; its {r.rows:,}"
+                + (" row stays" if r.rows == 1 else " rows stay")
+                + f" in raw.{r.table}",
                 Location(r.file),
                 "a rotated-out export keeps its rows; restore the file, or run"
                 " 'mfl seed --prune' to remove the rows of files no longer in seeds/",
