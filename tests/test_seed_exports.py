@@ -179,6 +179,47 @@ def test_a_bad_byte_in_any_part_names_its_line(
     assert f"line {bad_line}" in caught.value.message
 
 
+@pytest.mark.parametrize("parts", [1, 4], ids=["one-pass", "in-parts"])
+@pytest.mark.parametrize("utf8_line", [4, 350, 603])
+def test_a_utf8_line_in_a_gb18030_export_is_one_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: int, utf8_line: int
+) -> None:
+    """A line typed in by a UTF-8 program decodes as GB18030 too, into other characters
+    (坐席张三 into 鍧愬腑寮犱笁): it is named, and nothing of the file is loaded."""
+    from metricflow_lite.seeds import encodings
+
+    monkeypatch.setattr(encodings, "PARALLEL_MIN", 1 if parts > 1 else 1 << 40)
+    monkeypatch.setattr(encodings, "MAX_PARTS", parts)
+    monkeypatch.setattr(encodings, "CHUNK", 4096)  # lines cut by chunks: carried over whole
+    monkeypatch.setattr(encodings.os, "cpu_count", lambda: 4)
+    i = utf8_line - 4
+    gb = f"C{i},坐席张三{i % 7},{i}\r\n".encode("gb18030")
+    data = big_export().replace(gb, gb.decode("gb18030").encode("utf-8"), 1)
+    assert data.decode("gb18030")  # the strict decoder alone lets it through
+    if utf8_line == 603:
+        data = data[:-2]  # the last line, without its line break
+    root = make_project(tmp_path, {"seeds/calls.csv": data, "seeds/calls.yml": BIG_YML})
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    err = caught.value
+    assert err.code == "E115" and err.loc is not None and err.loc.line == utf8_line
+    assert f"line {utf8_line} is UTF-8" in err.message and "nothing was loaded" in (err.hint or "")
+
+
+def test_gb18030_lines_are_not_taken_for_utf8() -> None:
+    """Every Chinese text of the demo's exports, as GB18030 lines: none is taken for UTF-8."""
+    from metricflow_lite.seeds.transcode_worker import utf8_line
+
+    texts = [
+        "坐席张三,热线,售前咨询,是,否,已解决,投诉,网点,早班组",
+        "华东区,上海,南京,广州,深圳,北京,一组,二组,三组,四组",
+        "工单已关闭,待回访,客户满意,非常满意,不满意,一般",
+    ]
+    block = "".join(f"{t},{n}\n" for t in texts for n in range(50)).encode("gb18030")
+    assert utf8_line(block) is None
+    assert utf8_line(block + "售后\n".encode()) == 150
+
+
 def test_utf16_declared_on_a_utf8_file_is_a_users_mistake(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

@@ -142,7 +142,10 @@ def transcode(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Tran
 
 
 def _transcode_serial(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Transcoded:
+    from metricflow_lite.seeds.transcode_worker import Utf8Lines
+
     decoder = codecs.getincrementaldecoder(CODECS.get(encoding, encoding))(errors="strict")
+    utf8 = Utf8Lines() if codecs.lookup(CODECS.get(encoding, encoding)).name in SPLITTABLE else None
     lines = 0  # lines of the export decoded so far
     written = 0
     last = "\n"
@@ -156,6 +159,9 @@ def _transcode_serial(seed: SeedFile, encoding: str, out: Path, skip_lines: int)
                 raise invalid_text(seed, encoding, line) from None
             except UnicodeError:  # utf-16 without a byte-order mark
                 raise invalid_text(seed, encoding, 1) from None
+            found = utf8.check(chunk) if utf8 is not None else None
+            if found is not None:
+                raise utf8_text(seed, encoding, found)
             if text:
                 count = text.count("\n")
                 if lines < skip_lines:
@@ -184,6 +190,17 @@ def invalid_text(seed: SeedFile, encoding: str, line: int) -> MflError:
         + (f"; it looks like {guess}" if guess else ""),
         Location(seed.file, line),
         hint + " (or encoding: auto to detect each file's encoding); nothing was loaded from it",
+    )
+
+
+def utf8_text(seed: SeedFile, encoding: str, line: int) -> MflError:
+    return MflError(
+        "E115",
+        f"{seed.file} is {encoding} text, but line {line:,} is UTF-8 (typed in by another"
+        " program): its Chinese would load as other characters",
+        Location(seed.file, line),
+        f"save that line in {encoding} like the rest, or the whole file as UTF-8 (encoding:"
+        f" auto, or utf-8, in seeds/{seed.table}.yml); nothing was loaded from it",
     )
 
 
@@ -273,6 +290,8 @@ def _transcode_parts(
         for result in results:
             if "bad_line" in result:
                 raise invalid_text(seed, encoding, lines + int(str(result["bad_line"])))
+            if "utf8_line" in result:
+                raise utf8_text(seed, encoding, lines + int(str(result["utf8_line"])))
             lines += int(str(result["newlines"]))
         with out.open("ab") as target:
             for path in paths[1:]:
