@@ -596,7 +596,8 @@ def echo_seed_summary(project: Project, summary: LoadSummary) -> None:
         if table.superseded:
             click.echo(
                 f"raw.{table.table}: {rows(table.superseded)} superseded by a later version"
-                " of their key (kept in raw, not read by source())"
+                f" of {'its' if table.superseded == 1 else 'their'} key (kept in raw, not read"
+                " by source())"
             )
     if summary.warnings:
         from metricflow_lite.report.diagnostics import render_text
