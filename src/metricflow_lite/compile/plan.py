@@ -58,7 +58,12 @@ from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.calendar import Calendar, business_calls
 from metricflow_lite.spec.expr import column_names, dimension_names, uses_period_end
 from metricflow_lite.spec.graph import base_metrics_of
-from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
+from metricflow_lite.spec.joins import (
+    ReachableDimension,
+    dimension_label_hint,
+    reachable_dimensions,
+    resolve_dimension,
+)
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -76,6 +81,7 @@ from metricflow_lite.spec.model import (
     change_of,
     metric_time,
 )
+from metricflow_lite.spec.validate import metric_name_hint
 from metricflow_lite.spec.windows import Span as WindowSpan
 from metricflow_lite.spec.windows import Unit, WindowKind
 
@@ -929,7 +935,7 @@ def _lookup_metrics(spec: ProjectSpec, wanted: tuple[str, ...]) -> dict[str, Met
                 "E211",
                 f"unknown metric '{name}'",
                 None,
-                did_you_mean(name, by_name) or "list the metrics with 'mfl list metrics'",
+                metric_name_hint(name, spec.metrics, "list the metrics with 'mfl list metrics'"),
             )
     return by_name
 
@@ -1465,7 +1471,8 @@ def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> Pl
         "E212",
         f"dimension '{name}' cannot be reached from model '{model}' (metric '{metric}')",
         None,
-        did_you_mean(name, [*found.known, *TIME_PARTS])
+        dimension_label_hint(spec, model, name)
+        or did_you_mean(name, [*found.known, *TIME_PARTS])
         or f"dimensions reachable from '{model}': {', '.join(found.known) or 'none'}",
     )
 

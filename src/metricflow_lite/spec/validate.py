@@ -25,7 +25,7 @@ from metricflow_lite.spec.graph import (
     formula_sizes,
     window_grain_errors,
 )
-from metricflow_lite.spec.joins import resolve_dimension
+from metricflow_lite.spec.joins import dimension_label_hint, resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -181,7 +181,8 @@ def _dimension_error(
         "E212",
         f"unknown dimension '{name}' for model '{model}' in {where}",
         loc,
-        did_you_mean(name, [*known, *TIME_PARTS])
+        dimension_label_hint(spec, model, name)
+        or did_you_mean(name, [*known, *TIME_PARTS])
         or f"dimensions of '{model}': {', '.join(sorted(known)) or 'none'}",
     )
 
