@@ -167,6 +167,18 @@ def test_a_month_in_progress_is_compared_like_for_like(project: Path) -> None:
     assert "同比: 无可比数据, 已隐藏" in md and "呼入量 同比" not in md
 
 
+def test_a_day_in_progress_does_not_claim_a_cut_comparison(project: Path) -> None:
+    # 14 Jan has no whole day yet (data through 07:52): c10 against the whole of 13 Jan (c09),
+    # nothing is cut, and the report must not say the previous day was cut to the same length.
+    md = report(project, "channel_daily", "--date", "2025-01-14", "--format", "md")
+    assert "截至 2025-01-14 07:52" in md
+    assert "上期与去年同期取相同时长比较" not in md
+    assert "上期与去年同期按整期比较" in md
+    rows = csv_rows(report(project, "channel_daily", "--date", "2025-01-14", "--format", "csv"))
+    hotline = next(r for r in rows if r["day"] == "2025-01-14" and r["channel"] == "hotline")
+    assert (hotline["offered_calls"], hotline["offered_calls_prev"]) == ("1", "1")
+
+
 def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: Path) -> None:
     # hotline Jan 1..13: c07, c09 = 2; Dec 1..13: c02, c04 = 2. online: c08 = 1 against c03 = 1.
     text = report(project, "channel_daily", "--grain", "month", "--date", "2025-01-05")
