@@ -57,7 +57,7 @@ from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.calendar import Calendar, business_calls
 from metricflow_lite.spec.expr import column_names, dimension_names, uses_period_end
-from metricflow_lite.spec.graph import base_metrics_of
+from metricflow_lite.spec.graph import base_metrics_of, state_window_errors
 from metricflow_lite.spec.joins import (
     ReachableDimension,
     dimension_label_hint,
@@ -958,6 +958,11 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     note = _widened(request, start, end)
     request = replace(request, start=start, end=end)
     metrics = _lookup_metrics(spec, request.metrics)
+    needed: dict[str, Metric] = {}
+    for name in request.metrics:
+        _needed(name, metrics, needed)
+    if over_states := state_window_errors(metrics, needed):
+        raise over_states[0]  # at the call, not at the state metric's own definition
     if len(set(request.by)) != len(request.by):
         raise MflError("E252", "a dimension is listed twice in --by", None)
     where_dims = dimension_names(request.where) if request.where is not None else ()
@@ -997,9 +1002,6 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         aggregates.extend(_state_nodes(model_name, time_column, state, dims, wdims, span, request))
     grain = (request.grain.value,) if request.grain else ()
     joined = JoinOnKeys(tuple(aggregates), grain + request.by)
-    needed: dict[str, Metric] = {}
-    for name in request.metrics:
-        _needed(name, metrics, needed)
     # Erlang C divides each period's traffic by its length: the plain frame's period_seconds().
     length_frames = {u.frame for u in used if u.metric is None}
     if any(isinstance(m, DerivedMetric) and erlang_calls(m.expr) for m in needed.values()):
