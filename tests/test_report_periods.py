@@ -231,6 +231,22 @@ def test_csv_keeps_codes_and_the_table_shows_value_labels(project: Path) -> None
     assert "hotline" in as_csv.output and "热线" not in as_csv.output
 
 
+@pytest.mark.parametrize(
+    "where", ["channel = '热线'", "channel in ('hotline', '在线客服')"], ids=["equals", "in"]
+)
+def test_a_value_label_in_where_gets_did_you_mean_the_code(project: Path, where: str) -> None:
+    # the table shows 热线; --where compares the code, so '热线' would match no call (0)
+    result = invoke(
+        "query", "--project-dir", str(project), "--metrics", "offered_calls", "--where", where
+    )
+    assert result.exit_code == 1, result.output
+    label, code = ("热线", "hotline") if "热线" in where else ("在线客服", "online")
+    assert f"error E224: '{label}' is the label of '{code}' in dimension 'channel'" in (
+        result.output
+    )
+    assert f"did you mean '{code}'?" in result.output
+
+
 def test_query_marks_incomplete_periods_and_names_them_on_stderr(project: Path) -> None:
     args = ("query", "--project-dir", str(project), "--metrics", "offered_calls")
     result = invoke(*args, "--grain", "month")

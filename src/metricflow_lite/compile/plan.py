@@ -56,7 +56,7 @@ from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.calendar import Calendar, business_calls
-from metricflow_lite.spec.expr import column_names, dimension_names, uses_period_end
+from metricflow_lite.spec.expr import column_names, column_path, dimension_names, uses_period_end
 from metricflow_lite.spec.graph import base_metrics_of, state_window_errors
 from metricflow_lite.spec.joins import (
     ReachableDimension,
@@ -940,6 +940,45 @@ def _lookup_metrics(spec: ProjectSpec, wanted: tuple[str, ...]) -> dict[str, Met
     return by_name
 
 
+def _check_where_values(spec: ProjectSpec, where: exp.Expr, models: Sequence[str]) -> None:
+    """MflError (E224) for a value label compared where its code belongs (channel = '热线'):
+    tables show the labels of `values:`, filters compare the codes, so it would match nothing."""
+    for node in where.walk():
+        if isinstance(node, exp.EQ | exp.NEQ):
+            sides = [(node.this, [node.expression]), (node.expression, [node.this])]
+        elif isinstance(node, exp.In):
+            sides = [(node.this, list(node.expressions))]
+        else:
+            continue
+        for column, values in sides:
+            if not isinstance(column, exp.Column):
+                continue
+            name = column_path(column)
+            codes = next(
+                (
+                    dict(found.dimension.values)
+                    for model in models
+                    if (found := resolve_dimension(spec, model, name).found) is not None
+                ),
+                {},
+            )
+            by_label = {label: code for code, label in codes.items()}
+            for value in values:
+                if not (isinstance(value, exp.Literal) and value.is_string):
+                    continue
+                text = str(value.this)
+                if text not in codes and text in by_label:
+                    code = by_label[text]
+                    raise MflError(
+                        "E224",
+                        f"'{text}' is the label of '{code}' in dimension '{name}', not one of"
+                        " its values",
+                        None,
+                        f"did you mean '{code}'? filters compare the codes; tables show their"
+                        " labels",
+                    )
+
+
 def _needed(name: str, metrics: Mapping[str, Metric], into: dict[str, Metric]) -> None:
     metric = metrics[name]
     into[name] = metric
@@ -966,6 +1005,9 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     if len(set(request.by)) != len(request.by):
         raise MflError("E252", "a dimension is listed twice in --by", None)
     where_dims = dimension_names(request.where) if request.where is not None else ()
+    if request.where is not None:
+        models = {m.model for m in needed.values() if isinstance(m, BaseMetric)}
+        _check_where_values(spec, request.where, sorted(models))
     check_grain(request.metrics, metrics, request.grain)
     used = frozenset(u for name in request.metrics for u in usages(name, metrics))
     frames = sorted({u.frame for u in used if u.metric is not None}, key=lambda f: f.key)
