@@ -50,7 +50,15 @@ def find_report(spec: ProjectSpec, name: str) -> Report:
             "E260",
             f"unknown report '{name}'",
             None,
-            did_you_mean(name, [r.name for r in spec.reports])
+            next(
+                (
+                    f"'{name}' is the label of '{r.name}': did you mean '{r.name}'?"
+                    for r in spec.reports
+                    if r.label and r.label.strip() == name.strip()
+                ),
+                None,
+            )
+            or did_you_mean(name, [r.name for r in spec.reports])
             or f"reports: {', '.join(r.name for r in spec.reports)}",
         )
     return report
