@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import FIXTURES
 
-from metricflow_lite.report.catalog import metrics_markdown
+from metricflow_lite.report.catalog import formula_of, metrics_markdown
 from metricflow_lite.spec.project import load_project
 from metricflow_lite.spec.validate import load_spec
 
@@ -25,3 +25,17 @@ def test_markdown_has_a_table_per_file_in_yaml_order() -> None:
         in (text)
     )
     assert text.endswith("|\n")
+
+
+def test_state_and_span_metrics_say_so_in_their_formula() -> None:
+    """waiting_close and waiting_open are both sum(waiting_calls): the formula tells them apart,
+    and an open count says which rows are open."""
+    spec = load_spec(load_project(str(FIXTURES / "history")))
+    formulas = {m.name: formula_of(m) for m in spec.metrics}
+    assert formulas["open_tickets"] == "count(*) active from created_ts until resolved_ts"
+    assert formulas["waiting_close"] == "sum(waiting_calls) at the last snapshot"
+    assert formulas["waiting_open"] == "sum(waiting_calls) at the first snapshot"
+    assert formulas["agents_on_roster"] == (
+        "count_distinct(agent_id) active from valid_from until valid_to"
+    )
+    assert formulas["new_tickets"] == "count(*)"

@@ -390,6 +390,11 @@ def test_e250_query_without_metrics(tmp_path: Path, metrics: str) -> None:
     [
         pytest.param("daly", "reports: queue_daily, team_capacity", id="far"),
         pytest.param("queue_dayly", "did you mean 'queue_daily'?", id="close"),
+        pytest.param(
+            "队列日报",
+            "'队列日报' is the label of 'queue_daily': did you mean 'queue_daily'?",
+            id="label",
+        ),
     ],
 )
 def test_e260_unknown_report(tmp_path: Path, name: str, hint: str) -> None:

@@ -108,6 +108,26 @@ def test_where_rejects_functions_outside_whitelist() -> None:
     parse_where("queue in ('A', 'B') and transfer_agent.team is not null", LOC, "--where")
 
 
+@pytest.mark.parametrize(
+    ("text", "char", "ascii_char", "col"),
+    [
+        ("queue ＝ 'A'", "＝", "=", 7),
+        ("wait_seconds ＞ 20", "＞", ">", 14),
+        ("wait_seconds ＜＝ 20", "＜", "<", 14),
+        ("talk_seconds ＋ hold_seconds > 0", "＋", "+", 14),
+        ("queue ！= 'A'", "！", "!", 7),
+    ],
+    ids=["equals", "greater", "less-equal", "plus", "not"],
+)
+def test_full_width_operators_are_named(text: str, char: str, ascii_char: str, col: int) -> None:
+    with pytest.raises(MflError) as caught:
+        parse_where(text, LOC, "--where")
+    assert caught.value.code == "E221"
+    assert caught.value.message == f"full-width '{char}' in --where"
+    assert caught.value.hint is not None and f"SQL needs {ascii_char!r}" in caught.value.hint
+    assert caught.value.loc is not None and caught.value.loc.col == LOC.col + col - 1
+
+
 def test_safe_div_yields_decimal_and_null_on_zero() -> None:
     import duckdb
 

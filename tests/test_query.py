@@ -302,6 +302,20 @@ def test_unknown_metric_and_dimension_are_user_errors(tiny_project: Path) -> Non
     assert "dimension 'queue' cannot be reached from model 'shifts'" in result.output
 
 
+def test_a_label_given_for_a_name_gets_did_you_mean_the_name(tiny_project: Path) -> None:
+    result = invoke("query", "--project-dir", str(tiny_project), "--metrics", "呼入量")
+    assert result.exit_code == 1
+    assert "error E211: unknown metric '呼入量'" in result.output
+    assert "hint: '呼入量' is the label of 'offered_calls': did you mean 'offered_calls'?" in (
+        result.output
+    )
+    result = invoke(
+        "query", "--project-dir", str(tiny_project), "--metrics", "offered_calls", "--by", "城市"
+    )
+    assert result.exit_code == 1
+    assert "hint: '城市' is the label of 'city': did you mean 'city'?" in result.output
+
+
 def test_role_playing_and_chained_joins(tiny_project: Path) -> None:
     by_role = query(tiny_project, "--metrics", "handled_legs", "--by", "transfer_agent.team")
     # Only L02 was transferred in, by a1 of team T1; every other leg has no transferring agent.

@@ -155,7 +155,8 @@ def test_a_month_in_progress_is_compared_like_for_like(project: Path) -> None:
     # Dec 1..13: c02, c03, c04 = 3 calls, 1 abandoned: change 0 %, not 4 against Dec's 5 (-20 %).
     text = report(project, "center_monthly", "--date", "2025-01-05", "--format", "csv")
     jan = next(r for r in csv_rows(text) if r["month"] == "2025-01-01")
-    assert jan["offered_calls"] == "3.0" and jan["offered_calls_prev"] == "3.0"
+    # whole numbers, as in the rows that are not cut (never 3.0)
+    assert jan["offered_calls"] == "3" and jan["offered_calls_prev"] == "3"
     assert float(jan["offered_calls_change"]) == 0.0
     assert float(jan["abandonment_rate"]) == pytest.approx(1 / 3)
     assert float(jan["abandonment_rate_prev"]) == pytest.approx(1 / 3)
@@ -165,6 +166,18 @@ def test_a_month_in_progress_is_compared_like_for_like(project: Path) -> None:
     assert "截至 2025-01-14 07:52" in md
     assert "上期与去年同期取相同时长比较" in md
     assert "同比: 无可比数据, 已隐藏" in md and "呼入量 同比" not in md
+
+
+def test_a_day_in_progress_does_not_claim_a_cut_comparison(project: Path) -> None:
+    # 14 Jan has no whole day yet (data through 07:52): c10 against the whole of 13 Jan (c09),
+    # nothing is cut, and the report must not say the previous day was cut to the same length.
+    md = report(project, "channel_daily", "--date", "2025-01-14", "--format", "md")
+    assert "截至 2025-01-14 07:52" in md
+    assert "上期与去年同期取相同时长比较" not in md
+    assert "上期与去年同期按整期比较" in md
+    rows = csv_rows(report(project, "channel_daily", "--date", "2025-01-14", "--format", "csv"))
+    hotline = next(r for r in rows if r["day"] == "2025-01-14" and r["channel"] == "hotline")
+    assert (hotline["offered_calls"], hotline["offered_calls_prev"]) == ("1", "1")
 
 
 def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: Path) -> None:
@@ -186,7 +199,7 @@ def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: 
         )
         if r["month"] == "2025-01-01"
     }
-    assert rows == {"hotline": ("2.0", "2.0"), "online": ("1.0", "1.0"), "合计": ("3.0", "3.0")}
+    assert rows == {"hotline": ("2", "2"), "online": ("1", "1"), "合计": ("3", "3")}
     assert "截至 2025-01-14 07:52" in text
 
 
@@ -216,6 +229,22 @@ def test_csv_keeps_codes_and_the_table_shows_value_labels(project: Path) -> None
         "csv",
     )
     assert "hotline" in as_csv.output and "热线" not in as_csv.output
+
+
+@pytest.mark.parametrize(
+    "where", ["channel = '热线'", "channel in ('hotline', '在线客服')"], ids=["equals", "in"]
+)
+def test_a_value_label_in_where_gets_did_you_mean_the_code(project: Path, where: str) -> None:
+    # the table shows 热线; --where compares the code, so '热线' would match no call (0)
+    result = invoke(
+        "query", "--project-dir", str(project), "--metrics", "offered_calls", "--where", where
+    )
+    assert result.exit_code == 1, result.output
+    label, code = ("热线", "hotline") if "热线" in where else ("在线客服", "online")
+    assert f"error E224: '{label}' is the label of '{code}' in dimension 'channel'" in (
+        result.output
+    )
+    assert f"did you mean '{code}'?" in result.output
 
 
 def test_query_marks_incomplete_periods_and_names_them_on_stderr(project: Path) -> None:

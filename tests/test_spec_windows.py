@@ -227,6 +227,23 @@ def to_date(unit: Unit) -> WindowStep:
             (D(2024, 3, 30), D(2024, 3, 30)),
             (D(2024, 2, 29), D(2024, 2, 29)),
         ),
+        # a day that ends a shorter month is one day a month back, not 03-30..03-31
+        (
+            (shift(1, Unit.MONTH),),
+            (D(2024, 4, 30), D(2024, 4, 30)),
+            (D(2024, 3, 30), D(2024, 3, 30)),
+        ),
+        (
+            (shift(1, Unit.YEAR),),
+            (D(2025, 2, 28), D(2025, 2, 28)),
+            (D(2024, 2, 28), D(2024, 2, 28)),
+        ),
+        # seven days stay seven days: 04-24..04-30 a month back is 03-24..03-30
+        (
+            (rolling(7), shift(1, Unit.MONTH)),
+            (D(2024, 4, 30), D(2024, 4, 30)),
+            (D(2024, 3, 24), D(2024, 3, 30)),
+        ),
         (
             (shift(1, Unit.YEAR),),
             (D(2024, 2, 1), D(2024, 2, 29)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -322,6 +323,37 @@ def test_overlapping_versions_warn_at_build(tmp_path: Path) -> None:
             ("T3", 500, 2),  # L2 200, L3 300
             (None, 1250, 3),  # L5 500, L7 700, L9 50
         ]
+
+
+def test_a_text_active_column_is_the_users_error_in_query(tmp_path: Path) -> None:
+    """A model that leaves created_ts as text: the build and a query of an `active` metric on
+    it say E292 at the YAML (exit 1), never only the warehouse's error or an internal error."""
+    root = tmp_path / "history"
+    shutil.copytree(FIXTURES / "history", root, ignore=shutil.ignore_patterns("target"))
+    model = root / "models" / "source" / "tickets.sql"
+    model.write_text(
+        model.read_text(encoding="utf-8").replace(
+            "cast(created_ts as timestamp) as created_ts", "created_ts"
+        ),
+        encoding="utf-8",
+    )
+    assert invoke("seed", "--project-dir", str(root)).exit_code == 0
+    cause = (
+        r"metrics/history\.yml:\d+:\d+: error E292: 'active' from column 'created_ts' of model"
+        r" 'tickets' is VARCHAR, not a DATE or TIMESTAMP"
+    )
+    # the backlog report's view cannot be created: its cause first, then what failed
+    built = invoke("build", "--project-dir", str(root))
+    assert built.exit_code == 1, built.output
+    assert re.search(cause + r"(.|\n)*error E300: build failed in report 'backlog'", built.output)
+    (root / "reports" / "backlog.yml").unlink()
+    assert invoke("build", "--project-dir", str(root)).exit_code == 0
+    result = invoke(
+        "query", "--project-dir", str(root), "--metrics", "open_tickets", "--grain", "day"
+    )
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert re.search(cause, result.output), result.output
 
 
 def test_a_changed_history_changes_the_days_it_covers(tmp_path: Path) -> None:

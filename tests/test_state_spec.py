@@ -132,3 +132,49 @@ def test_the_fixture_validates(tmp_path: Path) -> None:
     result = invoke("validate", "--project-dir", str(copy_fixture("history", tmp_path)))
     assert result.exit_code == 0, result.output
     assert " error E" not in result.output
+
+
+def test_a_window_over_a_state_is_named_at_the_call(tmp_path: Path) -> None:
+    """validate warns at the call (W233: the other metrics still answer), and a query of the
+    metric says E233 there, not at the state metric's own definition."""
+    project = patched(
+        tmp_path,
+        "    expr: handle_seconds / legs",
+        "    expr: handle_seconds / legs\n  - name: backlog_last_week\n    label: 上周未结工单数\n"
+        "    description: open tickets a week earlier.\n"
+        "    expr: \"shift(open_tickets, '1 week')\"",
+    )
+    message = (
+        "shift() over 'open_tickets', an `active` or `snapshot` metric, is not supported,"
+        " in metric 'backlog_last_week'"
+    )
+    result = invoke("validate", "--project-dir", str(project))
+    assert result.exit_code == 0, result.output
+    assert f"metrics/history.yml:106:18: warning W233: {message}" in result.output
+    # planned only (--sql): no warehouse needed
+    query = ("query", "--project-dir", str(project), "--sql", "--metrics")
+    assert invoke(*query, "legs").exit_code == 0
+    result = invoke(*query, "backlog_last_week")
+    assert result.exit_code == 1, result.output
+    assert f"metrics/history.yml:106:18: error E233: {message}" in result.output
+
+
+def test_a_window_over_a_metric_computed_from_a_state_is_named_in_query(tmp_path: Path) -> None:
+    project = patched(
+        tmp_path,
+        "    expr: handle_seconds / legs",
+        "    expr: handle_seconds / legs\n  - name: overdue_share\n    label: 超时占比\n"
+        "    description: overdue / open.\n    expr: overdue_tickets / open_tickets\n"
+        "  - name: overdue_share_7d\n    label: 近7天超时占比\n    description: 7 days.\n"
+        "    expr: \"rolling(overdue_share, '7 days')\"",
+    )
+    result = invoke(
+        "query", "--project-dir", str(project), "--metrics", "overdue_share_7d", "--grain", "day"
+    )
+    assert result.exit_code == 1, result.output
+    assert (
+        "metrics/history.yml:110:20: error E233: rolling() over 'overdue_share', computed from"
+        " the `active` or `snapshot` metric 'open_tickets', is not supported, in metric"
+        " 'overdue_share_7d'"
+    ) in result.output
+    assert "Traceback" not in result.output

@@ -73,6 +73,27 @@ def test_a_label_used_as_a_name_gets_did_you_mean_the_name(tmp_path: Path) -> No
     assert "hint: '呼入量' is the label of 'offered_calls': did you mean 'offered_calls'?" in output
 
 
+def test_a_dimension_label_used_as_a_name_gets_did_you_mean_the_name(tmp_path: Path) -> None:
+    project = tiny(tmp_path, "reports/daily.yml", "by: [team]", "by: [城市]")
+    code, output = validate(project)
+    assert code == 1
+    assert "error E212: unknown dimension '城市' for model 'calls' in report" in output
+    assert "hint: '城市' is the label of 'city': did you mean 'city'?" in output
+
+
+def test_a_dimension_label_in_a_filter_gets_did_you_mean_the_column(tmp_path: Path) -> None:
+    project = tiny(
+        tmp_path, "metrics/calls.yml", "      - queue\n", "      - {name: queue, label: 队列}\n"
+    )
+    path = project / "metrics" / "calls.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("filter: leg_seq = 1", "filter: 队列 = 'A'", 1), encoding="utf-8")
+    code, output = validate(project)
+    assert code == 1
+    assert "error E280: unknown column '队列' in filter of metric 'offered_calls'" in output
+    assert "hint: '队列' is the label of 'queue': did you mean 'queue'?" in output
+
+
 def test_a_comma_inside_an_unquoted_flow_mapping_gets_a_hint(tmp_path: Path) -> None:
     project = tiny(
         tmp_path,

@@ -138,6 +138,16 @@ def test_shift_clamps_at_month_ends(project: Path) -> None:
     }
 
 
+def test_shift_of_a_day_that_ends_a_short_month_reads_one_day(project: Path) -> None:
+    rows = query(
+        project,
+        *("--metrics", "offered_prev_month", "--grain", "day"),
+        *("--start", "2024-04-30", "--end", "2024-04-30"),
+    )
+    # 04-30 - 1 month = 03-30 (1 call), never 03-30..03-31 (3 calls)
+    assert by_day(rows, "offered_prev_month") == {"2024-04-30": 1}
+
+
 def test_shift_at_month_grain_is_the_whole_previous_month(project: Path) -> None:
     rows = query(
         project,

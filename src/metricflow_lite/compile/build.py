@@ -58,10 +58,17 @@ def metric_comment(metric: Metric) -> str:
     if isinstance(metric, DerivedMetric):
         formula = metric.expr_text
     else:
-        expr = metric.expr_text or "*"
-        formula = f"{metric.agg.value}({expr})" + (
-            f" where {metric.filter_text}" if metric.filter_text else ""
-        )
+        span = metric.span
+        expr = metric.expr_text or (f"from {span.start} until {span.until}" if span else "*")
+        formula = f"{metric.agg.value}({expr})"
+        # a state's formula says which rows it reads: sum(waiting_calls) alone would not tell
+        # the close of a day from its opening
+        if metric.active is not None:
+            formula += f" active from {metric.active.start} until {metric.active.until}"
+        if metric.snapshot is not None:
+            formula += f" at the {metric.snapshot.value} snapshot"
+        if metric.filter_text:
+            formula += f" where {metric.filter_text}"
     return f"{label}: {formula}"
 
 

@@ -98,11 +98,11 @@ def window_frame(
                 first = period_start(last, Grain(step.unit.value), week_start)
             case WindowKind.SHIFT:
                 assert step.span is not None
-                month_end = (last + dt.timedelta(days=1)).day == 1
+                whole_months = first.day == 1 and (last + dt.timedelta(days=1)).day == 1
                 first = shifted(first, step.span)
-                # A period that ends on a month's last day still does, a month earlier
-                # (April shifted back 1 month is all of March, not 03-01..03-30).
-                if step.span.months and month_end:
+                # Whole months stay whole months (April shifted back 1 month is all of March,
+                # not 03-01..03-30); any other frame keeps its length (04-30 is 03-30 alone).
+                if step.span.months and whole_months:
                     last = shifted(last + dt.timedelta(days=1), step.span) - dt.timedelta(days=1)
                 else:
                     last = shifted(last, step.span)

@@ -56,9 +56,14 @@ from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.calendar import Calendar, business_calls
-from metricflow_lite.spec.expr import column_names, dimension_names, uses_period_end
-from metricflow_lite.spec.graph import base_metrics_of
-from metricflow_lite.spec.joins import ReachableDimension, reachable_dimensions, resolve_dimension
+from metricflow_lite.spec.expr import column_names, column_path, dimension_names, uses_period_end
+from metricflow_lite.spec.graph import base_metrics_of, state_window_errors
+from metricflow_lite.spec.joins import (
+    ReachableDimension,
+    dimension_label_hint,
+    reachable_dimensions,
+    resolve_dimension,
+)
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -76,6 +81,7 @@ from metricflow_lite.spec.model import (
     change_of,
     metric_time,
 )
+from metricflow_lite.spec.validate import metric_name_hint
 from metricflow_lite.spec.windows import Span as WindowSpan
 from metricflow_lite.spec.windows import Unit, WindowKind
 
@@ -929,9 +935,48 @@ def _lookup_metrics(spec: ProjectSpec, wanted: tuple[str, ...]) -> dict[str, Met
                 "E211",
                 f"unknown metric '{name}'",
                 None,
-                did_you_mean(name, by_name) or "list the metrics with 'mfl list metrics'",
+                metric_name_hint(name, spec.metrics, "list the metrics with 'mfl list metrics'"),
             )
     return by_name
+
+
+def _check_where_values(spec: ProjectSpec, where: exp.Expr, models: Sequence[str]) -> None:
+    """MflError (E224) for a value label compared where its code belongs (channel = '热线'):
+    tables show the labels of `values:`, filters compare the codes, so it would match nothing."""
+    for node in where.walk():
+        if isinstance(node, exp.EQ | exp.NEQ):
+            sides = [(node.this, [node.expression]), (node.expression, [node.this])]
+        elif isinstance(node, exp.In):
+            sides = [(node.this, list(node.expressions))]
+        else:
+            continue
+        for column, values in sides:
+            if not isinstance(column, exp.Column):
+                continue
+            name = column_path(column)
+            codes = next(
+                (
+                    dict(found.dimension.values)
+                    for model in models
+                    if (found := resolve_dimension(spec, model, name).found) is not None
+                ),
+                {},
+            )
+            by_label = {label: code for code, label in codes.items()}
+            for value in values:
+                if not (isinstance(value, exp.Literal) and value.is_string):
+                    continue
+                text = str(value.this)
+                if text not in codes and text in by_label:
+                    code = by_label[text]
+                    raise MflError(
+                        "E224",
+                        f"'{text}' is the label of '{code}' in dimension '{name}', not one of"
+                        " its values",
+                        None,
+                        f"did you mean '{code}'? filters compare the codes; tables show their"
+                        " labels",
+                    )
 
 
 def _needed(name: str, metrics: Mapping[str, Metric], into: dict[str, Metric]) -> None:
@@ -952,9 +997,17 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     note = _widened(request, start, end)
     request = replace(request, start=start, end=end)
     metrics = _lookup_metrics(spec, request.metrics)
+    needed: dict[str, Metric] = {}
+    for name in request.metrics:
+        _needed(name, metrics, needed)
+    if over_states := state_window_errors(metrics, needed):
+        raise over_states[0]  # at the call, not at the state metric's own definition
     if len(set(request.by)) != len(request.by):
         raise MflError("E252", "a dimension is listed twice in --by", None)
     where_dims = dimension_names(request.where) if request.where is not None else ()
+    if request.where is not None:
+        models = {m.model for m in needed.values() if isinstance(m, BaseMetric)}
+        _check_where_values(spec, request.where, sorted(models))
     check_grain(request.metrics, metrics, request.grain)
     used = frozenset(u for name in request.metrics for u in usages(name, metrics))
     frames = sorted({u.frame for u in used if u.metric is not None}, key=lambda f: f.key)
@@ -991,9 +1044,6 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         aggregates.extend(_state_nodes(model_name, time_column, state, dims, wdims, span, request))
     grain = (request.grain.value,) if request.grain else ()
     joined = JoinOnKeys(tuple(aggregates), grain + request.by)
-    needed: dict[str, Metric] = {}
-    for name in request.metrics:
-        _needed(name, metrics, needed)
     # Erlang C divides each period's traffic by its length: the plain frame's period_seconds().
     length_frames = {u.frame for u in used if u.metric is None}
     if any(isinstance(m, DerivedMetric) and erlang_calls(m.expr) for m in needed.values()):
@@ -1465,7 +1515,8 @@ def _plan_dimension(spec: ProjectSpec, model: str, name: str, metric: str) -> Pl
         "E212",
         f"dimension '{name}' cannot be reached from model '{model}' (metric '{metric}')",
         None,
-        did_you_mean(name, [*found.known, *TIME_PARTS])
+        dimension_label_hint(spec, model, name)
+        or did_you_mean(name, [*found.known, *TIME_PARTS])
         or f"dimensions reachable from '{model}': {', '.join(found.known) or 'none'}",
     )
 

@@ -1078,18 +1078,25 @@ def _back(value: exp.Expr, span: Span) -> exp.Expr:
 
 def render_shift(node: Shift, parent: Rendered) -> Rendered:
     """Both ends moved back; months clamp at month ends (DuckDB's 03-31 - 1 month = 02-29),
-    and a last day that ends its month ends the earlier month too (April -> all of March)."""
+    and a frame of whole months stays whole months (April -> all of March); any other frame
+    keeps its length (the day 04-30 -> the day 03-30, never 03-30..03-31)."""
     first = _back(parent.column(names.FRAME_FIRST), node.span)
     last = parent.column(names.FRAME_LAST)
     if node.span.months:
         after = as_date(exp.Add(this=last.copy(), expression=days(1)))
-        month_end = exp.EQ(
-            this=exp.Extract(this=exp.var("DAY"), expression=after.copy()),
-            expression=exp.Literal.number(1),
+
+        def first_of_month(day: exp.Expr) -> exp.Expr:
+            return exp.EQ(
+                this=exp.Extract(this=exp.var("DAY"), expression=day),
+                expression=exp.Literal.number(1),
+            )
+
+        whole_months = exp.and_(
+            first_of_month(parent.column(names.FRAME_FIRST).copy()), first_of_month(after.copy())
         )
         shifted_end = as_date(exp.Sub(this=_back(after, node.span), expression=days(1)))
         last = exp.Case(
-            ifs=[exp.If(this=month_end, true=shifted_end)], default=_back(last, node.span)
+            ifs=[exp.If(this=whole_months, true=shifted_end)], default=_back(last, node.span)
         )
     else:
         last = _back(last, node.span)

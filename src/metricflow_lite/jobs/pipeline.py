@@ -97,6 +97,27 @@ def build_project(
 ) -> BuildResult:
     """Create src, ind and app, all or nothing; a failure keeps the previous build, which
     readers keep reading until the new one replaces it."""
+    try:
+        return _build_layers(project, warehouse, progress, on_statement, full_refresh)
+    except MflError as err:
+        if err.code != "E300":
+            raise
+        from metricflow_lite.jobs.validate import explain_failure
+
+        # the statement the warehouse refused, after its cause in the YAML when validate finds one
+        explained = explain_failure(project, err.diagnostics)
+        if explained is None:
+            raise
+        raise explained from None
+
+
+def _build_layers(
+    project: Project,
+    warehouse: Warehouse,
+    progress: Progress | None,
+    on_statement: Callable[[Statement], None] | None,
+    full_refresh: bool,
+) -> BuildResult:
     spec = load_spec(project)
     known = raw_tables(warehouse)
     if not known:
@@ -408,7 +429,7 @@ def query(
     if sql_only:
         return QueryAnswer(plan, sql, None)
     with connect(project, target, read_only=True) as warehouse:
-        result = fetch_built(warehouse, sql)
+        result = _fetch_explained(project, warehouse, sql)
         complete = None
         if fmt == "table" or completeness:
             complete = row_completeness(
@@ -417,6 +438,29 @@ def query(
     incomplete = incomplete_periods(result.columns, result.rows, layout.period, complete)
     text = render_query_rows(result.columns, result.rows, fmt, layout, complete)
     return QueryAnswer(plan, sql, text, incomplete)
+
+
+def _fetch_explained(project: Project, warehouse: Warehouse, sql: str) -> QueryResult:
+    """fetch_built, where an error of the warehouse's own is explained by what `mfl validate`
+    finds (a text time column is the user's E283 or E292, never an internal error)."""
+    try:
+        return fetch_built(warehouse, sql)
+    except MflError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a warehouse's own error type differs per engine
+        from metricflow_lite.jobs.validate import explain_failure
+
+        message = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+        failure = Diagnostic(
+            "E707",
+            f"the query fails on {warehouse.dialect}: {message}",
+            None,
+            "fix the errors above ('mfl validate' lists them), then run 'mfl build'",
+        )
+        explained = explain_failure(project, (failure,))
+        if explained is None:
+            raise
+        raise explained from None
 
 
 def remember_query(

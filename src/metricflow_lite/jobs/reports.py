@@ -50,7 +50,15 @@ def find_report(spec: ProjectSpec, name: str) -> Report:
             "E260",
             f"unknown report '{name}'",
             None,
-            did_you_mean(name, [r.name for r in spec.reports])
+            next(
+                (
+                    f"'{name}' is the label of '{r.name}': did you mean '{r.name}'?"
+                    for r in spec.reports
+                    if r.label and r.label.strip() == name.strip()
+                ),
+                None,
+            )
+            or did_you_mean(name, [r.name for r in spec.reports])
             or f"reports: {', '.join(r.name for r in spec.reports)}",
         )
     return report
@@ -305,10 +313,13 @@ def like_for_like(
     return replace(table, rows=rows, totals=totals, cut_through=last_full)
 
 
-def _number(value: object) -> float | None:
+def _number(value: object) -> int | float | None:
+    """A cut value as the views give it: a count stays a whole number (3, not 3.0, in csv)."""
     if value is None or isinstance(value, bool):
         return None
-    return float(value) if isinstance(value, int | float | Decimal) else None
+    if isinstance(value, int):
+        return value
+    return float(value) if isinstance(value, float | Decimal) else None
 
 
 def _cut_change(current: float | None, previous: float | None, kind: Change) -> float | None:

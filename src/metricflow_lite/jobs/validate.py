@@ -137,6 +137,19 @@ def validate_project(project: Project) -> ValidationResult:
     return _result(diagnostics, project)
 
 
+def explain_failure(project: Project, failures: Sequence[Diagnostic]) -> MflError | None:
+    """The errors `mfl validate` finds, followed by `failures`, or None when it finds none:
+    a build or query the warehouse refuses often has its cause in the project (a time or
+    `active` column left as text), and that cause has a file and a line."""
+    errors = [d for d in validate_project(project).diagnostics if d.severity is Severity.ERROR]
+    if not errors:
+        return None
+    first = errors[0]
+    return MflError(
+        first.code, first.message, first.loc, first.hint, diagnostics=(*errors, *failures)
+    )
+
+
 def _result(diagnostics: list[Diagnostic], project: Project) -> ValidationResult:
     unique = sorted(set(diagnostics), key=Diagnostic.sort_key)
     return ValidationResult(tuple(unique), _checked_files(project))

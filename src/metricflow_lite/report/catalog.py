@@ -10,8 +10,10 @@ MARKDOWN_HEADER = (
     "# Metric catalogue\n\n"
     "Generated from `metrics/*.yml` by `mfl list metrics --format md > docs/metrics.md`;"
     " edit the YAML, then regenerate. A formula `agg(expr) where filter` aggregates one model's"
-    " rows; any other formula is derived from the named metrics, re-computed from their parts"
-    " at every grain. Targets: `>=` a minimum, `<=` a maximum.\n"
+    " rows (`active from A until B`: the rows open at each period's end; `at the last snapshot`:"
+    " the rows at the period's last snapshot time); any other formula is derived from the named"
+    " metrics, re-computed from their parts at every grain. Targets: `>=` a minimum, `<=` a"
+    " maximum.\n"
 )
 METRIC_COLUMNS = ("name", "label", "formula", "format", "target", "models", "description")
 

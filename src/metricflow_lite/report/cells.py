@@ -49,8 +49,10 @@ def period_notes(table: ReportTable) -> list[str]:
     shown = [r[0] for r in (*table.focus_rows(), *table.trend_rows())]
     if table.in_progress and table.grain.intraday:  # intervals are compared whole: no cut
         notes.append(word(table.locale, "day_note", end=end))
-    elif table.in_progress:
+    elif table.in_progress and table.cut_through is not None:
         notes.append(word(table.locale, "cut_note", end=end))
+    elif table.in_progress:  # not one whole day to cut to: the comparisons are whole periods
+        notes.append(word(table.locale, "whole_note", end=end))
     elif any(table.is_partial(start) for start in shown):
         notes.append(word(table.locale, "partial_note", end=end))
     for comparison in table.empty_comparisons():

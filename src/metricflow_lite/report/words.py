@@ -30,6 +30,7 @@ WORDS: dict[str, dict[str, str]] = {
         "partial_note": "* 未完整周期: 数据截至 {end}",
         "as_of": "截至 {end}",
         "cut_note": "本期进行中, 截至 {end}; 上期与去年同期取相同时长比较",
+        "whole_note": "本期进行中, 截至 {end}; 尚无完整的一天, 上期与去年同期按整期比较",
         "day_note": "当日进行中, 截至 {end}; 各时段与对比日的同一时段整段比较",
         "no_compare": "{what}: 无可比数据, 已隐藏",
         "data_end": "数据截至 {end}",
@@ -83,6 +84,8 @@ WORDS: dict[str, dict[str, str]] = {
         "as_of": "through {end}",
         "cut_note": "period in progress, through {end}; previous period and last year cut "
         "to the same length",
+        "whole_note": "period in progress, through {end}; not one whole day yet, so the "
+        "previous period and last year are compared whole",
         "day_note": "day in progress, through {end}; each interval is compared whole with the "
         "same interval of the compared days",
         "no_compare": "{what}: nothing to compare with, hidden",

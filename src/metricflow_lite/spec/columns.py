@@ -56,8 +56,11 @@ def check_columns(spec: ProjectSpec, found: ModelColumns) -> list[Diagnostic]:
         problems.extend(_model_problems(spec, model, found))
     metrics = [m for m in spec.metrics if isinstance(m, BaseMetric)]
     typed = _typed_parts(metrics, found)
+    labels = {
+        m.name: {d.label.strip(): d.name for d in m.dimensions if d.label} for m in spec.models
+    }
     for metric in metrics:
-        problems.extend(_metric_problems(metric, found, typed))
+        problems.extend(_metric_problems(metric, found, typed, labels.get(metric.model, {})))
     return problems
 
 
@@ -208,7 +211,10 @@ def _unknown_column(
 
 
 def _metric_problems(
-    metric: BaseMetric, found: ModelColumns, typed_parts: Mapping[tuple[str, str], Typed]
+    metric: BaseMetric,
+    found: ModelColumns,
+    typed_parts: Mapping[tuple[str, str], Typed],
+    labels: Mapping[str, str],  # a dimension's label -> its column (队列 -> queue)
 ) -> Iterable[Diagnostic]:
     columns = found.columns.get(metric.model)
     if columns is None:
@@ -222,7 +228,13 @@ def _metric_problems(
                 f"unknown column '{column.name}' in {key} of metric '{metric.name}'"
                 f" (model '{metric.model}')",
                 column_loc(base, text, column.name),
-                did_you_mean(column.name, columns)
+                (
+                    f"'{column.name}' is the label of '{labels[column.name]}':"
+                    f" did you mean '{labels[column.name]}'?"
+                    if labels.get(column.name) in columns
+                    else None
+                )
+                or did_you_mean(column.name, columns)
                 or f"columns of '{metric.model}': {', '.join(sorted(columns))}",
             )
         if unknown:

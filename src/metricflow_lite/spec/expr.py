@@ -299,6 +299,10 @@ def unavailable_functions(tree: exp.Expr, dialects: Iterable[str]) -> list[tuple
     return found
 
 
+# YAML's full-width marks and the operators an input method types in SQL (queue ＝ 'A').
+SQL_FULL_WIDTH = {**FULL_WIDTH, "＝": "=", "＜": "<", "＞": ">", "＋": "+", "＊": "*", "！": "!"}
+
+
 def _full_width(text: str) -> tuple[int, str] | None:
     """The first full-width punctuation mark outside a quoted string, and where it is."""
     quote = ""
@@ -307,7 +311,7 @@ def _full_width(text: str) -> tuple[int, str] | None:
             quote = "" if char == quote else quote
         elif char in ("'", '"'):
             quote = char
-        elif char in FULL_WIDTH and char != "\u3000":
+        elif char in SQL_FULL_WIDTH and char != "\u3000":
             return i, char
     return None
 
@@ -326,8 +330,8 @@ def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
             "E221",
             f"full-width '{char}' in {what}",
             loc.shifted(line, col, 1),
-            f"'{char}' is full-width (全角) punctuation: SQL needs {FULL_WIDTH[char]!r}; switch "
-            "the input method to half-width (半角)",
+            f"'{char}' is full-width (全角) punctuation: SQL needs {SQL_FULL_WIDTH[char]!r};"
+            " switch the input method to half-width (半角)",
         )
     try:
         statements = sqlglot.parse(text, read="duckdb")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlglot import exp
 
@@ -91,6 +91,46 @@ def window_grain_errors(
                 code, f"{message}, in metric '{current}'", _at(metric, where), hint
             )
     return tuple(errors[k] for k in sorted(errors))
+
+
+def state_window_errors(
+    metrics: Mapping[str, Metric], only: Collection[str] | None = None
+) -> tuple[MflError, ...]:
+    """One error per window or total() call whose metric is (or is computed from) an `active`
+    or `snapshot` metric (E233), at the metric's name in the call: a state is never
+    re-aggregated over other days or members. `only`: the formulas of these metrics alone."""
+    errors: list[MflError] = []
+    for name, metric in sorted(metrics.items()):
+        if not isinstance(metric, DerivedMetric) or (only is not None and name not in only):
+            continue
+        for node in metric.expr.walk():
+            call = call_name(node)
+            args = list(node.expressions) if call else []
+            if call == PERIOD_SECONDS or not args or not isinstance(args[0], exp.Column):
+                continue
+            inner = args[0].name
+            states = [
+                b
+                for b in base_metrics_of(inner, metrics)
+                if isinstance(base := metrics[b], BaseMetric) and base.is_state
+            ]
+            if not states:
+                continue
+            what = (
+                "an `active` or `snapshot` metric"
+                if states == [inner]
+                else f"computed from the `active` or `snapshot` metric '{states[0]}'"
+            )
+            errors.append(
+                MflError(
+                    "E233",
+                    f"{call}() over '{inner}', {what}, is not supported, in metric '{name}'",
+                    _at(metric, args[0]),
+                    "a state is read at each period's end, never summed over days or members:"
+                    " window an event metric (a count or sum of the rows of each period)",
+                )
+            )
+    return tuple(errors)
 
 
 def _at(metric: DerivedMetric, node: exp.Expr) -> Location:

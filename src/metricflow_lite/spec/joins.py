@@ -112,3 +112,16 @@ def resolve_dimension(spec: ProjectSpec, model_name: str, requested: str) -> Res
             None, ambiguous=tuple(sorted(c.qualified_name for c in best)), known=known
         )
     return Resolution(best[0], known=known)
+
+
+def dimension_label_hint(spec: ProjectSpec, model_name: str, requested: str) -> str | None:
+    """The hint for a dimension's label typed where its name belongs ('城市' for city),
+    naming the dimension as the model reaches it; None when no reachable label matches."""
+    for candidate in reachable_dimensions(spec, model_name):
+        label = candidate.dimension.label
+        if label and label.strip() == requested.strip():
+            plain = candidate.dimension.name
+            found = resolve_dimension(spec, model_name, plain).found
+            name = plain if found == candidate else candidate.qualified_name
+            return f"'{requested}' is the label of '{name}': did you mean '{name}'?"
+    return None

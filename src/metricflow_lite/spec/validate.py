@@ -23,9 +23,10 @@ from metricflow_lite.spec.graph import (
     dependents,
     find_cycle,
     formula_sizes,
+    state_window_errors,
     window_grain_errors,
 )
-from metricflow_lite.spec.joins import resolve_dimension
+from metricflow_lite.spec.joins import dimension_label_hint, resolve_dimension
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -181,7 +182,8 @@ def _dimension_error(
         "E212",
         f"unknown dimension '{name}' for model '{model}' in {where}",
         loc,
-        did_you_mean(name, [*known, *TIME_PARTS])
+        dimension_label_hint(spec, model, name)
+        or did_you_mean(name, [*known, *TIME_PARTS])
         or f"dimensions of '{model}': {', '.join(sorted(known)) or 'none'}",
     )
 
@@ -397,6 +399,16 @@ def report_window_grains(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 )
 
 
+def windows_over_states(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    """A window or total() over an `active` or `snapshot` metric, at the call: a warning
+    (W233), as the other metrics still answer; querying this one is E233."""
+    metrics = {m.name: m for m in spec.metrics}
+    if find_cycle(metrics) is not None:
+        return
+    for err in state_window_errors(metrics):
+        yield _warning("W233", err.message, err.loc, err.hint)
+
+
 def report_comparisons(spec: ProjectSpec) -> Iterable[Diagnostic]:
     """`same_period_last_week` on a report with a grain of a week or coarser (E206): a week has
     no "same weekday a week earlier" other than the previous week, and a month has none."""
@@ -514,6 +526,7 @@ RULES: tuple[Rule, ...] = (
     report_comparisons,
     business_hours,
     report_window_grains,
+    windows_over_states,
     documented_metrics,
     used_metrics,
 )
