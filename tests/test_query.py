@@ -364,3 +364,28 @@ def test_a_query_before_any_build_asks_for_one(tmp_path: Path) -> None:
     result = invoke("query", "--project-dir", str(project), "--metrics", "offered_calls")
     assert result.exit_code == 1, result.output
     assert "error E312: the warehouse is not built for this:" in result.output
+
+
+def test_a_count_without_a_format_shows_whole_numbers(tmp_path: Path) -> None:
+    """16 offered calls (the tiny fixture's first legs) read '16', not '16.00'; a metric that
+    asks for `format: number` keeps its two decimals."""
+    project = copy_fixture("tiny", tmp_path)
+    metrics = project / "metrics" / "calls.yml"
+    text = metrics.read_text(encoding="utf-8")
+    head, _, rest = text.partition("  - name: offered_calls\n")
+    block, sep, tail = rest.partition("\n  - name:")
+    assert "    format: integer" in block
+    plain = block.replace("    format: integer\n", "").replace("\n    format: integer", "")
+    metrics.write_text(head + "  - name: offered_calls\n" + plain + sep + tail, encoding="utf-8")
+    seed_project(project)
+    args = ("query", "--metrics", "offered_calls", "--project-dir", str(project))
+    assert invoke("build", "--project-dir", str(project)).exit_code == 0
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[-1] == "16", result.output
+    decimals = plain.replace("    agg: count", "    agg: count\n    format: number", 1)
+    metrics.write_text(head + "  - name: offered_calls\n" + decimals + sep + tail, encoding="utf-8")
+    assert invoke("build", "--project-dir", str(project)).exit_code == 0
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[-1] == "16.00", result.output

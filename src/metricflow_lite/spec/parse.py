@@ -512,13 +512,18 @@ def parse_target(node: YMap, where: str, out: Collector) -> Target | None:
     return Target(min=bounds["min"], max=bounds["max"])
 
 
+COUNT_AGGS = ("count", "count_distinct")
+
+
 def parse_metric(node: YMap, out: Collector) -> Metric | None:
     name = name_of(node, "a metric", out)
     where = f"metric '{name}'" if name else "a metric"
     check_keys(node, METRIC_KEYS, where, out)
     label = text_of(node, "label", where, out)
     description, descriptions = descriptions_of(node, where, out)
-    fmt = Format.NUMBER
+    # a count is a whole number: 252 calls, not 252.00, when the metric names no format
+    counts = isinstance(node.get("agg"), str) and node.get("agg") in COUNT_AGGS
+    fmt = Format.INTEGER if counts else Format.NUMBER
     if "format" in node and node["format"] is not None:
         fmt = (
             parse_enum(Format, node["format"], node.value_loc("format"), f"format of {where}", out)
