@@ -37,7 +37,7 @@ def test_one_sheet_per_grain_in_one_workbook() -> None:
     week = team_table()
     day = replace(week, grain=Grain.DAY)
     book = read(render_xlsx([day, week]))
-    assert book.sheetnames == ["摘要", "日报 day", "日报 day 图表", "周报 week", "周报 week 图表"]
+    assert book.sheetnames == ["摘要", "日报", "日报 图表", "周报", "周报 图表"]
     assert book.active is not None and book.active.title == "摘要"  # #20: opens on the summary
 
 
@@ -133,10 +133,10 @@ def test_render_workbook_is_the_entry_point_for_several_grains() -> None:
     book = read(render_workbook([replace(week, grain=Grain.MONTH), week]))
     assert book.sheetnames == [
         "摘要",
-        "月报 month",
-        "月报 month 图表",
-        "周报 week",
-        "周报 week 图表",
+        "月报",
+        "月报 图表",
+        "周报",
+        "周报 图表",
     ]
 
 

@@ -48,12 +48,12 @@ RED_FILL = {"bg_color": "#FDECEC", "font_color": "#C62828"}
 
 
 def sheet_name(grain: Grain, locale: str = DEFAULT_LOCALE) -> str:
-    """The sheet of a grain: 日报 day, 周报 week, 月报 month ..."""
-    return f"{word(locale, 'grain_report', grain=grain_word(locale, grain))} {grain.value}"
+    """The sheet of a grain in the report's words: 日报, 周报, 月报 ... (one per grain)."""
+    return word(locale, "grain_report", grain=grain_word(locale, grain))
 
 
 def chart_sheet_name(grain: Grain, locale: str = DEFAULT_LOCALE) -> str:
-    """The chart sheet of a grain: 日报 day 图表."""
+    """The chart sheet of a grain: 日报 图表."""
     return f"{sheet_name(grain, locale)} {word(locale, 'charts')}"
 
 
