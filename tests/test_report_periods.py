@@ -164,7 +164,8 @@ def test_a_month_in_progress_is_compared_like_for_like(project: Path) -> None:
     assert jan["is_complete"] == "false"
     md = report(project, "center_monthly", "--date", "2025-01-05", "--format", "md")
     assert "截至 2025-01-14 07:52" in md
-    assert "上期与去年同期取相同时长比较" in md
+    # the note names the comparisons shown: last year has no data, so it is hidden, not cut
+    assert "本期进行中, 截至 2025-01-14 07:52; 上期取相同时长比较" in md
     assert "同比: 无可比数据, 已隐藏" in md and "呼入量 同比" not in md
 
 
@@ -173,8 +174,9 @@ def test_a_day_in_progress_does_not_claim_a_cut_comparison(project: Path) -> Non
     # nothing is cut, and the report must not say the previous day was cut to the same length.
     md = report(project, "channel_daily", "--date", "2025-01-14", "--format", "md")
     assert "截至 2025-01-14 07:52" in md
-    assert "上期与去年同期取相同时长比较" not in md
-    assert "上期与去年同期按整期比较" in md
+    assert "取相同时长比较" not in md
+    # the report compares with the previous day only: last year is not named
+    assert "尚无完整的一天, 上期按整期比较" in md and "去年同期" not in md
     rows = csv_rows(report(project, "channel_daily", "--date", "2025-01-14", "--format", "csv"))
     hotline = next(r for r in rows if r["day"] == "2025-01-14" and r["channel"] == "hotline")
     assert (hotline["offered_calls"], hotline["offered_calls_prev"]) == ("1", "1")

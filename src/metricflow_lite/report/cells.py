@@ -47,15 +47,22 @@ def period_notes(table: ReportTable) -> list[str]:
     notes = []
     end = format_end(table.data_end)
     shown = [r[0] for r in (*table.focus_rows(), *table.trend_rows())]
+    empty = table.empty_comparisons()
+    shown_comparisons = [c for c in table.comparisons() if c not in empty]
     if table.in_progress and table.grain.intraday:  # intervals are compared whole: no cut
         notes.append(word(table.locale, "day_note", end=end))
-    elif table.in_progress and table.cut_through is not None:
-        notes.append(word(table.locale, "cut_note", end=end))
-    elif table.in_progress:  # not one whole day to cut to: the comparisons are whole periods
-        notes.append(word(table.locale, "whole_note", end=end))
+    elif table.in_progress and shown_comparisons:
+        # the comparisons the report shows (上期, 去年同期 ...), cut to the same length or whole
+        compared = word(table.locale, "and").join(
+            table.comparison_words(c)[0] for c in shown_comparisons
+        )
+        note = "cut_note" if table.cut_through is not None else "whole_note"
+        notes.append(word(table.locale, note, end=end, compared=compared))
+    elif table.in_progress:
+        notes.append(word(table.locale, "progress_note", end=end))
     elif any(table.is_partial(start) for start in shown):
         notes.append(word(table.locale, "partial_note", end=end))
-    for comparison in table.empty_comparisons():
+    for comparison in empty:
         _, what = table.comparison_words(comparison)
         notes.append(word(table.locale, "no_compare", what=what))
     return notes

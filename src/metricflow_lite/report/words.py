@@ -29,8 +29,10 @@ WORDS: dict[str, dict[str, str]] = {
         "partial_mark": "*",
         "partial_note": "* 未完整周期: 数据截至 {end}",
         "as_of": "截至 {end}",
-        "cut_note": "本期进行中, 截至 {end}; 上期与去年同期取相同时长比较",
-        "whole_note": "本期进行中, 截至 {end}; 尚无完整的一天, 上期与去年同期按整期比较",
+        "cut_note": "本期进行中, 截至 {end}; {compared}取相同时长比较",
+        "progress_note": "本期进行中, 截至 {end}",
+        "whole_note": "本期进行中, 截至 {end}; 尚无完整的一天, {compared}按整期比较",
+        "and": "与",
         "day_note": "当日进行中, 截至 {end}; 各时段与对比日的同一时段整段比较",
         "no_compare": "{what}: 无可比数据, 已隐藏",
         "data_end": "数据截至 {end}",
@@ -82,10 +84,11 @@ WORDS: dict[str, dict[str, str]] = {
         "partial_mark": "*",
         "partial_note": "* incomplete period: data through {end}",
         "as_of": "through {end}",
-        "cut_note": "period in progress, through {end}; previous period and last year cut "
-        "to the same length",
-        "whole_note": "period in progress, through {end}; not one whole day yet, so the "
-        "previous period and last year are compared whole",
+        "cut_note": "period in progress, through {end}; {compared} cut to the same length",
+        "progress_note": "period in progress, through {end}",
+        "whole_note": "period in progress, through {end}; not one whole day yet, so {compared}"
+        " compared whole",
+        "and": " and ",
         "day_note": "day in progress, through {end}; each interval is compared whole with the "
         "same interval of the compared days",
         "no_compare": "{what}: nothing to compare with, hidden",
