@@ -389,3 +389,25 @@ def test_a_count_without_a_format_shows_whole_numbers(tmp_path: Path) -> None:
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert result.output.split()[-1] == "16.00", result.output
+
+
+def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
+    """to_date over a count is a count (integer), shift over a rate a rate (percent): a window
+    over one metric that names no format shows that metric's; other formulas keep `number`."""
+    project = copy_fixture("tiny", tmp_path)
+    (project / "metrics" / "windows.yml").write_text(
+        "version: 1\n"
+        "metrics:\n"
+        "  - {name: offered_ytd, expr: \"to_date(offered_calls, 'year')\"}\n"
+        "  - {name: abandonment_last_week, expr: \"shift(abandonment_rate, '1 week')\"}\n"
+        "  - {name: offered_twice, expr: offered_calls * 2}\n",
+        encoding="utf-8",
+    )
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.spec.validate import load_spec
+
+    spec = load_spec(load_project(project))
+    formats = {m.name: m.format.value for m in spec.metrics}
+    assert formats["offered_ytd"] == "integer"
+    assert formats["abandonment_last_week"] == "percent"
+    assert formats["offered_twice"] == "number"

@@ -201,6 +201,8 @@ class DerivedMetric:
     expr_text: str = ""
     expr_loc: Location | None = None
     spots: SourceMap = field(default=NO_SPOTS, compare=False)  # where each value is written
+    # no `format` in the YAML: a window over one metric shows that metric's (inherit_formats)
+    format_given: bool = True
 
     def name_loc(self, name: str) -> Location:
         """Where a metric name appears in the formula (for pointing at a typo)."""

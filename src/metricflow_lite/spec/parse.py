@@ -572,6 +572,7 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             expr_text=text,
             expr_loc=node.value_loc("expr"),
             spots=spots_of(node),
+            format_given="format" in node and node["format"] is not None,
         )
     ok = require(node, "model", where, out, "model: call_legs")
     ok = require(node, "agg", where, out, "agg: count") and ok

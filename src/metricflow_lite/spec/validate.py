@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sqlglot import exp
@@ -34,6 +35,7 @@ from metricflow_lite.spec.model import (
     ChartKind,
     Comparison,
     DerivedMetric,
+    Format,
     Grain,
     Metric,
     ProjectSpec,
@@ -41,6 +43,7 @@ from metricflow_lite.spec.model import (
 )
 from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
 from metricflow_lite.spec.project import Project
+from metricflow_lite.spec.windows import call_name
 
 Rule = Callable[[ProjectSpec], Iterable[Diagnostic]]
 
@@ -537,12 +540,51 @@ def check_spec(spec: ProjectSpec) -> list[Diagnostic]:
     return [d for rule in RULES for d in rule(spec)]
 
 
+def inherit_formats(metrics: Sequence[Metric]) -> list[Metric]:
+    """A derived metric that is one window over one metric and names no `format` shows that
+    metric's: rolling(offered_calls, '7 days') is a count (integer), shift(abandonment_rate,
+    '1 week') a rate (percent). Any other formula keeps the default."""
+    by_name = {m.name: m for m in metrics}
+    found: dict[str, Format] = {}
+
+    def format_of(name: str, seen: frozenset[str]) -> Format | None:
+        metric = by_name.get(name)
+        if metric is None or name in seen:  # unknown names and cycles: errors of their own
+            return None
+        if not isinstance(metric, DerivedMetric) or metric.format_given:
+            return metric.format
+        if name not in found:
+            inner = windowed_metric(metric.expr)
+            inherited = format_of(inner, seen | {name}) if inner else None
+            found[name] = inherited or metric.format
+        return found[name]
+
+    return [
+        replace(m, format=format_of(m.name, frozenset()) or m.format)
+        if isinstance(m, DerivedMetric) and not m.format_given
+        else m
+        for m in metrics
+    ]
+
+
+def windowed_metric(formula: exp.Expr) -> str | None:
+    """The metric of a formula that is one window call over it (`rolling(m, '7 days')`)."""
+    if call_name(formula) not in WINDOW_CALLS or not formula.expressions:
+        return None
+    first = formula.expressions[0]
+    return first.name if isinstance(first, exp.Column) and not first.table else None
+
+
+WINDOW_CALLS = ("rolling", "to_date", "shift", "total")
+
+
 def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
     """Read metrics/ and reports/ and check them: the spec and every problem found."""
     out = Collector()
     folders = [("metrics", project.path("metrics")), ("reports", project.path("reports"))]
     documents = read_documents(project.root, folders, out)
     models, metrics, indicators, reports = parse_documents(documents, out)
+    metrics = inherit_formats(metrics)
     spec = ProjectSpec(
         tuple(models), tuple(metrics), tuple(indicators), tuple(reports), project.calendars
     )
