@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
-from conftest import FIXTURES, invoke
+from conftest import FIXTURES, copy_fixture, invoke
 
 from metricflow_lite.compile.plan import (
     PlanNode,
@@ -328,8 +328,7 @@ def test_overlapping_versions_warn_at_build(tmp_path: Path) -> None:
 def test_a_text_active_column_is_the_users_error_in_query(tmp_path: Path) -> None:
     """A model that leaves created_ts as text: the build and a query of an `active` metric on
     it say E292 at the YAML (exit 1), never only the warehouse's error or an internal error."""
-    root = tmp_path / "history"
-    shutil.copytree(FIXTURES / "history", root, ignore=shutil.ignore_patterns("target"))
+    root = copy_fixture("history", tmp_path)
     model = root / "models" / "source" / "tickets.sql"
     model.write_text(
         model.read_text(encoding="utf-8").replace(

@@ -138,14 +138,16 @@ def transcode(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Tran
         done = _transcode_parts(seed, encoding, codec, out, skip_lines)
         if done is not None:
             return done
-    return _transcode_serial(seed, encoding, out, skip_lines)
+    return _transcode_serial(seed, encoding, codec, out, skip_lines)
 
 
-def _transcode_serial(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Transcoded:
+def _transcode_serial(
+    seed: SeedFile, encoding: str, codec: str, out: Path, skip_lines: int
+) -> Transcoded:
     from metricflow_lite.seeds.transcode_worker import Utf8Lines
 
     decoder = codecs.getincrementaldecoder(CODECS.get(encoding, encoding))(errors="strict")
-    utf8 = Utf8Lines() if codecs.lookup(CODECS.get(encoding, encoding)).name in SPLITTABLE else None
+    utf8 = Utf8Lines() if codec in SPLITTABLE else None  # GB18030 and Big5: see utf8_line
     lines = 0  # lines of the export decoded so far
     written = 0
     last = "\n"
