@@ -186,6 +186,7 @@ ENTRY = {
     "config": {},
     "layout": {"formats": [["offered_calls", "integer"]], "value_labels": {}, "period": None},
     "grain": None,
+    "span": [None, None],
     "grace_microseconds": 3_600_000_000,
     "bounds": [],
 }
@@ -197,9 +198,10 @@ ENTRY = {
         ENTRY,  # a PostgreSQL or Spark target, or an in-memory DuckDB: no file to read
         {**ENTRY, "path": "/nonexistent/warehouse.duckdb"},
         {k: v for k, v in ENTRY.items() if k != "layout"},  # an entry of an older mfl
+        {k: v for k, v in ENTRY.items() if k != "span"},  # older still: no range kept
         {**ENTRY, "grain": "fortnight"},
     ],
-    ids=["no-file", "missing-file", "old-entry", "bad-grain"],
+    ids=["no-file", "missing-file", "old-entry", "no-span", "bad-grain"],
 )
 def test_anything_unusual_takes_the_full_path(entry: dict[str, object]) -> None:
     assert fastpath.answer_query(entry, "table", False) is None

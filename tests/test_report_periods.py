@@ -261,6 +261,62 @@ def test_query_marks_incomplete_periods_and_names_them_on_stderr(project: Path) 
     assert "is_complete" not in plain.stdout
 
 
+@pytest.mark.parametrize(
+    ("span", "offered", "incomplete"),
+    [
+        # by hand from CALLS: the data runs from 15 Nov 09:01 to 14 Jan 07:52
+        ((), 10, "2024-11-15..2025-01-14"),  # the data's own range ends mid-day
+        (("--end", "2025-01-13"), 9, None),  # 13 Jan is whole (23:10 and the next morning)
+        (("--start", "2024-12-01", "--end", "2025-01-13"), 8, None),
+        (("--start", "2024-11-01", "--end", "2024-12-31"), 6, "2024-11-01..2024-12-31"),
+        (("--start", "2025-01-01"), 4, "2025-01-01..2025-01-14"),
+    ],
+)
+def test_a_query_without_a_grain_says_whether_its_range_is_complete(
+    project: Path, span: tuple[str, ...], offered: int, incomplete: str | None
+) -> None:
+    # Without --grain the period is the whole range: a total over a range the data does not
+    # cover (it starts 15 Nov, ends 14 Jan 07:52) must not read as a complete one.
+    args = ("query", "--project-dir", str(project), "--metrics", "offered_calls", *span)
+    note = f"note: incomplete range: {incomplete}" if incomplete else None
+    for _ in range(2):  # the second run answers from target/'s cached plan
+        table = invoke(*args)
+        assert table.exit_code == 0, table.output
+        assert f"{offered:,}" in table.stdout
+        assert (note in table.stderr) if note else ("incomplete" not in table.stderr)
+        as_csv = invoke(*args, "--format", "csv", "--completeness")
+        assert as_csv.exit_code == 0, as_csv.output
+        rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+        assert rows == [
+            {"offered_calls": str(offered), "is_complete": "false" if incomplete else "true"}
+        ]
+        assert "is_complete" not in invoke(*args, "--format", "csv").stdout
+
+
+def test_the_range_of_a_query_without_a_grain_by_hand() -> None:
+    from metricflow_lite.periods import model_bounds, span_complete, span_days, span_label
+
+    hour = dt.timedelta(hours=1)
+    daily = model_bounds("schedule", dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    assert daily is not None  # a DATE column covers its last day whole
+    assert span_days((None, None), [daily]) == (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    assert span_complete((None, None), [daily], hour)
+    assert not span_complete((None, dt.date(2024, 2, 1)), [daily], hour)
+    # a start after the data's end is a range of that one day, which no row covers
+    after = (dt.date(2024, 3, 1), None)
+    assert span_days(after, [daily]) == (dt.date(2024, 3, 1), dt.date(2024, 3, 1))
+    assert not span_complete(after, [daily], hour)
+    # two models: the range starts with the earlier one, so the later one does not cover it
+    calls = model_bounds("calls", dt.datetime(2024, 1, 10, 8), dt.datetime(2024, 1, 31, 23, 30))
+    assert calls is not None
+    assert span_label((None, None), [daily, calls]) == "2024-01-01..2024-01-31"
+    assert not span_complete((None, None), [daily, calls], hour)
+    assert span_complete((dt.date(2024, 1, 10), None), [daily, calls], hour)
+    # no rows at all: nothing covers the range, whatever it is
+    assert not span_complete((dt.date(2024, 1, 1), dt.date(2024, 1, 2)), [], hour)
+    assert span_label((None, dt.date(2024, 1, 2)), []) == "..2024-01-02"
+
+
 def test_english_locale_and_its_descriptions(tmp_path: Path) -> None:
     project = write_project(tmp_path / "en", "locale: en\n")
     text = report(project, "channel_daily", "--format", "md")

@@ -187,6 +187,15 @@ def test_query_equals_mfl_query_and_the_hand_counts(server: Server, built: Path)
     assert [r["offered_calls"] for r in api["rows"]] == [8, 2]  # 12-30 and 01-01, queue A
     assert api["build"] == server.build_id()
 
+    # without a grain the range is the period: the API flags it as `mfl query` does
+    ranged = {"start": "2024-12-30", "end": "2025-01-05", "completeness": True}
+    whole = server.query(metrics=["offered_calls"], **ranged).json()
+    cli_args = ("--metrics", "offered_calls", "--start", "2024-12-30", "--end", "2025-01-05")
+    assert whole["rows"] == cli_json(built, *cli_args, "--completeness")
+    assert whole["columns"] == ["offered_calls", "is_complete"]
+    flag = whole["rows"][0]["is_complete"]
+    assert whole["incomplete"] == ([] if flag else ["2024-12-30..2025-01-05"])
+
 
 @pytest.mark.parametrize(
     ("fields", "cli_args"),

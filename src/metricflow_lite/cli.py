@@ -325,8 +325,9 @@ def query(
     if answer.text is None:
         click.echo(answer.sql)
         return
-    if answer.incomplete and answer.plan.request.grain is not None:
-        click.echo(incomplete_note(answer.plan.request.grain.value, answer.incomplete), err=True)
+    if answer.incomplete:
+        grain = answer.plan.request.grain
+        click.echo(incomplete_note(grain.value if grain else None, answer.incomplete), err=True)
     click.echo(answer.text, nl=fmt == "table")
 
 

@@ -110,15 +110,61 @@ def model_bounds(model: str, first: object, last: object) -> DataBounds | None:
     return DataBounds(model, begin, until)
 
 
+# A query without a grain: its --start and --end days, either left open.
+Span = tuple[dt.date | None, dt.date | None]
+
+
+def span_days(span: Span, bounds: Sequence[DataBounds]) -> tuple[dt.date, dt.date] | None:
+    """The days a query without a grain covers: --start..--end, an open side taken from the
+    data (the first day any model has data, the last day any has); None when a side is open
+    and no model has rows."""
+    start, end = span
+    if start is None:
+        if not bounds:
+            return None
+        start = min(b.first.date() for b in bounds)
+    if end is None:
+        if not bounds:
+            return None
+        # `last` is the instant the data reaches: a DATE column's is the next midnight
+        end = max(start, max((b.last - dt.timedelta(microseconds=1)).date() for b in bounds))
+    return start, end
+
+
+def span_complete(span: Span, bounds: Sequence[DataBounds], grace: dt.timedelta) -> bool:
+    """The rule of a period (is_complete), over the whole range of a query without a grain."""
+    days = span_days(span, bounds)
+    if days is None or not bounds:
+        return False
+    until = as_datetime(days[1] + dt.timedelta(days=1))
+    return all(b.first.date() <= days[0] and b.last >= until - grace for b in bounds)
+
+
+def span_label(span: Span, bounds: Sequence[DataBounds]) -> str:
+    """The range as the incomplete note names it: 2024-11-01..2025-02-28."""
+    days = span_days(span, bounds)
+    if days is None:
+        start, end = span
+        return f"{start or ''}..{end or ''}"  # an open side without data stays open
+    return f"{days[0]}..{days[1]}"
+
+
 def rows_complete(
     columns: Sequence[str],
     rows: Sequence[Sequence[object]],
     grain: Grain | None,
     bounds: Sequence[DataBounds],
     grace: dt.timedelta,
+    span: Span | None = None,
 ) -> tuple[bool, ...] | None:
-    """Whether each query row's period is complete; None without a grain column."""
-    if grain is None or grain.value not in columns:
+    """Whether each query row's period is complete; without a grain, whether the data covers
+    the query's range (`span`), the same for every row. None without a grain column, and
+    without a grain when `span` is None (no model the query reads has a time column)."""
+    if grain is None:
+        if span is None:
+            return None
+        return (span_complete(span, bounds, grace),) * len(rows)
+    if grain.value not in columns:
         return None
     at = list(columns).index(grain.value)
     flags = []
@@ -128,3 +174,28 @@ def rows_complete(
             value = value.replace(tzinfo=None)
         flags.append(isinstance(value, dt.date) and is_complete(value, grain, bounds, grace))
     return tuple(flags)
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """Which rows of a query the data covers whole: `flags` per row, and for a query without a
+    grain the range the flags speak of, as the incomplete note names it."""
+
+    flags: tuple[bool, ...]
+    range_label: str | None = None
+
+
+def query_completeness(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    grain: Grain | None,
+    bounds: Sequence[DataBounds],
+    grace: dt.timedelta,
+    span: Span | None,
+) -> Completeness | None:
+    """rows_complete, with the range's label when there is no grain."""
+    flags = rows_complete(columns, rows, grain, bounds, grace, span)
+    if flags is None:
+        return None
+    label = span_label(span, bounds) if grain is None and span is not None else None
+    return Completeness(flags, label)

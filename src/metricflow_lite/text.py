@@ -248,15 +248,19 @@ def incomplete_periods(
     rows: Sequence[Sequence[Any]],
     period: str | None,
     complete: Sequence[bool] | None,
+    range_label: str | None = None,
 ) -> tuple[str, ...]:
-    """The periods (as text, sorted, once each) of the rows not marked complete."""
-    if complete is None or period is None or period not in columns:
+    """The periods (as text, sorted, once each) of the rows not marked complete; without a
+    period column, the query's range (`range_label`) when its rows are not complete."""
+    if complete is None:
         return ()
+    if period is None or period not in columns:
+        return (range_label,) if range_label is not None and not all(complete) else ()
     at = list(columns).index(period)
     flagged = zip(rows, complete, strict=True)
     return tuple(sorted({str(plain_value(r[at])) for r, ok in flagged if not ok}))
 
 
-def incomplete_note(grain: str, periods: Sequence[str]) -> str:
-    """The stderr note that names a query's incomplete periods."""
-    return f"note: incomplete {grain}: {', '.join(periods)}"
+def incomplete_note(grain: str | None, periods: Sequence[str]) -> str:
+    """The stderr note that names a query's incomplete periods (without a grain: its range)."""
+    return f"note: incomplete {grain or 'range'}: {', '.join(periods)}"

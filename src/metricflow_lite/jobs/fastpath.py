@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metricflow_lite.periods import DataBounds, model_bounds, rows_complete
+from metricflow_lite.periods import DataBounds, model_bounds, query_completeness
 from metricflow_lite.spec.kinds import Grain
 from metricflow_lite.text import QueryLayout, incomplete_note, incomplete_periods, render_query_rows
 
@@ -176,6 +176,7 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
         sql = str(entry["sql"])
         layout = QueryLayout.from_data(entry["layout"])
         grain = None if entry["grain"] is None else Grain(entry["grain"])
+        start, end = (None if day is None else dt.date.fromisoformat(day) for day in entry["span"])
         grace = dt.timedelta(microseconds=int(entry["grace_microseconds"]))
         bounds_sql = [(str(model), str(query)) for model, query in entry["bounds"]]
         note = entry.get("note")
@@ -184,7 +185,7 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
     if not entry.get("path"):
         return None
     flagged = fmt == "table" or completeness
-    if not flagged or grain is None:
+    if not flagged:
         bounds_sql = []  # as the full path: bounds only where periods are marked
     from metricflow_lite.warehouse.readonly import run_duckdb_queries
 
@@ -192,18 +193,23 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
     if found is None:
         return None
     (columns, rows), *bound_rows = found
-    complete = None
-    if flagged:
+    covered = None
+    # as the full path: without a grain, a range only when some model has a time column
+    if flagged and (grain is not None or bounds_sql):
         bounds: list[DataBounds] = []
         for (model, _), (_, values) in zip(bounds_sql, bound_rows, strict=True):
             one = model_bounds(model, *values[0]) if values and len(values[0]) == 2 else None
             if one is not None:
                 bounds.append(one)
-        complete = rows_complete(columns, rows, grain, bounds, grace)
+        covered = query_completeness(
+            columns, rows, grain, bounds, grace, None if grain is not None else (start, end)
+        )
+    complete = covered.flags if covered is not None else None
     notes = [f"note: {note}"] if note else []
-    if grain is not None and (
-        incomplete := incomplete_periods(columns, rows, grain.value, complete)
+    period = grain.value if grain is not None else None
+    if incomplete := incomplete_periods(
+        columns, rows, period, complete, covered.range_label if covered else None
     ):
-        notes.append(incomplete_note(grain.value, incomplete))
+        notes.append(incomplete_note(period, incomplete))
     text = render_query_rows(columns, rows, fmt, layout, complete)
     return CachedAnswer(tuple(notes), text + "\n" if fmt == "table" else text)

@@ -430,12 +430,15 @@ def query(
         return QueryAnswer(plan, sql, None)
     with connect(project, target, read_only=True) as warehouse:
         result = _fetch_explained(project, warehouse, sql)
-        complete = None
+        found = None
         if fmt == "table" or completeness:
-            complete = row_completeness(
+            found = row_completeness(
                 spec, project, warehouse, plan.request, result.columns, result.rows
             )
-    incomplete = incomplete_periods(result.columns, result.rows, layout.period, complete)
+    complete = found.flags if found is not None else None
+    incomplete = incomplete_periods(
+        result.columns, result.rows, layout.period, complete, found.range_label if found else None
+    )
     text = render_query_rows(result.columns, result.rows, fmt, layout, complete)
     return QueryAnswer(plan, sql, text, incomplete)
 
@@ -486,6 +489,10 @@ def remember_query(
         "config": {},
         "layout": layout.to_data(),
         "grain": plan.request.grain.value if plan.request.grain else None,
+        "span": [
+            None if day is None else day.isoformat()
+            for day in (plan.request.start, plan.request.end)
+        ],
         "grace_microseconds": project.complete_grace // dt.timedelta(microseconds=1),
         "bounds": [
             [model, to_sql(query, dialect)]

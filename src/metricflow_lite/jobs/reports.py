@@ -24,7 +24,7 @@ from metricflow_lite.compile.plan import QueryRequest, model_times, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.jobs.files import write_file
-from metricflow_lite.periods import model_bounds, rows_complete
+from metricflow_lite.periods import Completeness, model_bounds, query_completeness
 from metricflow_lite.report import (
     MetricInfo,
     ReportTable,
@@ -377,12 +377,18 @@ def row_completeness(
     request: QueryRequest,
     columns: tuple[str, ...],
     rows: tuple[tuple[object, ...], ...],
-) -> tuple[bool, ...] | None:
-    """Whether each query row's period is complete (DESIGN-2 §2); None without a grain."""
-    if request.grain is None or request.grain.value not in columns:
+) -> Completeness | None:
+    """Whether each query row's period is complete (DESIGN-2 §2). Without a grain the period
+    is the query's range (--start..--end, an open side the data's); None when no model the
+    query reads has a time column, so that nothing can be incomplete."""
+    grain = request.grain
+    if grain is not None and grain.value not in columns:
+        return None
+    if grain is None and not model_times(spec, request.metrics):
         return None
     bounds = data_bounds(spec, request.metrics, warehouse)
-    return rows_complete(columns, rows, request.grain, bounds, project.complete_grace)
+    span = (request.start, request.end) if grain is None else None
+    return query_completeness(columns, rows, grain, bounds, project.complete_grace, span)
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,17 +161,20 @@ def run_query(served: ServedProject, body: object) -> dict[str, Any]:
     with served.snapshot.reader() as warehouse:
         columns, rows = warehouse.select(sql, limits.max_rows, limits.timeout_s)
         names = tuple(name for name, _ in columns)
-        complete = None
+        found = None
         if completeness:
-            complete = row_completeness(spec, project, warehouse, plan.request, names, tuple(rows))
+            found = row_completeness(spec, project, warehouse, plan.request, names, tuple(rows))
     records = _records(names, rows)
     incomplete: list[str] = []
-    if complete is not None:
-        for record, flag in zip(records, complete, strict=True):
+    complete = found.flags if found is not None else None
+    if found is not None:
+        for record, flag in zip(records, found.flags, strict=True):
             record["is_complete"] = flag
         grain = plan.request.grain
         if grain is not None:
             incomplete = sorted({str(r[grain.value]) for r in records if not r["is_complete"]})
+        elif found.range_label is not None and not all(found.flags):
+            incomplete = [found.range_label]
     return {
         "build": served.snapshot.build_id,
         "columns": [*names, *(["is_complete"] if complete is not None else [])],
