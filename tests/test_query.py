@@ -392,15 +392,25 @@ def test_a_count_without_a_format_shows_whole_numbers(tmp_path: Path) -> None:
 
 
 def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
-    """to_date over a count is a count (integer), shift over a rate a rate (percent): a window
-    over one metric that names no format shows that metric's; other formulas keep `number`."""
+    """to_date over a count is a count (integer), shift over a rate a rate (percent), a
+    difference of counts a count: a formula that names no format shows the one format of the
+    metrics it adds or scales by a constant; other formulas keep `number`."""
     project = copy_fixture("tiny", tmp_path)
     (project / "metrics" / "windows.yml").write_text(
         "version: 1\n"
         "metrics:\n"
         "  - {name: offered_ytd, expr: \"to_date(offered_calls, 'year')\"}\n"
         "  - {name: abandonment_last_week, expr: \"shift(abandonment_rate, '1 week')\"}\n"
-        "  - {name: offered_twice, expr: offered_calls * 2}\n",
+        "  - {name: offered_twice, expr: offered_calls * 2}\n"
+        "  - {name: answered, expr: offered_calls - abandoned_calls}\n"
+        "  - {name: answered_ytd, expr: \"to_date(answered, 'year') + 0\"}\n"
+        "  - {name: handle_plus_wrap, expr: \"coalesce(handle_seconds, 0) + 30\"}\n"
+        "  - {name: not_abandoned, expr: 1 - abandonment_rate}\n"
+        "  - {name: abandonment_points, expr: abandonment_rate * 100}\n"
+        "  - {name: offered_half, expr: offered_calls * 0.5}\n"
+        "  - {name: per_call, expr: handle_seconds / offered_calls}\n"
+        "  - {name: mixed, expr: offered_calls + handle_seconds}\n"
+        "  - {name: squared, expr: offered_calls * offered_calls}\n",
         encoding="utf-8",
     )
     from metricflow_lite.spec.project import load_project
@@ -410,4 +420,11 @@ def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
     formats = {m.name: m.format.value for m in spec.metrics}
     assert formats["offered_ytd"] == "integer"
     assert formats["abandonment_last_week"] == "percent"
-    assert formats["offered_twice"] == "number"
+    # sums, differences and constant multiples keep their metrics' one format
+    assert formats["offered_twice"] == formats["answered"] == "integer"
+    assert formats["answered_ytd"] == "integer"
+    assert formats["handle_plus_wrap"] == "duration"
+    assert formats["not_abandoned"] == "percent"
+    # a rate times 100, half a count, a ratio, mixed units or a product have no such format
+    for name in ("abandonment_points", "offered_half", "per_call", "mixed", "squared"):
+        assert formats[name] == "number", name

@@ -541,11 +541,12 @@ def check_spec(spec: ProjectSpec) -> list[Diagnostic]:
 
 
 def inherit_formats(metrics: Sequence[Metric]) -> list[Metric]:
-    """A derived metric that is one window over one metric and names no `format` shows that
-    metric's: rolling(offered_calls, '7 days') is a count (integer), shift(abandonment_rate,
-    '1 week') a rate (percent). Any other formula keeps the default."""
+    """A derived metric that names no `format` shows the format its formula keeps:
+    rolling(offered_calls, '7 days') is a count (integer), shift(abandonment_rate, '1 week') a
+    rate (percent), offered_calls - abandoned_calls a count, talk_seconds + hold_seconds a
+    duration. Any other formula (a ratio, a product of two metrics) keeps the default."""
     by_name = {m.name: m for m in metrics}
-    found: dict[str, Format] = {}
+    found: dict[str, Format | None] = {}
 
     def format_of(name: str, seen: frozenset[str]) -> Format | None:
         metric = by_name.get(name)
@@ -554,10 +555,8 @@ def inherit_formats(metrics: Sequence[Metric]) -> list[Metric]:
         if not isinstance(metric, DerivedMetric) or metric.format_given:
             return metric.format
         if name not in found:
-            inner = windowed_metric(metric.expr)
-            inherited = format_of(inner, seen | {name}) if inner else None
-            found[name] = inherited or metric.format
-        return found[name]
+            found[name] = kept_format(metric.expr, lambda m: format_of(m, seen | {name}))
+        return found[name] or metric.format
 
     return [
         replace(m, format=format_of(m.name, frozenset()) or m.format)
@@ -565,6 +564,52 @@ def inherit_formats(metrics: Sequence[Metric]) -> list[Metric]:
         else m
         for m in metrics
     ]
+
+
+# Functions whose value is one of their arguments', so in that argument's unit.
+_SAME_UNIT_CALLS = (exp.Coalesce, exp.Greatest, exp.Least, exp.Abs)
+
+
+def kept_format(formula: exp.Expr, format_of: Callable[[str], Format | None]) -> Format | None:
+    """The one format of the metrics a formula adds, subtracts or scales by a constant, or
+    None: `a - b` of two counts is a count, `2 * aht` a duration, `1 - service_level` a rate;
+    `a / b`, `a * b`, a rate times 100 or a count times 0.5 are none of these."""
+    formats: set[Format] = set()
+    fractional = scaled = False
+
+    def walk(node: exp.Expr) -> bool:
+        nonlocal fractional, scaled
+        if (inner := windowed_metric(node)) is not None:
+            formats.add(format_of(inner) or Format.NUMBER)
+            return True
+        if isinstance(node, exp.Column) and not node.table:
+            formats.add(format_of(node.name) or Format.NUMBER)
+            return True
+        if isinstance(node, exp.Literal) and not node.is_string:
+            fractional = fractional or not node.is_int
+            return True
+        if isinstance(node, exp.Paren | exp.Neg):
+            return walk(node.this)
+        if isinstance(node, exp.Add | exp.Sub):
+            return walk(node.this) and walk(node.expression)
+        if isinstance(node, exp.Mul):
+            # a unit times a constant keeps the unit; a unit times a unit does not
+            if not any(isinstance(side, exp.Literal) for side in (node.this, node.expression)):
+                return False
+            scaled = True
+            return walk(node.this) and walk(node.expression)
+        if isinstance(node, _SAME_UNIT_CALLS):
+            return all(walk(arg) for arg in node.iter_expressions())
+        return False
+
+    if not walk(formula) or len(formats) != 1:
+        return None
+    (kept,) = formats
+    if kept is Format.NUMBER or (kept is Format.INTEGER and fractional):
+        return None
+    if kept is Format.PERCENT and scaled:  # abandonment_rate * 100 is a number of percent
+        return None
+    return kept
 
 
 def windowed_metric(formula: exp.Expr) -> str | None:
