@@ -404,7 +404,7 @@ def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
         "  - {name: offered_twice, expr: offered_calls * 2}\n"
         "  - {name: answered, expr: offered_calls - abandoned_calls}\n"
         "  - {name: answered_ytd, expr: \"to_date(answered, 'year') + 0\"}\n"
-        "  - {name: handle_plus_wrap, expr: \"coalesce(handle_seconds, 0) + 30\"}\n"
+        '  - {name: handle_plus_wrap, expr: "coalesce(handle_seconds, 0) + 30"}\n'
         "  - {name: not_abandoned, expr: 1 - abandonment_rate}\n"
         "  - {name: abandonment_points, expr: abandonment_rate * 100}\n"
         "  - {name: offered_half, expr: offered_calls * 0.5}\n"

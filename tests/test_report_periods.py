@@ -169,17 +169,39 @@ def test_a_month_in_progress_is_compared_like_for_like(project: Path) -> None:
     assert "同比: 无可比数据, 已隐藏" in md and "呼入量 同比" not in md
 
 
-def test_a_day_in_progress_does_not_claim_a_cut_comparison(project: Path) -> None:
-    # 14 Jan has no whole day yet (data through 07:52): c10 against the whole of 13 Jan (c09),
-    # nothing is cut, and the report must not say the previous day was cut to the same length.
+def test_a_day_in_progress_is_compared_with_the_same_hours_of_the_day_before(
+    tmp_path: Path,
+) -> None:
+    # 14 Jan has no whole day yet (data through 07:52). Compared with the whole of 13 Jan, a
+    # morning reads as a collapse; it is compared with 13 Jan 00:00-07:52 (07:52 included).
+    morning = [
+        *CALLS,
+        ("c11", "hotline", "2025-01-13 06:00:00", 1),
+        ("c12", "hotline", "2025-01-13 07:52:00", 0),  # the same time of day: inside the cut
+        ("c13", "online", "2025-01-13 07:53:00", 0),  # a minute later: outside
+        ("c14", "online", "2025-01-14 07:00:00", 1),
+    ]
+    project = write_project(tmp_path / "morning", calls=morning)
     md = report(project, "channel_daily", "--date", "2025-01-14", "--format", "md")
-    assert "截至 2025-01-14 07:52" in md
-    assert "取相同时长比较" not in md
-    # the report compares with the previous day only: last year is not named
-    assert "尚无完整的一天, 上期按整期比较" in md and "去年同期" not in md
+    assert "本期进行中, 截至 2025-01-14 07:52; 上期取相同时长比较" in md
+    assert "按整期比较" not in md and "去年同期" not in md
     rows = csv_rows(report(project, "channel_daily", "--date", "2025-01-14", "--format", "csv"))
-    hotline = next(r for r in rows if r["day"] == "2025-01-14" and r["channel"] == "hotline")
-    assert (hotline["offered_calls"], hotline["offered_calls_prev"]) == ("1", "1")
+    today = {r["channel"]: r for r in rows if r["day"] == "2025-01-14"}
+    # by hand: today hotline c10 (0 abandoned), online c14 (abandoned); 13 Jan to 07:52
+    # hotline c11 (abandoned) and c12, online none (c13 at 07:53 and c09 at 23:10 are later)
+    hotline, online = today["hotline"], today["online"]
+    assert (hotline["offered_calls"], hotline["offered_calls_prev"]) == ("1", "2")
+    assert float(hotline["offered_calls_change"]) == pytest.approx(-0.5)
+    assert float(hotline["abandonment_rate"]) == 0.0
+    assert float(hotline["abandonment_rate_prev"]) == pytest.approx(0.5)
+    assert float(hotline["abandonment_rate_change"]) == pytest.approx(-0.5)
+    assert (online["offered_calls"], online["offered_calls_prev"]) == ("1", "0")
+    assert online["offered_calls_change"] == ""  # against 0: no relative change
+    assert online["abandonment_rate_prev"] == ""  # no call: no rate
+    # the 合计 row: 2 calls, 1 abandoned, against 2 and 1 by 07:52 the day before: no change
+    # (over the whole of 13 Jan it read 2 against 4 calls, -50 %); 50 % misses the 40 % target
+    total = next(line for line in md.splitlines() if line.startswith("| **合计**"))
+    assert total.startswith("| **合计** | **2** | **0.0%** | **50.0% ✗** | **0.0 pp** |"), total
 
 
 def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: Path) -> None:

@@ -85,6 +85,55 @@ def test_open_tickets_at_each_days_end(project: Path) -> None:
     assert column(rows, "new_tickets") == [(3,), (2,), (0,), (0,), (1,), (0,), (1,)]
 
 
+@pytest.mark.parametrize(
+    ("until", "open_count", "new_count"),
+    [
+        # 10-01 12:00: T1 (09:00..17:00), T2 and T3 open; all three created before the cut
+        ("2024-10-01 12:00:00", 3, 3),
+        # 10-02 08:00: T3 and T4 (created at 08:00: from <= t) open, T2 closed at midnight;
+        # no ticket created in [00:00, 08:00) (T4 is at the cut, which is exclusive for events)
+        ("2024-10-02 08:00:00", 2, 0),
+    ],
+)
+def test_a_request_cut_at_an_instant_counts_state_at_that_instant(
+    project: Path, until: str, open_count: int, new_count: int
+) -> None:
+    """A report's period in progress is compared with the previous one at the same time of
+    day (jobs/reports.cut_at_time_of_day): `until` cuts events before it and reads `active`
+    rows at it."""
+    spec = load_spec(load_project(project))
+    instant = dt.datetime.fromisoformat(until)
+    request = QueryRequest(
+        metrics=("open_tickets", "new_tickets"),
+        start=instant.date(),
+        end=instant.date(),
+        until=instant,
+    )
+    sql = to_sql(render_query(plan_query(spec, request)), "duckdb")
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute(sql).fetchall() == [(open_count, new_count)]
+    finally:
+        con.close()
+
+
+def test_only_metrics_counted_at_their_rows_time_can_be_cut_inside_a_day() -> None:
+    from metricflow_lite.compile.plan import cut_metrics
+
+    hours = load_spec(load_project(FIXTURES / "hours"))
+    names = tuple(m.name for m in hours.metrics)
+    cut = set(cut_metrics(hours, names))
+    # the seconds of a login do not stop at an instant of the day, nor does a period's length
+    assert not cut & {"logged_in_seconds", "a1_logged_in_seconds", "agents_logged_in"}
+    assert "occupancy" not in cut  # derived from logged-in seconds
+    history = load_spec(load_project(FIXTURES / "history"))
+    assert set(cut_metrics(history, ("open_tickets", "new_tickets", "waiting_close"))) == {
+        "open_tickets",
+        "new_tickets",
+        "waiting_close",
+    }
+
+
 def test_open_tickets_by_priority(project: Path) -> None:
     rows = query(project, "--metrics", "open_tickets", "--grain", "day", "--by", "priority")
     got = {(r["day"], r["priority"]): r["open_tickets"] for r in rows}

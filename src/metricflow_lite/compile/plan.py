@@ -56,7 +56,13 @@ from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
 from metricflow_lite.errors import MflError, did_you_mean
 from metricflow_lite.spec.calendar import Calendar, business_calls
-from metricflow_lite.spec.expr import column_names, column_path, dimension_names, uses_period_end
+from metricflow_lite.spec.expr import (
+    ERLANG_FUNCTIONS,
+    column_names,
+    column_path,
+    dimension_names,
+    uses_period_end,
+)
 from metricflow_lite.spec.graph import base_metrics_of, state_window_errors
 from metricflow_lite.spec.joins import (
     ReachableDimension,
@@ -82,6 +88,7 @@ from metricflow_lite.spec.model import (
     metric_time,
 )
 from metricflow_lite.spec.validate import metric_name_hint
+from metricflow_lite.spec.windows import ARGUMENTS as WINDOW_ARGUMENTS
 from metricflow_lite.spec.windows import Span as WindowSpan
 from metricflow_lite.spec.windows import Unit, WindowKind
 
@@ -392,12 +399,15 @@ class StateRange:
     end: dt.date | None
     bounds: tuple[tuple[str, str], ...]  # (model, time column) pairs
     week_start: str = "monday"
+    until: dt.datetime | None = None  # without a grain: this instant, not the range's end
 
     def describe(self) -> str:
         low = str(self.start) if self.start else "the first day"
         high = str(self.end) if self.end else "the last day"
         data = ", ".join(f"{names.SRC}.{m}.{t}" for m, t in self.bounds)
         at = f"each {self.grain.value}'s end" if self.grain else "the range's end"
+        if self.grain is None and self.until is not None:
+            at = str(self.until)
         return f"at {at}, {low} .. {high} of {data}"
 
 
@@ -896,6 +906,9 @@ class QueryRequest:
     end: dt.date | None = None
     where: exp.Expr | None = None
     use_indicators: bool = True
+    # Rows before this instant only, without a grain: a report's period in progress compared
+    # like for like cuts the previous period at the same elapsed time (jobs/reports.py).
+    until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -993,6 +1006,9 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
         raise MflError("E250", "no metrics requested", None, "pass --metrics a,b")
     if request.start and request.end and request.start > request.end:
         raise MflError("E251", f"--start {request.start} is after --end {request.end}", None)
+    if request.until is not None:  # an API of reports, not of the CLI: their own checks
+        assert request.grain is None, "a cut at an instant is one period, without a grain"
+        assert cut_metrics(spec, request.metrics) == request.metrics, request.metrics
     start, end = whole_periods(request.start, request.end, request.grain, week_start)
     note = _widened(request, start, end)
     request = replace(request, start=start, end=end)
@@ -1040,6 +1056,7 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
             request.end,
             events or ((model_name, time_column),),
             week_start,
+            request.until,
         )
         aggregates.extend(_state_nodes(model_name, time_column, state, dims, wdims, span, request))
     grain = (request.grain.value,) if request.grain else ()
@@ -1333,7 +1350,7 @@ def _state_nodes(
             spans.setdefault(key, []).append(metric)
             continue
         assert metric.snapshot is not None
-        before = request.end + dt.timedelta(days=1) if request.end is not None else None
+        before = rows_before(request)
         read = _joined(
             ReadSource(model, f"snapshot {metric.snapshot.value}"), dims, wdims, time_column
         )
@@ -1457,6 +1474,40 @@ def _rows_why(rows: list[BaseMetric], table_why: str) -> str:
     return table_why
 
 
+def rows_before(request: QueryRequest) -> dt.date | None:
+    """The exclusive end of the rows a request reads: its cut instant, else the midnight after
+    its inclusive end day (a day table's dates compare the same)."""
+    if request.until is not None:
+        return request.until
+    return request.end + dt.timedelta(days=1) if request.end is not None else None
+
+
+def cut_metrics(spec: ProjectSpec, metrics: Sequence[str]) -> tuple[str, ...]:
+    """The metrics a request cut at an instant (`until`) can compute: those whose rows are
+    counted at their own time (events, `active`, `snapshot`). The seconds of spans, windows
+    over days and a period's length in seconds do not stop at an instant inside a day."""
+    by_name = {m.name: m for m in spec.metrics}
+
+    def whole_days_only(metric: Metric) -> bool:
+        if isinstance(metric, BaseMetric):
+            return metric.span is not None
+        return any(
+            isinstance(node, exp.Anonymous)
+            and str(node.name).lower() in (*WINDOW_ARGUMENTS, *ERLANG_FUNCTIONS)
+            for node in metric.expr.walk()
+        )
+
+    def cut(name: str) -> bool:
+        metric = by_name.get(name)
+        if metric is None or whole_days_only(metric):
+            return False
+        if isinstance(metric, BaseMetric):
+            return True
+        return all(cut(ref) for ref in column_names(metric.expr) if ref != name)
+
+    return tuple(name for name in metrics if cut(name))
+
+
 def _aggregate(
     name: str,
     read: ReadSource | ReadIndicator,
@@ -1477,9 +1528,7 @@ def _aggregate(
     if from_rows:
         node, members = _with_calendars(node, members, calendars)
     node = _joined(node, dims, wdims, time_column)
-    # An inclusive end date: rows before the next midnight (a day table's dates, the same).
-    before = request.end + dt.timedelta(days=1) if request.end is not None else None
-    node = FilterRows(node, time_column, request.start, before, request.where, wdims)
+    node = FilterRows(node, time_column, request.start, rows_before(request), request.where, wdims)
     periods = (
         (PeriodKey(request.grain.value, time_column, request.grain, week_start),)
         if request.grain
@@ -1557,6 +1606,8 @@ def _choose_table(
         return None, "no additive metric"
     if not request.use_indicators:
         return None, "--no-indicators"
+    if request.until is not None:
+        return None, f"cut at {request.until}, inside a day"
     grain = request.grain
     if grain is not None and grain.intraday:
         return None, f"{grain.value} is finer than the day that indicator tables start at"

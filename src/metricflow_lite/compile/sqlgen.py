@@ -100,6 +100,10 @@ def table_ref(schema: str, name: str, alias: str | None = None) -> exp.Table:
 
 
 def date_literal(day: dt.date) -> exp.Expr:
+    """A DATE, or a TIMESTAMP for a datetime (a cut inside a day)."""
+    if isinstance(day, dt.datetime):
+        text = day.replace(tzinfo=None).isoformat(sep=" ")
+        return exp.cast(exp.Literal.string(text), exp.DataType.Type.TIMESTAMP)
     return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
 
 
@@ -522,9 +526,11 @@ def period_spine(span: StateRange) -> exp.Select:
     grain = span.grain
     bounds = exp.Subquery(this=_day_bounds(span), alias=exp.TableAlias(this=ident("bounds")))
     if grain is None:
-        end = exp.cast(
+        end: exp.Expr = exp.cast(
             exp.Add(this=col("hi", "bounds"), expression=days(1)), exp.DataType.Type.TIMESTAMP
         )
+        if span.until is not None:  # a period in progress, cut at the time its data ends
+            end = date_literal(span.until)
         return exp.select(exp.alias_(end, ident(PERIOD_END))).from_(bounds)
     step = interval(*GRAIN_STEP[grain])
     low: exp.Expr = col("lo", "bounds")

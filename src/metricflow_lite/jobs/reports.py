@@ -14,13 +14,15 @@ from metricflow_lite.compile import names
 from metricflow_lite.compile.names import COMPARISON_SUFFIXES
 from metricflow_lite.compile.periods import (
     DataBounds,
+    as_datetime,
     elapsed_cut,
     is_complete,
     latest_complete_start,
     next_period,
+    period_end,
     period_start,
 )
-from metricflow_lite.compile.plan import QueryRequest, model_times, plan_query
+from metricflow_lite.compile.plan import QueryRequest, cut_metrics, model_times, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.jobs.files import write_file
@@ -36,7 +38,7 @@ from metricflow_lite.report import (
 from metricflow_lite.report.formatting import Cell, as_number
 from metricflow_lite.report.frame import Row
 from metricflow_lite.spec.joins import resolve_dimension
-from metricflow_lite.spec.model import BaseMetric, Change, Grain, ProjectSpec, Report
+from metricflow_lite.spec.model import Agg, BaseMetric, Change, Grain, ProjectSpec, Report
 from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import Warehouse, fetch_built
 
@@ -264,32 +266,109 @@ def like_for_like(
 ) -> ReportTable:
     """The period in progress compared like for like (DESIGN-2 §2): its complete days, and the
     previous period and last year cut to as many days, each computed by the warehouse over
-    exactly those days; changes and target flags follow from the cut values."""
+    exactly those days; changes and target flags follow from the cut values. Before its first
+    whole day (a day in progress, the first morning of a week), the cut is the time of day:
+    07:52 today against 00:00-07:52 of the day before (cut_at_time_of_day)."""
     week_start = project.week_start.value
     grace = project.complete_grace
     last_full = latest_complete_start(bounds, Grain.DAY, week_start, grace)
     if last_full is None or last_full < period:
-        return replace(table, in_progress=True)  # not one whole day yet: nothing to cut to
+        return cut_at_time_of_day(spec, warehouse, report, table, period, bounds, week_start)
     ranges = cut_ranges(period, table.grain, last_full, week_start)
     data_start = max(b.first for b in bounds).date()
 
-    def values(
-        by: tuple[str, ...], first: dt.date, last: dt.date
-    ) -> dict[tuple[object, ...], dict[str, object]]:
+    def values(by: tuple[str, ...], first: dt.date, last: dt.date) -> Keyed | None:
         if first < data_start:  # the data does not cover these days: nothing to compare with
-            return {}
+            return None
         request = QueryRequest(
             metrics=report.metrics, by=by, start=first, end=last, where=report.filter
         )
-        columns, rows = _fetch(warehouse, render_query(plan_query(spec, request, week_start)))
-        keyed = {}
-        for row in rows:
-            cells = dict(zip(columns, row, strict=True))
-            keyed[tuple(cells[d] for d in by)] = cells
-        return keyed
+        return _keyed_values(spec, warehouse, request, week_start)
+
+    def cut_values(by: tuple[str, ...]) -> CutValues:
+        cur, prev, year = (values(by, a, b) for a, b in ranges)
+        return cur, prev, year
+
+    table = _recut(spec, table, report, period, cut_values)
+    return replace(table, cut_through=last_full)
+
+
+Keyed = dict[tuple[object, ...], dict[str, object]]
+# the current period's cut values, the previous period's and last year's; None: no data there
+CutValues = tuple[Keyed | None, Keyed | None, Keyed | None]
+
+
+def _keyed_values(
+    spec: ProjectSpec, warehouse: Warehouse, request: QueryRequest, week_start: str
+) -> Keyed:
+    """The request's rows by their dimension values."""
+    columns, rows = _fetch(warehouse, render_query(plan_query(spec, request, week_start)))
+    keyed = {}
+    for row in rows:
+        cells = dict(zip(columns, row, strict=True))
+        keyed[tuple(cells[d] for d in request.by)] = cells
+    return keyed
+
+
+def cut_at_time_of_day(
+    spec: ProjectSpec,
+    warehouse: Warehouse,
+    report: Report,
+    table: ReportTable,
+    period: dt.date,
+    bounds: tuple[DataBounds, ...],
+    week_start: str,
+) -> ReportTable:
+    """A period in progress without one whole day, against the previous period and last year
+    cut at the same time since their start: a morning through 07:52 against 00:00-07:52 of
+    the day before, never against the whole day (a partial morning read as a 98 % drop).
+
+    Metrics counted at their rows' own time (events, `active`, `snapshot`) are cut at that
+    instant; the seconds of spans, windows over days and period_seconds() do not stop inside
+    a day, so their comparisons are left empty rather than compared with whole days."""
+    data_end = min(b.last for b in bounds)
+    data_start = max(b.first for b in bounds)
+    # the rows at data_end itself belong to the elapsed part: the cut is just after it
+    elapsed = data_end - as_datetime(period) + dt.timedelta(microseconds=1)
+    cut = cut_metrics(spec, report.metrics)
+    if not cut:
+        return replace(table, in_progress=True)
+    prev = period_start(period - dt.timedelta(days=1), table.grain, week_start)
+    year = period_start(_year_earlier(period), table.grain, week_start)
+
+    def values(by: tuple[str, ...], first: dt.date) -> Keyed | None:
+        until = min(as_datetime(first) + elapsed, period_end(first, table.grain))
+        if first < data_start.date():
+            return None  # the data does not reach back to it: nothing to compare with
+        last_day = (until - dt.timedelta(microseconds=1)).date()
+        request = QueryRequest(
+            metrics=cut, by=by, start=first, end=last_day, where=report.filter, until=until
+        )
+        return _keyed_values(spec, warehouse, request, week_start)
+
+    def cut_values(by: tuple[str, ...]) -> CutValues:
+        return values(by, period), values(by, prev), values(by, year)
+
+    table = _recut(
+        spec, table, report, period, cut_values, whole=frozenset(report.metrics) - set(cut)
+    )
+    return replace(table, cut_through=data_end)
+
+
+def _recut(
+    spec: ProjectSpec,
+    table: ReportTable,
+    report: Report,
+    period: dt.date,
+    cut_values: Callable[[tuple[str, ...]], CutValues],
+    whole: frozenset[str] = frozenset(),
+) -> ReportTable:
+    """The focus period's rows and totals with the cut values (current, previous, a year
+    earlier) and the changes and target flags that follow; a metric in `whole` keeps its
+    value and loses its comparisons (it could not be cut)."""
 
     def recut(rows: tuple[Row, ...], names: list[str], by: tuple[str, ...]) -> tuple[Row, ...]:
-        cur, prev, year = (values(by, a, b) for a, b in ranges)
+        cur, prev, year = cut_values(by)
         out = []
         for row in rows:
             if row[0] != period:
@@ -298,19 +377,37 @@ def like_for_like(
             key = tuple(row[1 : 1 + len(by)])
             cells: dict[str, Cell] = dict(zip(names, row, strict=True))
             for info in table.metrics:
-                cells[info.name] = _number(cur.get(key, {}).get(info.name))
-                cells[info.name + "_prev"] = _number(prev.get(key, {}).get(info.name))
-                cells[info.name + "_prev_year"] = _number(year.get(key, {}).get(info.name))
+                if info.name not in whole:
+                    cells[info.name] = _cut_value(cur, key, info.name, counts)
+                cells[info.name + "_prev"] = _cut_value(prev, key, info.name, counts)
+                cells[info.name + "_prev_year"] = _cut_value(year, key, info.name, counts)
             out.append(tuple(cells.get(n) for n in names))
         return tuple(out)
 
+    counts = frozenset(
+        m.name
+        for m in spec.metrics
+        if isinstance(m, BaseMetric) and m.agg in (Agg.COUNT, Agg.COUNT_DISTINCT)
+    )
     names = [c.name for c in table.columns]
     total_names = [c.name for c in table.total_columns()]
     rows = recut(table.rows, names, report.by)
     totals = recut(table.totals, total_names, ()) if table.totals else ()
     rows = tuple(_reflag(table, r, names) for r in rows)
     totals = tuple(_reflag(table, r, total_names) for r in totals)
-    return replace(table, rows=rows, totals=totals, cut_through=last_full)
+    return replace(table, rows=rows, totals=totals)
+
+
+def _cut_value(
+    keyed: Keyed | None, key: tuple[object, ...], metric: str, counts: frozenset[str]
+) -> int | float | None:
+    """A metric's cut value for one member; a member without rows in the cut (a queue that
+    opens at 08:00, cut at 07:52) counts 0, and has no rate; no data at all, no value."""
+    if keyed is None:
+        return None
+    if key not in keyed:
+        return 0 if metric in counts else None
+    return _number(keyed[key].get(metric))
 
 
 def _number(value: object) -> int | float | None:
