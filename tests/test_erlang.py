@@ -216,3 +216,22 @@ def test_erlang_in_derived_metrics_per_half_hour(hours_built: Path) -> None:
     assert math.isclose(levels[0], 0.967605, abs_tol=1e-6)
     assert math.isclose(levels[1], 1 - math.exp(-20 / 1800) / 3)
     assert levels[2] is None
+
+
+def test_erlang_in_a_query_without_grain_or_by(hours_built: Path) -> None:
+    """One row and no keys to join the Erlang values on: it was an internal error."""
+    result = invoke(
+        "query", "--project-dir", str(hours_built), "--format", "json",
+        "--start", "2024-10-14", "--end", "2024-10-14",
+        "--metrics", "offered_calls,aht_seconds,agents_required,service_level_with_2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    # 5 calls on 10-14, 4 with a handle time: (120 + 180 + 240 + 1800) / 4 = 585 s;
+    # A = 5 x 585 / 86400 over the day. N = 1: C = A, SL = 1 - A e^(-(1 - A) 20/585) >= 0.8.
+    traffic = 5 * 585 / 86400
+    assert row["offered_calls"] == 5 and row["aht_seconds"] == 585
+    assert row["agents_required"] == 1
+    top = traffic**2 / 2 * 2 / (2 - traffic)
+    level = 1 - top / (1 + traffic + top) * math.exp(-(2 - traffic) * 20 / 585)
+    assert math.isclose(row["service_level_with_2"], level, rel_tol=1e-9)
