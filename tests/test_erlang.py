@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES, invoke
+from conftest import FIXTURES, copy_fixture, invoke
 from sqlglot import exp
 
 from metricflow_lite.compile.erlang import with_erlang
@@ -235,3 +235,20 @@ def test_erlang_in_a_query_without_grain_or_by(hours_built: Path) -> None:
     top = traffic**2 / 2 * 2 / (2 - traffic)
     level = 1 - top / (1 + traffic + top) * math.exp(-(2 - traffic) * 20 / 585)
     assert math.isclose(row["service_level_with_2"], level, rel_tol=1e-9)
+
+
+def test_a_metric_of_constants_alone_is_the_users_mistake_not_a_crash(tmp_path: Path) -> None:
+    """erlang_c_agents(120, 300, 20, 0.8) reads no model: no rows say which periods there are
+    (nor their length); asked for alone it was an internal error."""
+    project = copy_fixture("hours", tmp_path)
+    (project / "metrics" / "plan.yml").write_text(
+        "version: 1\nmetrics:\n"
+        "  - {name: planned_agents, label: 计划坐席, description: What-if staffing.,"
+        ' expr: "erlang_c_agents(120, 300, 20, 0.8)"}\n',
+        encoding="utf-8",
+    )
+    alone = invoke("query", "--project-dir", str(project), "--metrics", "planned_agents")
+    assert alone.exit_code == 1, alone.output
+    assert "error E250: planned_agents read no model" in alone.output
+    assert "--metrics planned_agents,a1_logged_in_seconds" in alone.output
+    assert "internal error" not in alone.output

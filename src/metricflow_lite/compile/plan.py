@@ -1000,6 +1000,17 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     needed: dict[str, Metric] = {}
     for name in request.metrics:
         _needed(name, metrics, needed)
+    if not any(isinstance(m, BaseMetric) for m in needed.values()):
+        # only constants (expr: 100, erlang_c_agents(120, 300, 20, 0.8)): no rows say which
+        # periods or members there are, nor how long the period is
+        base = sorted(m.name for m in spec.metrics if isinstance(m, BaseMetric))
+        raise MflError(
+            "E250",
+            f"{', '.join(request.metrics)} read no model: there are no rows to show them for",
+            None,
+            "ask for them next to a metric of a model"
+            + (f", e.g. --metrics {request.metrics[0]},{base[0]}" if base else ""),
+        )
     if over_states := state_window_errors(metrics, needed):
         raise over_states[0]  # at the call, not at the state metric's own definition
     if len(set(request.by)) != len(request.by):
