@@ -163,8 +163,11 @@ def test_pyworkforce_answers_one_agent_too_many_at_a_fraction_of_one_half_or_mor
         ("erlang_c_agents(offered_calls, aht_seconds, 20)", "takes 4 arguments"),
         ("erlang_c_agents(offered_calls, aht_seconds * 2, 20, 0.8)", "'aht_seconds * 2'"),
         ("erlang_c_service_level(offered_calls, 'x', 20, 3)", "\"'x'\""),
+        # 80 for 80 %: never met, so NULL in every period with calls, and no word why
+        ("erlang_c_agents(offered_calls, aht_seconds, 20, 80)", "target '80'"),
+        ("erlang_c_agents(offered_calls, aht_seconds, 20, 0)", "not a share between 0 and 1"),
     ],
-    ids=["three_arguments", "an_expression", "text"],
+    ids=["three_arguments", "an_expression", "text", "target_in_percent", "target_zero"],
 )
 def test_erlang_arguments_are_metric_names_or_numbers(text: str, words: str) -> None:
     with pytest.raises(MflError) as caught:

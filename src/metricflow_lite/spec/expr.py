@@ -610,6 +610,18 @@ def _check_erlang(node: exp.Anonymous, loc: Location, text: str, what: str) -> N
                 _spot(loc, text, arg),
                 f"define the value as a metric of its own and name it: {example}",
             )
+    target = args[3]
+    if name == "erlang_c_agents" and isinstance(target, exp.Literal) and not target.is_string:
+        # a target written as a percent (80) can never be met: NULL in every period with calls
+        share = float(target.name)
+        if not 0 < share <= 1:
+            raise MflError(
+                "E276",
+                f"target {_written_in_call(text, node, target)!r} of {name} in {what} is not a"
+                " share between 0 and 1",
+                _spot(loc, text, target),
+                f"write the share of calls answered in time as a fraction: {example}",
+            )
 
 
 def parse_where(text: str, loc: Location, what: str) -> exp.Expr:
