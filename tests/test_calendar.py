@@ -116,6 +116,39 @@ def test_calendar_mistakes_are_located_errors(body: str, code: str, words: str) 
     assert line >= 3
 
 
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [
+        ("mon-fir", "did you mean 'mon-fri'?"),  # was 'mon', a weekday the key already has
+        ("sat,snu", "did you mean 'sat,sun'?"),
+        # was "did you mean 'fri'?": the days are right, the range wraps past Sunday
+        ("fri-mon", "a range runs from Monday to Sunday: write 'fri-sun,mon'"),
+        ("sun-tue", "a range runs from Monday to Sunday: write 'sun,mon-tue'"),
+    ],
+    ids=["misspelt_end", "misspelt_in_a_list", "wraps_to_monday", "wraps_from_sunday"],
+)
+def test_a_bad_weekday_key_hints_at_the_key_to_write(key: str, hint: str) -> None:
+    with pytest.raises(MflError) as caught:
+        calendars_of(f"calendars:\n  c:\n    hours:\n      {key}: '09:00-12:00'\n")
+    assert (caught.value.code, caught.value.hint) == ("E041", hint)
+
+
+def test_an_overlap_in_a_weekday_range_is_one_error() -> None:
+    # five weekdays, one mistake: it was reported once per weekday, at the same place
+    errors = errors_of(
+        "calendars:\n  c:\n    hours:\n      mon-fri: ['09:00-12:00', '11:00-18:00']\n"
+        "      fri: '17:30-19:00'\n"
+    )
+    assert errors == [
+        (
+            "E043",
+            "hours of calendar 'c' overlap on mon, tue, wed, thu, fri: 09:00-12:00 and 11:00-18:00",
+            4,
+        ),
+        ("E043", "hours of calendar 'c' overlap on fri: 11:00-18:00 and 17:30-19:00", 5),
+    ]
+
+
 def test_hints_say_did_you_mean() -> None:
     with pytest.raises(MflError) as caught:
         calendars_of("calendars:\n  c:\n    hours: {mon: '09:00-12:00'}\n    holidays: [cm]\n")

@@ -17,6 +17,7 @@ have Monday's hours. A date written in the project wins over `cn`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +172,31 @@ def _weekdays(key: str) -> tuple[int, ...] | None:
     return tuple(days)
 
 
+def _weekdays_hint(key: str) -> str:
+    """What to write instead of a weekday key _weekdays() refuses: the misspelt day, or a
+    range that wraps past Sunday split in two."""
+    for part in key.lower().replace(" ", "").split(","):
+        ends = part.split("-")
+        for end in ends:
+            if end not in WEEKDAYS:
+                close = difflib.get_close_matches(end, WEEKDAYS, n=1, cutoff=0.6)
+                if close:
+                    return f"did you mean '{key.lower().replace(end, close[0], 1)}'?"
+                return (
+                    "use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, or"
+                    " a list such as sat,sun"
+                )
+        if len(ends) == 2 and WEEKDAYS.index(ends[1]) < WEEKDAYS.index(ends[0]):
+            # ranges run Monday to Sunday, so fri-mon has to be written as two
+            before, after = _day_range(ends[0], "sun"), _day_range("mon", ends[1])
+            return f"a range runs from Monday to Sunday: write '{before},{after}'"
+    return "write one range of weekdays per part, such as mon-fri or sat,sun"
+
+
+def _day_range(first: str, last: str) -> str:
+    return first if first == last else f"{first}-{last}"
+
+
 def _read_hours(name: str, body: YMap, problems: list[Diagnostic]) -> tuple[Ranges, ...]:
     raw = body.get("hours")
     by_day: list[list[tuple[int, int, Location]]] = [[] for _ in WEEKDAYS]
@@ -197,15 +223,12 @@ def _read_hours(name: str, body: YMap, problems: list[Diagnostic]) -> tuple[Rang
     for key, value in raw.items():
         days = _weekdays(key)
         if days is None:
-            first = key.lower().split("-")[0].split(",")[0].strip()
             problems.append(
                 _error(
                     "E041",
                     f"'{key}' in hours of calendar '{name}' is not a weekday or a range of them",
                     raw.key_loc(key),
-                    did_you_mean(first, WEEKDAYS)
-                    or "use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, or"
-                    " a list such as sat,sun",
+                    _weekdays_hint(key),
                 )
             )
             continue
@@ -230,21 +253,25 @@ def _read_hours(name: str, body: YMap, problems: list[Diagnostic]) -> tuple[Rang
             for day in days:
                 by_day[day - 1].append((*parsed, loc))
     hours: list[Ranges] = []
+    # one error per overlap as written: mon-fri: [09-12, 11-18] is one mistake, not five
+    overlaps: dict[tuple[int, int, int, int, Location], list[str]] = {}
     for index, ranges in enumerate(by_day):
         ranges.sort(key=lambda r: (r[0], r[1]))
         for (start, end, _), (next_start, next_end, loc) in zip(ranges, ranges[1:], strict=False):
             if next_start < end:
-                problems.append(
-                    _error(
-                        "E043",
-                        f"hours of calendar '{name}' overlap on {WEEKDAYS[index]}:"
-                        f" {_clock(start)}-{_clock(end)} and"
-                        f" {_clock(next_start)}-{_clock(next_end)}",
-                        loc,
-                        "give each weekday ranges that do not overlap",
-                    )
-                )
+                pair = (start, end, next_start, next_end, loc)
+                overlaps.setdefault(pair, []).append(WEEKDAYS[index])
         hours.append(tuple((start, end) for start, end, _ in ranges))
+    for (start, end, next_start, next_end, loc), weekdays in overlaps.items():
+        problems.append(
+            _error(
+                "E043",
+                f"hours of calendar '{name}' overlap on {', '.join(weekdays)}:"
+                f" {_clock(start)}-{_clock(end)} and {_clock(next_start)}-{_clock(next_end)}",
+                loc,
+                "give each weekday ranges that do not overlap",
+            )
+        )
     return tuple(hours)
 
 
