@@ -172,3 +172,36 @@ def test_metric_unit_tests_read_calendars_and_span_tables(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     assert invoke("test", "--project-dir", str(project)).exit_code == 1
+
+
+def test_validate_an_instant_where_a_local_time_belongs(tmp_path: Path) -> None:
+    """A TIMESTAMP WITH TIME ZONE is cut into days and intervals in the engine session's time
+    zone (the machine's on DuckDB, UTC on Spark), not the project's: a login at 23:50 UTC
+    counted on the UTC day, where Asia/Shanghai has 07:50 the next morning."""
+    project = tmp_path / "hours"
+    shutil.copytree(FIXTURES / "hours", project, ignore=shutil.ignore_patterns("target"))
+    for model, columns in (("logins", ("login_ts", "logout_ts")), ("tickets", ("created_ts",))):
+        sql = project / "models" / "source" / f"{model}.sql"
+        text = sql.read_text(encoding="utf-8")
+        for column in columns:
+            old = f"cast({column} as timestamp)"
+            assert old in text
+            text = text.replace(old, f"cast({column} || '+00:00' as timestamptz)")
+        sql.write_text(text, encoding="utf-8")
+    result = invoke("validate", "--project-dir", str(project))
+    assert result.exit_code == 1, result.output
+    zoned = "is TIMESTAMP WITH TIME ZONE: an instant"
+    for head in (
+        "metrics/logins.yml:5:11: error E283: time column 'login_ts' of model 'logins'",
+        "metrics/logins.yml:14:11: error E277: span column 'login_ts' of metric",
+        "metrics/logins.yml:14:11: error E277: span column 'logout_ts' of metric",
+        "metrics/tickets.yml:19:28: error E275: created_ts in business_seconds in expr of",
+        "metrics/tickets.yml:5:11: error E283: time column 'created_ts' of model 'tickets'",
+    ):
+        assert any(
+            line.startswith(head) and zoned in line for line in result.output.splitlines()
+        ), (
+            head,
+            result.output,
+        )
+    assert "timezone('Asia/Shanghai', login_ts) AS login_ts" in result.output
