@@ -968,3 +968,30 @@ def test_a_row_without_a_time_is_no_day_of_the_count(built: Path, tmp_path: Path
     assert int(found.group(1)) <= int(found.group(2)), output
     assert found.group(1) == "0", output  # no local day's rows changed
     assert compare_with_full_build(built, tmp_path) == []
+
+
+def test_a_model_removed_since_the_last_build(tmp_path: Path) -> None:
+    """The manifest still holds the days of the removed model's time column: the build stopped
+    with an internal error (KeyError) instead of dropping what only that model had."""
+    project = copy_fixture("hours", tmp_path)
+    seed_project(project)
+    build(project)
+    (project / "metrics" / "logins.yml").unlink()
+    (project / "models" / "source" / "logins.sql").unlink()
+    output = build(project)
+    assert "built" in output, output
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        tables = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables"
+                " WHERE table_schema IN ('src', 'ind')"
+            ).fetchall()
+        }
+        # the 5 calls of fixtures/hours are all still there
+        [[calls]] = con.execute("SELECT count(*) FROM src.calls").fetchall()
+    finally:
+        con.close()
+    assert not any("logins" in t for t in tables), tables
+    assert calls == 5

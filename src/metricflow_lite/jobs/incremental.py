@@ -288,7 +288,10 @@ def build(
         changed_rows, total = [], 0
     changed: dict[inc.DayKey, set[dt.date | None]] = {k: set() for k in keys}
     for src_table, time_column, day in changed_rows:
-        changed[inc.DayKey(src_table, time_column)].add(day)
+        # the manifest's days of a model removed (or a time column no longer read) since the
+        # last build: no table of this build reads them
+        if (key := inc.DayKey(src_table, time_column)) in changed:
+            changed[key].add(day)
     changed_tables = {
         str(name) for (name,) in session.fetch(inc.changed_tables_sql(NEW_TABLES, dialect))
     }
