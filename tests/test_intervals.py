@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import FIXTURES, invoke
 
@@ -205,3 +206,34 @@ def test_validate_an_instant_where_a_local_time_belongs(tmp_path: Path) -> None:
             result.output,
         )
     assert "timezone('Asia/Shanghai', login_ts) AS login_ts" in result.output
+
+
+def test_an_interval_without_rows_has_its_formulas_value(tmp_path: Path) -> None:
+    """The time spine adds 07:00-08:30 on 10-15 (a2 logged out at 07:00, a1 logged in at 09:10,
+    no calls): 0 s logged in, so 0 agents logged in (0 s / 1800 s), and no calls, so 0 agents
+    required (DESIGN-2 §5). Both were NULL, next to the 0 calls of the same row."""
+    project = tmp_path / "hours"
+    shutil.copytree(FIXTURES / "hours", project, ignore=shutil.ignore_patterns("target"))
+    (project / "reports").mkdir()
+    (project / "reports" / "intraday.yml").write_text(
+        "version: 1\nreports:\n  - name: intraday\n    label: 日内\n    grains: [30min]\n"
+        "    metrics: [offered_calls, logged_in_seconds, agents_logged_in, agents_required,"
+        " aht_seconds]\n",
+        encoding="utf-8",
+    )
+    result = invoke("run", "--project-dir", str(project))
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT strftime(\"30min\", '%H:%M'), offered_calls, logged_in_seconds,"
+            " agents_logged_in, agents_required, aht_seconds FROM app.intraday_30min"
+            " WHERE CAST(\"30min\" AS DATE) = '2024-10-15' AND \"30min\" < '2024-10-15 09:00'"
+            ' ORDER BY "30min"'
+        ).fetchall()
+    finally:
+        con.close()
+    # 00:00-07:00: a2 alone, 1800 s a half hour; then nobody until a1 at 09:10
+    night = [(f"{h:02d}:{m:02d}", 0, 1800, 1.0, 0, None) for h in range(7) for m in (0, 30)]
+    empty = [(t, 0, 0, 0.0, 0, None) for t in ("07:00", "07:30", "08:00", "08:30")]
+    assert rows == night + empty

@@ -51,6 +51,7 @@ from sqlglot import exp
 
 from metricflow_lite.compile import names
 from metricflow_lite.compile.calendar import CalendarJoin, calendar_joins, expand_business_seconds
+from metricflow_lite.compile.empty_periods import ZERO_WHEN_EMPTY, NotKnown, empty_period_value
 from metricflow_lite.compile.erlang import erlang_calls
 from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
@@ -717,10 +718,12 @@ class TimeSpine:
 
 @dataclass(frozen=True, slots=True)
 class FillZeros:
-    """Counts and sums of a period without rows are 0, not unknown; ratios stay NULL."""
+    """Counts and sums of a period without rows are 0, not unknown; ratios stay NULL; a
+    derived metric takes its formula's value over those (compile/empty_periods.py)."""
 
     parent: TimeSpine
     zero: tuple[str, ...]  # the metrics that take 0
+    empty: tuple[tuple[str, float], ...] = ()  # derived metrics and their value without rows
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:
@@ -735,7 +738,10 @@ class FillZeros:
         return self.parent.outputs
 
     def describe(self) -> str:
-        return f"fill zeros: {', '.join(self.zero) or 'none'}"
+        text = f"fill zeros: {', '.join(self.zero) or 'none'}"
+        if self.empty:
+            text += "; without rows " + ", ".join(f"{n} = {v:g}" for n, v in self.empty)
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -1874,8 +1880,12 @@ def comparing(comparison: Comparison, grain: Grain) -> Comparing:
     )
 
 
-# Metrics a period without rows has as 0 (a ratio or an average of nothing stays NULL).
-ZERO_WHEN_EMPTY = (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT, Agg.SECONDS)
+def _empty_value(name: str, metrics: Mapping[str, Metric]) -> float | None:
+    """A derived metric's value in a period the spine adds; None when NULL or not known."""
+    try:
+        return empty_period_value(name, metrics)
+    except NotKnown:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1911,11 +1921,17 @@ def plan_report_view(
         for name in report.metrics
         if isinstance(m := metrics[name], BaseMetric) and m.agg in ZERO_WHEN_EMPTY
     )
+    empty = tuple(
+        (name, value)
+        for name in report.metrics
+        if isinstance(metrics[name], DerivedMetric)
+        and (value := _empty_value(name, metrics)) is not None
+    )
     comparisons = tuple(comparing(c, grain) for c in compared(report))
     # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do scores that
     # cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
     points = tuple(n for n in report.metrics if change_of(metrics[n]) is Change.POINTS)
-    compare = Compare(FillZeros(spine, zero), grain, comparisons, points)
+    compare = Compare(FillZeros(spine, zero, empty), grain, comparisons, points)
     flags = tuple(
         Flag(name, target.min, target.max)
         for name in report.metrics

@@ -1200,13 +1200,19 @@ def render_time_spine(node: TimeSpine, parent: Rendered) -> Rendered:
 
 def render_fill_zeros(node: FillZeros, parent: Rendered) -> Rendered:
     zero = set(node.zero)
-    columns = tuple(
-        (name, exp.Coalesce(this=value, expressions=[exp.Literal.number(0)]))
-        if name in zero
-        else (name, value)
-        for name, value in parent.columns
-    )
-    return replace(parent, columns=columns).with_comment(node)
+    empty = dict(node.empty)
+    # a period the spine added has no base row; a base row's own NULL (no aht) stays NULL
+    added = exp.Is(this=col(node.keys[0], "base"), expression=exp.Null())
+    columns = []
+    for name, value in parent.columns:
+        if name in zero:
+            value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+        elif name in empty:
+            number = empty[name]
+            literal = exp.Literal.number(int(number) if number.is_integer() else number)
+            value = exp.Case(ifs=[exp.If(this=added.copy(), true=literal)], default=value)
+        columns.append((name, value))
+    return replace(parent, columns=tuple(columns)).with_comment(node)
 
 
 def render_compare(node: Compare, parent: Rendered) -> Rendered:
