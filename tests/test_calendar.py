@@ -391,3 +391,42 @@ def test_random_intervals_equal_a_day_by_day_reference(tmp_path: Path) -> None:
                 row["touch_business_seconds"],
             )
             assert actual == expected, (ticket, created, reply, resolved, source)
+
+
+def test_a_year_cn_does_not_know_has_no_business_seconds(tmp_path: Path) -> None:
+    """Past the last year of the installed chinese-calendar (2026 for 1.11.0) China's holidays
+    are not known: its New Year's Day was counted as an ordinary Friday. A calendar with `cn`
+    now says NULL there, as the package itself refuses such a date; one without counts on."""
+    import chinese_calendar
+
+    last = dt.date(max(chinese_calendar.constants.holidays).year, 12, 31)
+    project = hours_project(tmp_path)
+    tickets = project / "seeds" / "tickets.csv"
+    # the package's last 31 December 17:00 -> the next 1 January 10:00, and the same a
+    # year earlier (inside what it knows)
+    rows = [
+        f"u1,{last} 17:00:00,{last + dt.timedelta(days=1)} 10:00:00,\n",
+        f"u2,{last.replace(year=last.year - 1)} 17:00:00,"
+        f"{last.replace(year=last.year - 1) + dt.timedelta(days=1)} 10:00:00,\n",
+    ]
+    tickets.write_text(tickets.read_text(encoding="utf-8") + "".join(rows), encoding="utf-8")
+    assert invoke("run", "--project-dir", str(project)).exit_code == 0
+    got = {
+        r["ticket_id"]: (r["reply_business_seconds"], r["reply_cn_seconds"])
+        for r in query_rows(
+            project, "--metrics", "reply_business_seconds,reply_cn_seconds", "--by", "ticket_id",
+            "--where", "ticket_id in ('u1', 'u2')",
+        )
+    }  # fmt: skip
+
+    # default calendar (no cn, no holiday then): 17:00-18:00 on 31 December and 09:00-10:00
+    # on 1 January, each on a weekday (Saturday opens 10:00-16:00: nothing of either)
+    def default(day: dt.date) -> float:
+        after = day + dt.timedelta(days=1)
+        return (H if day.isoweekday() <= 5 else 0) + (H if after.isoweekday() <= 5 else 0)
+
+    # cn_hours (09-18 on China's working days, asked of chinese-calendar itself): 17:00-18:00
+    # on 31 December when it is a working day; 1 January is a holiday
+    earlier = last.replace(year=last.year - 1)
+    known = H if chinese_calendar.is_workday(earlier) else 0
+    assert got == {"u1": (default(last), None), "u2": (default(earlier), known)}

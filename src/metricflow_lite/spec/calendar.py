@@ -47,6 +47,9 @@ class Calendar:
     holidays: tuple[dt.date, ...] = ()  # sorted
     workdays: tuple[tuple[dt.date, int], ...] = ()  # (date, ISO weekday whose hours it has)
     loc: Location | None = None
+    # the first and last date its holiday sets know (cn: the years of the installed
+    # chinese-calendar); None: every date. Outside them a date's hours are not known.
+    known: tuple[dt.date, dt.date] | None = None
 
     def weekday_of(self, day: dt.date) -> int | None:
         """The ISO weekday whose hours a date has; None when the date is a holiday."""
@@ -130,7 +133,7 @@ def _read_calendar(
             )
     before = len(problems)
     hours = _read_hours(name, body, problems)
-    holidays, cn_workdays = _read_holidays(name, body, problems)
+    holidays, cn_workdays, known = _read_holidays(name, body, problems)
     workdays = _read_workdays(name, body, problems)
     written = {d for d, from_set in holidays.items() if not from_set}
     for day in sorted(written & set(workdays)):
@@ -155,6 +158,7 @@ def _read_calendar(
         holidays=tuple(sorted(closed)),
         workdays=tuple(sorted(made_up.items())),
         loc=loc,
+        known=known,
     )
 
 
@@ -307,11 +311,12 @@ def _date(value: Any) -> dt.date | None:
 
 def _read_holidays(
     name: str, body: YMap, problems: list[Diagnostic]
-) -> tuple[dict[dt.date, bool], tuple[dt.date, ...]]:
-    """Closed dates (True when from a holiday set) and the sets' make-up working days."""
+) -> tuple[dict[dt.date, bool], tuple[dt.date, ...], tuple[dt.date, dt.date] | None]:
+    """Closed dates (True when from a holiday set), the sets' make-up working days, and the
+    dates the sets know (None without a set)."""
     raw = body.get("holidays")
     if raw is None:
-        return {}, ()
+        return {}, (), None
     items: list[tuple[Any, Location]]
     if isinstance(raw, YSeq):
         items = [(v, raw.item_loc(i)) for i, v in enumerate(raw)]
@@ -319,12 +324,14 @@ def _read_holidays(
         items = [(raw, body.value_loc("holidays"))]
     closed: dict[dt.date, bool] = {}
     made_up: list[dt.date] = []
+    known: tuple[dt.date, dt.date] | None = None
     for value, loc in items:
         if isinstance(value, str) and value.strip().lower() in HOLIDAY_SETS:
             days, workdays = china_holidays()
             for holiday in days:
                 closed.setdefault(holiday, True)
             made_up.extend(workdays)
+            known = china_years(days)
             continue
         day = _date(value)
         if day is None:
@@ -340,7 +347,7 @@ def _read_holidays(
             )
             continue
         closed[day] = False
-    return closed, tuple(made_up)
+    return closed, tuple(made_up), known
 
 
 def _read_workdays(name: str, body: YMap, problems: list[Diagnostic]) -> dict[dt.date, int]:
@@ -391,6 +398,12 @@ def china_holidays() -> tuple[tuple[dt.date, ...], tuple[dt.date, ...]]:
     from chinese_calendar import constants  # type: ignore[import-untyped]
 
     return tuple(sorted(constants.holidays)), tuple(sorted(constants.workdays))
+
+
+def china_years(holidays: tuple[dt.date, ...]) -> tuple[dt.date, dt.date]:
+    """The first and last date China's holidays are known for: whole years, as
+    `chinese-calendar` itself answers (it refuses a date of any other year)."""
+    return dt.date(holidays[0].year, 1, 1), dt.date(holidays[-1].year, 12, 31)
 
 
 def find_calendar(
