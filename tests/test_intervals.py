@@ -142,8 +142,10 @@ def test_validate_a_span_column_that_is_not_a_timestamp(tmp_path: Path) -> None:
          "only applies to agg seconds"),
         ("{from: login_ts, until: logout_ts}\n    format", "{from: login_ts}\n    format",
          "needs 'until:'"),
+        # was accepted and ignored: the seconds stay where the span is
+        ("agg: seconds\n", "agg: seconds\n    time: logout_ts\n", "takes no 'time'"),
     ],
-    ids=["seconds_without_span", "span_without_seconds", "span_without_until"],
+    ids=["seconds_without_span", "span_without_seconds", "span_without_until", "time_column"],
 )  # fmt: skip
 def test_span_mistakes(tmp_path: Path, old: str, new: str, words: str) -> None:
     project = tmp_path / "hours"
