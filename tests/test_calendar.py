@@ -149,6 +149,16 @@ def test_an_overlap_in_a_weekday_range_is_one_error() -> None:
     ]
 
 
+def test_calendar_names_that_differ_only_in_case_are_a_mistake() -> None:
+    # src._calendar_Night and src._calendar_night are one table to the engines: the build
+    # failed in a model's SQL ("no column close_2") with nothing about the calendars
+    errors = errors_of(
+        "calendars:\n  night:\n    hours: {mon: '00:00-06:00', tue: ['00:00-01:00', '22:00-24:00']}"
+        "\n  Night:\n    hours: {mon: '08:00-09:00'}\n"
+    )
+    assert errors == [("E040", "calendar names 'night' and 'Night' differ only in case", 4)]
+
+
 def test_hints_say_did_you_mean() -> None:
     with pytest.raises(MflError) as caught:
         calendars_of("calendars:\n  c:\n    hours: {mon: '09:00-12:00'}\n    holidays: [cm]\n")

@@ -88,15 +88,29 @@ def read_calendars(raw: Any, loc: Location) -> tuple[Calendar, ...]:
             "for example: calendars: {service_hours: {hours: {mon-fri: '09:00-18:00'}}}",
         )
     calendars = []
+    folded: dict[str, str] = {}  # lower-case name -> the name first written so
     for name, body in raw.items():
         where = raw.key_loc(name)
         if not name.isidentifier() or not name.isascii():
             problems.append(
                 _error(
                     "E040",
-                    f"calendar name '{name}' must be letters, digits and underscores",
+                    f"calendar name '{name}' must be letters, digits and underscores, not"
+                    " starting with a digit",
                     where,
                     "business_seconds(a, b, 'name') names the calendar",
+                )
+            )
+            continue
+        if (other := folded.setdefault(name.lower(), name)) != name:
+            # each calendar is a table src._calendar_<name>, and engines fold the case of
+            # table names: the two would be one table
+            problems.append(
+                _error(
+                    "E040",
+                    f"calendar names '{other}' and '{name}' differ only in case",
+                    where,
+                    "rename one of them: engines take both for the same table",
                 )
             )
             continue
