@@ -159,6 +159,19 @@ def test_calendar_names_that_differ_only_in_case_are_a_mistake() -> None:
     assert errors == [("E040", "calendar names 'night' and 'Night' differ only in case", 4)]
 
 
+def test_a_weekday_list_unquoted_in_braces_says_why() -> None:
+    # YAML reads {sat,sun: ...} as the keys 'sat' (no value) and 'sun': it said "'None' ..."
+    with pytest.raises(MflError) as caught:
+        calendars_of(
+            "calendars:\n  c:\n    hours: {mon-fri: '09:00-18:00', sat,sun: '10:00-16:00'}\n"
+        )
+    assert (caught.value.code, caught.value.message) == (
+        "E042",
+        "'sat' in hours of calendar 'c' has no range",
+    )
+    assert caught.value.hint is not None and "'sat,sun': '10:00-16:00'" in caught.value.hint
+
+
 def test_hints_say_did_you_mean() -> None:
     with pytest.raises(MflError) as caught:
         calendars_of("calendars:\n  c:\n    hours: {mon: '09:00-12:00'}\n    holidays: [cm]\n")

@@ -250,6 +250,18 @@ def _read_hours(name: str, body: YMap, problems: list[Diagnostic]) -> tuple[Rang
                 )
             )
             continue
+        if value is None:
+            # {sat,sun: '10:00-16:00'} reads as two keys, 'sat' without a value
+            problems.append(
+                _error(
+                    "E042",
+                    f"'{key}' in hours of calendar '{name}' has no range",
+                    raw.key_loc(key),
+                    "give it 'HH:MM-HH:MM' (a weekday not listed is closed); inside { } a"
+                    " comma ends the key: quote a list of weekdays, 'sat,sun': '10:00-16:00'",
+                )
+            )
+            continue
         items: list[tuple[Any, Location]]
         if isinstance(value, YSeq):
             items = [(v, value.item_loc(i)) for i, v in enumerate(value)]
