@@ -239,3 +239,36 @@ def test_an_interval_without_rows_has_its_formulas_value(tmp_path: Path) -> None
     night = [(f"{h:02d}:{m:02d}", 0, 1800, 1.0, 0, None) for h in range(7) for m in (0, 30)]
     empty = [(t, 0, 0, 0.0, 0, None) for t in ("07:00", "07:30", "08:00", "08:30")]
     assert rows == night + empty
+
+
+def test_a_span_metrics_data_runs_to_its_last_until(tmp_path: Path) -> None:
+    """Without a5's short login on 10-15, the last login is a2's at 22:00 on 10-14, but his
+    seconds run to 07:00 on 10-15. Completeness read the logins alone: 10-14 was incomplete
+    (data through 22:00) though its seconds are all there, and a query without --grain named
+    the range 10-14..10-14 while it summed, and divided by, both days."""
+    project = tmp_path / "hours"
+    shutil.copytree(FIXTURES / "hours", project, ignore=shutil.ignore_patterns("target"))
+    logins = project / "seeds" / "logins.csv"
+    lines = logins.read_text(encoding="utf-8").splitlines(keepends=True)
+    logins.write_text("".join(line for line in lines if not line.startswith("g5,")), "utf-8")
+    assert invoke("run", "--project-dir", str(project)).exit_code == 0
+
+    def rows(*args: str) -> list[dict[str, object]]:
+        result = invoke("query", "--project-dir", str(project), "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        found: list[dict[str, object]] = json.loads(result.stdout)  # the notes go to stderr
+        return found
+
+    days = rows("--metrics", "logged_in_seconds", "--grain", "day", "--completeness")
+    # 10-14: a1 08:50-17:10 + a2 22:00-24:00; 10-15: a2 00:00-07:00 (a3 and a4 count 0 s)
+    assert days == [
+        {"day": "2024-10-14", "logged_in_seconds": 30000 + 7200, "is_complete": True},
+        {"day": "2024-10-15", "logged_in_seconds": 25200, "is_complete": False},
+    ]
+    result = invoke(
+        "query", "--project-dir", str(project), "--metrics", "logged_in_seconds,agents_logged_in"
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: incomplete range: 2024-10-14..2024-10-15" in result.output
+    [row] = rows("--metrics", "agents_logged_in")
+    assert row == {"agents_logged_in": (30000 + 7200 + 25200) / (2 * 86400)}

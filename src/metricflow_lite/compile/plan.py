@@ -811,7 +811,7 @@ class FlagComplete:
 
     parent: FlagTargets
     grain: Grain
-    models: tuple[tuple[str, str], ...]  # (model, time column), sorted
+    models: tuple[ModelTime, ...]  # sorted
     grace_seconds: int
     amount: str  # the period's length, as an interval
     unit: str
@@ -825,7 +825,13 @@ class FlagComplete:
         return self.parent.keys
 
     def describe(self) -> str:
-        covered = ", ".join(f"{names.SRC}.{m}.{t}" for m, t in self.models) or "no model"
+        covered = (
+            ", ".join(
+                f"{names.SRC}.{m}.{first}" + ("" if last == first else f"..{last}")
+                for m, first, last in self.models
+            )
+            or "no model"
+        )
         return f"flag complete periods: covered by {covered}, grace {self.grace_seconds} s"
 
 
@@ -1970,17 +1976,26 @@ def plan_report_views(
     return tuple(views)
 
 
-def model_times(spec: ProjectSpec, metrics: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """The (model, time column) pairs the metrics read, through derived metrics, sorted: the
-    data whose bounds say whether a period is complete."""
+# The data of one model whose bounds say whether a period is complete: (model, the column of
+# its first time value, the column of its last); one time column twice, or a span's ends.
+ModelTime: TypeAlias = tuple[str, str, str]
+
+
+def model_times(spec: ProjectSpec, metrics: Sequence[str]) -> tuple[ModelTime, ...]:
+    """What the metrics read, through derived metrics, sorted: the data whose bounds say
+    whether a period is complete. A seconds metric's data runs from its first `from` to its
+    last `until` (its seconds lie there, not at the model's time column)."""
     by_name = {m.name: m for m in spec.metrics}
-    pairs: set[tuple[str, str]] = set()
+    found: set[ModelTime] = set()
     for name in metrics:
         for base in base_metrics_of(name, by_name):
             metric = by_name[base]
             assert isinstance(metric, BaseMetric)
+            if metric.span is not None:
+                found.add((metric.model, metric.span.start, metric.span.until))
+                continue
             model = spec.model(metric.model)
             time = metric.time or (model.time if model else None)
             if time:
-                pairs.add((metric.model, time))
-    return tuple(sorted(pairs))
+                found.add((metric.model, time, time))
+    return tuple(sorted(found))
