@@ -208,6 +208,18 @@ def validate_output(project: Path) -> str:
     return result.output
 
 
+def test_validate_shows_a_bad_business_seconds_call_as_written(tmp_path: Path) -> None:
+    project = hours_project(tmp_path)
+    metrics = project / "metrics" / "tickets.yml"
+    text = metrics.read_text(encoding="utf-8")
+    old = "business_seconds(created_ts, first_reply_ts)\n"
+    assert old in text
+    metrics.write_text(text.replace(old, "business_seconds(created_ts)\n", 1), encoding="utf-8")
+    output = validate_output(project)
+    # it read "not BUSINESS_SECONDS(created_ts)", a spelling the user never wrote
+    assert "calendar name, not business_seconds(created_ts)" in output
+
+
 def test_validate_points_at_an_unknown_calendar_name(tmp_path: Path) -> None:
     project = hours_project(tmp_path)
     metrics = project / "metrics" / "tickets.yml"

@@ -166,8 +166,20 @@ def test_pyworkforce_answers_one_agent_too_many_at_a_fraction_of_one_half_or_mor
         # 80 for 80 %: never met, so NULL in every period with calls, and no word why
         ("erlang_c_agents(offered_calls, aht_seconds, 20, 80)", "target '80'"),
         ("erlang_c_agents(offered_calls, aht_seconds, 20, 0)", "not a share between 0 and 1"),
+        # was "'-5' ... is not a metric name or a number"
+        (
+            "erlang_c_service_level(offered_calls, aht_seconds, -5, 3)",
+            "'-5' of erlang_c_service_level in expr of 'x' is negative",
+        ),
     ],
-    ids=["three_arguments", "an_expression", "text", "target_in_percent", "target_zero"],
+    ids=[
+        "three_arguments",
+        "an_expression",
+        "text",
+        "target_in_percent",
+        "target_zero",
+        "negative",
+    ],
 )
 def test_erlang_arguments_are_metric_names_or_numbers(text: str, words: str) -> None:
     with pytest.raises(MflError) as caught:

@@ -602,6 +602,14 @@ def _check_erlang(node: exp.Anonymous, loc: Location, text: str, what: str) -> N
     for arg in args:
         plain = isinstance(arg, exp.Column) and not arg.table
         number = isinstance(arg, exp.Literal) and not arg.is_string
+        if isinstance(arg, exp.Neg) and isinstance(arg.this, exp.Literal):
+            # a number, but no count of calls, handle time, wait or agents is below zero
+            raise MflError(
+                "E276",
+                f"argument {_written_in_call(text, node, arg)!r} of {name} in {what} is negative",
+                _spot(loc, text, arg),
+                f"each argument is 0 or more: {example}",
+            )
         if not (plain or number):
             raise MflError(
                 "E276",
