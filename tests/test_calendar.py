@@ -172,6 +172,15 @@ def test_a_weekday_list_unquoted_in_braces_says_why() -> None:
     assert caught.value.hint is not None and "'sat,sun': '10:00-16:00'" in caught.value.hint
 
 
+def test_a_date_both_holiday_and_workday_is_pointed_at_in_the_workdays() -> None:
+    # it pointed at the start of the workdays mapping, whichever of its dates it was
+    errors = errors_of(
+        "calendars:\n  c:\n    hours: {mon: '09:00-12:00'}\n    holidays: [2024-10-12]\n"
+        "    workdays:\n      2024-10-11: mon\n      2024-10-12: mon\n"
+    )
+    assert errors == [("E046", "2024-10-12 is both a holiday and a workday of calendar 'c'", 7)]
+
+
 def test_hints_say_did_you_mean() -> None:
     with pytest.raises(MflError) as caught:
         calendars_of("calendars:\n  c:\n    hours: {mon: '09:00-12:00'}\n    holidays: [cm]\n")

@@ -150,12 +150,13 @@ def _read_calendar(
     holidays, cn_workdays, known = _read_holidays(name, body, problems)
     workdays = _read_workdays(name, body, problems)
     written = {d for d, from_set in holidays.items() if not from_set}
+    days_written = body.get("workdays")
     for day in sorted(written & set(workdays)):
         problems.append(
             _error(
                 "E046",
                 f"{day} is both a holiday and a workday of calendar '{name}'",
-                body.value_loc("workdays"),
+                _workday_loc(days_written, day) or body.value_loc("workdays"),
                 "remove it from one of the two lists",
             )
         )
@@ -374,6 +375,13 @@ def _read_holidays(
             continue
         closed[day] = False
     return closed, tuple(made_up), known
+
+
+def _workday_loc(raw: Any, day: dt.date) -> Location | None:
+    """Where `day` is written among the workdays (a key YAML read as a date or as text)."""
+    if not isinstance(raw, YMap):
+        return None
+    return next((raw.key_loc(key) for key in raw if _date(key) == day), None)
 
 
 def _read_workdays(name: str, body: YMap, problems: list[Diagnostic]) -> dict[dt.date, int]:
