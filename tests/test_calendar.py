@@ -116,6 +116,71 @@ def test_calendar_mistakes_are_located_errors(body: str, code: str, words: str) 
     assert line >= 3
 
 
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [
+        ("mon-fir", "did you mean 'mon-fri'?"),  # was 'mon', a weekday the key already has
+        ("sat,snu", "did you mean 'sat,sun'?"),
+        # was "did you mean 'fri'?": the days are right, the range wraps past Sunday
+        ("fri-mon", "a range runs from Monday to Sunday: write 'fri-sun,mon'"),
+        ("sun-tue", "a range runs from Monday to Sunday: write 'sun,mon-tue'"),
+    ],
+    ids=["misspelt_end", "misspelt_in_a_list", "wraps_to_monday", "wraps_from_sunday"],
+)
+def test_a_bad_weekday_key_hints_at_the_key_to_write(key: str, hint: str) -> None:
+    with pytest.raises(MflError) as caught:
+        calendars_of(f"calendars:\n  c:\n    hours:\n      {key}: '09:00-12:00'\n")
+    assert (caught.value.code, caught.value.hint) == ("E041", hint)
+
+
+def test_an_overlap_in_a_weekday_range_is_one_error() -> None:
+    # five weekdays, one mistake: it was reported once per weekday, at the same place
+    errors = errors_of(
+        "calendars:\n  c:\n    hours:\n      mon-fri: ['09:00-12:00', '11:00-18:00']\n"
+        "      fri: '17:30-19:00'\n"
+    )
+    assert errors == [
+        (
+            "E043",
+            "hours of calendar 'c' overlap on mon, tue, wed, thu, fri: 09:00-12:00 and 11:00-18:00",
+            4,
+        ),
+        ("E043", "hours of calendar 'c' overlap on fri: 11:00-18:00 and 17:30-19:00", 5),
+    ]
+
+
+def test_calendar_names_that_differ_only_in_case_are_a_mistake() -> None:
+    # src._calendar_Night and src._calendar_night are one table to the engines: the build
+    # failed in a model's SQL ("no column close_2") with nothing about the calendars
+    errors = errors_of(
+        "calendars:\n  night:\n    hours: {mon: '00:00-06:00', tue: ['00:00-01:00', '22:00-24:00']}"
+        "\n  Night:\n    hours: {mon: '08:00-09:00'}\n"
+    )
+    assert errors == [("E040", "calendar names 'night' and 'Night' differ only in case", 4)]
+
+
+def test_a_weekday_list_unquoted_in_braces_says_why() -> None:
+    # YAML reads {sat,sun: ...} as the keys 'sat' (no value) and 'sun': it said "'None' ..."
+    with pytest.raises(MflError) as caught:
+        calendars_of(
+            "calendars:\n  c:\n    hours: {mon-fri: '09:00-18:00', sat,sun: '10:00-16:00'}\n"
+        )
+    assert (caught.value.code, caught.value.message) == (
+        "E042",
+        "'sat' in hours of calendar 'c' has no range",
+    )
+    assert caught.value.hint is not None and "'sat,sun': '10:00-16:00'" in caught.value.hint
+
+
+def test_a_date_both_holiday_and_workday_is_pointed_at_in_the_workdays() -> None:
+    # it pointed at the start of the workdays mapping, whichever of its dates it was
+    errors = errors_of(
+        "calendars:\n  c:\n    hours: {mon: '09:00-12:00'}\n    holidays: [2024-10-12]\n"
+        "    workdays:\n      2024-10-11: mon\n      2024-10-12: mon\n"
+    )
+    assert errors == [("E046", "2024-10-12 is both a holiday and a workday of calendar 'c'", 7)]
+
+
 def test_hints_say_did_you_mean() -> None:
     with pytest.raises(MflError) as caught:
         calendars_of("calendars:\n  c:\n    hours: {mon: '09:00-12:00'}\n    holidays: [cm]\n")
@@ -150,6 +215,18 @@ def validate_output(project: Path) -> str:
     result = invoke("validate", "--project-dir", str(project))
     assert result.exit_code == 1, result.output
     return result.output
+
+
+def test_validate_shows_a_bad_business_seconds_call_as_written(tmp_path: Path) -> None:
+    project = hours_project(tmp_path)
+    metrics = project / "metrics" / "tickets.yml"
+    text = metrics.read_text(encoding="utf-8")
+    old = "business_seconds(created_ts, first_reply_ts)\n"
+    assert old in text
+    metrics.write_text(text.replace(old, "business_seconds(created_ts)\n", 1), encoding="utf-8")
+    output = validate_output(project)
+    # it read "not BUSINESS_SECONDS(created_ts)", a spelling the user never wrote
+    assert "calendar name, not business_seconds(created_ts)" in output
 
 
 def test_validate_points_at_an_unknown_calendar_name(tmp_path: Path) -> None:
@@ -358,3 +435,42 @@ def test_random_intervals_equal_a_day_by_day_reference(tmp_path: Path) -> None:
                 row["touch_business_seconds"],
             )
             assert actual == expected, (ticket, created, reply, resolved, source)
+
+
+def test_a_year_cn_does_not_know_has_no_business_seconds(tmp_path: Path) -> None:
+    """Past the last year of the installed chinese-calendar (2026 for 1.11.0) China's holidays
+    are not known: its New Year's Day was counted as an ordinary Friday. A calendar with `cn`
+    now says NULL there, as the package itself refuses such a date; one without counts on."""
+    import chinese_calendar
+
+    last = dt.date(max(chinese_calendar.constants.holidays).year, 12, 31)
+    project = hours_project(tmp_path)
+    tickets = project / "seeds" / "tickets.csv"
+    # the package's last 31 December 17:00 -> the next 1 January 10:00, and the same a
+    # year earlier (inside what it knows)
+    rows = [
+        f"u1,{last} 17:00:00,{last + dt.timedelta(days=1)} 10:00:00,\n",
+        f"u2,{last.replace(year=last.year - 1)} 17:00:00,"
+        f"{last.replace(year=last.year - 1) + dt.timedelta(days=1)} 10:00:00,\n",
+    ]
+    tickets.write_text(tickets.read_text(encoding="utf-8") + "".join(rows), encoding="utf-8")
+    assert invoke("run", "--project-dir", str(project)).exit_code == 0
+    got = {
+        r["ticket_id"]: (r["reply_business_seconds"], r["reply_cn_seconds"])
+        for r in query_rows(
+            project, "--metrics", "reply_business_seconds,reply_cn_seconds", "--by", "ticket_id",
+            "--where", "ticket_id in ('u1', 'u2')",
+        )
+    }  # fmt: skip
+
+    # default calendar (no cn, no holiday then): 17:00-18:00 on 31 December and 09:00-10:00
+    # on 1 January, each on a weekday (Saturday opens 10:00-16:00: nothing of either)
+    def default(day: dt.date) -> float:
+        after = day + dt.timedelta(days=1)
+        return (H if day.isoweekday() <= 5 else 0) + (H if after.isoweekday() <= 5 else 0)
+
+    # cn_hours (09-18 on China's working days, asked of chinese-calendar itself): 17:00-18:00
+    # on 31 December when it is a working day; 1 January is a holiday
+    earlier = last.replace(year=last.year - 1)
+    known = H if chinese_calendar.is_workday(earlier) else 0
+    assert got == {"u1": (default(last), None), "u2": (default(earlier), known)}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES, invoke
+from conftest import FIXTURES, copy_fixture, invoke
 from sqlglot import exp
 
 from metricflow_lite.compile.erlang import with_erlang
@@ -163,8 +163,23 @@ def test_pyworkforce_answers_one_agent_too_many_at_a_fraction_of_one_half_or_mor
         ("erlang_c_agents(offered_calls, aht_seconds, 20)", "takes 4 arguments"),
         ("erlang_c_agents(offered_calls, aht_seconds * 2, 20, 0.8)", "'aht_seconds * 2'"),
         ("erlang_c_service_level(offered_calls, 'x', 20, 3)", "\"'x'\""),
+        # 80 for 80 %: never met, so NULL in every period with calls, and no word why
+        ("erlang_c_agents(offered_calls, aht_seconds, 20, 80)", "target '80'"),
+        ("erlang_c_agents(offered_calls, aht_seconds, 20, 0)", "not a share between 0 and 1"),
+        # was "'-5' ... is not a metric name or a number"
+        (
+            "erlang_c_service_level(offered_calls, aht_seconds, -5, 3)",
+            "'-5' of erlang_c_service_level in expr of 'x' is negative",
+        ),
     ],
-    ids=["three_arguments", "an_expression", "text"],
+    ids=[
+        "three_arguments",
+        "an_expression",
+        "text",
+        "target_in_percent",
+        "target_zero",
+        "negative",
+    ],
 )
 def test_erlang_arguments_are_metric_names_or_numbers(text: str, words: str) -> None:
     with pytest.raises(MflError) as caught:
@@ -216,3 +231,39 @@ def test_erlang_in_derived_metrics_per_half_hour(hours_built: Path) -> None:
     assert math.isclose(levels[0], 0.967605, abs_tol=1e-6)
     assert math.isclose(levels[1], 1 - math.exp(-20 / 1800) / 3)
     assert levels[2] is None
+
+
+def test_erlang_in_a_query_without_grain_or_by(hours_built: Path) -> None:
+    """One row and no keys to join the Erlang values on: it was an internal error."""
+    result = invoke(
+        "query", "--project-dir", str(hours_built), "--format", "json",
+        "--start", "2024-10-14", "--end", "2024-10-14",
+        "--metrics", "offered_calls,aht_seconds,agents_required,service_level_with_2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    # 5 calls on 10-14, 4 with a handle time: (120 + 180 + 240 + 1800) / 4 = 585 s;
+    # A = 5 x 585 / 86400 over the day. N = 1: C = A, SL = 1 - A e^(-(1 - A) 20/585) >= 0.8.
+    traffic = 5 * 585 / 86400
+    assert row["offered_calls"] == 5 and row["aht_seconds"] == 585
+    assert row["agents_required"] == 1
+    top = traffic**2 / 2 * 2 / (2 - traffic)
+    level = 1 - top / (1 + traffic + top) * math.exp(-(2 - traffic) * 20 / 585)
+    assert math.isclose(row["service_level_with_2"], level, rel_tol=1e-9)
+
+
+def test_a_metric_of_constants_alone_is_the_users_mistake_not_a_crash(tmp_path: Path) -> None:
+    """erlang_c_agents(120, 300, 20, 0.8) reads no model: no rows say which periods there are
+    (nor their length); asked for alone it was an internal error."""
+    project = copy_fixture("hours", tmp_path)
+    (project / "metrics" / "plan.yml").write_text(
+        "version: 1\nmetrics:\n"
+        "  - {name: planned_agents, label: 计划坐席, description: What-if staffing.,"
+        ' expr: "erlang_c_agents(120, 300, 20, 0.8)"}\n',
+        encoding="utf-8",
+    )
+    alone = invoke("query", "--project-dir", str(project), "--metrics", "planned_agents")
+    assert alone.exit_code == 1, alone.output
+    assert "error E250: planned_agents read no model" in alone.output
+    assert "--metrics planned_agents,a1_logged_in_seconds" in alone.output
+    assert "internal error" not in alone.output

@@ -360,7 +360,9 @@ def test_exports_prunes_and_metrics_equal_a_full_build(
     overlap.unlink()
     mfl(project, engine, "seed", "--prune")
     output = mfl(project, engine, "build")
-    assert "rebuilt 2 of" in output and "rebuilt in full" not in output, output
+    # 12-30 among the days there are, 01-08 apart: no row is left on it
+    assert "rebuilt 1 of 4 days (and 1 whose rows are gone)" in output, output
+    assert "rebuilt in full" not in output, output
     assert "calls by key (3 keys" in output, output
     assert equals_full_build(project, engine) == []
     # a changed metric: the tables that hold it are rebuilt whole
@@ -968,3 +970,47 @@ def test_a_row_without_a_time_is_no_day_of_the_count(built: Path, tmp_path: Path
     assert int(found.group(1)) <= int(found.group(2)), output
     assert found.group(1) == "0", output  # no local day's rows changed
     assert compare_with_full_build(built, tmp_path) == []
+
+
+def test_a_model_removed_since_the_last_build(tmp_path: Path) -> None:
+    """The manifest still holds the days of the removed model's time column: the build stopped
+    with an internal error (KeyError) instead of dropping what only that model had."""
+    project = copy_fixture("hours", tmp_path)
+    seed_project(project)
+    build(project)
+    (project / "metrics" / "logins.yml").unlink()
+    (project / "models" / "source" / "logins.sql").unlink()
+    output = build(project)
+    assert "built" in output, output
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        tables = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables"
+                " WHERE table_schema IN ('src', 'ind')"
+            ).fetchall()
+        }
+        # the 5 calls of fixtures/hours are all still there
+        [[calls]] = con.execute("SELECT count(*) FROM src.calls").fetchall()
+    finally:
+        con.close()
+    assert not any("logins" in t for t in tables), tables
+    assert calls == 5
+
+
+def test_a_day_whose_rows_are_all_gone_is_not_counted_among_the_days(tmp_path: Path) -> None:
+    """Ticket t08 is the only row of 2024-12-24: the day is rewritten (its rows removed) but is
+    no longer a day of the data. It was counted among the rebuilt days and not among the
+    days, so that re-exports moving every row read "rebuilt 63 of 60 days"."""
+    project = copy_fixture("hours", tmp_path)
+    seed_project(project)
+    build(project)
+    tickets = project / "seeds" / "tickets.csv"
+    lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    tickets.write_text("".join(line for line in lines if not line.startswith("t08,")), "utf-8")
+    seed_project(project)
+    output = build(project)
+    # days of the data now: tickets created on 09-28, 09-30, 10-11, 10-14, 10-15, 10-19;
+    # calls and logins add none but 10-14 and 10-15
+    assert "rebuilt 0 of 6 days (and 1 whose rows are gone)" in output, output

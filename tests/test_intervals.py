@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import FIXTURES, invoke
 
@@ -141,8 +142,10 @@ def test_validate_a_span_column_that_is_not_a_timestamp(tmp_path: Path) -> None:
          "only applies to agg seconds"),
         ("{from: login_ts, until: logout_ts}\n    format", "{from: login_ts}\n    format",
          "needs 'until:'"),
+        # was accepted and ignored: the seconds stay where the span is
+        ("agg: seconds\n", "agg: seconds\n    time: logout_ts\n", "takes no 'time'"),
     ],
-    ids=["seconds_without_span", "span_without_seconds", "span_without_until"],
+    ids=["seconds_without_span", "span_without_seconds", "span_without_until", "time_column"],
 )  # fmt: skip
 def test_span_mistakes(tmp_path: Path, old: str, new: str, words: str) -> None:
     project = tmp_path / "hours"
@@ -172,3 +175,100 @@ def test_metric_unit_tests_read_calendars_and_span_tables(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     assert invoke("test", "--project-dir", str(project)).exit_code == 1
+
+
+def test_validate_an_instant_where_a_local_time_belongs(tmp_path: Path) -> None:
+    """A TIMESTAMP WITH TIME ZONE is cut into days and intervals in the engine session's time
+    zone (the machine's on DuckDB, UTC on Spark), not the project's: a login at 23:50 UTC
+    counted on the UTC day, where Asia/Shanghai has 07:50 the next morning."""
+    project = tmp_path / "hours"
+    shutil.copytree(FIXTURES / "hours", project, ignore=shutil.ignore_patterns("target"))
+    for model, columns in (("logins", ("login_ts", "logout_ts")), ("tickets", ("created_ts",))):
+        sql = project / "models" / "source" / f"{model}.sql"
+        text = sql.read_text(encoding="utf-8")
+        for column in columns:
+            old = f"cast({column} as timestamp)"
+            assert old in text
+            text = text.replace(old, f"cast({column} || '+00:00' as timestamptz)")
+        sql.write_text(text, encoding="utf-8")
+    result = invoke("validate", "--project-dir", str(project))
+    assert result.exit_code == 1, result.output
+    zoned = "is TIMESTAMP WITH TIME ZONE: an instant"
+    for head in (
+        "metrics/logins.yml:5:11: error E283: time column 'login_ts' of model 'logins'",
+        "metrics/logins.yml:14:11: error E277: span column 'login_ts' of metric",
+        "metrics/logins.yml:14:11: error E277: span column 'logout_ts' of metric",
+        "metrics/tickets.yml:19:28: error E275: created_ts in business_seconds in expr of",
+        "metrics/tickets.yml:5:11: error E283: time column 'created_ts' of model 'tickets'",
+    ):
+        assert any(
+            line.startswith(head) and zoned in line for line in result.output.splitlines()
+        ), (
+            head,
+            result.output,
+        )
+    assert "timezone('Asia/Shanghai', login_ts) AS login_ts" in result.output
+
+
+def test_an_interval_without_rows_has_its_formulas_value(tmp_path: Path) -> None:
+    """The time spine adds 07:00-08:30 on 10-15 (a2 logged out at 07:00, a1 logged in at 09:10,
+    no calls): 0 s logged in, so 0 agents logged in (0 s / 1800 s), and no calls, so 0 agents
+    required (DESIGN-2 §5). Both were NULL, next to the 0 calls of the same row."""
+    project = tmp_path / "hours"
+    shutil.copytree(FIXTURES / "hours", project, ignore=shutil.ignore_patterns("target"))
+    (project / "reports").mkdir()
+    (project / "reports" / "intraday.yml").write_text(
+        "version: 1\nreports:\n  - name: intraday\n    label: 日内\n    grains: [30min]\n"
+        "    metrics: [offered_calls, logged_in_seconds, agents_logged_in, agents_required,"
+        " aht_seconds]\n",
+        encoding="utf-8",
+    )
+    result = invoke("run", "--project-dir", str(project))
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT strftime(\"30min\", '%H:%M'), offered_calls, logged_in_seconds,"
+            " agents_logged_in, agents_required, aht_seconds FROM app.intraday_30min"
+            " WHERE CAST(\"30min\" AS DATE) = '2024-10-15' AND \"30min\" < '2024-10-15 09:00'"
+            ' ORDER BY "30min"'
+        ).fetchall()
+    finally:
+        con.close()
+    # 00:00-07:00: a2 alone, 1800 s a half hour; then nobody until a1 at 09:10
+    night = [(f"{h:02d}:{m:02d}", 0, 1800, 1.0, 0, None) for h in range(7) for m in (0, 30)]
+    empty = [(t, 0, 0, 0.0, 0, None) for t in ("07:00", "07:30", "08:00", "08:30")]
+    assert rows == night + empty
+
+
+def test_a_span_metrics_data_runs_to_its_last_until(tmp_path: Path) -> None:
+    """Without a5's short login on 10-15, the last login is a2's at 22:00 on 10-14, but his
+    seconds run to 07:00 on 10-15. Completeness read the logins alone: 10-14 was incomplete
+    (data through 22:00) though its seconds are all there, and a query without --grain named
+    the range 10-14..10-14 while it summed, and divided by, both days."""
+    project = tmp_path / "hours"
+    shutil.copytree(FIXTURES / "hours", project, ignore=shutil.ignore_patterns("target"))
+    logins = project / "seeds" / "logins.csv"
+    lines = logins.read_text(encoding="utf-8").splitlines(keepends=True)
+    logins.write_text("".join(line for line in lines if not line.startswith("g5,")), "utf-8")
+    assert invoke("run", "--project-dir", str(project)).exit_code == 0
+
+    def rows(*args: str) -> list[dict[str, object]]:
+        result = invoke("query", "--project-dir", str(project), "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        found: list[dict[str, object]] = json.loads(result.stdout)  # the notes go to stderr
+        return found
+
+    days = rows("--metrics", "logged_in_seconds", "--grain", "day", "--completeness")
+    # 10-14: a1 08:50-17:10 + a2 22:00-24:00; 10-15: a2 00:00-07:00 (a3 and a4 count 0 s)
+    assert days == [
+        {"day": "2024-10-14", "logged_in_seconds": 30000 + 7200, "is_complete": True},
+        {"day": "2024-10-15", "logged_in_seconds": 25200, "is_complete": False},
+    ]
+    result = invoke(
+        "query", "--project-dir", str(project), "--metrics", "logged_in_seconds,agents_logged_in"
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: incomplete range: 2024-10-14..2024-10-15" in result.output
+    [row] = rows("--metrics", "agents_logged_in")
+    assert row == {"agents_logged_in": (30000 + 7200 + 25200) / (2 * 86400)}

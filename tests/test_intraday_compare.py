@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -300,3 +301,20 @@ def test_html_and_excel_name_the_comparisons_in_each_locale(project: Path, tmp_p
     finally:
         config.write_text(original, encoding="utf-8")
     assert "vs yesterday" in text and "vs last week" in text and "较" not in text
+
+
+def test_the_charts_of_one_day_of_intervals_name_the_time_alone(
+    project: Path, tmp_path: Path
+) -> None:
+    """The page shows one day; its x axis repeated the date at every tick (2024-10-15 09:00),
+    where the table beside it reads 09:00."""
+    html = tmp_path / "intraday.html"
+    for grain in ("30min", "hour"):
+        report(
+            project, "--grain", grain, "--date", "2024-10-15", "--format", "html", "--out",
+            str(html),
+        )  # fmt: skip
+        ticks = re.findall(r'class="tick">([^<]*)</text>', html.read_text(encoding="utf-8"))
+        times = [t for t in ticks if re.fullmatch(r"\d\d:\d\d", t)]
+        assert times, ticks
+        assert not [t for t in ticks if t.startswith("2024-")], ticks

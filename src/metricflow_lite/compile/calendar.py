@@ -78,10 +78,15 @@ def _by_weekday(weekday: exp.Expr, values: list[int]) -> exp.Expr:
 def calendar_table_query(calendar: Calendar) -> exp.Select:
     """CREATE TABLE ind._calendar_<name> AS this: one row per local date, 2000..2049, its open
     ranges as seconds from 2000-01-01 00:00."""
+    first, last = CALENDAR_FIRST_DAY, CALENDAR_LAST_DAY
+    if calendar.known is not None:
+        # a year `cn` does not know has no row, so its business seconds are NULL: counting
+        # 2027-01-01 open because the installed chinese-calendar stops at 2026 is a wrong number
+        first, last = max(first, calendar.known[0]), min(last, calendar.known[1])
     series = exp.Explode(
         this=exp.GenerateSeries(
-            start=_date(CALENDAR_FIRST_DAY),
-            end=_date(CALENDAR_LAST_DAY),
+            start=_date(first),
+            end=_date(last),
             step=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("DAY")),
         )
     )

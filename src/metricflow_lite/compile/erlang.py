@@ -309,13 +309,14 @@ def _with_edges(
     for name, expr in keys:
         source = source.select(exp.alias_(expr.copy(), _ident(name)), copy=False)
     source = source.select(exp.alias_(value, _ident("value")), copy=False)
+    joined = exp.Subquery(this=computed, alias=exp.TableAlias(this=_ident("e")))
+    # a query without keys (no --grain, no --by) is one row: nothing to join on
+    if not keys:
+        return source.join(typed_join(joined, "CROSS"))
     condition = exp.and_(
         *[exp.NullSafeEQ(this=expr.copy(), expression=_col(name, "e")) for name, expr in keys]
     )
-    joined = exp.Subquery(this=computed, alias=exp.TableAlias(this=_ident("e")))
-    if keys:
-        return source.join(typed_join(joined, "LEFT"), on=condition)
-    return source.join(typed_join(joined, "CROSS"))
+    return source.join(typed_join(joined, "LEFT"), on=condition)
 
 
 def with_erlang(
@@ -344,10 +345,13 @@ def with_erlang(
     result = select.copy()
     result.set("expressions", [e.transform(swap) for e in result.expressions])
     for name, query in ctes:
-        condition = exp.and_(
-            *[exp.NullSafeEQ(this=expr.copy(), expression=_col(key, name)) for key, expr in keys]
-        )
         if keys:
+            condition = exp.and_(
+                *[
+                    exp.NullSafeEQ(this=expr.copy(), expression=_col(key, name))
+                    for key, expr in keys
+                ]
+            )
             result = result.join(typed_join(exp.Table(this=_ident(name)), "LEFT"), on=condition)
         else:
             result = result.join(typed_join(exp.Table(this=_ident(name)), "CROSS"))

@@ -51,6 +51,7 @@ from sqlglot import exp
 
 from metricflow_lite.compile import names
 from metricflow_lite.compile.calendar import CalendarJoin, calendar_joins, expand_business_seconds
+from metricflow_lite.compile.empty_periods import ZERO_WHEN_EMPTY, NotKnown, empty_period_value
 from metricflow_lite.compile.erlang import erlang_calls
 from metricflow_lite.compile.frames import PLAIN, Frame, check_grain, usages
 from metricflow_lite.compile.periods import whole_periods
@@ -727,10 +728,12 @@ class TimeSpine:
 
 @dataclass(frozen=True, slots=True)
 class FillZeros:
-    """Counts and sums of a period without rows are 0, not unknown; ratios stay NULL."""
+    """Counts and sums of a period without rows are 0, not unknown; ratios stay NULL; a
+    derived metric takes its formula's value over those (compile/empty_periods.py)."""
 
     parent: TimeSpine
     zero: tuple[str, ...]  # the metrics that take 0
+    empty: tuple[tuple[str, float], ...] = ()  # derived metrics and their value without rows
 
     @property
     def parents(self) -> tuple[PlanNode, ...]:
@@ -745,7 +748,10 @@ class FillZeros:
         return self.parent.outputs
 
     def describe(self) -> str:
-        return f"fill zeros: {', '.join(self.zero) or 'none'}"
+        text = f"fill zeros: {', '.join(self.zero) or 'none'}"
+        if self.empty:
+            text += "; without rows " + ", ".join(f"{n} = {v:g}" for n, v in self.empty)
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -815,7 +821,7 @@ class FlagComplete:
 
     parent: FlagTargets
     grain: Grain
-    models: tuple[tuple[str, str], ...]  # (model, time column), sorted
+    models: tuple[ModelTime, ...]  # sorted
     grace_seconds: int
     amount: str  # the period's length, as an interval
     unit: str
@@ -829,7 +835,13 @@ class FlagComplete:
         return self.parent.keys
 
     def describe(self) -> str:
-        covered = ", ".join(f"{names.SRC}.{m}.{t}" for m, t in self.models) or "no model"
+        covered = (
+            ", ".join(
+                f"{names.SRC}.{m}.{first}" + ("" if last == first else f"..{last}")
+                for m, first, last in self.models
+            )
+            or "no model"
+        )
         return f"flag complete periods: covered by {covered}, grace {self.grace_seconds} s"
 
 
@@ -1016,6 +1028,17 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     needed: dict[str, Metric] = {}
     for name in request.metrics:
         _needed(name, metrics, needed)
+    if not any(isinstance(m, BaseMetric) for m in needed.values()):
+        # only constants (expr: 100, erlang_c_agents(120, 300, 20, 0.8)): no rows say which
+        # periods or members there are, nor how long the period is
+        base = sorted(m.name for m in spec.metrics if isinstance(m, BaseMetric))
+        raise MflError(
+            "E250",
+            f"{', '.join(request.metrics)} read no model: there are no rows to show them for",
+            None,
+            "ask for them next to a metric of a model"
+            + (f", e.g. --metrics {request.metrics[0]},{base[0]}" if base else ""),
+        )
     if over_states := state_window_errors(metrics, needed):
         raise over_states[0]  # at the call, not at the state metric's own definition
     if len(set(request.by)) != len(request.by):
@@ -1914,8 +1937,12 @@ def comparing(comparison: Comparison, grain: Grain) -> Comparing:
     )
 
 
-# Metrics a period without rows has as 0 (a ratio or an average of nothing stays NULL).
-ZERO_WHEN_EMPTY = (Agg.COUNT, Agg.SUM, Agg.COUNT_DISTINCT, Agg.SECONDS)
+def _empty_value(name: str, metrics: Mapping[str, Metric]) -> float | None:
+    """A derived metric's value in a period the spine adds; None when NULL or not known."""
+    try:
+        return empty_period_value(name, metrics)
+    except NotKnown:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1951,11 +1978,17 @@ def plan_report_view(
         for name in report.metrics
         if isinstance(m := metrics[name], BaseMetric) and m.agg in ZERO_WHEN_EMPTY
     )
+    empty = tuple(
+        (name, value)
+        for name in report.metrics
+        if isinstance(metrics[name], DerivedMetric)
+        and (value := _empty_value(name, metrics)) is not None
+    )
     comparisons = tuple(comparing(c, grain) for c in compared(report))
     # Rates change in percentage points: 5 % -> 7 % is +0.02, not +40 %; so do scores that
     # cross zero, such as NPS (-5 -> 5 is +10, not -200 %).
     points = tuple(n for n in report.metrics if change_of(metrics[n]) is Change.POINTS)
-    compare = Compare(FillZeros(spine, zero), grain, comparisons, points)
+    compare = Compare(FillZeros(spine, zero, empty), grain, comparisons, points)
     flags = tuple(
         Flag(name, target.min, target.max)
         for name in report.metrics
@@ -1994,17 +2027,26 @@ def plan_report_views(
     return tuple(views)
 
 
-def model_times(spec: ProjectSpec, metrics: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """The (model, time column) pairs the metrics read, through derived metrics, sorted: the
-    data whose bounds say whether a period is complete."""
+# The data of one model whose bounds say whether a period is complete: (model, the column of
+# its first time value, the column of its last); one time column twice, or a span's ends.
+ModelTime: TypeAlias = tuple[str, str, str]
+
+
+def model_times(spec: ProjectSpec, metrics: Sequence[str]) -> tuple[ModelTime, ...]:
+    """What the metrics read, through derived metrics, sorted: the data whose bounds say
+    whether a period is complete. A seconds metric's data runs from its first `from` to its
+    last `until` (its seconds lie there, not at the model's time column)."""
     by_name = {m.name: m for m in spec.metrics}
-    pairs: set[tuple[str, str]] = set()
+    found: set[ModelTime] = set()
     for name in metrics:
         for base in base_metrics_of(name, by_name):
             metric = by_name[base]
             assert isinstance(metric, BaseMetric)
+            if metric.span is not None:
+                found.add((metric.model, metric.span.start, metric.span.until))
+                continue
             model = spec.model(metric.model)
             time = metric.time or (model.time if model else None)
             if time:
-                pairs.add((metric.model, time))
-    return tuple(sorted(pairs))
+                found.add((metric.model, time, time))
+    return tuple(sorted(found))

@@ -1206,13 +1206,19 @@ def render_time_spine(node: TimeSpine, parent: Rendered) -> Rendered:
 
 def render_fill_zeros(node: FillZeros, parent: Rendered) -> Rendered:
     zero = set(node.zero)
-    columns = tuple(
-        (name, exp.Coalesce(this=value, expressions=[exp.Literal.number(0)]))
-        if name in zero
-        else (name, value)
-        for name, value in parent.columns
-    )
-    return replace(parent, columns=columns).with_comment(node)
+    empty = dict(node.empty)
+    # a period the spine added has no base row; a base row's own NULL (no aht) stays NULL
+    added = exp.Is(this=col(node.keys[0], "base"), expression=exp.Null())
+    columns = []
+    for name, value in parent.columns:
+        if name in zero:
+            value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+        elif name in empty:
+            number = empty[name]
+            literal = exp.Literal.number(int(number) if number.is_integer() else number)
+            value = exp.Case(ifs=[exp.If(this=added.copy(), true=literal)], default=value)
+        columns.append((name, value))
+    return replace(parent, columns=tuple(columns)).with_comment(node)
 
 
 def render_compare(node: Compare, parent: Rendered) -> Rendered:
@@ -1280,12 +1286,13 @@ def render_flag_targets(node: FlagTargets, parent: Rendered) -> Rendered:
     return replace(parent, columns=tuple(columns)).with_comment(node)
 
 
-def data_bounds_select(models: Sequence[tuple[str, str]]) -> exp.Select:
-    """One row: per (model, time column) i, `first_i` (its first time value) and `last_i`, the
-    instant its data reaches: the last value, or the end of the last day for a column that holds
-    dates (every value at midnight), whose last day is covered whole."""
+def data_bounds_select(models: Sequence[tuple[str, str, str]]) -> exp.Select:
+    """One row: per (model, first column, last column) i, `first_i` (the first value of the
+    one) and `last_i`, the instant its data reaches: the last value of the other, or the end of
+    the last day for a column that holds dates (every value at midnight), whose last day is
+    covered whole."""
     select = exp.select()
-    for i, (model, time) in enumerate(models):
+    for i, (model, first_column, time) in enumerate(models):
         ts = exp.cast(col(time), exp.DataType.Type.TIMESTAMP)
         at_midnight = exp.EQ(
             this=ts.copy(), expression=exp.cast(as_date(ts.copy()), exp.DataType.Type.TIMESTAMP)
@@ -1307,7 +1314,8 @@ def data_bounds_select(models: Sequence[tuple[str, str]]) -> exp.Select:
             default=last,
         )
         source = table_ref(names.SRC, model)
-        first = exp.select(exp.Min(this=ts.copy())).from_(source.copy())
+        begin = exp.cast(col(first_column), exp.DataType.Type.TIMESTAMP)
+        first = exp.select(exp.Min(this=begin)).from_(source.copy())
         until = exp.select(covered).from_(source.copy())
         select = select.select(
             exp.alias_(exp.Subquery(this=first), ident(f"first_{i}")),

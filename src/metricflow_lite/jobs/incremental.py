@@ -78,6 +78,7 @@ class BuildSummary:
     full: bool  # every object from scratch (first build, --full-refresh)
     days_total: int = 0  # local days in the source tables
     days_rebuilt: int = 0  # of them, days whose rows changed
+    days_emptied: int = 0  # days rewritten because no row is left on them (not in days_total)
     tables_by_day: int = 0  # indicator tables rewritten for those days only
     tables_in_full: int = 0  # indicator tables rebuilt whole (their SQL or dimensions changed)
     tables_unchanged: int = 0
@@ -87,10 +88,10 @@ class BuildSummary:
     def describe(self) -> str:
         if self.full:
             return "full build"
-        text = (
-            f"rebuilt {self.days_rebuilt} of {self.days_total} days"
-            f" in {self.tables_by_day} indicator tables"
-        )
+        text = f"rebuilt {self.days_rebuilt} of {self.days_total} days"
+        if self.days_emptied:
+            text += f" (and {self.days_emptied} whose rows are gone)"
+        text += f" in {self.tables_by_day} indicator tables"
         if self.tables_in_full:
             text += f", {self.tables_in_full} rebuilt in full"
         if self.sources:
@@ -281,14 +282,17 @@ def build(
     fingerprint(session, layout, src_tables, keys, histories, reused)
     if keys:
         changed_rows = session.fetch(inc.changed_days_sql(NEW_DAYS, dialect))
-        count_days = exp.select(exp.Count(this=exp.Distinct(expressions=[col("day")])))
-        count_days = count_days.from_(exp.Table(this=exp.to_identifier(NEW_DAYS)))
-        [[total]] = session.fetch(count_days.sql(dialect))
+        distinct_days = exp.select(col("day")).distinct()
+        distinct_days = distinct_days.from_(exp.Table(this=exp.to_identifier(NEW_DAYS)))
+        days_now = {day for (day,) in session.fetch(distinct_days.sql(dialect))} - {None}
     else:
-        changed_rows, total = [], 0
+        changed_rows, days_now = [], set()
     changed: dict[inc.DayKey, set[dt.date | None]] = {k: set() for k in keys}
     for src_table, time_column, day in changed_rows:
-        changed[inc.DayKey(src_table, time_column)].add(day)
+        # the manifest's days of a model removed (or a time column no longer read) since the
+        # last build: no table of this build reads them
+        if (key := inc.DayKey(src_table, time_column)) in changed:
+            changed[key].add(day)
     changed_tables = {
         str(name) for (name,) in session.fetch(inc.changed_tables_sql(NEW_TABLES, dialect))
     }
@@ -357,12 +361,15 @@ def build(
         by_day += 1
     session.run([s for o in objects for s in comment_statements(o, dialect, layout.names)])
     write_manifest(session, layout, hashes, src_tables, keys, histories)
+    rebuilt_days = (days_done | {day for _, _, day in changed_rows}) - {None}
     return BuildSummary(
         full=False,
-        days_total=int(total),
+        days_total=len(days_now),
         # of the local days counted in days_total (rows without a time have none: a change
-        # to them made it "94 of 93 days")
-        days_rebuilt=len((days_done | {day for _, _, day in changed_rows}) - {None}),
+        # to them made it "94 of 93 days"), and apart from them the days no row is left on
+        # (counted among them, a re-export that moved every row said "rebuilt 63 of 60 days")
+        days_rebuilt=len(rebuilt_days & days_now),
+        days_emptied=len(rebuilt_days - days_now),
         tables_by_day=by_day,
         tables_in_full=in_full,
         tables_unchanged=unchanged,

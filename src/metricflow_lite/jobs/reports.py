@@ -112,11 +112,11 @@ def bounds_queries(
 ) -> tuple[tuple[str, exp.Query], ...]:
     """The query of each model's first and last time value, for the models the metrics read."""
     queries = []
-    for model, time in model_times(spec, metrics):
-        column = exp.column(exp.to_identifier(time))
-        query = exp.select(exp.Min(this=column), exp.Max(this=column)).from_(
-            table_ref("src", model)
-        )
+    for model, first, last in model_times(spec, metrics):
+        query = exp.select(
+            exp.Min(this=exp.column(exp.to_identifier(first))),
+            exp.Max(this=exp.column(exp.to_identifier(last))),
+        ).from_(table_ref("src", model))
         queries.append((model, query))
     return tuple(queries)
 

@@ -131,7 +131,8 @@ def validate_project(project: Project) -> ValidationResult:
         def types_of(model: str, expressions: Sequence[exp.Expr]) -> list[Typed]:
             return probe.types_of(names.SRC, model, expressions)
 
-        diagnostics.extend(check_columns(spec, ModelColumns(columns, frozenset(broken), types_of)))
+        found = ModelColumns(columns, frozenset(broken), types_of, project.timezone)
+        diagnostics.extend(check_columns(spec, found))
     finally:
         probe.close()
     return _result(diagnostics, project)

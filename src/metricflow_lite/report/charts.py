@@ -115,7 +115,7 @@ def _line_panels(
         names = [c.name for c in table.total_columns()] if table.totals else None
         names = names or [c.name for c in table.columns]
         periods = tuple(r[0] for r in trend)
-        labels = tuple(_short_period(table, p) for p in periods)
+        labels = _period_labels(table, periods)
         for fmt in dict.fromkeys(i.format for i in infos):
             group = [i for i in infos if i.format is fmt]
             series = tuple(
@@ -130,7 +130,7 @@ def _line_panels(
         return tuple(panels)
     rows = table.recent(table.rows)
     periods = tuple(sorted({r[0] for r in rows if r[0] is not None}, key=str))
-    labels = tuple(_short_period(table, p) for p in periods)
+    labels = _period_labels(table, periods)
     names = [c.name for c in table.columns]
     dims = len(table.dimensions)
     for info in infos:
@@ -202,6 +202,15 @@ def _member_label(table: ReportTable, key: Sequence[Cell]) -> str:
         table.value_label(d, v) or format_cell(v)
         for d, v in zip(table.dimensions, key, strict=False)
     )
+
+
+def _period_labels(table: ReportTable, periods: Sequence[Cell]) -> tuple[str, ...]:
+    """The x axis: each period short; intervals of one day by their time alone (`09:30`), as
+    the table beside the chart shows them, not the date again at every tick."""
+    labels = tuple(_short_period(table, p) for p in periods)
+    if table.grain.intraday and len({label[:10] for label in labels}) == 1:
+        return tuple(label[11:] or label for label in labels)
+    return labels
 
 
 def _short_period(table: ReportTable, period: Cell) -> str:

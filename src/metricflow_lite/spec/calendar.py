@@ -17,6 +17,7 @@ have Monday's hours. A date written in the project wins over `cn`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,9 @@ class Calendar:
     holidays: tuple[dt.date, ...] = ()  # sorted
     workdays: tuple[tuple[dt.date, int], ...] = ()  # (date, ISO weekday whose hours it has)
     loc: Location | None = None
+    # the first and last date its holiday sets know (cn: the years of the installed
+    # chinese-calendar); None: every date. Outside them a date's hours are not known.
+    known: tuple[dt.date, dt.date] | None = None
 
     def weekday_of(self, day: dt.date) -> int | None:
         """The ISO weekday whose hours a date has; None when the date is a holiday."""
@@ -84,15 +88,29 @@ def read_calendars(raw: Any, loc: Location) -> tuple[Calendar, ...]:
             "for example: calendars: {service_hours: {hours: {mon-fri: '09:00-18:00'}}}",
         )
     calendars = []
+    folded: dict[str, str] = {}  # lower-case name -> the name first written so
     for name, body in raw.items():
         where = raw.key_loc(name)
         if not name.isidentifier() or not name.isascii():
             problems.append(
                 _error(
                     "E040",
-                    f"calendar name '{name}' must be letters, digits and underscores",
+                    f"calendar name '{name}' must be letters, digits and underscores, not"
+                    " starting with a digit",
                     where,
                     "business_seconds(a, b, 'name') names the calendar",
+                )
+            )
+            continue
+        if (other := folded.setdefault(name.lower(), name)) != name:
+            # each calendar is a table src._calendar_<name>, and engines fold the case of
+            # table names: the two would be one table
+            problems.append(
+                _error(
+                    "E040",
+                    f"calendar names '{other}' and '{name}' differ only in case",
+                    where,
+                    "rename one of them: engines take both for the same table",
                 )
             )
             continue
@@ -129,15 +147,16 @@ def _read_calendar(
             )
     before = len(problems)
     hours = _read_hours(name, body, problems)
-    holidays, cn_workdays = _read_holidays(name, body, problems)
+    holidays, cn_workdays, known = _read_holidays(name, body, problems)
     workdays = _read_workdays(name, body, problems)
     written = {d for d, from_set in holidays.items() if not from_set}
+    days_written = body.get("workdays")
     for day in sorted(written & set(workdays)):
         problems.append(
             _error(
                 "E046",
                 f"{day} is both a holiday and a workday of calendar '{name}'",
-                body.value_loc("workdays"),
+                _workday_loc(days_written, day) or body.value_loc("workdays"),
                 "remove it from one of the two lists",
             )
         )
@@ -154,6 +173,7 @@ def _read_calendar(
         holidays=tuple(sorted(closed)),
         workdays=tuple(sorted(made_up.items())),
         loc=loc,
+        known=known,
     )
 
 
@@ -169,6 +189,31 @@ def _weekdays(key: str) -> tuple[int, ...] | None:
             return None
         days.extend(range(first, last + 1))
     return tuple(days)
+
+
+def _weekdays_hint(key: str) -> str:
+    """What to write instead of a weekday key _weekdays() refuses: the misspelt day, or a
+    range that wraps past Sunday split in two."""
+    for part in key.lower().replace(" ", "").split(","):
+        ends = part.split("-")
+        for end in ends:
+            if end not in WEEKDAYS:
+                close = difflib.get_close_matches(end, WEEKDAYS, n=1, cutoff=0.6)
+                if close:
+                    return f"did you mean '{key.lower().replace(end, close[0], 1)}'?"
+                return (
+                    "use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, or"
+                    " a list such as sat,sun"
+                )
+        if len(ends) == 2 and WEEKDAYS.index(ends[1]) < WEEKDAYS.index(ends[0]):
+            # ranges run Monday to Sunday, so fri-mon has to be written as two
+            before, after = _day_range(ends[0], "sun"), _day_range("mon", ends[1])
+            return f"a range runs from Monday to Sunday: write '{before},{after}'"
+    return "write one range of weekdays per part, such as mon-fri or sat,sun"
+
+
+def _day_range(first: str, last: str) -> str:
+    return first if first == last else f"{first}-{last}"
 
 
 def _read_hours(name: str, body: YMap, problems: list[Diagnostic]) -> tuple[Ranges, ...]:
@@ -197,15 +242,24 @@ def _read_hours(name: str, body: YMap, problems: list[Diagnostic]) -> tuple[Rang
     for key, value in raw.items():
         days = _weekdays(key)
         if days is None:
-            first = key.lower().split("-")[0].split(",")[0].strip()
             problems.append(
                 _error(
                     "E041",
                     f"'{key}' in hours of calendar '{name}' is not a weekday or a range of them",
                     raw.key_loc(key),
-                    did_you_mean(first, WEEKDAYS)
-                    or "use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, or"
-                    " a list such as sat,sun",
+                    _weekdays_hint(key),
+                )
+            )
+            continue
+        if value is None:
+            # {sat,sun: '10:00-16:00'} reads as two keys, 'sat' without a value
+            problems.append(
+                _error(
+                    "E042",
+                    f"'{key}' in hours of calendar '{name}' has no range",
+                    raw.key_loc(key),
+                    "give it 'HH:MM-HH:MM' (a weekday not listed is closed); inside { } a"
+                    " comma ends the key: quote a list of weekdays, 'sat,sun': '10:00-16:00'",
                 )
             )
             continue
@@ -230,21 +284,25 @@ def _read_hours(name: str, body: YMap, problems: list[Diagnostic]) -> tuple[Rang
             for day in days:
                 by_day[day - 1].append((*parsed, loc))
     hours: list[Ranges] = []
+    # one error per overlap as written: mon-fri: [09-12, 11-18] is one mistake, not five
+    overlaps: dict[tuple[int, int, int, int, Location], list[str]] = {}
     for index, ranges in enumerate(by_day):
         ranges.sort(key=lambda r: (r[0], r[1]))
         for (start, end, _), (next_start, next_end, loc) in zip(ranges, ranges[1:], strict=False):
             if next_start < end:
-                problems.append(
-                    _error(
-                        "E043",
-                        f"hours of calendar '{name}' overlap on {WEEKDAYS[index]}:"
-                        f" {_clock(start)}-{_clock(end)} and"
-                        f" {_clock(next_start)}-{_clock(next_end)}",
-                        loc,
-                        "give each weekday ranges that do not overlap",
-                    )
-                )
+                pair = (start, end, next_start, next_end, loc)
+                overlaps.setdefault(pair, []).append(WEEKDAYS[index])
         hours.append(tuple((start, end) for start, end, _ in ranges))
+    for (start, end, next_start, next_end, loc), weekdays in overlaps.items():
+        problems.append(
+            _error(
+                "E043",
+                f"hours of calendar '{name}' overlap on {', '.join(weekdays)}:"
+                f" {_clock(start)}-{_clock(end)} and {_clock(next_start)}-{_clock(next_end)}",
+                loc,
+                "give each weekday ranges that do not overlap",
+            )
+        )
     return tuple(hours)
 
 
@@ -280,11 +338,12 @@ def _date(value: Any) -> dt.date | None:
 
 def _read_holidays(
     name: str, body: YMap, problems: list[Diagnostic]
-) -> tuple[dict[dt.date, bool], tuple[dt.date, ...]]:
-    """Closed dates (True when from a holiday set) and the sets' make-up working days."""
+) -> tuple[dict[dt.date, bool], tuple[dt.date, ...], tuple[dt.date, dt.date] | None]:
+    """Closed dates (True when from a holiday set), the sets' make-up working days, and the
+    dates the sets know (None without a set)."""
     raw = body.get("holidays")
     if raw is None:
-        return {}, ()
+        return {}, (), None
     items: list[tuple[Any, Location]]
     if isinstance(raw, YSeq):
         items = [(v, raw.item_loc(i)) for i, v in enumerate(raw)]
@@ -292,12 +351,14 @@ def _read_holidays(
         items = [(raw, body.value_loc("holidays"))]
     closed: dict[dt.date, bool] = {}
     made_up: list[dt.date] = []
+    known: tuple[dt.date, dt.date] | None = None
     for value, loc in items:
         if isinstance(value, str) and value.strip().lower() in HOLIDAY_SETS:
             days, workdays = china_holidays()
             for holiday in days:
                 closed.setdefault(holiday, True)
             made_up.extend(workdays)
+            known = china_years(days)
             continue
         day = _date(value)
         if day is None:
@@ -313,7 +374,14 @@ def _read_holidays(
             )
             continue
         closed[day] = False
-    return closed, tuple(made_up)
+    return closed, tuple(made_up), known
+
+
+def _workday_loc(raw: Any, day: dt.date) -> Location | None:
+    """Where `day` is written among the workdays (a key YAML read as a date or as text)."""
+    if not isinstance(raw, YMap):
+        return None
+    return next((raw.key_loc(key) for key in raw if _date(key) == day), None)
 
 
 def _read_workdays(name: str, body: YMap, problems: list[Diagnostic]) -> dict[dt.date, int]:
@@ -364,6 +432,12 @@ def china_holidays() -> tuple[tuple[dt.date, ...], tuple[dt.date, ...]]:
     from chinese_calendar import constants  # type: ignore[import-untyped]
 
     return tuple(sorted(constants.holidays)), tuple(sorted(constants.workdays))
+
+
+def china_years(holidays: tuple[dt.date, ...]) -> tuple[dt.date, dt.date]:
+    """The first and last date China's holidays are known for: whole years, as
+    `chinese-calendar` itself answers (it refuses a date of any other year)."""
+    return dt.date(holidays[0].year, 1, 1), dt.date(holidays[-1].year, 12, 31)
 
 
 def find_calendar(

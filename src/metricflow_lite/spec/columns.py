@@ -30,6 +30,9 @@ NUMERIC = re.compile(
     r"|FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?|BOOLEAN)$"
 )
 TEMPORAL = re.compile(r"^(DATE|TIMESTAMP.*)$")
+# An instant, not a wall-clock time: each engine would cut it into days and intervals in its
+# session's time zone (the machine's on DuckDB, UTC on Spark), not the project's.
+ZONED = "TIMESTAMP WITH TIME ZONE"
 PERIOD_END_PROBE = exp.cast(exp.Literal.string("2000-01-01 00:00:00"), exp.DataType.Type.TIMESTAMP)
 # aggregations that compute with the values, so text cannot go in
 NUMERIC_AGGS = (Agg.SUM, Agg.AVG)
@@ -43,6 +46,7 @@ class ModelColumns:
     columns: Mapping[str, Mapping[str, str]]  # model -> column -> DuckDB type
     broken: Collection[str]  # models whose SQL failed (already reported)
     types_of: TypesOf
+    timezone: str = "Asia/Shanghai"  # the project's: times in the models are local to it
 
 
 def _error(code: str, message: str, loc: Location, hint: str | None = None) -> Diagnostic:
@@ -156,20 +160,23 @@ def _model_problems(spec: ProjectSpec, model: Model, found: ModelColumns) -> Ite
         )
     if model.time:
         yield from _time_problems(
-            model.time, model.name, columns, model.spots.at("time", model.loc)
+            model.time, model.name, columns, model.spots.at("time", model.loc), found.timezone
         )
     if model.valid is not None:
-        yield from _between_problems(model.valid, "valid", model.name, columns)
+        yield from _between_problems(model.valid, "valid", model.name, columns, found.timezone)
 
 
 def _between_problems(
-    between: Between, key: str, model: str, columns: Mapping[str, str]
+    between: Between, key: str, model: str, columns: Mapping[str, str], timezone: str
 ) -> Iterable[Diagnostic]:
     """`from` and `until` of `active` or `valid` must be DATE or TIMESTAMP columns."""
     for part, column in (("from", between.start), ("until", between.until)):
         loc = between.spots.at(part, between.loc)
         if column not in columns:
             yield _unknown_column(column, model, columns, loc, f"'{key}' {part} column")
+        elif columns[column] == ZONED:
+            what = f"'{key}' {part} column '{column}' of model '{model}'"
+            yield _zoned("E292", what, column, loc, timezone)
         elif not TEMPORAL.match(columns[column]):
             temporal = sorted(c for c, t in columns.items() if TEMPORAL.match(t))
             yield _error(
@@ -183,10 +190,12 @@ def _between_problems(
 
 
 def _time_problems(
-    column: str, model: str, columns: Mapping[str, str], loc: Location
+    column: str, model: str, columns: Mapping[str, str], loc: Location, timezone: str
 ) -> Iterable[Diagnostic]:
     if column not in columns:
         yield _unknown_column(column, model, columns, loc, "time column")
+    elif columns[column] == ZONED:
+        yield _zoned("E283", f"time column '{column}' of model '{model}'", column, loc, timezone)
     elif not TEMPORAL.match(columns[column]):
         temporal = sorted(c for c, t in columns.items() if TEMPORAL.match(t))
         yield _error(
@@ -197,6 +206,17 @@ def _time_problems(
             (f"use one of {', '.join(temporal)}, or " if temporal else "")
             + f"cast it in the model SQL: CAST({column} AS TIMESTAMP) AS {column}",
         )
+
+
+def _zoned(code: str, what: str, column: str, loc: Location, timezone: str) -> Diagnostic:
+    return _error(
+        code,
+        f"{what} is {ZONED}: an instant, which each engine would cut into days in its own"
+        " session's time zone",
+        loc,
+        "make it the project's local time in the model SQL, e.g. on DuckDB"
+        f" timezone('{timezone}', {column}) AS {column} (a TIMESTAMP)",
+    )
 
 
 def _unknown_column(
@@ -241,7 +261,16 @@ def _metric_problems(
             continue
         for i, end in enumerate(_business_ends(tree)):
             kind = typed_parts[(metric.name, f"{key}:{BUSINESS_SECONDS}:{i}")].type
-            if kind is not None and not TEMPORAL.match(kind):
+            if kind == ZONED:
+                written = end.sql(dialect="duckdb")
+                yield _zoned(
+                    "E275",
+                    f"{written} in business_seconds in {key} of metric '{metric.name}'",
+                    written,
+                    locate(base, text, end),
+                    found.timezone,
+                )
+            elif kind is not None and not TEMPORAL.match(kind):
                 yield _error(
                     "E275",
                     f"business_seconds in {key} of metric '{metric.name}' needs a DATE or"
@@ -269,13 +298,21 @@ def _metric_problems(
             yield from _aggregation_problems(metric, typed.type, base, text)
     if metric.time:
         yield from _time_problems(
-            metric.time, metric.model, columns, metric.spots.at("time", metric.loc)
+            metric.time, metric.model, columns, metric.spots.at("time", metric.loc), found.timezone
         )
     if metric.span is not None:
         for span_column in (metric.span.start, metric.span.until):
             if span_column not in columns:
                 yield _unknown_column(
                     span_column, metric.model, columns, metric.span.loc, "span column"
+                )
+            elif columns[span_column] == ZONED:
+                yield _zoned(
+                    "E277",
+                    f"span column '{span_column}' of metric '{metric.name}'",
+                    span_column,
+                    metric.span.loc,
+                    found.timezone,
                 )
             elif not TEMPORAL.match(columns[span_column]):
                 yield _error(
@@ -286,7 +323,7 @@ def _metric_problems(
                     f"cast it in the model SQL: CAST({span_column} AS TIMESTAMP) AS {span_column}",
                 )
     if metric.active is not None:
-        yield from _between_problems(metric.active, "active", metric.model, columns)
+        yield from _between_problems(metric.active, "active", metric.model, columns, found.timezone)
 
 
 def _aggregation_problems(

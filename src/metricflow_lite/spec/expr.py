@@ -602,6 +602,14 @@ def _check_erlang(node: exp.Anonymous, loc: Location, text: str, what: str) -> N
     for arg in args:
         plain = isinstance(arg, exp.Column) and not arg.table
         number = isinstance(arg, exp.Literal) and not arg.is_string
+        if isinstance(arg, exp.Neg) and isinstance(arg.this, exp.Literal):
+            # a number, but no count of calls, handle time, wait or agents is below zero
+            raise MflError(
+                "E276",
+                f"argument {_written_in_call(text, node, arg)!r} of {name} in {what} is negative",
+                _spot(loc, text, arg),
+                f"each argument is 0 or more: {example}",
+            )
         if not (plain or number):
             raise MflError(
                 "E276",
@@ -609,6 +617,18 @@ def _check_erlang(node: exp.Anonymous, loc: Location, text: str, what: str) -> N
                 " metric name or a number",
                 _spot(loc, text, arg),
                 f"define the value as a metric of its own and name it: {example}",
+            )
+    target = args[3]
+    if name == "erlang_c_agents" and isinstance(target, exp.Literal) and not target.is_string:
+        # a target written as a percent (80) can never be met: NULL in every period with calls
+        share = float(target.name)
+        if not 0 < share <= 1:
+            raise MflError(
+                "E276",
+                f"target {_written_in_call(text, node, target)!r} of {name} in {what} is not a"
+                " share between 0 and 1",
+                _spot(loc, text, target),
+                f"write the share of calls answered in time as a fraction: {example}",
             )
 
 

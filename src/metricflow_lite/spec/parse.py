@@ -595,6 +595,15 @@ def parse_metric(node: YMap, out: Collector) -> Metric | None:
             "remove 'expr'; 'filter' chooses the rows",
         )
         return None
+    if agg is Agg.SECONDS and "time" in node:
+        # a span counts in every period it overlaps: a time column would be silently ignored
+        out.error(
+            "E277",
+            f"{where} with agg seconds counts its span where it lies and takes no 'time'",
+            node.key_loc("time"),
+            "remove 'time'; the span's from and until place the seconds in periods",
+        )
+        return None
     if expr_text is not None and expr_text.strip() != "*":
         try:
             tree = parse_row_sql(expr_text, node.value_loc("expr"), f"expr of '{name}'")

@@ -18,6 +18,7 @@ from metricflow_lite.spec.expr import (
     locate,
     unavailable_functions,
     uses_period_end,
+    written,
 )
 from metricflow_lite.spec.graph import (
     base_metrics_of,
@@ -470,7 +471,7 @@ def business_hours(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     yield _error(
                         "E275",
                         f"business_seconds in {key} of metric '{metric.name}' takes a start, an"
-                        f" end and optionally a calendar name, not {call.sql(dialect='duckdb')}",
+                        f" end and optionally a calendar name, not {written(text, call)}",
                         locate(base, text, call),
                         "write business_seconds(created_ts, first_reply_ts) or"
                         " business_seconds(created_ts, first_reply_ts, 'service_hours')",

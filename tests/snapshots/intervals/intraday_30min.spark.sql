@@ -277,11 +277,11 @@ WITH `calls__offered_ts__src` AS (
     ) AS `bounds`
   ) AS `periods`
 ), `filled` AS (
-  /* fill zeros: offered_calls */
+  /* fill zeros: offered_calls; without rows agents_required = 0 */
   SELECT
     `spine`.`30min` AS `30min`,
     COALESCE(`base`.`offered_calls`, 0) AS `offered_calls`,
-    `base`.`agents_required` AS `agents_required`
+    CASE WHEN `base`.`30min` IS NULL THEN 0 ELSE `base`.`agents_required` END AS `agents_required`
   FROM `spine`
   LEFT JOIN `base`
     ON `spine`.`30min` IS NOT DISTINCT FROM `base`.`30min`
