@@ -968,3 +968,20 @@ def test_a_row_without_a_time_is_no_day_of_the_count(built: Path, tmp_path: Path
     assert int(found.group(1)) <= int(found.group(2)), output
     assert found.group(1) == "0", output  # no local day's rows changed
     assert compare_with_full_build(built, tmp_path) == []
+
+
+def test_days_removed_count_among_the_days_of_the_summary(built: Path, tmp_path: Path) -> None:
+    """Shifts on six days no call has, then removed: the six days rebuilt are days of the last
+    build, so "of M days" counts the days of either build ("6 of 4 days" was printed)."""
+    shifts = built / "seeds" / "shifts.csv"
+    before = shifts.read_text(encoding="utf-8")
+    extra = "".join(f"a1,2025-01-{day},3600\n" for day in range(10, 16))
+    shifts.write_text(before + extra, encoding="utf-8")
+    seed_project(built)
+    build(built)
+    shifts.write_text(before, encoding="utf-8")
+    seed_project(built)
+    output = build(built)
+    # calls on 12-30, 12-31, 01-01 and 01-06 (the shifts' own days among them), and 01-10..15
+    assert "rebuilt 6 of 10 days" in output, output
+    assert compare_with_full_build(built, tmp_path) == []

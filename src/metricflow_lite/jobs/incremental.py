@@ -76,7 +76,7 @@ class BuildSummary:
     """What a build rewrote."""
 
     full: bool  # every object from scratch (first build, --full-refresh)
-    days_total: int = 0  # local days in the source tables
+    days_total: int = 0  # local days in the source tables, of this build or the last
     days_rebuilt: int = 0  # of them, days whose rows changed
     tables_by_day: int = 0  # indicator tables rewritten for those days only
     tables_in_full: int = 0  # indicator tables rebuilt whole (their SQL or dimensions changed)
@@ -281,11 +281,11 @@ def build(
     fingerprint(session, layout, src_tables, keys, histories, reused)
     if keys:
         changed_rows = session.fetch(inc.changed_days_sql(NEW_DAYS, dialect))
-        count_days = exp.select(exp.Count(this=exp.Distinct(expressions=[col("day")])))
-        count_days = count_days.from_(exp.Table(this=exp.to_identifier(NEW_DAYS)))
-        [[total]] = session.fetch(count_days.sql(dialect))
+        new_days = exp.select(col("day")).distinct()
+        new_days = new_days.from_(exp.Table(this=exp.to_identifier(NEW_DAYS)))
+        days_held = {day for (day,) in session.fetch(new_days.sql(dialect))}
     else:
-        changed_rows, total = [], 0
+        changed_rows, days_held = [], set()
     changed: dict[inc.DayKey, set[dt.date | None]] = {k: set() for k in keys}
     for src_table, time_column, day in changed_rows:
         changed[inc.DayKey(src_table, time_column)].add(day)
@@ -357,12 +357,14 @@ def build(
         by_day += 1
     session.run([s for o in objects for s in comment_statements(o, dialect, layout.names)])
     write_manifest(session, layout, hashes, src_tables, keys, histories)
+    rebuilt_days = (days_done | {day for _, _, day in changed_rows}) - {None}
     return BuildSummary(
         full=False,
-        days_total=int(total),
-        # of the local days counted in days_total (rows without a time have none: a change
-        # to them made it "94 of 93 days")
-        days_rebuilt=len((days_done | {day for _, _, day in changed_rows}) - {None}),
+        # the days of either build: a day whose rows all went is rebuilt, and is no day of the
+        # new source tables (removing six days' rows printed "rebuilt 6 of 4 days"); rows
+        # without a time have no day (a change to them made it "94 of 93 days")
+        days_total=len((days_held - {None}) | rebuilt_days),
+        days_rebuilt=len(rebuilt_days),
         tables_by_day=by_day,
         tables_in_full=in_full,
         tables_unchanged=unchanged,
