@@ -241,6 +241,27 @@ def test_malformed_query_bodies_are_e808(server: Server) -> None:
     assert "'metrics'" in server.query(metric=["aht"]).json()["hint"]
 
 
+def test_bodies_json_reads_but_no_text_holds_are_e808(server: Server) -> None:
+    """JSON that Python parses into no text (a lone UTF-16 surrogate, which UTF-8 cannot
+    encode) or parses too deep was a plain-text 500, an E899 RecursionError, or a DuckDB
+    conversion error: the client's own mistake, E808 as JSON like the other bodies."""
+    for body in (
+        b'{"metrics": ["\\ud800"]}',  # an unknown metric, then an error body not encodable
+        b'{"metrics": ["offered_calls"], "grain": "\\udc00"}',
+        b'{"metrics": ["offered_calls"], "where": "queue = \'\\ud83d\'"}',
+        b'{"\\ud800": 1}',
+        b"[" * 20_000 + b"]" * 20_000,
+    ):
+        answer = server.request("POST", "/api/query", body=body)
+        assert answer.status == 400, (body[:60], answer.status, answer.body[:200])
+        assert answer.json()["code"] == "E808", body[:60]
+    # an escaped surrogate pair is one character, and fine
+    paired = b'{"metrics": ["offered_calls"], "where": "queue = \'\\ud83d\\ude00\'"}'
+    answer = server.request("POST", "/api/query", body=paired)
+    assert answer.status == 200, answer.body
+    assert "internal error" not in server.log()
+
+
 def test_metrics_and_reports(server: Server, built: Path) -> None:
     metrics = server.request("GET", "/api/metrics").json()["metrics"]
     listed = invoke("list", "metrics", "--project-dir", str(built)).output.splitlines()[2:]
