@@ -578,11 +578,29 @@ def gate(
     if data_tables:
         tree = bottom_up(tree, lambda n: _session_value(n, session) or n)
         _check_warehouse_types(tree)
+        if warehouse_dialect == "duckdb":
+            tree = tree.transform(_duckdb_time_call)
         sql = tree.sql(dialect=warehouse_dialect)
         names = tuple(f"{t.db}.{t.name}" for t in data_tables)
         return Gated(Target.WAREHOUSE, sql, names)
-    tree = bottom_up(tree, lambda n: _catalog_rewrite(n, session))
+    tree = bottom_up(tree, lambda n: _catalog_rewrite(n, session)).transform(_duckdb_time_call)
     return Gated(Target.CATALOG, tree.sql(dialect="duckdb"))
+
+
+# DuckDB's time keywords as the functions it has for them: its binder takes `CURRENT_DATE AS
+# "current_date"` (the name PostgreSQL gives the column) for a column used before it is
+# defined, so `SELECT now()` failed
+_DUCKDB_TIME_CALLS: dict[type[exp.Expr], str] = {
+    exp.CurrentTimestamp: "get_current_timestamp",
+    exp.CurrentDate: "current_date",
+    exp.Localtimestamp: "current_localtimestamp",
+}
+
+
+def _duckdb_time_call(node: exp.Expr) -> exp.Expr:
+    name = _DUCKDB_TIME_CALLS.get(type(node))
+    # DuckDB's CURRENT_TIMESTAMP takes no precision either (sqlglot drops it)
+    return node if name is None else exp.Anonymous(this=name, expressions=[])
 
 
 def bottom_up(node: exp.Expr, fn: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
