@@ -150,3 +150,19 @@ def test_the_time_keywords_run_on_duckdb_under_their_own_names(sql: str, names: 
     cursor = con.execute(sql_run)
     assert [d[0] for d in cursor.description] == names, sql_run
     assert len(cursor.fetchall()) == 1
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1" + " + 1" * 20_000,
+        "SELECT " + "(" * 5_000 + "1" + ")" * 5_000,
+        "SELECT * FROM src.calls WHERE " + " OR ".join(f"leg_id = {i}" for i in range(8_000)),
+    ],
+)
+def test_a_statement_too_deep_to_check_is_54001_not_an_internal_error(sql: str) -> None:
+    """Within the length limit, but deeper than the checks recurse: it was E899 (XX000,
+    "internal error") with a RecursionError in the log."""
+    err = refusal(sql)
+    assert err.code == "E830", err
+    assert sqlstate_of(err) == "54001"
