@@ -207,6 +207,8 @@ def test_query_equals_mfl_query_and_the_hand_counts(server: Server, built: Path)
             ("--metrics", "aht", "--start", "2025-13-01"),
         ),
         ({"metrics": ["aht"], "by": ["queu"]}, ("--metrics", "aht", "--by", "queu")),
+        # twice: two columns of one name, of which the rows kept one
+        ({"metrics": ["aht", "aht"]}, ("--metrics", "aht,aht")),
         ({"metrics": ["aht"], "where": "queue = "}, ("--metrics", "aht", "--where", "queue = ")),
         (
             {"metrics": ["aht"], "where": "read_csv('x') = 1"},
