@@ -388,6 +388,35 @@ def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
     assert day_total(server, "2025-01-08") == 2  # the two rows appended
 
 
+def test_a_seed_without_a_build_keeps_the_reports_the_build_made(
+    server: Server, built: Path
+) -> None:
+    """A report edited, then a seed and no build: the server copied the seeded file and read
+    the edited YAML with it, and the whole dashboard was E602 (the view lacks the new metric)
+    until the next build; the reports stay those of the last build until one is made."""
+    reports = built / "reports" / "daily.yml"
+    text = reports.read_text(encoding="utf-8")
+    edited = "metrics: [offered_calls, abandonment_rate, aht, handled_legs]"
+    reports.write_text(
+        text.replace("metrics: [offered_calls, abandonment_rate, aht]", edited), encoding="utf-8"
+    )
+    before = server.build_id()
+    append_calls(built)
+    seed_project(built)
+    server.wait_for_build(before)  # the seeded file, copied again
+    assert server.request("GET", "/").status == 200
+    assert server.request("GET", "/api/reports/queue_daily").status == 200
+    listed = server.request("GET", "/api/reports").json()["reports"]
+    assert listed[0]["metrics"] == ["offered_calls", "abandonment_rate", "aht"]
+    seeded = server.build_id()
+    result = invoke("build", "--project-dir", str(built))
+    assert result.exit_code == 0, result.output
+    server.wait_for_build(seeded)
+    listed = server.request("GET", "/api/reports").json()["reports"]
+    assert listed[0]["metrics"][-1] == "handled_legs"  # built: the edited report
+    assert server.request("GET", "/queue_daily_day.html").status == 200
+
+
 def test_a_build_killed_half_way_leaves_the_server_on_the_old_build(
     server: Server, built: Path
 ) -> None:
