@@ -327,6 +327,8 @@ def test_row_and_time_limits(built: Path) -> None:
     with running_server(built, "--max-rows", "2") as limited:
         answer = limited.query(metrics=["offered_calls"], by=["queue"])  # 3 rows
         assert answer.status == 422 and answer.json()["code"] == "E802"
+        # a query body has no LIMIT: the hint names the fields that ask for fewer rows
+        assert "LIMIT" not in answer.json()["hint"] and "'where'" in answer.json()["hint"]
         fits = limited.query(metrics=["offered_calls"], by=["queue"], where="queue = 'A'")
         assert fits.status == 200 and fits.json()["rows"] == [{"queue": "A", "offered_calls": 11}]
         assert "E802" in limited.log()
