@@ -20,7 +20,7 @@ from metricflow_lite.compile.periods import (
     next_period,
     period_start,
 )
-from metricflow_lite.compile.plan import QueryRequest, model_times, plan_query
+from metricflow_lite.compile.plan import ZERO_WHEN_EMPTY, QueryRequest, model_times, plan_query
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.jobs.files import write_file
@@ -275,9 +275,9 @@ def like_for_like(
 
     def values(
         by: tuple[str, ...], first: dt.date, last: dt.date
-    ) -> dict[tuple[object, ...], dict[str, object]]:
+    ) -> dict[tuple[object, ...], dict[str, object]] | None:
         if first < data_start:  # the data does not cover these days: nothing to compare with
-            return {}
+            return None
         request = QueryRequest(
             metrics=report.metrics, by=by, start=first, end=last, where=report.filter
         )
@@ -287,6 +287,26 @@ def like_for_like(
             cells = dict(zip(columns, row, strict=True))
             keyed[tuple(cells[d] for d in by)] = cells
         return keyed
+
+    by_name = {m.name: m for m in spec.metrics}
+    # counts and sums of a member without rows in the days are 0, as in the view (FillZeros),
+    # not unknown: a member without a call on the cut days showed an empty count
+    zero = {
+        n
+        for n in report.metrics
+        if isinstance(m := by_name[n], BaseMetric) and m.agg in ZERO_WHEN_EMPTY
+    }
+
+    def cell(
+        found: dict[tuple[object, ...], dict[str, object]] | None,
+        key: tuple[object, ...],
+        name: str,
+    ) -> Cell:
+        if found is None:
+            return None
+        if key not in found:
+            return 0 if name in zero else None
+        return _number(found[key].get(name))
 
     def recut(rows: tuple[Row, ...], names: list[str], by: tuple[str, ...]) -> tuple[Row, ...]:
         cur, prev, year = (values(by, a, b) for a, b in ranges)
@@ -298,9 +318,9 @@ def like_for_like(
             key = tuple(row[1 : 1 + len(by)])
             cells: dict[str, Cell] = dict(zip(names, row, strict=True))
             for info in table.metrics:
-                cells[info.name] = _number(cur.get(key, {}).get(info.name))
-                cells[info.name + "_prev"] = _number(prev.get(key, {}).get(info.name))
-                cells[info.name + "_prev_year"] = _number(year.get(key, {}).get(info.name))
+                cells[info.name] = cell(cur, key, info.name)
+                cells[info.name + "_prev"] = cell(prev, key, info.name)
+                cells[info.name + "_prev_year"] = cell(year, key, info.name)
             out.append(tuple(cells.get(n) for n in names))
         return tuple(out)
 
