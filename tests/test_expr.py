@@ -136,3 +136,24 @@ def test_safe_div_yields_decimal_and_null_on_zero() -> None:
     sql = f"select {five_eighths.sql('duckdb')}, {by_zero.sql('duckdb')}"
     row = duckdb.connect().execute(sql).fetchone()
     assert row == (0.625, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("queue = ", "SQL syntax error in --where: nothing after '='"),
+        ("queue = 'A' and", "SQL syntax error in --where: nothing after 'AND'"),
+        ("not", "SQL syntax error in --where: nothing after 'NOT'"),
+        ("queue between 'A' and", "SQL syntax error in --where: nothing after 'BETWEEN ... AND'"),
+        ("queue in", "SQL syntax error in --where: IN has no values"),
+        ("queue in () or queue = 'B'", "SQL syntax error in --where: IN has no values"),
+    ],
+)
+def test_a_condition_written_half_way_says_what_is_missing(text: str, message: str) -> None:
+    """sqlglot's own words ("Required keyword: 'expression' missing for <class
+    'sqlglot.expressions.core.EQ'>") were the message, and `queue in` parsed as `IN ()`: no
+    error, and 0 calls counted."""
+    with pytest.raises(MflError) as caught:
+        parse_where(text, LOC, "--where")
+    assert caught.value.code == "E221"
+    assert caught.value.message == message

@@ -1014,3 +1014,20 @@ def test_a_day_whose_rows_are_all_gone_is_not_counted_among_the_days(tmp_path: P
     # days of the data now: tickets created on 09-28, 09-30, 10-11, 10-14, 10-15, 10-19;
     # calls and logins add none but 10-14 and 10-15
     assert "rebuilt 0 of 6 days (and 1 whose rows are gone)" in output, output
+
+
+def test_days_removed_count_among_the_days_of_the_summary(built: Path, tmp_path: Path) -> None:
+    """Shifts on six days no call has, then removed: the six days rewritten are days of the
+    last build only, named apart from the days of the data ("6 of 4 days" was printed)."""
+    shifts = built / "seeds" / "shifts.csv"
+    before = shifts.read_text(encoding="utf-8")
+    extra = "".join(f"a1,2025-01-{day},3600\n" for day in range(10, 16))
+    shifts.write_text(before + extra, encoding="utf-8")
+    seed_project(built)
+    build(built)
+    shifts.write_text(before, encoding="utf-8")
+    seed_project(built)
+    output = build(built)
+    # calls on 12-30, 12-31, 01-01 and 01-06 (the shifts' own days among them); 01-10..15 gone
+    assert "rebuilt 0 of 4 days (and 6 whose rows are gone)" in output, output
+    assert compare_with_full_build(built, tmp_path) == []

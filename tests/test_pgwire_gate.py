@@ -125,3 +125,44 @@ def test_parameters_become_typed_literals() -> None:
     assert isinstance(parameter_literal(None, 23), exp.Null)
     with pytest.raises(MflError):
         parameter_literal("1; DROP", 23)
+
+
+@pytest.mark.parametrize(
+    ("sql", "names"),
+    [
+        ("SELECT now()", ["current_timestamp"]),
+        ("SELECT current_timestamp, current_date", ["current_timestamp", "current_date"]),
+        ("SELECT current_timestamp(3), localtimestamp", ["current_timestamp", "localtimestamp"]),
+        ("SELECT current_date, count(*) FROM src.calls", ["current_date", "count"]),
+        ("SELECT current_date - 1 AS yesterday FROM src.calls", ["yesterday"]),
+    ],
+)
+def test_the_time_keywords_run_on_duckdb_under_their_own_names(sql: str, names: list[str]) -> None:
+    """A time keyword's column is named after it, as PostgreSQL names it, and DuckDB refused
+    `CURRENT_DATE AS "current_date"` (its binder reads the alias as a column defined later):
+    `SELECT now()`, which clients send to check a connection, failed with a Binder Error."""
+    import duckdb
+
+    _, sql_run = gated(sql)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA src")
+    con.execute("CREATE TABLE src.calls AS SELECT 1 AS leg_id")
+    cursor = con.execute(sql_run)
+    assert [d[0] for d in cursor.description] == names, sql_run
+    assert len(cursor.fetchall()) == 1
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1" + " + 1" * 20_000,
+        "SELECT " + "(" * 5_000 + "1" + ")" * 5_000,
+        "SELECT * FROM src.calls WHERE " + " OR ".join(f"leg_id = {i}" for i in range(8_000)),
+    ],
+)
+def test_a_statement_too_deep_to_check_is_54001_not_an_internal_error(sql: str) -> None:
+    """Within the length limit, but deeper than the checks recurse: it was E899 (XX000,
+    "internal error") with a RecursionError in the log."""
+    err = refusal(sql)
+    assert err.code == "E830", err
+    assert sqlstate_of(err) == "54001"

@@ -227,6 +227,23 @@ def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: 
     assert "截至 2025-01-14 07:52" in text
 
 
+def test_a_member_without_calls_in_the_cut_days_counts_0(tmp_path: Path) -> None:
+    """Without c08, online has no call on Jan 1..13: its cut count is 0, as the view gives a
+    member without rows, not empty (the cut took a member missing from its rows as unknown);
+    Dec 1..13 has c03. The abandonment rate of no calls stays empty."""
+    calls = [c for c in CALLS if c[0] != "c08"]
+    root = write_project(tmp_path / "p", calls=calls)
+    text = report(
+        root, "channel_daily", "--grain", "month", "--date", "2025-01-05", "--format", "csv"
+    )
+    online = next(
+        r for r in csv_rows(text) if r["month"] == "2025-01-01" and r["channel"] == "online"
+    )
+    assert (online["offered_calls"], online["offered_calls_prev"]) == ("0", "1")
+    assert float(online["offered_calls_change"]) == -1.0
+    assert online["abandonment_rate"] == ""
+
+
 def test_csv_keeps_codes_and_the_table_shows_value_labels(project: Path) -> None:
     rows = csv_rows(report(project, "channel_daily", "--format", "csv"))
     assert {r["channel"] for r in rows} == {"hotline", "online", "合计"}

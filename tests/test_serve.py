@@ -207,6 +207,8 @@ def test_query_equals_mfl_query_and_the_hand_counts(server: Server, built: Path)
             ("--metrics", "aht", "--start", "2025-13-01"),
         ),
         ({"metrics": ["aht"], "by": ["queu"]}, ("--metrics", "aht", "--by", "queu")),
+        # twice: two columns of one name, of which the rows kept one
+        ({"metrics": ["aht", "aht"]}, ("--metrics", "aht,aht")),
         ({"metrics": ["aht"], "where": "queue = "}, ("--metrics", "aht", "--where", "queue = ")),
         (
             {"metrics": ["aht"], "where": "read_csv('x') = 1"},
@@ -239,6 +241,27 @@ def test_malformed_query_bodies_are_e808(server: Server) -> None:
         answer = server.query(**fields)
         assert answer.status == 400 and answer.json()["code"] == "E808", fields
     assert "'metrics'" in server.query(metric=["aht"]).json()["hint"]
+
+
+def test_bodies_json_reads_but_no_text_holds_are_e808(server: Server) -> None:
+    """JSON that Python parses into no text (a lone UTF-16 surrogate, which UTF-8 cannot
+    encode) or parses too deep was a plain-text 500, an E899 RecursionError, or a DuckDB
+    conversion error: the client's own mistake, E808 as JSON like the other bodies."""
+    for body in (
+        b'{"metrics": ["\\ud800"]}',  # an unknown metric, then an error body not encodable
+        b'{"metrics": ["offered_calls"], "grain": "\\udc00"}',
+        b'{"metrics": ["offered_calls"], "where": "queue = \'\\ud83d\'"}',
+        b'{"\\ud800": 1}',
+        b"[" * 20_000 + b"]" * 20_000,
+    ):
+        answer = server.request("POST", "/api/query", body=body)
+        assert answer.status == 400, (body[:60], answer.status, answer.body[:200])
+        assert answer.json()["code"] == "E808", body[:60]
+    # an escaped surrogate pair is one character, and fine
+    paired = b'{"metrics": ["offered_calls"], "where": "queue = \'\\ud83d\\ude00\'"}'
+    answer = server.request("POST", "/api/query", body=paired)
+    assert answer.status == 200, answer.body
+    assert "internal error" not in server.log()
 
 
 def test_metrics_and_reports(server: Server, built: Path) -> None:
@@ -304,6 +327,8 @@ def test_row_and_time_limits(built: Path) -> None:
     with running_server(built, "--max-rows", "2") as limited:
         answer = limited.query(metrics=["offered_calls"], by=["queue"])  # 3 rows
         assert answer.status == 422 and answer.json()["code"] == "E802"
+        # a query body has no LIMIT: the hint names the fields that ask for fewer rows
+        assert "LIMIT" not in answer.json()["hint"] and "'where'" in answer.json()["hint"]
         fits = limited.query(metrics=["offered_calls"], by=["queue"], where="queue = 'A'")
         assert fits.status == 200 and fits.json()["rows"] == [{"queue": "A", "offered_calls": 11}]
         assert "E802" in limited.log()
@@ -363,6 +388,35 @@ def test_requests_during_a_build_answer_the_old_numbers_then_the_new(
     page = server.request("GET", "/queue_daily_week.html")
     assert page.status == 200
     assert day_total(server, "2025-01-08") == 2  # the two rows appended
+
+
+def test_a_seed_without_a_build_keeps_the_reports_the_build_made(
+    server: Server, built: Path
+) -> None:
+    """A report edited, then a seed and no build: the server copied the seeded file and read
+    the edited YAML with it, and the whole dashboard was E602 (the view lacks the new metric)
+    until the next build; the reports stay those of the last build until one is made."""
+    reports = built / "reports" / "daily.yml"
+    text = reports.read_text(encoding="utf-8")
+    edited = "metrics: [offered_calls, abandonment_rate, aht, handled_legs]"
+    reports.write_text(
+        text.replace("metrics: [offered_calls, abandonment_rate, aht]", edited), encoding="utf-8"
+    )
+    before = server.build_id()
+    append_calls(built)
+    seed_project(built)
+    server.wait_for_build(before)  # the seeded file, copied again
+    assert server.request("GET", "/").status == 200
+    assert server.request("GET", "/api/reports/queue_daily").status == 200
+    listed = server.request("GET", "/api/reports").json()["reports"]
+    assert listed[0]["metrics"] == ["offered_calls", "abandonment_rate", "aht"]
+    seeded = server.build_id()
+    result = invoke("build", "--project-dir", str(built))
+    assert result.exit_code == 0, result.output
+    server.wait_for_build(seeded)
+    listed = server.request("GET", "/api/reports").json()["reports"]
+    assert listed[0]["metrics"][-1] == "handled_legs"  # built: the edited report
+    assert server.request("GET", "/queue_daily_day.html").status == 200
 
 
 def test_a_build_killed_half_way_leaves_the_server_on_the_old_build(

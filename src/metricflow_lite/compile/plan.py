@@ -1024,6 +1024,10 @@ def plan_query(spec: ProjectSpec, request: QueryRequest, week_start: str = "mond
     start, end = whole_periods(request.start, request.end, request.grain, week_start)
     note = _widened(request, start, end)
     request = replace(request, start=start, end=end)
+    twice = [name for i, name in enumerate(request.metrics) if name in request.metrics[:i]]
+    if twice:
+        # two columns of one name: the json format (and the API's rows) kept one of them
+        raise MflError("E252", f"metric '{twice[0]}' is listed twice in --metrics", None)
     metrics = _lookup_metrics(spec, request.metrics)
     needed: dict[str, Metric] = {}
     for name in request.metrics:

@@ -159,7 +159,19 @@ def run_query(served: ServedProject, body: object) -> dict[str, Any]:
     request = options.request(spec)
     plan, sql = query_sql(project, request, served.snapshot.dialect, spec)
     with served.snapshot.reader() as warehouse:
-        columns, rows = warehouse.select(sql, limits.max_rows, limits.timeout_s)
+        try:
+            columns, rows = warehouse.select(sql, limits.max_rows, limits.timeout_s)
+        except MflError as err:
+            if err.code != "E802":
+                raise
+            # the SQL endpoint's hint says "add LIMIT", which a query body has no field for
+            raise MflError(
+                err.code,
+                err.message,
+                err.loc,
+                "ask for fewer rows: a coarser grain, fewer dimensions in 'by', or a 'start',"
+                " 'end' or 'where'; the limit is mfl serve --max-rows",
+            ) from None
         names = tuple(name for name, _ in columns)
         found = None
         if completeness:

@@ -265,11 +265,28 @@ class HttpApp:
                 raise body_too_large(limit)
             chunks.append(chunk)
         try:
-            return json.loads(b"".join(chunks).decode("utf-8"))
+            body = json.loads(b"".join(chunks).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             raise api.bad_field(
                 f"the body is not JSON: {err}", 'send {"metrics": ["..."], ...}'
             ) from None
+        except RecursionError:
+            raise api.bad_field(
+                "the body is not JSON mfl reads: it nests too deep",
+                'send {"metrics": ["..."], ...}',
+            ) from None
+        try:
+            # JSON may escape half of a UTF-16 pair ("\ud800"), which is no text: it reached
+            # DuckDB, or failed the JSON answer that quotes it back (a plain-text 500)
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as err:
+            lone = err.object[err.start : err.end].encode("unicode_escape").decode("ascii")
+            raise api.bad_field(
+                f"the body holds {lone}, half of a UTF-16 surrogate pair, which is no text",
+                "escape a character outside the BMP as its pair (\\ud83d\\ude00), or send it as"
+                " UTF-8",
+            ) from None
+        return body
 
 
 def body_too_large(limit: int) -> MflError:

@@ -6,7 +6,8 @@ E821 SQL that does not parse (42601 syntax_error), E822 an unknown relation (42P
 undefined_table), E823 a query that mixes the catalog and the warehouse (0A000
 feature_not_supported), E824 a wrong password (28P01), E825 a protocol violation (08P01),
 E826 an unbound parameter (42P02), E827 a statement in a failed transaction (25P02), E828 the
-endpoint cannot listen, E829 too many connections (53300); an engine's own refusal is E806
+endpoint cannot listen, E829 too many connections (53300), E830 a statement that nests too deep
+to be checked (54001 statement_too_complex); an engine's own refusal is E806
 (42000), a relation the build has not made E312 (42P01).
 """
 
@@ -35,6 +36,7 @@ SQLSTATE: dict[str, str] = {
     "E827": "25P02",
     "E828": "08006",
     "E829": "53300",
+    "E830": "54001",
 }
 _MISSING = re.compile(
     r"Catalog Error: (Table|View|Schema) with name \S+ does not exist"

@@ -49,7 +49,7 @@ class ServedProject:
     project: Project
     spec: ProjectSpec
     snapshot: BuildSnapshot
-    _spec_build: str | None = None
+    _spec_built_by: str | None = None  # the build the spec was read with
     _pages: Pages | None = None
     # a report's rows per (build, name, grain, date): the same for every request of a build
     _answers: OrderedDict[tuple[str | None, str, str], Any] = field(default_factory=OrderedDict)
@@ -65,14 +65,18 @@ class ServedProject:
         spec = load_spec(project)  # a broken project stops the server before it starts
         snapshot = BuildSnapshot.open(project, target_name, limits)
         served = cls(project.root, target_name, limits, log, project, spec, snapshot)
-        served._spec_build = snapshot.build_id
+        served._spec_built_by = snapshot.built_by
         return served
 
     def refresh(self) -> bool:
-        """Take a newer build (and the spec as it is now); True when the build changed."""
+        """Take a newer build (and the spec as it is now, when a build made it rather than a
+        seed); True when the build changed."""
         if not self.snapshot.changed():
             return False
-        self._reload_spec()
+        if self.snapshot.built_by != self._spec_built_by:
+            self._reload_spec()
+        # else a seed since the build: its YAML may have been edited for the next build, and
+        # read with this build's views it made every report E602 until that build
         self.log(f"{now()} serving build {self.snapshot.build_id}")
         return True
 
@@ -88,7 +92,7 @@ class ServedProject:
             return
         with self._lock:
             self.project, self.spec = project, spec
-            self._spec_build = self.snapshot.build_id
+            self._spec_built_by = self.snapshot.built_by
             self._pages = None
             self._answers.clear()
 

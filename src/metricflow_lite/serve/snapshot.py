@@ -184,6 +184,7 @@ class _Generation:
     build_id: str
     warehouse: Reader
     folder: Path | None
+    built_by: str  # the build; a seed since then gives a new build_id, not a new built_by
     users: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -270,6 +271,12 @@ class BuildSnapshot:
         current = self._current
         return current.build_id if current is not None else None
 
+    @property
+    def built_by(self) -> str | None:
+        """The build the current copy comes from: unlike build_id, a seed leaves it as it is."""
+        current = self._current
+        return current.built_by if current is not None else None
+
     def changed(self) -> bool:
         """Take a newer finished build if there is one; True when the build answered from
         changed. Cheap when nothing changed (DuckDB: one stat of the warehouse file)."""
@@ -296,7 +303,7 @@ class BuildSnapshot:
                 return None
             if build_id is None or (self._current and self._current.build_id == build_id):
                 return None
-            return _Generation(build_id, reader, None)
+            return _Generation(build_id, reader, None, build_id)
         assert self._live is not None
         signature = served.file_signature(self._live)
         if signature is None:
@@ -316,7 +323,7 @@ class BuildSnapshot:
             shutil.rmtree(folder, ignore_errors=True)
             return None
         duck.timeout_s = self.limits.timeout_s
-        return _Generation(taken.build_id, duck, folder)
+        return _Generation(taken.build_id, duck, folder, taken.built_by)
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[Reader]:

@@ -375,6 +375,8 @@ def classify(text: str) -> Statement:
         raise refused(f"{first} is not allowed here")
     try:
         trees = sqlglot.parse(text, read="postgres")
+    except RecursionError:
+        raise too_deep() from None
     except (ParseError, TokenError) as err:
         # PostgreSQL takes a keyword as a name after AS and after a dot (`AS select`,
         # `t.table`: Metabase writes both); sqlglot does not, so such words are quoted first.
@@ -543,6 +545,15 @@ def _pg_name(node: exp.Expr) -> str:
     return "?column?"
 
 
+def too_deep() -> MflError:
+    return MflError(
+        "E830",
+        "the statement nests too deep to be checked",
+        None,
+        "write it flatter: IN (...) for a list of values, a WITH for nested subqueries",
+    )
+
+
 def gate(
     tree: exp.Expr,
     session: Session,
@@ -550,7 +561,20 @@ def gate(
     warehouse_dialect: str,
 ) -> Gated:
     """A parsed read, checked and rewritten for where it runs; E820 (refused), E822 (unknown
-    relation) or E823 (catalog and warehouse in one query) otherwise."""
+    relation), E823 (catalog and warehouse in one query) or E830 (too deep) otherwise."""
+    try:
+        return _gate(tree, session, known, warehouse_dialect)
+    except RecursionError:
+        # the checks walk the tree recursively: 20,000 terms of `1 + 1 + ...` were an E899
+        raise too_deep() from None
+
+
+def _gate(
+    tree: exp.Expr,
+    session: Session,
+    known: Callable[[str, str], bool],
+    warehouse_dialect: str,
+) -> Gated:
     tree = normalize_identifiers(tree.copy(), dialect="postgres")  # unquoted names fold
     output_names(tree)
     tree = bottom_up(tree, _like_escape)
@@ -578,11 +602,29 @@ def gate(
     if data_tables:
         tree = bottom_up(tree, lambda n: _session_value(n, session) or n)
         _check_warehouse_types(tree)
+        if warehouse_dialect == "duckdb":
+            tree = tree.transform(_duckdb_time_call)
         sql = tree.sql(dialect=warehouse_dialect)
         names = tuple(f"{t.db}.{t.name}" for t in data_tables)
         return Gated(Target.WAREHOUSE, sql, names)
-    tree = bottom_up(tree, lambda n: _catalog_rewrite(n, session))
+    tree = bottom_up(tree, lambda n: _catalog_rewrite(n, session)).transform(_duckdb_time_call)
     return Gated(Target.CATALOG, tree.sql(dialect="duckdb"))
+
+
+# DuckDB's time keywords as the functions it has for them: its binder takes `CURRENT_DATE AS
+# "current_date"` (the name PostgreSQL gives the column) for a column used before it is
+# defined, so `SELECT now()` failed
+_DUCKDB_TIME_CALLS: dict[type[exp.Expr], str] = {
+    exp.CurrentTimestamp: "get_current_timestamp",
+    exp.CurrentDate: "current_date",
+    exp.Localtimestamp: "current_localtimestamp",
+}
+
+
+def _duckdb_time_call(node: exp.Expr) -> exp.Expr:
+    name = _DUCKDB_TIME_CALLS.get(type(node))
+    # DuckDB's CURRENT_TIMESTAMP takes no precision either (sqlglot drops it)
+    return node if name is None else exp.Anonymous(this=name, expressions=[])
 
 
 def bottom_up(node: exp.Expr, fn: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:

@@ -339,7 +339,7 @@ def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
         detail = err.errors[0] if err.errors else {}
         line = int(detail.get("line") or 1)
         col = int(detail.get("col") or 1)
-        description = str(detail.get("description") or err).split("\n")[0]
+        description = _plain_syntax_error(str(detail.get("description") or err).split("\n")[0])
         raise MflError(
             "E221",
             f"SQL syntax error in {what}: {description}",
@@ -360,6 +360,16 @@ def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
             "remove the ';' and anything after it",
         )
     tree = found[0]
+    empty_in = next((n for n in tree.find_all(exp.In) if not _in_values(n)), None)
+    if empty_in is not None:
+        # sqlglot reads `queue in` as `queue IN ()`, which is false for every row: a --where
+        # typed half-way counted 0 calls instead of failing
+        raise MflError(
+            "E221",
+            f"SQL syntax error in {what}: IN has no values",
+            _spot(loc, text, empty_in),
+            "list them: queue IN ('VIP', '普通')",
+        )
     depth = expression_depth(tree)
     if depth > MAX_DEPTH:
         raise MflError(
@@ -375,6 +385,45 @@ def parse_sql(text: str, loc: Location, what: str) -> exp.Expr:
             "E222", f"comments are not allowed in {what}", loc, "put notes in 'description:'"
         )
     return tree
+
+
+def _in_values(node: exp.In) -> bool:
+    return bool(node.expressions) or any(
+        node.args.get(part) is not None for part in ("query", "unnest", "field")
+    )
+
+
+# sqlglot's words for an operator written without what follows it ("Required keyword:
+# 'expression' missing for <class 'sqlglot.expressions.core.EQ'>"), as the user wrote it
+_MISSING_OPERAND = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*?(\w+)'>")
+_OPERATOR_WORDS = {
+    "EQ": "=",
+    "NEQ": "<>",
+    "GT": ">",
+    "GTE": ">=",
+    "LT": "<",
+    "LTE": "<=",
+    "Add": "+",
+    "Sub": "-",
+    "Mul": "*",
+    "Div": "/",
+    "Mod": "%",
+    "And": "AND",
+    "Or": "OR",
+    "Not": "NOT",
+    "Like": "LIKE",
+    "ILike": "ILIKE",
+    "Between": "BETWEEN ... AND",
+    "Is": "IS",
+}
+
+
+def _plain_syntax_error(description: str) -> str:
+    found = _MISSING_OPERAND.search(description)
+    if found is None:
+        return description
+    word = _OPERATOR_WORDS.get(found.group(1), found.group(1).upper())
+    return f"nothing after '{word}'"
 
 
 def _check_size(text: str, loc: Location, what: str) -> None:

@@ -328,6 +328,20 @@ def report_references(spec: ProjectSpec) -> Iterable[Diagnostic]:
                         name, spec.metrics, "check the metric names with 'mfl list metrics'"
                     ),
                 )
+        # listed twice, a report built (a view with `offered_1`, or E252 "in --by") and failed
+        # when read: E602, whose hint, build again, could not help
+        for field, names, what in (
+            ("metrics", report.metrics, "metric"),
+            ("by", report.by, "dimension"),
+        ):
+            for i, name in enumerate(names):
+                if name in names[:i]:
+                    yield _error(
+                        "E243",
+                        f"report '{report.name}' lists the {what} '{name}' twice",
+                        report.spots.at(f"{field}[{i}]", report.loc),
+                        f"list each {what} once",
+                    )
         dims = {name: report.spots.at(f"by[{i}]", report.loc) for i, name in enumerate(report.by)}
         if report.filter is not None:
             for name in dimension_names(report.filter):

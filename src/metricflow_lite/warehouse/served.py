@@ -57,6 +57,11 @@ class FileSignature:
     def build_id(self) -> str:
         return f"{self.inode:x}-{self.mtime_ns:x}"
 
+    @property
+    def built_by(self) -> str:
+        """The build that made the file, whatever seeds wrote into it since (its inode)."""
+        return f"{self.device:x}-{self.inode:x}"
+
 
 def file_signature(path: Path) -> FileSignature | None:
     try:
