@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from conftest import copy_fixture, invoke
 
 CALLS = [
     # call_id, channel, offered_ts, abandoned
@@ -165,7 +165,9 @@ def test_a_month_in_progress_is_compared_like_for_like(project: Path) -> None:
     md = report(project, "center_monthly", "--date", "2025-01-05", "--format", "md")
     assert "截至 2025-01-14 07:52" in md
     # the note names the comparisons shown: last year has no data, so it is hidden, not cut
-    assert "本期进行中, 截至 2025-01-14 07:52; 上期取相同时长比较" in md
+    assert (
+        "本期进行中, 截至 2025-01-14 07:52; 本期计至 2025-01-13 的完整日, 上期取相同天数比较" in md
+    )
     assert "同比: 无可比数据, 已隐藏" in md and "呼入量 同比" not in md
 
 
@@ -202,6 +204,30 @@ def test_a_day_in_progress_is_compared_with_the_same_hours_of_the_day_before(
     # (over the whole of 13 Jan it read 2 against 4 calls, -50 %); 50 % misses the 40 % target
     total = next(line for line in md.splitlines() if line.startswith("| **合计**"))
     assert total.startswith("| **合计** | **2** | **0.0%** | **50.0% ✗** | **0.0 pp** |"), total
+
+
+def test_a_day_in_progress_of_span_seconds_is_not_compared_with_a_whole_day(
+    tmp_path: Path,
+) -> None:
+    # fixtures/hours: logins through 10-15 09:20 (g5's logout). Seconds of a login do not stop
+    # at 09:20 of the day before, so 10-15 is shown without a comparison, never against all
+    # of 10-14: g2's 00:00-07:00 (25,200 s) and g5's 09:10:30-09:20 (570 s), g3 never ends (0 s)
+    project = copy_fixture("hours", tmp_path)
+    (project / "reports").mkdir(exist_ok=True)
+    (project / "reports" / "logins.yml").write_text(
+        "version: 1\nreports:\n  - {name: logins_daily, grains: [day],"
+        " metrics: [logged_in_seconds], compare: [previous_period]}\n",
+        encoding="utf-8",
+    )
+    for step in ("seed", "build"):
+        assert invoke(step, "--project-dir", str(project)).exit_code == 0
+    md = report(project, "logins_daily", "--date", "2024-10-15", "--format", "md")
+    assert "截至 2024-10-15 09:20" in md
+    assert "比较" not in md.split("|")[0], md  # neither cut nor whole: not compared
+    rows = csv_rows(report(project, "logins_daily", "--date", "2024-10-15", "--format", "csv"))
+    day = next(r for r in rows if r["day"] == "2024-10-15")
+    assert float(day["logged_in_seconds"]) == 25_770
+    assert day["logged_in_seconds_prev"] == "" and day["logged_in_seconds_change"] == ""
 
 
 def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: Path) -> None:

@@ -331,13 +331,13 @@ def cut_at_time_of_day(
     # the rows at data_end itself belong to the elapsed part: the cut is just after it
     elapsed = data_end - as_datetime(period) + dt.timedelta(microseconds=1)
     cut = cut_metrics(spec, report.metrics)
-    if not cut:
-        return replace(table, in_progress=True)
     prev = period_start(period - dt.timedelta(days=1), table.grain, week_start)
     year = period_start(_year_earlier(period), table.grain, week_start)
 
     def values(by: tuple[str, ...], first: dt.date) -> Keyed | None:
         until = min(as_datetime(first) + elapsed, period_end(first, table.grain))
+        if not cut:  # nothing can be cut: no comparison, rather than one with a whole period
+            return None
         if first < data_start.date():
             return None  # the data does not reach back to it: nothing to compare with
         last_day = (until - dt.timedelta(microseconds=1)).date()
@@ -352,7 +352,7 @@ def cut_at_time_of_day(
     table = _recut(
         spec, table, report, period, cut_values, whole=frozenset(report.metrics) - set(cut)
     )
-    return replace(table, cut_through=data_end)
+    return replace(table, in_progress=True, cut_through=data_end if cut else None)
 
 
 def _recut(

@@ -56,8 +56,16 @@ def period_notes(table: ReportTable) -> list[str]:
         compared = word(table.locale, "and").join(
             table.comparison_words(c)[0] for c in shown_comparisons
         )
-        note = "cut_note" if table.cut_through is not None else "whole_note"
-        notes.append(word(table.locale, note, end=end, compared=compared))
+        cut = table.cut_through
+        if isinstance(cut, datetime):  # cut at the time of day its data ends
+            notes.append(word(table.locale, "cut_note", end=end, compared=compared))
+        elif cut is not None:  # its whole days: the values stop before the last morning
+            through = cut.isoformat()
+            notes.append(
+                word(table.locale, "days_cut_note", end=end, through=through, compared=compared)
+            )
+        else:
+            notes.append(word(table.locale, "whole_note", end=end, compared=compared))
     elif table.in_progress:
         notes.append(word(table.locale, "progress_note", end=end))
     elif any(table.is_partial(start) for start in shown):

@@ -30,6 +30,8 @@ WORDS: dict[str, dict[str, str]] = {
         "partial_note": "* 未完整周期: 数据截至 {end}",
         "as_of": "截至 {end}",
         "cut_note": "本期进行中, 截至 {end}; {compared}取相同时长比较",
+        "days_cut_note": "本期进行中, 截至 {end}; 本期计至 {through} 的完整日,"
+        " {compared}取相同天数比较",
         "progress_note": "本期进行中, 截至 {end}",
         "whole_note": "本期进行中, 截至 {end}; 尚无完整的一天, {compared}按整期比较",
         "and": "与",
@@ -85,6 +87,8 @@ WORDS: dict[str, dict[str, str]] = {
         "partial_note": "* incomplete period: data through {end}",
         "as_of": "through {end}",
         "cut_note": "period in progress, through {end}; {compared} cut to the same length",
+        "days_cut_note": "period in progress, through {end}; counted through {through} (whole"
+        " days), {compared} cut to as many days",
         "progress_note": "period in progress, through {end}",
         "whole_note": "period in progress, through {end}; not one whole day yet, so {compared}"
         " compared whole",
