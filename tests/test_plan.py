@@ -264,7 +264,10 @@ def test_report_view_nodes(spec: ProjectSpec, total: bool) -> None:
     complete = view.root.parent if isinstance(view.root, Totals) else view.root
     assert isinstance(complete, FlagComplete)
     # is_complete reads the bounds of the one model the report's metrics read (DESIGN-2 §2)
-    assert complete.models == (("calls", "offered_ts", "offered_ts"),) and complete.grace_seconds == 3600
+    assert (
+        complete.models == (("calls", "offered_ts", "offered_ts"),)
+        and complete.grace_seconds == 3600
+    )
     flagged = complete.parent
     assert isinstance(flagged, FlagTargets)
     assert [(f.metric, f.low, f.high) for f in flagged.flags] == [("abandonment_rate", None, 0.3)]

@@ -230,6 +230,24 @@ def test_a_day_in_progress_of_span_seconds_is_not_compared_with_a_whole_day(
     assert day["logged_in_seconds_prev"] == "" and day["logged_in_seconds_change"] == ""
 
 
+def test_a_period_in_progress_without_comparisons_says_where_its_values_stop(
+    tmp_path: Path,
+) -> None:
+    # January through 14 Jan 07:52 counts its whole days, 1..13 Jan (c07, c08, c09: 3 calls,
+    # not c10 of the 14th): the note must say so, not only "截至 2025-01-14 07:52"
+    project = write_project(tmp_path / "plain")
+    (project / "reports" / "reports.yml").write_text(
+        "version: 1\nreports:\n  - {name: center_plain, grains: [month],"
+        " metrics: [offered_calls]}\n",
+        encoding="utf-8",
+    )
+    assert invoke("build", "--project-dir", str(project)).exit_code == 0
+    md = report(project, "center_plain", "--date", "2025-01-05", "--format", "md")
+    assert "本期进行中, 截至 2025-01-14 07:52; 本期计至 2025-01-13 的完整日" in md, md
+    rows = csv_rows(report(project, "center_plain", "--date", "2025-01-05", "--format", "csv"))
+    assert next(r for r in rows if r["month"] == "2025-01-01")["offered_calls"] == "3"
+
+
 def test_a_month_in_progress_by_channel_cuts_each_member_and_the_total(project: Path) -> None:
     # hotline Jan 1..13: c07, c09 = 2; Dec 1..13: c02, c04 = 2. online: c08 = 1 against c03 = 1.
     text = report(project, "channel_daily", "--grain", "month", "--date", "2025-01-05")

@@ -66,6 +66,13 @@ def period_notes(table: ReportTable) -> list[str]:
             )
         else:
             notes.append(word(table.locale, "whole_note", end=end, compared=compared))
+    elif (
+        table.in_progress
+        and table.cut_through is not None
+        and not isinstance(table.cut_through, datetime)
+    ):  # no comparison shown, but the values still stop at the last whole day
+        through = table.cut_through.isoformat()
+        notes.append(word(table.locale, "days_note", end=end, through=through))
     elif table.in_progress:
         notes.append(word(table.locale, "progress_note", end=end))
     elif any(table.is_partial(start) for start in shown):

@@ -33,6 +33,7 @@ WORDS: dict[str, dict[str, str]] = {
         "days_cut_note": "本期进行中, 截至 {end}; 本期计至 {through} 的完整日,"
         " {compared}取相同天数比较",
         "progress_note": "本期进行中, 截至 {end}",
+        "days_note": "本期进行中, 截至 {end}; 本期计至 {through} 的完整日",
         "whole_note": "本期进行中, 截至 {end}; 尚无完整的一天, {compared}按整期比较",
         "and": "与",
         "day_note": "当日进行中, 截至 {end}; 各时段与对比日的同一时段整段比较",
@@ -90,6 +91,7 @@ WORDS: dict[str, dict[str, str]] = {
         "days_cut_note": "period in progress, through {end}; counted through {through} (whole"
         " days), {compared} cut to as many days",
         "progress_note": "period in progress, through {end}",
+        "days_note": "period in progress, through {end}; counted through {through} (whole days)",
         "whole_note": "period in progress, through {end}; not one whole day yet, so {compared}"
         " compared whole",
         "and": " and ",
