@@ -91,6 +91,74 @@ def test_auto_detects_each_files_encoding(tmp_path: Path) -> None:
     assert query(root, "SELECT count(*) FROM raw.agents WHERE 姓名 = '张三7'") == [(2,)]
 
 
+def expected_rows(text: str) -> list[tuple[str, ...]]:
+    """The data lines of a CSV text as the reader should load them (the header left out)."""
+    import csv
+    import io
+
+    return [tuple(row) for row in list(csv.reader(io.StringIO(text)))[1:]]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("坐席,班組\n張三,早班\n李四,晚班\n", "big5"),
+        ("坐席,姓名\nA1,𠀀龘\nA2,😀\n", "gb18030"),
+        ("agent,name\nA1,Jürgen Größ\nA2,Françoise\n", "latin-1"),
+    ],
+    ids=["short-big5", "gb18030-four-byte", "latin-1"],
+)
+def test_auto_chooses_among_the_encodings_seeds_accept(
+    tmp_path: Path, text: str, encoding: str
+) -> None:
+    """Left to choose among every encoding it knows, the detector read a short Big5 export as
+    Shift_JIS and a GB18030 one with a four-byte character as cp1250: other characters, no
+    error."""
+    root = make_project(
+        tmp_path,
+        {"seeds/agents.csv": text.encode(encoding), "seeds/agents.yml": "encoding: auto\n"},
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 2, 0)]
+    columns = ", ".join(f'"{name}"' for name in text.splitlines()[0].split(","))
+    assert query(root, f"SELECT {columns} FROM raw.agents ORDER BY _line") == expected_rows(text)
+
+
+@pytest.mark.parametrize(
+    ("codec", "declared"),
+    [
+        ("utf-16-le", "utf-16"),
+        ("utf-16-be", "utf-16"),
+        ("utf-16-le", "utf-16le"),
+        ("utf-16-be", "utf-16be"),
+        ("utf-16-le", "auto"),
+        ("utf-16-be", "auto"),
+        ("utf-16", "utf-16le"),  # with a byte-order mark: the mark is not part of the header
+    ],
+)
+def test_utf16_without_a_byte_order_mark(tmp_path: Path, codec: str, declared: str) -> None:
+    """Programs other than Excel write UTF-16 without a BOM: declared, it was refused as 'not
+    valid utf-16, looks like utf-8'; with auto its zero bytes loaded into every value."""
+    for text in ("agent,name,team\nA1,Zhang,early\nA2,Li,late\n", "坐席,姓名\nA1,张三\nA2,李四\n"):
+        folder = tmp_path / f"{len(text)}"
+        folder.mkdir()
+        root = make_project(
+            folder,
+            {"seeds/agents.csv": text.encode(codec), "seeds/agents.yml": f"encoding: {declared}\n"},
+        )
+        assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 2, 0)]
+        columns = ", ".join(f'"{name}"' for name in text.splitlines()[0].split(","))
+        assert query(root, f"SELECT {columns} FROM raw.agents ORDER BY _line") == expected_rows(
+            text
+        )
+
+
+def test_a_stray_nul_does_not_make_a_file_utf16() -> None:
+    from metricflow_lite.seeds.encodings import detect_bytes
+
+    assert detect_bytes(b"agent,name\nA1,Zh\x00ang\nA2,Li\n" * 3) == "utf-8"
+    assert detect_bytes("坐席,姓名\nA1,张三\x00\n".encode("gbk")) == "gb18030"
+
+
 def test_a_file_invalid_in_its_encoding_is_one_error_naming_the_line(tmp_path: Path) -> None:
     """GBK bytes in a file read as UTF-8 (the default): one error with the line and the
     likely encoding, not one reject per Chinese line."""

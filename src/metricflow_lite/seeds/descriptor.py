@@ -26,15 +26,25 @@ DESCRIPTOR_KEYS = (
     "sheet",
     "header_row",
 )
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "big5", "latin-1", "auto")
+ENCODINGS = (
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16le",
+    "utf-16be",
+    "gb18030",
+    "big5",
+    "latin-1",
+    "auto",
+)
 # Names people write for the encodings above; GBK and GB2312 are subsets of GB18030.
 ENCODING_ALIASES = {
     "utf8": "utf-8",
     "utf-8-bom": "utf-8-sig",
     "utf8-sig": "utf-8-sig",
     "utf16": "utf-16",
-    "utf-16le": "utf-16",
-    "utf-16be": "utf-16",
+    "utf-16-le": "utf-16le",
+    "utf-16-be": "utf-16be",
     "gbk": "gb18030",
     "gb2312": "gb18030",
     "cp936": "gb18030",

@@ -34,6 +34,8 @@ CODECS = {
     "utf-8": "utf-8",
     "utf-8-sig": "utf-8-sig",
     "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
     "gb18030": "gb18030",
     "big5": "big5",
     "latin-1": "latin-1",
@@ -66,6 +68,13 @@ def unreadable(seed: SeedFile, why: str) -> MflError:
     )
 
 
+# What `encoding: auto` chooses among when a file is neither UTF-8 nor UTF-16: the encodings
+# seeds/<table>.yml accepts. Left to choose among all it knows, the detector takes a short Big5
+# export for Shift_JIS and a GB18030 one with a four-byte character for cp1250, and the file
+# loads as other characters without an error.
+DETECTED = ("gb18030", "big5", "latin_1")
+
+
 def detect_encoding(seed: SeedFile) -> str:
     """The file's encoding as a Python codec name, judged from its first MiB."""
     with open_bytes(seed) as handle:
@@ -73,13 +82,52 @@ def detect_encoding(seed: SeedFile) -> str:
     return detect_bytes(sample)
 
 
+def resolve_encoding(seed: SeedFile, declared: str) -> str:
+    """The encoding to read this file in: `auto` detected, and UTF-16 given its byte order
+    (by the byte-order mark, or for a file without one by where its zero bytes are)."""
+    if declared == "auto":
+        return detect_encoding(seed)
+    if declared not in ("utf-16", "utf-16le", "utf-16be"):
+        return declared
+    with open_bytes(seed) as handle:
+        sample = handle.read(SAMPLE)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # the mark says the order, and is not read as a character
+    if declared != "utf-16":
+        return declared
+    return utf16_order(sample) or declared
+
+
+def utf16_order(sample: bytes) -> str | None:
+    """utf-16-le or utf-16-be for UTF-16 text without a byte-order mark, told by its zero
+    bytes: every ASCII character of it (digits, commas, line ends) has one, on the same side.
+    UTF-8, GB18030, Big5 and latin-1 text has none (a stray NUL in a cell is not enough)."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sample[0 : pairs * 2 : 2].count(0)
+    odd = sample[1 : pairs * 2 : 2].count(0)
+    high, low, order = (odd, even, "utf-16-le") if odd >= even else (even, odd, "utf-16-be")
+    if high < 2 or high * 20 < pairs or low * 10 > high:
+        return None
+    try:
+        text = codecs.getincrementaldecoder(order)().decode(sample[: pairs * 2], final=False)
+    except UnicodeDecodeError:
+        return None
+    # a line end read as such, or ASCII text (one line, or lines longer than the sample)
+    return order if "\n" in text or high * 2 >= pairs else None
+
+
 def detect_bytes(sample: bytes) -> str:
-    """utf-8-sig / utf-16 by their BOM, utf-8 when the bytes decode as such, else the best
-    guess of charset-normalizer (a maintained detector), else gb18030."""
+    """utf-8-sig / utf-16 by their BOM, UTF-16 without one by its zero bytes, utf-8 when the
+    bytes decode as such, else the best guess of charset-normalizer (a maintained detector)
+    among the other encodings seeds accept, else gb18030."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if order := utf16_order(sample):
+        return order
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
@@ -87,7 +135,7 @@ def detect_bytes(sample: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    best = from_bytes(sample, cp_isolation=list(DETECTED)).best()
     if best is None:
         return "gb18030"
     found = codecs.lookup(best.encoding).name

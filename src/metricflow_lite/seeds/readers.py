@@ -159,9 +159,7 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
     if seed.format in (SeedFormat.XLSX, SeedFormat.XLS):
         return _ready_sheet(seed, table, out)
     options = table.csv
-    encoding = options.encoding
-    if encoding == "auto":
-        encoding = encodings.detect_encoding(seed)
+    encoding = encodings.resolve_encoding(seed, options.encoding)
     header_index = _header_index(seed, table, encoding)
     if encodings.CODECS.get(encoding) in encodings.NATIVE and header_index == 0:
         header = read_header(seed, replace(options, encoding="utf-8"))
@@ -259,9 +257,7 @@ def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
         else:
             index = table.header_row - 1
         return tuple(texts[index]) if index < len(texts) else ()
-    encoding = table.csv.encoding
-    if encoding == "auto":
-        encoding = encodings.detect_encoding(seed)
+    encoding = encodings.resolve_encoding(seed, table.csv.encoding)
     index = _header_index(seed, table, encoding)
     options = table.csv
     lines = encodings.decode_head(seed, encoding, index + 1)[index:]
