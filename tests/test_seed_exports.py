@@ -348,6 +348,45 @@ def test_xlsx_with_a_title_row_and_sheet_row_numbers(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_date_cells_in_a_column_with_a_format(tmp_path: Path) -> None:
+    """`format:` describes the text cells of a column; its date cells (and serial numbers)
+    were written out in ISO form and every one was rejected as not matching the format."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/acd.yml": """columns:
+  agent_id: {from: 坐席工号}
+  offered_ts: {from: 来电时间, type: timestamp, format: "%Y/%m/%d %H:%M"}
+  shift_day: {from: 班次日期, type: date, format: "%Y/%m/%d"}
+"""
+        },
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    shown = book.add_format({"num_format": "yyyy/m/d h:mm"})
+    sheet.write_row(0, 0, ["坐席工号", "来电时间", "班次日期"])
+    sheet.write_row(1, 0, ["A1"])  # row 2: date cells
+    sheet.write_datetime(1, 1, dt.datetime(2024, 10, 8, 9, 5), shown)
+    sheet.write_datetime(1, 2, dt.datetime(2024, 10, 8), shown)
+    sheet.write_row(2, 0, ["A2", "2024/10/8 10:30", "2024/10/8"])  # row 3: text
+    serial = (dt.date(2024, 10, 8) - dt.date(1899, 12, 30)).days
+    sheet.write_row(3, 0, ["A3", serial + 0.4375, serial])  # row 4: serial numbers
+    sheet.write_row(4, 0, ["A4"])  # row 5: seconds the format cannot say
+    sheet.write_datetime(4, 1, dt.datetime(2024, 10, 8, 9, 5, 30), shown)
+    sheet.write_datetime(4, 2, dt.datetime(2024, 10, 8), shown)
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 3, 1)]
+    day = dt.date(2024, 10, 8)
+    assert query(root, "SELECT agent_id, offered_ts, shift_day, _line FROM raw.acd ORDER BY 4") == [
+        ("A1", dt.datetime(2024, 10, 8, 9, 5), day, 2),
+        ("A2", dt.datetime(2024, 10, 8, 10, 30), day, 3),
+        ("A3", dt.datetime(2024, 10, 8, 10, 30), day, 4),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (5, "column offered_ts: 2024-10-08 09:05:30 does not match %Y/%m/%d %H:%M")
+    ]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])

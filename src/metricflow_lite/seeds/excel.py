@@ -52,41 +52,64 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
         ) from None
 
 
-def cell_text(cell: Cell, kind: str) -> str:
+def cell_text(cell: Cell, kind: str, fmt: str | None = None) -> str:
     """A cell as CSV text: whole numbers without '.0', dates in ISO form, and a number in a
-    DATE/TIMESTAMP column read as an Excel serial date."""
+    DATE/TIMESTAMP column read as an Excel serial date. A date cell in a column with a
+    `format:` is written in that format, which the column's text cells are read with."""
     if cell is None or cell == "":
         return ""
     if isinstance(cell, bool):
         return "true" if cell else "false"
+    temporal = kind.upper().startswith(TEMPORAL)
     if isinstance(cell, int | float):
-        if kind.upper().startswith(TEMPORAL):
+        if temporal:
             moment = EXCEL_EPOCH + dt.timedelta(days=float(cell))
             moment = moment.replace(microsecond=0) + dt.timedelta(
                 seconds=round(moment.microsecond / 1e6)
             )
-            return moment.date().isoformat() if kind.upper() == "DATE" else str(moment)
+            return _in_format(moment, fmt) or (
+                moment.date().isoformat() if kind.upper() == "DATE" else str(moment)
+            )
         if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
             return str(int(cell))
         return repr(cell)
     if isinstance(cell, dt.datetime):
-        return cell.isoformat(sep=" ")
-    if isinstance(cell, dt.date | dt.time):
+        return (temporal and _in_format(cell, fmt)) or cell.isoformat(sep=" ")
+    if isinstance(cell, dt.date):
+        moment = dt.datetime.combine(cell, dt.time())
+        return (temporal and _in_format(moment, fmt)) or cell.isoformat()
+    if isinstance(cell, dt.time):
         return cell.isoformat()
     if isinstance(cell, dt.timedelta):
         return str(cell.total_seconds())
     return str(cell)
 
 
+def _in_format(moment: dt.datetime, fmt: str | None) -> str:
+    """The moment written in a column's strptime format, or '' when the format cannot say it
+    whole (seconds where it has no %S): such a cell is rejected rather than cut short."""
+    if fmt is None:
+        return ""
+    text = moment.strftime(fmt)
+    try:
+        back = dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return ""
+    return text if back == moment else ""
+
+
+Kind = tuple[str, str | None]  # a column's declared type and strptime format
+
+
 def write_sheet(
     rows: Iterator[list[Cell]],
     header_index: int,
-    kind_of: Callable[[int], str],
+    kind_of: Callable[[int], Kind],
     out: Path,
 ) -> int:
     """Write the rows from `header_index` (0-based) on as CSV; the lines written."""
     lines = 0
-    kinds: list[str] = []
+    kinds: list[Kind] = []
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         for index, row in enumerate(rows):
@@ -110,7 +133,8 @@ def write_sheet(
                     texts.append(cell)
                 else:
                     blank = blank and cell is None
-                    texts.append(cell_text(cell, kinds[i] if i < len(kinds) else "VARCHAR"))
+                    kind, fmt = kinds[i] if i < len(kinds) else ("VARCHAR", None)
+                    texts.append(cell_text(cell, kind, fmt))
             if blank:
                 handle.write("\n")  # a blank row is a blank line, not a row of empty values
             else:

@@ -234,10 +234,17 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
         else []
     )
     renames = table.renames()
-    kinds = [table.declared_type(renames.get(name, name)) or "VARCHAR" for name in header]
+    formats = dict(table.formats)
+    kinds = [
+        (
+            table.declared_type(renames.get(name, name)) or "VARCHAR",
+            formats.get(renames.get(name, name)),
+        )
+        for name in header
+    ]
 
-    def kind_of(position: int) -> str:
-        return kinds[position] if position < len(kinds) else "VARCHAR"
+    def kind_of(position: int) -> excel.Kind:
+        return kinds[position] if position < len(kinds) else ("VARCHAR", None)
 
     lines = excel.write_sheet(itertools.chain(head, rows), header_index, kind_of, out)
     options = CsvOptions(header=table.csv.header)
