@@ -451,6 +451,41 @@ def test_user_mistakes(
     assert (caught.value.code, caught.value.message) == (code, message)
 
 
+def test_a_folder_per_month_inside_a_tables_folder(tmp_path: Path) -> None:
+    """Exports kept in a folder per month were left out without a word: rows lost."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls/2024-09-30.csv": "leg_id,queue\nL0,a\n",
+            "seeds/calls/2024-10/2024-10-9.csv": "leg_id,queue\nL1,a\nL2,a\n",
+            "seeds/calls/2024-10/2024-10-10.csv": "leg_id,queue\nL3,b\n",
+            "seeds/calls/2024-10/notes.txt": "not an export",
+            "seeds/calls/.archive/2024-08-01.csv": "leg_id,queue\nOLD,a\n",
+        },
+    )
+    (root / "seeds/calls/2024-10/loop").symlink_to(root / "seeds/calls")
+    summary = seed(root)
+    assert [r.file for r in summary.results] == [
+        "seeds/calls/2024-09-30.csv",
+        "seeds/calls/2024-10/2024-10-9.csv",
+        "seeds/calls/2024-10/2024-10-10.csv",
+    ]
+    assert query(root, "SELECT leg_id, _file FROM raw.calls ORDER BY leg_id") == [
+        ("L0", "seeds/calls/2024-09-30.csv"),
+        ("L1", "seeds/calls/2024-10/2024-10-9.csv"),
+        ("L2", "seeds/calls/2024-10/2024-10-9.csv"),
+        ("L3", "seeds/calls/2024-10/2024-10-10.csv"),
+    ]
+    # moved into its month's folder: the same export, nothing doubled
+    (root / "seeds/calls/2024-09").mkdir()
+    (root / "seeds/calls/2024-09-30.csv").rename(root / "seeds/calls/2024-09/2024-09-30.csv")
+    assert [(r.file, r.status) for r in seed(root).results][0] == (
+        "seeds/calls/2024-09/2024-09-30.csv",
+        LoadStatus.MOVED,
+    )
+    assert query(root, "SELECT count(*) FROM raw.calls") == [(4,)]
+
+
 def test_missing_seeds_folder(tmp_path: Path) -> None:
     root = make_project(tmp_path, {})
     (root / "seeds").rmdir()

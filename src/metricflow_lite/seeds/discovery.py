@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metricflow_lite.compile import names
@@ -97,12 +98,8 @@ def discover_seeds(project: Project) -> tuple[SeedTable, ...]:
         if entry.is_dir():
             if outside(entry):
                 continue
-            for inner in sorted(entry.iterdir()):
-                fmt = seed_format(inner)
-                if fmt is None or inner.name.startswith(IGNORED_PREFIXES) or not inner.is_file():
-                    continue
-                if not outside(inner):
-                    add(entry.name, inner, fmt)
+            for inner, kind in _folder_files(entry, outside):
+                add(entry.name, inner, kind)
         elif (fmt := seed_format(entry)) is not None and outside(entry):
             continue
         elif (fmt := seed_format(entry)) is not None:
@@ -138,6 +135,28 @@ def discover_seeds(project: Project) -> tuple[SeedTable, ...]:
     if problems:
         raise MflError.from_diagnostics(problems)
     return tuple(tables)
+
+
+def _folder_files(
+    folder: Path, outside: Callable[[Path], bool]
+) -> Iterator[tuple[Path, SeedFormat]]:
+    """The files of a table's folder, those in its subfolders included: exports kept in a
+    folder per month (seeds/calls/2024-10/...) were left out without a word."""
+    seen = {folder.resolve()}
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        for inner in sorted(current.iterdir()):
+            if inner.name.startswith(IGNORED_PREFIXES):
+                continue
+            if inner.is_dir():
+                # a link back up would go round forever
+                if inner.resolve() not in seen and not outside(inner):
+                    seen.add(inner.resolve())
+                    pending.append(inner)
+            elif inner.is_file() and (fmt := seed_format(inner)) is not None:
+                if not outside(inner):
+                    yield inner, fmt
 
 
 def _check_table_name(table: str, file: str) -> Diagnostic | None:
