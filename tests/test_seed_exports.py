@@ -387,6 +387,36 @@ def test_xlsx_date_cells_in_a_column_with_a_format(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_cells_merged_over_rows_hold_for_every_row(tmp_path: Path) -> None:
+    """A report that merges an agent's cell over their rows: only the first row had the agent,
+    the others loaded with none (their calls counted for nobody)."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/acd.yml": "header_row: 2\ncolumns:\n  agent_id: {from: 坐席工号}\n"
+            "  talk_seconds: {from: 通话时长(秒), type: integer}\n"
+        },
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    sheet.merge_range(0, 1, 0, 3, "坐席通话明细")  # a title over the columns (row 1)
+    sheet.write_row(1, 1, ["坐席工号", "通话时长(秒)", "技能组"])  # the header from B2
+    sheet.merge_range(2, 1, 4, 1, "A1")  # rows 3-5
+    sheet.merge_range(2, 3, 3, 3, "热线")  # rows 3-4
+    sheet.write_column(2, 2, [10, 11, "x"])
+    sheet.write_row(5, 1, ["A2", 20, "投诉"])
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 3, 1)]
+    assert query(
+        root, 'SELECT agent_id, talk_seconds, "技能组", _line FROM raw.acd ORDER BY 4'
+    ) == [
+        ("A1", 10, "热线", 3),
+        ("A1", 11, "热线", 4),
+        ("A2", 20, "投诉", 6),
+    ]
+    assert query(root, "SELECT line, raw_text FROM raw._rejects") == [(5, "A1,x,")]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])

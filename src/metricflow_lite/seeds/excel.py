@@ -44,8 +44,27 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
             did_you_mean(str(sheet), names) or f"its sheets: {', '.join(names)}",
         )
     try:
-        for row in book.get_sheet_by_name(name).iter_rows():
-            yield list[Cell](row)
+        found = book.get_sheet_by_name(name)
+        first_column = found.start[1] if found.start else 0
+        # A cell merged over several rows (an agent's name beside each of their calls) holds
+        # its value in its top row only, but reads as the value of every row it spans.
+        below: dict[int, list[tuple[int, int]]] = {}  # row -> (column, the merge's top row)
+        kept: dict[int, list[int]] = {}  # row -> the columns whose value merges hold
+        for (top, left), (bottom, _) in found.merged_cell_ranges or ():
+            column = left - first_column
+            kept.setdefault(top, []).append(column)
+            for row_index in range(top + 1, bottom + 1):
+                below.setdefault(row_index, []).append((column, top))
+        tops: dict[tuple[int, int], Cell] = {}
+        for index, row in enumerate(found.iter_rows()):
+            cells = list[Cell](row)
+            for column in kept.pop(index, ()):
+                if 0 <= column < len(cells):
+                    tops[(index, column)] = cells[column]
+            for column, top in below.pop(index, ()):
+                if 0 <= column < len(cells) and cells[column] in ("", None):
+                    cells[column] = tops.get((top, column), "")
+            yield cells
     except CalamineError as err:
         raise MflError(
             "E107", f"cannot read sheet '{name}' of {seed.file}: {err}", Location(seed.file)
