@@ -585,6 +585,30 @@ def test_mfl_rejects_lists_file_line_reason_text(tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "E117" in unknown.output and "calls" in unknown.output
 
 
+def test_rejects_csv_does_not_run_a_hostile_line_as_a_formula(tmp_path: Path) -> None:
+    """`mfl rejects --format csv > rejects.csv`, opened in Excel: a rejected line of an export
+    that starts with =cmd|... ran as a formula (DDE)."""
+    import csv
+    import io
+
+    hostile = "=cmd|' /C calc'!A0"
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls.csv": f"leg_id,talk\n{hostile},10x\n@SUM(1+1),x\nL1,1\n",
+            "seeds/calls.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    seed(root)
+    result = CliRunner().invoke(cli, ["rejects", "--format", "csv", "--project-dir", str(root)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert [row[4] for row in rows[1:]] == [f"'{hostile},10x", "'@SUM(1+1),x"]
+    assert [row[2] for row in rows[1:]] == ["2", "3"]
+    as_json = CliRunner().invoke(cli, ["rejects", "--format", "json", "--project-dir", str(root)])
+    assert [r["raw_text"] for r in json.loads(as_json.output)] == [f"{hostile},10x", "@SUM(1+1),x"]
+
+
 def test_loaded_plus_rejected_is_every_data_line(tmp_path: Path) -> None:
     """A GBK file with a title row, bad values and short lines: nothing is lost or counted
     twice."""
