@@ -609,6 +609,27 @@ def test_rejects_csv_does_not_run_a_hostile_line_as_a_formula(tmp_path: Path) ->
     assert [r["raw_text"] for r in json.loads(as_json.output)] == [f"{hostile},10x", "@SUM(1+1),x"]
 
 
+def test_rejects_list_files_in_the_order_they_load(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls/2024-10-9.csv": "leg_id,talk\nL1,x\n",
+            "seeds/calls/2024-10-10.csv": "leg_id,talk\nL2,y\n",
+            "seeds/calls.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    seed(root)
+    runner = CliRunner()
+    as_json = runner.invoke(cli, ["rejects", "--format", "json", "--project-dir", str(root)])
+    assert as_json.output.endswith("]\n")  # a shell prompt after it starts on its own line
+    assert [r["file"] for r in json.loads(as_json.output)] == [
+        "seeds/calls/2024-10-9.csv",
+        "seeds/calls/2024-10-10.csv",
+    ]
+    table = runner.invoke(cli, ["rejects", "--project-dir", str(root)]).output
+    assert table.index("2024-10-9.csv") < table.index("2024-10-10.csv")
+
+
 def test_loaded_plus_rejected_is_every_data_line(tmp_path: Path) -> None:
     """A GBK file with a title row, bad values and short lines: nothing is lost or counted
     twice."""
