@@ -274,6 +274,47 @@ def test_a_utf8_line_in_a_gb18030_export_is_one_error_naming_it(
     assert f"line {utf8_line} is UTF-8" in err.message and "nothing was loaded" in (err.hint or "")
 
 
+def test_a_whole_utf8_file_declared_gbk_says_the_file_is_utf8(tmp_path: Path) -> None:
+    text = "坐席工号,姓名\n" + "".join(f"A{i},张三{i}\n" for i in range(20))
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": text.encode("utf-8"), "seeds/agents.yml": "encoding: gbk\n"}
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E115"
+    assert "is UTF-8 text, not gb18030" in caught.value.message
+    assert "encoding: utf-8" in (caught.value.hint or "")
+    assert "like the rest" not in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "declared", "looks"),
+    [
+        ("坐席工號,姓名\nA1,張三\nA2,陳大文\n", "big5", "gbk", "big5"),
+        ("坐席工号,姓名\nA1,张三\nA2,李四\n", "gbk", "latin-1", "gb18030"),
+    ],
+)
+def test_a_header_not_found_in_a_misdeclared_encoding_names_the_likely_one(
+    tmp_path: Path, text: str, codec: str, declared: str, looks: str
+) -> None:
+    """Every byte decodes in the wrong encoding too, into other characters: the error showed
+    the header as mojibake ('the files have: ×øÏ¯¹¤ºÅ') and said nothing of the encoding."""
+    header = text.split(",")[0]
+    for yml in (
+        f"encoding: {declared}\ncolumns:\n  agent: {{from: {header}}}\n",
+        f"encoding: {declared}\nheader_row: auto\ncolumns:\n  agent: {{from: {header}}}\n",
+    ):
+        folder = tmp_path / str(len(yml))
+        folder.mkdir()
+        root = make_project(
+            folder, {"seeds/agents.csv": text.encode(codec), "seeds/agents.yml": yml}
+        )
+        with pytest.raises(MflError) as caught:
+            seed(root)
+        assert caught.value.code in ("E104", "E116")
+        assert f"looks like {looks} text" in (caught.value.hint or ""), caught.value.hint
+
+
 def test_gb18030_lines_are_not_taken_for_utf8() -> None:
     """Every Chinese text of the demo's exports, as GB18030 lines: none is taken for UTF-8."""
     from metricflow_lite.seeds.transcode_worker import utf8_line

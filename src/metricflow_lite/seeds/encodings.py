@@ -244,6 +244,17 @@ def invalid_text(seed: SeedFile, encoding: str, line: int) -> MflError:
 
 
 def utf8_text(seed: SeedFile, encoding: str, line: int) -> MflError:
+    if likely_encoding(seed, encoding) in ("utf-8", "utf-8-sig"):
+        # all of it UTF-8, not a line typed in by another program: "save that line in
+        # gb18030 like the rest" would send the user looking for a rest that is not there
+        return MflError(
+            "E115",
+            f"{seed.file} is UTF-8 text, not {encoding}: its Chinese would load as other"
+            " characters",
+            Location(seed.file, line),
+            f"set encoding: utf-8 (or auto, which detects each file's encoding) in"
+            f" seeds/{seed.table}.yml; nothing was loaded from it",
+        )
     return MflError(
         "E115",
         f"{seed.file} is {encoding} text, but line {line:,} is UTF-8 (typed in by another"

@@ -191,7 +191,10 @@ def _load_tables(
             ready: dict[str, ReadyFile] = {}
             header_of = functools.partial(_header_of, table, facts, Path(scratch), ready, warehouse)
             existing = () if options.full_refresh else warehouse.raw_columns(table.name)
-            plan = plan_table(table, facts, header_of, known, existing)
+            try:
+                plan = plan_table(table, facts, header_of, known, existing)
+            except MflError as err:
+                raise _header_explained(err, table) from None
             for result in _apply(table, plan, ready, earlier, warehouse, options, first_id):
                 report(result)
         if table.natural_key and any(
@@ -325,6 +328,28 @@ def _file_load(
             and step.action is Action.REPLACE
         ),
     )
+
+
+def _header_explained(err: MflError, table: SeedTable) -> MflError:
+    """A from: header in no file, or a header row not found, because the files are read in the
+    wrong encoding (Big5 read as GBK, GBK as latin-1: every byte decodes, into other
+    characters): the hint names the encoding they look like."""
+    declared = table.csv.encoding
+    if err.code not in ("E104", "E116") or declared == "auto" or not table.sources:
+        return err
+    for seed in table.files:
+        if seed.format not in (SeedFormat.CSV, SeedFormat.CSV_GZ):
+            continue
+        guess = encodings.likely_encoding(seed, encodings.resolve_encoding(seed, declared))
+        if guess is not None:
+            return MflError(
+                err.code,
+                err.message,
+                err.loc,
+                f"{seed.file} looks like {guess} text, not {declared}: set encoding: {guess}"
+                f" (or auto) in seeds/{table.name}.yml; {err.hint}",
+            )
+    return err
 
 
 def _explained(err: MflError, table: SeedTable) -> MflError:
