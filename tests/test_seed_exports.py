@@ -494,6 +494,41 @@ def test_header_row_for_csv_and_auto_not_found(tmp_path: Path) -> None:
 NATURAL = "natural_key: [leg_id]\ncolumns: {talk: INTEGER}\n"
 
 
+@pytest.mark.parametrize("kind", ["csv", "gbk-csv", "xlsx"])
+def test_a_header_row_below_the_files_end_is_an_error(tmp_path: Path, kind: str) -> None:
+    """header_row: 5 on a file of 3 lines loaded it as empty: its rows lost without a word."""
+    rows = [["标题"], ["agent", "talk"], ["A1", "10"]]
+    text = "".join(",".join(row) + "\n" for row in rows)
+    files: dict[str, str | bytes] = {"seeds/calls.yml": "encoding: gbk\nheader_row: 5\n"}
+    if kind == "xlsx":
+        files["seeds/calls.yml"] = "header_row: 5\n"
+    else:
+        files["seeds/calls.csv"] = text.encode("gbk") if kind == "gbk-csv" else text
+        if kind == "csv":
+            files["seeds/calls.yml"] = "header_row: 5\n"
+    root = make_project(tmp_path, files)
+    if kind == "xlsx":
+        write_xlsx(root / "seeds/calls.xlsx", list[list[object]](rows))
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    unit = "row" if kind == "xlsx" else "line"
+    assert caught.value.code == "E116"
+    assert f"on {unit} 5, but seeds/calls.{'xlsx' if kind == 'xlsx' else 'csv'} has 3 {unit}s" in (
+        caught.value.message
+    )
+    # the header on the last line: a file with no data rows yet, which loads as empty
+    (root / "seeds/calls.yml").write_text(
+        files["seeds/calls.yml"].replace("5", "2"), encoding="utf-8"
+    )
+    if kind == "xlsx":
+        write_xlsx(root / "seeds/calls.xlsx", list[list[object]](rows[:2]))
+    else:
+        head = "".join(",".join(row) + "\n" for row in rows[:2])
+        (root / "seeds/calls.csv").write_bytes(head.encode("gbk" if kind == "gbk-csv" else "utf-8"))
+    summary = seed(root)
+    assert [(r.rows, r.rejected) for r in summary.results] == [(0, 0)]
+
+
 def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

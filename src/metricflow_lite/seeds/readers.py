@@ -173,6 +173,8 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
             encoding,
         )
     done = encodings.transcode(seed, encoding, out, header_index)
+    if not done.lines and done.skipped:
+        raise _no_header_row(seed, table, done.skipped, "line")
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     options = replace(options, encoding="utf-8")
     header = read_header(ready, options) if done.lines else ()
@@ -219,6 +221,19 @@ def _find_header(seed: SeedFile, table: SeedTable, rows: Iterator[list[str]]) ->
     )
 
 
+def _no_header_row(seed: SeedFile, table: SeedTable, there: int, unit: str) -> MflError:
+    """header_row below the file's last line: every line would be above the header and the
+    file would load as empty, its rows lost without a word."""
+    return MflError(
+        "E116",
+        f"seeds/{table.name}.yml puts the header on {unit} {table.header_row}, but {seed.file}"
+        f" has {there:,} {unit}{'s' * (there != 1)}",
+        Location(table.descriptor or seed.file),
+        f"set header_row: to the {unit} holding the header (or auto, with the from: headers"
+        " under columns:)",
+    )
+
+
 def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
     rows = excel.sheet_rows(seed, table.sheet)  # read once: a big sheet takes seconds
     fixed = table.header_row - 1
@@ -228,6 +243,8 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
         header_index = _find_header(seed, table, texts)
     else:
         header_index = fixed
+    if head and header_index >= len(head):
+        raise _no_header_row(seed, table, len(head), "row")
     header = (
         [excel.cell_text(c, "VARCHAR").strip() for c in head[header_index]]
         if header_index < len(head)
