@@ -529,6 +529,44 @@ def test_a_header_row_below_the_files_end_is_an_error(tmp_path: Path, kind: str)
     assert [(r.rows, r.rejected) for r in summary.results] == [(0, 0)]
 
 
+def test_a_header_renamed_onto_another_header_is_e105(tmp_path: Path) -> None:
+    """坐席 renamed to agent in a file that has an 'agent' column too: DuckDB's 'transaction is
+    aborted' (E108) said nothing of the header."""
+    root = make_project(
+        tmp_path,
+        {"seeds/a.csv": "坐席,agent\nA1,B1\n", "seeds/a.yml": "columns:\n  agent: {from: 坐席}\n"},
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E105"
+    assert "'坐席' and 'agent' would both be column 'agent'" in caught.value.message
+    result = CliRunner().invoke(cli, ["validate", "--project-dir", str(root)])
+    assert "E105" in result.output
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ("  a: {from: 坐席}\n  b: {from: 坐席}\n", "columns 'a' and 'b' both come from '坐席'"),
+        (
+            '  t: {type: integer, format: "%Y"}\n',
+            "format: of column 't' reads dates and times; 't' is integer",
+        ),
+    ],
+    ids=["one-header-twice", "format-on-integer"],
+)
+def test_columns_mistakes_are_e103_in_the_yml(tmp_path: Path, columns: str, message: str) -> None:
+    """Two columns from one header was 'a is in none of the files'; a format on an integer
+    column was read by nothing."""
+    root = make_project(
+        tmp_path, {"seeds/a.csv": "坐席,t\nA1,5\n", "seeds/a.yml": f"columns:\n{columns}"}
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert (caught.value.code, caught.value.message) == ("E103", message)
+    assert caught.value.loc is not None and caught.value.loc.file == "seeds/a.yml"
+
+
 def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

@@ -215,7 +215,7 @@ def _read_columns(
     columns = []
     locs = []
     type_locs = []
-    sources = []
+    sources: list[tuple[str, str]] = []
     formats = []
     for column, spec in raw.items():
         loc = raw.value_loc(column)
@@ -243,6 +243,17 @@ def _read_columns(
                             "for example: agent_id: {from: 坐席工号}",
                         )
                     )
+                elif str(source).strip() in (h for _, h in sources):
+                    other = next(c for c, h in sources if h == str(source).strip())
+                    problems.append(
+                        Diagnostic(
+                            "E103",
+                            f"columns '{other}' and '{column}' both come from"
+                            f" '{str(source).strip()}'",
+                            spec.value_loc("from"),
+                            "a header of the export is one column; name it once under columns:",
+                        )
+                    )
                 else:
                     sources.append((str(column), str(source).strip()))
             fmt = spec.get("format")
@@ -262,6 +273,18 @@ def _read_columns(
             if "type" in spec:
                 loc = spec.value_loc("type")
         normal = _normal_type(str(type_text)) if isinstance(type_text, str) else None
+        if normal is not None and isinstance(spec, YMap) and spec.get("format") is not None:
+            if not normal.upper().startswith(("DATE", "TIMESTAMP")):
+                # a format on a number or text column was read by nothing, without a word
+                problems.append(
+                    Diagnostic(
+                        "E103",
+                        f"format: of column '{column}' reads dates and times; '{column}' is"
+                        f" {type_text}",
+                        spec.value_loc("format"),
+                        "give it type: date or timestamp, or leave the format out",
+                    )
+                )
         if normal is None:
             problems.append(
                 Diagnostic(

@@ -231,7 +231,7 @@ def _header_of(
     if made.format is SeedFormat.PARQUET:
         return file_columns(table, (), warehouse.parquet_columns(seed.path, seed.file))
     if made.csv.header:
-        return file_columns(table, made.header)
+        return file_columns(table, made.header, file=seed.file)
     return table.columns if made.lines else ()
 
 

@@ -133,12 +133,28 @@ def _check_drift(
 
 
 def file_columns(
-    table: SeedTable, names: tuple[str, ...], stored: tuple[tuple[str, str], ...] = ()
+    table: SeedTable,
+    names: tuple[str, ...],
+    stored: tuple[tuple[str, str], ...] = (),
+    file: str | None = None,
 ) -> tuple[tuple[str, str], ...]:
     """(name, type) per column of a file: the declared type, else VARCHAR for CSV (raw stays
-    raw), else the type stored in a parquet file ("" = as stored)."""
+    raw), else the type stored in a parquet file ("" = as stored). A header renamed by from:
+    onto another header of the file (`file`) is E105."""
     if stored:  # parquet columns keep their stored names (from: maps text headers)
         return tuple((name, table.declared_type(name) or "") for name, _ in stored)
     renames = table.renames()
     renamed = [renames.get(name, name) for name in names]
+    if file is not None and len(set(renamed)) < len(renamed):
+        twice = next(name for name in renamed if renamed.count(name) > 1)
+        headers = [header for header in names if renames.get(header, header) == twice]
+        # two columns of one name would reach the warehouse as an aborted transaction
+        raise MflError(
+            "E105",
+            f"in the header of {file}, {' and '.join(repr(h) for h in headers)} would both be"
+            f" column '{twice}' (from: in {table.descriptor})",
+            Location(file, 1),
+            f"name the column that comes from {headers[0] if headers[0] != twice else headers[1]}"
+            " otherwise under columns:",
+        )
     return tuple((name, table.declared_type(name) or "VARCHAR") for name in renamed)
