@@ -567,6 +567,24 @@ def test_columns_mistakes_are_e103_in_the_yml(tmp_path: Path, columns: str, mess
     assert caught.value.loc is not None and caught.value.loc.file == "seeds/a.yml"
 
 
+@pytest.mark.parametrize("name", ["a.csv", "a.csv.gz"])
+def test_header_row_auto_finds_the_header_behind_a_utf8_bom(tmp_path: Path, name: str) -> None:
+    """Excel's 'CSV UTF-8' begins with a BOM; read as part of the first header under the
+    default encoding, header_row: auto found no header (header_row: 1 did load)."""
+    import gzip
+
+    data = "坐席工号,姓名\nA1,张三\n".encode("utf-8-sig")
+    root = make_project(
+        tmp_path,
+        {
+            f"seeds/{name}": gzip.compress(data) if name.endswith(".gz") else data,
+            "seeds/a.yml": "header_row: auto\ncolumns:\n  agent: {from: 坐席工号}\n",
+        },
+    )
+    assert statuses(seed(root)) == [(f"seeds/{name}", LoadStatus.LOADED, 1, 0)]
+    assert query(root, 'SELECT agent, "姓名", _line FROM raw.a') == [("A1", "张三", 2)]
+
+
 def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

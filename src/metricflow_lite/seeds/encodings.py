@@ -83,14 +83,19 @@ def detect_encoding(seed: SeedFile) -> str:
 
 
 def resolve_encoding(seed: SeedFile, declared: str) -> str:
-    """The encoding to read this file in: `auto` detected, and UTF-16 given its byte order
-    (by the byte-order mark, or for a file without one by where its zero bytes are)."""
+    """The encoding to read this file in: `auto` detected, UTF-8 with its byte-order mark left
+    out, and UTF-16 given its byte order (by the byte-order mark, or for a file without one
+    by where its zero bytes are)."""
     if declared == "auto":
         return detect_encoding(seed)
-    if declared not in ("utf-16", "utf-16le", "utf-16be"):
+    if declared not in ("utf-8", "utf-16", "utf-16le", "utf-16be"):
         return declared
     with open_bytes(seed) as handle:
-        sample = handle.read(SAMPLE)
+        sample = handle.read(SAMPLE if declared != "utf-8" else len(codecs.BOM_UTF8))
+    if declared == "utf-8":
+        # Excel's "CSV UTF-8" starts with a BOM: read as part of the first header, it kept
+        # header_row: auto from finding the header on line 1
+        return "utf-8-sig" if sample == codecs.BOM_UTF8 else declared
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # the mark says the order, and is not read as a character
     if declared != "utf-16":
