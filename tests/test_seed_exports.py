@@ -152,6 +152,25 @@ def test_utf16_without_a_byte_order_mark(tmp_path: Path, codec: str, declared: s
         )
 
 
+@pytest.mark.parametrize("declared", ["latin-1", "auto"])
+def test_latin1_is_read_as_windows_1252(tmp_path: Path, declared: str) -> None:
+    """A Western Windows export is cp1252: read as ISO-8859-1 its quotes, dash and euro sign
+    loaded as C1 control characters (declared), or stopped the load as not gb18030 (auto)."""
+    text = "agent,note\nA1,\u201cgood\u201d \u2013 \u20ac5 caf\u00e9\nA2,\u0152uvre\n"
+    data = text.encode("cp1252")
+    undefined = [("A3", "\x81")] if declared == "latin-1" else []
+    if undefined:  # a byte cp1252 leaves undefined reads too (auto takes it for a bad byte)
+        data += b"A3,\x81\n"
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": data, "seeds/agents.yml": f"encoding: {declared}\n"}
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 2 + len(undefined), 0)]
+    assert query(root, "SELECT agent, note FROM raw.agents ORDER BY _line") == [
+        *expected_rows(text),
+        *undefined,
+    ]
+
+
 def test_a_stray_nul_does_not_make_a_file_utf16() -> None:
     from metricflow_lite.seeds.encodings import detect_bytes
 

@@ -21,7 +21,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.seeds.descriptor import SeedFile
@@ -38,9 +41,44 @@ CODECS = {
     "utf-16be": "utf-16-be",
     "gb18030": "gb18030",
     "big5": "big5",
-    "latin-1": "latin-1",
+    "latin-1": "mfl_windows_1252",
 }
 NATIVE = ("utf-8", "utf-8-sig")  # read by DuckDB as they are (it skips a UTF-8 BOM)
+
+
+# `latin-1` is read as Windows-1252, as browsers read it (the WHATWG Encoding Standard): a
+# "latin-1" export from Windows is cp1252, and ISO-8859-1 would load its “ ” – € as C1 control
+# characters. The five bytes cp1252 leaves undefined read as those controls, so any byte reads.
+def _windows_1252_char(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
+
+
+_WINDOWS_1252 = "".join(_windows_1252_char(b) for b in range(256))
+_WINDOWS_1252_ENCODE = codecs.charmap_build(_WINDOWS_1252)
+
+
+class _Windows1252Decoder(codecs.IncrementalDecoder):
+    def decode(self, input: Buffer, final: bool = False) -> str:  # noqa: A002 (codecs' name)
+        return codecs.charmap_decode(input, self.errors, _WINDOWS_1252)[0]
+
+
+def _windows_1252_codec(name: str) -> codecs.CodecInfo | None:
+    if name != "mfl_windows_1252":
+        return None
+    return codecs.CodecInfo(
+        name="mfl_windows_1252",
+        encode=lambda text, errors="strict": codecs.charmap_encode(
+            text, errors, _WINDOWS_1252_ENCODE
+        ),
+        decode=lambda data, errors="strict": codecs.charmap_decode(data, errors, _WINDOWS_1252),
+        incrementaldecoder=_Windows1252Decoder,
+    )
+
+
+codecs.register(_windows_1252_codec)
 
 
 @contextmanager
@@ -72,7 +110,7 @@ def unreadable(seed: SeedFile, why: str) -> MflError:
 # seeds/<table>.yml accepts. Left to choose among all it knows, the detector takes a short Big5
 # export for Shift_JIS and a GB18030 one with a four-byte character for cp1250, and the file
 # loads as other characters without an error.
-DETECTED = ("gb18030", "big5", "latin_1")
+DETECTED = ("gb18030", "big5", "cp1252", "latin_1")
 
 
 def detect_encoding(seed: SeedFile) -> str:
@@ -144,6 +182,8 @@ def detect_bytes(sample: bytes) -> str:
     if best is None:
         return "gb18030"
     found = codecs.lookup(best.encoding).name
+    if found in ("cp1252", "iso8859-1"):
+        return "latin-1"  # read as Windows-1252 either way
     # GBK and GB2312 are subsets of GB18030: a later line with a rarer character still decodes
     return "gb18030" if found in ("gbk", "gb2312", "hz") else found
 
@@ -156,7 +196,10 @@ def likely_encoding(seed: SeedFile, tried: str) -> str | None:
     except MflError:
         return None
     guess = detect_bytes(sample)
-    return None if codecs.lookup(guess).name == codecs.lookup(tried).name else guess
+    same = (
+        codecs.lookup(CODECS.get(guess, guess)).name == codecs.lookup(CODECS.get(tried, tried)).name
+    )
+    return None if same else guess
 
 
 # Encodings in which a 0x0A byte is always a newline (no multibyte character holds one), so a
