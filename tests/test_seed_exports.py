@@ -564,6 +564,30 @@ def test_a_header_renamed_onto_another_header_is_e105(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("header", "yml", "message"),
+    [
+        ("id,_line", "", "column '_line' has the name of a column mfl adds to every raw row"),
+        ("id,行号", "columns:\n  _file: {from: 行号}\n", "column '_file' has the name of a column"),
+        ("ID,id", "", "'ID' and 'id' differ only by case"),
+    ],
+    ids=["meta-column", "meta-column-by-from", "case"],
+)
+def test_header_names_the_warehouse_refuses_are_e105(
+    tmp_path: Path, header: str, yml: str, message: str
+) -> None:
+    """A header _line or _file, or ID next to id, failed as DuckDB's 'Catalog Error: Column
+    with name ... already exists' (E108)."""
+    files: dict[str, str | bytes] = {"seeds/a.csv": f"{header}\n1,2\n"}
+    if yml:
+        files["seeds/a.yml"] = yml
+    root = make_project(tmp_path, files)
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E105"
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize(
     ("columns", "message"),
     [
         ("  a: {from: 坐席}\n  b: {from: 坐席}\n", "columns 'a' and 'b' both come from '坐席'"),
