@@ -171,6 +171,23 @@ def test_latin1_is_read_as_windows_1252(tmp_path: Path, declared: str) -> None:
     ]
 
 
+def test_auto_looks_past_a_first_mib_of_ascii(tmp_path: Path) -> None:
+    """A GBK export whose Chinese starts after its first MiB was taken for UTF-8 (ASCII is
+    valid UTF-8), and auto failed with 'not valid utf-8 ... re-export it'."""
+    ascii_part = "id,name\n" + "".join(f"{i},agent{i}\n" for i in range(80_000))
+    chinese = "".join(f"Z{i},张三{i}\n" for i in range(10))
+    assert len(ascii_part) > 1 << 20
+    data = ascii_part.encode() + chinese.encode("gbk")
+    root = make_project(tmp_path, {"seeds/a.csv": data, "seeds/a.yml": "encoding: auto\n"})
+    assert statuses(seed(root)) == [("seeds/a.csv", LoadStatus.LOADED, 80_010, 0)]
+    assert query(root, "SELECT name FROM raw.a WHERE id = 'Z9'") == [("张三9",)]
+    # declared UTF-8 (the default): the error's hint names GB18030
+    (tmp_path / "utf8").mkdir()
+    with pytest.raises(MflError) as caught:
+        seed(make_project(tmp_path / "utf8", {"seeds/a.csv": data}))
+    assert caught.value.code == "E115" and "gb18030" in (caught.value.hint or "")
+
+
 def test_a_stray_nul_does_not_make_a_file_utf16() -> None:
     from metricflow_lite.seeds.encodings import detect_bytes
 

@@ -13,6 +13,7 @@ import codecs
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from metricflow_lite.warehouse.base import SeedFormat
 
 CHUNK = 1 << 20
 SAMPLE = 1 << 20  # bytes `encoding: auto` looks at
+NON_ASCII = re.compile(rb"[\x80-\xff]")
 # Python's codec names for the encodings seeds/<table>.yml accepts
 CODECS = {
     "utf-8": "utf-8",
@@ -114,10 +116,25 @@ DETECTED = ("gb18030", "big5", "cp1252", "latin_1")
 
 
 def detect_encoding(seed: SeedFile) -> str:
-    """The file's encoding as a Python codec name, judged from its first MiB."""
+    """The file's encoding as a Python codec name, judged from its first MiB that is not
+    all ASCII."""
     with open_bytes(seed) as handle:
-        sample = handle.read(SAMPLE)
-    return detect_bytes(sample)
+        return detect_bytes(telling_sample(handle))
+
+
+def telling_sample(handle: BinaryIO) -> bytes:
+    """The first MiB of the file, or when that is all ASCII (a GBK export whose Chinese starts
+    further down: ASCII is valid UTF-8, and UTF-8 was chosen for it), a MiB from the line
+    where the first other byte is."""
+    sample = handle.read(SAMPLE)
+    if not sample.isascii() or utf16_order(sample) is not None:
+        return sample
+    while chunk := handle.read(SAMPLE):
+        if not chunk.isascii():
+            found = NON_ASCII.search(chunk)
+            start = chunk.rfind(b"\n", 0, found.start() if found else len(chunk)) + 1
+            return chunk[start:] + handle.read(start)
+    return sample
 
 
 def resolve_encoding(seed: SeedFile, declared: str) -> str:
@@ -192,7 +209,7 @@ def likely_encoding(seed: SeedFile, tried: str) -> str | None:
     """A guess at the encoding a file that is not `tried` text is really in."""
     try:
         with open_bytes(seed) as handle:
-            sample = handle.read(SAMPLE)
+            sample = telling_sample(handle)
     except MflError:
         return None
     guess = detect_bytes(sample)
