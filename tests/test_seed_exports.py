@@ -494,6 +494,30 @@ def test_xlsx_cells_merged_over_rows_hold_for_every_row(tmp_path: Path) -> None:
     assert query(root, "SELECT line, raw_text FROM raw._rejects") == [(5, "A1,x,")]
 
 
+def test_xlsx_line_breaks_in_cells_load_as_written(tmp_path: Path) -> None:
+    """A break inside a cell (Alt+Enter: an address, a two-line header) was loaded as a space,
+    and a header cell with one moved every reject's text to the row above its own."""
+    root = make_project(
+        tmp_path,
+        {"seeds/acd.yml": 'columns:\n  talk: {from: "通话时长\\n(秒)", type: integer}\n'},
+    )
+    rows: list[list[object]] = [
+        ["坐席", "通话时长\n(秒)", "备注"],
+        ["A1", 10, "第一行\n第二行"],
+        ["A2", "x", '客户说:\r\n"再见"'],
+        ["A3", 30, "ok"],
+    ]
+    write_xlsx(root / "seeds/acd.xlsx", rows)
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 1)]
+    assert query(root, 'SELECT "坐席", talk, "备注", _line FROM raw.acd ORDER BY _line') == [
+        ("A1", 10, "第一行\n第二行", 2),
+        ("A3", 30, "ok", 4),
+    ]
+    assert query(root, "SELECT line, reason, raw_text FROM raw._rejects") == [
+        (3, "column talk: x is not a valid INTEGER", 'A2,x,"客户说:\r\n""再见"""')
+    ]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])

@@ -13,6 +13,20 @@ from metricflow_lite.errors import Location, MflError
 from metricflow_lite.seeds.descriptor import SeedFile
 
 Cell = object
+# A line break inside a cell is written as a Unicode noncharacter (kept by Unicode for a
+# program's own use, never in an export) so that each sheet row stays one line of the CSV and
+# keeps its row number; the loader puts the breaks back (FileLoad.line_breaks).
+LINE_FEED, CARRIAGE_RETURN = "\ufdd0", "\ufdd1"
+
+
+def hide_breaks(text: str) -> str:
+    return text.replace("\n", LINE_FEED).replace("\r", CARRIAGE_RETURN)
+
+
+def restore_breaks(text: str) -> str:
+    return text.replace(LINE_FEED, "\n").replace(CARRIAGE_RETURN, "\r")
+
+
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (with Lotus's leap day 1900-02-29)
 TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "DATETIME")
 
@@ -125,9 +139,11 @@ def write_sheet(
     header_index: int,
     kind_of: Callable[[int], Kind],
     out: Path,
-) -> int:
-    """Write the rows from `header_index` (0-based) on as CSV; the lines written."""
+) -> tuple[int, bool]:
+    """Write the rows from `header_index` (0-based) on as CSV; the lines written, and whether
+    a cell's line breaks were hidden (see hide_breaks)."""
     lines = 0
+    breaks = False
     kinds: list[Kind] = []
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -136,7 +152,9 @@ def write_sheet(
                 continue
             lines += 1
             if index == header_index:
-                writer.writerow([cell_text(c, "VARCHAR").strip() for c in row])
+                names = [cell_text(c, "VARCHAR").strip() for c in row]
+                breaks = any("\n" in name or "\r" in name for name in names)
+                writer.writerow([hide_breaks(name) for name in names])
                 kinds = [kind_of(i) for i in range(len(row))]
                 continue
             texts = []
@@ -148,7 +166,8 @@ def write_sheet(
                         blank = False
                         if "\n" in cell or "\r" in cell:
                             # a value spanning lines would move every later row off its row number
-                            cell = cell.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+                            cell = hide_breaks(cell)
+                            breaks = True
                     texts.append(cell)
                 else:
                     blank = blank and cell is None
@@ -158,4 +177,4 @@ def write_sheet(
                 handle.write("\n")  # a blank row is a blank line, not a row of empty values
             else:
                 writer.writerow(texts)
-    return lines
+    return lines, breaks

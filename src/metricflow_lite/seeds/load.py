@@ -319,6 +319,7 @@ def _file_load(
         sha256=step.facts.sha256,
         lines=ready.lines,
         line_offset=ready.line_offset,
+        line_breaks=ready.line_breaks,
         formats=table.formats,
         timezone=options.timezone,
         refuse_empty=(

@@ -148,6 +148,7 @@ class ReadyFile:
     lines: int  # physical lines of `path`, header included
     line_offset: int  # lines (sheet rows) of the export above `path`'s first line
     encoding: str  # the export's encoding ("" for parquet and Excel)
+    line_breaks: bool = False  # an Excel sheet's line breaks in cells, hidden in `path`
 
 
 def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path) -> ReadyFile:
@@ -263,11 +264,12 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
     def kind_of(position: int) -> excel.Kind:
         return kinds[position] if position < len(kinds) else ("VARCHAR", None)
 
-    lines = excel.write_sheet(itertools.chain(head, rows), header_index, kind_of, out)
+    lines, breaks = excel.write_sheet(itertools.chain(head, rows), header_index, kind_of, out)
     options = CsvOptions(header=table.csv.header)
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     names = read_header(ready, options) if lines else ()
-    return ReadyFile(out, SeedFormat.CSV, options, names, lines, header_index, "")
+    names = tuple(excel.restore_breaks(name) for name in names)
+    return ReadyFile(out, SeedFormat.CSV, options, names, lines, header_index, "", breaks)
 
 
 def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:

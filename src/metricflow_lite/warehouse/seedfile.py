@@ -129,6 +129,8 @@ def read_seed_file(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoa
             outcome = FileLoadOutcome(0, 0)  # empty, or a header only
         else:
             outcome = _read_csv(con, load, into, rejects)
+            if load.line_breaks:
+                _restore_line_breaks(con, load, into, rejects)
         if load.refuse_empty and not outcome.rows and not outcome.rejected:
             # an export that came out empty (a failed job, a full disk) must not wipe the rows
             raise MflError(
@@ -143,6 +145,38 @@ def read_seed_file(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoa
     finally:
         for scratch in SCRATCH:
             con.execute(f"DROP TABLE IF EXISTS temp.{scratch}")
+
+
+def _restore_line_breaks(con: Any, load: FileLoad, into: str, rejects: str) -> None:
+    """Put back the line breaks an Excel sheet's cells had (written as noncharacters so that
+    each row stays one line): in the file's text columns and in its rejects."""
+
+    def restored(column: str) -> exp.Expr:
+        value: exp.Expr = exp.column(column, quoted=True)
+        for hidden, code in (("\ufdd0", 10), ("\ufdd1", 13)):
+            value = exp.func(
+                "replace",
+                value,
+                exp.Literal.string(hidden),
+                exp.func("chr", exp.Literal.number(code)),
+            )
+        return value
+
+    texts = [name for name, kind in load.columns if type_family(kind) == "text"]
+    for table, columns, file_column in (
+        (into, texts, "_file"),
+        (rejects, ["raw_text", "reason"], "file"),
+    ):
+        if not columns:
+            continue
+        update = exp.Update(
+            this=exp.to_table(table, dialect="duckdb"),
+            expressions=[exp.column(c, quoted=True).eq(restored(c)) for c in columns],
+            where=exp.Where(
+                this=exp.column(file_column, quoted=True).eq(exp.Literal.string(load.file))
+            ),
+        )
+        con.execute(update.sql(dialect="duckdb"))
 
 
 def _parquet_value(name: str, kind: str, stored: dict[str, str]) -> str:
