@@ -669,6 +669,22 @@ def test_header_row_auto_finds_the_header_behind_a_utf8_bom(tmp_path: Path, name
     assert query(root, 'SELECT agent, "姓名", _line FROM raw.a') == [("A1", "张三", 2)]
 
 
+def test_a_natural_key_naming_the_exports_header_says_the_column_it_loads_as(
+    tmp_path: Path,
+) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/a.csv": "通话编号,x\nC1,1\n",
+            "seeds/a.yml": "natural_key: [通话编号]\ncolumns:\n  call_id: {from: 通话编号}\n",
+        },
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E104"
+    assert "'通话编号' loads as column 'call_id'" in (caught.value.hint or "")
+
+
 def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

@@ -102,12 +102,17 @@ def plan_table(
         if column not in origin:
             sources = dict(table.sources)
             header = f" (from: {sources[column]})" if column in sources else ""
+            renamed = table.renames().get(column)
             raise MflError(
                 "E104",
                 f"column '{column}'{header} of {table.descriptor} is in none of"
                 f" raw.{table.name}'s files",
                 table.column_loc(column) or Location(table.descriptor or table.files[0].file),
-                did_you_mean(sources.get(column, column), origin)
+                # natural_key: [通话编号] where columns: maps call_id from 通话编号
+                f"the export's header '{column}' loads as column '{renamed}' (its from:):"
+                f" name '{renamed}'"
+                if renamed
+                else did_you_mean(sources.get(column, column), origin)
                 or f"the files have: {', '.join(origin) or 'none'}",
             )
     return TablePlan(table.name, tuple(steps), missing, tuple(columns))
