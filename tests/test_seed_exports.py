@@ -518,6 +518,39 @@ def test_xlsx_line_breaks_in_cells_load_as_written(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_formulas_never_calculated_are_e118(tmp_path: Path) -> None:
+    """A workbook written by a program (openpyxl here) stores formulas without their values;
+    Excel calculates them when it opens the file, but the loader read them as empty cells:
+    the rows loaded without their talk time."""
+    import openpyxl
+
+    def workbook(formula_row: list[object]) -> bytes:
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "明细"
+        sheet.append(["通话报表", "=TODAY()"])  # row 1: a formula in the title is no data
+        sheet.append(["坐席", "通话时长(秒)", "备注"])
+        sheet.append(["A1", 10, "x"])
+        sheet.append(formula_row)
+        out = tmp_path / "book.xlsx"
+        book.save(out)
+        return out.read_bytes()
+
+    yml = "header_row: 2\ncolumns:\n  talk: {from: 通话时长(秒), type: integer}\n"
+    (tmp_path / "p").mkdir()
+    root = make_project(
+        tmp_path / "p", {"seeds/acd.xlsx": workbook(["A2", "=B3*2", "y"]), "seeds/acd.yml": yml}
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E118"
+    assert caught.value.loc is not None and caught.value.loc.line == 4
+    assert "cell B4 of seeds/acd.xlsx" in caught.value.message
+    (root / "seeds/acd.xlsx").write_bytes(workbook(["A2", 20, "y"]))
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 0)]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -83,6 +84,50 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
         raise MflError(
             "E107", f"cannot read sheet '{name}' of {seed.file}: {err}", Location(seed.file)
         ) from None
+
+
+# A formula cell with no value stored: <c r="B3"><f>B2*2</f><v /></c>, or no <v> at all
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"([^>]*)>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(<v\s*/>|<v>\s*</v>|</c>)'
+)
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def uncalculated_formula(seed: SeedFile, sheet: str | None, below: int) -> str | None:
+    """The first cell under row `below` of an .xlsx sheet that holds a formula whose value was
+    never calculated (a program that writes workbooks, not Excel, left that to whoever opens
+    it): calamine reads it as empty, and its rows would load without the value."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(seed.path) as book:
+            names = {"main": "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"}
+            workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+            sheets = workbook.findall(f"{names['main']}sheets/{names['main']}sheet")
+            chosen = next((s for s in sheets if sheet is None or s.get("name") == sheet), None)
+            if chosen is None:
+                return None
+            rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+            target = next(
+                (r.get("Target", "") for r in rels if r.get("Id") == chosen.get(_RELATIONSHIP)),
+                "",
+            )
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            with book.open(part) as handle:
+                tail = b""
+                while chunk := handle.read(1 << 20):
+                    text = tail + chunk
+                    for found in _FORMULA_CELL.finditer(text):
+                        column, row, attributes, value = found.groups()
+                        # a formula whose text result is empty stores <v></v> with t="str"
+                        empty_text = b't="str"' in attributes and value != b"</c>"
+                        if int(row) > below and not empty_text:
+                            return f"{column.decode()}{row.decode()}"
+                    tail = text[-(1 << 16) :]  # a cell cut by the chunk's end, read again
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError):
+        return None
+    return None
 
 
 def cell_text(cell: Cell, kind: str, fmt: str | None = None) -> str:

@@ -23,6 +23,7 @@ Error codes (E1xx, loading seeds):
 - E114: two tables' names differ only by case
 - E115: a file is not valid text in its encoding
 - E116: an Excel sheet, or a header row, is not where seeds/<table>.yml says
+- E118: a formula in an Excel sheet's data rows was never calculated
 """
 
 from __future__ import annotations

@@ -246,6 +246,18 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
         header_index = fixed
     if head and header_index >= len(head):
         raise _no_header_row(seed, table, len(head), "row")
+    if seed.format is SeedFormat.XLSX:
+        cell = excel.uncalculated_formula(seed, table.sheet, header_index + 1)
+        if cell is not None:
+            raise MflError(
+                "E118",
+                f"cell {cell} of {seed.file} holds a formula whose value was never calculated"
+                " (the program that wrote the workbook left that to Excel): its rows would load"
+                " without it",
+                Location(seed.file, int("".join(c for c in cell if c.isdigit()))),
+                "open the workbook in Excel or LibreOffice and save it (that calculates it), or"
+                " export values; nothing was loaded from it",
+            )
     header = (
         [excel.cell_text(c, "VARCHAR").strip() for c in head[header_index]]
         if header_index < len(head)
