@@ -718,6 +718,48 @@ def test_a_natural_key_naming_the_exports_header_says_the_column_it_loads_as(
     assert "'通话编号' loads as column 'call_id'" in (caught.value.hint or "")
 
 
+@pytest.mark.parametrize("kind", ["utf-8", "gbk", "xlsx"])
+def test_a_header_ending_in_empty_fields_loads(tmp_path: Path, kind: str) -> None:
+    """Exports that end every line with a delimiter (坐席,时长,), or a sheet with a note right
+    of its table, could not be loaded at all: 'column 3 has no name' (E105)."""
+    rows = [["坐席", "时长", ""], ["A1", "10", ""], ["A2", "20", "备注"], ["A3", "30", ""]]
+    text = "".join(",".join(row) + "\r\n" for row in rows)
+    yml = "columns:\n  agent: {from: 坐席}\n  secs: {from: 时长, type: integer}\n"
+    files: dict[str, str | bytes] = {"seeds/a.yml": yml}
+    if kind == "gbk":
+        files["seeds/a.yml"] = "encoding: gbk\n" + yml
+        files["seeds/a.csv"] = text.encode("gbk")
+    elif kind == "utf-8":
+        files["seeds/a.csv"] = text
+    root = make_project(tmp_path, files)
+    if kind == "xlsx":
+        write_xlsx(root / "seeds/a.xlsx", [[v or None for v in row] for row in rows])
+    name = "seeds/a.xlsx" if kind == "xlsx" else "seeds/a.csv"
+    assert statuses(seed(root)) == [(name, LoadStatus.LOADED, 2, 1)]
+    assert query(root, "SELECT agent, secs, _line FROM raw.a ORDER BY _line") == [
+        ("A1", 10, 2),
+        ("A3", 30, 4),
+    ]
+    assert query(root, "SELECT line, reason, raw_text FROM raw._rejects") == [
+        (3, "field 3 has a value, but no name in the header", "A2,20,备注")
+    ]
+    assert query(
+        root,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'a'"
+        " AND column_name NOT LIKE '\\_%' ESCAPE '\\'",
+    ) == [("agent",), ("secs",)]
+
+
+def test_an_empty_header_field_between_names_is_still_e105(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"seeds/a.csv": "a,,b\n1,2,3\n"})
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert (caught.value.code, caught.value.message) == (
+        "E105",
+        "in the header of seeds/a.csv, column 2 has no name",
+    )
+
+
 def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

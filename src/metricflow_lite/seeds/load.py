@@ -321,6 +321,7 @@ def _file_load(
         lines=ready.lines,
         line_offset=ready.line_offset,
         line_breaks=ready.line_breaks,
+        padding=ready.padding,
         formats=table.formats,
         timezone=options.timezone,
         refuse_empty=(

@@ -112,7 +112,7 @@ def read_header(seed: SeedFile, options: CsvOptions) -> tuple[str, ...]:
     if not options.header:
         return names
     seen: set[str] = set()
-    for index, name in enumerate(names, start=1):
+    for index, name in enumerate(names[: named_count(names) or None], start=1):
         if not name or name in seen:
             what = f"column {index} has no name" if not name else f"column '{name}' appears twice"
             raise MflError(
@@ -123,6 +123,15 @@ def read_header(seed: SeedFile, options: CsvOptions) -> tuple[str, ...]:
             )
         seen.add(name)
     return names
+
+
+def named_count(names: tuple[str, ...]) -> int:
+    """The header's fields up to its last named one: exports that end every line with a
+    delimiter (`a,b,`), or a sheet with a note right of the table, have empty ones after it."""
+    count = len(names)
+    while count and not names[count - 1]:
+        count -= 1
+    return count
 
 
 def _utf8_lines(seed: SeedFile, handle: BinaryIO) -> Iterator[str]:
@@ -149,6 +158,15 @@ class ReadyFile:
     line_offset: int  # lines (sheet rows) of the export above `path`'s first line
     encoding: str  # the export's encoding ("" for parquet and Excel)
     line_breaks: bool = False  # an Excel sheet's line breaks in cells, hidden in `path`
+    padding: int = 0  # fields after the header's last named one (`a,b,`): no column, no value
+
+
+def _padded(ready: ReadyFile) -> ReadyFile:
+    """The file with its header cut after its last named field, the rest counted as padding."""
+    named = named_count(ready.header)
+    if not ready.csv.header or named == len(ready.header) or not named:
+        return ready
+    return replace(ready, header=ready.header[:named], padding=len(ready.header) - named)
 
 
 def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path) -> ReadyFile:
@@ -164,14 +182,16 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
     header_index = _header_index(seed, table, encoding)
     if encodings.CODECS.get(encoding) in encodings.NATIVE and header_index == 0:
         header = read_header(seed, replace(options, encoding="utf-8"))
-        return ReadyFile(
-            seed.path,
-            seed.format,
-            replace(options, encoding="utf-8"),
-            header,
-            facts.lines,
-            0,
-            encoding,
+        return _padded(
+            ReadyFile(
+                seed.path,
+                seed.format,
+                replace(options, encoding="utf-8"),
+                header,
+                facts.lines,
+                0,
+                encoding,
+            )
         )
     done = encodings.transcode(seed, encoding, out, header_index)
     if not done.lines and done.skipped:
@@ -179,7 +199,9 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     options = replace(options, encoding="utf-8")
     header = read_header(ready, options) if done.lines else ()
-    return ReadyFile(out, SeedFormat.CSV, options, header, done.lines, done.skipped, encoding)
+    return _padded(
+        ReadyFile(out, SeedFormat.CSV, options, header, done.lines, done.skipped, encoding)
+    )
 
 
 def _wanted_headers(table: SeedTable) -> set[str]:
@@ -281,7 +303,7 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     names = read_header(ready, options) if lines else ()
     names = tuple(excel.restore_breaks(name) for name in names)
-    return ReadyFile(out, SeedFormat.CSV, options, names, lines, header_index, "", breaks)
+    return _padded(ReadyFile(out, SeedFormat.CSV, options, names, lines, header_index, "", breaks))
 
 
 def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
@@ -294,7 +316,8 @@ def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
             index = _find_header(seed, table, iter(texts))
         else:
             index = table.header_row - 1
-        return tuple(texts[index]) if index < len(texts) else ()
+        names = tuple(texts[index]) if index < len(texts) else ()
+        return names[: named_count(names) or None]
     encoding = encodings.resolve_encoding(seed, table.csv.encoding)
     index = _header_index(seed, table, encoding)
     options = table.csv
@@ -306,4 +329,5 @@ def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
         doublequote=options.escape == options.quote,
     )
     first = next(rows, None)
-    return tuple(name.strip() for name in first) if first else ()
+    names = tuple(name.strip() for name in first) if first else ()
+    return names[: named_count(names) or None] if table.csv.header else names

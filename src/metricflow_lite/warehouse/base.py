@@ -207,6 +207,9 @@ class FileLoad:
     # an Excel sheet whose cells' line breaks were written as U+FDD0 / U+FDD1 (one row, one
     # line): the loaded text and the rejects get them back
     line_breaks: bool = False
+    # fields after the header's last named one (an export ending each line with a delimiter):
+    # read, and a line with a value in one is a reject
+    padding: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -333,9 +333,12 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     csv = load.csv
     first = 2 if csv.header else 1  # the physical line of the first data row
     off = load.line_offset  # lines of the export above the file read here
-    struct = ", ".join(f"{text(f'c{i}')}: 'VARCHAR'" for i in range(len(load.columns)))
+    # the header's empty fields after its last name (`a,b,`): read, to reject a value in one
+    pads = [f"c{i}" for i in range(len(load.columns), len(load.columns) + load.padding)]
+    fields = [f"c{i}" for i in range(len(load.columns))] + pads
+    struct = ", ".join(f"{text(field)}: 'VARCHAR'" for field in fields)
     names = ", ".join(ident(name) for name, _ in load.columns)
-    aliases = ", ".join(ident(f"c{i}") for i in range(len(load.columns)))
+    aliases = ", ".join(ident(field) for field in fields)
     formats = dict(load.formats)
     conversions = [
         conversion(ident(f"c{i}"), name, kind, formats.get(name), load.timezone)
@@ -350,7 +353,7 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     scanned = ", ".join(
         ident(f"c{i}") if c.value is None else f"{c.value} AS {ident(f'x{i}')}, {ident(f'c{i}')}"
         for i, c in enumerate(conversions)
-    )
+    ) + "".join(f", {ident(pad)}" for pad in pads)
     # A converted column keeps its text only where it did not convert (the rejects' reason
     # quotes it): the temp table holds a NULL for every good value, 8 % faster at 1M rows.
     kept = ", ".join(
@@ -359,7 +362,7 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         else f"{ident(f'x{i}')}, CASE WHEN {ident(f'x{i}')} IS NULL THEN {ident(f'c{i}')} END"
         f" AS {ident(f'c{i}')}"
         for i, c in enumerate(conversions)
-    )
+    ) + "".join(f", {ident(pad)}" for pad in pads)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE mfl_csv AS SELECT {kept} FROM (SELECT {scanned}"
         f" FROM read_csv({text(load.path)}, columns = {{{struct}}},"
@@ -389,6 +392,12 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         )
         for i, c in enumerate(conversions)
         if c.value is not None
+    ] + [
+        (
+            f"({ident(pad)} IS NOT NULL AND trim({ident(pad)}) <> '')",
+            text(f"field {int(pad[1:]) + 1} has a value, but no name in the header"),
+        )
+        for pad in pads
     ]
     bad_any = " OR ".join(bad for bad, _ in bads) or "FALSE"
     # rowids inside a transaction start at an offset: count from the first one
