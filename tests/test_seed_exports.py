@@ -788,6 +788,42 @@ def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> No
     ]
 
 
+def test_full_refresh_keeps_which_version_of_a_key_is_current(tmp_path: Path) -> None:
+    """A re-exported older day, loaded after a later one, holds the current version of its
+    keys; --full-refresh reloaded every file in name order and handed them back to the later
+    file, so the numbers changed though no export had."""
+    from metricflow_lite.compile.layers import latest_versions
+
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/legs/2024-10-9.csv": "leg_id,talk\nL1,9\n",
+            "seeds/legs/2024-10-10.csv": "leg_id,talk\nL1,10\nL2,20\n",
+            "seeds/legs.yml": NATURAL,
+        },
+    )
+    seed(root)
+    (root / "seeds/legs/2024-10-9.csv").write_text("leg_id,talk\nL1,99\n", encoding="utf-8")
+    (root / "seeds/legs/2024-10-11.csv").write_text("leg_id,talk\nL2,21\n", encoding="utf-8")
+    seed(root)
+    latest = latest_versions("legs", ("leg_id",)).sql("duckdb")
+    current = f"SELECT leg_id, talk FROM {latest} AS l ORDER BY 1"
+    assert query(root, current) == [("L1", 99), ("L2", 21)]
+    project = load_project(root)
+    warehouse = DuckDBWarehouse.open(project, project.target())
+    try:
+        summary = load_seeds(project, warehouse, full_refresh=True)
+    finally:
+        warehouse.close()
+    assert query(root, current) == [("L1", 99), ("L2", 21)]
+    # the summary still lists the files in name order, each with its own rows
+    assert statuses(summary) == [
+        ("seeds/legs/2024-10-9.csv", LoadStatus.LOADED, 1, 0),
+        ("seeds/legs/2024-10-10.csv", LoadStatus.LOADED, 2, 0),
+        ("seeds/legs/2024-10-11.csv", LoadStatus.LOADED, 1, 0),
+    ]
+
+
 def test_source_of_a_natural_key_table_reads_one_row_per_key(tmp_path: Path) -> None:
     from metricflow_lite.compile.layers import render_models
 

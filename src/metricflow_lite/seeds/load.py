@@ -247,6 +247,13 @@ def _apply(
 ) -> list[FileResult]:
     """Run one table's plan in one warehouse transaction; the files' results."""
     loading = [s for s in plan.steps if s.action in (Action.LOAD, Action.REPLACE)]
+    if options.full_refresh:
+        # The version of a key that source() reads is the one loaded last: reloading every file
+        # in name order would hand a re-exported older day's corrections back to a later file.
+        # Files loaded before go again in the order they were loaded, new ones after them.
+        loading.sort(
+            key=lambda s: (0, earlier[s.file.file].load_id) if s.file.file in earlier else (1, 0)
+        )
     moves = tuple(
         (s.same_as, s.file.file)
         for s in plan.steps
@@ -268,13 +275,13 @@ def _apply(
             outcomes = list(warehouse.load_table(change, loads()))
         except MflError as err:
             raise _explained(err, table) from None
-    done = iter(outcomes)
+    done = dict(zip((s.file.file for s in loading), outcomes, strict=True))
     results = []
     for step in plan.steps:
         seed = step.file
         match step.action:
             case Action.LOAD | Action.REPLACE:
-                outcome = next(done)
+                outcome = done[seed.file]
                 status = LoadStatus.LOADED if step.action is Action.LOAD else LoadStatus.REPLACED
                 results.append(
                     FileResult(table.name, seed.file, status, outcome.rows, outcome.rejected)
