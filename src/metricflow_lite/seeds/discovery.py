@@ -159,6 +159,37 @@ def _folder_files(
                     yield inner, fmt
 
 
+# Files that sit beside exports without being one: their notes, their descriptors.
+NOT_EXPORTS = (".md", ".yml", ".yaml")
+
+
+def unloaded_files(project: Project) -> tuple[str, ...]:
+    """Files under seeds/ that mfl seed does not read, although they may be exports: Excel's
+    "Text (Tab delimited)" saves a .txt, other tools a .tsv, .xlsm or .zip. Silently left out,
+    their rows were missing with nothing said."""
+    seeds = project.path("seeds")
+    if not seeds.is_dir():
+        return ()
+    found: list[str] = []
+    seen = {seeds.resolve()}
+    pending = [seeds]
+    while pending:
+        current = pending.pop()
+        for entry in sorted(current.iterdir()):
+            if entry.name.startswith(IGNORED_PREFIXES) or _leaves_project(entry, project.root):
+                continue
+            if entry.is_dir():
+                if entry.resolve() not in seen:
+                    seen.add(entry.resolve())
+                    pending.append(entry)
+            elif entry.is_file() and seed_format(entry) is None:
+                if current == seeds and entry.suffix.lower() in NOT_EXPORTS:
+                    continue
+                if entry.suffix.lower() != ".md":
+                    found.append(relative_name(entry, project.root))
+    return tuple(sorted(found, key=natural_order))
+
+
 def _check_table_name(table: str, file: str) -> Diagnostic | None:
     if TABLE_NAME.fullmatch(table) and table not in RESERVED_TABLES:
         return None

@@ -24,10 +24,12 @@ Error codes (E1xx, loading seeds):
 - E115: a file is not valid text in its encoding
 - E116: an Excel sheet, or a header row, is not where seeds/<table>.yml says
 - E118: a formula in an Excel sheet's data rows was never calculated
+- E119 (warning): a file under seeds/ is in no format mfl seed reads (a .txt, .tsv, .xlsm)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tempfile
 from collections.abc import Callable, Iterator
@@ -39,7 +41,7 @@ from pathlib import Path
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.seeds import encodings
 from metricflow_lite.seeds.descriptor import SeedFile, SeedTable
-from metricflow_lite.seeds.discovery import discover_seeds
+from metricflow_lite.seeds.discovery import discover_seeds, unloaded_files
 from metricflow_lite.seeds.plan import Action, FileStep, TablePlan, file_columns, plan_table
 from metricflow_lite.seeds.readers import FileFacts, ReadyFile, inspect_file, ready_file
 from metricflow_lite.seeds.supersede import superseded_rows
@@ -92,6 +94,7 @@ class LoadSummary:
     results: tuple[FileResult, ...]
     load_id: int | None  # the first load id of this run; None when nothing was loaded
     tables: tuple[TableResult, ...] = ()
+    unread: tuple[str, ...] = ()  # files under seeds/ in no format mfl seed reads
 
     @property
     def rows(self) -> int:
@@ -117,6 +120,17 @@ class LoadSummary:
             )
             for r in self.results
             if r.status is LoadStatus.MISSING
+        ) + tuple(
+            Diagnostic(
+                "E119",
+                f"{file} is not loaded: mfl seed reads .csv, .csv.gz, .parquet, .xlsx and .xls"
+                " files",
+                Location(file),
+                "save the export as CSV (a tab-delimited .txt or .tsv: as .csv with"
+                ' delimiter: "\\t" in its seeds/<table>.yml), or move the file out of seeds/',
+                Severity.WARNING,
+            )
+            for file in self.unread
         )
 
 
@@ -154,7 +168,8 @@ def load_seeds(
             for table in tables
             for seed in table.files
         }
-        return _load_tables(tables, warehouse, loaded, inspected, progress, options)
+        summary = _load_tables(tables, warehouse, loaded, inspected, progress, options)
+        return dataclasses.replace(summary, unread=unloaded_files(project))
     finally:
         inspector.shutdown(wait=True, cancel_futures=True)
 
