@@ -760,6 +760,24 @@ def test_an_empty_header_field_between_names_is_still_e105(tmp_path: Path) -> No
     )
 
 
+def test_header_row_auto_looks_for_the_from_headers(tmp_path: Path) -> None:
+    """auto takes the first row holding every mapped from: header; it also required a column
+    declared only for its type, one that the later exports add, so the older ones failed."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/a/2024-10-9.csv": "通话报表\n坐席,时长\nA1,1\n",
+            "seeds/a/2024-10-10.csv": "通话报表\n导出时间 2024-10-10\n坐席,时长,bonus\nA2,2,5\n",
+            "seeds/a.yml": "header_row: auto\ncolumns:\n  agent: {from: 坐席}\n  bonus: integer\n",
+        },
+    )
+    seed(root)
+    assert query(root, "SELECT agent, 时长, bonus, _line FROM raw.a ORDER BY agent") == [
+        ("A1", "1", None, 3),
+        ("A2", "2", 5, 4),
+    ]
+
+
 def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,

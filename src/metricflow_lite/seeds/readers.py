@@ -205,8 +205,11 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
 
 
 def _wanted_headers(table: SeedTable) -> set[str]:
-    sources = dict(table.sources)
-    return {sources.get(name, name) for name, _ in table.columns}
+    """The headers header_row: auto looks for: the from: ones (a column declared only for its
+    type may be one that later exports add), else every declared column's name."""
+    if table.sources:
+        return {header for _, header in table.sources}
+    return {name for name, _ in table.columns}
 
 
 def _header_index(seed: SeedFile, table: SeedTable, encoding: str) -> int:
@@ -236,7 +239,8 @@ def _find_header(seed: SeedFile, table: SeedTable, rows: Iterator[list[str]]) ->
             return index
     raise MflError(
         "E116",
-        f"no row among the first {HEADER_SEARCH} of {seed.file} holds every declared header"
+        f"no row among the first {HEADER_SEARCH} of {seed.file} holds every"
+        f" {'from:' if table.sources else 'declared'} header"
         f" ({', '.join(sorted(wanted))})",
         Location(seed.file, 1),
         f"the first row reads: {', '.join(first[:8]) or '(empty)'}; check the from: headers in"
