@@ -118,13 +118,15 @@ def uncalculated_formula(seed: SeedFile, sheet: str | None, below: int) -> str |
                 tail = b""
                 while chunk := handle.read(1 << 20):
                     text = tail + chunk
+                    tail = text[-(1 << 16) :]  # a cell cut by the chunk's end, read again
+                    if b"<f" not in text:  # most sheets hold no formula: a fast look first
+                        continue
                     for found in _FORMULA_CELL.finditer(text):
                         column, row, attributes, value = found.groups()
                         # a formula whose text result is empty stores <v></v> with t="str"
                         empty_text = b't="str"' in attributes and value != b"</c>"
                         if int(row) > below and not empty_text:
                             return f"{column.decode()}{row.decode()}"
-                    tail = text[-(1 << 16) :]  # a cell cut by the chunk's end, read again
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError):
         return None
     return None
