@@ -551,6 +551,33 @@ def test_xlsx_formulas_never_calculated_are_e118(tmp_path: Path) -> None:
     assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 0)]
 
 
+def test_xlsx_error_values_load_as_excel_shows_them(tmp_path: Path) -> None:
+    """A cell holding #DIV/0! or #N/A was read as empty: an integer column loaded NULL where a
+    CSV saved by Excel has '#DIV/0!', a rejected line."""
+    root = make_project(
+        tmp_path,
+        {"seeds/acd.yml": "header_row: 2\ncolumns:\n  talk: {from: 通话时长(秒), type: integer}\n"},
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    sheet.write_row(1, 1, ["坐席", "通话时长(秒)", "技能组"])  # the table from B2
+    sheet.write_row(2, 1, ["A1", 10, "热线"])
+    sheet.write_row(3, 1, ["A2"])
+    sheet.write_formula(3, 2, "=1/0", None, "#DIV/0!")
+    sheet.write_formula(3, 3, '=VLOOKUP("x",E1:E2,1,FALSE)', None, "#N/A")
+    sheet.write_row(4, 1, ["A3", 30])
+    sheet.write_formula(4, 3, "=NA()", None, "#N/A")
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 1)]
+    assert query(root, 'SELECT "坐席", talk, "技能组", _line FROM raw.acd ORDER BY _line') == [
+        ("A1", 10, "热线", 3),
+        ("A3", 30, "#N/A", 5),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (4, "column talk: #DIV/0! is not a valid INTEGER")
+    ]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.seeds.descriptor import SeedFile
+from metricflow_lite.warehouse.base import SeedFormat
 
 Cell = object
 # A line break inside a cell is written as a Unicode noncharacter (kept by Unicode for a
@@ -71,8 +72,14 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
             for row_index in range(top + 1, bottom + 1):
                 below.setdefault(row_index, []).append((column, top))
         tops: dict[tuple[int, int], Cell] = {}
+        errors = error_cells(seed, name) if seed.format is SeedFormat.XLSX else {}
         for index, row in enumerate(found.iter_rows()):
             cells = list[Cell](row)
+            if errors:  # an error loads as Excel shows it: #DIV/0! is no number, nor empty
+                for column in range(len(cells)):
+                    shown = errors.get((index, column + first_column))
+                    if shown is not None and cells[column] in ("", None):
+                        cells[column] = shown
             for column in kept.pop(index, ()):
                 if 0 <= column < len(cells):
                     tops[(index, column)] = cells[column]
@@ -93,21 +100,21 @@ _FORMULA_CELL = re.compile(
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def uncalculated_formula(seed: SeedFile, sheet: str | None, below: int) -> str | None:
-    """The first cell under row `below` of an .xlsx sheet that holds a formula whose value was
-    never calculated (a program that writes workbooks, not Excel, left that to whoever opens
-    it): calamine reads it as empty, and its rows would load without the value."""
+def _sheet_windows(seed: SeedFile, sheet: str | None) -> Iterator[bytes]:
+    """An .xlsx sheet's XML a MiB at a time, each piece with the end of the one before (a cell
+    cut between two is whole in the second); nothing when the workbook is not laid out as
+    Excel lays it out."""
     import zipfile
     from xml.etree import ElementTree
 
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     try:
         with zipfile.ZipFile(seed.path) as book:
-            names = {"main": "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"}
             workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-            sheets = workbook.findall(f"{names['main']}sheets/{names['main']}sheet")
+            sheets = workbook.findall(f"{main}sheets/{main}sheet")
             chosen = next((s for s in sheets if sheet is None or s.get("name") == sheet), None)
             if chosen is None:
-                return None
+                return
             rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
             target = next(
                 (r.get("Target", "") for r in rels if r.get("Id") == chosen.get(_RELATIONSHIP)),
@@ -118,18 +125,48 @@ def uncalculated_formula(seed: SeedFile, sheet: str | None, below: int) -> str |
                 tail = b""
                 while chunk := handle.read(1 << 20):
                     text = tail + chunk
-                    tail = text[-(1 << 16) :]  # a cell cut by the chunk's end, read again
-                    if b"<f" not in text:  # most sheets hold no formula: a fast look first
-                        continue
-                    for found in _FORMULA_CELL.finditer(text):
-                        column, row, attributes, value = found.groups()
-                        # a formula whose text result is empty stores <v></v> with t="str"
-                        empty_text = b't="str"' in attributes and value != b"</c>"
-                        if int(row) > below and not empty_text:
-                            return f"{column.decode()}{row.decode()}"
+                    tail = text[-(1 << 16) :]
+                    yield text
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError):
-        return None
+        return
+
+
+def uncalculated_formula(seed: SeedFile, sheet: str | None, below: int) -> str | None:
+    """The first cell under row `below` of an .xlsx sheet that holds a formula whose value was
+    never calculated (a program that writes workbooks, not Excel, left that to whoever opens
+    it): calamine reads it as empty, and its rows would load without the value."""
+    for text in _sheet_windows(seed, sheet):
+        if b"<f" not in text:  # most sheets hold no formula: a fast look first
+            continue
+        for found in _FORMULA_CELL.finditer(text):
+            column, row, attributes, value = found.groups()
+            # a formula whose text result is empty stores <v></v> with t="str"
+            empty_text = b't="str"' in attributes and value != b"</c>"
+            if int(row) > below and not empty_text:
+                return f"{column.decode()}{row.decode()}"
     return None
+
+
+# An error value: <c r="B3" t="e"><f>1/0</f><v>#DIV/0!</v></c> (the formula is optional)
+_ERROR_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"[^>]*\bt="e"[^>]*>\s*(?:<f\b[^>]*(?:/>|>[^<]*</f>)\s*)?<v>([^<]*)</v>'
+)
+
+
+def error_cells(seed: SeedFile, sheet: str | None) -> dict[tuple[int, int], str]:
+    """The cells of an .xlsx sheet holding an error value (#DIV/0!, #N/A), by 0-based row and
+    column: calamine reads them as empty, where Excel shows, and saves into a CSV, the error."""
+    errors: dict[tuple[int, int], str] = {}
+    for text in _sheet_windows(seed, sheet):
+        if b't="e"' not in text:
+            continue
+        for found in _ERROR_CELL.finditer(text):
+            letters, row, value = found.groups()
+            column = 0
+            for letter in letters:
+                column = column * 26 + letter - ord("A") + 1
+            errors[(int(row) - 1, column - 1)] = value.decode("utf-8", "replace")
+    return errors
 
 
 def cell_text(cell: Cell, kind: str, fmt: str | None = None) -> str:
