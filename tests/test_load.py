@@ -486,6 +486,15 @@ def test_a_folder_per_month_inside_a_tables_folder(tmp_path: Path) -> None:
     assert query(root, "SELECT count(*) FROM raw.calls") == [(4,)]
 
 
+def test_a_dated_file_name_that_is_no_table_name_points_at_a_folder(tmp_path: Path) -> None:
+    """'call legs 2024-10-09.csv' was told to become call_legs_2024_10_09: a table a day."""
+    root = make_project(tmp_path, {"seeds/call legs 2024-10-09.csv": "leg_id\nL1\n"})
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E101"
+    assert "move it to seeds/call_legs/2024-10-09.csv" in (caught.value.hint or "")
+
+
 def test_missing_seeds_folder(tmp_path: Path) -> None:
     root = make_project(tmp_path, {})
     (root / "seeds").rmdir()

@@ -14,6 +14,7 @@ from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import SeedFormat
 
 TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+DATED_NAME = re.compile(r"(.*?)[\s_.-]*(\d{4}[-_.]?\d{1,2}[-_.]?\d{1,2})")  # calls 2024-10-09
 RESERVED_TABLES = names.RESERVED_RAW_TABLES
 SUFFIXES = (
     (".csv.gz", SeedFormat.CSV_GZ),
@@ -196,12 +197,21 @@ def _check_table_name(table: str, file: str) -> Diagnostic | None:
     suggestion = re.sub(r"\W", "_", table, flags=re.ASCII).strip("_") or "table"
     if suggestion[0].isdigit():
         suggestion = "t_" + suggestion
-    return Diagnostic(
-        "E101",
-        f"'{table}' (from {file}) is not a valid table name",
-        Location(file),
+    hint = (
         "a table name has letters, digits and _ and does not start with a digit or name a"
-        f" raw.* bookkeeping table; rename it, e.g. to '{suggestion}'",
+        f" raw.* bookkeeping table; rename it, e.g. to '{suggestion}'"
+    )
+    dated = DATED_NAME.fullmatch(table)
+    if dated and "/" not in file.removeprefix("seeds/"):
+        # 'call legs 2024-10-09.csv' renamed to call_legs_2024_10_09 would be a table a day
+        base = re.sub(r"\W", "_", dated.group(1), flags=re.ASCII).strip("_") or "calls"
+        base = "t_" + base if base[0].isdigit() else base
+        hint = (
+            f"a day's export goes in the folder of its table, all days one table: move it to"
+            f" seeds/{base}/{dated.group(2)}{file[file.rindex(table) + len(table) :]}"
+        )
+    return Diagnostic(
+        "E101", f"'{table}' (from {file}) is not a valid table name", Location(file), hint
     )
 
 
