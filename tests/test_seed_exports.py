@@ -188,6 +188,52 @@ def test_auto_looks_past_a_first_mib_of_ascii(tmp_path: Path) -> None:
     assert caught.value.code == "E115" and "gb18030" in (caught.value.hint or "")
 
 
+@pytest.mark.parametrize("declared", ["big5", "auto"])
+def test_big5_as_windows_and_hong_kong_write_it(tmp_path: Path, declared: str) -> None:
+    """Python's Big5 lacks what Windows adds (cp950: 裏 恒 €) and Hong Kong's HKSCS (嘅 咗):
+    declared, such a file was refused as 'looks like gb18030'; with auto it loaded as GB18030,
+    other characters and private-use ones."""
+    rows = [("A1", "陳大文"), ("A2", "裏面恒常"), ("A3", "佢講咗嘅嘢"), ("A4", "€5")]
+    data = "坐席,备注\n".replace("备", "備").encode("big5")
+    for agent, note in rows:
+        line = f"{agent},".encode("big5")
+        for ch in note:
+            for codec in ("big5", "cp950", "big5hkscs"):
+                try:
+                    line += ch.encode(codec)
+                    break
+                except UnicodeEncodeError:
+                    continue
+        data += line + b"\n"
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": data, "seeds/agents.yml": f"encoding: {declared}\n"}
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 4, 0)]
+    assert query(root, 'SELECT "坐席", "備注" FROM raw.agents ORDER BY _line') == rows
+
+
+def test_big5_extensions_in_a_file_decoded_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metricflow_lite.seeds import encodings
+
+    monkeypatch.setattr(encodings, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(encodings.os, "cpu_count", lambda: 4)
+    body = "".join(f"A{i},陳大文\n" for i in range(400))
+    data = (
+        "坐席,姓名\n".encode("big5")
+        + body.encode("big5")
+        + b"A400,"
+        + "嘅".encode("big5hkscs")
+        + b"\n"
+    )
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": data, "seeds/agents.yml": "encoding: big5\n"}
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 401, 0)]
+    assert query(root, "SELECT 姓名 FROM raw.agents WHERE 坐席 = 'A400'") == [("嘅",)]
+
+
 def test_a_stray_nul_does_not_make_a_file_utf16() -> None:
     from metricflow_lite.seeds.encodings import detect_bytes
 

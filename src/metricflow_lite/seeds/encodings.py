@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.seeds.descriptor import SeedFile
+from metricflow_lite.seeds.transcode_worker import decode_errors
 from metricflow_lite.warehouse.base import SeedFormat
 
 CHUNK = 1 << 20
@@ -112,7 +113,7 @@ def unreadable(seed: SeedFile, why: str) -> MflError:
 # seeds/<table>.yml accepts. Left to choose among all it knows, the detector takes a short Big5
 # export for Shift_JIS and a GB18030 one with a four-byte character for cp1250, and the file
 # loads as other characters without an error.
-DETECTED = ("gb18030", "big5", "cp1252", "latin_1")
+DETECTED = ("gb18030", "big5", "cp950", "big5hkscs", "cp1252", "latin_1")
 
 
 def detect_encoding(seed: SeedFile) -> str:
@@ -197,12 +198,34 @@ def detect_bytes(sample: bytes) -> str:
 
     best = from_bytes(sample, cp_isolation=list(DETECTED)).best()
     if best is None:
-        return "gb18030"
+        return _likelier_chinese(sample)
     found = codecs.lookup(best.encoding).name
     if found in ("cp1252", "iso8859-1"):
         return "latin-1"  # read as Windows-1252 either way
+    if found in ("cp950", "big5hkscs"):
+        return "big5"  # which reads their extensions too
     # GBK and GB2312 are subsets of GB18030: a later line with a rarer character still decodes
     return "gb18030" if found in ("gbk", "gb2312", "hz") else found
+
+
+COMMON_HAN = re.compile("[\u4e00-\u9fff]")
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _likelier_chinese(sample: bytes) -> str:
+    """gb18030 or big5 for a sample the detector could not judge (a few short lines with
+    Big5's Windows or Hong Kong extensions): the one that decodes it into the more common
+    Chinese characters. GB18030 decodes almost any bytes, Big5 read as GB18030 gives rare and
+    private-use characters."""
+    scores = {}
+    for encoding in ("gb18030", "big5"):
+        decoder = codecs.getincrementaldecoder(encoding)(errors=decode_errors(encoding))
+        try:
+            text = decoder.decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        scores[encoding] = len(COMMON_HAN.findall(text)) - 10 * len(PRIVATE_USE.findall(text))
+    return max(scores, key=lambda e: scores[e]) if scores else "gb18030"
 
 
 def likely_encoding(seed: SeedFile, tried: str) -> str | None:
@@ -259,7 +282,8 @@ def _transcode_serial(
 ) -> Transcoded:
     from metricflow_lite.seeds.transcode_worker import Utf8Lines
 
-    decoder = codecs.getincrementaldecoder(CODECS.get(encoding, encoding))(errors="strict")
+    name = CODECS.get(encoding, encoding)
+    decoder = codecs.getincrementaldecoder(name)(errors=decode_errors(name))
     utf8 = Utf8Lines() if codec in SPLITTABLE else None  # GB18030 and Big5: see utf8_line
     lines = 0  # lines of the export decoded so far
     written = 0
@@ -332,7 +356,8 @@ def utf8_text(seed: SeedFile, encoding: str, line: int) -> MflError:
 
 def decode_head(seed: SeedFile, encoding: str, lines: int) -> list[str]:
     """The first `lines` lines of the file as text (for finding its header)."""
-    decoder = codecs.getincrementaldecoder(CODECS.get(encoding, encoding))(errors="strict")
+    name = CODECS.get(encoding, encoding)
+    decoder = codecs.getincrementaldecoder(name)(errors=decode_errors(name))
     text = ""
     with open_bytes(seed) as handle:
         while text.count("\n") < lines:
@@ -462,7 +487,8 @@ def _skip_lines(
         cut = newline + 1
         skipped += 1
     try:
-        head[:cut].decode(CODECS.get(encoding, encoding))
+        name = CODECS.get(encoding, encoding)
+        head[:cut].decode(name, errors=decode_errors(name))
     except UnicodeDecodeError as err:
         raise invalid_text(seed, encoding, head[: err.start].count(b"\n") + 1) from None
     return cut, skipped
