@@ -624,6 +624,31 @@ def test_xlsx_error_values_load_as_excel_shows_them(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_durations_load_as_seconds(tmp_path: Path) -> None:
+    """A talk time formatted [h]:mm:ss was written as '125.0' seconds, which an integer
+    column rejects: every call of the export was a reject."""
+    root = make_project(
+        tmp_path, {"seeds/acd.yml": "columns:\n  talk: {from: 通话时长, type: integer}\n"}
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    duration = book.add_format({"num_format": "[h]:mm:ss"})
+    sheet.write_row(0, 0, ["坐席", "通话时长", "备注"])
+    for row, (agent, seconds) in enumerate([("A1", 125), ("A2", 3 * 3600 + 1), ("A3", 0.5)], 1):
+        sheet.write(row, 0, agent)
+        sheet.write_number(row, 1, seconds / 86400, duration)
+        sheet.write_number(row, 2, seconds / 86400, duration)
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 1)]
+    assert query(root, 'SELECT "坐席", talk, "备注" FROM raw.acd ORDER BY _line') == [
+        ("A1", 125, "125"),
+        ("A2", 10801, "10801"),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (4, "column talk: 0.5 is not a valid INTEGER")
+    ]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])

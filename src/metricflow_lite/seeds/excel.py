@@ -198,7 +198,10 @@ def cell_text(cell: Cell, kind: str, fmt: str | None = None) -> str:
     if isinstance(cell, dt.time):
         return cell.isoformat()
     if isinstance(cell, dt.timedelta):
-        return str(cell.total_seconds())
+        # a duration ([h]:mm:ss) in seconds; a whole number of them without '.0', so that
+        # talk_seconds: integer takes 0:02:05 as 125 (as it takes the number 125)
+        seconds = round(cell.total_seconds(), 3)  # Excel keeps a day fraction, not microseconds
+        return str(int(seconds)) if seconds.is_integer() else repr(seconds)
     return str(cell)
 
 
