@@ -160,8 +160,10 @@ def _folder_files(
                     yield inner, fmt
 
 
-# Files that sit beside exports without being one: their notes, their descriptors.
+# Files that sit beside exports without being one: their notes, their descriptors, and what
+# Windows Explorer leaves in a folder it has shown.
 NOT_EXPORTS = (".md", ".yml", ".yaml")
+SYSTEM_FILES = ("thumbs.db", "desktop.ini")
 
 
 def unloaded_files(project: Project) -> tuple[str, ...]:
@@ -185,6 +187,8 @@ def unloaded_files(project: Project) -> tuple[str, ...]:
                     pending.append(entry)
             elif entry.is_file() and seed_format(entry) is None:
                 if current == seeds and entry.suffix.lower() in NOT_EXPORTS:
+                    continue
+                if entry.name.lower() in SYSTEM_FILES:
                     continue
                 if entry.suffix.lower() != ".md":
                     found.append(relative_name(entry, project.root))
