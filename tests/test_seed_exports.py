@@ -234,6 +234,33 @@ def test_big5_extensions_in_a_file_decoded_in_parts(
     assert query(root, "SELECT 姓名 FROM raw.agents WHERE 坐席 = 'A400'") == [("嘅",)]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "yml"),
+    [
+        ("utf-8", ""),
+        ("gbk", "encoding: gbk\n"),
+        ("gbk", "encoding: gbk\nheader_row: 2\n"),
+        ("utf-8-sig", "header_row: auto\n"),
+    ],
+)
+def test_lines_ending_in_a_carriage_return_alone(tmp_path: Path, encoding: str, yml: str) -> None:
+    """Excel for Mac's "CSV (Macintosh)" ends lines with a CR alone: the load failed with
+    Python's 'do you need to open the file in universal-newline mode?', and with header_row
+    it loaded nothing at all and said all was well."""
+    lines = ["坐席,时长", "A1,10", "A2,x", '"A3","多\r行"']
+    title = "header_row: 2" in yml
+    text = "\r".join((["通话报表"] if title else []) + lines) + "\r"
+    yml += "columns:\n  secs: {from: 时长, type: integer}\n"
+    root = make_project(tmp_path, {"seeds/a.csv": text.encode(encoding), "seeds/a.yml": yml})
+    assert statuses(seed(root)) == [("seeds/a.csv", LoadStatus.LOADED, 1, 2)]
+    first = 3 if title else 2
+    assert query(root, 'SELECT "坐席", secs, _line FROM raw.a') == [("A1", 10, first)]
+    assert query(root, "SELECT line, reason FROM raw._rejects ORDER BY line") == [
+        (first + 1, "column secs: x is not a valid INTEGER"),
+        (first + 2, "column secs: 多\n行 is not a valid INTEGER"),
+    ]
+
+
 def test_a_stray_nul_does_not_make_a_file_utf16() -> None:
     from metricflow_lite.seeds.encodings import detect_bytes
 

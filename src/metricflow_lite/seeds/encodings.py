@@ -258,13 +258,26 @@ class Transcoded:
     skipped: int  # lines above the header that were left out (a title, an export date)
 
 
-def transcode(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Transcoded:
+def cr_lines(seed: SeedFile) -> bool:
+    """True for a file whose lines end in a carriage return alone (Excel for Mac's "CSV
+    (Macintosh)"): no line feed in its first MiB, and a carriage return."""
+    with open_bytes(seed) as handle:
+        sample = handle.read(SAMPLE)
+    return b"\r" in sample and b"\n" not in sample
+
+
+def transcode(
+    seed: SeedFile, encoding: str, out: Path, skip_lines: int, cr: bool = False
+) -> Transcoded:
     """Write the file as UTF-8 to `out`, leaving out its first `skip_lines` lines; a byte
-    sequence invalid in `encoding` is E115, naming the line and a likely encoding.
+    sequence invalid in `encoding` is E115, naming the line and a likely encoding. With `cr`,
+    lines that end in a carriage return alone are written ending in a line feed.
 
     A large plain file in an encoding whose multibyte characters never hold a newline byte is
     cut at line boundaries and its parts decoded side by side, one process per core."""
     codec = codecs.lookup(CODECS.get(encoding, encoding)).name
+    if cr:
+        return _transcode_serial(seed, encoding, codec, out, skip_lines, cr)
     if (
         seed.format is SeedFormat.CSV
         and codec in SPLITTABLE
@@ -278,7 +291,7 @@ def transcode(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Tran
 
 
 def _transcode_serial(
-    seed: SeedFile, encoding: str, codec: str, out: Path, skip_lines: int
+    seed: SeedFile, encoding: str, codec: str, out: Path, skip_lines: int, cr: bool = False
 ) -> Transcoded:
     from metricflow_lite.seeds.transcode_worker import Utf8Lines
 
@@ -294,10 +307,13 @@ def _transcode_serial(
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as err:
-                line = lines + chunk[: max(err.start, 0)].count(b"\n") + 1
+                line = lines + chunk[: max(err.start, 0)].count(b"\r" if cr else b"\n") + 1
                 raise invalid_text(seed, encoding, line) from None
             except UnicodeError:  # utf-16 without a byte-order mark
                 raise invalid_text(seed, encoding, 1) from None
+            if cr:
+                text = text.replace("\r", "\n")
+                chunk = chunk.replace(b"\r", b"\n")  # for the UTF-8 line check's numbers
             found = utf8.check(chunk) if utf8 is not None else None
             if found is not None:
                 raise utf8_text(seed, encoding, found)

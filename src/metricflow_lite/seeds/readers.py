@@ -180,7 +180,8 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
     options = table.csv
     encoding = encodings.resolve_encoding(seed, options.encoding)
     header_index = _header_index(seed, table, encoding)
-    if encodings.CODECS.get(encoding) in encodings.NATIVE and header_index == 0:
+    cr = encodings.cr_lines(seed)
+    if encodings.CODECS.get(encoding) in encodings.NATIVE and header_index == 0 and not cr:
         header = read_header(seed, replace(options, encoding="utf-8"))
         return _padded(
             ReadyFile(
@@ -193,7 +194,7 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
                 encoding,
             )
         )
-    done = encodings.transcode(seed, encoding, out, header_index)
+    done = encodings.transcode(seed, encoding, out, header_index, cr)
     if not done.lines and done.skipped:
         raise _no_header_row(seed, table, done.skipped, "line")
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
