@@ -72,14 +72,16 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
             for row_index in range(top + 1, bottom + 1):
                 below.setdefault(row_index, []).append((column, top))
         tops: dict[tuple[int, int], Cell] = {}
-        errors = error_cells(seed, name) if seed.format is SeedFormat.XLSX else {}
+        errors: dict[int, list[tuple[int, str]]] = {}  # row -> (column, #DIV/0!)
+        if seed.format is SeedFormat.XLSX:
+            for (row_index, column), shown in error_cells(seed, name).items():
+                errors.setdefault(row_index, []).append((column - first_column, shown))
         for index, row in enumerate(found.iter_rows()):
             cells = list[Cell](row)
-            if errors:  # an error loads as Excel shows it: #DIV/0! is no number, nor empty
-                for column in range(len(cells)):
-                    shown = errors.get((index, column + first_column))
-                    if shown is not None and cells[column] in ("", None):
-                        cells[column] = shown
+            # an error loads as Excel shows it: #DIV/0! is no number, nor an empty cell
+            for column, shown in errors.pop(index, ()):
+                if 0 <= column < len(cells) and cells[column] in ("", None):
+                    cells[column] = shown
             for column in kept.pop(index, ()):
                 if 0 <= column < len(cells):
                     tops[(index, column)] = cells[column]
