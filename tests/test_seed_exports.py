@@ -676,6 +676,47 @@ def test_xlsx_durations_load_as_seconds(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("kind", ["xlsx-named-xls", "xls-named-xlsx", "html", "csv"])
+def test_a_workbook_under_the_other_excel_name(tmp_path: Path, kind: str) -> None:
+    """An .xls that is an .xlsx inside (or the other way round) was refused as 'invalid Zip
+    archive' / 'Invalid OLE'; a web system's HTML table saved as .xls got the same words."""
+    import xlwt
+
+    rows: list[list[object]] = [["坐席", "时长"], ["A1", 10], ["A2", 20]]
+    root = make_project(
+        tmp_path, {"seeds/acd.yml": "columns:\n  secs: {from: 时长, type: integer}\n"}
+    )
+    if kind == "xlsx-named-xls":
+        write_xlsx(tmp_path / "book.xlsx", rows)
+        (root / "seeds/acd.xls").write_bytes((tmp_path / "book.xlsx").read_bytes())
+    elif kind == "xls-named-xlsx":
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet("明细")
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+        book.save(str(tmp_path / "book.xls"))
+        (root / "seeds/acd.xlsx").write_bytes((tmp_path / "book.xls").read_bytes())
+    elif kind == "html":
+        (root / "seeds/acd.xls").write_text(
+            "<html><table><tr><td>坐席</td><td>时长</td></tr></table></html>", encoding="utf-8"
+        )
+    else:
+        (root / "seeds/acd.xls").write_text("坐席,时长\nA1,10\n", encoding="utf-8")
+    if kind in ("html", "csv"):
+        with pytest.raises(MflError) as caught:
+            seed(root)
+        assert caught.value.code == "E107"
+        words = "is a web page (an HTML table)" if kind == "html" else "rename it .csv"
+        assert words in (caught.value.hint or "")
+        return
+    assert [(r.rows, r.rejected) for r in seed(root).results] == [(2, 0)]
+    assert query(root, 'SELECT "坐席", secs FROM raw.acd ORDER BY _line') == [
+        ("A1", 10),
+        ("A2", 20),
+    ]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])

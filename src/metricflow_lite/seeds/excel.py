@@ -37,14 +37,24 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
     """The sheet's rows from row 1 (empty rows included, so that positions are row numbers)."""
     from python_calamine import CalamineError, CalamineWorkbook
 
+    magic = b""
     try:
-        book = CalamineWorkbook.from_path(str(seed.path))
+        with seed.path.open("rb") as handle:
+            magic = handle.read(512)
+        if magic.startswith((ZIP_MAGIC, OLE_MAGIC)) and not magic.startswith(
+            ZIP_MAGIC if seed.format is SeedFormat.XLSX else OLE_MAGIC
+        ):
+            # an .xls that is an .xlsx inside, or the other way round: read what it is
+            with seed.path.open("rb") as handle:
+                book = CalamineWorkbook.from_filelike(handle)
+        else:
+            book = CalamineWorkbook.from_path(str(seed.path))
     except (CalamineError, OSError, ValueError) as err:
         raise MflError(
             "E107",
             f"cannot read {seed.file}: {str(err).strip().splitlines()[0] or 'not an Excel file'}",
             Location(seed.file),
-            "check that the file is a complete .xlsx/.xls workbook (not a renamed CSV)",
+            _not_a_workbook(seed, magic),
         ) from None
     names = list(book.sheet_names)
     if not names:
@@ -169,6 +179,25 @@ def error_cells(seed: SeedFile, sheet: str | None) -> dict[tuple[int, int], str]
                 column = column * 26 + letter - ord("A") + 1
             errors[(int(row) - 1, column - 1)] = value.decode("utf-8", "replace")
     return errors
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip archive
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # an .xls is an OLE2 compound file
+
+
+def _not_a_workbook(seed: SeedFile, head: bytes) -> str:
+    """What a file named like a workbook that is none is, and what to do with it."""
+    text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\xfe\xff\x00 \t\r\n").lower()
+    name = Path(seed.file).name
+    if text.startswith(b"<"):
+        # web systems' "export to Excel" writes an HTML table under an Excel name
+        return (
+            f"{name} is a web page (an HTML table) named like a workbook: open it in Excel and"
+            " save it as .xlsx, or export CSV from the system"
+        )
+    if head and b"\x00" not in head and (b"," in head or b"\t" in head):
+        return f"{name} looks like a CSV file named like a workbook: rename it .csv"
+    return "check that the file is a complete .xlsx/.xls workbook (not a renamed CSV)"
 
 
 def cell_text(cell: Cell, kind: str, fmt: str | None = None) -> str:
