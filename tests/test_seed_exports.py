@@ -916,6 +916,20 @@ def test_a_header_ending_in_empty_fields_loads(tmp_path: Path, kind: str) -> Non
     ) == [("agent",), ("secs",)]
 
 
+def test_a_blank_header_row_says_so(tmp_path: Path) -> None:
+    """A sheet whose table starts on row 2 under header_row: 1 was told 'column 1 has no
+    name', and sent to name columns that were not there."""
+    root = make_project(tmp_path, {})
+    write_xlsx(root / "seeds/acd.xlsx", [[None, None], ["坐席", "时长"], ["A1", 1]])
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert (caught.value.code, caught.value.message) == (
+        "E105",
+        "the header of seeds/acd.xlsx is an empty line",
+    )
+    assert "header_row" in (caught.value.hint or "")
+
+
 def test_an_empty_header_field_between_names_is_still_e105(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/a.csv": "a,,b\n1,2,3\n"})
     with pytest.raises(MflError) as caught:

@@ -111,8 +111,18 @@ def read_header(seed: SeedFile, options: CsvOptions) -> tuple[str, ...]:
     names = tuple(name.strip() for name in first)
     if not options.header:
         return names
+    if not named_count(names):
+        # a blank row where header_row says the header is: "column 1 has no name" sent the
+        # user to name columns that were not there
+        raise MflError(
+            "E105",
+            f"the header of {seed.file} is an empty line",
+            Location(seed.file, 1),
+            f"set header_row: in seeds/{seed.table}.yml to the line (sheet row) holding the"
+            " header, or header_row: auto with the from: headers under columns:",
+        )
     seen: set[str] = set()
-    for index, name in enumerate(names[: named_count(names) or None], start=1):
+    for index, name in enumerate(names[: named_count(names)], start=1):
         if not name or name in seen:
             what = f"column {index} has no name" if not name else f"column '{name}' appears twice"
             raise MflError(
