@@ -169,11 +169,21 @@ def _restore_line_breaks(con: Any, load: FileLoad, into: str, rejects: str) -> N
     ):
         if not columns:
             continue
+        # only the rows that hold a break: an update rewrites every row it touches
+        holds = exp.or_(
+            *(
+                exp.func("contains", exp.column(c, quoted=True), exp.Literal.string(hidden))
+                for c in columns
+                for hidden in ("\ufdd0", "\ufdd1")
+            )
+        )
         update = exp.Update(
             this=exp.to_table(table, dialect="duckdb"),
             expressions=[exp.column(c, quoted=True).eq(restored(c)) for c in columns],
             where=exp.Where(
-                this=exp.column(file_column, quoted=True).eq(exp.Literal.string(load.file))
+                this=exp.and_(
+                    exp.column(file_column, quoted=True).eq(exp.Literal.string(load.file)), holds
+                )
             ),
         )
         con.execute(update.sql(dialect="duckdb"))
