@@ -495,6 +495,29 @@ def test_a_dated_file_name_that_is_no_table_name_points_at_a_folder(tmp_path: Pa
     assert "move it to seeds/call_legs/2024-10-09.csv" in (caught.value.hint or "")
 
 
+@pytest.mark.parametrize("rejects", [False, True], ids=["clean", "with-a-reject"])
+def test_a_line_of_delimiters_only_is_no_row(tmp_path: Path, rejects: bool) -> None:
+    """Excel saves a sheet's empty rows into a CSV as ',,': each loaded as a row of NULLs, one
+    more call for every count."""
+    body = "L1,sales,30\n,,\nL2,,\n" + ("L3,sales,abc\n" if rejects else "") + ',"",\nL4,x,5\n,,\n'
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls.csv": "leg_id,queue,talk\n" + body,
+            "seeds/calls.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    summary = seed(root)
+    assert [(r.rows, r.rejected) for r in summary.results] == [(3, int(rejects))]
+    assert query(root, "SELECT leg_id, queue, talk, _line FROM raw.calls ORDER BY _line") == [
+        ("L1", "sales", 30, 2),
+        ("L2", None, None, 4),
+        ("L4", "x", 5, 6 + rejects),
+    ]
+    if rejects:
+        assert query(root, "SELECT line, raw_text FROM raw._rejects") == [(5, "L3,sales,abc")]
+
+
 def test_missing_seeds_folder(tmp_path: Path) -> None:
     root = make_project(tmp_path, {})
     (root / "seeds").rmdir()

@@ -410,6 +410,13 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         for pad in pads
     ]
     bad_any = " OR ".join(bad for bad, _ in bads) or "FALSE"
+    # A line of delimiters only (,,,) is the empty row of a sheet saved as CSV by Excel: no
+    # row, as the sheet's own empty rows are none (a count of calls must not count it)
+    empty_all = " AND ".join(
+        f"coalesce({ident(f'c{i}')}, '') = ''"
+        + ("" if c.value is None else f" AND {ident(f'x{i}')} IS NULL")
+        for i, c in enumerate(conversions)
+    ) + "".join(f" AND coalesce({ident(pad)}, '') = ''" for pad in pads)
     # rowids inside a transaction start at an offset: count from the first one
     lowest = con.execute("SELECT min(rowid), count(*) FROM temp.mfl_csv").fetchone()
     parsed = int(lowest[1]) if lowest else 0
@@ -420,7 +427,7 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     row = con.execute(
         f"INSERT INTO {into} ({names}, _load_id, _file, _line)"
         f" SELECT {values}, {load.load_id}, {text(load.file)}, rowid + {offset}"
-        f" FROM temp.mfl_csv WHERE NOT ({bad_any})"
+        f" FROM temp.mfl_csv WHERE NOT ({bad_any}) AND NOT ({empty_all})"
     ).fetchone()
     rows = int(row[0]) if row else 0
     reasons = ", ".join(f"CASE WHEN {bad} THEN {reason} END" for bad, reason in bads) or "NULL"
@@ -441,7 +448,11 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     targets: tuple[Target, ...] = ((into, "t._file = ?", [load.file]),)
     if invalid:
         targets += (("temp.mfl_invalid", "TRUE", []),)
-    if rows + invalid + bad == load.lines - (first - 1) and not unterminated:
+    skipped = 0
+    if rows + invalid < parsed:
+        found = con.execute(f"SELECT count(*) FROM temp.mfl_csv WHERE {empty_all}").fetchone()
+        skipped = int(found[0]) if found else 0
+    if rows + invalid + bad + skipped == load.lines - (first - 1) and not unterminated:
         # One record per physical line: DuckDB's record numbers are the file's lines.
         rejected = _line_rejects(con, load, targets, rejects, first, bad)
     else:
