@@ -82,3 +82,21 @@ def test_seed_without_seeds_folder_exits_1(tmp_path: Path) -> None:
     code, out, err = run(tmp_path)
     assert code == 1
     assert err.startswith("error E100: no seeds folder at seeds\n")
+
+
+def test_a_file_in_no_format_mfl_reads_is_a_warning(tmp_path: Path) -> None:
+    """Excel's "Text (Tab delimited)" saves a .txt: in seeds/ it was left out without a word,
+    and the day's calls were missing."""
+    root = make_project(tmp_path)
+    (root / "seeds" / "call_legs" / "2024-08-02.txt").write_text(CALLS, encoding="utf-8")
+    (root / "seeds" / "queues.tsv").write_text("queue\tname\n", encoding="utf-8")
+    (root / "seeds" / "README.md").write_text("what the exports are\n", encoding="utf-8")
+    (root / "seeds" / "call_legs" / "Thumbs.db").write_bytes(b"\0")  # left by Explorer
+    code, out, err = run(root)
+    assert code == 0 and "total: 3 rows from 2 files" in out
+    assert err.count("warning E119") == 2, err
+    assert (
+        "seeds/call_legs/2024-08-02.txt: warning E119: seeds/call_legs/2024-08-02.txt is not" in err
+    )
+    assert "seeds/queues.tsv: warning E119" in err and "README" not in err
+    assert "Thumbs" not in err

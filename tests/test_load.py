@@ -451,6 +451,73 @@ def test_user_mistakes(
     assert (caught.value.code, caught.value.message) == (code, message)
 
 
+def test_a_folder_per_month_inside_a_tables_folder(tmp_path: Path) -> None:
+    """Exports kept in a folder per month were left out without a word: rows lost."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls/2024-09-30.csv": "leg_id,queue\nL0,a\n",
+            "seeds/calls/2024-10/2024-10-9.csv": "leg_id,queue\nL1,a\nL2,a\n",
+            "seeds/calls/2024-10/2024-10-10.csv": "leg_id,queue\nL3,b\n",
+            "seeds/calls/2024-10/notes.txt": "not an export",
+            "seeds/calls/.archive/2024-08-01.csv": "leg_id,queue\nOLD,a\n",
+        },
+    )
+    (root / "seeds/calls/2024-10/loop").symlink_to(root / "seeds/calls")
+    summary = seed(root)
+    assert [r.file for r in summary.results] == [
+        "seeds/calls/2024-09-30.csv",
+        "seeds/calls/2024-10/2024-10-9.csv",
+        "seeds/calls/2024-10/2024-10-10.csv",
+    ]
+    assert query(root, "SELECT leg_id, _file FROM raw.calls ORDER BY leg_id") == [
+        ("L0", "seeds/calls/2024-09-30.csv"),
+        ("L1", "seeds/calls/2024-10/2024-10-9.csv"),
+        ("L2", "seeds/calls/2024-10/2024-10-9.csv"),
+        ("L3", "seeds/calls/2024-10/2024-10-10.csv"),
+    ]
+    # moved into its month's folder: the same export, nothing doubled
+    (root / "seeds/calls/2024-09").mkdir()
+    (root / "seeds/calls/2024-09-30.csv").rename(root / "seeds/calls/2024-09/2024-09-30.csv")
+    assert [(r.file, r.status) for r in seed(root).results][0] == (
+        "seeds/calls/2024-09/2024-09-30.csv",
+        LoadStatus.MOVED,
+    )
+    assert query(root, "SELECT count(*) FROM raw.calls") == [(4,)]
+
+
+def test_a_dated_file_name_that_is_no_table_name_points_at_a_folder(tmp_path: Path) -> None:
+    """'call legs 2024-10-09.csv' was told to become call_legs_2024_10_09: a table a day."""
+    root = make_project(tmp_path, {"seeds/call legs 2024-10-09.csv": "leg_id\nL1\n"})
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E101"
+    assert "move it to seeds/call_legs/2024-10-09.csv" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize("rejects", [False, True], ids=["clean", "with-a-reject"])
+def test_a_line_of_delimiters_only_is_no_row(tmp_path: Path, rejects: bool) -> None:
+    """Excel saves a sheet's empty rows into a CSV as ',,': each loaded as a row of NULLs, one
+    more call for every count."""
+    body = "L1,sales,30\n,,\nL2,,\n" + ("L3,sales,abc\n" if rejects else "") + ',"",\nL4,x,5\n,,\n'
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls.csv": "leg_id,queue,talk\n" + body,
+            "seeds/calls.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    summary = seed(root)
+    assert [(r.rows, r.rejected) for r in summary.results] == [(3, int(rejects))]
+    assert query(root, "SELECT leg_id, queue, talk, _line FROM raw.calls ORDER BY _line") == [
+        ("L1", "sales", 30, 2),
+        ("L2", None, None, 4),
+        ("L4", "x", 5, 6 + rejects),
+    ]
+    if rejects:
+        assert query(root, "SELECT line, raw_text FROM raw._rejects") == [(5, "L3,sales,abc")]
+
+
 def test_missing_seeds_folder(tmp_path: Path) -> None:
     root = make_project(tmp_path, {})
     (root / "seeds").rmdir()

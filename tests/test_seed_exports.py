@@ -91,6 +91,183 @@ def test_auto_detects_each_files_encoding(tmp_path: Path) -> None:
     assert query(root, "SELECT count(*) FROM raw.agents WHERE 姓名 = '张三7'") == [(2,)]
 
 
+def expected_rows(text: str) -> list[tuple[str, ...]]:
+    """The data lines of a CSV text as the reader should load them (the header left out)."""
+    import csv
+    import io
+
+    return [tuple(row) for row in list(csv.reader(io.StringIO(text)))[1:]]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("坐席,班組\n張三,早班\n李四,晚班\n", "big5"),
+        ("坐席,姓名\nA1,𠀀龘\nA2,😀\n", "gb18030"),
+        ("agent,name\nA1,Jürgen Größ\nA2,Françoise\n", "latin-1"),
+    ],
+    ids=["short-big5", "gb18030-four-byte", "latin-1"],
+)
+def test_auto_chooses_among_the_encodings_seeds_accept(
+    tmp_path: Path, text: str, encoding: str
+) -> None:
+    """Left to choose among every encoding it knows, the detector read a short Big5 export as
+    Shift_JIS and a GB18030 one with a four-byte character as cp1250: other characters, no
+    error."""
+    root = make_project(
+        tmp_path,
+        {"seeds/agents.csv": text.encode(encoding), "seeds/agents.yml": "encoding: auto\n"},
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 2, 0)]
+    columns = ", ".join(f'"{name}"' for name in text.splitlines()[0].split(","))
+    assert query(root, f"SELECT {columns} FROM raw.agents ORDER BY _line") == expected_rows(text)
+
+
+@pytest.mark.parametrize(
+    ("codec", "declared"),
+    [
+        ("utf-16-le", "utf-16"),
+        ("utf-16-be", "utf-16"),
+        ("utf-16-le", "utf-16le"),
+        ("utf-16-be", "utf-16be"),
+        ("utf-16-le", "auto"),
+        ("utf-16-be", "auto"),
+        ("utf-16", "utf-16le"),  # with a byte-order mark: the mark is not part of the header
+    ],
+)
+def test_utf16_without_a_byte_order_mark(tmp_path: Path, codec: str, declared: str) -> None:
+    """Programs other than Excel write UTF-16 without a BOM: declared, it was refused as 'not
+    valid utf-16, looks like utf-8'; with auto its zero bytes loaded into every value."""
+    for text in ("agent,name,team\nA1,Zhang,early\nA2,Li,late\n", "坐席,姓名\nA1,张三\nA2,李四\n"):
+        folder = tmp_path / f"{len(text)}"
+        folder.mkdir()
+        root = make_project(
+            folder,
+            {"seeds/agents.csv": text.encode(codec), "seeds/agents.yml": f"encoding: {declared}\n"},
+        )
+        assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 2, 0)]
+        columns = ", ".join(f'"{name}"' for name in text.splitlines()[0].split(","))
+        assert query(root, f"SELECT {columns} FROM raw.agents ORDER BY _line") == expected_rows(
+            text
+        )
+
+
+@pytest.mark.parametrize("declared", ["latin-1", "auto"])
+def test_latin1_is_read_as_windows_1252(tmp_path: Path, declared: str) -> None:
+    """A Western Windows export is cp1252: read as ISO-8859-1 its quotes, dash and euro sign
+    loaded as C1 control characters (declared), or stopped the load as not gb18030 (auto)."""
+    text = "agent,note\nA1,\u201cgood\u201d \u2013 \u20ac5 caf\u00e9\nA2,\u0152uvre\n"
+    data = text.encode("cp1252")
+    undefined = [("A3", "\x81")] if declared == "latin-1" else []
+    if undefined:  # a byte cp1252 leaves undefined reads too (auto takes it for a bad byte)
+        data += b"A3,\x81\n"
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": data, "seeds/agents.yml": f"encoding: {declared}\n"}
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 2 + len(undefined), 0)]
+    assert query(root, "SELECT agent, note FROM raw.agents ORDER BY _line") == [
+        *expected_rows(text),
+        *undefined,
+    ]
+
+
+def test_auto_looks_past_a_first_mib_of_ascii(tmp_path: Path) -> None:
+    """A GBK export whose Chinese starts after its first MiB was taken for UTF-8 (ASCII is
+    valid UTF-8), and auto failed with 'not valid utf-8 ... re-export it'."""
+    ascii_part = "id,name\n" + "".join(f"{i},agent{i}\n" for i in range(80_000))
+    chinese = "".join(f"Z{i},张三{i}\n" for i in range(10))
+    assert len(ascii_part) > 1 << 20
+    data = ascii_part.encode() + chinese.encode("gbk")
+    root = make_project(tmp_path, {"seeds/a.csv": data, "seeds/a.yml": "encoding: auto\n"})
+    assert statuses(seed(root)) == [("seeds/a.csv", LoadStatus.LOADED, 80_010, 0)]
+    assert query(root, "SELECT name FROM raw.a WHERE id = 'Z9'") == [("张三9",)]
+    # declared UTF-8 (the default): the error's hint names GB18030
+    (tmp_path / "utf8").mkdir()
+    with pytest.raises(MflError) as caught:
+        seed(make_project(tmp_path / "utf8", {"seeds/a.csv": data}))
+    assert caught.value.code == "E115" and "gb18030" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize("declared", ["big5", "auto"])
+def test_big5_as_windows_and_hong_kong_write_it(tmp_path: Path, declared: str) -> None:
+    """Python's Big5 lacks what Windows adds (cp950: 裏 恒 €) and Hong Kong's HKSCS (嘅 咗):
+    declared, such a file was refused as 'looks like gb18030'; with auto it loaded as GB18030,
+    other characters and private-use ones."""
+    rows = [("A1", "陳大文"), ("A2", "裏面恒常"), ("A3", "佢講咗嘅嘢"), ("A4", "€5")]
+    data = "坐席,备注\n".replace("备", "備").encode("big5")
+    for agent, note in rows:
+        line = f"{agent},".encode("big5")
+        for ch in note:
+            for codec in ("big5", "cp950", "big5hkscs"):
+                try:
+                    line += ch.encode(codec)
+                    break
+                except UnicodeEncodeError:
+                    continue
+        data += line + b"\n"
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": data, "seeds/agents.yml": f"encoding: {declared}\n"}
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 4, 0)]
+    assert query(root, 'SELECT "坐席", "備注" FROM raw.agents ORDER BY _line') == rows
+
+
+def test_big5_extensions_in_a_file_decoded_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metricflow_lite.seeds import encodings
+
+    monkeypatch.setattr(encodings, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(encodings.os, "cpu_count", lambda: 4)
+    body = "".join(f"A{i},陳大文\n" for i in range(400))
+    data = (
+        "坐席,姓名\n".encode("big5")
+        + body.encode("big5")
+        + b"A400,"
+        + "嘅".encode("big5hkscs")
+        + b"\n"
+    )
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": data, "seeds/agents.yml": "encoding: big5\n"}
+    )
+    assert statuses(seed(root)) == [("seeds/agents.csv", LoadStatus.LOADED, 401, 0)]
+    assert query(root, "SELECT 姓名 FROM raw.agents WHERE 坐席 = 'A400'") == [("嘅",)]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "yml"),
+    [
+        ("utf-8", ""),
+        ("gbk", "encoding: gbk\n"),
+        ("gbk", "encoding: gbk\nheader_row: 2\n"),
+        ("utf-8-sig", "header_row: auto\n"),
+    ],
+)
+def test_lines_ending_in_a_carriage_return_alone(tmp_path: Path, encoding: str, yml: str) -> None:
+    """Excel for Mac's "CSV (Macintosh)" ends lines with a CR alone: the load failed with
+    Python's 'do you need to open the file in universal-newline mode?', and with header_row
+    it loaded nothing at all and said all was well."""
+    lines = ["坐席,时长", "A1,10", "A2,x", '"A3","多\r行"']
+    title = "header_row: 2" in yml
+    text = "\r".join((["通话报表"] if title else []) + lines) + "\r"
+    yml += "columns:\n  secs: {from: 时长, type: integer}\n"
+    root = make_project(tmp_path, {"seeds/a.csv": text.encode(encoding), "seeds/a.yml": yml})
+    assert statuses(seed(root)) == [("seeds/a.csv", LoadStatus.LOADED, 1, 2)]
+    first = 3 if title else 2
+    assert query(root, 'SELECT "坐席", secs, _line FROM raw.a') == [("A1", 10, first)]
+    assert query(root, "SELECT line, reason FROM raw._rejects ORDER BY line") == [
+        (first + 1, "column secs: x is not a valid INTEGER"),
+        (first + 2, "column secs: 多\n行 is not a valid INTEGER"),
+    ]
+
+
+def test_a_stray_nul_does_not_make_a_file_utf16() -> None:
+    from metricflow_lite.seeds.encodings import detect_bytes
+
+    assert detect_bytes(b"agent,name\nA1,Zh\x00ang\nA2,Li\n" * 3) == "utf-8"
+    assert detect_bytes("坐席,姓名\nA1,张三\x00\n".encode("gbk")) == "gb18030"
+
+
 def test_a_file_invalid_in_its_encoding_is_one_error_naming_the_line(tmp_path: Path) -> None:
     """GBK bytes in a file read as UTF-8 (the default): one error with the line and the
     likely encoding, not one reject per Chinese line."""
@@ -206,6 +383,47 @@ def test_a_utf8_line_in_a_gb18030_export_is_one_error_naming_it(
     assert f"line {utf8_line} is UTF-8" in err.message and "nothing was loaded" in (err.hint or "")
 
 
+def test_a_whole_utf8_file_declared_gbk_says_the_file_is_utf8(tmp_path: Path) -> None:
+    text = "坐席工号,姓名\n" + "".join(f"A{i},张三{i}\n" for i in range(20))
+    root = make_project(
+        tmp_path, {"seeds/agents.csv": text.encode("utf-8"), "seeds/agents.yml": "encoding: gbk\n"}
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E115"
+    assert "is UTF-8 text, not gb18030" in caught.value.message
+    assert "encoding: utf-8" in (caught.value.hint or "")
+    assert "like the rest" not in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "declared", "looks"),
+    [
+        ("坐席工號,姓名\nA1,張三\nA2,陳大文\n", "big5", "gbk", "big5"),
+        ("坐席工号,姓名\nA1,张三\nA2,李四\n", "gbk", "latin-1", "gb18030"),
+    ],
+)
+def test_a_header_not_found_in_a_misdeclared_encoding_names_the_likely_one(
+    tmp_path: Path, text: str, codec: str, declared: str, looks: str
+) -> None:
+    """Every byte decodes in the wrong encoding too, into other characters: the error showed
+    the header as mojibake ('the files have: ×øÏ¯¹¤ºÅ') and said nothing of the encoding."""
+    header = text.split(",")[0]
+    for yml in (
+        f"encoding: {declared}\ncolumns:\n  agent: {{from: {header}}}\n",
+        f"encoding: {declared}\nheader_row: auto\ncolumns:\n  agent: {{from: {header}}}\n",
+    ):
+        folder = tmp_path / str(len(yml))
+        folder.mkdir()
+        root = make_project(
+            folder, {"seeds/agents.csv": text.encode(codec), "seeds/agents.yml": yml}
+        )
+        with pytest.raises(MflError) as caught:
+            seed(root)
+        assert caught.value.code in ("E104", "E116")
+        assert f"looks like {looks} text" in (caught.value.hint or ""), caught.value.hint
+
+
 def test_gb18030_lines_are_not_taken_for_utf8() -> None:
     """Every Chinese text of the demo's exports, as GB18030 lines: none is taken for UTF-8."""
     from metricflow_lite.seeds.transcode_worker import utf8_line
@@ -280,6 +498,225 @@ def test_xlsx_with_a_title_row_and_sheet_row_numbers(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_date_cells_in_a_column_with_a_format(tmp_path: Path) -> None:
+    """`format:` describes the text cells of a column; its date cells (and serial numbers)
+    were written out in ISO form and every one was rejected as not matching the format."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/acd.yml": """columns:
+  agent_id: {from: 坐席工号}
+  offered_ts: {from: 来电时间, type: timestamp, format: "%Y/%m/%d %H:%M"}
+  shift_day: {from: 班次日期, type: date, format: "%Y/%m/%d"}
+"""
+        },
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    shown = book.add_format({"num_format": "yyyy/m/d h:mm"})
+    sheet.write_row(0, 0, ["坐席工号", "来电时间", "班次日期"])
+    sheet.write_row(1, 0, ["A1"])  # row 2: date cells
+    sheet.write_datetime(1, 1, dt.datetime(2024, 10, 8, 9, 5), shown)
+    sheet.write_datetime(1, 2, dt.datetime(2024, 10, 8), shown)
+    sheet.write_row(2, 0, ["A2", "2024/10/8 10:30", "2024/10/8"])  # row 3: text
+    serial = (dt.date(2024, 10, 8) - dt.date(1899, 12, 30)).days
+    sheet.write_row(3, 0, ["A3", serial + 0.4375, serial])  # row 4: serial numbers
+    sheet.write_row(4, 0, ["A4"])  # row 5: seconds the format cannot say
+    sheet.write_datetime(4, 1, dt.datetime(2024, 10, 8, 9, 5, 30), shown)
+    sheet.write_datetime(4, 2, dt.datetime(2024, 10, 8), shown)
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 3, 1)]
+    day = dt.date(2024, 10, 8)
+    assert query(root, "SELECT agent_id, offered_ts, shift_day, _line FROM raw.acd ORDER BY 4") == [
+        ("A1", dt.datetime(2024, 10, 8, 9, 5), day, 2),
+        ("A2", dt.datetime(2024, 10, 8, 10, 30), day, 3),
+        ("A3", dt.datetime(2024, 10, 8, 10, 30), day, 4),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (5, "column offered_ts: 2024-10-08 09:05:30 does not match %Y/%m/%d %H:%M")
+    ]
+
+
+def test_xlsx_cells_merged_over_rows_hold_for_every_row(tmp_path: Path) -> None:
+    """A report that merges an agent's cell over their rows: only the first row had the agent,
+    the others loaded with none (their calls counted for nobody)."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/acd.yml": "header_row: 2\ncolumns:\n  agent_id: {from: 坐席工号}\n"
+            "  talk_seconds: {from: 通话时长(秒), type: integer}\n"
+        },
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    sheet.merge_range(0, 1, 0, 3, "坐席通话明细")  # a title over the columns (row 1)
+    sheet.write_row(1, 1, ["坐席工号", "通话时长(秒)", "技能组"])  # the header from B2
+    sheet.merge_range(2, 1, 4, 1, "A1")  # rows 3-5
+    sheet.merge_range(2, 3, 3, 3, "热线")  # rows 3-4
+    sheet.write_column(2, 2, [10, 11, "x"])
+    sheet.write_row(5, 1, ["A2", 20, "投诉"])
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 3, 1)]
+    assert query(
+        root, 'SELECT agent_id, talk_seconds, "技能组", _line FROM raw.acd ORDER BY 4'
+    ) == [
+        ("A1", 10, "热线", 3),
+        ("A1", 11, "热线", 4),
+        ("A2", 20, "投诉", 6),
+    ]
+    assert query(root, "SELECT line, raw_text FROM raw._rejects") == [(5, "A1,x,")]
+
+
+def test_xlsx_line_breaks_in_cells_load_as_written(tmp_path: Path) -> None:
+    """A break inside a cell (Alt+Enter: an address, a two-line header) was loaded as a space,
+    and a header cell with one moved every reject's text to the row above its own."""
+    root = make_project(
+        tmp_path,
+        {"seeds/acd.yml": 'columns:\n  talk: {from: "通话时长\\n(秒)", type: integer}\n'},
+    )
+    rows: list[list[object]] = [
+        ["坐席", "通话时长\n(秒)", "备注"],
+        ["A1", 10, "第一行\n第二行"],
+        ["A2", "x", '客户说:\r\n"再见"'],
+        ["A3", 30, "ok"],
+    ]
+    write_xlsx(root / "seeds/acd.xlsx", rows)
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 1)]
+    assert query(root, 'SELECT "坐席", talk, "备注", _line FROM raw.acd ORDER BY _line') == [
+        ("A1", 10, "第一行\n第二行", 2),
+        ("A3", 30, "ok", 4),
+    ]
+    assert query(root, "SELECT line, reason, raw_text FROM raw._rejects") == [
+        (3, "column talk: x is not a valid INTEGER", 'A2,x,"客户说:\r\n""再见"""')
+    ]
+
+
+def test_xlsx_formulas_never_calculated_are_e118(tmp_path: Path) -> None:
+    """A workbook written by a program (openpyxl here) stores formulas without their values;
+    Excel calculates them when it opens the file, but the loader read them as empty cells:
+    the rows loaded without their talk time."""
+    import openpyxl
+
+    def workbook(formula_row: list[object]) -> bytes:
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "明细"
+        sheet.append(["通话报表", "=TODAY()"])  # row 1: a formula in the title is no data
+        sheet.append(["坐席", "通话时长(秒)", "备注"])
+        sheet.append(["A1", 10, "x"])
+        sheet.append(formula_row)
+        out = tmp_path / "book.xlsx"
+        book.save(out)
+        return out.read_bytes()
+
+    yml = "header_row: 2\ncolumns:\n  talk: {from: 通话时长(秒), type: integer}\n"
+    (tmp_path / "p").mkdir()
+    root = make_project(
+        tmp_path / "p", {"seeds/acd.xlsx": workbook(["A2", "=B3*2", "y"]), "seeds/acd.yml": yml}
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E118"
+    assert caught.value.loc is not None and caught.value.loc.line == 4
+    assert "cell B4 of seeds/acd.xlsx" in caught.value.message
+    (root / "seeds/acd.xlsx").write_bytes(workbook(["A2", 20, "y"]))
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 0)]
+
+
+def test_xlsx_error_values_load_as_excel_shows_them(tmp_path: Path) -> None:
+    """A cell holding #DIV/0! or #N/A was read as empty: an integer column loaded NULL where a
+    CSV saved by Excel has '#DIV/0!', a rejected line."""
+    root = make_project(
+        tmp_path,
+        {"seeds/acd.yml": "header_row: 2\ncolumns:\n  talk: {from: 通话时长(秒), type: integer}\n"},
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    sheet.write_row(1, 1, ["坐席", "通话时长(秒)", "技能组"])  # the table from B2
+    sheet.write_row(2, 1, ["A1", 10, "热线"])
+    sheet.write_row(3, 1, ["A2"])
+    sheet.write_formula(3, 2, "=1/0", None, "#DIV/0!")
+    sheet.write_formula(3, 3, '=VLOOKUP("x",E1:E2,1,FALSE)', None, "#N/A")
+    sheet.write_row(4, 1, ["A3", 30])
+    sheet.write_formula(4, 3, "=NA()", None, "#N/A")
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 1)]
+    assert query(root, 'SELECT "坐席", talk, "技能组", _line FROM raw.acd ORDER BY _line') == [
+        ("A1", 10, "热线", 3),
+        ("A3", 30, "#N/A", 5),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (4, "column talk: #DIV/0! is not a valid INTEGER")
+    ]
+
+
+def test_xlsx_durations_load_as_seconds(tmp_path: Path) -> None:
+    """A talk time formatted [h]:mm:ss was written as '125.0' seconds, which an integer
+    column rejects: every call of the export was a reject."""
+    root = make_project(
+        tmp_path, {"seeds/acd.yml": "columns:\n  talk: {from: 通话时长, type: integer}\n"}
+    )
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"))
+    sheet = book.add_worksheet("明细")
+    duration = book.add_format({"num_format": "[h]:mm:ss"})
+    sheet.write_row(0, 0, ["坐席", "通话时长", "备注"])
+    for row, (agent, seconds) in enumerate([("A1", 125), ("A2", 3 * 3600 + 1), ("A3", 0.5)], 1):
+        sheet.write(row, 0, agent)
+        sheet.write_number(row, 1, seconds / 86400, duration)
+        sheet.write_number(row, 2, seconds / 86400, duration)
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 1)]
+    assert query(root, 'SELECT "坐席", talk, "备注" FROM raw.acd ORDER BY _line') == [
+        ("A1", 125, "125"),
+        ("A2", 10801, "10801"),
+    ]
+    assert query(root, "SELECT line, reason FROM raw._rejects") == [
+        (4, "column talk: 0.5 is not a valid INTEGER")
+    ]
+
+
+@pytest.mark.parametrize("kind", ["xlsx-named-xls", "xls-named-xlsx", "html", "csv"])
+def test_a_workbook_under_the_other_excel_name(tmp_path: Path, kind: str) -> None:
+    """An .xls that is an .xlsx inside (or the other way round) was refused as 'invalid Zip
+    archive' / 'Invalid OLE'; a web system's HTML table saved as .xls got the same words."""
+    import xlwt
+
+    rows: list[list[object]] = [["坐席", "时长"], ["A1", 10], ["A2", 20]]
+    root = make_project(
+        tmp_path, {"seeds/acd.yml": "columns:\n  secs: {from: 时长, type: integer}\n"}
+    )
+    if kind == "xlsx-named-xls":
+        write_xlsx(tmp_path / "book.xlsx", rows)
+        (root / "seeds/acd.xls").write_bytes((tmp_path / "book.xlsx").read_bytes())
+    elif kind == "xls-named-xlsx":
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet("明细")
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+        book.save(str(tmp_path / "book.xls"))
+        (root / "seeds/acd.xlsx").write_bytes((tmp_path / "book.xls").read_bytes())
+    elif kind == "html":
+        (root / "seeds/acd.xls").write_text(
+            "<html><table><tr><td>坐席</td><td>时长</td></tr></table></html>", encoding="utf-8"
+        )
+    else:
+        (root / "seeds/acd.xls").write_text("坐席,时长\nA1,10\n", encoding="utf-8")
+    if kind in ("html", "csv"):
+        with pytest.raises(MflError) as caught:
+            seed(root)
+        assert caught.value.code == "E107"
+        words = "is a web page (an HTML table)" if kind == "html" else "rename it .csv"
+        assert words in (caught.value.hint or "")
+        return
+    assert [(r.rows, r.rejected) for r in seed(root).results] == [(2, 0)]
+    assert query(root, 'SELECT "坐席", secs FROM raw.acd ORDER BY _line') == [
+        ("A1", 10),
+        ("A2", 20),
+    ]
+
+
 def test_xlsx_sheet_that_is_not_there(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/acd.yml": "sheet: 汇总\n"})
     write_xlsx(root / "seeds/acd.xlsx", [["a"], ["1"]])
@@ -316,6 +753,211 @@ def test_header_row_for_csv_and_auto_not_found(tmp_path: Path) -> None:
 NATURAL = "natural_key: [leg_id]\ncolumns: {talk: INTEGER}\n"
 
 
+@pytest.mark.parametrize("kind", ["csv", "gbk-csv", "xlsx"])
+def test_a_header_row_below_the_files_end_is_an_error(tmp_path: Path, kind: str) -> None:
+    """header_row: 5 on a file of 3 lines loaded it as empty: its rows lost without a word."""
+    rows = [["标题"], ["agent", "talk"], ["A1", "10"]]
+    text = "".join(",".join(row) + "\n" for row in rows)
+    files: dict[str, str | bytes] = {"seeds/calls.yml": "encoding: gbk\nheader_row: 5\n"}
+    if kind == "xlsx":
+        files["seeds/calls.yml"] = "header_row: 5\n"
+    else:
+        files["seeds/calls.csv"] = text.encode("gbk") if kind == "gbk-csv" else text
+        if kind == "csv":
+            files["seeds/calls.yml"] = "header_row: 5\n"
+    root = make_project(tmp_path, files)
+    if kind == "xlsx":
+        write_xlsx(root / "seeds/calls.xlsx", list[list[object]](rows))
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    unit = "row" if kind == "xlsx" else "line"
+    assert caught.value.code == "E116"
+    assert f"on {unit} 5, but seeds/calls.{'xlsx' if kind == 'xlsx' else 'csv'} has 3 {unit}s" in (
+        caught.value.message
+    )
+    # the header on the last line: a file with no data rows yet, which loads as empty
+    (root / "seeds/calls.yml").write_text(
+        files["seeds/calls.yml"].replace("5", "2"), encoding="utf-8"
+    )
+    if kind == "xlsx":
+        write_xlsx(root / "seeds/calls.xlsx", list[list[object]](rows[:2]))
+    else:
+        head = "".join(",".join(row) + "\n" for row in rows[:2])
+        (root / "seeds/calls.csv").write_bytes(head.encode("gbk" if kind == "gbk-csv" else "utf-8"))
+    summary = seed(root)
+    assert [(r.rows, r.rejected) for r in summary.results] == [(0, 0)]
+
+
+def test_a_header_renamed_onto_another_header_is_e105(tmp_path: Path) -> None:
+    """坐席 renamed to agent in a file that has an 'agent' column too: DuckDB's 'transaction is
+    aborted' (E108) said nothing of the header."""
+    root = make_project(
+        tmp_path,
+        {"seeds/a.csv": "坐席,agent\nA1,B1\n", "seeds/a.yml": "columns:\n  agent: {from: 坐席}\n"},
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E105"
+    assert "'坐席' and 'agent' would both be column 'agent'" in caught.value.message
+    result = CliRunner().invoke(cli, ["validate", "--project-dir", str(root)])
+    assert "E105" in result.output
+
+
+@pytest.mark.parametrize(
+    ("header", "yml", "message"),
+    [
+        ("id,_line", "", "column '_line' has the name of a column mfl adds to every raw row"),
+        ("id,行号", "columns:\n  _file: {from: 行号}\n", "column '_file' has the name of a column"),
+        ("ID,id", "", "'ID' and 'id' differ only by case"),
+    ],
+    ids=["meta-column", "meta-column-by-from", "case"],
+)
+def test_header_names_the_warehouse_refuses_are_e105(
+    tmp_path: Path, header: str, yml: str, message: str
+) -> None:
+    """A header _line or _file, or ID next to id, failed as DuckDB's 'Catalog Error: Column
+    with name ... already exists' (E108)."""
+    files: dict[str, str | bytes] = {"seeds/a.csv": f"{header}\n1,2\n"}
+    if yml:
+        files["seeds/a.yml"] = yml
+    root = make_project(tmp_path, files)
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E105"
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ("  a: {from: 坐席}\n  b: {from: 坐席}\n", "columns 'a' and 'b' both come from '坐席'"),
+        (
+            '  t: {type: integer, format: "%Y"}\n',
+            "format: of column 't' reads dates and times; 't' is integer",
+        ),
+    ],
+    ids=["one-header-twice", "format-on-integer"],
+)
+def test_columns_mistakes_are_e103_in_the_yml(tmp_path: Path, columns: str, message: str) -> None:
+    """Two columns from one header was 'a is in none of the files'; a format on an integer
+    column was read by nothing."""
+    root = make_project(
+        tmp_path, {"seeds/a.csv": "坐席,t\nA1,5\n", "seeds/a.yml": f"columns:\n{columns}"}
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert (caught.value.code, caught.value.message) == ("E103", message)
+    assert caught.value.loc is not None and caught.value.loc.file == "seeds/a.yml"
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.csv.gz"])
+def test_header_row_auto_finds_the_header_behind_a_utf8_bom(tmp_path: Path, name: str) -> None:
+    """Excel's 'CSV UTF-8' begins with a BOM; read as part of the first header under the
+    default encoding, header_row: auto found no header (header_row: 1 did load)."""
+    import gzip
+
+    data = "坐席工号,姓名\nA1,张三\n".encode("utf-8-sig")
+    root = make_project(
+        tmp_path,
+        {
+            f"seeds/{name}": gzip.compress(data) if name.endswith(".gz") else data,
+            "seeds/a.yml": "header_row: auto\ncolumns:\n  agent: {from: 坐席工号}\n",
+        },
+    )
+    assert statuses(seed(root)) == [(f"seeds/{name}", LoadStatus.LOADED, 1, 0)]
+    assert query(root, 'SELECT agent, "姓名", _line FROM raw.a') == [("A1", "张三", 2)]
+
+
+def test_a_natural_key_naming_the_exports_header_says_the_column_it_loads_as(
+    tmp_path: Path,
+) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/a.csv": "通话编号,x\nC1,1\n",
+            "seeds/a.yml": "natural_key: [通话编号]\ncolumns:\n  call_id: {from: 通话编号}\n",
+        },
+    )
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert caught.value.code == "E104"
+    assert "'通话编号' loads as column 'call_id'" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize("kind", ["utf-8", "gbk", "xlsx"])
+def test_a_header_ending_in_empty_fields_loads(tmp_path: Path, kind: str) -> None:
+    """Exports that end every line with a delimiter (坐席,时长,), or a sheet with a note right
+    of its table, could not be loaded at all: 'column 3 has no name' (E105)."""
+    rows = [["坐席", "时长", ""], ["A1", "10", ""], ["A2", "20", "备注"], ["A3", "30", ""]]
+    text = "".join(",".join(row) + "\r\n" for row in rows)
+    yml = "columns:\n  agent: {from: 坐席}\n  secs: {from: 时长, type: integer}\n"
+    files: dict[str, str | bytes] = {"seeds/a.yml": yml}
+    if kind == "gbk":
+        files["seeds/a.yml"] = "encoding: gbk\n" + yml
+        files["seeds/a.csv"] = text.encode("gbk")
+    elif kind == "utf-8":
+        files["seeds/a.csv"] = text
+    root = make_project(tmp_path, files)
+    if kind == "xlsx":
+        write_xlsx(root / "seeds/a.xlsx", [[v or None for v in row] for row in rows])
+    name = "seeds/a.xlsx" if kind == "xlsx" else "seeds/a.csv"
+    assert statuses(seed(root)) == [(name, LoadStatus.LOADED, 2, 1)]
+    assert query(root, "SELECT agent, secs, _line FROM raw.a ORDER BY _line") == [
+        ("A1", 10, 2),
+        ("A3", 30, 4),
+    ]
+    assert query(root, "SELECT line, reason, raw_text FROM raw._rejects") == [
+        (3, "field 3 has a value, but no name in the header", "A2,20,备注")
+    ]
+    assert query(
+        root,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'a'"
+        " AND column_name NOT LIKE '\\_%' ESCAPE '\\'",
+    ) == [("agent",), ("secs",)]
+
+
+def test_a_blank_header_row_says_so(tmp_path: Path) -> None:
+    """A sheet whose table starts on row 2 under header_row: 1 was told 'column 1 has no
+    name', and sent to name columns that were not there."""
+    root = make_project(tmp_path, {})
+    write_xlsx(root / "seeds/acd.xlsx", [[None, None], ["坐席", "时长"], ["A1", 1]])
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert (caught.value.code, caught.value.message) == (
+        "E105",
+        "the header of seeds/acd.xlsx is an empty line",
+    )
+    assert "header_row" in (caught.value.hint or "")
+
+
+def test_an_empty_header_field_between_names_is_still_e105(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"seeds/a.csv": "a,,b\n1,2,3\n"})
+    with pytest.raises(MflError) as caught:
+        seed(root)
+    assert (caught.value.code, caught.value.message) == (
+        "E105",
+        "in the header of seeds/a.csv, column 2 has no name",
+    )
+
+
+def test_header_row_auto_looks_for_the_from_headers(tmp_path: Path) -> None:
+    """auto takes the first row holding every mapped from: header; it also required a column
+    declared only for its type, one that the later exports add, so the older ones failed."""
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/a/2024-10-9.csv": "通话报表\n坐席,时长\nA1,1\n",
+            "seeds/a/2024-10-10.csv": "通话报表\n导出时间 2024-10-10\n坐席,时长,bonus\nA2,2,5\n",
+            "seeds/a.yml": "header_row: auto\ncolumns:\n  agent: {from: 坐席}\n  bonus: integer\n",
+        },
+    )
+    seed(root)
+    assert query(root, "SELECT agent, 时长, bonus, _line FROM raw.a ORDER BY agent") == [
+        ("A1", "1", None, 3),
+        ("A2", "2", 5, 4),
+    ]
+
+
 def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,
@@ -341,6 +983,42 @@ def test_natural_key_latest_version_wins_and_raw_keeps_all(tmp_path: Path) -> No
         ("L1", 11),
         ("L2", 22),
         ("L3", 30),
+    ]
+
+
+def test_full_refresh_keeps_which_version_of_a_key_is_current(tmp_path: Path) -> None:
+    """A re-exported older day, loaded after a later one, holds the current version of its
+    keys; --full-refresh reloaded every file in name order and handed them back to the later
+    file, so the numbers changed though no export had."""
+    from metricflow_lite.compile.layers import latest_versions
+
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/legs/2024-10-9.csv": "leg_id,talk\nL1,9\n",
+            "seeds/legs/2024-10-10.csv": "leg_id,talk\nL1,10\nL2,20\n",
+            "seeds/legs.yml": NATURAL,
+        },
+    )
+    seed(root)
+    (root / "seeds/legs/2024-10-9.csv").write_text("leg_id,talk\nL1,99\n", encoding="utf-8")
+    (root / "seeds/legs/2024-10-11.csv").write_text("leg_id,talk\nL2,21\n", encoding="utf-8")
+    seed(root)
+    latest = latest_versions("legs", ("leg_id",)).sql("duckdb")
+    current = f"SELECT leg_id, talk FROM {latest} AS l ORDER BY 1"
+    assert query(root, current) == [("L1", 99), ("L2", 21)]
+    project = load_project(root)
+    warehouse = DuckDBWarehouse.open(project, project.target())
+    try:
+        summary = load_seeds(project, warehouse, full_refresh=True)
+    finally:
+        warehouse.close()
+    assert query(root, current) == [("L1", 99), ("L2", 21)]
+    # the summary still lists the files in name order, each with its own rows
+    assert statuses(summary) == [
+        ("seeds/legs/2024-10-9.csv", LoadStatus.LOADED, 1, 0),
+        ("seeds/legs/2024-10-10.csv", LoadStatus.LOADED, 2, 0),
+        ("seeds/legs/2024-10-11.csv", LoadStatus.LOADED, 1, 0),
     ]
 
 
@@ -446,6 +1124,51 @@ def test_mfl_rejects_lists_file_line_reason_text(tmp_path: Path) -> None:
     assert "2 rejected lines" in table.output
     unknown = runner.invoke(cli, ["rejects", "cals", "--project-dir", str(root)])
     assert unknown.exit_code == 1 and "E117" in unknown.output and "calls" in unknown.output
+
+
+def test_rejects_csv_does_not_run_a_hostile_line_as_a_formula(tmp_path: Path) -> None:
+    """`mfl rejects --format csv > rejects.csv`, opened in Excel: a rejected line of an export
+    that starts with =cmd|... ran as a formula (DDE)."""
+    import csv
+    import io
+
+    hostile = "=cmd|' /C calc'!A0"
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls.csv": f"leg_id,talk\n{hostile},10x\n@SUM(1+1),x\nL1,1\n",
+            "seeds/calls.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    seed(root)
+    result = CliRunner().invoke(cli, ["rejects", "--format", "csv", "--project-dir", str(root)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert [row[4] for row in rows[1:]] == [f"'{hostile},10x", "'@SUM(1+1),x"]
+    assert [row[2] for row in rows[1:]] == ["2", "3"]
+    as_json = CliRunner().invoke(cli, ["rejects", "--format", "json", "--project-dir", str(root)])
+    assert [r["raw_text"] for r in json.loads(as_json.output)] == [f"{hostile},10x", "@SUM(1+1),x"]
+
+
+def test_rejects_list_files_in_the_order_they_load(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "seeds/calls/2024-10-9.csv": "leg_id,talk\nL1,x\n",
+            "seeds/calls/2024-10-10.csv": "leg_id,talk\nL2,y\n",
+            "seeds/calls.yml": "columns: {talk: INTEGER}\n",
+        },
+    )
+    seed(root)
+    runner = CliRunner()
+    as_json = runner.invoke(cli, ["rejects", "--format", "json", "--project-dir", str(root)])
+    assert as_json.output.endswith("]\n")  # a shell prompt after it starts on its own line
+    assert [r["file"] for r in json.loads(as_json.output)] == [
+        "seeds/calls/2024-10-9.csv",
+        "seeds/calls/2024-10-10.csv",
+    ]
+    table = runner.invoke(cli, ["rejects", "--project-dir", str(root)]).output
+    assert table.index("2024-10-9.csv") < table.index("2024-10-10.csv")
 
 
 def test_loaded_plus_rejected_is_every_data_line(tmp_path: Path) -> None:

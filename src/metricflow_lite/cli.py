@@ -623,7 +623,7 @@ def rejects(project_dir: str | None, target: str | None, table: str | None, fmt:
     from metricflow_lite.jobs import seeding
 
     text = seeding.rejects(open_project(project_dir), target, table, fmt)
-    click.echo(text, nl=fmt == "table")
+    click.echo(text, nl=fmt != "csv")  # a CSV ends with its last line's end
 
 
 def echo_build_summary(result: BuildResult, root: Path | None = None) -> None:

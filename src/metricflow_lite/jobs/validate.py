@@ -95,7 +95,7 @@ def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
                 columns = file_columns(table, (), stored)
                 columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
             elif table.csv.header:
-                columns = file_columns(table, peek_header(first, table))
+                columns = file_columns(table, peek_header(first, table), file=first.file)
             else:
                 columns = table.columns
         except MflError as err:

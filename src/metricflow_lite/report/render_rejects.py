@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from metricflow_lite.report.escaping import spreadsheet_text
 from metricflow_lite.report.query_table import render_table
 
 HEADERS = ("file", "line", "reason", "raw_text")
@@ -32,7 +33,8 @@ class Reject(Protocol):
 
 
 def render_rejects(rejects: Sequence[Reject], fmt: str) -> str:
-    """`fmt` is table, csv or json; csv and json keep the raw text whole."""
+    """`fmt` is table, csv or json; csv and json keep the raw text whole (in csv, behind a `'`
+    where a spreadsheet would take it for a formula)."""
     if fmt == "json":
         return json.dumps(
             [{"table": r.table, **dict(zip(HEADERS, _values(r), strict=True))} for r in rejects],
@@ -40,10 +42,17 @@ def render_rejects(rejects: Sequence[Reject], fmt: str) -> str:
             indent=2,
         )
     if fmt == "csv":
+        # Opened in a spreadsheet (`mfl rejects --format csv > rejects.csv`), a rejected line
+        # of a hostile export (=cmd|'/c calc'!A1) would run as a formula: text keeps its
+        # characters behind a leading ' there, as in report CSVs.
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("table", *HEADERS))
-        writer.writerows((r.table, *_values(r)) for r in rejects)
+        writer.writerows(
+            (spreadsheet_text(r.table), spreadsheet_text(r.file), r.line)
+            + (spreadsheet_text(r.reason), spreadsheet_text(r.raw_text))
+            for r in rejects
+        )
         return out.getvalue()
     if not rejects:
         return "no rejected lines"

@@ -26,15 +26,25 @@ DESCRIPTOR_KEYS = (
     "sheet",
     "header_row",
 )
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "big5", "latin-1", "auto")
+ENCODINGS = (
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16le",
+    "utf-16be",
+    "gb18030",
+    "big5",
+    "latin-1",
+    "auto",
+)
 # Names people write for the encodings above; GBK and GB2312 are subsets of GB18030.
 ENCODING_ALIASES = {
     "utf8": "utf-8",
     "utf-8-bom": "utf-8-sig",
     "utf8-sig": "utf-8-sig",
     "utf16": "utf-16",
-    "utf-16le": "utf-16",
-    "utf-16be": "utf-16",
+    "utf-16-le": "utf-16le",
+    "utf-16-be": "utf-16be",
     "gbk": "gb18030",
     "gb2312": "gb18030",
     "cp936": "gb18030",
@@ -205,7 +215,7 @@ def _read_columns(
     columns = []
     locs = []
     type_locs = []
-    sources = []
+    sources: list[tuple[str, str]] = []
     formats = []
     for column, spec in raw.items():
         loc = raw.value_loc(column)
@@ -233,6 +243,17 @@ def _read_columns(
                             "for example: agent_id: {from: 坐席工号}",
                         )
                     )
+                elif str(source).strip() in (h for _, h in sources):
+                    other = next(c for c, h in sources if h == str(source).strip())
+                    problems.append(
+                        Diagnostic(
+                            "E103",
+                            f"columns '{other}' and '{column}' both come from"
+                            f" '{str(source).strip()}'",
+                            spec.value_loc("from"),
+                            "a header of the export is one column; name it once under columns:",
+                        )
+                    )
                 else:
                     sources.append((str(column), str(source).strip()))
             fmt = spec.get("format")
@@ -252,6 +273,18 @@ def _read_columns(
             if "type" in spec:
                 loc = spec.value_loc("type")
         normal = _normal_type(str(type_text)) if isinstance(type_text, str) else None
+        if normal is not None and isinstance(spec, YMap) and spec.get("format") is not None:
+            if not normal.upper().startswith(("DATE", "TIMESTAMP")):
+                # a format on a number or text column was read by nothing, without a word
+                problems.append(
+                    Diagnostic(
+                        "E103",
+                        f"format: of column '{column}' reads dates and times; '{column}' is"
+                        f" {type_text}",
+                        spec.value_loc("format"),
+                        "give it type: date or timestamp, or leave the format out",
+                    )
+                )
         if normal is None:
             problems.append(
                 Diagnostic(

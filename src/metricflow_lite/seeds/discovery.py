@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metricflow_lite.compile import names
@@ -13,6 +14,7 @@ from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import SeedFormat
 
 TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+DATED_NAME = re.compile(r"(.*?)[\s_.-]*(\d{4}[-_.]?\d{1,2}[-_.]?\d{1,2})")  # calls 2024-10-09
 RESERVED_TABLES = names.RESERVED_RAW_TABLES
 SUFFIXES = (
     (".csv.gz", SeedFormat.CSV_GZ),
@@ -97,12 +99,8 @@ def discover_seeds(project: Project) -> tuple[SeedTable, ...]:
         if entry.is_dir():
             if outside(entry):
                 continue
-            for inner in sorted(entry.iterdir()):
-                fmt = seed_format(inner)
-                if fmt is None or inner.name.startswith(IGNORED_PREFIXES) or not inner.is_file():
-                    continue
-                if not outside(inner):
-                    add(entry.name, inner, fmt)
+            for inner, kind in _folder_files(entry, outside):
+                add(entry.name, inner, kind)
         elif (fmt := seed_format(entry)) is not None and outside(entry):
             continue
         elif (fmt := seed_format(entry)) is not None:
@@ -140,18 +138,84 @@ def discover_seeds(project: Project) -> tuple[SeedTable, ...]:
     return tuple(tables)
 
 
+def _folder_files(
+    folder: Path, outside: Callable[[Path], bool]
+) -> Iterator[tuple[Path, SeedFormat]]:
+    """The files of a table's folder, those in its subfolders included: exports kept in a
+    folder per month (seeds/calls/2024-10/...) were left out without a word."""
+    seen = {folder.resolve()}
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        for inner in sorted(current.iterdir()):
+            if inner.name.startswith(IGNORED_PREFIXES):
+                continue
+            if inner.is_dir():
+                # a link back up would go round forever
+                if inner.resolve() not in seen and not outside(inner):
+                    seen.add(inner.resolve())
+                    pending.append(inner)
+            elif inner.is_file() and (fmt := seed_format(inner)) is not None:
+                if not outside(inner):
+                    yield inner, fmt
+
+
+# Files that sit beside exports without being one: their notes, their descriptors, and what
+# Windows Explorer leaves in a folder it has shown.
+NOT_EXPORTS = (".md", ".yml", ".yaml")
+SYSTEM_FILES = ("thumbs.db", "desktop.ini")
+
+
+def unloaded_files(project: Project) -> tuple[str, ...]:
+    """Files under seeds/ that mfl seed does not read, although they may be exports: Excel's
+    "Text (Tab delimited)" saves a .txt, other tools a .tsv, .xlsm or .zip. Silently left out,
+    their rows were missing with nothing said."""
+    seeds = project.path("seeds")
+    if not seeds.is_dir():
+        return ()
+    found: list[str] = []
+    seen = {seeds.resolve()}
+    pending = [seeds]
+    while pending:
+        current = pending.pop()
+        for entry in sorted(current.iterdir()):
+            if entry.name.startswith(IGNORED_PREFIXES) or _leaves_project(entry, project.root):
+                continue
+            if entry.is_dir():
+                if entry.resolve() not in seen:
+                    seen.add(entry.resolve())
+                    pending.append(entry)
+            elif entry.is_file() and seed_format(entry) is None:
+                if current == seeds and entry.suffix.lower() in NOT_EXPORTS:
+                    continue
+                if entry.name.lower() in SYSTEM_FILES:
+                    continue
+                if entry.suffix.lower() != ".md":
+                    found.append(relative_name(entry, project.root))
+    return tuple(sorted(found, key=natural_order))
+
+
 def _check_table_name(table: str, file: str) -> Diagnostic | None:
     if TABLE_NAME.fullmatch(table) and table not in RESERVED_TABLES:
         return None
     suggestion = re.sub(r"\W", "_", table, flags=re.ASCII).strip("_") or "table"
     if suggestion[0].isdigit():
         suggestion = "t_" + suggestion
-    return Diagnostic(
-        "E101",
-        f"'{table}' (from {file}) is not a valid table name",
-        Location(file),
+    hint = (
         "a table name has letters, digits and _ and does not start with a digit or name a"
-        f" raw.* bookkeeping table; rename it, e.g. to '{suggestion}'",
+        f" raw.* bookkeeping table; rename it, e.g. to '{suggestion}'"
+    )
+    dated = DATED_NAME.fullmatch(table)
+    if dated and "/" not in file.removeprefix("seeds/"):
+        # 'call legs 2024-10-09.csv' renamed to call_legs_2024_10_09 would be a table a day
+        base = re.sub(r"\W", "_", dated.group(1), flags=re.ASCII).strip("_") or "calls"
+        base = "t_" + base if base[0].isdigit() else base
+        hint = (
+            f"a day's export goes in the folder of its table, all days one table: move it to"
+            f" seeds/{base}/{dated.group(2)}{file[file.rindex(table) + len(table) :]}"
+        )
+    return Diagnostic(
+        "E101", f"'{table}' (from {file}) is not a valid table name", Location(file), hint
     )
 
 

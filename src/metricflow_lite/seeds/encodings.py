@@ -13,6 +13,7 @@ import codecs
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,24 +22,66 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.seeds.descriptor import SeedFile
+from metricflow_lite.seeds.transcode_worker import decode_errors
 from metricflow_lite.warehouse.base import SeedFormat
 
 CHUNK = 1 << 20
 SAMPLE = 1 << 20  # bytes `encoding: auto` looks at
+NON_ASCII = re.compile(rb"[\x80-\xff]")
 # Python's codec names for the encodings seeds/<table>.yml accepts
 CODECS = {
     "utf-8": "utf-8",
     "utf-8-sig": "utf-8-sig",
     "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
     "gb18030": "gb18030",
     "big5": "big5",
-    "latin-1": "latin-1",
+    "latin-1": "mfl_windows_1252",
 }
 NATIVE = ("utf-8", "utf-8-sig")  # read by DuckDB as they are (it skips a UTF-8 BOM)
+
+
+# `latin-1` is read as Windows-1252, as browsers read it (the WHATWG Encoding Standard): a
+# "latin-1" export from Windows is cp1252, and ISO-8859-1 would load its “ ” – € as C1 control
+# characters. The five bytes cp1252 leaves undefined read as those controls, so any byte reads.
+def _windows_1252_char(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
+
+
+_WINDOWS_1252 = "".join(_windows_1252_char(b) for b in range(256))
+_WINDOWS_1252_ENCODE = codecs.charmap_build(_WINDOWS_1252)
+
+
+class _Windows1252Decoder(codecs.IncrementalDecoder):
+    def decode(self, input: Buffer, final: bool = False) -> str:  # noqa: A002 (codecs' name)
+        return codecs.charmap_decode(input, self.errors, _WINDOWS_1252)[0]
+
+
+def _windows_1252_codec(name: str) -> codecs.CodecInfo | None:
+    if name != "mfl_windows_1252":
+        return None
+    return codecs.CodecInfo(
+        name="mfl_windows_1252",
+        encode=lambda text, errors="strict": codecs.charmap_encode(
+            text, errors, _WINDOWS_1252_ENCODE
+        ),
+        decode=lambda data, errors="strict": codecs.charmap_decode(data, errors, _WINDOWS_1252),
+        incrementaldecoder=_Windows1252Decoder,
+    )
+
+
+codecs.register(_windows_1252_codec)
 
 
 @contextmanager
@@ -66,20 +109,86 @@ def unreadable(seed: SeedFile, why: str) -> MflError:
     )
 
 
+# What `encoding: auto` chooses among when a file is neither UTF-8 nor UTF-16: the encodings
+# seeds/<table>.yml accepts. Left to choose among all it knows, the detector takes a short Big5
+# export for Shift_JIS and a GB18030 one with a four-byte character for cp1250, and the file
+# loads as other characters without an error.
+DETECTED = ("gb18030", "big5", "cp950", "big5hkscs", "cp1252", "latin_1")
+
+
 def detect_encoding(seed: SeedFile) -> str:
-    """The file's encoding as a Python codec name, judged from its first MiB."""
+    """The file's encoding as a Python codec name, judged from its first MiB that is not
+    all ASCII."""
     with open_bytes(seed) as handle:
-        sample = handle.read(SAMPLE)
-    return detect_bytes(sample)
+        return detect_bytes(telling_sample(handle))
+
+
+def telling_sample(handle: BinaryIO) -> bytes:
+    """The first MiB of the file, or when that is all ASCII (a GBK export whose Chinese starts
+    further down: ASCII is valid UTF-8, and UTF-8 was chosen for it), a MiB from the line
+    where the first other byte is."""
+    sample = handle.read(SAMPLE)
+    if not sample.isascii() or utf16_order(sample) is not None:
+        return sample
+    while chunk := handle.read(SAMPLE):
+        if not chunk.isascii():
+            found = NON_ASCII.search(chunk)
+            start = chunk.rfind(b"\n", 0, found.start() if found else len(chunk)) + 1
+            return chunk[start:] + handle.read(start)
+    return sample
+
+
+def resolve_encoding(seed: SeedFile, declared: str) -> str:
+    """The encoding to read this file in: `auto` detected, UTF-8 with its byte-order mark left
+    out, and UTF-16 given its byte order (by the byte-order mark, or for a file without one
+    by where its zero bytes are)."""
+    if declared == "auto":
+        return detect_encoding(seed)
+    if declared not in ("utf-8", "utf-16", "utf-16le", "utf-16be"):
+        return declared
+    with open_bytes(seed) as handle:
+        sample = handle.read(SAMPLE if declared != "utf-8" else len(codecs.BOM_UTF8))
+    if declared == "utf-8":
+        # Excel's "CSV UTF-8" starts with a BOM: read as part of the first header, it kept
+        # header_row: auto from finding the header on line 1
+        return "utf-8-sig" if sample == codecs.BOM_UTF8 else declared
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # the mark says the order, and is not read as a character
+    if declared != "utf-16":
+        return declared
+    return utf16_order(sample) or declared
+
+
+def utf16_order(sample: bytes) -> str | None:
+    """utf-16-le or utf-16-be for UTF-16 text without a byte-order mark, told by its zero
+    bytes: every ASCII character of it (digits, commas, line ends) has one, on the same side.
+    UTF-8, GB18030, Big5 and latin-1 text has none (a stray NUL in a cell is not enough)."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sample[0 : pairs * 2 : 2].count(0)
+    odd = sample[1 : pairs * 2 : 2].count(0)
+    high, low, order = (odd, even, "utf-16-le") if odd >= even else (even, odd, "utf-16-be")
+    if high < 2 or high * 20 < pairs or low * 10 > high:
+        return None
+    try:
+        text = codecs.getincrementaldecoder(order)().decode(sample[: pairs * 2], final=False)
+    except UnicodeDecodeError:
+        return None
+    # a line end read as such, or ASCII text (one line, or lines longer than the sample)
+    return order if "\n" in text or high * 2 >= pairs else None
 
 
 def detect_bytes(sample: bytes) -> str:
-    """utf-8-sig / utf-16 by their BOM, utf-8 when the bytes decode as such, else the best
-    guess of charset-normalizer (a maintained detector), else gb18030."""
+    """utf-8-sig / utf-16 by their BOM, UTF-16 without one by its zero bytes, utf-8 when the
+    bytes decode as such, else the best guess of charset-normalizer (a maintained detector)
+    among the other encodings seeds accept, else gb18030."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if order := utf16_order(sample):
+        return order
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
@@ -87,23 +196,50 @@ def detect_bytes(sample: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    best = from_bytes(sample, cp_isolation=list(DETECTED)).best()
     if best is None:
-        return "gb18030"
+        return _likelier_chinese(sample)
     found = codecs.lookup(best.encoding).name
+    if found in ("cp1252", "iso8859-1"):
+        return "latin-1"  # read as Windows-1252 either way
+    if found in ("cp950", "big5hkscs"):
+        return "big5"  # which reads their extensions too
     # GBK and GB2312 are subsets of GB18030: a later line with a rarer character still decodes
     return "gb18030" if found in ("gbk", "gb2312", "hz") else found
+
+
+COMMON_HAN = re.compile("[\u4e00-\u9fff]")
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _likelier_chinese(sample: bytes) -> str:
+    """gb18030 or big5 for a sample the detector could not judge (a few short lines with
+    Big5's Windows or Hong Kong extensions): the one that decodes it into the more common
+    Chinese characters. GB18030 decodes almost any bytes, Big5 read as GB18030 gives rare and
+    private-use characters."""
+    scores = {}
+    for encoding in ("gb18030", "big5"):
+        decoder = codecs.getincrementaldecoder(encoding)(errors=decode_errors(encoding))
+        try:
+            text = decoder.decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        scores[encoding] = len(COMMON_HAN.findall(text)) - 10 * len(PRIVATE_USE.findall(text))
+    return max(scores, key=lambda e: scores[e]) if scores else "gb18030"
 
 
 def likely_encoding(seed: SeedFile, tried: str) -> str | None:
     """A guess at the encoding a file that is not `tried` text is really in."""
     try:
         with open_bytes(seed) as handle:
-            sample = handle.read(SAMPLE)
+            sample = telling_sample(handle)
     except MflError:
         return None
     guess = detect_bytes(sample)
-    return None if codecs.lookup(guess).name == codecs.lookup(tried).name else guess
+    same = (
+        codecs.lookup(CODECS.get(guess, guess)).name == codecs.lookup(CODECS.get(tried, tried)).name
+    )
+    return None if same else guess
 
 
 # Encodings in which a 0x0A byte is always a newline (no multibyte character holds one), so a
@@ -122,13 +258,26 @@ class Transcoded:
     skipped: int  # lines above the header that were left out (a title, an export date)
 
 
-def transcode(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Transcoded:
+def cr_lines(seed: SeedFile) -> bool:
+    """True for a file whose lines end in a carriage return alone (Excel for Mac's "CSV
+    (Macintosh)"): no line feed in its first MiB, and a carriage return."""
+    with open_bytes(seed) as handle:
+        sample = handle.read(SAMPLE)
+    return b"\r" in sample and b"\n" not in sample
+
+
+def transcode(
+    seed: SeedFile, encoding: str, out: Path, skip_lines: int, cr: bool = False
+) -> Transcoded:
     """Write the file as UTF-8 to `out`, leaving out its first `skip_lines` lines; a byte
-    sequence invalid in `encoding` is E115, naming the line and a likely encoding.
+    sequence invalid in `encoding` is E115, naming the line and a likely encoding. With `cr`,
+    lines that end in a carriage return alone are written ending in a line feed.
 
     A large plain file in an encoding whose multibyte characters never hold a newline byte is
     cut at line boundaries and its parts decoded side by side, one process per core."""
     codec = codecs.lookup(CODECS.get(encoding, encoding)).name
+    if cr:
+        return _transcode_serial(seed, encoding, codec, out, skip_lines, cr)
     if (
         seed.format is SeedFormat.CSV
         and codec in SPLITTABLE
@@ -142,11 +291,12 @@ def transcode(seed: SeedFile, encoding: str, out: Path, skip_lines: int) -> Tran
 
 
 def _transcode_serial(
-    seed: SeedFile, encoding: str, codec: str, out: Path, skip_lines: int
+    seed: SeedFile, encoding: str, codec: str, out: Path, skip_lines: int, cr: bool = False
 ) -> Transcoded:
     from metricflow_lite.seeds.transcode_worker import Utf8Lines
 
-    decoder = codecs.getincrementaldecoder(CODECS.get(encoding, encoding))(errors="strict")
+    name = CODECS.get(encoding, encoding)
+    decoder = codecs.getincrementaldecoder(name)(errors=decode_errors(name))
     utf8 = Utf8Lines() if codec in SPLITTABLE else None  # GB18030 and Big5: see utf8_line
     lines = 0  # lines of the export decoded so far
     written = 0
@@ -157,10 +307,13 @@ def _transcode_serial(
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as err:
-                line = lines + chunk[: max(err.start, 0)].count(b"\n") + 1
+                line = lines + chunk[: max(err.start, 0)].count(b"\r" if cr else b"\n") + 1
                 raise invalid_text(seed, encoding, line) from None
             except UnicodeError:  # utf-16 without a byte-order mark
                 raise invalid_text(seed, encoding, 1) from None
+            if cr:
+                text = text.replace("\r", "\n")
+                chunk = chunk.replace(b"\r", b"\n")  # for the UTF-8 line check's numbers
             found = utf8.check(chunk) if utf8 is not None else None
             if found is not None:
                 raise utf8_text(seed, encoding, found)
@@ -196,6 +349,17 @@ def invalid_text(seed: SeedFile, encoding: str, line: int) -> MflError:
 
 
 def utf8_text(seed: SeedFile, encoding: str, line: int) -> MflError:
+    if likely_encoding(seed, encoding) in ("utf-8", "utf-8-sig"):
+        # all of it UTF-8, not a line typed in by another program: "save that line in
+        # gb18030 like the rest" would send the user looking for a rest that is not there
+        return MflError(
+            "E115",
+            f"{seed.file} is UTF-8 text, not {encoding}: its Chinese would load as other"
+            " characters",
+            Location(seed.file, line),
+            f"set encoding: utf-8 (or auto, which detects each file's encoding) in"
+            f" seeds/{seed.table}.yml; nothing was loaded from it",
+        )
     return MflError(
         "E115",
         f"{seed.file} is {encoding} text, but line {line:,} is UTF-8 (typed in by another"
@@ -208,7 +372,8 @@ def utf8_text(seed: SeedFile, encoding: str, line: int) -> MflError:
 
 def decode_head(seed: SeedFile, encoding: str, lines: int) -> list[str]:
     """The first `lines` lines of the file as text (for finding its header)."""
-    decoder = codecs.getincrementaldecoder(CODECS.get(encoding, encoding))(errors="strict")
+    name = CODECS.get(encoding, encoding)
+    decoder = codecs.getincrementaldecoder(name)(errors=decode_errors(name))
     text = ""
     with open_bytes(seed) as handle:
         while text.count("\n") < lines:
@@ -338,7 +503,8 @@ def _skip_lines(
         cut = newline + 1
         skipped += 1
     try:
-        head[:cut].decode(CODECS.get(encoding, encoding))
+        name = CODECS.get(encoding, encoding)
+        head[:cut].decode(name, errors=decode_errors(name))
     except UnicodeDecodeError as err:
         raise invalid_text(seed, encoding, head[: err.start].count(b"\n") + 1) from None
     return cut, skipped

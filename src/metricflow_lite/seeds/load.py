@@ -23,10 +23,13 @@ Error codes (E1xx, loading seeds):
 - E114: two tables' names differ only by case
 - E115: a file is not valid text in its encoding
 - E116: an Excel sheet, or a header row, is not where seeds/<table>.yml says
+- E118: a formula in an Excel sheet's data rows was never calculated
+- E119 (warning): a file under seeds/ is in no format mfl seed reads (a .txt, .tsv, .xlsm)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,7 +41,7 @@ from pathlib import Path
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.seeds import encodings
 from metricflow_lite.seeds.descriptor import SeedFile, SeedTable
-from metricflow_lite.seeds.discovery import discover_seeds
+from metricflow_lite.seeds.discovery import discover_seeds, unloaded_files
 from metricflow_lite.seeds.plan import Action, FileStep, TablePlan, file_columns, plan_table
 from metricflow_lite.seeds.readers import FileFacts, ReadyFile, inspect_file, ready_file
 from metricflow_lite.seeds.supersede import superseded_rows
@@ -91,6 +94,7 @@ class LoadSummary:
     results: tuple[FileResult, ...]
     load_id: int | None  # the first load id of this run; None when nothing was loaded
     tables: tuple[TableResult, ...] = ()
+    unread: tuple[str, ...] = ()  # files under seeds/ in no format mfl seed reads
 
     @property
     def rows(self) -> int:
@@ -116,6 +120,17 @@ class LoadSummary:
             )
             for r in self.results
             if r.status is LoadStatus.MISSING
+        ) + tuple(
+            Diagnostic(
+                "E119",
+                f"{file} is not loaded: mfl seed reads .csv, .csv.gz, .parquet, .xlsx and .xls"
+                " files",
+                Location(file),
+                "save the export as CSV (a tab-delimited .txt or .tsv: as .csv with"
+                ' delimiter: "\\t" in its seeds/<table>.yml), or move the file out of seeds/',
+                Severity.WARNING,
+            )
+            for file in self.unread
         )
 
 
@@ -153,7 +168,8 @@ def load_seeds(
             for table in tables
             for seed in table.files
         }
-        return _load_tables(tables, warehouse, loaded, inspected, progress, options)
+        summary = _load_tables(tables, warehouse, loaded, inspected, progress, options)
+        return dataclasses.replace(summary, unread=unloaded_files(project))
     finally:
         inspector.shutdown(wait=True, cancel_futures=True)
 
@@ -191,7 +207,10 @@ def _load_tables(
             ready: dict[str, ReadyFile] = {}
             header_of = functools.partial(_header_of, table, facts, Path(scratch), ready, warehouse)
             existing = () if options.full_refresh else warehouse.raw_columns(table.name)
-            plan = plan_table(table, facts, header_of, known, existing)
+            try:
+                plan = plan_table(table, facts, header_of, known, existing)
+            except MflError as err:
+                raise _header_explained(err, table) from None
             for result in _apply(table, plan, ready, earlier, warehouse, options, first_id):
                 report(result)
         if table.natural_key and any(
@@ -228,7 +247,7 @@ def _header_of(
     if made.format is SeedFormat.PARQUET:
         return file_columns(table, (), warehouse.parquet_columns(seed.path, seed.file))
     if made.csv.header:
-        return file_columns(table, made.header)
+        return file_columns(table, made.header, file=seed.file)
     return table.columns if made.lines else ()
 
 
@@ -243,6 +262,13 @@ def _apply(
 ) -> list[FileResult]:
     """Run one table's plan in one warehouse transaction; the files' results."""
     loading = [s for s in plan.steps if s.action in (Action.LOAD, Action.REPLACE)]
+    if options.full_refresh:
+        # The version of a key that source() reads is the one loaded last: reloading every file
+        # in name order would hand a re-exported older day's corrections back to a later file.
+        # Files loaded before go again in the order they were loaded, new ones after them.
+        loading.sort(
+            key=lambda s: (0, earlier[s.file.file].load_id) if s.file.file in earlier else (1, 0)
+        )
     moves = tuple(
         (s.same_as, s.file.file)
         for s in plan.steps
@@ -264,13 +290,13 @@ def _apply(
             outcomes = list(warehouse.load_table(change, loads()))
         except MflError as err:
             raise _explained(err, table) from None
-    done = iter(outcomes)
+    done = dict(zip((s.file.file for s in loading), outcomes, strict=True))
     results = []
     for step in plan.steps:
         seed = step.file
         match step.action:
             case Action.LOAD | Action.REPLACE:
-                outcome = next(done)
+                outcome = done[seed.file]
                 status = LoadStatus.LOADED if step.action is Action.LOAD else LoadStatus.REPLACED
                 results.append(
                     FileResult(table.name, seed.file, status, outcome.rows, outcome.rejected)
@@ -316,6 +342,8 @@ def _file_load(
         sha256=step.facts.sha256,
         lines=ready.lines,
         line_offset=ready.line_offset,
+        line_breaks=ready.line_breaks,
+        padding=ready.padding,
         formats=table.formats,
         timezone=options.timezone,
         refuse_empty=(
@@ -325,6 +353,28 @@ def _file_load(
             and step.action is Action.REPLACE
         ),
     )
+
+
+def _header_explained(err: MflError, table: SeedTable) -> MflError:
+    """A from: header in no file, or a header row not found, because the files are read in the
+    wrong encoding (Big5 read as GBK, GBK as latin-1: every byte decodes, into other
+    characters): the hint names the encoding they look like."""
+    declared = table.csv.encoding
+    if err.code not in ("E104", "E116") or declared == "auto" or not table.sources:
+        return err
+    for seed in table.files:
+        if seed.format not in (SeedFormat.CSV, SeedFormat.CSV_GZ):
+            continue
+        guess = encodings.likely_encoding(seed, encodings.resolve_encoding(seed, declared))
+        if guess is not None:
+            return MflError(
+                err.code,
+                err.message,
+                err.loc,
+                f"{seed.file} looks like {guess} text, not {declared}: set encoding: {guess}"
+                f" (or auto) in seeds/{table.name}.yml; {err.hint}",
+            )
+    return err
 
 
 def _explained(err: MflError, table: SeedTable) -> MflError:

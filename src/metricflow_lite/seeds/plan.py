@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from metricflow_lite.compile.names import META_COLUMNS
 from metricflow_lite.errors import Location, MflError, did_you_mean
 from metricflow_lite.seeds.descriptor import SeedFile, SeedTable
 from metricflow_lite.seeds.readers import FileFacts
@@ -101,12 +102,17 @@ def plan_table(
         if column not in origin:
             sources = dict(table.sources)
             header = f" (from: {sources[column]})" if column in sources else ""
+            renamed = table.renames().get(column)
             raise MflError(
                 "E104",
                 f"column '{column}'{header} of {table.descriptor} is in none of"
                 f" raw.{table.name}'s files",
                 table.column_loc(column) or Location(table.descriptor or table.files[0].file),
-                did_you_mean(sources.get(column, column), origin)
+                # natural_key: [通话编号] where columns: maps call_id from 通话编号
+                f"the export's header '{column}' loads as column '{renamed}' (its from:):"
+                f" name '{renamed}'"
+                if renamed
+                else did_you_mean(sources.get(column, column), origin)
                 or f"the files have: {', '.join(origin) or 'none'}",
             )
     return TablePlan(table.name, tuple(steps), missing, tuple(columns))
@@ -133,12 +139,53 @@ def _check_drift(
 
 
 def file_columns(
-    table: SeedTable, names: tuple[str, ...], stored: tuple[tuple[str, str], ...] = ()
+    table: SeedTable,
+    names: tuple[str, ...],
+    stored: tuple[tuple[str, str], ...] = (),
+    file: str | None = None,
 ) -> tuple[tuple[str, str], ...]:
     """(name, type) per column of a file: the declared type, else VARCHAR for CSV (raw stays
-    raw), else the type stored in a parquet file ("" = as stored)."""
+    raw), else the type stored in a parquet file ("" = as stored). A header renamed by from:
+    onto another header of the file (`file`) is E105."""
     if stored:  # parquet columns keep their stored names (from: maps text headers)
         return tuple((name, table.declared_type(name) or "") for name, _ in stored)
     renames = table.renames()
     renamed = [renames.get(name, name) for name in names]
+    if file is not None:
+        _check_names(table, names, renamed, file)
     return tuple((name, table.declared_type(name) or "VARCHAR") for name in renamed)
+
+
+def _check_names(table: SeedTable, names: tuple[str, ...], renamed: list[str], file: str) -> None:
+    """Column names the warehouse would refuse, as E105 on the file's header rather than the
+    warehouse's 'column already exists' or 'transaction is aborted' (E108)."""
+    renames = table.renames()
+    for header, name in zip(names, renamed, strict=True):
+        if name.casefold() in (m.casefold() for m in META_COLUMNS):
+            raise MflError(
+                "E105",
+                f"in the header of {file}, column '{name}' has the name of a column mfl adds"
+                f" to every raw row ({', '.join(META_COLUMNS)})",
+                Location(file, 1),
+                f"give column '{name}' (from: {header}) another name in seeds/{table.name}.yml"
+                if header in renames
+                else f"load it under another name: columns: {{{header.lstrip('_')}: {{from:"
+                f" {header}}}}} in seeds/{table.name}.yml",
+            )
+    folded = [name.casefold() for name in renamed]
+    if len(set(folded)) == len(folded):
+        return
+    twice = next(name for name in folded if folded.count(name) > 1)
+    headers = [h for h, name in zip(names, folded, strict=True) if name == twice]
+    columns = [n for n in renamed if n.casefold() == twice]
+    if len(set(columns)) > 1 and not any(h in renames for h in headers):
+        # a warehouse's names ignore case: ID and id are one column
+        what = f"{' and '.join(repr(c) for c in columns)} differ only by case"
+        hint = "give each column a distinct name on the header line, or rename one with from:"
+    else:
+        what = (
+            f"{' and '.join(repr(h) for h in headers)} would both be column '{columns[0]}'"
+            f" (from: in {table.descriptor})"
+        )
+        hint = "name the column that comes from the header another way under columns:"
+    raise MflError("E105", f"in the header of {file}, {what}", Location(file, 1), hint)

@@ -111,8 +111,18 @@ def read_header(seed: SeedFile, options: CsvOptions) -> tuple[str, ...]:
     names = tuple(name.strip() for name in first)
     if not options.header:
         return names
+    if not named_count(names):
+        # a blank row where header_row says the header is: "column 1 has no name" sent the
+        # user to name columns that were not there
+        raise MflError(
+            "E105",
+            f"the header of {seed.file} is an empty line",
+            Location(seed.file, 1),
+            f"set header_row: in seeds/{seed.table}.yml to the line (sheet row) holding the"
+            " header, or header_row: auto with the from: headers under columns:",
+        )
     seen: set[str] = set()
-    for index, name in enumerate(names, start=1):
+    for index, name in enumerate(names[: named_count(names)], start=1):
         if not name or name in seen:
             what = f"column {index} has no name" if not name else f"column '{name}' appears twice"
             raise MflError(
@@ -123,6 +133,15 @@ def read_header(seed: SeedFile, options: CsvOptions) -> tuple[str, ...]:
             )
         seen.add(name)
     return names
+
+
+def named_count(names: tuple[str, ...]) -> int:
+    """The header's fields up to its last named one: exports that end every line with a
+    delimiter (`a,b,`), or a sheet with a note right of the table, have empty ones after it."""
+    count = len(names)
+    while count and not names[count - 1]:
+        count -= 1
+    return count
 
 
 def _utf8_lines(seed: SeedFile, handle: BinaryIO) -> Iterator[str]:
@@ -148,6 +167,16 @@ class ReadyFile:
     lines: int  # physical lines of `path`, header included
     line_offset: int  # lines (sheet rows) of the export above `path`'s first line
     encoding: str  # the export's encoding ("" for parquet and Excel)
+    line_breaks: bool = False  # an Excel sheet's line breaks in cells, hidden in `path`
+    padding: int = 0  # fields after the header's last named one (`a,b,`): no column, no value
+
+
+def _padded(ready: ReadyFile) -> ReadyFile:
+    """The file with its header cut after its last named field, the rest counted as padding."""
+    named = named_count(ready.header)
+    if not ready.csv.header or named == len(ready.header) or not named:
+        return ready
+    return replace(ready, header=ready.header[:named], padding=len(ready.header) - named)
 
 
 def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path) -> ReadyFile:
@@ -159,31 +188,39 @@ def ready_file(seed: SeedFile, table: SeedTable, facts: FileFacts, scratch: Path
     if seed.format in (SeedFormat.XLSX, SeedFormat.XLS):
         return _ready_sheet(seed, table, out)
     options = table.csv
-    encoding = options.encoding
-    if encoding == "auto":
-        encoding = encodings.detect_encoding(seed)
+    encoding = encodings.resolve_encoding(seed, options.encoding)
     header_index = _header_index(seed, table, encoding)
-    if encodings.CODECS.get(encoding) in encodings.NATIVE and header_index == 0:
+    cr = encodings.cr_lines(seed)
+    if encodings.CODECS.get(encoding) in encodings.NATIVE and header_index == 0 and not cr:
         header = read_header(seed, replace(options, encoding="utf-8"))
-        return ReadyFile(
-            seed.path,
-            seed.format,
-            replace(options, encoding="utf-8"),
-            header,
-            facts.lines,
-            0,
-            encoding,
+        return _padded(
+            ReadyFile(
+                seed.path,
+                seed.format,
+                replace(options, encoding="utf-8"),
+                header,
+                facts.lines,
+                0,
+                encoding,
+            )
         )
-    done = encodings.transcode(seed, encoding, out, header_index)
+    done = encodings.transcode(seed, encoding, out, header_index, cr)
+    if not done.lines and done.skipped:
+        raise _no_header_row(seed, table, done.skipped, "line")
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     options = replace(options, encoding="utf-8")
     header = read_header(ready, options) if done.lines else ()
-    return ReadyFile(out, SeedFormat.CSV, options, header, done.lines, done.skipped, encoding)
+    return _padded(
+        ReadyFile(out, SeedFormat.CSV, options, header, done.lines, done.skipped, encoding)
+    )
 
 
 def _wanted_headers(table: SeedTable) -> set[str]:
-    sources = dict(table.sources)
-    return {sources.get(name, name) for name, _ in table.columns}
+    """The headers header_row: auto looks for: the from: ones (a column declared only for its
+    type may be one that later exports add), else every declared column's name."""
+    if table.sources:
+        return {header for _, header in table.sources}
+    return {name for name, _ in table.columns}
 
 
 def _header_index(seed: SeedFile, table: SeedTable, encoding: str) -> int:
@@ -213,11 +250,25 @@ def _find_header(seed: SeedFile, table: SeedTable, rows: Iterator[list[str]]) ->
             return index
     raise MflError(
         "E116",
-        f"no row among the first {HEADER_SEARCH} of {seed.file} holds every declared header"
+        f"no row among the first {HEADER_SEARCH} of {seed.file} holds every"
+        f" {'from:' if table.sources else 'declared'} header"
         f" ({', '.join(sorted(wanted))})",
         Location(seed.file, 1),
         f"the first row reads: {', '.join(first[:8]) or '(empty)'}; check the from: headers in"
         f" seeds/{seed.table}.yml, or set header_row: to the header's line number",
+    )
+
+
+def _no_header_row(seed: SeedFile, table: SeedTable, there: int, unit: str) -> MflError:
+    """header_row below the file's last line: every line would be above the header and the
+    file would load as empty, its rows lost without a word."""
+    return MflError(
+        "E116",
+        f"seeds/{table.name}.yml puts the header on {unit} {table.header_row}, but {seed.file}"
+        f" has {there:,} {unit}{'s' * (there != 1)}",
+        Location(table.descriptor or seed.file),
+        f"set header_row: to the {unit} holding the header (or auto, with the from: headers"
+        " under columns:)",
     )
 
 
@@ -230,22 +281,44 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
         header_index = _find_header(seed, table, texts)
     else:
         header_index = fixed
+    if head and header_index >= len(head):
+        raise _no_header_row(seed, table, len(head), "row")
+    if seed.format is SeedFormat.XLSX:
+        cell = excel.uncalculated_formula(seed, table.sheet, header_index + 1)
+        if cell is not None:
+            raise MflError(
+                "E118",
+                f"cell {cell} of {seed.file} holds a formula whose value was never calculated"
+                " (the program that wrote the workbook left that to Excel): its rows would load"
+                " without it",
+                Location(seed.file, int("".join(c for c in cell if c.isdigit()))),
+                "open the workbook in Excel or LibreOffice and save it (that calculates it), or"
+                " export values; nothing was loaded from it",
+            )
     header = (
         [excel.cell_text(c, "VARCHAR").strip() for c in head[header_index]]
         if header_index < len(head)
         else []
     )
     renames = table.renames()
-    kinds = [table.declared_type(renames.get(name, name)) or "VARCHAR" for name in header]
+    formats = dict(table.formats)
+    kinds = [
+        (
+            table.declared_type(renames.get(name, name)) or "VARCHAR",
+            formats.get(renames.get(name, name)),
+        )
+        for name in header
+    ]
 
-    def kind_of(position: int) -> str:
-        return kinds[position] if position < len(kinds) else "VARCHAR"
+    def kind_of(position: int) -> excel.Kind:
+        return kinds[position] if position < len(kinds) else ("VARCHAR", None)
 
-    lines = excel.write_sheet(itertools.chain(head, rows), header_index, kind_of, out)
+    lines, breaks = excel.write_sheet(itertools.chain(head, rows), header_index, kind_of, out)
     options = CsvOptions(header=table.csv.header)
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     names = read_header(ready, options) if lines else ()
-    return ReadyFile(out, SeedFormat.CSV, options, names, lines, header_index, "")
+    names = tuple(excel.restore_breaks(name) for name in names)
+    return _padded(ReadyFile(out, SeedFormat.CSV, options, names, lines, header_index, "", breaks))
 
 
 def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
@@ -258,10 +331,9 @@ def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
             index = _find_header(seed, table, iter(texts))
         else:
             index = table.header_row - 1
-        return tuple(texts[index]) if index < len(texts) else ()
-    encoding = table.csv.encoding
-    if encoding == "auto":
-        encoding = encodings.detect_encoding(seed)
+        names = tuple(texts[index]) if index < len(texts) else ()
+        return names[: named_count(names) or None]
+    encoding = encodings.resolve_encoding(seed, table.csv.encoding)
     index = _header_index(seed, table, encoding)
     options = table.csv
     lines = encodings.decode_head(seed, encoding, index + 1)[index:]
@@ -272,4 +344,5 @@ def peek_header(seed: SeedFile, table: SeedTable) -> tuple[str, ...]:
         doublequote=options.escape == options.quote,
     )
     first = next(rows, None)
-    return tuple(name.strip() for name in first) if first else ()
+    names = tuple(name.strip() for name in first) if first else ()
+    return names[: named_count(names) or None] if table.csv.header else names

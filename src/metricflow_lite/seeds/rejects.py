@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricflow_lite.errors import MflError, did_you_mean
+from metricflow_lite.seeds.discovery import natural_order
 from metricflow_lite.warehouse.base import Warehouse
 
 
@@ -22,7 +23,7 @@ class Reject:
 
 
 def list_rejects(warehouse: Warehouse, table: str | None = None) -> tuple[Reject, ...]:
-    """Every rejected line (of one table), by file and line."""
+    """Every rejected line (of one table), by file (in natural name order) and line."""
     if "_rejects" not in warehouse.tables("raw"):
         return ()
     if table is not None:
@@ -42,9 +43,12 @@ def list_rejects(warehouse: Warehouse, table: str | None = None) -> tuple[Reject
     if table is not None:
         query = query.where(exp.column("table_name").eq(exp.Literal.string(table)))
     result = warehouse.fetch(query.sql(dialect=warehouse.dialect))
-    return tuple(
+    found = [
         Reject(str(t), str(f), int(n), str(r or ""), str(x or "")) for t, f, n, r, x in result.rows
-    )
+    ]
+    # in the order mfl seed loads them: 2024-10-9 before 2024-10-10 (the query sorts by text)
+    found.sort(key=lambda r: (r.table, natural_order(r.file), r.line, r.reason))
+    return tuple(found)
 
 
 def _tables(warehouse: Warehouse) -> tuple[str, ...]:

@@ -17,6 +17,31 @@ import re
 import sys
 
 CHUNK = 1 << 20
+BIG5_ERRORS = "mfl-big5-extensions"
+
+
+def big5_extensions(err: UnicodeError) -> tuple[str, int]:
+    """A pair of bytes Python's Big5 does not know, read as the Big5 that Windows (cp950:
+    裏 恒 碁 €) or Hong Kong (HKSCS: 嘅 咗) writes; still an error when neither knows it."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    pair = bytes(err.object[err.start : err.start + 2])
+    for codec in ("cp950", "big5hkscs"):
+        try:
+            return pair.decode(codec), err.start + 2
+        except UnicodeDecodeError:
+            pass
+    raise err
+
+
+codecs.register_error(BIG5_ERRORS, big5_extensions)
+
+
+def decode_errors(codec: str) -> str:
+    """The error handler a strict decode of `codec` runs with."""
+    return BIG5_ERRORS if codecs.lookup(codec).name == "big5" else "strict"
+
+
 # Chinese characters and full-width forms: what a UTF-8 line in a Chinese export holds
 CHINESE = re.compile("[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -60,7 +85,7 @@ class Utf8Lines:
 def transcode_range(source: str, start: int, end: int, codec: str, out: str) -> dict[str, object]:
     """Decode bytes [start, end) of `source` as `codec` into the UTF-8 file `out`; the range
     begins and ends on a line boundary, so it is decoded as a whole (final at its end)."""
-    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    decoder = codecs.getincrementaldecoder(codec)(errors=decode_errors(codec))
     utf8 = Utf8Lines()
     newlines = 0
     last = ""

@@ -204,6 +204,12 @@ class FileLoad:
     formats: tuple[tuple[str, str], ...] = ()  # (column, strptime format) of DATE/TIMESTAMPs
     timezone: str = "UTC"  # the project's: timestamps with an offset or zone convert to it
     refuse_empty: bool = False  # a file that had rows: no rows now is an error, not a load
+    # an Excel sheet whose cells' line breaks were written as U+FDD0 / U+FDD1 (one row, one
+    # line): the loaded text and the rejects get them back
+    line_breaks: bool = False
+    # fields after the header's last named one (an export ending each line with a delimiter):
+    # read, and a line with a value in one is a reject
+    padding: int = 0
 
 
 @dataclass(frozen=True, slots=True)

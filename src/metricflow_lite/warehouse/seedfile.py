@@ -129,6 +129,8 @@ def read_seed_file(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoa
             outcome = FileLoadOutcome(0, 0)  # empty, or a header only
         else:
             outcome = _read_csv(con, load, into, rejects)
+            if load.line_breaks:
+                _restore_line_breaks(con, load, into, rejects)
         if load.refuse_empty and not outcome.rows and not outcome.rejected:
             # an export that came out empty (a failed job, a full disk) must not wipe the rows
             raise MflError(
@@ -143,6 +145,48 @@ def read_seed_file(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoa
     finally:
         for scratch in SCRATCH:
             con.execute(f"DROP TABLE IF EXISTS temp.{scratch}")
+
+
+def _restore_line_breaks(con: Any, load: FileLoad, into: str, rejects: str) -> None:
+    """Put back the line breaks an Excel sheet's cells had (written as noncharacters so that
+    each row stays one line): in the file's text columns and in its rejects."""
+
+    def restored(column: str) -> exp.Expr:
+        value: exp.Expr = exp.column(column, quoted=True)
+        for hidden, code in (("\ufdd0", 10), ("\ufdd1", 13)):
+            value = exp.func(
+                "replace",
+                value,
+                exp.Literal.string(hidden),
+                exp.func("chr", exp.Literal.number(code)),
+            )
+        return value
+
+    texts = [name for name, kind in load.columns if type_family(kind) == "text"]
+    for table, columns, file_column in (
+        (into, texts, "_file"),
+        (rejects, ["raw_text", "reason"], "file"),
+    ):
+        if not columns:
+            continue
+        # only the rows that hold a break: an update rewrites every row it touches
+        holds = exp.or_(
+            *(
+                exp.func("contains", exp.column(c, quoted=True), exp.Literal.string(hidden))
+                for c in columns
+                for hidden in ("\ufdd0", "\ufdd1")
+            )
+        )
+        update = exp.Update(
+            this=exp.to_table(table, dialect="duckdb"),
+            expressions=[exp.column(c, quoted=True).eq(restored(c)) for c in columns],
+            where=exp.Where(
+                this=exp.and_(
+                    exp.column(file_column, quoted=True).eq(exp.Literal.string(load.file)), holds
+                )
+            ),
+        )
+        con.execute(update.sql(dialect="duckdb"))
 
 
 def _parquet_value(name: str, kind: str, stored: dict[str, str]) -> str:
@@ -299,9 +343,12 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     csv = load.csv
     first = 2 if csv.header else 1  # the physical line of the first data row
     off = load.line_offset  # lines of the export above the file read here
-    struct = ", ".join(f"{text(f'c{i}')}: 'VARCHAR'" for i in range(len(load.columns)))
+    # the header's empty fields after its last name (`a,b,`): read, to reject a value in one
+    pads = [f"c{i}" for i in range(len(load.columns), len(load.columns) + load.padding)]
+    fields = [f"c{i}" for i in range(len(load.columns))] + pads
+    struct = ", ".join(f"{text(field)}: 'VARCHAR'" for field in fields)
     names = ", ".join(ident(name) for name, _ in load.columns)
-    aliases = ", ".join(ident(f"c{i}") for i in range(len(load.columns)))
+    aliases = ", ".join(ident(field) for field in fields)
     formats = dict(load.formats)
     conversions = [
         conversion(ident(f"c{i}"), name, kind, formats.get(name), load.timezone)
@@ -316,7 +363,7 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     scanned = ", ".join(
         ident(f"c{i}") if c.value is None else f"{c.value} AS {ident(f'x{i}')}, {ident(f'c{i}')}"
         for i, c in enumerate(conversions)
-    )
+    ) + "".join(f", {ident(pad)}" for pad in pads)
     # A converted column keeps its text only where it did not convert (the rejects' reason
     # quotes it): the temp table holds a NULL for every good value, 8 % faster at 1M rows.
     kept = ", ".join(
@@ -325,7 +372,7 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         else f"{ident(f'x{i}')}, CASE WHEN {ident(f'x{i}')} IS NULL THEN {ident(f'c{i}')} END"
         f" AS {ident(f'c{i}')}"
         for i, c in enumerate(conversions)
-    )
+    ) + "".join(f", {ident(pad)}" for pad in pads)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE mfl_csv AS SELECT {kept} FROM (SELECT {scanned}"
         f" FROM read_csv({text(load.path)}, columns = {{{struct}}},"
@@ -355,8 +402,21 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
         )
         for i, c in enumerate(conversions)
         if c.value is not None
+    ] + [
+        (
+            f"({ident(pad)} IS NOT NULL AND trim({ident(pad)}) <> '')",
+            text(f"field {int(pad[1:]) + 1} has a value, but no name in the header"),
+        )
+        for pad in pads
     ]
     bad_any = " OR ".join(bad for bad, _ in bads) or "FALSE"
+    # A line of delimiters only (,,,) is the empty row of a sheet saved as CSV by Excel: no
+    # row, as the sheet's own empty rows are none (a count of calls must not count it)
+    empty_all = " AND ".join(
+        f"coalesce({ident(f'c{i}')}, '') = ''"
+        + ("" if c.value is None else f" AND {ident(f'x{i}')} IS NULL")
+        for i, c in enumerate(conversions)
+    ) + "".join(f" AND coalesce({ident(pad)}, '') = ''" for pad in pads)
     # rowids inside a transaction start at an offset: count from the first one
     lowest = con.execute("SELECT min(rowid), count(*) FROM temp.mfl_csv").fetchone()
     parsed = int(lowest[1]) if lowest else 0
@@ -367,7 +427,7 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     row = con.execute(
         f"INSERT INTO {into} ({names}, _load_id, _file, _line)"
         f" SELECT {values}, {load.load_id}, {text(load.file)}, rowid + {offset}"
-        f" FROM temp.mfl_csv WHERE NOT ({bad_any})"
+        f" FROM temp.mfl_csv WHERE NOT ({bad_any}) AND NOT ({empty_all})"
     ).fetchone()
     rows = int(row[0]) if row else 0
     reasons = ", ".join(f"CASE WHEN {bad} THEN {reason} END" for bad, reason in bads) or "NULL"
@@ -388,7 +448,11 @@ def _read_csv(con: Any, load: FileLoad, into: str, rejects: str) -> FileLoadOutc
     targets: tuple[Target, ...] = ((into, "t._file = ?", [load.file]),)
     if invalid:
         targets += (("temp.mfl_invalid", "TRUE", []),)
-    if rows + invalid + bad == load.lines - (first - 1) and not unterminated:
+    skipped = 0
+    if rows + invalid < parsed:
+        found = con.execute(f"SELECT count(*) FROM temp.mfl_csv WHERE {empty_all}").fetchone()
+        skipped = int(found[0]) if found else 0
+    if rows + invalid + bad + skipped == load.lines - (first - 1) and not unterminated:
         # One record per physical line: DuckDB's record numbers are the file's lines.
         rejected = _line_rejects(con, load, targets, rejects, first, bad)
     else:
