@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from metricflow_lite.compile import names
+from metricflow_lite.compile.empty_periods import NotKnown, empty_period_value
 from metricflow_lite.compile.names import COMPARISON_SUFFIXES
 from metricflow_lite.compile.periods import (
     DataBounds,
@@ -38,7 +39,7 @@ from metricflow_lite.report import (
 from metricflow_lite.report.formatting import Cell, as_number
 from metricflow_lite.report.frame import Row
 from metricflow_lite.spec.joins import resolve_dimension
-from metricflow_lite.spec.model import Agg, BaseMetric, Change, Grain, ProjectSpec, Report
+from metricflow_lite.spec.model import BaseMetric, Change, Grain, Metric, ProjectSpec, Report
 from metricflow_lite.spec.project import Project
 from metricflow_lite.warehouse.base import Warehouse, fetch_built
 
@@ -378,17 +379,13 @@ def _recut(
             cells: dict[str, Cell] = dict(zip(names, row, strict=True))
             for info in table.metrics:
                 if info.name not in whole:
-                    cells[info.name] = _cut_value(cur, key, info.name, counts)
-                cells[info.name + "_prev"] = _cut_value(prev, key, info.name, counts)
-                cells[info.name + "_prev_year"] = _cut_value(year, key, info.name, counts)
+                    cells[info.name] = _cut_value(cur, key, info.name, by_name)
+                cells[info.name + "_prev"] = _cut_value(prev, key, info.name, by_name)
+                cells[info.name + "_prev_year"] = _cut_value(year, key, info.name, by_name)
             out.append(tuple(cells.get(n) for n in names))
         return tuple(out)
 
-    counts = frozenset(
-        m.name
-        for m in spec.metrics
-        if isinstance(m, BaseMetric) and m.agg in (Agg.COUNT, Agg.COUNT_DISTINCT)
-    )
+    by_name = {m.name: m for m in spec.metrics}
     names = [c.name for c in table.columns]
     total_names = [c.name for c in table.total_columns()]
     rows = recut(table.rows, names, report.by)
@@ -399,14 +396,19 @@ def _recut(
 
 
 def _cut_value(
-    keyed: Keyed | None, key: tuple[object, ...], metric: str, counts: frozenset[str]
+    keyed: Keyed | None, key: tuple[object, ...], metric: str, metrics: Mapping[str, Metric]
 ) -> int | float | None:
-    """A metric's cut value for one member; a member without rows in the cut (a queue that
-    opens at 08:00, cut at 07:52) counts 0, and has no rate; no data at all, no value."""
+    """A metric's cut value for one member. A member without rows in the cut (a queue that
+    opens at 08:00, cut at 07:52) has the value of a period without rows, as the views'
+    spine rows do (0 calls, no rate); no data at all, no value."""
     if keyed is None:
         return None
     if key not in keyed:
-        return 0 if metric in counts else None
+        try:
+            value = empty_period_value(metric, metrics)
+        except NotKnown:
+            return None
+        return int(value) if value is not None and value.is_integer() else value
     return _number(keyed[key].get(metric))
 
 
