@@ -28,11 +28,11 @@ def make_project(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def seed(root: Path) -> LoadSummary:
+def seed(root: Path, *, full_refresh: bool = False, prune: bool = False) -> LoadSummary:
     project = load_project(root)
     warehouse = DuckDBWarehouse.open(project, project.target())
     try:
-        return load_seeds(project, warehouse)
+        return load_seeds(project, warehouse, full_refresh=full_refresh, prune=prune)
     finally:
         warehouse.close()
 

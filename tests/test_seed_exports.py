@@ -15,9 +15,8 @@ from test_load import make_project, query, seed, statuses
 
 from metricflow_lite.cli import cli
 from metricflow_lite.errors import MflError
-from metricflow_lite.seeds.load import LoadStatus, load_seeds
+from metricflow_lite.seeds.load import LoadStatus
 from metricflow_lite.spec.project import load_project
-from metricflow_lite.warehouse.duckdb import DuckDBWarehouse
 
 # An ACD export as Excel on zh-CN Windows saves it: GBK, Chinese headers, 2024/10/8 9:05
 ACD_TEXT = (
@@ -1007,12 +1006,7 @@ def test_full_refresh_keeps_which_version_of_a_key_is_current(tmp_path: Path) ->
     latest = latest_versions("legs", ("leg_id",)).sql("duckdb")
     current = f"SELECT leg_id, talk FROM {latest} AS l ORDER BY 1"
     assert query(root, current) == [("L1", 99), ("L2", 21)]
-    project = load_project(root)
-    warehouse = DuckDBWarehouse.open(project, project.target())
-    try:
-        summary = load_seeds(project, warehouse, full_refresh=True)
-    finally:
-        warehouse.close()
+    summary = seed(root, full_refresh=True)
     assert query(root, current) == [("L1", 99), ("L2", 21)]
     # the summary still lists the files in name order, each with its own rows
     assert statuses(summary) == [
@@ -1218,12 +1212,7 @@ def test_report_csv_has_a_bom_and_query_csv_does_not() -> None:
 
 def test_load_summary_via_library(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/a.csv": "x\n1\n"})
-    project = load_project(root)
-    warehouse = DuckDBWarehouse.open(project, project.target())
-    try:
-        summary = load_seeds(project, warehouse)
-    finally:
-        warehouse.close()
+    summary = seed(root)
     assert summary.load_id == 1 and summary.rows == 1
 
 
@@ -1256,12 +1245,7 @@ def test_prune_removes_a_table_whose_files_are_all_gone(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"seeds/a.csv": "x\n1\n", "seeds/b.csv": "y\n2\n3\n"})
     seed(root)
     (root / "seeds/b.csv").unlink()
-    project = load_project(root)
-    warehouse = DuckDBWarehouse.open(project, project.target())
-    try:
-        summary = load_seeds(project, warehouse, prune=True)
-    finally:
-        warehouse.close()
+    summary = seed(root, prune=True)
     assert [(r.file, r.status, r.rows) for r in summary.results] == [
         ("seeds/a.csv", LoadStatus.UNCHANGED, 1),
         ("seeds/b.csv", LoadStatus.PRUNED, 2),
