@@ -287,8 +287,8 @@ def like_for_like(
         return _keyed_values(spec, warehouse, request, week_start)
 
     def cut_values(by: tuple[str, ...]) -> CutValues:
-        cur, prev, year = (values(by, a, b) for a, b in ranges)
-        return cur, prev, year
+        (cur, prev, year) = ranges
+        return values(by, *cur), values(by, *prev), values(by, *year)
 
     table = _recut(spec, table, report, period, cut_values)
     return replace(table, cut_through=last_full)
@@ -336,11 +336,11 @@ def cut_at_time_of_day(
     year = period_start(_year_earlier(period), table.grain, week_start)
 
     def values(by: tuple[str, ...], first: dt.date) -> Keyed | None:
-        until = min(as_datetime(first) + elapsed, period_end(first, table.grain))
         if not cut:  # nothing can be cut: no comparison, rather than one with a whole period
             return None
         if first < data_start.date():
             return None  # the data does not reach back to it: nothing to compare with
+        until = min(as_datetime(first) + elapsed, period_end(first, table.grain))
         last_day = (until - dt.timedelta(microseconds=1)).date()
         request = QueryRequest(
             metrics=cut, by=by, start=first, end=last_day, where=report.filter, until=until
