@@ -88,6 +88,17 @@ REWRITES = [
         "SELECT DATE_DIFF('minute', a, b)",
         "SELECT DATEDIFF(MINUTE, DATE_TRUNC('MINUTE', a), DATE_TRUNC('MINUTE', b))",
     ),
+    # Spark has no infinite timestamp (the cast is NULL): its last instant ends current versions.
+    (
+        "spark",
+        "SELECT COALESCE(u, CAST('infinity' AS TIMESTAMP))",
+        "SELECT COALESCE(u, CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP_NTZ))",
+    ),
+    (
+        "postgres",
+        "SELECT COALESCE(u, CAST('infinity' AS TIMESTAMP))",
+        "SELECT COALESCE(u, CAST('infinity' AS TIMESTAMP))",
+    ),
     ("postgres", "SELECT EXTRACT(HOUR FROM t)", "SELECT CAST(EXTRACT(HOUR FROM t) AS INT)"),
     ("postgres", "SELECT 7 / 2", "SELECT CAST(7 AS DOUBLE PRECISION) / 2"),
     ("postgres", "SELECT x FROM t ORDER BY x NULLS LAST", "SELECT x FROM t ORDER BY x"),

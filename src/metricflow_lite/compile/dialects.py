@@ -13,6 +13,8 @@ rules here cover what it renders valid but different (or invalid) on PostgreSQL 
   PostgreSQL, whose to_timestamp raises instead, the text must first match the format as a
   regular expression. regexp_full_match is an anchored ~ / RLIKE.
 - INTERVAL (expr) SECOND loses its expression when rendered: expr * INTERVAL '1' SECOND.
+- Spark has no infinite timestamp (CAST('infinity' AS TIMESTAMP) is NULL): the end of time of a
+  current version is Spark's last instant, 9999-12-31 23:59:59.999999.
 - The report time spine is EXPLODE(GENERATE_SERIES(lo, hi, step)) in the select list: Spark allows
   no generator inside CAST, and PostgreSQL wants timestamps, not UNNEST.
 
@@ -218,6 +220,21 @@ def spark_double_literals(node: exp.Expr) -> exp.Expr | None:
     return None
 
 
+SPARK_LAST_INSTANT = "9999-12-31 23:59:59.999999"
+
+
+def spark_end_of_time(node: exp.Expr) -> exp.Expr | None:
+    if (
+        isinstance(node, exp.Cast)
+        and node.to.is_type(exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)
+        and isinstance(node.this, exp.Literal)
+        and node.this.is_string
+        and node.this.this.lower() == "infinity"
+    ):
+        return exp.cast(exp.Literal.string(SPARK_LAST_INSTANT), node.to.copy())
+    return None
+
+
 RULES: dict[str, tuple[Rule, ...]] = {
     "duckdb": (),
     "postgres": (
@@ -236,6 +253,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         anchored_regexp_match,
         interval_of_expression,
         spark_double_literals,
+        spark_end_of_time,
     ),
 }
 # Constructs sqlglot renders without complaint but the engine rejects: (node type, what, hint).

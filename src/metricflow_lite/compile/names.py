@@ -32,6 +32,9 @@ SOURCE_ROW_ALIAS = "_mfl_row"  # the rows source() yields
 SOURCE_OLDER_ALIAS = "_mfl_older"  # ... a row that a later version of its key supersedes
 SOURCE_NEWER_ALIAS = "_mfl_newer"  # ... that later version
 SOURCE_SUPERSEDED_ALIAS = "_mfl_superseded"  # the superseded rows' key, _load_id and _line
+# A join into a model with `valid:` reads its versions with this column beside theirs: `until`,
+# or +infinity for the current version (compile/sqlgen.versions_with_end).
+VERSION_END = "_mfl_version_end"
 # The meta columns' types where the warehouse creates them (DuckDB names; sqlglot transpiles).
 META_COLUMN_TYPES = ((LOAD_ID, "BIGINT"), (FILE, "VARCHAR"), (LINE, "BIGINT"))
 

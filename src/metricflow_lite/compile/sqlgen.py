@@ -179,15 +179,35 @@ def add_joins(
             condition: exp.Expr = exp.EQ(
                 this=col(hop.column, left), expression=col(hop.primary_key, alias)
             )
+            joined: exp.Expr = table_ref(names.SRC, hop.model, alias)
             if hop.valid is not None:
                 assert time_value is not None, f"a join into {hop.model} needs the row's time"
+                joined = versions_with_end(hop.model, hop.valid.until, alias)
                 condition = exp.and_(
-                    condition, holds(hop.valid.start, hop.valid.until, alias, time_value)
+                    condition,
+                    exp.LTE(this=col(hop.valid.start, alias), expression=time_value.copy()),
+                    exp.GT(this=col(names.VERSION_END, alias), expression=time_value.copy()),
                 )
-            select = select.join(
-                typed_join(table_ref(names.SRC, hop.model, alias), "LEFT"), on=condition
-            )
+            select = select.join(typed_join(joined, "LEFT"), on=condition)
     return select
+
+
+def versions_with_end(model: str, until: str, alias: str) -> exp.Subquery:
+    """(SELECT *, COALESCE(until, +infinity) AS <VERSION_END> FROM src.<model>) AS alias.
+
+    A version holds a row's time t when `from <= t AND end > t`: two plain comparisons, which
+    DuckDB evaluates inside its hash join, where `until IS NULL OR until > t` was a residual
+    OR that made the time-valid team report 1.7x the plain join (1.5x with this; measured in
+    benchmarks/state.py). Only an instant of +infinity itself, not a real event time, finds no
+    current version."""
+    end_of_time = exp.cast(exp.Literal.string("infinity"), exp.DataType.Type.TIMESTAMP)
+    versions = exp.select(
+        exp.Star(),
+        exp.alias_(
+            exp.Coalesce(this=col(until), expressions=[end_of_time]), ident(names.VERSION_END)
+        ),
+    ).from_(table_ref(names.SRC, model))
+    return exp.Subquery(this=versions, alias=exp.TableAlias(this=ident(alias)))
 
 
 def holds(start: str, until: str, alias: str, instant: exp.Expr) -> exp.Expr:

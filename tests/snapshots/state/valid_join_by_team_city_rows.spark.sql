@@ -11,15 +11,15 @@ WITH `calls__offered_ts__src` AS (
     SUM(`m`.handle_seconds) AS `handle_seconds__sum`,
     PERCENTILE(`m`.handle_seconds, 0.5) AS `median_handle__value`
   FROM `src`.`calls` AS `m`
-  LEFT JOIN `src`.`agent_history` AS `m__agent_history`
+  LEFT JOIN (
+    SELECT
+      *,
+      COALESCE(`valid_to`, CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)) AS `_mfl_version_end`
+    FROM `src`.`agent_history`
+  ) AS `m__agent_history`
     ON `m`.`agent_id` = `m__agent_history`.`agent_id`
-    AND (
-      `m__agent_history`.`valid_from` <= `m`.`offered_ts`
-      AND (
-        `m__agent_history`.`valid_to` IS NULL
-        OR `m__agent_history`.`valid_to` > `m`.`offered_ts`
-      )
-    )
+    AND `m__agent_history`.`valid_from` <= `m`.`offered_ts`
+    AND `m__agent_history`.`_mfl_version_end` > `m`.`offered_ts`
   LEFT JOIN `src`.`sites` AS `m__agent_history__sites`
     ON `m__agent_history`.`site_id` = `m__agent_history__sites`.`site_id`
   WHERE
