@@ -189,6 +189,9 @@ ENTRY = {
     "span": [None, None],
     "grace_microseconds": 3_600_000_000,
     "bounds": [],
+    "built": "b1",  # the definitions checksum of the build it was planned against
+    "built_notes": [],  # what the answer says about that build
+    "built_sql": "SELECT sql_hash FROM _mfl.objects WHERE name = 'definitions'",
 }
 
 
@@ -200,8 +203,9 @@ ENTRY = {
         {k: v for k, v in ENTRY.items() if k != "layout"},  # an entry of an older mfl
         {k: v for k, v in ENTRY.items() if k != "span"},  # older still: no range kept
         {**ENTRY, "grain": "fortnight"},
+        {**ENTRY, "built": None},  # kept by --sql: planned against no build
     ],
-    ids=["no-file", "missing-file", "old-entry", "no-span", "bad-grain"],
+    ids=["no-file", "missing-file", "old-entry", "no-span", "bad-grain", "sql-only"],
 )
 def test_anything_unusual_takes_the_full_path(entry: dict[str, object]) -> None:
     assert fastpath.answer_query(entry, "table", False) is None
@@ -213,6 +217,8 @@ def test_a_cached_entry_renders_from_a_warehouse_file(tmp_path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE TABLE t AS SELECT DATE '2025-01-06' AS day, 'x' AS q, 3 AS n")
         con.execute("INSERT INTO t VALUES (DATE '2025-01-07', NULL, NULL)")
+        con.execute("CREATE SCHEMA _mfl")
+        con.execute("CREATE TABLE _mfl.objects AS SELECT 'definitions' AS name, 'b1' AS sql_hash")
     entry = {
         **ENTRY,
         "path": str(path),
@@ -235,6 +241,8 @@ def test_a_cached_entry_renders_from_a_warehouse_file(tmp_path: Path) -> None:
         "2025-01-06  甲      300.0%\n"
         "2025-01-07  (null)       -\n"
     )
+    # planned against another build than the one in the file: the full path plans again
+    assert fastpath.answer_query({**entry, "built": "b0"}, "table", False) is None
     short = fastpath.answer_query({**entry, "grace_microseconds": 0}, "csv", True)
     assert short is not None
     assert short.notes == ("note: incomplete day: 2025-01-07",)

@@ -428,3 +428,83 @@ def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
     # a rate times 100, half a count, a ratio, mixed units or a product have no such format
     for name in ("abandonment_points", "offered_half", "per_call", "mixed", "squared"):
         assert formats[name] == "number", name
+
+
+def _edit(path: Path, old: str, new: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return text
+
+
+def test_a_metric_edited_without_a_build_is_answered_as_the_yaml_says(tiny_project: Path) -> None:
+    """The YAML changes and nobody runs `mfl build`: the indicator tables hold the old
+    definition, so the query reads the rows with the new one and says so; a metric added
+    since the build is answered too (it was an internal error). By hand: abandoned first legs
+    in queue A are 3 in the week of 2024-12-30 (Monday's) and 0 in the next (its abandoned
+    call has no queue); in all queues 4 and 1."""
+    metrics = tiny_project / "metrics" / "calls.yml"
+    built_yaml = _edit(
+        metrics,
+        "filter: leg_seq = 1 and answered_ts is null",
+        "filter: leg_seq = 1 and answered_ts is null and queue = 'A'",
+    )
+    metrics.write_text(
+        metrics.read_text(encoding="utf-8")
+        + "  - {name: queue_a_calls, label: A队列来电, description: First legs in queue A.,\n"
+        "     model: calls, agg: count, filter: leg_seq = 1 and queue = 'A'}\n",
+        encoding="utf-8",
+    )
+    args = ("--metrics", "abandoned_calls,queue_a_calls", "--grain", "week", "--format", "json")
+    for _ in range(2):  # planned, then from the cached plan
+        result = invoke("query", "--project-dir", str(tiny_project), *args)
+        assert result.exit_code == 0, result.output
+        assert [(r["abandoned_calls"], r["queue_a_calls"]) for r in json.loads(result.stdout)] == [
+            (3, 8 + 2),
+            (0, 1),
+        ]
+        assert "changed since the last build: answered from the rows" in result.stderr
+        assert "run 'mfl build'" in result.stderr
+    rows_answer = invoke("query", "--project-dir", str(tiny_project), *args, "--no-indicators")
+    assert rows_answer.stdout == result.stdout
+    # a report reads the views the last build wrote: it says they are the old definitions
+    report = invoke("report", "queue_daily", "--project-dir", str(tiny_project), "--grain", "week")
+    assert report.exit_code == 0, report.output
+    assert "changed since the last build" in report.stderr
+    # the files as they were built: the indicator tables answer, and nothing is said
+    metrics.write_text(built_yaml, encoding="utf-8")
+    for _ in range(2):  # planned, then from the cached plan
+        again = invoke(
+            "query",
+            "--project-dir",
+            str(tiny_project),
+            "--metrics",
+            "abandoned_calls",
+            "--grain",
+            "week",
+            "--format",
+            "json",
+        )
+        assert [r["abandoned_calls"] for r in json.loads(again.stdout)] == [4, 1]
+        assert again.stderr == ""
+    report = invoke("report", "queue_daily", "--project-dir", str(tiny_project), "--grain", "week")
+    assert "changed since the last build" not in report.stderr
+
+
+def test_a_cached_plan_holds_for_the_build_it_was_planned_against(tiny_project: Path) -> None:
+    """Queried, then the YAML edited and built, then the edit undone without a build: the
+    question and the files are those of the first query, but the indicator tables hold the
+    edit. The cached plan (of the first build) is not used; the rows answer as the YAML says."""
+    metrics = tiny_project / "metrics" / "calls.yml"
+    args = ("--metrics", "abandoned_calls", "--grain", "week", "--format", "json")
+    first = invoke("query", "--project-dir", str(tiny_project), *args)
+    assert [r["abandoned_calls"] for r in json.loads(first.stdout)] == [4, 1]
+    built_yaml = _edit(metrics, "answered_ts is null", "answered_ts is null and queue = 'A'")
+    assert invoke("build", "--project-dir", str(tiny_project)).exit_code == 0
+    edited = invoke("query", "--project-dir", str(tiny_project), *args)
+    assert [r["abandoned_calls"] for r in json.loads(edited.stdout)] == [3, 0]
+    assert edited.stderr == ""
+    metrics.write_text(built_yaml, encoding="utf-8")
+    undone = invoke("query", "--project-dir", str(tiny_project), *args)
+    assert [r["abandoned_calls"] for r in json.loads(undone.stdout)] == [4, 1]
+    assert "changed since the last build" in undone.stderr

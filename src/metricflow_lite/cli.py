@@ -322,6 +322,8 @@ def query(
     )
     if answer.plan.note:
         click.echo(f"note: {answer.plan.note}", err=True)
+    for note in answer.notes:
+        click.echo(note, err=True)
     if answer.text is None:
         click.echo(answer.sql)
         return
@@ -517,6 +519,8 @@ def report(
     color = sys.stdout.isatty()
     width = terminal_width() if out is None else None
     output = reports.report(project, target, name, grain, on, fmt, out, color, width)
+    for note in output.notes:
+        click.echo(note, err=True)
     if output.warning is not None:
         click.echo(
             render_text([output.warning], root=project.root, color=sys.stderr.isatty()), err=True

@@ -16,6 +16,10 @@ LAYER_SCHEMAS = (SRC, IND, APP)  # what a build creates (and swaps) in one go
 ALL_SCHEMAS = (RAW, *LAYER_SCHEMAS)
 # The build's manifest (SQL hashes, fingerprints): written with the layers, read by the next build.
 MANIFEST_SCHEMA = "_mfl"
+# The row of the manifest's `objects` (name, sql_hash) that holds, instead of an object's SQL
+# hash, the checksum of the definitions (spec files, models, mfl) the build was compiled from:
+# a query asks it whether the YAML changed since the build (no object is named without a schema).
+DEFINITIONS_ROW = "definitions"
 
 # Columns every raw.<table> carries besides the file's own, in this order.
 LOAD_ID = "_load_id"

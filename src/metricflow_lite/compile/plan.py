@@ -921,6 +921,9 @@ class QueryRequest:
     # Rows before this instant only, without a grain: a report's period in progress compared
     # like for like cuts the previous period at the same elapsed time (jobs/reports.py).
     until: dt.datetime | None = None
+    # Indicator tables whose definition changed since the last build (a metric edited in the
+    # YAML without `mfl build`): they hold the old one, so the rows answer instead.
+    unbuilt: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -1641,6 +1644,9 @@ def _choose_table(
     mine = [
         t for t in tables if t.model == model and time_column in t.time_columns and t.span is None
     ]
+    if request.unbuilt and mine and all(t.name in request.unbuilt for t in mine):
+        return None, "its indicator tables changed since the last build"
+    mine = [t for t in mine if t.name not in request.unbuilt]
     candidates = []
     missing: list[str] = []
     for table in mine:

@@ -5,8 +5,9 @@ jinja2, yaml) and checking the spec, not on their answer. Their results are kept
 target/.mfl-cache/, keyed by a checksum of every file the spec is read from (the project file,
 metrics/, models/, reports/, the seed .yml files; the size and time of each seed data file), of
 mfl's own code and of the command's words; any change is a new key. A query's entry holds its
-SQL, how the table shows the rows (text.QueryLayout) and the SQL of the data bounds; rows and
-bounds are read from the warehouse on every run. This module imports no part of the compiler,
+SQL, how the table shows the rows (text.QueryLayout), the SQL of the data bounds and the
+build it was planned against; rows, bounds and the build's definitions checksum are read from
+the warehouse on every run. This module imports no part of the compiler,
 so a command served from the cache starts about as fast as a script.
 """
 
@@ -32,7 +33,7 @@ PROJECT_FILE = "metricflow_lite.yml"  # as spec/project.py
 PROJECT_DIR_ENV = "MFL_PROJECT_DIR"
 WATCHED = ("metrics", "models", "reports", "seeds")
 READ_WHOLE = (".yml", ".yaml", ".sql", ".jinja", ".md")  # spec files: by content
-FORMAT = 2  # of an entry: a new format is a new key
+FORMAT = 3  # of an entry: a new format is a new key
 LIBRARIES = ("sqlglot", "chinese_calendar", "jinja2", "duckdb")  # modules
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -180,8 +181,12 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
         grace = dt.timedelta(microseconds=int(entry["grace_microseconds"]))
         bounds_sql = [(str(model), str(query)) for model, query in entry["bounds"]]
         note = entry.get("note")
+        built, built_sql = entry["built"], str(entry["built_sql"])
+        built_notes = [str(n) for n in entry["built_notes"]]
     except (KeyError, TypeError, ValueError):
         return None
+    if not isinstance(built, str):
+        return None  # kept by --sql, which planned against no build
     if not entry.get("path"):
         return None
     flagged = fmt == "table" or completeness
@@ -189,10 +194,12 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
         bounds_sql = []  # as the full path: bounds only where periods are marked
     from metricflow_lite.warehouse.readonly import run_duckdb_queries
 
-    found = run_duckdb_queries(entry, [sql, *(query for _, query in bounds_sql)])
+    found = run_duckdb_queries(entry, [built_sql, sql, *(query for _, query in bounds_sql)])
     if found is None:
         return None
-    (columns, rows), *bound_rows = found
+    (_, built_rows), (columns, rows), *bound_rows = found
+    if built_rows != [(built,)]:
+        return None  # planned against another build: the full path plans again
     covered = None
     # as the full path: without a grain, a range only when some model has a time column
     if flagged and (grain is not None or bounds_sql):
@@ -206,6 +213,7 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
         )
     complete = covered.flags if covered is not None else None
     notes = [f"note: {note}"] if note else []
+    notes += built_notes
     period = grain.value if grain is not None else None
     if incomplete := incomplete_periods(
         columns, rows, period, complete, covered.range_label if covered else None

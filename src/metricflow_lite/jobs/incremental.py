@@ -154,14 +154,17 @@ def build(
     layout: Layout = Layout(),
     natural_keys: Mapping[str, tuple[str, ...]] | None = None,
     rendered: Mapping[str, Sequence[Statement]] | None = None,
+    definitions: str | None = None,
 ) -> BuildSummary:
     """Build into the session, incrementally when the last build's manifest allows.
-    `rendered`: each object's statements in the dialect, when the caller has them already."""
+    `rendered`: each object's statements in the dialect, when the caller has them already;
+    `definitions`: the checksum of what they were compiled from, kept in the manifest."""
     dialect = layout.dialect
     # each object's statements, rendered once: hashed, then run if the object is written
     if rendered is None:
         rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
     hashes = {name: inc.sql_hash(s.sql for s in found) for name, found in rendered.items()}
+    manifest_hashes = {**hashes, names.DEFINITIONS_ROW: definitions} if definitions else hashes
     keys = inc.day_keys(tables)
     src_tables = [o.name for o in objects if o.schema == "src"]
     histories = [h for h in histories if h.src_table in src_tables]
@@ -186,7 +189,7 @@ def build(
         )
         session.run(statements, on_statement)
         fingerprint(session, layout, src_tables, keys, histories)
-        write_manifest(session, layout, hashes, src_tables, keys, histories)
+        write_manifest(session, layout, manifest_hashes, src_tables, keys, histories)
         return BuildSummary(full=True)
     old_hashes = dict(session.fetch(manifest_rows("objects", dialect, "name", "sql_hash")))
     if not layout.suffix:
@@ -360,7 +363,7 @@ def build(
             days_done |= found_days
         by_day += 1
     session.run([s for o in objects for s in comment_statements(o, dialect, layout.names)])
-    write_manifest(session, layout, hashes, src_tables, keys, histories)
+    write_manifest(session, layout, manifest_hashes, src_tables, keys, histories)
     rebuilt_days = (days_done | {day for _, _, day in changed_rows}) - {None}
     return BuildSummary(
         full=False,

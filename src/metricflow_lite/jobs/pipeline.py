@@ -9,11 +9,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
 from metricflow_lite.compile import names
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, plan_build, statements_for
 from metricflow_lite.compile.layers import render_models
-from metricflow_lite.compile.plan import QueryPlan, QueryRequest, plan_query
-from metricflow_lite.compile.sqlgen import overlap_query, render_query, to_sql
+from metricflow_lite.compile.plan import (
+    QueryPlan,
+    QueryRequest,
+    ReadIndicator,
+    ReadSource,
+    plan_query,
+)
+from metricflow_lite.compile.sqlgen import col, overlap_query, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity
 from metricflow_lite.spec.expr import parse_where
 from metricflow_lite.spec.model import Grain, ProjectSpec
@@ -157,6 +165,7 @@ def _build_layers(
                 layout,
                 natural_keys(project),
                 rendered,
+                definitions_checksum(project),
             )
 
         if isinstance(warehouse, PostgresWarehouse | SparkWarehouse):
@@ -182,6 +191,69 @@ def _build_layers(
     elapsed = time.perf_counter() - started
     warnings = history_warnings(spec, warehouse)
     return BuildResult(tuple(objects), (*layers, ("total", elapsed)), warnings)
+
+
+def definitions_checksum(project: Project) -> str | None:
+    """A checksum of what a build compiles its objects from: the spec files, the models, the
+    seed .yml files and mfl's own code (not the data files)."""
+    from metricflow_lite.jobs import fastpath
+
+    return fastpath.key(project.root, ["definitions"], data_files=False)
+
+
+def built_definitions(warehouse: Warehouse) -> str | None:
+    """The definitions checksum of the last build (None: no manifest, or one without it)."""
+    from metricflow_lite.compile.incremental import MANIFEST_SCHEMA
+
+    return fetch_optional(warehouse, definitions_query(MANIFEST_SCHEMA, warehouse.dialect))
+
+
+def definitions_query(manifest_schema: str, dialect: str) -> str:
+    return (
+        exp.select(col("sql_hash"))
+        .from_(table_ref(manifest_schema, "objects"))
+        .where(exp.EQ(this=col("name"), expression=exp.Literal.string(names.DEFINITIONS_ROW)))
+        .sql(dialect)
+    )
+
+
+def fetch_optional(warehouse: Warehouse, sql: str) -> str | None:
+    try:
+        rows = warehouse.fetch(sql).rows
+    except Exception:  # noqa: BLE001 - no manifest: each engine raises its own error type
+        return None
+    return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def changed_since_build(
+    project: Project, spec: ProjectSpec, warehouse: Warehouse, built: str | None
+) -> frozenset[str]:
+    """The objects (src.x, ind.y, app.z) whose definition differs from the last build's, that
+    it did not build, or that read such an object: a metric edited, added or removed in the
+    YAML without `mfl build`.
+    Their built tables hold the old definition (or nothing); none when the files are those of
+    the build (`built`: its definitions checksum), or when the warehouse has none to tell."""
+    if built is None or definitions_checksum(project) == built:
+        return frozenset()
+    from metricflow_lite.compile.incremental import MANIFEST_SCHEMA, sql_hash
+
+    objects_query = exp.select(col("name"), col("sql_hash")).from_(
+        table_ref(MANIFEST_SCHEMA, "objects")
+    )
+    built_hashes = {
+        str(name): str(digest)
+        for name, digest in warehouse.fetch(objects_query.sql(warehouse.dialect)).rows
+    }
+    objects, rendered = compiled_objects(project, spec, raw_tables(warehouse), warehouse.dialect)
+    changed: set[str] = set()
+    for obj in objects:  # in build order: what an object reads comes before it
+        reads = {f"{t.db}.{t.name}" for t in obj.query.find_all(exp.Table) if t.db in SCHEMAS}
+        statements = rendered[obj.qualified_name]
+        if reads & changed or built_hashes.get(obj.qualified_name) != sql_hash(
+            s.sql for s in statements
+        ):
+            changed.add(obj.qualified_name)
+    return frozenset(changed)
 
 
 def history_warnings(spec: ProjectSpec, warehouse: Warehouse) -> tuple[Diagnostic, ...]:
@@ -398,6 +470,7 @@ class QueryAnswer:
     sql: str
     text: str | None
     incomplete: tuple[str, ...] = ()  # the periods the data does not cover whole (DESIGN-2 §2)
+    notes: tuple[str, ...] = ()  # what the answer reads that the last build did not define so
 
 
 def query(
@@ -424,11 +497,19 @@ def query(
     # a mistake in the request is reported before the warehouse is opened (or found missing)
     plan, sql = query_sql(project, request, dialect_for(project, target), spec)
     layout = query_layout(spec, plan.request, dimension_value_labels(spec, plan.request.by))
-    if cache_key is not None:
-        remember_query(project, target, cache_key, spec, plan, sql, layout)
     if sql_only:
+        # the SQL of the YAML as it is, whatever was built: kept for a repeated --sql only
+        if cache_key is not None:
+            remember_query(project, target, cache_key, spec, plan, sql, layout, None, ())
         return QueryAnswer(plan, sql, None)
     with connect(project, target, read_only=True) as warehouse:
+        built = built_definitions(warehouse)
+        changed = changed_since_build(project, spec, warehouse, built)
+        notes: tuple[str, ...] = ()
+        if changed:
+            plan, sql, notes = _plan_around(project, spec, request, warehouse.dialect, changed)
+        if cache_key is not None and built is not None:
+            remember_query(project, target, cache_key, spec, plan, sql, layout, built, notes)
         result = _fetch_explained(project, warehouse, sql)
         found = None
         if fmt == "table" or completeness:
@@ -440,7 +521,39 @@ def query(
         result.columns, result.rows, layout.period, complete, found.range_label if found else None
     )
     text = render_query_rows(result.columns, result.rows, fmt, layout, complete)
-    return QueryAnswer(plan, sql, text, incomplete)
+    return QueryAnswer(plan, sql, text, incomplete, notes)
+
+
+def _plan_around(
+    project: Project,
+    spec: ProjectSpec,
+    request: QueryRequest,
+    dialect: str,
+    changed: frozenset[str],
+) -> tuple[QueryPlan, str, tuple[str, ...]]:
+    """The plan of a query that reads no indicator table the YAML has changed since the last
+    build (the rows answer with the definition as it is now), and what to tell about it."""
+    unbuilt = frozenset(n.split(".", 1)[1] for n in changed if n.startswith(f"{names.IND}."))
+    plan, sql = query_sql(project, replace(request, unbuilt=unbuilt), dialect, spec)
+    read = {f"{names.SRC}.{r.model}" for r in plan.reads if isinstance(r, ReadSource)}
+    avoided = sorted(
+        f"{names.IND}.{r.table.name}"
+        for r in query_sql(project, request, dialect, spec)[0].reads
+        if isinstance(r, ReadIndicator) and r.table.name in unbuilt
+    )
+    notes = []
+    if avoided:
+        notes.append(
+            f"note: {', '.join(avoided)} changed since the last build: answered from the rows,"
+            " with the metrics as the YAML defines them now; run 'mfl build' to bring the"
+            " indicator tables and reports up to date"
+        )
+    if stale := sorted(read & changed):
+        notes.append(
+            f"note: the model of {', '.join(stale)} changed since the last build: its rows are"
+            " the last build's; run 'mfl build'"
+        )
+    return plan, sql, tuple(notes)
 
 
 def _fetch_explained(project: Project, warehouse: Warehouse, sql: str) -> QueryResult:
@@ -474,16 +587,24 @@ def remember_query(
     plan: QueryPlan,
     sql: str,
     layout: QueryLayout,
+    built: str | None,
+    notes: tuple[str, ...],
 ) -> None:
     """What a repeated query needs without the spec, for jobs/fastpath.py (DuckDB targets run
     it): its SQL and note, the table's layout, and the SQL of the data bounds that say which
-    periods are complete (the bounds change with the data: they are read on every run)."""
+    periods are complete (the bounds change with the data: they are read on every run); and
+    the build it was planned against (`built`: its definitions checksum; None for --sql,
+    which reads no build), which it answers for only, with what it says about that build."""
+    from metricflow_lite.compile.incremental import MANIFEST_SCHEMA
     from metricflow_lite.jobs import fastpath
     from metricflow_lite.jobs.reports import bounds_queries
 
     dialect = dialect_for(project, target)
     entry: dict[str, object] = {
         "sql": sql,
+        "built": built,
+        "built_sql": definitions_query(MANIFEST_SCHEMA, dialect),
+        "built_notes": list(notes),
         "note": plan.note,
         "path": None,
         "config": {},

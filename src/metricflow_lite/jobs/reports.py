@@ -545,6 +545,7 @@ class ReportOutput:
     content: str | bytes | None  # None when written to `path`
     path: Path | None
     warning: Diagnostic | None
+    notes: tuple[str, ...] = ()  # for stderr: the report changed since the last build
 
 
 def report(
@@ -561,7 +562,12 @@ def report(
     """`mfl report`: one report for one period, rendered; written to `out` (xlsx: always a file).
 
     `width`: the terminal's, which a table rendering fits (ignored when writing to a file)."""
-    from metricflow_lite.jobs.pipeline import parse_date, parse_grain
+    from metricflow_lite.jobs.pipeline import (
+        built_definitions,
+        changed_since_build,
+        parse_date,
+        parse_grain,
+    )
     from metricflow_lite.spec.validate import load_spec
     from metricflow_lite.warehouse import connect
 
@@ -572,6 +578,19 @@ def report(
     with connect(project, target, read_only=True) as warehouse:
         table = report_table(spec, project, warehouse, chosen, grain_value, day)
         empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
+        changed = changed_since_build(project, spec, warehouse, built_definitions(warehouse))
+    views = {
+        f"{names.APP}.{names.report_view(chosen.name, grain_value.value, total)}"
+        for total in (False, True)
+    }
+    notes = (
+        (
+            f"note: report {chosen.name} or its metrics changed since the last build: its"
+            " values are the last build's definitions; run 'mfl build' to bring it up to date",
+        )
+        if views & changed
+        else ()
+    )
     content = render_report(
         table, fmt, color=color and out is None, width=width if out is None else None
     )
@@ -579,7 +598,7 @@ def report(
         stem = names.report_view(chosen.name, grain_value.value)
         out = str(project.path("target") / "reports" / f"{stem}.xlsx")
     if out is None:
-        return ReportOutput(content, None, empty)
+        return ReportOutput(content, None, empty, notes)
     path = Path(out)
     write_file(path, content)
-    return ReportOutput(None, path, empty)
+    return ReportOutput(None, path, empty, notes)
