@@ -47,6 +47,39 @@ def test_one_yaml_syntax_error_is_one_error_with_its_cause(
     assert "W202" not in output  # the unread file may be what uses them
 
 
+def test_a_syntax_error_in_a_file_of_flow_mappings_is_one_error(tmp_path: Path) -> None:
+    # The names of `- {name: x, ...}` entries were not read from the broken file: every report
+    # that used one of them got an "unknown metric" of its own.
+    project = tiny(
+        tmp_path,
+        "metrics/calls.yml",
+        "  - name: offered_calls\n    label: 呼入量\n"
+        "    description: First legs of inbound calls.\n    model: calls\n    agg: count\n"
+        "    filter: leg_seq = 1\n    format: integer\n",
+        "  - {name: offered_calls, label: 呼入量, model: calls, agg: count, filter: leg_seq = 1}\n"
+        "  - name: broken\n    label： 坏\n",
+    )
+    code, output = validate(project)
+    assert code == 1
+    errors = [line for line in output.splitlines() if ": error " in line]
+    assert len(errors) == 1 and " error E001: " in errors[0], output
+
+
+def test_a_metric_whose_expr_does_not_parse_is_one_error(tmp_path: Path) -> None:
+    # Its users were told the metric is unknown, with a did-you-mean for another metric.
+    project = tiny(
+        tmp_path,
+        "metrics/calls.yml",
+        "expr: abandoned_calls / offered_calls",
+        "expr: abandoned_calls / / offered_calls",
+    )
+    code, output = validate(project)
+    assert code == 1
+    errors = [line for line in output.splitlines() if ": error " in line]
+    assert len(errors) == 1, output
+    assert "error E221: SQL syntax error in expr of 'abandonment_rate'" in errors[0]
+
+
 def test_a_full_width_slash_in_an_expr_is_named(tmp_path: Path) -> None:
     project = tiny(
         tmp_path,

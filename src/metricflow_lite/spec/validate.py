@@ -29,6 +29,7 @@ from metricflow_lite.spec.graph import (
     window_grain_errors,
 )
 from metricflow_lite.spec.joins import dimension_label_hint, resolve_dimension
+from metricflow_lite.spec.loader import YMap, YSeq
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -42,7 +43,12 @@ from metricflow_lite.spec.model import (
     ProjectSpec,
     metric_time,
 )
-from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
+from metricflow_lite.spec.parse import (
+    Collector,
+    SpecDocument,
+    parse_documents,
+    read_documents,
+)
 from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.windows import call_name
 
@@ -651,8 +657,12 @@ def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
     targets = {t.type: t.name for t in sorted(project.targets, key=lambda t: t.name, reverse=True)}
     unreadable = [d for d in out.diagnostics if d.code in UNREADABLE_CODES and d.loc]
     checks = check_spec(spec) + list(functions_on_targets(spec, targets))
-    if unreadable:
-        checks = skip_dependent(checks, unreadable, project.root)
+    # a metric or model whose entry has an error is left out of the spec: its name is defined
+    # all the same, so its users get no "unknown metric ... did you mean" of their own
+    parsed = {m.name for m in spec.metrics} | {m.name for m in spec.models}
+    broken = defined_names(documents) - parsed
+    if unreadable or broken:
+        checks = skip_dependent(checks, names_in_files(unreadable, project.root) | broken)
     return spec, out.diagnostics + checks
 
 
@@ -661,17 +671,26 @@ UNREADABLE_CODES = ("E001", "E003")
 # Checks whose finding may only mean that the name is defined (or used) in an unreadable file.
 DEPENDENT_CODES = ("E210", "E211", "E212", "E214", "E240", "E241")
 _QUOTED_NAME = re.compile(r"'([^']+)'")
-_DEFINED_NAME = re.compile(r"^\s*-?\s*name\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
+# `name: x` on its own line or first in a flow mapping (`- {name: x, label: ...}`)
+_DEFINED_NAME = re.compile(r"^\s*-?\s*\{?\s*name\s*:\s*['\"]?([^'\"#\s,}]+)", re.MULTILINE)
 
 
-def skip_dependent(
-    checks: list[Diagnostic], unreadable: list[Diagnostic], root: Path
-) -> list[Diagnostic]:
-    """The cross-file checks minus those an unreadable YAML file explains: one syntax error is
-    one error, not "unknown model" in every file that uses a name it defines (#20).
+def defined_names(documents: Iterable[SpecDocument]) -> set[str]:
+    """The names the `models:` and `metrics:` entries of parsed files give themselves."""
+    names: set[str] = set()
+    for doc in documents:
+        if not isinstance(doc.data, YMap):
+            continue
+        for key in ("models", "metrics"):
+            entries = doc.data.get(key)
+            for entry in entries if isinstance(entries, YSeq) else ():
+                if isinstance(entry, YMap) and isinstance(entry.get("name"), str):
+                    names.add(entry["name"])
+    return names
 
-    The names a broken file defines are read from its text (`name: x` lines); unused-metric
-    warnings go too, as the broken file may be what uses them."""
+
+def names_in_files(unreadable: list[Diagnostic], root: Path) -> set[str]:
+    """The names unreadable YAML files define, read from their text (`name: x` lines)."""
     defined: set[str] = set()
     for diag in unreadable:
         assert diag.loc is not None
@@ -680,6 +699,14 @@ def skip_dependent(
         except OSError:
             continue
         defined.update(_DEFINED_NAME.findall(text))
+    return defined
+
+
+def skip_dependent(checks: list[Diagnostic], defined: set[str]) -> list[Diagnostic]:
+    """The cross-file checks minus those a definition that did not parse explains: one syntax
+    error is one error, not "unknown model" in every file that uses a name it defines (#20).
+
+    Unused-metric warnings go too, as the broken definition may be what uses them."""
     kept = []
     for diag in checks:
         if diag.code == "W202":
