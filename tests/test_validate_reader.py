@@ -80,6 +80,46 @@ def test_a_metric_whose_expr_does_not_parse_is_one_error(tmp_path: Path) -> None
     assert "error E221: SQL syntax error in expr of 'abandonment_rate'" in errors[0]
 
 
+@pytest.mark.parametrize(
+    ("file", "old", "new", "error"),
+    [
+        (
+            "reports/daily.yml",
+            "metrics: [offered_calls, abandonment_rate, aht]",
+            "metrics: [offered_calls，abandonment_rate, aht]",
+            "error E240: unknown metric 'offered_calls，abandonment_rate' in report 'queue_daily'",
+        ),
+        (
+            "reports/daily.yml",
+            "by: [queue]",
+            "by: [queue，team]",
+            "error E212: unknown dimension 'queue，team'",
+        ),
+        (
+            "metrics/calls.yml",
+            "target: {max: 0.3}",
+            "target: {max：0.3}",
+            "error E201: unknown key 'max：0.3'",
+        ),
+    ],
+    ids=["comma-in-a-list", "comma-in-by", "colon-in-a-flow-mapping"],
+)
+def test_full_width_punctuation_inside_a_name_is_named(
+    tmp_path: Path, file: str, old: str, new: str, error: str
+) -> None:
+    # YAML reads `[a，b]` as one name and `{max：0.3}` as one key: the hint was a did-you-mean
+    # for a near name, or the list of allowed keys, never the full-width mark.
+    code, output = validate(tiny(tmp_path, file, old, new))
+    assert code == 1
+    assert error in output
+    mark = "，" if "，" in new else "："
+    ascii_mark = "," if mark == "，" else ":"
+    assert (
+        f"hint: '{mark}' is full-width (全角) punctuation: YAML needs '{ascii_mark}';"
+        " switch the input method to half-width (半角)"
+    ) in output
+
+
 def test_a_full_width_slash_in_an_expr_is_named(tmp_path: Path) -> None:
     project = tiny(
         tmp_path,

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from metricflow_lite.errors import Location, MflError
+from metricflow_lite.errors import FULL_WIDTH, Location, MflError
 
 # Plain python values are returned; mappings and sequences carry the locations of their parts.
 
@@ -194,25 +194,6 @@ def parse_yaml(text: str, file: str) -> Any:
         ) from None
     finally:
         loader.dispose()
-
-
-# Full-width (全角) punctuation a Chinese input method types where YAML needs ASCII.
-FULL_WIDTH = {
-    "：": ":",
-    "，": ",",
-    "（": "(",
-    "）": ")",
-    "／": "/",
-    "；": ";",
-    "［": "[",
-    "］": "]",
-    "｛": "{",
-    "｝": "}",
-    "＂": '"',
-    "＇": "'",
-    "－": "-",
-    "\u3000": "a space",
-}
 
 
 def syntax_hint(text: str, line: int) -> str | None:
