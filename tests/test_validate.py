@@ -165,6 +165,19 @@ CASES = [
         "joins: calls",
     ),
     Broken(
+        # the join is written, but not made: the hint said to add the join
+        "unreachable-through-a-join-without-key",
+        "metrics/calls.yml",
+        "    primary_key: agent_id\n",
+        "",
+        "E214",
+        11,
+        10,
+        "model 'agents' has no primary_key, so no join into it is made: add"
+        " 'primary_key: agent_id' to model 'agents'",
+        at="reports/daily.yml",
+    ),
+    Broken(
         "derived-function",
         "metrics/calls.yml",
         "expr: abandoned_calls / offered_calls",

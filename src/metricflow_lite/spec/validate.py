@@ -179,6 +179,18 @@ def _dimension_error(
     plain = name.split(".")[-1]
     owners = sorted({m.name for m in spec.models for d in m.dimensions if d.name == plain})
     if owners:
+        unjoinable = spec.model(owners[0])
+        joins = [d for m in spec.models for d in m.dimensions if d.joins == owners[0]]
+        if unjoinable is not None and unjoinable.primary_key is None and joins:
+            # the join is written but not made (E202): adding another would not help
+            return _error(
+                "E214",
+                f"dimension '{name}' of model '{owners[0]}' is not reachable from model"
+                f" '{model}' in {where}",
+                loc,
+                f"model '{owners[0]}' has no primary_key, so no join into it is made: add"
+                f" 'primary_key: {joins[0].name}' to model '{owners[0]}'",
+            )
         return _error(
             "E214",
             f"dimension '{name}' of model '{owners[0]}' is not reachable from model"
