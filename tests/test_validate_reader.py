@@ -211,6 +211,7 @@ def test_quiet_prints_errors_only_and_errors_come_first(tmp_path: Path) -> None:
     code, quiet = validate(broken, "-q")
     assert code == 1
     assert "warning" not in quiet and "error E240" in quiet
+    assert quiet.endswith("did you mean 'offered_calls'?\n")  # errors only: no blank line after
     _, loud = validate(broken)
     lines = [line for line in loud.splitlines() if ": error " in line or "warning W" in line]
     kinds = ["error" if ": error " in line else "warning" for line in lines]
