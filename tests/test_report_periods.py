@@ -419,7 +419,14 @@ def test_complete_grace_makes_an_early_closing_day_complete(tmp_path: Path) -> N
     default = write_project(tmp_path / "default", calls=early)
     assert "日 2025-01-12" in report(default, "channel_daily", "--format", "md").splitlines()[0]
     closing = write_project(tmp_path / "closing", "complete_grace: 3h\n", calls=early)
-    assert "日 2025-01-13" in report(closing, "channel_daily", "--format", "md").splitlines()[0]
+    text = report(closing, "channel_daily", "--format", "md")
+    assert text.splitlines()[0] == "### 渠道日报 (channel_daily) - 日 2025-01-13"
+    # whole, so not "in progress through 21:00" with its comparisons "cut" to the whole day
+    assert "进行中" not in text and "截至" not in text, text
+    # 13 Jan: c09 against 12 Jan's none; the month, in progress, is still cut like for like
+    assert "| 热线 | 1 | - |" in text
+    month = report(closing, "channel_daily", "--grain", "month", "--date", "2025-01-13")
+    assert "本期进行中, 截至 2025-01-13 21:00; 本期计至 2025-01-13 的完整日" in month
 
 
 def test_an_interval_report_renders_one_whole_day_of_intervals(project: Path) -> None:

@@ -221,10 +221,13 @@ def report_table(
     else:  # a warehouse built before the views carried is_complete
         starts = {r[0] for r in (*table.rows, *table.totals) if isinstance(r[0], dt.date)}
         incomplete = frozenset(s for s in starts if not is_complete(s, grain, bounds, grace))
+    # a period the data ends inside is in progress unless complete_grace makes it whole (a
+    # center closed at 21:00 with 3h of grace): a whole period is compared whole, not cut
     in_progress = (
         period is not None
         and data_end is not None
         and elapsed_cut(period, unit, data_end) is not None
+        and not is_complete(period, unit, bounds, grace)
     )
     table = replace(table, incomplete=incomplete, data_end=data_end, in_progress=in_progress)
     if in_progress and period is not None and not grain.intraday:
