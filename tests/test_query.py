@@ -401,6 +401,8 @@ def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
         "metrics:\n"
         "  - {name: offered_ytd, expr: \"to_date(offered_calls, 'year')\"}\n"
         "  - {name: abandonment_last_week, expr: \"shift(abandonment_rate, '1 week')\"}\n"
+        "  - {name: offered_mtd_ly, expr: \"shift(to_date(offered_calls, 'month'), '1 year')\"}\n"
+        "  - {name: aht_7d_ly, expr: \"shift(rolling(aht, '7 days'), '52 weeks')\"}\n"
         "  - {name: offered_twice, expr: offered_calls * 2}\n"
         "  - {name: answered, expr: offered_calls - abandoned_calls}\n"
         "  - {name: answered_ytd, expr: \"to_date(answered, 'year') + 0\"}\n"
@@ -420,6 +422,9 @@ def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
     formats = {m.name: m.format.value for m in spec.metrics}
     assert formats["offered_ytd"] == "integer"
     assert formats["abandonment_last_week"] == "percent"
+    # nested windows too: month to date a year earlier showed 14.00 calls
+    assert formats["offered_mtd_ly"] == "integer"
+    assert formats["aht_7d_ly"] == "duration"
     # sums, differences and constant multiples keep their metrics' one format
     assert formats["offered_twice"] == formats["answered"] == "integer"
     assert formats["answered_ytd"] == "integer"

@@ -612,9 +612,10 @@ def kept_format(formula: exp.Expr, format_of: Callable[[str], Format | None]) ->
 
     def walk(node: exp.Expr) -> bool:
         nonlocal fractional, scaled
-        if (inner := windowed_metric(node)) is not None:
-            formats.add(format_of(inner) or Format.NUMBER)
-            return True
+        if call_name(node) in WINDOW_CALLS and node.expressions:
+            # a window keeps the unit of what it reads, nested or not:
+            # shift(to_date(offered_calls, 'month'), '1 year') is a count
+            return walk(node.expressions[0])
         if isinstance(node, exp.Column) and not node.table:
             formats.add(format_of(node.name) or Format.NUMBER)
             return True
@@ -643,14 +644,6 @@ def kept_format(formula: exp.Expr, format_of: Callable[[str], Format | None]) ->
     if kept is Format.PERCENT and scaled:  # abandonment_rate * 100 is a number of percent
         return None
     return kept
-
-
-def windowed_metric(formula: exp.Expr) -> str | None:
-    """The metric of a formula that is one window call over it (`rolling(m, '7 days')`)."""
-    if call_name(formula) not in WINDOW_CALLS or not formula.expressions:
-        return None
-    first = formula.expressions[0]
-    return first.name if isinstance(first, exp.Column) and not first.table else None
 
 
 WINDOW_CALLS = ("rolling", "to_date", "shift", "total")
