@@ -656,3 +656,31 @@ def test_missing_seeds_folder_is_one_error_not_one_per_model(tmp_path: Path) -> 
     shutil.rmtree(project / "seeds")
     result = validate_project(load_project(project))
     assert [d.code for d in result.diagnostics if d.code.startswith("E")] == ["E100"]
+
+
+def test_a_from_header_no_file_has_is_e104_not_a_failing_model(tmp_path: Path) -> None:
+    # The export's header is 处理时长(秒); the team lead typed the parentheses full-width.
+    # validate said 'model calls fails in DuckDB: Binder Error: Referenced column
+    # "handle_seconds" not found', and only `mfl seed` named the header.
+    project = copy_fixture("tiny", tmp_path)
+    seeds = project / "seeds"
+    text = (seeds / "calls.csv").read_text(encoding="utf-8")
+    (seeds / "calls.csv").write_text(text.replace("handle_seconds", "处理时长(秒)", 1), "utf-8")
+    (seeds / "calls.yml").write_text(
+        "columns:\n  handle_seconds: {from: 处理时长（秒）, type: INTEGER}\n", encoding="utf-8"
+    )
+    result = run("validate", "--project-dir", str(project), "--quiet")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "seeds/calls.yml:2:3: error E104: column 'handle_seconds' (from: 处理时长（秒）) of"
+        " seeds/calls.yml is in none of raw.calls's files",
+        "   2 |   handle_seconds: {from: 处理时长（秒）, type: INTEGER}",
+        "     |   ^^^^^^^^^^^^^^",
+        "  hint: did you mean '处理时长(秒)'? '（' is full-width (全角) punctuation: YAML needs"
+        " '('; switch the input method to half-width (半角)",
+    ]
+    # with the header typed as the export has it, the project is clean
+    (seeds / "calls.yml").write_text(
+        "columns:\n  handle_seconds: {from: 处理时长(秒), type: INTEGER}\n", encoding="utf-8"
+    )
+    assert run("validate", "--project-dir", str(project), "--quiet").output == ""

@@ -118,9 +118,13 @@ def full_width_hint(text: str) -> str | None:
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     """A hint naming the closest known names, or None when nothing is close; a name that
     holds full-width punctuation gets the hint that names it instead."""
+    known = sorted(set(known))
     if (full_width := full_width_hint(name)) is not None:
+        half_width = "".join(FULL_WIDTH.get(c, c) if c != "\u3000" else " " for c in name)
+        if half_width in known:  # `from: 通话时长（秒）` for the header 通话时长(秒)
+            return f"did you mean {half_width!r}? {full_width}"
         return full_width
-    matches = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.6)
+    matches = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     if not matches:
         return None
     return "did you mean " + " or ".join(repr(m) for m in matches) + "?"
