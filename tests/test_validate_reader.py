@@ -154,6 +154,20 @@ def test_a_dimension_label_used_as_a_name_gets_did_you_mean_the_name(tmp_path: P
     assert "hint: '城市' is the label of 'city': did you mean 'city'?" in output
 
 
+def test_a_model_label_used_as_a_name_gets_did_you_mean_the_name(tmp_path: Path) -> None:
+    # The hint listed every model, as for any unknown name.
+    project = tiny(
+        tmp_path, "metrics/calls.yml", "  - name: calls\n", "  - name: calls\n    label: 来电\n"
+    )
+    path = project / "metrics" / "calls.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    model: calls\n", "    model: 来电\n", 1), encoding="utf-8")
+    code, output = validate(project)
+    assert code == 1
+    assert "error E210: unknown model '来电' in metric 'offered_calls'" in output
+    assert "hint: '来电' is the label of 'calls': did you mean 'calls'?" in output
+
+
 def test_a_dimension_label_in_a_filter_gets_did_you_mean_the_column(tmp_path: Path) -> None:
     project = tiny(
         tmp_path, "metrics/calls.yml", "      - queue\n", "      - {name: queue, label: 队列}\n"

@@ -79,15 +79,24 @@ def unique_names(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 first[item.name] = item.loc
 
 
+def model_name_hint(spec: ProjectSpec, name: str) -> str:
+    """The hint for an unknown model: the model whose label it is (`model: 来电` for
+    `calls`), else the closest names, else the list of models."""
+    by_label = [m.name for m in spec.models if m.label and m.label.strip() == name.strip()]
+    if by_label:
+        return f"'{name}' is the label of '{by_label[0]}': did you mean '{by_label[0]}'?"
+    names = sorted(m.name for m in spec.models)
+    return did_you_mean(name, names) or f"models: {', '.join(names)}"
+
+
 def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
-    names = [m.name for m in spec.models]
     for metric in spec.metrics:
         if isinstance(metric, BaseMetric) and spec.model(metric.model) is None:
             yield _error(
                 "E210",
                 f"unknown model '{metric.model}' in metric '{metric.name}'",
                 metric.spots.at("model", metric.loc),
-                did_you_mean(metric.model, names) or f"models: {', '.join(sorted(names))}",
+                model_name_hint(spec, metric.model),
             )
     for model in spec.models:
         joined_as: dict[str, str] = {}  # role (or joined model) -> the column that joins it
@@ -117,7 +126,7 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     f"dimension '{dim.name}' of model '{model.name}'"
                     f" joins unknown model '{dim.joins}'",
                     dim.spots.at("joins", dim.loc),
-                    did_you_mean(dim.joins, names) or f"models: {', '.join(sorted(names))}",
+                    model_name_hint(spec, dim.joins),
                 )
             elif dim.joins:
                 target = spec.model(dim.joins)
@@ -143,7 +152,7 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 "E210",
                 f"unknown model '{indicator.model}' in indicators",
                 indicator.spots.at("model", indicator.loc),
-                did_you_mean(indicator.model, names),
+                model_name_hint(spec, indicator.model),
             )
             continue
         for i, dim_name in enumerate(indicator.dimensions):
