@@ -181,6 +181,43 @@ def test_a_dimension_label_in_a_filter_gets_did_you_mean_the_column(tmp_path: Pa
     assert "hint: '队列' is the label of 'queue': did you mean 'queue'?" in output
 
 
+def test_a_value_label_in_a_metric_or_report_filter_is_found_at_its_place(
+    tmp_path: Path,
+) -> None:
+    # --where "queue = '售前'" was E224, but the same in a filter passed validate: a metric's
+    # counted nothing, a report's failed `mfl build` without a place.
+    project = tiny(
+        tmp_path,
+        "metrics/calls.yml",
+        "      - queue\n",
+        "      - {name: queue, label: 队列, values: {A: 售前, B: 售后}}\n",
+    )
+    path = project / "metrics" / "calls.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("filter: leg_seq = 1\n", "filter: leg_seq = 1 and queue <> '售后'\n", 1),
+        encoding="utf-8",
+    )
+    report = project / "reports" / "daily.yml"
+    text = report.read_text(encoding="utf-8")
+    report.write_text(
+        text.replace(
+            "    by: [queue]\n", "    by: [queue]\n    filter: queue in ('售前', 'B')\n", 1
+        ),
+        encoding="utf-8",
+    )
+    code, output = validate(project, "--quiet")
+    assert code == 1
+    errors = [line for line in output.splitlines() if ": error " in line]
+    assert errors == [
+        "metrics/calls.yml:30:38: error E224: '售后' is the label of 'B' in dimension 'queue',"
+        " not one of its values",
+        "reports/daily.yml:6:23: error E224: '售前' is the label of 'A' in dimension 'queue',"
+        " not one of its values",
+    ], output
+    assert "hint: did you mean 'B'? filters compare the codes; tables show their labels" in output
+
+
 def test_a_comma_inside_an_unquoted_flow_mapping_gets_a_hint(tmp_path: Path) -> None:
     project = tiny(
         tmp_path,

@@ -28,7 +28,7 @@ from metricflow_lite.spec.graph import (
     state_window_errors,
     window_grain_errors,
 )
-from metricflow_lite.spec.joins import dimension_label_hint, resolve_dimension
+from metricflow_lite.spec.joins import dimension_label_hint, label_values, resolve_dimension
 from metricflow_lite.spec.loader import YMap, YSeq
 from metricflow_lite.spec.model import (
     TIME_PARTS,
@@ -454,6 +454,33 @@ def windows_over_states(spec: ProjectSpec) -> Iterable[Diagnostic]:
         yield _warning("W233", err.message, err.loc, err.hint)
 
 
+def filter_values(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    """A value label compared where its code belongs, in a metric's or a report's filter
+    (E224, as for --where): `channel = '电话'` matches no row, the rows hold `tel`."""
+    metrics = {m.name: m for m in spec.metrics}
+    has_cycle = find_cycle(metrics) is not None
+    filters: list[tuple[exp.Expr, str, Location, list[str]]] = []
+    for metric in spec.metrics:
+        if isinstance(metric, BaseMetric) and metric.filter is not None:
+            base = metric.spots.at("filter", metric.loc)
+            filters.append((metric.filter, metric.filter_text, base, [metric.model]))
+    for report in spec.reports:
+        if report.filter is None or has_cycle:
+            continue
+        read = {
+            metric.model
+            for name in report.metrics
+            if name in metrics
+            for base_name in base_metrics_of(name, metrics)
+            if isinstance(metric := metrics[base_name], BaseMetric)
+        }
+        base = report.spots.at("filter", report.loc)
+        filters.append((report.filter, report.filter_text, base, sorted(read)))
+    for tree, text, base, models in filters:
+        for misuse in label_values(spec, tree, [m for m in models if spec.model(m)]):
+            yield _error("E224", misuse.message, locate(base, text, misuse.value), misuse.hint)
+
+
 def report_comparisons(spec: ProjectSpec) -> Iterable[Diagnostic]:
     """`same_period_last_week` on a report with a grain of a week or coarser (E206): a week has
     no "same weekday a week earlier" other than the previous week, and a month has none."""
@@ -568,6 +595,7 @@ RULES: tuple[Rule, ...] = (
     no_cycles,
     short_chains,
     report_references,
+    filter_values,
     report_comparisons,
     business_hours,
     report_window_grains,
