@@ -32,8 +32,14 @@ def validate(project: Path, *args: str) -> tuple[int, str]:
     [
         ("    label: 呼入量", "    label： 呼入量", "'：', full-width (全角) punctuation"),
         ("    label: 呼入量", "\tlabel: 呼入量", "indented with a tab"),
+        (
+            "    filter: leg_seq = 1\n",
+            "    filter: {x: leg_seq = 1 and queue in ('A', 'B')}\n",
+            "line 30 has a comma inside ('A', 'B') in an unquoted {...} mapping, where a comma"
+            " ends the value: quote the value",
+        ),
     ],
-    ids=["full-width-colon", "tab"],
+    ids=["full-width-colon", "tab", "comma-in-a-flow-mapping"],
 )
 def test_one_yaml_syntax_error_is_one_error_with_its_cause(
     tmp_path: Path, old: str, new: str, hint: str

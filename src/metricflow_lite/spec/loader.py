@@ -215,7 +215,18 @@ def syntax_hint(text: str, line: int) -> str | None:
                 )
         if "\t" in source[: len(source) - len(source.lstrip())]:
             return f"line {number} is indented with a tab: YAML indents with spaces only"
+    source = lines[line - 1] if 1 <= line <= len(lines) else ""
+    if "{" in source and (inside := _COMMA_IN_PARENS.search(source)) is not None:
+        # `- {name: x, filter: channel in ('tel', 'wx')}`: the comma ends the value there
+        return (
+            f"line {line} has a comma inside {inside.group(0)} in an unquoted {{...}} mapping,"
+            " where a comma ends the value: quote the value (filter: \"channel in ('tel', 'wx')\")"
+            " or write the key on its own line"
+        )
     return None
+
+
+_COMMA_IN_PARENS = re.compile(r"\([^()]*,[^()]*\)")
 
 
 def read_yaml(path: Path, root: Path) -> Any:
