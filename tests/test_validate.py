@@ -12,6 +12,7 @@ from conftest import copy_fixture
 
 from metricflow_lite.jobs.validate import validate_project
 from metricflow_lite.spec.project import load_project
+from metricflow_lite.text import display_width
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,17 @@ CASES = [
         "model 'agents' has no primary_key, so no join into it is made: add"
         " 'primary_key: agent_id' to model 'agents'",
         at="reports/daily.yml",
+    ),
+    Broken(
+        # two codes shown as one member: a report's rows and bars could not be told apart
+        "value-label-twice",
+        "metrics/calls.yml",
+        "dimensions: [{name: city, label: 城市}]",
+        "dimensions: [{name: city, label: 城市, values: {sh: 上海, pd: 上海}}]",
+        "E204",
+        19,
+        63,
+        "gives the label '上海' to both 'sh' and 'pd'",
     ),
     Broken(
         "derived-function",
@@ -488,7 +500,11 @@ def test_cli_prints_the_line_and_no_traceback(tmp_path: Path, case: Broken) -> N
         ]
         if line.strip().startswith("|") and "^" in line
     )
-    assert caret_line.index("^") - caret_line.index("|") - 2 == case.col - 1
+    # the caret sits under the spot in a terminal: wide (CJK) characters count two columns
+    source = project.joinpath(case.where).read_text(encoding="utf-8").splitlines()[case.line - 1]
+    assert caret_line.index("^") - caret_line.index("|") - 2 == display_width(
+        source[: case.col - 1]
+    )
 
 
 def test_the_fixture_itself_is_clean_of_errors(tmp_path: Path) -> None:
