@@ -316,6 +316,20 @@ def test_a_label_given_for_a_name_gets_did_you_mean_the_name(tiny_project: Path)
     assert "hint: '城市' is the label of 'city': did you mean 'city'?" in result.output
 
 
+def test_a_full_width_comma_in_metrics_or_by_is_named(tiny_project: Path) -> None:
+    # On the command line too: the hint was a did-you-mean for one of the two names, or none.
+    for args in (
+        ("--metrics", "offered_calls，aht"),
+        ("--metrics", "offered_calls", "--by", "queue，team"),
+    ):
+        result = invoke("query", "--project-dir", str(tiny_project), *args)
+        assert result.exit_code == 1
+        assert (
+            "hint: '，' is full-width (全角) punctuation: write ','; switch the input method to"
+            " half-width (半角)"
+        ) in result.output, result.output
+
+
 def test_role_playing_and_chained_joins(tiny_project: Path) -> None:
     by_role = query(tiny_project, "--metrics", "handled_legs", "--by", "transfer_agent.team")
     # Only L02 was transferred in, by a1 of team T1; every other leg has no transferring agent.

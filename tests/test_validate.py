@@ -692,8 +692,8 @@ def test_a_from_header_no_file_has_is_e104_not_a_failing_model(tmp_path: Path) -
         " seeds/calls.yml is in none of raw.calls's files",
         "   2 |   handle_seconds: {from: 处理时长（秒）, type: INTEGER}",
         "     |   ^^^^^^^^^^^^^^",
-        "  hint: did you mean '处理时长(秒)'? '（' is full-width (全角) punctuation: YAML needs"
-        " '('; switch the input method to half-width (半角)",
+        "  hint: did you mean '处理时长(秒)'? '（' is full-width (全角) punctuation: write '('"
+        "; switch the input method to half-width (半角)",
     ]
     # with the header typed as the export has it, the project is clean
     (seeds / "calls.yml").write_text(

@@ -121,7 +121,7 @@ def test_full_width_punctuation_inside_a_name_is_named(
     mark = "，" if "，" in new else "："
     ascii_mark = "," if mark == "，" else ":"
     assert (
-        f"hint: '{mark}' is full-width (全角) punctuation: YAML needs '{ascii_mark}';"
+        f"hint: '{mark}' is full-width (全角) punctuation: write '{ascii_mark}';"
         " switch the input method to half-width (半角)"
     ) in output
 

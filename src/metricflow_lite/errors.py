@@ -108,8 +108,9 @@ def full_width_hint(text: str) -> str | None:
         return None
     shown = "the full-width space" if char == "\u3000" else f"'{char}'"
     ascii_char = FULL_WIDTH[char]
+    # said alike in YAML and on the command line (--metrics offered_calls，aht)
     return (
-        f"{shown} is full-width (全角) punctuation: YAML needs "
+        f"{shown} is full-width (全角) punctuation: write "
         f"{ascii_char if ascii_char == 'a space' else repr(ascii_char)}; switch the input method"
         " to half-width (半角)"
     )
