@@ -27,6 +27,7 @@ def test_init_then_run_writes_every_report(tmp_path: Path) -> None:
     ):
         assert (reports / name).exists(), name
     assert "==> seed" in result.output and "==> build" in result.output
+    assert "==> reports: rendering 1 report\n" in result.output  # not "1 reports"
     # #20: the run ends with one line that says where to open the dashboard
     last = result.output.splitlines()[-1]
     assert last == f"1 report, 10 files; open {reports / 'index.html'}"

@@ -55,3 +55,25 @@ def test_github_escapes_messages_and_properties() -> None:
         "::error file=a%2Cb%3Ac.yml,line=1,col=2,title=E204::50%25 off%0Anext (hint: h)",
         "::warning file=metrics/center.yml,line=1,col=3,title=W202::metric 'x' is not used",
     ]
+
+
+def test_the_caret_stays_under_the_spot_after_a_chinese_label(tmp_path: Path) -> None:
+    # 放弃率 takes six terminal columns: padding by characters put the caret three to the left,
+    # and a label underlined by characters was half underlined.
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "center.yml").write_text(
+        "  - {label: 放弃率, expr: abandon_calls / offered_calls}\n    metrics: [放弃率]\n",
+        encoding="utf-8",
+    )
+    typo = Diagnostic(
+        "E211", "unknown metric 'abandon_calls'", Location("metrics/center.yml", 1, 24, 13)
+    )
+    label = Diagnostic("E301", "unknown metric '放弃率'", Location("metrics/center.yml", 2, 15, 3))
+    assert render_text([typo, label], root=tmp_path) == (
+        "metrics/center.yml:1:24: error E211: unknown metric 'abandon_calls'\n"
+        "   1 |   - {label: 放弃率, expr: abandon_calls / offered_calls}\n"
+        f"     | {' ' * 26}^^^^^^^^^^^^^\n"  # 23 characters, 3 of them wide
+        "metrics/center.yml:2:15: error E301: unknown metric '放弃率'\n"
+        "   2 |     metrics: [放弃率]\n"
+        "     |               ^^^^^^"
+    )

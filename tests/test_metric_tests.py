@@ -122,6 +122,17 @@ def test_unknown_model_in_given(tmp_path: Path) -> None:
     assert "  hint: did you mean 'calls'?" in result.output
 
 
+def test_a_model_label_in_given_gets_did_you_mean_the_name(tmp_path: Path) -> None:
+    project = edited(
+        tmp_path, "metrics/calls.yml", "  - name: calls\n", "  - name: calls\n    label: 来电\n"
+    )
+    path = project / TESTS_FILE
+    path.write_text(path.read_text("utf-8").replace("      calls:\n", "      来电:\n"), "utf-8")
+    result = run("test", "--project-dir", str(project), "--select", "abandonment_rate_by_day")
+    assert result.exit_code == 1
+    assert "  hint: '来电' is the label of 'calls': did you mean 'calls'?" in result.output
+
+
 def test_malformed_test_file_is_a_located_error(tmp_path: Path) -> None:
     project = edited(tmp_path, TESTS_FILE, "    grain: day\n", "    grian: day\n")
     result = run("test", "--project-dir", str(project))

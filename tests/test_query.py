@@ -316,6 +316,20 @@ def test_a_label_given_for_a_name_gets_did_you_mean_the_name(tiny_project: Path)
     assert "hint: '城市' is the label of 'city': did you mean 'city'?" in result.output
 
 
+def test_a_full_width_comma_in_metrics_or_by_is_named(tiny_project: Path) -> None:
+    # On the command line too: the hint was a did-you-mean for one of the two names, or none.
+    for args in (
+        ("--metrics", "offered_calls，aht"),
+        ("--metrics", "offered_calls", "--by", "queue，team"),
+    ):
+        result = invoke("query", "--project-dir", str(tiny_project), *args)
+        assert result.exit_code == 1
+        assert (
+            "hint: '，' is full-width (全角) punctuation: write ','; switch the input method to"
+            " half-width (半角)"
+        ) in result.output, result.output
+
+
 def test_role_playing_and_chained_joins(tiny_project: Path) -> None:
     by_role = query(tiny_project, "--metrics", "handled_legs", "--by", "transfer_agent.team")
     # Only L02 was transferred in, by a1 of team T1; every other leg has no transferring agent.
@@ -401,6 +415,8 @@ def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
         "metrics:\n"
         "  - {name: offered_ytd, expr: \"to_date(offered_calls, 'year')\"}\n"
         "  - {name: abandonment_last_week, expr: \"shift(abandonment_rate, '1 week')\"}\n"
+        "  - {name: offered_mtd_ly, expr: \"shift(to_date(offered_calls, 'month'), '1 year')\"}\n"
+        "  - {name: aht_7d_ly, expr: \"shift(rolling(aht, '7 days'), '52 weeks')\"}\n"
         "  - {name: offered_twice, expr: offered_calls * 2}\n"
         "  - {name: answered, expr: offered_calls - abandoned_calls}\n"
         "  - {name: answered_ytd, expr: \"to_date(answered, 'year') + 0\"}\n"
@@ -420,6 +436,9 @@ def test_a_window_without_a_format_shows_its_metrics(tmp_path: Path) -> None:
     formats = {m.name: m.format.value for m in spec.metrics}
     assert formats["offered_ytd"] == "integer"
     assert formats["abandonment_last_week"] == "percent"
+    # nested windows too: month to date a year earlier showed 14.00 calls
+    assert formats["offered_mtd_ly"] == "integer"
+    assert formats["aht_7d_ly"] == "duration"
     # sums, differences and constant multiples keep their metrics' one format
     assert formats["offered_twice"] == formats["answered"] == "integer"
     assert formats["answered_ytd"] == "integer"

@@ -419,7 +419,14 @@ def test_complete_grace_makes_an_early_closing_day_complete(tmp_path: Path) -> N
     default = write_project(tmp_path / "default", calls=early)
     assert "日 2025-01-12" in report(default, "channel_daily", "--format", "md").splitlines()[0]
     closing = write_project(tmp_path / "closing", "complete_grace: 3h\n", calls=early)
-    assert "日 2025-01-13" in report(closing, "channel_daily", "--format", "md").splitlines()[0]
+    text = report(closing, "channel_daily", "--format", "md")
+    assert text.splitlines()[0] == "### 渠道日报 (channel_daily) - 日 2025-01-13"
+    # whole, so not "in progress through 21:00" with its comparisons "cut" to the whole day
+    assert "进行中" not in text and "截至" not in text, text
+    # 13 Jan: c09 against 12 Jan's none; the month, in progress, is still cut like for like
+    assert "| 热线 | 1 | - |" in text
+    month = report(closing, "channel_daily", "--grain", "month", "--date", "2025-01-13")
+    assert "本期进行中, 截至 2025-01-13 21:00; 本期计至 2025-01-13 的完整日" in month
 
 
 def test_an_interval_report_renders_one_whole_day_of_intervals(project: Path) -> None:
@@ -469,3 +476,31 @@ def test_the_views_is_complete_agrees_with_the_rule(project: Path) -> None:
     # 14 Jan (data ends 07:52) not
     assert days[dt.date(2024, 11, 15)] and days[dt.date(2025, 1, 13)]
     assert not days[dt.date(2025, 1, 14)]
+
+
+def test_a_week_in_progress_is_compared_with_the_week_52_weeks_earlier(tmp_path: Path) -> None:
+    # The week of Mon 13 Jan 2025 is in progress (data through 14 Jan 07:52): its whole day,
+    # 13 Jan (c09), against the first day of the same week last year. The views take that
+    # week 52 weeks back (Mon 15 Jan 2024: 3 calls); the cut took the week holding 13 Jan 2024
+    # (a Saturday: the week of 8 Jan, 1 call), so 同比 read 0.0% instead of -66.7%.
+    last_year = [
+        ("y1", "hotline", "2024-01-08 10:00:00", 0),
+        ("y2", "hotline", "2024-01-15 10:00:00", 0),
+        ("y3", "hotline", "2024-01-15 11:00:00", 0),
+        ("y4", "online", "2024-01-15 12:00:00", 1),
+    ]
+    root = write_project(tmp_path / "p", calls=[*last_year, *CALLS])
+    (root / "reports" / "weekly.yml").write_text(
+        "version: 1\nreports:\n  - name: center_weekly\n    label: 中心周报\n"
+        "    grains: [week]\n    metrics: [offered_calls]\n"
+        "    compare: [previous_period, same_period_last_year]\n",
+        encoding="utf-8",
+    )
+    assert invoke("build", "--project-dir", str(root)).exit_code == 0
+    rows = csv_rows(report(root, "center_weekly", "--date", "2025-01-13", "--format", "csv"))
+    week = next(r for r in rows if r["week"] == "2025-01-13")
+    assert (week["offered_calls"], week["offered_calls_prev_year"]) == ("1", "3")
+    assert float(week["offered_calls_change_year"]) == pytest.approx(1 / 3 - 1)
+    # a whole week is compared 52 weeks back too (the view): 15 Jan 2024 for 13 Jan 2025
+    whole = next(r for r in rows if r["week"] == "2025-01-06")
+    assert whole["offered_calls_prev_year"] == "1"  # 8 Jan 2024: y1

@@ -67,6 +67,26 @@ def test_markdown_table() -> None:
     )
 
 
+def test_a_null_member_is_named_not_shown_as_a_missing_number() -> None:
+    # Calls of an agent without a team version at the time have team NULL: their row read
+    # "| - | 3 |", the mark of a missing value, and its bar was labelled "-".
+    from report_tables import METRICS, TEAM_COLUMNS, TEAM_ROWS, team_report
+
+    from metricflow_lite.report.frame import ReportTable
+    from metricflow_lite.spec.model import Grain
+
+    rows = (*TEAM_ROWS[:3], (TEAM_ROWS[3][0], None, *TEAM_ROWS[3][2:]))
+    for locale, member in (("zh-CN", "(无)"), ("en", "(none)")):
+        table = ReportTable.from_rows(
+            team_report(), METRICS, Grain.WEEK, TEAM_COLUMNS, rows, locale=locale
+        )
+        md = render_report(table, "md")
+        assert f"| {member} | 125 |" in md and "| - | 125 |" not in md
+        assert f">{member}<" in str(render_report(table, "html"))
+    text = render_report(table, "csv")
+    assert isinstance(text, str) and "2026-11-16,,125," in text  # csv keeps the code: empty
+
+
 def test_markdown_escapes_pipes_in_labels() -> None:
     from dataclasses import replace
 

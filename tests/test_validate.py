@@ -12,6 +12,7 @@ from conftest import copy_fixture
 
 from metricflow_lite.jobs.validate import validate_project
 from metricflow_lite.spec.project import load_project
+from metricflow_lite.text import display_width
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,30 @@ CASES = [
         11,
         10,
         "joins: calls",
+    ),
+    Broken(
+        # the join is written, but not made: the hint said to add the join
+        "unreachable-through-a-join-without-key",
+        "metrics/calls.yml",
+        "    primary_key: agent_id\n",
+        "",
+        "E214",
+        11,
+        10,
+        "model 'agents' has no primary_key, so no join into it is made: add"
+        " 'primary_key: agent_id' to model 'agents'",
+        at="reports/daily.yml",
+    ),
+    Broken(
+        # two codes shown as one member: a report's rows and bars could not be told apart
+        "value-label-twice",
+        "metrics/calls.yml",
+        "dimensions: [{name: city, label: 城市}]",
+        "dimensions: [{name: city, label: 城市, values: {sh: 上海, pd: 上海}}]",
+        "E204",
+        19,
+        63,
+        "gives the label '上海' to both 'sh' and 'pd'",
     ),
     Broken(
         "derived-function",
@@ -475,7 +500,11 @@ def test_cli_prints_the_line_and_no_traceback(tmp_path: Path, case: Broken) -> N
         ]
         if line.strip().startswith("|") and "^" in line
     )
-    assert caret_line.index("^") - caret_line.index("|") - 2 == case.col - 1
+    # the caret sits under the spot in a terminal: wide (CJK) characters count two columns
+    source = project.joinpath(case.where).read_text(encoding="utf-8").splitlines()[case.line - 1]
+    assert caret_line.index("^") - caret_line.index("|") - 2 == display_width(
+        source[: case.col - 1]
+    )
 
 
 def test_the_fixture_itself_is_clean_of_errors(tmp_path: Path) -> None:
@@ -643,3 +672,31 @@ def test_missing_seeds_folder_is_one_error_not_one_per_model(tmp_path: Path) -> 
     shutil.rmtree(project / "seeds")
     result = validate_project(load_project(project))
     assert [d.code for d in result.diagnostics if d.code.startswith("E")] == ["E100"]
+
+
+def test_a_from_header_no_file_has_is_e104_not_a_failing_model(tmp_path: Path) -> None:
+    # The export's header is 处理时长(秒); the team lead typed the parentheses full-width.
+    # validate said 'model calls fails in DuckDB: Binder Error: Referenced column
+    # "handle_seconds" not found', and only `mfl seed` named the header.
+    project = copy_fixture("tiny", tmp_path)
+    seeds = project / "seeds"
+    text = (seeds / "calls.csv").read_text(encoding="utf-8")
+    (seeds / "calls.csv").write_text(text.replace("handle_seconds", "处理时长(秒)", 1), "utf-8")
+    (seeds / "calls.yml").write_text(
+        "columns:\n  handle_seconds: {from: 处理时长（秒）, type: INTEGER}\n", encoding="utf-8"
+    )
+    result = run("validate", "--project-dir", str(project), "--quiet")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "seeds/calls.yml:2:3: error E104: column 'handle_seconds' (from: 处理时长（秒）) of"
+        " seeds/calls.yml is in none of raw.calls's files",
+        "   2 |   handle_seconds: {from: 处理时长（秒）, type: INTEGER}",
+        "     |   ^^^^^^^^^^^^^^",
+        "  hint: did you mean '处理时长(秒)'? '（' is full-width (全角) punctuation: write '('"
+        "; switch the input method to half-width (半角)",
+    ]
+    # with the header typed as the export has it, the project is clean
+    (seeds / "calls.yml").write_text(
+        "columns:\n  handle_seconds: {from: 处理时长(秒), type: INTEGER}\n", encoding="utf-8"
+    )
+    assert run("validate", "--project-dir", str(project), "--quiet").output == ""

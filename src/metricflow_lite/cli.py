@@ -429,8 +429,9 @@ def _validate(project_dir: str | None, fmt: str, strict: bool, quiet: bool) -> d
         shown = result.shown(strict=strict, quiet=quiet)
         if shown:
             lines.append((render_text(shown, root=project.root, color=_color()), False))
-            lines.append(("", False))
         if not quiet:
+            if shown:
+                lines.append(("", False))  # a blank line between the findings and the summary
             lines.append((result.summary(), False))
     return {"lines": lines, "failed": result.fails(strict)}
 

@@ -81,9 +81,51 @@ class MflError(Exception):
         return f"{self.code}: {self.message}"
 
 
+# Full-width (全角) punctuation a Chinese input method types where YAML needs ASCII.
+FULL_WIDTH = {
+    "：": ":",
+    "，": ",",
+    "（": "(",
+    "）": ")",
+    "／": "/",
+    "；": ";",
+    "［": "[",
+    "］": "]",
+    "｛": "{",
+    "｝": "}",
+    "＂": '"',
+    "＇": "'",
+    "－": "-",
+    "\u3000": "a space",
+}
+
+
+def full_width_hint(text: str) -> str | None:
+    """A hint naming the full-width (全角) mark in a name or key (`label：放弃率` read as one
+    key, `[offered_calls，abandoned_calls]` as one name); None when there is none."""
+    char = next((c for c in text if c in FULL_WIDTH), None)
+    if char is None:
+        return None
+    shown = "the full-width space" if char == "\u3000" else f"'{char}'"
+    ascii_char = FULL_WIDTH[char]
+    # said alike in YAML and on the command line (--metrics offered_calls，aht)
+    return (
+        f"{shown} is full-width (全角) punctuation: write "
+        f"{ascii_char if ascii_char == 'a space' else repr(ascii_char)}; switch the input method"
+        " to half-width (半角)"
+    )
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:
-    """A hint naming the closest known names, or None when nothing is close."""
-    matches = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.6)
+    """A hint naming the closest known names, or None when nothing is close; a name that
+    holds full-width punctuation gets the hint that names it instead."""
+    known = sorted(set(known))
+    if (full_width := full_width_hint(name)) is not None:
+        half_width = "".join(FULL_WIDTH.get(c, c) if c != "\u3000" else " " for c in name)
+        if half_width in known:  # `from: 通话时长（秒）` for the header 通话时长(秒)
+            return f"did you mean {half_width!r}? {full_width}"
+        return full_width
+    matches = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     if not matches:
         return None
     return "did you mean " + " or ".join(repr(m) for m in matches) + "?"

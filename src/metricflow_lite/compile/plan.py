@@ -60,7 +60,6 @@ from metricflow_lite.spec.calendar import Calendar, business_calls
 from metricflow_lite.spec.expr import (
     ERLANG_FUNCTIONS,
     column_names,
-    column_path,
     dimension_names,
     uses_period_end,
 )
@@ -68,6 +67,7 @@ from metricflow_lite.spec.graph import base_metrics_of, state_window_errors
 from metricflow_lite.spec.joins import (
     ReachableDimension,
     dimension_label_hint,
+    label_values,
     reachable_dimensions,
     resolve_dimension,
 )
@@ -971,40 +971,8 @@ def _lookup_metrics(spec: ProjectSpec, wanted: tuple[str, ...]) -> dict[str, Met
 def _check_where_values(spec: ProjectSpec, where: exp.Expr, models: Sequence[str]) -> None:
     """MflError (E224) for a value label compared where its code belongs (channel = '热线'):
     tables show the labels of `values:`, filters compare the codes, so it would match nothing."""
-    for node in where.walk():
-        if isinstance(node, exp.EQ | exp.NEQ):
-            sides = [(node.this, [node.expression]), (node.expression, [node.this])]
-        elif isinstance(node, exp.In):
-            sides = [(node.this, list(node.expressions))]
-        else:
-            continue
-        for column, values in sides:
-            if not isinstance(column, exp.Column):
-                continue
-            name = column_path(column)
-            codes = next(
-                (
-                    dict(found.dimension.values)
-                    for model in models
-                    if (found := resolve_dimension(spec, model, name).found) is not None
-                ),
-                {},
-            )
-            by_label = {label: code for code, label in codes.items()}
-            for value in values:
-                if not (isinstance(value, exp.Literal) and value.is_string):
-                    continue
-                text = str(value.this)
-                if text not in codes and text in by_label:
-                    code = by_label[text]
-                    raise MflError(
-                        "E224",
-                        f"'{text}' is the label of '{code}' in dimension '{name}', not one of"
-                        " its values",
-                        None,
-                        f"did you mean '{code}'? filters compare the codes; tables show their"
-                        " labels",
-                    )
+    for misuse in label_values(spec, where, models):
+        raise MflError("E224", misuse.message, None, misuse.hint)
 
 
 def _needed(name: str, metrics: Mapping[str, Metric], into: dict[str, Metric]) -> None:

@@ -22,13 +22,13 @@ from metricflow_lite.compile.plan import (
     plan_query,
 )
 from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
-from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
+from metricflow_lite.errors import Diagnostic, MflError, Severity
 from metricflow_lite.jobs.validate import source_columns
 from metricflow_lite.spec.cases import GivenRows, MetricCase, Scalar, parse_cases
 from metricflow_lite.spec.model import ProjectSpec
 from metricflow_lite.spec.parse import Collector
 from metricflow_lite.spec.project import Project
-from metricflow_lite.spec.validate import load_spec
+from metricflow_lite.spec.validate import load_spec, model_name_hint
 from metricflow_lite.warehouse.base import QueryResult
 from metricflow_lite.warehouse.scratch import ScratchDatabase, ScratchError
 
@@ -82,7 +82,7 @@ def run_case(
                     "E271",
                     f"test '{case.name}' gives rows for unknown model '{given.model}'",
                     given.loc,
-                    did_you_mean(given.model, models) or f"models: {', '.join(sorted(models))}",
+                    model_name_hint(spec, given.model),
                 ),
             )
     request = QueryRequest(metrics=case.metrics, by=case.by, grain=case.grain, use_indicators=False)

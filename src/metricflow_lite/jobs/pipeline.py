@@ -458,7 +458,8 @@ def run(
         steps.seeded(load_seeds(project, warehouse, full_refresh=full_refresh))
         steps.step("build", "building src, ind and app")
         steps.built(build_project(project, warehouse, steps.progress))
-        steps.step("reports", f"rendering {len(spec.reports)} reports")
+        count = len(spec.reports)
+        steps.step("reports", f"rendering {count} report{'s' if count != 1 else ''}")
         return write_all_reports(spec, project, warehouse, steps.progress)
 
 

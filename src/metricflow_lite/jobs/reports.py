@@ -23,7 +23,13 @@ from metricflow_lite.compile.periods import (
     period_end,
     period_start,
 )
-from metricflow_lite.compile.plan import QueryRequest, cut_metrics, model_times, plan_query
+from metricflow_lite.compile.plan import (
+    YEAR_BACK,
+    QueryRequest,
+    cut_metrics,
+    model_times,
+    plan_query,
+)
 from metricflow_lite.compile.sqlgen import col, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity, did_you_mean
 from metricflow_lite.jobs.files import write_file
@@ -221,10 +227,13 @@ def report_table(
     else:  # a warehouse built before the views carried is_complete
         starts = {r[0] for r in (*table.rows, *table.totals) if isinstance(r[0], dt.date)}
         incomplete = frozenset(s for s in starts if not is_complete(s, grain, bounds, grace))
+    # a period the data ends inside is in progress unless complete_grace makes it whole (a
+    # center closed at 21:00 with 3h of grace): a whole period is compared whole, not cut
     in_progress = (
         period is not None
         and data_end is not None
         and elapsed_cut(period, unit, data_end) is not None
+        and not is_complete(period, unit, bounds, grace)
     )
     table = replace(table, incomplete=incomplete, data_end=data_end, in_progress=in_progress)
     if in_progress and period is not None and not grain.intraday:
@@ -240,13 +249,23 @@ def cut_ranges(
     1..13 Jan against 1..13 Dec and 1..13 Jan of the year before."""
     days = (last_full_day - start).days
     prev = period_start(start - dt.timedelta(days=1), grain, week_start)
-    year = period_start(_year_earlier(start), grain, week_start)
+    year = year_earlier_start(start, grain, week_start)
 
     def cut(first: dt.date) -> tuple[dt.date, dt.date]:
         end = next_period(first, grain) - dt.timedelta(days=1)
         return first, min(first + dt.timedelta(days=days), end)
 
     return (start, last_full_day), cut(prev), cut(year)
+
+
+def year_earlier_start(start: dt.date, grain: Grain, week_start: str) -> dt.date:
+    """The start of the same period last year, as the views' same_period_last_year takes it
+    (YEAR_BACK): the same date for days and months, 52 weeks back for a week, so that a week
+    in progress is compared with the week its complete weeks are compared with."""
+    amount, unit = YEAR_BACK[grain]
+    if unit == "DAY":
+        return start - dt.timedelta(days=int(amount))
+    return period_start(_year_earlier(start), grain, week_start)
 
 
 def _year_earlier(day: dt.date) -> dt.date:
@@ -333,7 +352,7 @@ def cut_at_time_of_day(
     elapsed = data_end - as_datetime(period) + dt.timedelta(microseconds=1)
     cut = cut_metrics(spec, report.metrics)
     prev = period_start(period - dt.timedelta(days=1), table.grain, week_start)
-    year = period_start(_year_earlier(period), table.grain, week_start)
+    year = year_earlier_start(period, table.grain, week_start)
 
     def values(by: tuple[str, ...], first: dt.date) -> Keyed | None:
         if not cut:  # nothing can be cut: no comparison, rather than one with a whole period

@@ -12,8 +12,9 @@ from sqlglot import exp
 from metricflow_lite.compile import names
 from metricflow_lite.compile.layers import LAYERS, SqlModel, parse_model_sql, render_models
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
+from metricflow_lite.seeds.descriptor import SeedTable
 from metricflow_lite.seeds.discovery import discover_seeds
-from metricflow_lite.seeds.plan import file_columns
+from metricflow_lite.seeds.plan import file_columns, missing_column
 from metricflow_lite.seeds.readers import peek_header
 from metricflow_lite.spec.cases import parse_cases
 from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
@@ -96,6 +97,10 @@ def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
                 columns = tuple((n, t or dict(stored)[n]) for n, t in columns)
             elif table.csv.header:
                 columns = file_columns(table, peek_header(first, table), file=first.file)
+                problems.extend(_missing_columns(table, columns))
+                # as if the header were right: its models are checked, not failed for it
+                have = {name for name, _ in columns}
+                columns += tuple((n, t or "VARCHAR") for n, t in table.columns if n not in have)
             else:
                 columns = table.columns
         except MflError as err:
@@ -103,6 +108,21 @@ def seed_shapes(project: Project) -> tuple[list[SeedShape], list[Diagnostic]]:
             continue
         shapes.append(SeedShape(table.name, first.file, columns, table.type_locs))
     return shapes, problems
+
+
+def _missing_columns(
+    table: SeedTable, columns: tuple[tuple[str, str], ...]
+) -> tuple[Diagnostic, ...]:
+    """E104 as `mfl seed` gives it, for a column seeds/<table>.yml maps from a header none of
+    the table's files has (`from: 通话时长（秒）`); the first file's header is read first."""
+    have = [name for name, _ in columns]
+    if missing_column(table, have) is None:
+        return ()
+    for other in table.files[1:]:
+        if other.format is not SeedFormat.PARQUET:
+            have += [name for name, _ in file_columns(table, peek_header(other, table))]
+    absent = missing_column(table, have)
+    return absent.diagnostics if absent is not None else ()
 
 
 def validate_project(project: Project) -> ValidationResult:

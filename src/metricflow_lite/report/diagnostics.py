@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from metricflow_lite.errors import Diagnostic, Severity
+from metricflow_lite.text import display_width
 
 
 def render_text(
@@ -40,9 +41,15 @@ def _source_excerpt(diag: Diagnostic, root: Path | None) -> list[str]:
         return []
     number = str(loc.line)
     gutter = " " * len(number)
-    excerpt = [f"   {number} | {text[loc.line - 1]}"]
+    line = text[loc.line - 1]
+    excerpt = [f"   {number} | {line}"]
     if loc.col > 0:
-        excerpt.append(f"   {gutter} | {' ' * (loc.col - 1)}{'^' * max(loc.length, 1)}")
+        # A CJK label before the spot takes two terminal columns a character: pad and underline
+        # by display width, so that the caret stays under the spot (col counts characters).
+        before = line[: loc.col - 1]
+        pad = "".join("\t" if char == "\t" else " " * display_width(char) for char in before)
+        marked = display_width(line[loc.col - 1 : loc.col - 1 + loc.length])
+        excerpt.append(f"   {gutter} | {pad}{'^' * max(marked, 1)}")
     return excerpt
 
 

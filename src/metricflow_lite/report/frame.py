@@ -331,9 +331,12 @@ class ReportTable:
         return " / ".join(labels[d] for d in self.dimensions)
 
     def value_label(self, dimension: str, value: Cell) -> str | None:
-        """The label `values:` gives a dimension's code, if any."""
+        """The label `values:` gives a dimension's code, if any; a NULL member (no team in a
+        history at the call's time) is a word, never `-`, which reads as a missing number."""
+        if value is None:
+            return word(self.locale, "no_member")
         labels = dict(dict(self.value_labels).get(dimension, ()))
-        return None if value is None else labels.get(str(value))
+        return labels.get(str(value))
 
     def is_partial(self, start: Cell) -> bool:
         """True when the period that starts at `start` is not covered whole by the data."""

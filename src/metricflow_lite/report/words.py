@@ -26,6 +26,7 @@ WORDS: dict[str, dict[str, str]] = {
         "prev_week_interval": "上周同时段",
         "change_week_interval": "较上周",
         "total": "合计",
+        "no_member": "(无)",  # a NULL dimension value: a call whose agent has no team then
         "partial_mark": "*",
         "partial_note": "* 未完整周期: 数据截至 {end}",
         "as_of": "截至 {end}",
@@ -84,6 +85,7 @@ WORDS: dict[str, dict[str, str]] = {
         "prev_week_interval": "last week",
         "change_week_interval": "vs last week",
         "total": "Total",
+        "no_member": "(none)",
         "partial_mark": "*",
         "partial_note": "* incomplete period: data through {end}",
         "as_of": "through {end}",

@@ -3,7 +3,7 @@ export; schema drift. Pure but for the callback that reads a loading file's head
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -98,24 +98,34 @@ def plan_table(
     missing = tuple(lf for lf in previous if lf.file not in present and lf.file not in moved)
     if not previous and not any(s.action in (Action.LOAD, Action.REPLACE) for s in steps):
         return TablePlan(table.name, tuple(steps), missing, tuple(columns))
-    for column in (*(name for name, _ in table.columns), *table.natural_key):
-        if column not in origin:
-            sources = dict(table.sources)
-            header = f" (from: {sources[column]})" if column in sources else ""
-            renamed = table.renames().get(column)
-            raise MflError(
-                "E104",
-                f"column '{column}'{header} of {table.descriptor} is in none of"
-                f" raw.{table.name}'s files",
-                table.column_loc(column) or Location(table.descriptor or table.files[0].file),
-                # natural_key: [通话编号] where columns: maps call_id from 通话编号
-                f"the export's header '{column}' loads as column '{renamed}' (its from:):"
-                f" name '{renamed}'"
-                if renamed
-                else did_you_mean(sources.get(column, column), origin)
-                or f"the files have: {', '.join(origin) or 'none'}",
-            )
+    if (absent := missing_column(table, origin)) is not None:
+        raise absent
     return TablePlan(table.name, tuple(steps), missing, tuple(columns))
+
+
+def missing_column(table: SeedTable, have: Iterable[str]) -> MflError | None:
+    """E104 for the first column seeds/<table>.yml names (or keys on) that is in none of the
+    columns the table's files have (`have`, after from: renames); None when all are there."""
+    have = list(have)
+    for column in (*(name for name, _ in table.columns), *table.natural_key):
+        if column in have:
+            continue
+        sources = dict(table.sources)
+        header = f" (from: {sources[column]})" if column in sources else ""
+        renamed = table.renames().get(column)
+        return MflError(
+            "E104",
+            f"column '{column}'{header} of {table.descriptor} is in none of"
+            f" raw.{table.name}'s files",
+            table.column_loc(column) or Location(table.descriptor or table.files[0].file),
+            # natural_key: [通话编号] where columns: maps call_id from 通话编号
+            f"the export's header '{column}' loads as column '{renamed}' (its from:):"
+            f" name '{renamed}'"
+            if renamed
+            else did_you_mean(sources.get(column, column), have)
+            or f"the files have: {', '.join(have) or 'none'}",
+        )
+    return None
 
 
 def _check_drift(

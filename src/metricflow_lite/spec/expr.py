@@ -21,8 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
 
-from metricflow_lite.errors import Location, MflError
-from metricflow_lite.spec.loader import FULL_WIDTH
+from metricflow_lite.errors import FULL_WIDTH, Location, MflError
 from metricflow_lite.spec.windows import EXAMPLES, call_name, check_call
 
 ALL_DIALECTS: frozenset[str] = frozenset({"duckdb", "postgres", "spark"})

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlglot import exp
+
+from metricflow_lite.spec.expr import column_path
 from metricflow_lite.spec.model import Between, Dimension, ProjectSpec
 
 MAX_JOIN_DEPTH = 6
@@ -125,3 +129,56 @@ def dimension_label_hint(spec: ProjectSpec, model_name: str, requested: str) -> 
             name = plain if found == candidate else candidate.qualified_name
             return f"'{requested}' is the label of '{name}': did you mean '{name}'?"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelValue:
+    """A value label compared where its code belongs: `channel = '热线'` for the code hotline."""
+
+    value: exp.Literal  # the label as written in the filter
+    message: str
+    hint: str
+
+
+def label_values(
+    spec: ProjectSpec, where: exp.Expr, models: Sequence[str]
+) -> tuple[LabelValue, ...]:
+    """Every value label a filter compares with a dimension of the models (`=`, `<>`, `IN`):
+    tables show the labels of `values:`, filters compare the codes, so it would match nothing."""
+    found = []
+    for node in where.walk():
+        if isinstance(node, exp.EQ | exp.NEQ):
+            sides = [(node.this, [node.expression]), (node.expression, [node.this])]
+        elif isinstance(node, exp.In):
+            sides = [(node.this, list(node.expressions))]
+        else:
+            continue
+        for column, values in sides:
+            if not isinstance(column, exp.Column):
+                continue
+            name = column_path(column)
+            codes = next(
+                (
+                    dict(reached.dimension.values)
+                    for model in models
+                    if (reached := resolve_dimension(spec, model, name).found) is not None
+                ),
+                {},
+            )
+            by_label = {label: code for code, label in codes.items()}
+            for value in values:
+                if not (isinstance(value, exp.Literal) and value.is_string):
+                    continue
+                text = str(value.this)
+                if text not in codes and text in by_label:
+                    code = by_label[text]
+                    found.append(
+                        LabelValue(
+                            value,
+                            f"'{text}' is the label of '{code}' in dimension '{name}', not one"
+                            " of its values",
+                            f"did you mean '{code}'? filters compare the codes; tables show"
+                            " their labels",
+                        )
+                    )
+    return tuple(found)

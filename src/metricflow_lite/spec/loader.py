@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from metricflow_lite.errors import Location, MflError
+from metricflow_lite.errors import FULL_WIDTH, Location, MflError
 
 # Plain python values are returned; mappings and sequences carry the locations of their parts.
 
@@ -196,25 +196,6 @@ def parse_yaml(text: str, file: str) -> Any:
         loader.dispose()
 
 
-# Full-width (全角) punctuation a Chinese input method types where YAML needs ASCII.
-FULL_WIDTH = {
-    "：": ":",
-    "，": ",",
-    "（": "(",
-    "）": ")",
-    "／": "/",
-    "；": ";",
-    "［": "[",
-    "］": "]",
-    "｛": "{",
-    "｝": "}",
-    "＂": '"',
-    "＇": "'",
-    "－": "-",
-    "\u3000": "a space",
-}
-
-
 def syntax_hint(text: str, line: int) -> str | None:
     """A hint that names the likely cause of a YAML syntax error on or just above `line`:
     full-width punctuation (全角) or a tab; None when neither is there."""
@@ -234,7 +215,18 @@ def syntax_hint(text: str, line: int) -> str | None:
                 )
         if "\t" in source[: len(source) - len(source.lstrip())]:
             return f"line {number} is indented with a tab: YAML indents with spaces only"
+    source = lines[line - 1] if 1 <= line <= len(lines) else ""
+    if "{" in source and (inside := _COMMA_IN_PARENS.search(source)) is not None:
+        # `- {name: x, filter: channel in ('tel', 'wx')}`: the comma ends the value there
+        return (
+            f"line {line} has a comma inside {inside.group(0)} in an unquoted {{...}} mapping,"
+            " where a comma ends the value: quote the value (filter: \"channel in ('tel', 'wx')\")"
+            " or write the key on its own line"
+        )
     return None
+
+
+_COMMA_IN_PARENS = re.compile(r"\([^()]*,[^()]*\)")
 
 
 def read_yaml(path: Path, root: Path) -> Any:

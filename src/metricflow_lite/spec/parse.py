@@ -449,6 +449,17 @@ def value_labels_of(node: YMap, where: str, out: Collector) -> tuple[tuple[str, 
             "for example: values: {hotline: 热线, online: 在线客服}",
         )
         return ()
+    labelled: dict[str, str] = {}  # label -> the first code that has it
+    for code, label in raw.items():
+        if label is None:
+            continue
+        if (first := labelled.setdefault(str(label), str(code))) != str(code):
+            out.error(
+                "E204",
+                f"'values' of {where} gives the label '{label}' to both '{first}' and '{code}'",
+                raw.value_loc(code),
+                "give each code its own label: a report shows both rows as the same member",
+            )
     return tuple((str(code), str(label)) for code, label in raw.items() if label is not None)
 
 

@@ -28,7 +28,8 @@ from metricflow_lite.spec.graph import (
     state_window_errors,
     window_grain_errors,
 )
-from metricflow_lite.spec.joins import dimension_label_hint, resolve_dimension
+from metricflow_lite.spec.joins import dimension_label_hint, label_values, resolve_dimension
+from metricflow_lite.spec.loader import YMap, YSeq
 from metricflow_lite.spec.model import (
     TIME_PARTS,
     Agg,
@@ -42,7 +43,12 @@ from metricflow_lite.spec.model import (
     ProjectSpec,
     metric_time,
 )
-from metricflow_lite.spec.parse import Collector, parse_documents, read_documents
+from metricflow_lite.spec.parse import (
+    Collector,
+    SpecDocument,
+    parse_documents,
+    read_documents,
+)
 from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.windows import call_name
 
@@ -73,15 +79,24 @@ def unique_names(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 first[item.name] = item.loc
 
 
+def model_name_hint(spec: ProjectSpec, name: str) -> str:
+    """The hint for an unknown model: the model whose label it is (`model: 来电` for
+    `calls`), else the closest names, else the list of models."""
+    by_label = [m.name for m in spec.models if m.label and m.label.strip() == name.strip()]
+    if by_label:
+        return f"'{name}' is the label of '{by_label[0]}': did you mean '{by_label[0]}'?"
+    names = sorted(m.name for m in spec.models)
+    return did_you_mean(name, names) or f"models: {', '.join(names)}"
+
+
 def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
-    names = [m.name for m in spec.models]
     for metric in spec.metrics:
         if isinstance(metric, BaseMetric) and spec.model(metric.model) is None:
             yield _error(
                 "E210",
                 f"unknown model '{metric.model}' in metric '{metric.name}'",
                 metric.spots.at("model", metric.loc),
-                did_you_mean(metric.model, names) or f"models: {', '.join(sorted(names))}",
+                model_name_hint(spec, metric.model),
             )
     for model in spec.models:
         joined_as: dict[str, str] = {}  # role (or joined model) -> the column that joins it
@@ -111,7 +126,7 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                     f"dimension '{dim.name}' of model '{model.name}'"
                     f" joins unknown model '{dim.joins}'",
                     dim.spots.at("joins", dim.loc),
-                    did_you_mean(dim.joins, names) or f"models: {', '.join(sorted(names))}",
+                    model_name_hint(spec, dim.joins),
                 )
             elif dim.joins:
                 target = spec.model(dim.joins)
@@ -137,7 +152,7 @@ def known_models(spec: ProjectSpec) -> Iterable[Diagnostic]:
                 "E210",
                 f"unknown model '{indicator.model}' in indicators",
                 indicator.spots.at("model", indicator.loc),
-                did_you_mean(indicator.model, names),
+                model_name_hint(spec, indicator.model),
             )
             continue
         for i, dim_name in enumerate(indicator.dimensions):
@@ -173,6 +188,18 @@ def _dimension_error(
     plain = name.split(".")[-1]
     owners = sorted({m.name for m in spec.models for d in m.dimensions if d.name == plain})
     if owners:
+        unjoinable = spec.model(owners[0])
+        joins = [d for m in spec.models for d in m.dimensions if d.joins == owners[0]]
+        if unjoinable is not None and unjoinable.primary_key is None and joins:
+            # the join is written but not made (E202): adding another would not help
+            return _error(
+                "E214",
+                f"dimension '{name}' of model '{owners[0]}' is not reachable from model"
+                f" '{model}' in {where}",
+                loc,
+                f"model '{owners[0]}' has no primary_key, so no join into it is made: add"
+                f" 'primary_key: {joins[0].name}' to model '{owners[0]}'",
+            )
         return _error(
             "E214",
             f"dimension '{name}' of model '{owners[0]}' is not reachable from model"
@@ -427,6 +454,33 @@ def windows_over_states(spec: ProjectSpec) -> Iterable[Diagnostic]:
         yield _warning("W233", err.message, err.loc, err.hint)
 
 
+def filter_values(spec: ProjectSpec) -> Iterable[Diagnostic]:
+    """A value label compared where its code belongs, in a metric's or a report's filter
+    (E224, as for --where): `channel = '电话'` matches no row, the rows hold `tel`."""
+    metrics = {m.name: m for m in spec.metrics}
+    has_cycle = find_cycle(metrics) is not None
+    filters: list[tuple[exp.Expr, str, Location, list[str]]] = []
+    for metric in spec.metrics:
+        if isinstance(metric, BaseMetric) and metric.filter is not None:
+            base = metric.spots.at("filter", metric.loc)
+            filters.append((metric.filter, metric.filter_text, base, [metric.model]))
+    for report in spec.reports:
+        if report.filter is None or has_cycle:
+            continue
+        read = {
+            metric.model
+            for name in report.metrics
+            if name in metrics
+            for base_name in base_metrics_of(name, metrics)
+            if isinstance(metric := metrics[base_name], BaseMetric)
+        }
+        base = report.spots.at("filter", report.loc)
+        filters.append((report.filter, report.filter_text, base, sorted(read)))
+    for tree, text, base, models in filters:
+        for misuse in label_values(spec, tree, [m for m in models if spec.model(m)]):
+            yield _error("E224", misuse.message, locate(base, text, misuse.value), misuse.hint)
+
+
 def report_comparisons(spec: ProjectSpec) -> Iterable[Diagnostic]:
     """`same_period_last_week` on a report with a grain of a week or coarser (E206): a week has
     no "same weekday a week earlier" other than the previous week, and a month has none."""
@@ -541,6 +595,7 @@ RULES: tuple[Rule, ...] = (
     no_cycles,
     short_chains,
     report_references,
+    filter_values,
     report_comparisons,
     business_hours,
     report_window_grains,
@@ -594,9 +649,10 @@ def kept_format(formula: exp.Expr, format_of: Callable[[str], Format | None]) ->
 
     def walk(node: exp.Expr) -> bool:
         nonlocal fractional, scaled
-        if (inner := windowed_metric(node)) is not None:
-            formats.add(format_of(inner) or Format.NUMBER)
-            return True
+        if call_name(node) in WINDOW_CALLS and node.expressions:
+            # a window keeps the unit of what it reads, nested or not:
+            # shift(to_date(offered_calls, 'month'), '1 year') is a count
+            return walk(node.expressions[0])
         if isinstance(node, exp.Column) and not node.table:
             formats.add(format_of(node.name) or Format.NUMBER)
             return True
@@ -627,14 +683,6 @@ def kept_format(formula: exp.Expr, format_of: Callable[[str], Format | None]) ->
     return kept
 
 
-def windowed_metric(formula: exp.Expr) -> str | None:
-    """The metric of a formula that is one window call over it (`rolling(m, '7 days')`)."""
-    if call_name(formula) not in WINDOW_CALLS or not formula.expressions:
-        return None
-    first = formula.expressions[0]
-    return first.name if isinstance(first, exp.Column) and not first.table else None
-
-
 WINDOW_CALLS = ("rolling", "to_date", "shift", "total")
 
 
@@ -651,8 +699,12 @@ def collect_spec(project: Project) -> tuple[ProjectSpec, list[Diagnostic]]:
     targets = {t.type: t.name for t in sorted(project.targets, key=lambda t: t.name, reverse=True)}
     unreadable = [d for d in out.diagnostics if d.code in UNREADABLE_CODES and d.loc]
     checks = check_spec(spec) + list(functions_on_targets(spec, targets))
-    if unreadable:
-        checks = skip_dependent(checks, unreadable, project.root)
+    # a metric or model whose entry has an error is left out of the spec: its name is defined
+    # all the same, so its users get no "unknown metric ... did you mean" of their own
+    parsed = {m.name for m in spec.metrics} | {m.name for m in spec.models}
+    broken = defined_names(documents) - parsed
+    if unreadable or broken:
+        checks = skip_dependent(checks, names_in_files(unreadable, project.root) | broken)
     return spec, out.diagnostics + checks
 
 
@@ -661,17 +713,26 @@ UNREADABLE_CODES = ("E001", "E003")
 # Checks whose finding may only mean that the name is defined (or used) in an unreadable file.
 DEPENDENT_CODES = ("E210", "E211", "E212", "E214", "E240", "E241")
 _QUOTED_NAME = re.compile(r"'([^']+)'")
-_DEFINED_NAME = re.compile(r"^\s*-?\s*name\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
+# `name: x` on its own line or first in a flow mapping (`- {name: x, label: ...}`)
+_DEFINED_NAME = re.compile(r"^\s*-?\s*\{?\s*name\s*:\s*['\"]?([^'\"#\s,}]+)", re.MULTILINE)
 
 
-def skip_dependent(
-    checks: list[Diagnostic], unreadable: list[Diagnostic], root: Path
-) -> list[Diagnostic]:
-    """The cross-file checks minus those an unreadable YAML file explains: one syntax error is
-    one error, not "unknown model" in every file that uses a name it defines (#20).
+def defined_names(documents: Iterable[SpecDocument]) -> set[str]:
+    """The names the `models:` and `metrics:` entries of parsed files give themselves."""
+    names: set[str] = set()
+    for doc in documents:
+        if not isinstance(doc.data, YMap):
+            continue
+        for key in ("models", "metrics"):
+            entries = doc.data.get(key)
+            for entry in entries if isinstance(entries, YSeq) else ():
+                if isinstance(entry, YMap) and isinstance(entry.get("name"), str):
+                    names.add(entry["name"])
+    return names
 
-    The names a broken file defines are read from its text (`name: x` lines); unused-metric
-    warnings go too, as the broken file may be what uses them."""
+
+def names_in_files(unreadable: list[Diagnostic], root: Path) -> set[str]:
+    """The names unreadable YAML files define, read from their text (`name: x` lines)."""
     defined: set[str] = set()
     for diag in unreadable:
         assert diag.loc is not None
@@ -680,6 +741,14 @@ def skip_dependent(
         except OSError:
             continue
         defined.update(_DEFINED_NAME.findall(text))
+    return defined
+
+
+def skip_dependent(checks: list[Diagnostic], defined: set[str]) -> list[Diagnostic]:
+    """The cross-file checks minus those a definition that did not parse explains: one syntax
+    error is one error, not "unknown model" in every file that uses a name it defines (#20).
+
+    Unused-metric warnings go too, as the broken definition may be what uses them."""
     kept = []
     for diag in checks:
         if diag.code == "W202":
