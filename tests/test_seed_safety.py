@@ -123,6 +123,31 @@ def test_project_timezone_is_validated(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "grace"),
+    [("0", dt.timedelta(0)), ("'0'", dt.timedelta(0)), ("30min", dt.timedelta(minutes=30))],
+)
+def test_complete_grace_of_nothing_needs_no_unit(
+    tmp_path: Path, written: str, grace: dt.timedelta
+) -> None:
+    root = make_project(tmp_path, {"seeds/a.csv": "x\n1\n"})
+    (root / "metricflow_lite.yml").write_text(
+        f"name: t\ntimezone: Asia/Shanghai\ncomplete_grace: {written}\n", encoding="utf-8"
+    )
+    assert load_project(root).complete_grace == grace
+
+
+@pytest.mark.parametrize("written", ["5", "true", "1 day"])
+def test_complete_grace_of_a_length_needs_its_unit(tmp_path: Path, written: str) -> None:
+    root = make_project(tmp_path, {"seeds/a.csv": "x\n1\n"})
+    (root / "metricflow_lite.yml").write_text(
+        f"name: t\ntimezone: Asia/Shanghai\ncomplete_grace: {written}\n", encoding="utf-8"
+    )
+    with pytest.raises(MflError) as caught:
+        load_project(root)
+    assert caught.value.code == "E029"
+
+
+@pytest.mark.parametrize(
     "value",
     ["4.5", "0x10", "1_000", "1e3", "12abc"],
     ids=["decimal", "hex", "underscore", "exp", "junk"],

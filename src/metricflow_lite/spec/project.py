@@ -225,6 +225,8 @@ def _read_grace(data: YMap) -> dt.timedelta:
     raw = data.get("complete_grace")
     if raw is None:
         return DEFAULT_GRACE
+    if not isinstance(raw, bool) and str(raw).strip() == "0":
+        return dt.timedelta(0)  # no length needs no unit: only a whole last period is complete
     match = _GRACE.match(str(raw))
     if match is None:
         raise MflError(
