@@ -70,8 +70,19 @@ def test_the_cold_table_is_as_counted_by_hand(labelled: Path) -> None:
         (*WEEKLY, "--format", "json", "--completeness"),
         ("query", "--metrics", "offered_calls", "--grain", "day", "--format", "csv"),
         (*WEEKLY, "--sql"),
+        ("query", "--metrics", "offered_calls", "--grain", "day", "--where", "queue = 'Z'"),
     ],
-    ids=["week", "no-grain", "day", "month", "csv-complete", "json-complete", "csv", "sql"],
+    ids=[
+        "week",
+        "no-grain",
+        "day",
+        "month",
+        "csv-complete",
+        "json-complete",
+        "csv",
+        "sql",
+        "no-rows",
+    ],
 )
 def test_a_warm_run_prints_the_cold_run_byte_for_byte(
     labelled: Path, args: tuple[str, ...]
@@ -191,6 +202,7 @@ ENTRY = {
     "bounds": [],
     "built": "b1",  # the definitions checksum of the build it was planned against
     "built_notes": [],  # what the answer says about that build
+    "where": None,
     "built_sql": "SELECT sql_hash FROM _mfl.objects WHERE name = 'definitions'",
 }
 

@@ -527,3 +527,13 @@ def test_a_cached_plan_holds_for_the_build_it_was_planned_against(tiny_project: 
     undone = invoke("query", "--project-dir", str(tiny_project), *args)
     assert [r["abandoned_calls"] for r in json.loads(undone.stdout)] == [4, 1]
     assert "changed since the last build" in undone.stderr
+
+
+def test_a_filter_that_matches_nothing_says_so(tiny_project: Path) -> None:
+    """No queue Z: an empty table alone read as "no calls", not as a mistyped value."""
+    args = ("--metrics", "offered_calls", "--grain", "day", "--where", "queue = 'Z'")
+    result = invoke("query", "--project-dir", str(tiny_project), *args, "--format", "csv")
+    assert result.exit_code == 0 and result.stdout == "day,offered_calls\n"
+    assert result.stderr == "note: no rows match --where queue = 'Z'\n"
+    found = invoke("query", "--project-dir", str(tiny_project), *args[:-1], "queue = 'B'")
+    assert "no rows" not in found.stderr

@@ -261,6 +261,14 @@ def incomplete_periods(
     return tuple(sorted({str(plain_value(r[at])) for r, ok in flagged if not ok}))
 
 
+def no_rows_note(where: str | None, rows: Sequence[object]) -> str | None:
+    """The stderr note for a filtered query that found nothing: a value mistyped in --where
+    (or a label where the data has codes) would otherwise read as an empty table."""
+    if rows or not where:
+        return None
+    return f"note: no rows match --where {where}"
+
+
 def incomplete_note(grain: str | None, periods: Sequence[str]) -> str:
     """The stderr note that names a query's incomplete periods (without a grain: its range)."""
     return f"note: incomplete {grain or 'range'}: {', '.join(periods)}"

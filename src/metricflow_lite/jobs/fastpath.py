@@ -26,7 +26,13 @@ from typing import Any
 
 from metricflow_lite.periods import DataBounds, model_bounds, query_completeness
 from metricflow_lite.spec.kinds import Grain
-from metricflow_lite.text import QueryLayout, incomplete_note, incomplete_periods, render_query_rows
+from metricflow_lite.text import (
+    QueryLayout,
+    incomplete_note,
+    incomplete_periods,
+    no_rows_note,
+    render_query_rows,
+)
 
 CACHE_DIR = ".mfl-cache"
 PROJECT_FILE = "metricflow_lite.yml"  # as spec/project.py
@@ -183,6 +189,7 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
         note = entry.get("note")
         built, built_sql = entry["built"], str(entry["built_sql"])
         built_notes = [str(n) for n in entry["built_notes"]]
+        where = entry["where"]
     except (KeyError, TypeError, ValueError):
         return None
     if not isinstance(built, str):
@@ -214,6 +221,8 @@ def answer_query(entry: dict[str, Any], fmt: str, completeness: bool) -> CachedA
     complete = covered.flags if covered is not None else None
     notes = [f"note: {note}"] if note else []
     notes += built_notes
+    if empty := no_rows_note(where if isinstance(where, str) else None, rows):
+        notes.append(empty)
     period = grain.value if grain is not None else None
     if incomplete := incomplete_periods(
         columns, rows, period, complete, covered.range_label if covered else None

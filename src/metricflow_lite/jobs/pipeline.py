@@ -490,7 +490,7 @@ def query(
     cache_key, what a repeated query needs is kept for the CLI's fast path."""
     from metricflow_lite.jobs.reports import dimension_value_labels, row_completeness
     from metricflow_lite.report.query_table import query_layout
-    from metricflow_lite.text import incomplete_periods, render_query_rows
+    from metricflow_lite.text import incomplete_periods, no_rows_note, render_query_rows
     from metricflow_lite.warehouse import connect
 
     spec = load_spec(project)
@@ -501,7 +501,7 @@ def query(
     if sql_only:
         # the SQL of the YAML as it is, whatever was built: kept for a repeated --sql only
         if cache_key is not None:
-            remember_query(project, target, cache_key, spec, plan, sql, layout, None, ())
+            remember_query(project, target, cache_key, spec, plan, sql, layout, None, (), None)
         return QueryAnswer(plan, sql, None)
     with connect(project, target, read_only=True) as warehouse:
         built = built_definitions(warehouse)
@@ -510,8 +510,12 @@ def query(
         if changed:
             plan, sql, notes = _plan_around(project, spec, request, warehouse.dialect, changed)
         if cache_key is not None and built is not None:
-            remember_query(project, target, cache_key, spec, plan, sql, layout, built, notes)
+            remember_query(
+                project, target, cache_key, spec, plan, sql, layout, built, notes, options.where
+            )
         result = _fetch_explained(project, warehouse, sql)
+        if empty := no_rows_note(options.where, result.rows):
+            notes = (*notes, empty)
         found = None
         if fmt == "table" or completeness:
             found = row_completeness(
@@ -590,6 +594,7 @@ def remember_query(
     layout: QueryLayout,
     built: str | None,
     notes: tuple[str, ...],
+    where: str | None,
 ) -> None:
     """What a repeated query needs without the spec, for jobs/fastpath.py (DuckDB targets run
     it): its SQL and note, the table's layout, and the SQL of the data bounds that say which
@@ -606,6 +611,7 @@ def remember_query(
         "built": built,
         "built_sql": definitions_query(MANIFEST_SCHEMA, dialect),
         "built_notes": list(notes),
+        "where": where,  # as given: a filter that finds no rows is noted
         "note": plan.note,
         "path": None,
         "config": {},
