@@ -33,7 +33,7 @@ WEEKLY_TABLE = (
     "2024-12-30   普通咨询             10             30.0%  4:10\n"
     "2024-12-30   VIP专线               4             25.0%  6:07\n"
     "2025-01-06*  普通咨询              1              0.0%  4:00\n"
-    "2025-01-06*  (null)                1            100.0%     -\n"
+    "2025-01-06*  (无)                  1            100.0%     -\n"
 )
 WEEKLY_NOTE = "note: incomplete week: 2025-01-06\n"
 
@@ -135,7 +135,7 @@ def test_new_rows_move_the_marks_on_a_warm_run(labelled: Path) -> None:
         "2024-12-30  VIP专线               4             25.0%  6:07\n"
         "2025-01-06  普通咨询              1              0.0%  4:00\n"
         "2025-01-06  VIP专线               1              0.0%  1:00\n"
-        "2025-01-06  (null)                1            100.0%     -\n"
+        "2025-01-06  (无)                  1            100.0%     -\n"
     )
     assert without_marker(err) == ""
     # and the full path agrees
@@ -195,7 +195,12 @@ ENTRY = {
     "note": None,
     "path": None,
     "config": {},
-    "layout": {"formats": [["offered_calls", "integer"]], "value_labels": {}, "period": None},
+    "layout": {
+        "formats": [["offered_calls", "integer"]],
+        "value_labels": {},
+        "period": None,
+        "no_member": "(无)",
+    },
     "grain": None,
     "span": [None, None],
     "grace_microseconds": 3_600_000_000,
@@ -239,6 +244,7 @@ def test_a_cached_entry_renders_from_a_warehouse_file(tmp_path: Path) -> None:
             "formats": [["n", "percent"]],
             "value_labels": {"q": {"x": "甲"}},
             "period": "day",
+            "no_member": "(无)",
         },
         "grain": "day",
         # the data reaches 2025-01-07 22:30: with 2 h of grace that day is complete too
@@ -248,10 +254,10 @@ def test_a_cached_entry_renders_from_a_warehouse_file(tmp_path: Path) -> None:
     answer = fastpath.answer_query(entry, "table", False)
     assert answer is not None and answer.notes == ()
     assert answer.text == (
-        "day         q            n\n"
-        "----------  ------  ------\n"
-        "2025-01-06  甲      300.0%\n"
-        "2025-01-07  (null)       -\n"
+        "day         q          n\n"
+        "----------  ----  ------\n"
+        "2025-01-06  甲    300.0%\n"
+        "2025-01-07  (无)       -\n"
     )
     # planned against another build than the one in the file: the full path plans again
     assert fastpath.answer_query({**entry, "built": "b0"}, "table", False) is None

@@ -185,6 +185,7 @@ class QueryLayout:
     formats: Mapping[str, Format]  # the metrics asked for, in their order
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     period: str | None = None  # the grain's column, marked `*` where incomplete
+    no_member: str = NULL_CELL  # a NULL dimension value, in the project's locale
 
     def to_data(self) -> dict[str, Any]:
         """The layout as JSON-ready data (`from_data` reads it back)."""
@@ -192,6 +193,7 @@ class QueryLayout:
             "formats": [[name, fmt.value] for name, fmt in self.formats.items()],
             "value_labels": {dim: dict(codes) for dim, codes in self.value_labels.items()},
             "period": self.period,
+            "no_member": self.no_member,
         }
 
     @classmethod
@@ -203,7 +205,7 @@ class QueryLayout:
             for dim, codes in data["value_labels"].items()
         }
         period = data["period"]
-        return cls(formats, labels, None if period is None else str(period))
+        return cls(formats, labels, None if period is None else str(period), str(data["no_member"]))
 
 
 def render_query_rows(
@@ -232,7 +234,7 @@ def render_query_rows(
             if name in layout.formats:
                 line.append(format_value(value, layout.formats[name]))
             elif value is None:
-                line.append(NULL_CELL)
+                line.append(layout.no_member)
             else:
                 text = layout.value_labels.get(name, {}).get(str(value), str(value))
                 if name == layout.period and complete is not None and not complete[n]:

@@ -497,7 +497,8 @@ def query(
     request = options.request(spec)
     # a mistake in the request is reported before the warehouse is opened (or found missing)
     plan, sql = query_sql(project, request, dialect_for(project, target), spec)
-    layout = query_layout(spec, plan.request, dimension_value_labels(spec, plan.request.by))
+    labels = dimension_value_labels(spec, plan.request.by)
+    layout = query_layout(spec, plan.request, labels, project.locale.value)
     if sql_only:
         # the SQL of the YAML as it is, whatever was built: kept for a repeated --sql only
         if cache_key is not None:

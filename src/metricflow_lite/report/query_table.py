@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from metricflow_lite.compile.plan import QueryRequest
+from metricflow_lite.report.words import DEFAULT_LOCALE, word
 from metricflow_lite.spec.model import Format, ProjectSpec
 from metricflow_lite.text import QueryLayout, render_query_rows
 from metricflow_lite.text import display_width as display_width
@@ -34,13 +35,16 @@ def query_layout(
     spec: ProjectSpec,
     request: QueryRequest,
     value_labels: Mapping[str, Mapping[str, str]] | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> QueryLayout:
-    """How the query table shows a request's rows: formats, value labels, period column."""
+    """How the query table shows a request's rows: formats, value labels, period column, and
+    a NULL member as the reports write it in the locale."""
     formats = {m.name: m.format for m in spec.metrics}
     return QueryLayout(
         {name: formats[name] for name in request.metrics if name in formats},
         value_labels or {},
         request.grain.value if request.grain else None,
+        word(locale, "no_member"),
     )
 
 
