@@ -512,6 +512,32 @@ def test_failed_build_keeps_the_previous_one(engine: str, request: Any, engine_r
     assert row["offered_calls"] == 18
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_metric_edited_since_the_build_is_answered_from_the_rows(
+    engine: str, request: Any, engine_root: Path
+) -> None:
+    """The YAML of the built project, edited and not built, on every engine: the manifest
+    says the indicator tables hold the old filter, so the rows answer with the new one. By
+    hand: 4 first legs in queue B (Tuesday's), against 18 in all."""
+    project_for(engine, request)
+    edited = engine_root / f"edited_{engine}"
+    shutil.copytree(engine_root / "monday", edited, ignore=shutil.ignore_patterns("target"))
+    metrics = edited / "metrics" / "calls.yml"
+    text = metrics.read_text(encoding="utf-8")
+    assert "    filter: leg_seq = 1\n" in text
+    metrics.write_text(
+        text.replace("    filter: leg_seq = 1\n", "    filter: leg_seq = 1 and queue = 'B'\n", 1),
+        encoding="utf-8",
+    )
+    args = ("--metrics", "offered_calls", "--target", TARGET_OF[engine], "--format", "json")
+    result = invoke("query", "--project-dir", str(edited), *args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"offered_calls": 4}]
+    assert "changed since the last build: answered from the rows" in result.stderr
+    [row] = query(engine_root / "monday", engine, "--metrics", "offered_calls")
+    assert row["offered_calls"] == 18  # the project as built: nothing to say
+
+
 REPO = Path(__file__).resolve().parent.parent
 DEMO_QUERIES = [
     ("--metrics", "abandonment_rate,aht_seconds,cph", "--by", "team", "--grain", "week"),
