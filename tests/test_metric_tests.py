@@ -122,6 +122,42 @@ def test_unknown_model_in_given(tmp_path: Path) -> None:
     assert "  hint: did you mean 'calls'?" in result.output
 
 
+@pytest.mark.parametrize("command", ["test", "validate"])
+def test_an_unknown_metric_in_a_test_is_an_error_at_its_name(tmp_path: Path, command: str) -> None:
+    """CI runs `mfl validate`: a test naming a metric the spec lacks fails there too, at the
+    metric in the test (it passed validate and failed `mfl test` at the test's name)."""
+    project = edited(
+        tmp_path,
+        TESTS_FILE,
+        "    metrics: [abandonment_rate]\n",
+        "    metrics: [abandonmnt_rate]\n",
+    )
+    result = run(command, "--project-dir", str(project))
+    assert result.exit_code == 1
+    assert (
+        "metrics/tests/calls.yml:14:15: error E211: test 'abandonment_rate_by_day': unknown"
+        " metric 'abandonmnt_rate'" in result.output
+    )
+    assert "hint: did you mean 'abandonment_rate'?" in result.output
+
+
+def test_a_dimension_a_test_cannot_take_fails_validate_at_its_by(tmp_path: Path) -> None:
+    project = edited(tmp_path, TESTS_FILE, "    grain: day\n", "    grain: day\n    by: [queu]\n")
+    result = run("validate", "--project-dir", str(project))
+    assert result.exit_code == 1
+    assert "metrics/tests/calls.yml:16:9: error E212: test 'abandonment_rate_by_day'" in (
+        result.output
+    )
+    assert "did you mean 'queue'" in result.output
+
+
+def test_unknown_model_in_given_fails_validate(tmp_path: Path) -> None:
+    project = edited(tmp_path, TESTS_FILE, "      calls:\n", "      call:\n")
+    result = run("validate", "--project-dir", str(project))
+    assert result.exit_code == 1
+    assert "metrics/tests/calls.yml:8:7: error E271" in result.output
+
+
 def test_a_model_label_in_given_gets_did_you_mean_the_name(tmp_path: Path) -> None:
     project = edited(
         tmp_path, "metrics/calls.yml", "  - name: calls\n", "  - name: calls\n    label: 来电\n"

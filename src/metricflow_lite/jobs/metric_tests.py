@@ -23,12 +23,12 @@ from metricflow_lite.compile.plan import (
 )
 from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity
-from metricflow_lite.jobs.validate import source_columns
+from metricflow_lite.jobs.validate import case_problem, source_columns
 from metricflow_lite.spec.cases import GivenRows, MetricCase, Scalar, parse_cases
 from metricflow_lite.spec.model import ProjectSpec
 from metricflow_lite.spec.parse import Collector
 from metricflow_lite.spec.project import Project
-from metricflow_lite.spec.validate import load_spec, model_name_hint
+from metricflow_lite.spec.validate import load_spec
 from metricflow_lite.warehouse.base import QueryResult
 from metricflow_lite.warehouse.scratch import ScratchDatabase, ScratchError
 
@@ -74,17 +74,8 @@ def run_case(
 ) -> CaseResult:
     """One test: tables from the given rows (other models empty), the query, the comparison."""
     models = [m.name for m in spec.models]
-    for given in case.given:
-        if given.model not in models:
-            return CaseResult(
-                case,
-                problem=Diagnostic(
-                    "E271",
-                    f"test '{case.name}' gives rows for unknown model '{given.model}'",
-                    given.loc,
-                    model_name_hint(spec, given.model),
-                ),
-            )
+    if (problem := case_problem(spec, case, week_start)) is not None:
+        return CaseResult(case, problem=problem)
     request = QueryRequest(metrics=case.metrics, by=case.by, grain=case.grain, use_indicators=False)
     try:
         plan = plan_query(spec, request, week_start)

@@ -11,17 +11,19 @@ from sqlglot import exp
 
 from metricflow_lite.compile import names
 from metricflow_lite.compile.layers import LAYERS, SqlModel, parse_model_sql, render_models
+from metricflow_lite.compile.plan import QueryRequest, plan_query
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.seeds.descriptor import SeedTable
 from metricflow_lite.seeds.discovery import discover_seeds
 from metricflow_lite.seeds.plan import file_columns, missing_column
 from metricflow_lite.seeds.readers import peek_header
-from metricflow_lite.spec.cases import parse_cases
+from metricflow_lite.spec.cases import MetricCase, parse_cases
 from metricflow_lite.spec.columns import ModelColumns, Typed, check_columns
 from metricflow_lite.spec.loader import relative_name
+from metricflow_lite.spec.model import ProjectSpec
 from metricflow_lite.spec.parse import Collector
 from metricflow_lite.spec.project import PROJECT_FILE, Project
-from metricflow_lite.spec.validate import collect_spec
+from metricflow_lite.spec.validate import collect_spec, metric_name_hint, model_name_hint
 from metricflow_lite.warehouse.base import SeedFormat
 from metricflow_lite.warehouse.probe import ProjectProbe, SeedShape, parquet_schema
 
@@ -129,8 +131,14 @@ def validate_project(project: Project) -> ValidationResult:
     """Check metrics/, reports/ and models/ against empty raw tables shaped like seeds/."""
     spec, diagnostics = collect_spec(project)
     tests = Collector()
-    parse_cases(project.root, project.path("metrics"), tests)
+    cases = parse_cases(project.root, project.path("metrics"), tests)
     diagnostics.extend(tests.diagnostics)
+    if not any(d.severity is Severity.ERROR for d in diagnostics):
+        # a metric test naming a metric, dimension or model the spec lacks fails in CI's
+        # `mfl validate`, not first in `mfl test` (a broken spec would only cascade)
+        for case in cases:
+            if (problem := case_problem(spec, case, project.week_start.value)) is not None:
+                diagnostics.append(problem)
     probe = ProjectProbe()
     try:
         shapes, problems = seed_shapes(project)
@@ -156,6 +164,42 @@ def validate_project(project: Project) -> ValidationResult:
     finally:
         probe.close()
     return _result(diagnostics, project)
+
+
+# The planner's errors about the dimensions of `by` (unknown, ambiguous, not on the model).
+BY_CODES = ("E212", "E213", "E214")
+
+
+def case_problem(spec: ProjectSpec, case: MetricCase, week_start: str) -> Diagnostic | None:
+    """What keeps a metric test from running, at its place in the test: rows given for a
+    model the spec lacks, an unknown metric, a dimension or grain its metrics cannot take."""
+    models = [m.name for m in spec.models]
+    for given in case.given:
+        if given.model not in models:
+            return Diagnostic(
+                "E271",
+                f"test '{case.name}' gives rows for unknown model '{given.model}'",
+                given.loc,
+                model_name_hint(spec, given.model),
+            )
+    known = {m.name for m in spec.metrics}
+    locs = case.metric_locs or (case.loc,) * len(case.metrics)
+    for name, loc in zip(case.metrics, locs, strict=True):
+        if name not in known:
+            return Diagnostic(
+                "E211",
+                f"test '{case.name}': unknown metric '{name}'",
+                loc,
+                metric_name_hint(name, spec.metrics, "list the metrics with 'mfl list metrics'"),
+            )
+    request = QueryRequest(metrics=case.metrics, by=case.by, grain=case.grain, use_indicators=False)
+    try:
+        plan_query(spec, request, week_start)
+    except MflError as err:
+        where = case.by_loc if err.code in BY_CODES and case.by_loc else case.loc
+        message = f"test '{case.name}': {err.message}"
+        return Diagnostic(err.code, message, err.loc or where, err.hint)
+    return None
 
 
 def explain_failure(project: Project, failures: Sequence[Diagnostic]) -> MflError | None:

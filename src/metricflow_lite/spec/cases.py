@@ -62,6 +62,8 @@ class MetricCase:
     grain: Grain | None = None
     tolerance: float = DEFAULT_TOLERANCE
     description: str | None = None
+    metric_locs: tuple[Location, ...] = ()  # where each of `metrics` is written
+    by_loc: Location | None = None  # where `by` is written
 
 
 def case_nodes(root: Path, metrics_dir: Path, out: Collector) -> list[tuple[YMap, Location]]:
@@ -103,7 +105,8 @@ def parse_case(node: YMap, out: Collector) -> MetricCase | None:
     ok = require(node, "metrics", where, out, "metrics: [abandonment_rate]")
     ok = require(node, "given", where, out, "given: {calls: [{leg_id: L1, ...}]}") and ok
     ok = require(node, "expect", where, out, "expect: [{week: 2024-12-30, metric: 0.25}]") and ok
-    metrics = tuple(str(m) for m, _ in items_of(node, "metrics", where, out))
+    listed = items_of(node, "metrics", where, out)
+    metrics = tuple(str(m) for m, _ in listed)
     by = tuple(str(d) for d, _ in items_of(node, "by", where, out))
     grain = None
     if node.get("grain") is not None:
@@ -132,6 +135,8 @@ def parse_case(node: YMap, out: Collector) -> MetricCase | None:
         grain=grain,
         tolerance=tolerance,
         description=str(node["description"]) if node.get("description") else None,
+        metric_locs=tuple(loc for _, loc in listed),
+        by_loc=node.value_loc("by") if "by" in node else None,
     )
 
 
