@@ -291,3 +291,17 @@ def test_target_may_name_an_engine(tmp_path: Path, engine: str, setting: tuple[s
     if engine == "duckdb":
         code, output = validate(project)
         assert code == 0, output
+
+
+@pytest.mark.parametrize(("word", "grain"), [("周", "week"), ("日报", "day"), ("季度", "quarter")])
+def test_a_chinese_grain_word_gets_did_you_mean_the_grain(
+    tmp_path: Path, word: str, grain: str
+) -> None:
+    project = tiny(tmp_path, "reports/daily.yml", "grains: [day, week, month]", f"grains: [{word}]")
+    code, output = validate(project)
+    assert code == 1
+    assert f"error E204: grain of report 'queue_daily' '{word}' is not one of" in output
+    assert f"hint: '{word}' is the grain {grain}: did you mean '{grain}'?" in output
+    result = invoke("query", "--project-dir", str(project), "--metrics", "aht", "--grain", word)
+    assert result.exit_code == 1
+    assert f"did you mean '{grain}'?" in result.output

@@ -24,6 +24,7 @@ from metricflow_lite.compile.plan import (
 from metricflow_lite.compile.sqlgen import col, overlap_query, render_query, table_ref, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity
 from metricflow_lite.spec.expr import parse_where
+from metricflow_lite.spec.kinds import grain_hint
 from metricflow_lite.spec.model import Grain, ProjectSpec
 from metricflow_lite.spec.project import Project
 from metricflow_lite.spec.validate import load_spec
@@ -354,7 +355,7 @@ def parse_grain(text: str) -> Grain:
             "E253",
             f"unknown grain '{text}'",
             None,
-            f"grains: {', '.join(g.value for g in Grain)}",
+            grain_hint(text) or f"grains: {', '.join(g.value for g in Grain)}",
         ) from None
 
 

@@ -48,3 +48,39 @@ class Grain(str, Enum):
         if finer is Grain.WEEK:
             return False
         return order.index(self) > order.index(finer)
+
+
+# What a Chinese-speaking lead writes for a grain (the reports' own words among them): each
+# gets "did you mean" the grain's name where a grain is written (`grains:`, `--grain`).
+GRAIN_WORDS: dict[str, Grain] = {
+    "15分钟": Grain.MIN15,
+    "一刻钟": Grain.MIN15,
+    "30分钟": Grain.MIN30,
+    "半小时": Grain.MIN30,
+    "小时": Grain.HOUR,
+    "时": Grain.HOUR,
+    "日": Grain.DAY,
+    "天": Grain.DAY,
+    "每日": Grain.DAY,
+    "日报": Grain.DAY,
+    "周": Grain.WEEK,
+    "星期": Grain.WEEK,
+    "每周": Grain.WEEK,
+    "周报": Grain.WEEK,
+    "月": Grain.MONTH,
+    "每月": Grain.MONTH,
+    "月报": Grain.MONTH,
+    "季": Grain.QUARTER,
+    "季度": Grain.QUARTER,
+    "年": Grain.YEAR,
+    "年度": Grain.YEAR,
+    "每年": Grain.YEAR,
+}
+
+
+def grain_hint(text: str) -> str | None:
+    """'did you mean' a grain for a word that names it (月 -> month), else None."""
+    found = GRAIN_WORDS.get(text.strip())
+    if found is None:
+        return None
+    return f"'{text.strip()}' is the grain {found.value}: did you mean '{found.value}'?"

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity, did_you_mean
 from metricflow_lite.spec.expr import parse_derived, parse_row_sql, parse_where
+from metricflow_lite.spec.kinds import grain_hint
 from metricflow_lite.spec.loader import YMap, YSeq, read_yaml, relative_name
 from metricflow_lite.spec.model import (
     Agg,
@@ -215,11 +216,12 @@ def parse_enum(enum: type[E], value: Any, loc: Location, what: str, out: Collect
         return enum(text)
     except ValueError:
         choices = [m.value for m in enum]
+        named = grain_hint(text) if enum is Grain else None
         out.error(
             "E204",
             f"{what} '{value}' is not one of {', '.join(choices)}",
             loc,
-            did_you_mean(text, choices) or f"use one of: {', '.join(choices)}",
+            named or did_you_mean(text, choices) or f"use one of: {', '.join(choices)}",
         )
         return None
 
