@@ -292,6 +292,16 @@ def test_nulls_sort_last_and_strings_sort_bytewise(engine: str, request: Any) ->
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_like_matches_a_backslash_as_itself(engine: str, request: Any) -> None:
+    """LIKE has no escape character, as on DuckDB: '\\_x' is a backslash, any character and x,
+    which queue '_x' does not match (PostgreSQL and Spark read '\\_' as an escaped '_')."""
+    project = project_for(engine, request)
+    where = r"queue like '\_x' or queue like 'a%'"
+    rows = query(project, engine, "--metrics", "offered_calls", "--by", "queue", "--where", where)
+    assert rows == [{"queue": "a", "offered_calls": 1}]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("week_start", "weeks"),
     [
