@@ -99,6 +99,11 @@ REWRITES = [
         "SELECT COALESCE(u, CAST('infinity' AS TIMESTAMP))",
         "SELECT COALESCE(u, CAST('infinity' AS TIMESTAMP))",
     ),
+    # LIKE has no escape character on DuckDB: a backslash matches itself on every engine.
+    ("postgres", r"SELECT x LIKE '%\%'", r"SELECT x LIKE '%\\%'"),
+    ("spark", r"SELECT x NOT LIKE 'a\_b'", r"SELECT x NOT LIKE 'a\\\\_b'"),
+    ("postgres", "SELECT x ILIKE y", r"SELECT x ILIKE REPLACE(y, '\', '\\')"),
+    ("postgres", r"SELECT x LIKE 'a!%' ESCAPE '!'", r"SELECT x LIKE 'a!%' ESCAPE '!'"),
     ("postgres", "SELECT EXTRACT(HOUR FROM t)", "SELECT CAST(EXTRACT(HOUR FROM t) AS INT)"),
     ("postgres", "SELECT 7 / 2", "SELECT CAST(7 AS DOUBLE PRECISION) / 2"),
     ("postgres", "SELECT x FROM t ORDER BY x NULLS LAST", "SELECT x FROM t ORDER BY x"),

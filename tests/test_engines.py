@@ -292,6 +292,16 @@ def test_nulls_sort_last_and_strings_sort_bytewise(engine: str, request: Any) ->
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_like_matches_a_backslash_as_itself(engine: str, request: Any) -> None:
+    """LIKE has no escape character, as on DuckDB: '\\_x' is a backslash, any character and x,
+    which queue '_x' does not match (PostgreSQL and Spark read '\\_' as an escaped '_')."""
+    project = project_for(engine, request)
+    where = r"queue like '\_x' or queue like 'a%'"
+    rows = query(project, engine, "--metrics", "offered_calls", "--by", "queue", "--where", where)
+    assert rows == [{"queue": "a", "offered_calls": 1}]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("week_start", "weeks"),
     [
@@ -632,6 +642,51 @@ def test_report_views_carry_is_complete_alike(engine: str, request: Any) -> None
         for line in report(TARGET_OF[engine], "day").splitlines()[1:]
     }
     assert days["2025-01-06"] == "true"  # --date shows nothing after it; its day is whole
+
+
+@pytest.mark.postgres
+def test_postgres_text_a_model_computes_sorts_bytewise(
+    tmp_path: Path, request: Any, monkeypatch: Any
+) -> None:
+    """A dimension the model computes from literals (a CASE of labels) collates "C" on
+    PostgreSQL as raw text does: 'B_side' < '_other' < 'a_main' byte-wise, as on DuckDB and
+    Spark, not the test database's en-US order ('_other' < 'a_main' < 'B_side'); after a full
+    and after an incremental build."""
+    own_database(request.getfixturevalue("postgres_dsn"), monkeypatch)
+    project = tmp_path / "tiny"
+    shutil.copytree(FIXTURES / "tiny", project, ignore=shutil.ignore_patterns("target"))
+    (project / "metricflow_lite.yml").write_text(targets_yaml(project, "monday"))
+    model = project / "models" / "source" / "calls.sql"
+    kind = (
+        "    case when queue = 'A' then 'a_main' when queue = 'B' then 'B_side'"
+        " else '_other' end as queue_kind,\n"
+    )
+    model.write_text(
+        model.read_text(encoding="utf-8").replace("    queue,\n", f"    queue,\n{kind}")
+    )
+    metrics = project / "metrics" / "calls.yml"
+    metrics.write_text(
+        metrics.read_text(encoding="utf-8").replace(
+            "      - queue\n", "      - queue\n      - queue_kind\n"
+        )
+    )
+    for command in ("seed", "build"):
+        assert_ok(invoke(command, "--project-dir", str(project), "--target", "pg"))
+    by_kind = ("--metrics", "offered_calls", "--by", "queue_kind")
+    # offered first legs: queue A 11, B 4, the NULL queue 1
+    expected = [
+        {"queue_kind": "B_side", "offered_calls": 4},
+        {"queue_kind": "_other", "offered_calls": 1},
+        {"queue_kind": "a_main", "offered_calls": 11},
+    ]
+    assert query(project, "postgres", *by_kind) == expected
+    calls = project / "seeds" / "calls.csv"
+    calls.write_text(calls.read_text(encoding="utf-8") + EXTRA_CALLS, encoding="utf-8")
+    for command in ("seed", "build"):
+        assert_ok(invoke(command, "--project-dir", str(project), "--target", "pg"))
+    # the extra first legs: queue 'a' and queue '_x', both '_other'
+    expected[1] = {"queue_kind": "_other", "offered_calls": 3}
+    assert query(project, "postgres", *by_kind) == expected
 
 
 # Issue 16: open-at-a-time counts, snapshots and time-valid joins, each shape once; the numbers

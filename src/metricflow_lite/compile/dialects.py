@@ -15,6 +15,9 @@ rules here cover what it renders valid but different (or invalid) on PostgreSQL 
 - INTERVAL (expr) SECOND loses its expression when rendered: expr * INTERVAL '1' SECOND.
 - Spark has no infinite timestamp (CAST('infinity' AS TIMESTAMP) is NULL): the end of time of a
   current version is Spark's last instant, 9999-12-31 23:59:59.999999.
+- LIKE without ESCAPE has no escape character on DuckDB, and a backslash one on PostgreSQL and
+  Spark: `'%\\%'` finds every value holding a backslash only on DuckDB. Each backslash of the
+  pattern is doubled, so that it matches itself there too.
 - The report time spine is EXPLODE(GENERATE_SERIES(lo, hi, step)) in the select list: Spark allows
   no generator inside CAST, and PostgreSQL wants timestamps, not UNNEST.
 
@@ -208,6 +211,22 @@ def interval_of_expression(node: exp.Expr) -> exp.Expr | None:
     return None
 
 
+def like_without_escape(node: exp.Expr) -> exp.Expr | None:
+    if not isinstance(node, exp.Like | exp.ILike) or isinstance(node.parent, exp.Escape):
+        return None
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        if "\\" not in pattern.name:
+            return None
+        doubled: exp.Expr = exp.Literal.string(pattern.name.replace("\\", "\\\\"))
+    else:
+        backslash = exp.Literal.string("\\")
+        doubled = exp.func("REPLACE", pattern.copy(), backslash, exp.Literal.string("\\\\"))
+    rewritten = node.copy()  # keeps NOT (negate) and any other argument
+    rewritten.set("expression", doubled)
+    return rewritten
+
+
 def spark_double_literals(node: exp.Expr) -> exp.Expr | None:
     """`3600.0` as DOUBLE: Spark reads it as DECIMAL(5,1), and a division by it keeps 6 digits."""
     if (
@@ -243,6 +262,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         postgres_try_strptime,
         anchored_regexp_match,
         interval_of_expression,
+        like_without_escape,
     ),
     "spark": (
         spark_iso_day_of_week,
@@ -252,6 +272,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         spark_try_strptime,
         anchored_regexp_match,
         interval_of_expression,
+        like_without_escape,
         spark_double_literals,
         spark_end_of_time,
     ),

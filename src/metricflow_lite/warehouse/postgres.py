@@ -51,6 +51,17 @@ WIDER = {
     "UTINYINT": "smallint",
 }
 COPY_CHUNK = 1 << 20
+# Text columns of the tables a build writes that do not collate "C": a column computed from
+# literals or from a function of non-text values (a CASE of labels, to_char, a cast of a
+# number) takes the database's collation, and would sort and compare by its locale.
+NOT_C_COLUMNS = (
+    "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)"
+    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = ANY(%s) AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
+    " AND a.attcollation NOT IN (0, '\"C\"'::regcollation)"
+    " ORDER BY n.nspname, c.relname, a.attnum"
+)
 
 
 def first_line(err: BaseException) -> str:
@@ -80,12 +91,42 @@ def postgres_type(duckdb_type: str) -> str:
 T = TypeVar("T")
 
 
+def collate_tables_c(connection: Any, sql: str, schemas: Sequence[str]) -> None:
+    """After a statement that created a table in `schemas`: its text columns collate "C", as
+    raw's do, so that every engine orders and compares the table's values byte-wise. Done
+    before any view reads the table (PostgreSQL alters no column a view uses)."""
+    from psycopg import sql as pgsql
+
+    if not sql.lstrip().upper().startswith("CREATE TABLE"):
+        return
+    for schema, table, column, type_name in connection.execute(
+        NOT_C_COLUMNS, (list(schemas),)
+    ).fetchall():
+        connection.execute(
+            pgsql.SQL('ALTER TABLE {} ALTER COLUMN {} TYPE {} COLLATE "C"').format(
+                pgsql.Identifier(schema, table), pgsql.Identifier(column), pgsql.SQL(type_name)
+            )
+        )
+
+
 class PostgresBuildSession(ConnectionBuildSession):
     """The transaction a build writes the staging schemas in; a whole-number Decimal (a SUM
     over bigint) comes back as an int, as the other engines return it."""
 
     dialect = "postgres"
     first_step = "creating the staging schemas"
+
+    def __init__(self, connection: Any, clock: LayerClock, staged: Sequence[str] = ()) -> None:
+        super().__init__(connection, clock)
+        self.staged = tuple(staged)
+
+    def execute(self, sql: str, what: str = "", layer: str = "") -> None:
+        if what:
+            self.current = what
+        self.connection.execute(sql)
+        collate_tables_c(self.connection, sql, self.staged)
+        if layer:
+            self.clock.lap(layer)
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         rows = self.connection.execute(sql).fetchall()
@@ -190,6 +231,11 @@ class PostgresWarehouse(Closing):
                     if on_statement is not None:
                         on_statement(statement)
                     self.connection.execute(statement.sql)
+                    collate_tables_c(
+                        self.connection,
+                        statement.sql,
+                        [schema + self.build_schema_suffix for schema in schemas],
+                    )
                     clock.lap(statement.layer or "other")
                 current = "replacing the previous build"
                 for schema in schemas:
@@ -217,7 +263,8 @@ class PostgresWarehouse(Closing):
         import psycopg
 
         clock = LayerClock()
-        session = PostgresBuildSession(self.connection, clock)
+        staging = [schema + self.build_schema_suffix for schema in schemas]
+        session = PostgresBuildSession(self.connection, clock, staging)
         try:
             with self.connection.transaction():
                 for schema in schemas:
