@@ -537,3 +537,25 @@ def test_a_filter_that_matches_nothing_says_so(tiny_project: Path) -> None:
     assert result.stderr == "note: no rows match --where queue = 'Z'\n"
     found = invoke("query", "--project-dir", str(tiny_project), *args[:-1], "queue = 'B'")
     assert "no rows" not in found.stderr
+
+
+def test_an_edited_label_is_no_changed_definition(tiny_project: Path) -> None:
+    """A label is a comment on the built column, written again by every build: editing it
+    asks for no rows (the indicator tables still hold the metric) and rebuilds no table."""
+    import duckdb
+
+    metrics = tiny_project / "metrics" / "calls.yml"
+    _edit(metrics, "    label: 放弃量\n", "    label: 放弃来电量\n")
+    args = ("--metrics", "abandoned_calls", "--grain", "week", "--format", "json")
+    result = invoke("query", "--project-dir", str(tiny_project), *args)
+    assert [r["abandoned_calls"] for r in json.loads(result.stdout)] == [4, 1]
+    assert result.stderr == ""
+    build = invoke("build", "--project-dir", str(tiny_project))
+    assert build.exit_code == 0, build.output
+    assert "rebuilt 0 of" in build.output and "0 indicator tables" in build.output, build.output
+    with duckdb.connect(str(tiny_project / "target" / "warehouse.duckdb"), read_only=True) as con:
+        comments = con.execute(
+            "SELECT DISTINCT comment FROM duckdb_columns()"
+            " WHERE schema_name = 'ind' AND column_name LIKE 'abandoned_calls%'"
+        ).fetchall()
+    assert comments and all("放弃来电量" in str(c) for (c,) in comments), comments

@@ -438,6 +438,13 @@ def sql_hash(statements: Iterable[str]) -> str:
     return hashlib.sha256("\n;\n".join(statements).encode("utf-8")).hexdigest()
 
 
+def definition_hash(statements: Sequence[str]) -> str:
+    """The hash of an object's definition: its CREATE statement (the first of its statements).
+    Its COMMENT statements (labels, descriptions) are left out: every build writes them all
+    again, so an edited label rebuilds no table and is not a changed definition to a query."""
+    return sql_hash(statements[:1])
+
+
 def hashes_query(hashes: Mapping[str, str]) -> exp.Select:
     """(name, sql_hash) of every object."""
     rows = [(name, digest) for name, digest in hashes.items()]

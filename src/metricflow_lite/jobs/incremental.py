@@ -163,7 +163,7 @@ def build(
     # each object's statements, rendered once: hashed, then run if the object is written
     if rendered is None:
         rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
-    hashes = {name: inc.sql_hash(s.sql for s in found) for name, found in rendered.items()}
+    hashes = {name: inc.definition_hash([s.sql for s in found]) for name, found in rendered.items()}
     manifest_hashes = {**hashes, names.DEFINITIONS_ROW: definitions} if definitions else hashes
     keys = inc.day_keys(tables)
     src_tables = [o.name for o in objects if o.schema == "src"]

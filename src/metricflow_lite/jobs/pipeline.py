@@ -236,7 +236,7 @@ def changed_since_build(
     the build (`built`: its definitions checksum), or when the warehouse has none to tell."""
     if built is None or definitions_checksum(project) == built:
         return frozenset()
-    from metricflow_lite.compile.incremental import MANIFEST_SCHEMA, sql_hash
+    from metricflow_lite.compile.incremental import MANIFEST_SCHEMA, definition_hash
 
     objects_query = exp.select(col("name"), col("sql_hash")).from_(
         table_ref(MANIFEST_SCHEMA, "objects")
@@ -250,8 +250,8 @@ def changed_since_build(
     for obj in objects:  # in build order: what an object reads comes before it
         reads = {f"{t.db}.{t.name}" for t in obj.query.find_all(exp.Table) if t.db in SCHEMAS}
         statements = rendered[obj.qualified_name]
-        if reads & changed or built_hashes.get(obj.qualified_name) != sql_hash(
-            s.sql for s in statements
+        if reads & changed or built_hashes.get(obj.qualified_name) != definition_hash(
+            [s.sql for s in statements]
         ):
             changed.add(obj.qualified_name)
     return frozenset(changed)
