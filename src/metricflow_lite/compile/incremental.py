@@ -31,7 +31,7 @@ from sqlglot import exp
 
 from metricflow_lite.compile import names as shared_names
 from metricflow_lite.compile import periods as periods_of
-from metricflow_lite.compile.build import BuildObject, rename_schemas
+from metricflow_lite.compile.build import SCHEMAS, BuildObject, rename_schemas
 from metricflow_lite.compile.dialects import render
 from metricflow_lite.compile.plan import IndicatorTable, JoinVersions, PlanNode
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
@@ -436,6 +436,20 @@ def version_joins(plan: PlanNode | None) -> dict[str, set[str]]:
 
 def sql_hash(statements: Iterable[str]) -> str:
     return hashlib.sha256("\n;\n".join(statements).encode("utf-8")).hexdigest()
+
+
+def redefined_objects(
+    objects: Sequence[BuildObject], hashes: Mapping[str, str], built: Mapping[str, str]
+) -> set[str]:
+    """The objects whose definition (SQL, columns, types) may differ from a build's (`built`:
+    its hashes by qualified name): their own hash differs, or an object they read is one of
+    them. `objects` in build order, so that what an object reads comes before it."""
+    redefined: set[str] = set()
+    for obj in objects:
+        reads = {f"{t.db}.{t.name}" for t in obj.query.find_all(exp.Table) if t.db in SCHEMAS}
+        if built.get(obj.qualified_name) != hashes[obj.qualified_name] or reads & redefined:
+            redefined.add(obj.qualified_name)
+    return redefined
 
 
 def definition_hash(statements: Sequence[str]) -> str:

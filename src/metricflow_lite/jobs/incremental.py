@@ -14,7 +14,7 @@ See compile/incremental.py for why the result equals a full build.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
@@ -163,7 +163,7 @@ def build(
     # each object's statements, rendered once: hashed, then run if the object is written
     if rendered is None:
         rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
-    hashes = {name: inc.definition_hash([s.sql for s in found]) for name, found in rendered.items()}
+    hashes = object_hashes(rendered)
     manifest_hashes = {**hashes, names.DEFINITIONS_ROW: definitions} if definitions else hashes
     keys = inc.day_keys(tables)
     src_tables = [o.name for o in objects if o.schema == "src"]
@@ -191,17 +191,11 @@ def build(
         fingerprint(session, layout, src_tables, keys, histories)
         write_manifest(session, layout, manifest_hashes, src_tables, keys, histories)
         return BuildSummary(full=True)
-    old_hashes = dict(session.fetch(manifest_rows("objects", dialect, "name", "sql_hash")))
+    old_hashes = built_hashes(session.fetch(hashes_query(dialect)))
     if not layout.suffix:
         drop_stale(session, objects)
 
-    # objects whose definition (SQL, columns, types) may differ from the last build's: their
-    # own SQL changed, or that of an object they read
-    redefined: set[str] = set()
-    for obj in objects:
-        reads = {f"{t.db}.{t.name}" for t in obj.query.find_all(exp.Table) if t.db in SCHEMAS}
-        if old_hashes.get(obj.qualified_name) != hashes[obj.qualified_name] or reads & redefined:
-            redefined.add(obj.qualified_name)
+    redefined = inc.redefined_objects(objects, hashes, old_hashes)
 
     def create(obj: BuildObject) -> None:
         if layout.suffix:
@@ -378,6 +372,21 @@ def build(
         tables_unchanged=unchanged,
         sources=tuple(sources),
     )
+
+
+def object_hashes(rendered: Mapping[str, Sequence[Statement]]) -> dict[str, str]:
+    """Each object's definition hash (compile/incremental.definition_hash), by qualified name."""
+    return {name: inc.definition_hash([s.sql for s in found]) for name, found in rendered.items()}
+
+
+def hashes_query(dialect: str) -> str:
+    """(name, sql_hash) of every object of the last build, from its manifest."""
+    return manifest_rows("objects", dialect, "name", "sql_hash")
+
+
+def built_hashes(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
+    """hashes_query's rows by qualified name."""
+    return {str(name): str(digest) for name, digest in rows}
 
 
 def manifest_rows(table: str, dialect: str, *columns: str) -> str:

@@ -236,25 +236,12 @@ def changed_since_build(
     the build (`built`: its definitions checksum), or when the warehouse has none to tell."""
     if built is None or definitions_checksum(project) == built:
         return frozenset()
-    from metricflow_lite.compile.incremental import MANIFEST_SCHEMA, definition_hash
+    from metricflow_lite.compile.incremental import redefined_objects
+    from metricflow_lite.jobs.incremental import built_hashes, hashes_query, object_hashes
 
-    objects_query = exp.select(col("name"), col("sql_hash")).from_(
-        table_ref(MANIFEST_SCHEMA, "objects")
-    )
-    built_hashes = {
-        str(name): str(digest)
-        for name, digest in warehouse.fetch(objects_query.sql(warehouse.dialect)).rows
-    }
+    last = built_hashes(warehouse.fetch(hashes_query(warehouse.dialect)).rows)
     objects, rendered = compiled_objects(project, spec, raw_tables(warehouse), warehouse.dialect)
-    changed: set[str] = set()
-    for obj in objects:  # in build order: what an object reads comes before it
-        reads = {f"{t.db}.{t.name}" for t in obj.query.find_all(exp.Table) if t.db in SCHEMAS}
-        statements = rendered[obj.qualified_name]
-        if reads & changed or built_hashes.get(obj.qualified_name) != definition_hash(
-            [s.sql for s in statements]
-        ):
-            changed.add(obj.qualified_name)
-    return frozenset(changed)
+    return frozenset(redefined_objects(objects, object_hashes(rendered), last))
 
 
 def history_warnings(spec: ProjectSpec, warehouse: Warehouse) -> tuple[Diagnostic, ...]:
@@ -510,7 +497,9 @@ def query(
         changed = changed_since_build(project, spec, warehouse, built)
         notes: tuple[str, ...] = ()
         if changed:
-            plan, sql, notes = _plan_around(project, spec, request, warehouse.dialect, changed)
+            plan, sql, notes = _plan_around(
+                project, spec, request, plan, warehouse.dialect, changed
+            )
         if cache_key is not None and built is not None:
             remember_query(
                 project, target, cache_key, spec, plan, sql, layout, built, notes, options.where
@@ -535,19 +524,21 @@ def _plan_around(
     project: Project,
     spec: ProjectSpec,
     request: QueryRequest,
+    planned: QueryPlan,
     dialect: str,
     changed: frozenset[str],
 ) -> tuple[QueryPlan, str, tuple[str, ...]]:
-    """The plan of a query that reads no indicator table the YAML has changed since the last
-    build (the rows answer with the definition as it is now), and what to tell about it."""
+    """The plan of a request (`planned`: its plan for the YAML alone) that reads no indicator
+    table the YAML has changed since the last build (the rows answer with the definition as it
+    is now), and what to tell about it."""
     unbuilt = frozenset(n.split(".", 1)[1] for n in changed if n.startswith(f"{names.IND}."))
-    plan, sql = query_sql(project, replace(request, unbuilt=unbuilt), dialect, spec)
-    read = {f"{names.SRC}.{r.model}" for r in plan.reads if isinstance(r, ReadSource)}
     avoided = sorted(
         f"{names.IND}.{r.table.name}"
-        for r in query_sql(project, request, dialect, spec)[0].reads
+        for r in planned.reads
         if isinstance(r, ReadIndicator) and r.table.name in unbuilt
     )
+    plan, sql = query_sql(project, replace(request, unbuilt=unbuilt), dialect, spec)
+    read = {f"{names.SRC}.{r.model}" for r in plan.reads if isinstance(r, ReadSource)}
     notes = []
     if avoided:
         notes.append(
