@@ -955,16 +955,21 @@ class QueryPlan:
         return self.root.keys
 
 
+def unknown_metric(spec: ProjectSpec, name: str) -> MflError:
+    """E211 for a metric name the spec lacks, with the closest names (or the label's metric)."""
+    return MflError(
+        "E211",
+        f"unknown metric '{name}'",
+        None,
+        metric_name_hint(name, spec.metrics, "list the metrics with 'mfl list metrics'"),
+    )
+
+
 def _lookup_metrics(spec: ProjectSpec, wanted: tuple[str, ...]) -> dict[str, Metric]:
     by_name = {m.name: m for m in spec.metrics}
     for name in wanted:
         if name not in by_name:
-            raise MflError(
-                "E211",
-                f"unknown metric '{name}'",
-                None,
-                metric_name_hint(name, spec.metrics, "list the metrics with 'mfl list metrics'"),
-            )
+            raise unknown_metric(spec, name)
     return by_name
 
 

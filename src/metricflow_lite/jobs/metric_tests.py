@@ -16,14 +16,12 @@ from metricflow_lite.compile.build import stored_ends
 from metricflow_lite.compile.calendar import CalendarJoin, calendar_table_query, with_stored_ends
 from metricflow_lite.compile.plan import (
     QueryPlan,
-    QueryRequest,
     ReadIndicator,
     plan_indicator_table,
-    plan_query,
 )
 from metricflow_lite.compile.sqlgen import query_of, render_query, to_sql
 from metricflow_lite.errors import Diagnostic, MflError, Severity
-from metricflow_lite.jobs.validate import case_problem, source_columns
+from metricflow_lite.jobs.validate import plan_case, source_columns
 from metricflow_lite.spec.cases import GivenRows, MetricCase, Scalar, parse_cases
 from metricflow_lite.spec.model import ProjectSpec
 from metricflow_lite.spec.parse import Collector
@@ -74,11 +72,10 @@ def run_case(
 ) -> CaseResult:
     """One test: tables from the given rows (other models empty), the query, the comparison."""
     models = [m.name for m in spec.models]
-    if (problem := case_problem(spec, case, week_start)) is not None:
-        return CaseResult(case, problem=problem)
-    request = QueryRequest(metrics=case.metrics, by=case.by, grain=case.grain, use_indicators=False)
+    plan = plan_case(spec, case, week_start)
+    if isinstance(plan, Diagnostic):
+        return CaseResult(case, problem=plan)
     try:
-        plan = plan_query(spec, request, week_start)
         sql = to_sql(render_query(plan), "duckdb")
     except MflError as err:
         return CaseResult(

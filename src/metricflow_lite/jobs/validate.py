@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from metricflow_lite.compile import names
 from metricflow_lite.compile.layers import LAYERS, SqlModel, parse_model_sql, render_models
-from metricflow_lite.compile.plan import QueryRequest, plan_query
+from metricflow_lite.compile.plan import QueryPlan, QueryRequest, plan_query, unknown_metric
 from metricflow_lite.errors import Diagnostic, Location, MflError, Severity
 from metricflow_lite.seeds.descriptor import SeedTable
 from metricflow_lite.seeds.discovery import discover_seeds
@@ -23,7 +23,7 @@ from metricflow_lite.spec.loader import relative_name
 from metricflow_lite.spec.model import ProjectSpec
 from metricflow_lite.spec.parse import Collector
 from metricflow_lite.spec.project import PROJECT_FILE, Project
-from metricflow_lite.spec.validate import collect_spec, metric_name_hint, model_name_hint
+from metricflow_lite.spec.validate import collect_spec, model_name_hint
 from metricflow_lite.warehouse.base import SeedFormat
 from metricflow_lite.warehouse.probe import ProjectProbe, SeedShape, parquet_schema
 
@@ -137,8 +137,9 @@ def validate_project(project: Project) -> ValidationResult:
         # a metric test naming a metric, dimension or model the spec lacks fails in CI's
         # `mfl validate`, not first in `mfl test` (a broken spec would only cascade)
         for case in cases:
-            if (problem := case_problem(spec, case, project.week_start.value)) is not None:
-                diagnostics.append(problem)
+            planned = plan_case(spec, case, project.week_start.value)
+            if isinstance(planned, Diagnostic):
+                diagnostics.append(planned)
     probe = ProjectProbe()
     try:
         shapes, problems = seed_shapes(project)
@@ -170,9 +171,10 @@ def validate_project(project: Project) -> ValidationResult:
 BY_CODES = ("E212", "E213", "E214")
 
 
-def case_problem(spec: ProjectSpec, case: MetricCase, week_start: str) -> Diagnostic | None:
-    """What keeps a metric test from running, at its place in the test: rows given for a
-    model the spec lacks, an unknown metric, a dimension or grain its metrics cannot take."""
+def plan_case(spec: ProjectSpec, case: MetricCase, week_start: str) -> QueryPlan | Diagnostic:
+    """A metric test's query plan, or what keeps the test from running, at its place in the
+    test: rows given for a model the spec lacks, an unknown metric, a dimension or grain its
+    metrics cannot take."""
     models = [m.name for m in spec.models]
     for given in case.given:
         if given.model not in models:
@@ -186,20 +188,16 @@ def case_problem(spec: ProjectSpec, case: MetricCase, week_start: str) -> Diagno
     locs = case.metric_locs or (case.loc,) * len(case.metrics)
     for name, loc in zip(case.metrics, locs, strict=True):
         if name not in known:
-            return Diagnostic(
-                "E211",
-                f"test '{case.name}': unknown metric '{name}'",
-                loc,
-                metric_name_hint(name, spec.metrics, "list the metrics with 'mfl list metrics'"),
-            )
+            unknown = unknown_metric(spec, name)
+            message = f"test '{case.name}': {unknown.message}"
+            return Diagnostic(unknown.code, message, loc, unknown.hint)
     request = QueryRequest(metrics=case.metrics, by=case.by, grain=case.grain, use_indicators=False)
     try:
-        plan_query(spec, request, week_start)
+        return plan_query(spec, request, week_start)
     except MflError as err:
         where = case.by_loc if err.code in BY_CODES and case.by_loc else case.loc
         message = f"test '{case.name}': {err.message}"
         return Diagnostic(err.code, message, err.loc or where, err.hint)
-    return None
 
 
 def explain_failure(project: Project, failures: Sequence[Diagnostic]) -> MflError | None:
