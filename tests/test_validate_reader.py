@@ -14,11 +14,15 @@ from metricflow_lite.spec.project import load_project
 def tiny(tmp_path: Path, file: str = "", old: str = "", new: str = "") -> Path:
     project = copy_fixture("tiny", tmp_path)
     if file:
-        path = project / file
-        text = path.read_text(encoding="utf-8")
-        assert old in text
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        edit(project / file, old, new)
     return project
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a file (which must hold it) with `new`."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def validate(project: Path, *args: str) -> tuple[int, str]:
@@ -165,9 +169,7 @@ def test_a_model_label_used_as_a_name_gets_did_you_mean_the_name(tmp_path: Path)
     project = tiny(
         tmp_path, "metrics/calls.yml", "  - name: calls\n", "  - name: calls\n    label: 来电\n"
     )
-    path = project / "metrics" / "calls.yml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("    model: calls\n", "    model: 来电\n", 1), encoding="utf-8")
+    edit(project / "metrics" / "calls.yml", "    model: calls\n", "    model: 来电\n")
     code, output = validate(project)
     assert code == 1
     assert "error E210: unknown model '来电' in metric 'offered_calls'" in output
@@ -178,9 +180,7 @@ def test_a_dimension_label_in_a_filter_gets_did_you_mean_the_column(tmp_path: Pa
     project = tiny(
         tmp_path, "metrics/calls.yml", "      - queue\n", "      - {name: queue, label: 队列}\n"
     )
-    path = project / "metrics" / "calls.yml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("filter: leg_seq = 1", "filter: 队列 = 'A'", 1), encoding="utf-8")
+    edit(project / "metrics" / "calls.yml", "filter: leg_seq = 1", "filter: 队列 = 'A'")
     code, output = validate(project)
     assert code == 1
     assert "error E280: unknown column '队列' in filter of metric 'offered_calls'" in output
