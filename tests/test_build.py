@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import invoke
 
 
@@ -183,3 +184,38 @@ def test_shared_macros_and_a_missing_macro_file(tiny_project: Path) -> None:
     assert (
         "models/source/agents.sql" in result.output and "no macro file 'texts.sql'" in result.output
     )
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind"),
+    [
+        ("select a, b from src.x where c union all select a, b from src.y", "view"),
+        ("select a, upper(b), cast(c as int), case when d then 1 end, 'k' as k from src.x", "view"),
+        ("select * from src.x as x(b)", "view"),
+        ("select a, now() from src.x", "table"),  # another value each time it is read
+        ("select a, random() from src.x", "table"),
+        ("select a, current_date from src.x", "table"),
+        ("select a from src.x join src.y using (a)", "table"),
+        ("select a from src.x, src.y", "table"),
+        ("select a from (select a from src.x)", "table"),
+        ("select a from src.x where a in (select a from src.y)", "table"),
+        ("select count(*) from src.x", "table"),
+        ("select a, row_number() over () from src.x", "table"),
+        ("select distinct a from src.x", "table"),
+        ("select a from src.x union select a from src.y", "table"),
+        ("select a from src.x union all select a from src.y order by a", "table"),
+        ("select a from src.x limit 3", "table"),
+        ("select a from src.x qualify a > 1", "table"),
+        ("select a from src.x tablesample 10%", "table"),
+        ("with q as (select a from src.x) select a from q", "table"),
+        ("select a from raw.x", "table"),
+    ],
+)
+def test_which_source_models_are_views(sql: str, kind: str) -> None:
+    """A source model that reshapes other source models row by row is a view of them."""
+    from metricflow_lite.compile.layers import SqlModel, materialized, parse_model_sql
+
+    model = SqlModel("m", "source", "models/source/m.sql", sql, ("x",), ())
+    assert materialized(model, parse_model_sql(model)) == kind
+    reads_raw = SqlModel("m", "source", "models/source/m.sql", sql, ("x",), ("x",))
+    assert materialized(reads_raw, parse_model_sql(reads_raw)) == "table"

@@ -1031,3 +1031,92 @@ def test_days_removed_count_among_the_days_of_the_summary(built: Path, tmp_path:
     # calls on 12-30, 12-31, 01-01 and 01-06 (the shifts' own days among them); 01-10..15 gone
     assert "rebuilt 0 of 4 days (and 6 whose rows are gone)" in output, output
     assert compare_with_full_build(built, tmp_path) == []
+
+
+CONTACTS_MODEL = """select 'call' as channel, leg_id as contact_id, customer_id,
+    offered_ts as contact_ts
+from {{ ref('calls') }}
+where leg_seq = 1 and customer_id is not null
+union all
+select 'Shift' as channel, agent_id, null, cast(shift_date as timestamp)
+from {{ ref('shifts') }}
+"""
+CONTACTS_METRICS = """version: 1
+models:
+  - {name: contacts, time: contact_ts, dimensions: [channel]}
+metrics:
+  - {name: contacts, label: 联系量, description: Contacts., model: contacts, agg: count}
+  - {name: contact_customers, label: 联系客户数, description: Customers who made contact.,
+     model: contacts, agg: count_distinct, expr: customer_id}
+"""
+
+
+def kind_of(project: Path, engine: str, schema: str, name: str) -> str:
+    from metricflow_lite.compile.incremental import table_type
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    with connect(load_project(project), TARGET[engine], read_only=True) as warehouse:
+        if engine == "spark":
+            table = warehouse.session.catalog.getTable(f"`{schema}`.`{name}`")
+            return "VIEW" if table.tableType == "VIEW" else "BASE TABLE"
+        return str(warehouse.fetch(table_type(schema, name, warehouse.dialect)).rows[0][0])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_source_model_that_reshapes_others_is_a_view(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A UNION ALL of other source tables' rows is a view of them, not a copy: built, read from
+    the rows and from its day table, rewritten by day when the tables it reads change, a table
+    again when its SQL stops being row by row. Its literal text sorts byte-wise on every
+    engine ('Shift' < 'call'; PostgreSQL's en-US order would put 'call' first)."""
+    project = on_engine("tiny", tmp_path / "inc", engine, request, INC_DSN)
+    model = project / "models" / "source" / "contacts.sql"
+    model.write_text(CONTACTS_MODEL, encoding="utf-8")
+    (project / "metrics" / "contacts.yml").write_text(CONTACTS_METRICS, encoding="utf-8")
+    mfl(project, engine, "seed")
+    assert "full build" in mfl(project, engine, "build")
+    assert kind_of(project, engine, "src", "contacts") == "VIEW"
+    by_channel = ("--metrics", "contacts,contact_customers", "--by", "channel", "--format", "json")
+
+    def totals(*options: str) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = json.loads(
+            mfl(project, engine, "query", *by_channel, *options)
+        )
+        return rows
+
+    # 16 first legs of 9 customers (u1-u9), 5 shifts without a customer
+    expected = [
+        {"channel": "Shift", "contacts": 5, "contact_customers": 0},
+        {"channel": "call", "contacts": 16, "contact_customers": 9},
+    ]
+    assert totals("--no-indicators") == expected
+    calls = project / "seeds" / "calls.csv"
+    calls.write_text(calls.read_text(encoding="utf-8") + NEW_DAY, encoding="utf-8")
+    mfl(project, engine, "seed")
+    assert "rebuilt 1 of 5 days" in mfl(project, engine, "build")
+    expected[1] = {"channel": "call", "contacts": 17, "contact_customers": 10}  # L90, u10
+    assert totals("--no-indicators") == expected
+    # from its day table: first legs and shifts of each day
+    days = json.loads(
+        mfl(project, engine, "query", "--metrics", "contacts", "--grain", "day", "--format", "json")
+    )
+    assert [(d["day"], d["contacts"]) for d in days] == [
+        ("2024-12-30", 10),
+        ("2024-12-31", 5),
+        ("2025-01-01", 3),
+        ("2025-01-06", 3),
+        ("2025-01-08", 1),
+    ]
+    assert equals_full_build(project, engine) == []
+    # UNION (not ALL) drops duplicate rows: a table; then a view again
+    model.write_text(CONTACTS_MODEL.replace("union all", "union"), encoding="utf-8")
+    mfl(project, engine, "build")
+    assert kind_of(project, engine, "src", "contacts") == "BASE TABLE"
+    assert totals("--no-indicators") == expected
+    model.write_text(CONTACTS_MODEL, encoding="utf-8")
+    mfl(project, engine, "build")
+    assert kind_of(project, engine, "src", "contacts") == "VIEW"
+    assert totals("--no-indicators") == expected
+    assert equals_full_build(project, engine) == []

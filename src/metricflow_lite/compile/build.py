@@ -15,7 +15,7 @@ from metricflow_lite.compile.calendar import (
     with_stored_ends,
 )
 from metricflow_lite.compile.dialects import render
-from metricflow_lite.compile.layers import SqlModel, parse_model_sql
+from metricflow_lite.compile.layers import SqlModel, materialized, parse_model_sql
 from metricflow_lite.compile.plan import (
     PlanNode,
     indicator_tables,
@@ -111,10 +111,12 @@ def plan_build(
     def from_model(model: SqlModel) -> BuildObject:
         query = parse_model_sql(model)
         carried = stored_ends(spec, model.name) if model.layer == "source" else []
+        # a source table that carries business_seconds() ends joins the calendars: a table
+        kind = "TABLE" if carried or materialized(model, query) == "table" else "VIEW"
         return BuildObject(
             schema=model.schema,
             name=model.name,
-            kind="TABLE" if model.materialized == "table" else "VIEW",
+            kind=kind,
             query=with_stored_ends(query, carried),
             what=f"model {model.file}",
             layer=model.layer,

@@ -118,6 +118,11 @@ def has_table(schema: str, name: str, dialect: str = "duckdb") -> str:
     return _catalog_rows("tables", schema, name, exp.Count(this=exp.Star())).sql(dialect)
 
 
+def table_type(schema: str, name: str, dialect: str = "duckdb") -> str:
+    """'VIEW' or 'BASE TABLE', one row when the object exists."""
+    return _catalog_rows("tables", schema, name, col("table_type")).sql(dialect)
+
+
 def table_columns(schema: str, name: str, dialect: str = "duckdb") -> str:
     """The names of a table's columns, in order (information_schema, as has_table)."""
     query = _catalog_rows("columns", schema, name, col("column_name"))

@@ -41,12 +41,71 @@ class SqlModel:
     def schema(self) -> str:
         return SCHEMA_OF_LAYER[self.layer]
 
-    @property
-    def materialized(self) -> str:
-        """Source and indicator models are tables, application models views. A source table
-        is the build's snapshot of raw: a later `mfl seed` changes no number until the next
-        build, and what reads a source model reads its rows, not its SQL, again."""
-        return "view" if self.layer == "application" else "table"
+
+# functions whose value is not a function of the row: a view would give another one each read
+VOLATILE = (
+    exp.Anonymous,  # a function sqlglot does not know, e.g. DuckDB's now()
+    exp.CurrentDate,
+    exp.CurrentDatetime,
+    exp.CurrentTime,
+    exp.CurrentTimestamp,
+    exp.CurrentUser,
+    exp.CurrentSchema,
+    exp.Localtime,
+    exp.Localtimestamp,
+    exp.Rand,
+    exp.Randn,
+    exp.Uuid,
+)
+# what makes a value of a row depend on other rows
+NOT_ROW_WISE = (exp.Window, exp.AggFunc, exp.Subquery, exp.Unnest, exp.Explode, exp.Query)
+# the parts of a set operation and of a SELECT that a view of a source model may have (any
+# other, e.g. joins, group, order, with, makes it a table)
+UNION_ARGS = {"this", "expression", "distinct"}
+SELECT_ARGS = {"expressions", "from_", "where"}
+TABLE_ARGS = {"this", "db", "catalog", "alias"}  # no sample, no pivot, no time travel
+
+
+def materialized(model: SqlModel, query: exp.Query) -> str:
+    """ "view" or "table": indicator models are tables, application models views. A source
+    model is a table, the build's snapshot of raw: a later `mfl seed` changes no number until
+    the next build, and what reads it reads its rows, not its SQL, again. But one that only
+    reshapes other source models, row by row (a UNION ALL of SELECTs, each of one model's
+    rows, filtered and with columns computed from that row alone), is a view: it reads
+    snapshots already, reading it costs about what scanning its table would, and writing its
+    rows again was the largest step of an incremental build after the tables it reads."""
+    if model.layer == "application":
+        return "view"
+    if model.layer == "indicator" or model.sources or not model.refs:
+        return "table"
+    branches: list[exp.Expr] = []
+    pending: list[exp.Expr] = [query]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, exp.Union):
+            if node.args.get("distinct") or _set_args(node) - UNION_ARGS:
+                return "table"
+            pending += [node.this, node.expression]
+        else:
+            branches.append(node)
+    for branch in branches:
+        if not isinstance(branch, exp.Select) or _set_args(branch) - SELECT_ARGS:
+            return "table"
+        source = branch.args["from_"].this if branch.args.get("from_") else None
+        if (
+            not isinstance(source, exp.Table)
+            or source.db != names.SRC
+            or _set_args(source) - TABLE_ARGS
+        ):
+            return "table"
+        for part in (*branch.expressions, branch.args.get("where")):
+            if part is not None and part.find(*NOT_ROW_WISE, *VOLATILE) is not None:
+                return "table"
+    return "view"
+
+
+def _set_args(node: exp.Expr) -> set[str]:
+    return {name for name, value in node.args.items() if value not in (None, [], False)}
 
 
 def discover_models(root: Path, models_dir: Path) -> list[tuple[str, str, Path]]:

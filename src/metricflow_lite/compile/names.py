@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # Schemas, in the order data flows through them.
 RAW = "raw"  # seed rows as they came, plus the meta columns below
-SRC = "src"  # source models: views over raw
+SRC = "src"  # source models: tables the build writes from raw (views of other source tables)
 IND = "ind"  # indicator tables: additive partials by period x dimensions
 APP = "app"  # report views and application models
 LAYER_SCHEMAS = (SRC, IND, APP)  # what a build creates (and swaps) in one go

@@ -202,8 +202,13 @@ def build(
             plain = replace(obj, comment="", column_comments=())
             session.run(statements_for([plain], dialect, layout.names), on_statement)
             return
-        # the statement already rendered, over the last build's object (in the build's copy)
-        drop = exp.Drop(tables=[table_ref(obj.schema, obj.name)], kind=obj.kind, exists=True)
+        # the statement already rendered, over the last build's object (in the build's copy),
+        # which may be of the other kind: a source model that became a view, or a table again
+        kind = obj.kind
+        if old_hashes.get(obj.qualified_name) != hashes[obj.qualified_name]:
+            found = session.fetch(inc.table_type(obj.schema, obj.name, dialect))
+            kind = "VIEW" if found and found[0][0] == "VIEW" else "TABLE" if found else kind
+        drop = exp.Drop(tables=[table_ref(obj.schema, obj.name)], kind=kind, exists=True)
         [written, *_] = rendered[obj.qualified_name]  # its comments are written at the end
         session.run([Statement(drop.sql(dialect), obj.what, obj.layer), written], on_statement)
 
@@ -248,6 +253,15 @@ def build(
         day_keys = [k for k in keys if k.src_table == obj.name]
         # a table whose every day key the manifest holds (an empty table's none: computed)
         has_days = all(k in known for k in day_keys)
+        if obj.kind == "VIEW":
+            # a view of other source tables holds no rows: it changed when they did, and its
+            # fingerprints tell the days
+            keep(obj)
+            if not same_sql or set(inc.source_tables(obj)) & rebuilt_src:
+                rebuilt_src.add(obj.name)
+            elif has_days:
+                reused[obj.name] = Deltas()
+            continue
         if same_sql and not set(inc.source_tables(obj)) & rebuilt_src:
             if all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw):
                 keep(obj)  # the same SQL over the same raw rows: the same table

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlglot import exp
 
-from metricflow_lite.compile.names import FILE, LINE, LOAD_ID, META_COLUMNS, RAW
+from metricflow_lite.compile.names import FILE, LINE, LOAD_ID, META_COLUMNS, RAW, SRC
 from metricflow_lite.errors import Location, MflError
 from metricflow_lite.spec.project import Project, TargetConfig
 from metricflow_lite.warehouse.base import (
@@ -62,6 +62,14 @@ NOT_C_COLUMNS = (
     " AND a.attcollation NOT IN (0, '\"C\"'::regcollation)"
     " ORDER BY n.nspname, c.relname, a.attnum"
 )
+# The columns of a view, in order, and whether each is text that does not collate "C"
+VIEW_COLUMNS = (
+    "SELECT a.attname, a.attcollation NOT IN (0, '\"C\"'::regcollation)"
+    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'v' AND a.attnum > 0"
+    " ORDER BY a.attnum"
+)
 
 
 def first_line(err: BaseException) -> str:
@@ -97,6 +105,9 @@ def collate_tables_c(connection: Any, sql: str, schemas: Sequence[str]) -> None:
     before any view reads the table (PostgreSQL alters no column a view uses)."""
     from psycopg import sql as pgsql
 
+    if sql.lstrip().upper().startswith("CREATE VIEW"):
+        collate_view_c(connection, sql, schemas)
+        return
     if not sql.lstrip().upper().startswith("CREATE TABLE"):
         return
     for schema, table, column, type_name in connection.execute(
@@ -107,6 +118,39 @@ def collate_tables_c(connection: Any, sql: str, schemas: Sequence[str]) -> None:
                 pgsql.Identifier(schema, table), pgsql.Identifier(column), pgsql.SQL(type_name)
             )
         )
+
+
+def collate_view_c(connection: Any, sql: str, schemas: Sequence[str]) -> None:
+    """After a CREATE VIEW of a source model in `schemas` (the views of src: a UNION ALL of
+    other source tables, see compile/layers.materialized): made again with its text columns
+    that do not collate "C" (a literal such as 'call' takes the database's collation) cast to
+    "C", so that its values sort as the table's would. Before anything reads the view."""
+    import sqlglot
+
+    create = sqlglot.parse_one(sql, read="postgres")
+    view = create.this if isinstance(create, exp.Create) else None
+    query = create.expression if isinstance(create, exp.Create) else None
+    if not (isinstance(view, exp.Table) and view.db in schemas and isinstance(query, exp.Query)):
+        return
+    if not view.db.startswith(SRC):
+        return  # report views read tables whose text collates "C" already
+    columns = connection.execute(VIEW_COLUMNS, (view.db, view.name)).fetchall()
+    if not any(not_c for _, not_c in columns):
+        return
+    inner = "_mfl_view"
+
+    def column(name: str, not_c: bool) -> exp.Expr:
+        value: exp.Expr = exp.column(name, table=inner, quoted=True)
+        if not_c:
+            value = exp.Collate(this=value, expression=exp.to_identifier("C", quoted=True))
+        return exp.alias_(value, name, quoted=True)
+
+    wrapped = exp.select(*(column(name, not_c) for name, not_c in columns)).from_(
+        exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier(inner)))
+    )
+    again = exp.Create(this=view.copy(), kind="VIEW", expression=wrapped)
+    connection.execute(exp.Drop(tables=[view.copy()], kind="VIEW").sql("postgres"))
+    connection.execute(again.sql("postgres"))
 
 
 class PostgresBuildSession(ConnectionBuildSession):
