@@ -88,6 +88,45 @@ def test_nothing_changed_rewrites_nothing(built: Path, tmp_path: Path) -> None:
     assert compare_with_full_build(built, tmp_path) == []
 
 
+def test_a_build_writes_only_the_comments_that_changed(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's copy keeps the comments of the objects it kept; an edited label is written."""
+    import duckdb
+
+    from metricflow_lite.warehouse.base import ConnectionBuildSession
+
+    written: list[str] = []
+    execute = ConnectionBuildSession.execute
+
+    def recording(self: ConnectionBuildSession, sql: str, what: str = "", layer: str = "") -> None:
+        if sql.startswith("COMMENT"):
+            written.append(sql)
+        execute(self, sql, what, layer)
+
+    monkeypatch.setattr(ConnectionBuildSession, "execute", recording)
+
+    def comments_of_a_build() -> list[str]:
+        written.clear()
+        build(built)
+        return list(written)
+
+    assert comments_of_a_build() == []
+    metrics = built / "metrics" / "calls.yml"
+    text = metrics.read_text(encoding="utf-8")
+    metrics.write_text(text.replace("    label: 放弃量\n", "    label: 放弃来电量\n", 1))
+    changed = comments_of_a_build()
+    # the metric's partial in each indicator table that holds it and its column in each report
+    # view: no other comment
+    assert changed and all("放弃来电量" in sql for sql in changed), changed
+    with duckdb.connect(str(built / "target" / "warehouse.duckdb"), read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*) FILTER (WHERE comment LIKE '%放弃来电量%'),"
+            " count(*) FILTER (WHERE comment LIKE '%放弃量%') FROM duckdb_columns()"
+        ).fetchall()
+    assert found[0][0] == len(changed) and found[0][1] == 0, found
+
+
 def test_new_changed_and_removed_rows_rewrite_their_days(built: Path, tmp_path: Path) -> None:
     calls = built / "seeds" / "calls.csv"
     text = calls.read_text(encoding="utf-8")

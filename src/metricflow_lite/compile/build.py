@@ -214,17 +214,27 @@ def statements_for(
     return statements
 
 
+# (schema, object, column or None) -> the comment an object or column has
+Comments = Mapping[tuple[str, str, str | None], str]
+
+
 def comment_statements(
-    obj: BuildObject, dialect: str, schema_names: Mapping[str, str] | None = None
+    obj: BuildObject,
+    dialect: str,
+    schema_names: Mapping[str, str] | None = None,
+    existing: Comments | None = None,
 ) -> list[Statement]:
-    """COMMENT ON the object and its columns (the engines that keep comments)."""
+    """COMMENT ON the object and its columns (the engines that keep comments), but those
+    that already say so (`existing`: the comments of the objects a build kept)."""
     if dialect not in ("duckdb", "postgres") or not obj.comment:
         return []
     names = dict(schema_names or {})
     comments = [(None, obj.comment), *obj.column_comments]
+    found = existing or {}
     return [
         Statement(comment_sql(obj, column, text, dialect, names), obj.what, obj.layer)
         for column, text in comments
+        if found.get((obj.schema, obj.name, column)) != text
     ]
 
 

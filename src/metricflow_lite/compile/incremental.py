@@ -123,6 +123,31 @@ def table_type(schema: str, name: str, dialect: str = "duckdb") -> str:
     return _catalog_rows("tables", schema, name, col("table_type")).sql(dialect)
 
 
+def duckdb_comments(schemas: Sequence[str]) -> str:
+    """(schema, object, column or NULL, comment) of every commented table, view and column
+    of the schemas, from DuckDB's catalog functions."""
+
+    def rows(function: str, name: str, column: exp.Expr) -> exp.Select:
+        catalog = exp.Table(this=exp.Anonymous(this=function))
+        listed = exp.In(
+            this=col("schema_name"), expressions=[exp.Literal.string(s) for s in schemas]
+        )
+        return (
+            exp.select(col("schema_name"), col(name), column, col("comment"))
+            .from_(catalog)
+            .where(
+                exp.and_(listed, exp.Not(this=exp.Is(this=col("comment"), expression=exp.null())))
+            )
+        )
+
+    parts = [
+        rows("duckdb_tables", "table_name", exp.cast(exp.null(), "VARCHAR")),
+        rows("duckdb_views", "view_name", exp.cast(exp.null(), "VARCHAR")),
+        rows("duckdb_columns", "table_name", col("column_name")),
+    ]
+    return union_all(parts).sql("duckdb")
+
+
 def table_columns(schema: str, name: str, dialect: str = "duckdb") -> str:
     """The names of a table's columns, in order (information_schema, as has_table)."""
     query = _catalog_rows("columns", schema, name, col("column_name"))

@@ -370,7 +370,16 @@ def build(
         for found_days in days.values():
             days_done |= found_days
         by_day += 1
-    session.run([s for o in objects for s in comment_statements(o, dialect, layout.names)])
+    # DuckDB's copy keeps the comments of the objects it kept: only new and changed ones are
+    # written (some 400 statements on the demo, 0.2 s of every build after a new day)
+    existing: dict[tuple[str, str, str | None], str] = (
+        {(s, n, c): t for s, n, c, t in session.fetch(inc.duckdb_comments(SCHEMAS))}
+        if dialect == "duckdb" and not layout.suffix
+        else {}
+    )
+    session.run(
+        [s for o in objects for s in comment_statements(o, dialect, layout.names, existing)]
+    )
     write_manifest(session, layout, manifest_hashes, src_tables, keys, histories)
     rebuilt_days = (days_done | {day for _, _, day in changed_rows}) - {None}
     return BuildSummary(
