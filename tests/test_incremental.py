@@ -985,7 +985,7 @@ def test_partition_rewrite_sql(dialect: str, snapshot: Callable[[str, str], None
         for name, sql in partition_steps(source, obj, dialect)
     ]
     if dialect != "spark":  # the recomputed rows, then the keys whose rows changed
-        recomputed = render(recomputed_rows(source, obj, names), dialect, obj.what)
+        recomputed = render(recomputed_rows(source, obj, dialect, names), dialect, obj.what)
         for name, sql in (
             (NEW_ROWS_TABLE, recomputed),
             (CHANGED_TABLE, changed_keys(source, obj, dialect)),

@@ -1008,11 +1008,18 @@ def _null_key(key: Sequence[str], alias: str) -> exp.Expr:
     return exp.or_(*(exp.Is(this=col(k, alias), expression=exp.Null()) for k in key))
 
 
-def same_values(columns: Sequence[str], alias: str, table: str) -> exp.Expr:
+def same_values(columns: Sequence[str], alias: str, table: str, dialect: str) -> exp.Expr:
     """Rows (of `alias`) whose `columns` are a row of `table`; a value with a NULL in it
     stands for every such value (windows and source() group NULLs alike, so all of them
-    are taken). One column is an IN (SELECT ...), which every engine hashes."""
+    are taken). One column is an IN (SELECT ...), which every engine hashes; on DuckDB an
+    EXISTS with IS NOT DISTINCT FROM, the same rows: a semi join that its optimizer pushes
+    down to the scan of the table, where the IN OR'ed with the NULL case was applied after
+    every join (the supersession join of all 1M raw legs, 0.13 s of 0.27 s)."""
     values = exp.Table(this=ident(table), alias=exp.TableAlias(this=ident(KEY_ALIAS)))
+    if len(columns) == 1 and dialect == "duckdb":
+        [column] = columns
+        null_safe = exp.NullSafeEQ(this=col(column, KEY_ALIAS), expression=col(column, alias))
+        return exp.Exists(this=exp.select("1").from_(values.copy()).where(null_safe))
     if len(columns) == 1:
         [column] = columns
         listed: exp.Expr = exp.In(
@@ -1035,9 +1042,9 @@ def same_values(columns: Sequence[str], alias: str, table: str) -> exp.Expr:
 Keyed = KeyedSource | PartitionedSource
 
 
-def key_filter(source: Keyed, alias: str, table: str = KEYS_TABLE) -> exp.Expr:
+def key_filter(source: Keyed, alias: str, table: str, dialect: str) -> exp.Expr:
     """Rows (of `alias`) whose key is in `table` (KEYS_TABLE: the keys of the loads)."""
-    return same_values(source.key, alias, table)
+    return same_values(source.key, alias, table, dialect)
 
 
 def affected_keys(
@@ -1072,22 +1079,22 @@ def affected_keys(
     return query.sql(dialect)
 
 
-def keyed_rows(source: Keyed, obj: BuildObject, table: str = KEYS_TABLE) -> exp.Query:
+def keyed_rows(source: Keyed, obj: BuildObject, table: str, dialect: str) -> exp.Query:
     """The object's query over the raw rows of the keys in `table` only."""
     query = obj.query.copy()
-    _filter_sources(query, source, table)
+    _filter_sources(query, source, table, dialect)
     return query
 
 
-def _filter_sources(query: exp.Expr, source: Keyed, table: str) -> None:
+def _filter_sources(query: exp.Expr, source: Keyed, table: str, dialect: str) -> None:
     # the rows source() yields and the ones it tests for later versions: both of the keys only
     for select in _source_selects(query, LATEST_ALIAS):
-        select.where(key_filter(source, LATEST_ALIAS, table), copy=False)
+        select.where(key_filter(source, LATEST_ALIAS, table, dialect), copy=False)
     for select in _source_selects(query, OLDER_ALIAS):
         # the later versions too: implied by their join on the key, but said, so that their
         # scan of the raw table is filtered (it was a hash join of every raw row at 10M)
-        select.where(key_filter(source, OLDER_ALIAS, table), copy=False)
-        select.where(key_filter(source, NEWER_ALIAS, table), copy=False)
+        select.where(key_filter(source, OLDER_ALIAS, table, dialect), copy=False)
+        select.where(key_filter(source, NEWER_ALIAS, table, dialect), copy=False)
 
 
 # --- source tables rewritten by window partition (PartitionedSource) ------------------------------
@@ -1099,22 +1106,26 @@ READ_TABLE = "_mfl_read"  # the keys whose raw rows those are computed from
 OLD_ALIAS = "_mfl_old"
 
 
-def _old_rows(source: PartitionedSource, old_table: exp.Table, keys: str) -> exp.Select:
+def _old_rows(
+    source: PartitionedSource, old_table: exp.Table, keys: str, dialect: str
+) -> exp.Select:
     """Key and partition columns of the last build's rows of the keys in `keys`."""
     table = old_table.copy()
     table.set("alias", exp.TableAlias(this=ident(OLD_ALIAS)))
     return (
         exp.select(*(col(c, OLD_ALIAS) for c in source.columns))
         .from_(table)
-        .where(key_filter(source, OLD_ALIAS, keys))
+        .where(key_filter(source, OLD_ALIAS, keys, dialect))
     )
 
 
-def _sharing(source: PartitionedSource, old_table: exp.Table, rows: str) -> exp.Select:
+def _sharing(
+    source: PartitionedSource, old_table: exp.Table, rows: str, dialect: str
+) -> exp.Select:
     """The last build's keys with a partition value of a row in `rows` (of any window)."""
     table = old_table.copy()
     table.set("alias", exp.TableAlias(this=ident(OLD_ALIAS)))
-    shared = exp.or_(*(same_values(p, OLD_ALIAS, rows) for p in source.partitions))
+    shared = exp.or_(*(same_values(p, OLD_ALIAS, rows, dialect) for p in source.partitions))
     return exp.select(*(col(k, OLD_ALIAS) for k in source.key)).from_(table).where(shared)
 
 
@@ -1127,30 +1138,32 @@ def key_rows(
     assert isinstance(model, exp.Select)
     base = _relation_query(model, source.base)
     base.set("expressions", [col(c) for c in source.columns])
-    _filter_sources(base, source, KEYS_TABLE)
-    return exp.union(base, _old_rows(source, old_table, KEYS_TABLE), distinct=False).sql(dialect)
+    _filter_sources(base, source, KEYS_TABLE, dialect)
+    old_rows = _old_rows(source, old_table, KEYS_TABLE, dialect)
+    return exp.union(base, old_rows, distinct=False).sql(dialect)
 
 
 def rewrite_keys_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
     """REWRITE_TABLE: the loads' keys, and the last build's keys sharing a partition with one
     of their rows (old or new): every key whose row can change."""
     keys = exp.select(*(col(k) for k in source.key)).from_(exp.Table(this=ident(KEYS_TABLE)))
-    return exp.union(keys, _sharing(source, old_table, KEY_ROWS_TABLE), distinct=True).sql(dialect)
+    sharing = _sharing(source, old_table, KEY_ROWS_TABLE, dialect)
+    return exp.union(keys, sharing, distinct=True).sql(dialect)
 
 
 def rewrite_rows_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
     """REWRITE_ROWS_TABLE: the key and partition values of those keys' rows, old and new (a
     key not among the loads' has the same rows in both builds)."""
     new = exp.select(*(col(c) for c in source.columns)).from_(exp.Table(this=ident(KEY_ROWS_TABLE)))
-    return exp.union(_old_rows(source, old_table, REWRITE_TABLE), new, distinct=False).sql(dialect)
+    old_rows = _old_rows(source, old_table, REWRITE_TABLE, dialect)
+    return exp.union(old_rows, new, distinct=False).sql(dialect)
 
 
 def read_keys_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
     """READ_TABLE: the keys whose rows the rewritten rows' partitions hold (theirs too)."""
     keys = exp.select(*(col(k) for k in source.key)).from_(exp.Table(this=ident(REWRITE_TABLE)))
-    return exp.union(keys, _sharing(source, old_table, REWRITE_ROWS_TABLE), distinct=True).sql(
-        dialect
-    )
+    sharing = _sharing(source, old_table, REWRITE_ROWS_TABLE, dialect)
+    return exp.union(keys, sharing, distinct=True).sql(dialect)
 
 
 def partition_steps(
@@ -1177,16 +1190,17 @@ def _keys_read_and_rewritten(source: Keyed) -> tuple[str, str]:
 
 
 def recomputed_rows(
-    source: Keyed, obj: BuildObject, schema_names: Mapping[str, str] | None = None
+    source: Keyed, obj: BuildObject, dialect: str, schema_names: Mapping[str, str] | None = None
 ) -> exp.Select:
     """The rows of the keys to rewrite, computed again: a KeyedSource's keys in KEYS_TABLE
     from their own raw rows; a PartitionedSource's in REWRITE_TABLE, from the raw rows of the
     keys in READ_TABLE."""
     names = dict(schema_names or {})
     rewrite, read = _keys_read_and_rewritten(source)
-    query = keyed_rows(source, obj, read)
+    query = keyed_rows(source, obj, read, dialect)
     query = rename_schemas(query, names) if names else query
-    return rows_from(query, key_filter(source, INSERT_ALIAS, rewrite) if read != rewrite else None)
+    only = key_filter(source, INSERT_ALIAS, rewrite, dialect) if read != rewrite else None
+    return rows_from(query, only)
 
 
 def changed_keys(source: Keyed, obj: BuildObject, dialect: str) -> str:
@@ -1211,7 +1225,9 @@ def changed_keys(source: Keyed, obj: BuildObject, dialect: str) -> str:
         return select.group_by(*(col(k, ROW_ALIAS) for k in source.key))
 
     old = per_key(
-        table_ref(obj.schema, obj.name, ROW_ALIAS), key_filter(source, ROW_ALIAS, rewrite), -1
+        table_ref(obj.schema, obj.name, ROW_ALIAS),
+        key_filter(source, ROW_ALIAS, rewrite, dialect),
+        -1,
     )
     new_rows = exp.Table(this=ident(NEW_ROWS_TABLE), alias=exp.TableAlias(this=ident(ROW_ALIAS)))
     both = exp.union(old, per_key(new_rows, None, 1), distinct=False)
@@ -1243,10 +1259,10 @@ def rewrite_keys(
     qualified = obj.name  # the rows of the last build, by the table's name
     if dialect == "spark":
         rewrite, _ = _keys_read_and_rewritten(source)
-        kept = kept_rows(obj, key_filter(source, qualified, rewrite))
-        rows = recomputed_rows(source, obj, names)
+        kept = kept_rows(obj, key_filter(source, qualified, rewrite, dialect))
+        rows = recomputed_rows(source, obj, dialect, names)
         return [rewritten_table(obj, kept, rows, dialect, names)]
-    changed = key_filter(source, qualified, CHANGED_TABLE)
+    changed = key_filter(source, qualified, CHANGED_TABLE, dialect)
     if names:
         statements = copy_table(obj, names[obj.schema], dialect, changed)
     else:
@@ -1254,7 +1270,7 @@ def rewrite_keys(
     written = (
         exp.select(exp.Star())
         .from_(exp.Table(this=ident(NEW_ROWS_TABLE), alias=exp.TableAlias(this=ident(ROW_ALIAS))))
-        .where(key_filter(source, ROW_ALIAS, CHANGED_TABLE))
+        .where(key_filter(source, ROW_ALIAS, CHANGED_TABLE, dialect))
     )
     statements.append(exp.Insert(this=target, expression=written).sql(dialect))
     return statements

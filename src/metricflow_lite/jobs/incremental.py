@@ -507,13 +507,15 @@ def by_key(
     if dialect != "spark":
         # the keys' rows computed again, and those of them that differ from the last build's:
         # only theirs are deleted and written (Spark writes the whole table anyway)
-        recomputed = render(inc.recomputed_rows(source, obj, layout.names), dialect, obj.what)
+        recomputed = render(
+            inc.recomputed_rows(source, obj, dialect, layout.names), dialect, obj.what
+        )
         layout.make_temp_table(session, inc.NEW_ROWS_TABLE, recomputed)
         layout.make_temp_table(session, inc.CHANGED_TABLE, inc.changed_keys(source, obj, dialect))
         [[changed]] = session.fetch(f"SELECT count(*) FROM {inc.CHANGED_TABLE}")
         done = replace(done, changed=int(changed))
         rewrite = inc.CHANGED_TABLE
-    rows = inc.key_filter(source, inc.ROW_ALIAS, rewrite)
+    rows = inc.key_filter(source, inc.ROW_ALIAS, rewrite, dialect)
     # the last build's rows of the keys, before they are removed
     before = (
         None

@@ -32,43 +32,19 @@ WITH legs AS (
               )
             )
           WHERE
-            (
-              (
-                "_mfl_older"."leg_id" IN (
-                  SELECT
-                    "_mfl_key"."leg_id"
-                  FROM "_mfl_keys" AS "_mfl_key"
-                )
-              )
-              OR (
-                "_mfl_older"."leg_id" IS NULL
-                AND EXISTS(
-                  SELECT
-                    1
-                  FROM "_mfl_keys" AS "_mfl_key"
-                  WHERE
-                    "_mfl_key"."leg_id" IS NULL
-                )
-              )
+            EXISTS(
+              SELECT
+                1
+              FROM "_mfl_keys" AS "_mfl_key"
+              WHERE
+                "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_older"."leg_id"
             )
-            AND (
-              (
-                "_mfl_newer"."leg_id" IN (
-                  SELECT
-                    "_mfl_key"."leg_id"
-                  FROM "_mfl_keys" AS "_mfl_key"
-                )
-              )
-              OR (
-                "_mfl_newer"."leg_id" IS NULL
-                AND EXISTS(
-                  SELECT
-                    1
-                  FROM "_mfl_keys" AS "_mfl_key"
-                  WHERE
-                    "_mfl_key"."leg_id" IS NULL
-                )
-              )
+            AND EXISTS(
+              SELECT
+                1
+              FROM "_mfl_keys" AS "_mfl_key"
+              WHERE
+                "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_newer"."leg_id"
             )
         ) AS "_mfl_superseded"
         WHERE
@@ -76,24 +52,12 @@ WITH legs AS (
           AND "_mfl_superseded"."_load_id" = "_mfl_row"."_load_id"
           AND "_mfl_superseded"."_line" = "_mfl_row"."_line"
       )
-      AND (
-        (
-          "_mfl_row"."leg_id" IN (
-            SELECT
-              "_mfl_key"."leg_id"
-            FROM "_mfl_keys" AS "_mfl_key"
-          )
-        )
-        OR (
-          "_mfl_row"."leg_id" IS NULL
-          AND EXISTS(
-            SELECT
-              1
-            FROM "_mfl_keys" AS "_mfl_key"
-            WHERE
-              "_mfl_key"."leg_id" IS NULL
-          )
-        )
+      AND EXISTS(
+        SELECT
+          1
+        FROM "_mfl_keys" AS "_mfl_key"
+        WHERE
+          "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_row"."leg_id"
       )
   )
 )
@@ -109,22 +73,12 @@ SELECT
   "_mfl_old"."customer_id"
 FROM "src"."calls" AS "_mfl_old"
 WHERE
-  (
-    "_mfl_old"."leg_id" IN (
-      SELECT
-        "_mfl_key"."leg_id"
-      FROM "_mfl_keys" AS "_mfl_key"
-    )
-  )
-  OR (
-    "_mfl_old"."leg_id" IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM "_mfl_keys" AS "_mfl_key"
-      WHERE
-        "_mfl_key"."leg_id" IS NULL
-    )
+  EXISTS(
+    SELECT
+      1
+    FROM "_mfl_keys" AS "_mfl_key"
+    WHERE
+      "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_old"."leg_id"
   );
 
 -- _mfl_rewrite
@@ -136,43 +90,19 @@ SELECT
   "_mfl_old"."leg_id"
 FROM "src"."calls" AS "_mfl_old"
 WHERE
-  (
-    (
-      "_mfl_old"."call_id" IN (
-        SELECT
-          "_mfl_key"."call_id"
-        FROM "_mfl_key_rows" AS "_mfl_key"
-      )
-    )
-    OR (
-      "_mfl_old"."call_id" IS NULL
-      AND EXISTS(
-        SELECT
-          1
-        FROM "_mfl_key_rows" AS "_mfl_key"
-        WHERE
-          "_mfl_key"."call_id" IS NULL
-      )
-    )
+  EXISTS(
+    SELECT
+      1
+    FROM "_mfl_key_rows" AS "_mfl_key"
+    WHERE
+      "_mfl_key"."call_id" IS NOT DISTINCT FROM "_mfl_old"."call_id"
   )
-  OR (
-    (
-      "_mfl_old"."customer_id" IN (
-        SELECT
-          "_mfl_key"."customer_id"
-        FROM "_mfl_key_rows" AS "_mfl_key"
-      )
-    )
-    OR (
-      "_mfl_old"."customer_id" IS NULL
-      AND EXISTS(
-        SELECT
-          1
-        FROM "_mfl_key_rows" AS "_mfl_key"
-        WHERE
-          "_mfl_key"."customer_id" IS NULL
-      )
-    )
+  OR EXISTS(
+    SELECT
+      1
+    FROM "_mfl_key_rows" AS "_mfl_key"
+    WHERE
+      "_mfl_key"."customer_id" IS NOT DISTINCT FROM "_mfl_old"."customer_id"
   );
 
 -- _mfl_rewrite_rows
@@ -182,22 +112,12 @@ SELECT
   "_mfl_old"."customer_id"
 FROM "src"."calls" AS "_mfl_old"
 WHERE
-  (
-    "_mfl_old"."leg_id" IN (
-      SELECT
-        "_mfl_key"."leg_id"
-      FROM "_mfl_rewrite" AS "_mfl_key"
-    )
-  )
-  OR (
-    "_mfl_old"."leg_id" IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM "_mfl_rewrite" AS "_mfl_key"
-      WHERE
-        "_mfl_key"."leg_id" IS NULL
-    )
+  EXISTS(
+    SELECT
+      1
+    FROM "_mfl_rewrite" AS "_mfl_key"
+    WHERE
+      "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_old"."leg_id"
   )
 UNION ALL
 SELECT
@@ -215,43 +135,19 @@ SELECT
   "_mfl_old"."leg_id"
 FROM "src"."calls" AS "_mfl_old"
 WHERE
-  (
-    (
-      "_mfl_old"."call_id" IN (
-        SELECT
-          "_mfl_key"."call_id"
-        FROM "_mfl_rewrite_rows" AS "_mfl_key"
-      )
-    )
-    OR (
-      "_mfl_old"."call_id" IS NULL
-      AND EXISTS(
-        SELECT
-          1
-        FROM "_mfl_rewrite_rows" AS "_mfl_key"
-        WHERE
-          "_mfl_key"."call_id" IS NULL
-      )
-    )
+  EXISTS(
+    SELECT
+      1
+    FROM "_mfl_rewrite_rows" AS "_mfl_key"
+    WHERE
+      "_mfl_key"."call_id" IS NOT DISTINCT FROM "_mfl_old"."call_id"
   )
-  OR (
-    (
-      "_mfl_old"."customer_id" IN (
-        SELECT
-          "_mfl_key"."customer_id"
-        FROM "_mfl_rewrite_rows" AS "_mfl_key"
-      )
-    )
-    OR (
-      "_mfl_old"."customer_id" IS NULL
-      AND EXISTS(
-        SELECT
-          1
-        FROM "_mfl_rewrite_rows" AS "_mfl_key"
-        WHERE
-          "_mfl_key"."customer_id" IS NULL
-      )
-    )
+  OR EXISTS(
+    SELECT
+      1
+    FROM "_mfl_rewrite_rows" AS "_mfl_key"
+    WHERE
+      "_mfl_key"."customer_id" IS NOT DISTINCT FROM "_mfl_old"."customer_id"
   );
 
 -- _mfl_new_rows
@@ -289,43 +185,19 @@ FROM (
                 )
               )
             WHERE
-              (
-                (
-                  "_mfl_older"."leg_id" IN (
-                    SELECT
-                      "_mfl_key"."leg_id"
-                    FROM "_mfl_read" AS "_mfl_key"
-                  )
-                )
-                OR (
-                  "_mfl_older"."leg_id" IS NULL
-                  AND EXISTS(
-                    SELECT
-                      1
-                    FROM "_mfl_read" AS "_mfl_key"
-                    WHERE
-                      "_mfl_key"."leg_id" IS NULL
-                  )
-                )
+              EXISTS(
+                SELECT
+                  1
+                FROM "_mfl_read" AS "_mfl_key"
+                WHERE
+                  "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_older"."leg_id"
               )
-              AND (
-                (
-                  "_mfl_newer"."leg_id" IN (
-                    SELECT
-                      "_mfl_key"."leg_id"
-                    FROM "_mfl_read" AS "_mfl_key"
-                  )
-                )
-                OR (
-                  "_mfl_newer"."leg_id" IS NULL
-                  AND EXISTS(
-                    SELECT
-                      1
-                    FROM "_mfl_read" AS "_mfl_key"
-                    WHERE
-                      "_mfl_key"."leg_id" IS NULL
-                  )
-                )
+              AND EXISTS(
+                SELECT
+                  1
+                FROM "_mfl_read" AS "_mfl_key"
+                WHERE
+                  "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_newer"."leg_id"
               )
           ) AS "_mfl_superseded"
           WHERE
@@ -333,24 +205,12 @@ FROM (
             AND "_mfl_superseded"."_load_id" = "_mfl_row"."_load_id"
             AND "_mfl_superseded"."_line" = "_mfl_row"."_line"
         )
-        AND (
-          (
-            "_mfl_row"."leg_id" IN (
-              SELECT
-                "_mfl_key"."leg_id"
-              FROM "_mfl_read" AS "_mfl_key"
-            )
-          )
-          OR (
-            "_mfl_row"."leg_id" IS NULL
-            AND EXISTS(
-              SELECT
-                1
-              FROM "_mfl_read" AS "_mfl_key"
-              WHERE
-                "_mfl_key"."leg_id" IS NULL
-            )
-          )
+        AND EXISTS(
+          SELECT
+            1
+          FROM "_mfl_read" AS "_mfl_key"
+          WHERE
+            "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_row"."leg_id"
         )
     )
   ), per_call AS (
@@ -380,22 +240,12 @@ FROM (
     ON l.leg_id = x.leg_id
 ) AS "_q"
 WHERE
-  (
-    "_q"."leg_id" IN (
-      SELECT
-        "_mfl_key"."leg_id"
-      FROM "_mfl_rewrite" AS "_mfl_key"
-    )
-  )
-  OR (
-    "_q"."leg_id" IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM "_mfl_rewrite" AS "_mfl_key"
-      WHERE
-        "_mfl_key"."leg_id" IS NULL
-    )
+  EXISTS(
+    SELECT
+      1
+    FROM "_mfl_rewrite" AS "_mfl_key"
+    WHERE
+      "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_q"."leg_id"
   );
 
 -- _mfl_changed
@@ -408,22 +258,12 @@ FROM (
     -SUM(CAST(HASH("_mfl_row") AS INT128)) AS fingerprint
   FROM "src"."calls" AS "_mfl_row"
   WHERE
-    (
-      "_mfl_row"."leg_id" IN (
-        SELECT
-          "_mfl_key"."leg_id"
-        FROM "_mfl_rewrite" AS "_mfl_key"
-      )
-    )
-    OR (
-      "_mfl_row"."leg_id" IS NULL
-      AND EXISTS(
-        SELECT
-          1
-        FROM "_mfl_rewrite" AS "_mfl_key"
-        WHERE
-          "_mfl_key"."leg_id" IS NULL
-      )
+    EXISTS(
+      SELECT
+        1
+      FROM "_mfl_rewrite" AS "_mfl_key"
+      WHERE
+        "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_row"."leg_id"
     )
   GROUP BY
     "_mfl_row"."leg_id"
@@ -441,6 +281,6 @@ GROUP BY
 HAVING
   SUM("row_count") <> 0 OR SUM("fingerprint") <> 0;
 
-DELETE FROM "src"."calls" WHERE ("calls"."leg_id" IN (SELECT "_mfl_key"."leg_id" FROM "_mfl_changed" AS "_mfl_key")) OR ("calls"."leg_id" IS NULL AND EXISTS(SELECT 1 FROM "_mfl_changed" AS "_mfl_key" WHERE "_mfl_key"."leg_id" IS NULL));
+DELETE FROM "src"."calls" WHERE EXISTS(SELECT 1 FROM "_mfl_changed" AS "_mfl_key" WHERE "_mfl_key"."leg_id" IS NOT DISTINCT FROM "calls"."leg_id");
 
-INSERT INTO "src"."calls" SELECT * FROM "_mfl_new_rows" AS "_mfl_row" WHERE ("_mfl_row"."leg_id" IN (SELECT "_mfl_key"."leg_id" FROM "_mfl_changed" AS "_mfl_key")) OR ("_mfl_row"."leg_id" IS NULL AND EXISTS(SELECT 1 FROM "_mfl_changed" AS "_mfl_key" WHERE "_mfl_key"."leg_id" IS NULL));
+INSERT INTO "src"."calls" SELECT * FROM "_mfl_new_rows" AS "_mfl_row" WHERE EXISTS(SELECT 1 FROM "_mfl_changed" AS "_mfl_key" WHERE "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_row"."leg_id");
