@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -46,10 +46,21 @@ class BuildObject:
     report: str | None = None  # the report a view belongs to
     # a source model's own query, when `query` adds the business_seconds() ends it carries
     model_query: exp.Query | None = None
+    # (schema, name) of every table and view the query reads: walked once, when the object is
+    # made (it is kept with the compiled objects), not at each build's every look at it
+    tables_read: frozenset[tuple[str, str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        read = frozenset((t.db, t.name) for t in self.query.find_all(exp.Table) if t.db)
+        object.__setattr__(self, "tables_read", read)
 
     @property
     def qualified_name(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    def reads(self, schema: str) -> tuple[str, ...]:
+        """The names of the tables of a schema the query reads, sorted."""
+        return tuple(sorted(name for db, name in self.tables_read if db == schema))
 
 
 def metric_comment(metric: Metric) -> str:

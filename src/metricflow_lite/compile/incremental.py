@@ -476,7 +476,7 @@ def redefined_objects(
     them. `objects` in build order, so that what an object reads comes before it."""
     redefined: set[str] = set()
     for obj in objects:
-        reads = {f"{t.db}.{t.name}" for t in obj.query.find_all(exp.Table) if t.db in SCHEMAS}
+        reads = {f"{db}.{name}" for db, name in obj.tables_read if db in SCHEMAS}
         if built.get(obj.qualified_name) != hashes[obj.qualified_name] or reads & redefined:
             redefined.add(obj.qualified_name)
     return redefined
@@ -649,7 +649,7 @@ def replace_periods(
 
 def source_tables(obj: BuildObject, schema: str = "src") -> tuple[str, ...]:
     """The tables of a schema an object's query reads."""
-    return tuple(sorted({t.name for t in obj.query.find_all(exp.Table) if t.db == schema}))
+    return obj.reads(schema)
 
 
 # --- source tables rewritten by natural key ------------------------------------------------------
