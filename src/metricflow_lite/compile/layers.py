@@ -67,13 +67,14 @@ TABLE_ARGS = {"this", "db", "catalog", "alias"}  # no sample, no pivot, no time 
 
 
 def materialized(model: SqlModel, query: exp.Query) -> str:
-    """ "view" or "table": indicator models are tables, application models views. A source
-    model is a table, the build's snapshot of raw: a later `mfl seed` changes no number until
-    the next build, and what reads it reads its rows, not its SQL, again. But one that only
-    reshapes other source models, row by row (a UNION ALL of SELECTs, each of one model's
-    rows, filtered and with columns computed from that row alone), is a view: it reads
-    snapshots already, reading it costs about what scanning its table would, and writing its
-    rows again was the largest step of an incremental build after the tables it reads."""
+    """How a model is built, "view" or "table". Indicator models are tables, application
+    models views. A source model is a table, the build's snapshot of raw: a later `mfl seed`
+    changes no number until the next build, and what reads it reads its rows, not its SQL,
+    again. But one that only reshapes other source models, row by row (a UNION ALL of
+    SELECTs, each of one model's rows, filtered and with columns computed from that row
+    alone), is a view: it reads snapshots already, reading it costs about what scanning its
+    table would, and writing its rows again was the largest step of an incremental build
+    after the tables it reads."""
     if model.layer == "application":
         return "view"
     if model.layer == "indicator" or model.sources or not model.refs:
