@@ -21,7 +21,9 @@ WITH legs AS (
             "_mfl_older"."leg_id",
             "_mfl_older"."_load_id",
             "_mfl_older"."_line"
-          FROM "raw"."calls" AS "_mfl_older"
+          FROM "_mfl_keys" AS "_mfl_rewritten_key"
+          JOIN "raw"."calls" AS "_mfl_older"
+            ON "_mfl_older"."leg_id" = "_mfl_rewritten_key"."leg_id"
           JOIN "raw"."calls" AS "_mfl_newer"
             ON "_mfl_newer"."leg_id" = "_mfl_older"."leg_id"
             AND (
@@ -30,21 +32,6 @@ WITH legs AS (
                 "_mfl_newer"."_load_id" = "_mfl_older"."_load_id"
                 AND "_mfl_newer"."_line" > "_mfl_older"."_line"
               )
-            )
-          WHERE
-            EXISTS(
-              SELECT
-                1
-              FROM "_mfl_keys" AS "_mfl_key"
-              WHERE
-                "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_older"."leg_id"
-            )
-            AND EXISTS(
-              SELECT
-                1
-              FROM "_mfl_keys" AS "_mfl_key"
-              WHERE
-                "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_newer"."leg_id"
             )
         ) AS "_mfl_superseded"
         WHERE
@@ -174,7 +161,9 @@ FROM (
               "_mfl_older"."leg_id",
               "_mfl_older"."_load_id",
               "_mfl_older"."_line"
-            FROM "raw"."calls" AS "_mfl_older"
+            FROM "_mfl_read" AS "_mfl_rewritten_key"
+            JOIN "raw"."calls" AS "_mfl_older"
+              ON "_mfl_older"."leg_id" = "_mfl_rewritten_key"."leg_id"
             JOIN "raw"."calls" AS "_mfl_newer"
               ON "_mfl_newer"."leg_id" = "_mfl_older"."leg_id"
               AND (
@@ -183,21 +172,6 @@ FROM (
                   "_mfl_newer"."_load_id" = "_mfl_older"."_load_id"
                   AND "_mfl_newer"."_line" > "_mfl_older"."_line"
                 )
-              )
-            WHERE
-              EXISTS(
-                SELECT
-                  1
-                FROM "_mfl_read" AS "_mfl_key"
-                WHERE
-                  "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_older"."leg_id"
-              )
-              AND EXISTS(
-                SELECT
-                  1
-                FROM "_mfl_read" AS "_mfl_key"
-                WHERE
-                  "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_newer"."leg_id"
               )
           ) AS "_mfl_superseded"
           WHERE

@@ -21,7 +21,9 @@ WITH legs AS (
             `_mfl_older`.`leg_id`,
             `_mfl_older`.`_load_id`,
             `_mfl_older`.`_line`
-          FROM `raw`.`calls` AS `_mfl_older`
+          FROM `_mfl_keys` AS `_mfl_rewritten_key`
+          JOIN `raw`.`calls` AS `_mfl_older`
+            ON `_mfl_older`.`leg_id` = `_mfl_rewritten_key`.`leg_id`
           JOIN `raw`.`calls` AS `_mfl_newer`
             ON `_mfl_newer`.`leg_id` = `_mfl_older`.`leg_id`
             AND (
@@ -29,45 +31,6 @@ WITH legs AS (
               OR (
                 `_mfl_newer`.`_load_id` = `_mfl_older`.`_load_id`
                 AND `_mfl_newer`.`_line` > `_mfl_older`.`_line`
-              )
-            )
-          WHERE
-            (
-              (
-                `_mfl_older`.`leg_id` IN (
-                  SELECT
-                    `_mfl_key`.`leg_id`
-                  FROM `_mfl_keys` AS `_mfl_key`
-                )
-              )
-              OR (
-                `_mfl_older`.`leg_id` IS NULL
-                AND EXISTS(
-                  SELECT
-                    1
-                  FROM `_mfl_keys` AS `_mfl_key`
-                  WHERE
-                    `_mfl_key`.`leg_id` IS NULL
-                )
-              )
-            )
-            AND (
-              (
-                `_mfl_newer`.`leg_id` IN (
-                  SELECT
-                    `_mfl_key`.`leg_id`
-                  FROM `_mfl_keys` AS `_mfl_key`
-                )
-              )
-              OR (
-                `_mfl_newer`.`leg_id` IS NULL
-                AND EXISTS(
-                  SELECT
-                    1
-                  FROM `_mfl_keys` AS `_mfl_key`
-                  WHERE
-                    `_mfl_key`.`leg_id` IS NULL
-                )
               )
             )
         ) AS `_mfl_superseded`
@@ -304,7 +267,9 @@ FROM (
               `_mfl_older`.`leg_id`,
               `_mfl_older`.`_load_id`,
               `_mfl_older`.`_line`
-            FROM `raw`.`calls` AS `_mfl_older`
+            FROM `_mfl_read` AS `_mfl_rewritten_key`
+            JOIN `raw`.`calls` AS `_mfl_older`
+              ON `_mfl_older`.`leg_id` = `_mfl_rewritten_key`.`leg_id`
             JOIN `raw`.`calls` AS `_mfl_newer`
               ON `_mfl_newer`.`leg_id` = `_mfl_older`.`leg_id`
               AND (
@@ -312,45 +277,6 @@ FROM (
                 OR (
                   `_mfl_newer`.`_load_id` = `_mfl_older`.`_load_id`
                   AND `_mfl_newer`.`_line` > `_mfl_older`.`_line`
-                )
-              )
-            WHERE
-              (
-                (
-                  `_mfl_older`.`leg_id` IN (
-                    SELECT
-                      `_mfl_key`.`leg_id`
-                    FROM `_mfl_read` AS `_mfl_key`
-                  )
-                )
-                OR (
-                  `_mfl_older`.`leg_id` IS NULL
-                  AND EXISTS(
-                    SELECT
-                      1
-                    FROM `_mfl_read` AS `_mfl_key`
-                    WHERE
-                      `_mfl_key`.`leg_id` IS NULL
-                  )
-                )
-              )
-              AND (
-                (
-                  `_mfl_newer`.`leg_id` IN (
-                    SELECT
-                      `_mfl_key`.`leg_id`
-                    FROM `_mfl_read` AS `_mfl_key`
-                  )
-                )
-                OR (
-                  `_mfl_newer`.`leg_id` IS NULL
-                  AND EXISTS(
-                    SELECT
-                      1
-                    FROM `_mfl_read` AS `_mfl_key`
-                    WHERE
-                      `_mfl_key`.`leg_id` IS NULL
-                  )
                 )
               )
           ) AS `_mfl_superseded`
