@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +63,8 @@ NOT_C_COLUMNS = (
     " AND a.attcollation NOT IN (0, '\"C\"'::regcollation)"
     " ORDER BY n.nspname, c.relname, a.attnum"
 )
+# The schema of the view a rendered CREATE VIEW makes (sqlglot quotes every name)
+CREATED_VIEW = re.compile(r'\s*CREATE VIEW "([^"]+)"\.')
 # The columns of a view, in order, and whether each is text that does not collate "C"
 VIEW_COLUMNS = (
     "SELECT a.attname, a.attcollation NOT IN (0, '\"C\"'::regcollation)"
@@ -127,13 +130,15 @@ def collate_view_c(connection: Any, sql: str, schemas: Sequence[str]) -> None:
     "C", so that its values sort as the table's would. Before anything reads the view."""
     import sqlglot
 
+    # the target's schema from the statement's head: a report view (large) is not parsed
+    head = CREATED_VIEW.match(sql)
+    if head is None or not head.group(1).startswith(SRC) or head.group(1) not in schemas:
+        return
     create = sqlglot.parse_one(sql, read="postgres")
     view = create.this if isinstance(create, exp.Create) else None
     query = create.expression if isinstance(create, exp.Create) else None
-    if not (isinstance(view, exp.Table) and view.db in schemas and isinstance(query, exp.Query)):
+    if not (isinstance(view, exp.Table) and isinstance(query, exp.Query)):
         return
-    if not view.db.startswith(SRC):
-        return  # report views read tables whose text collates "C" already
     columns = connection.execute(VIEW_COLUMNS, (view.db, view.name)).fetchall()
     if not any(not_c for _, not_c in columns):
         return
