@@ -647,11 +647,6 @@ def replace_periods(
     return rewritten_table(obj, kept_rows(obj, old_periods), inside, dialect, names)
 
 
-def source_tables(obj: BuildObject, schema: str = "src") -> tuple[str, ...]:
-    """The tables of a schema an object's query reads."""
-    return obj.reads(schema)
-
-
 # --- source tables rewritten by natural key ------------------------------------------------------
 
 LOAD_ID = "_load_id"

@@ -248,21 +248,22 @@ def build(
     # the source tables whose new fingerprints are the manifest's and what changed in them
     reused: dict[str, Deltas] = {}
     for obj in (o for o in objects if o.schema == "src"):
-        raw = inc.source_tables(obj, "raw")
+        raw = obj.reads("raw")
         same_sql = old_hashes.get(obj.qualified_name) == hashes[obj.qualified_name]
         day_keys = [k for k in keys if k.src_table == obj.name]
         # a table whose every day key the manifest holds (an empty table's none: computed)
         has_days = all(k in known for k in day_keys)
+        upstream_rebuilt = bool(set(obj.reads("src")) & rebuilt_src)
         if obj.kind == "VIEW":
             # a view of other source tables holds no rows: it changed when they did, and its
             # fingerprints tell the days
             keep(obj)
-            if not same_sql or set(inc.source_tables(obj)) & rebuilt_src:
+            if not same_sql or upstream_rebuilt:
                 rebuilt_src.add(obj.name)
             elif has_days:
                 reused[obj.name] = Deltas()
             continue
-        if same_sql and not set(inc.source_tables(obj)) & rebuilt_src:
+        if same_sql and not upstream_rebuilt:
             if all(t in old_loads and old_loads[t] == new_loads.get(t) for t in raw):
                 keep(obj)  # the same SQL over the same raw rows: the same table
                 if has_days:
@@ -321,9 +322,7 @@ def build(
             keep(obj)
             continue
         table = meta.get(obj.name) if obj.schema == "ind" else None
-        reads = {f"src.{n}" for n in inc.source_tables(obj)} | {
-            f"ind.{n}" for n in inc.source_tables(obj, "ind")
-        }
+        reads = {f"{db}.{name}" for db, name in obj.tables_read if db in ("src", "ind")}
         main = (
             f"ind.{names.day_table(table.model)}"
             if table is not None and table.declared
