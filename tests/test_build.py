@@ -219,3 +219,24 @@ def test_which_source_models_are_views(sql: str, kind: str) -> None:
     assert materialized(model, parse_model_sql(model)) == kind
     reads_raw = SqlModel("m", "source", "models/source/m.sql", sql, ("x",), ("x",))
     assert materialized(reads_raw, parse_model_sql(reads_raw)) == "table"
+
+
+def test_a_kept_object_unpacks_its_query_only_when_read() -> None:
+    """The compiled objects in target/ are unpickled on every build; their query trees, most of
+    the file, only for the objects a build writes."""
+    import pickle
+
+    import sqlglot
+
+    from metricflow_lite.compile.build import PACKED_QUERY, BuildObject
+
+    query = sqlglot.parse_one("select a, b from src.x join src.y using (a)")
+    made = BuildObject("app", "v", "VIEW", query, "report 'r'", "application", comment="标签")
+    kept = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(made))))  # kept, then kept again
+    assert PACKED_QUERY in kept.__dict__ and "query" not in kept.__dict__
+    assert kept.tables_read == {("src", "x"), ("src", "y")} and kept.comment == "标签"
+    assert kept.query.sql() == query.sql()
+    assert PACKED_QUERY not in kept.__dict__
+    assert kept == made
+    with pytest.raises(AttributeError, match="no attribute 'querry'"):
+        _ = kept.querry  # type: ignore[attr-defined]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
@@ -27,12 +29,17 @@ from metricflow_lite.spec.model import BaseMetric, DerivedMetric, Metric, Projec
 from metricflow_lite.warehouse.base import Statement
 
 SCHEMAS = names.LAYER_SCHEMAS
+PACKED_QUERY = "_packed_query"  # an unpickled BuildObject's query until it is read
 TOTAL_LABEL = ", 合计"  # in the comment of a _total view
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BuildObject:
-    """One view or table the build creates, as a tree (rendered per dialect later)."""
+    """One view or table the build creates, as a tree (rendered per dialect later).
+
+    Pickled (the compiled objects kept in target/), the query tree is packed and unpacked only
+    when read: the report views' trees are most of a compiled build, and a DuckDB build that
+    keeps them runs their statements as rendered without ever reading a tree."""
 
     schema: str
     name: str
@@ -53,6 +60,25 @@ class BuildObject:
     def __post_init__(self) -> None:
         read = frozenset((t.db, t.name) for t in self.query.find_all(exp.Table) if t.db)
         object.__setattr__(self, "tables_read", read)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if "query" in state:
+            state[PACKED_QUERY] = pickle.dumps(state.pop("query"), pickle.HIGHEST_PROTOCOL)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for an attribute the instance lacks: the query of an unpickled object
+        packed = self.__dict__.get(PACKED_QUERY) if name == "query" else None
+        if packed is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        query = pickle.loads(packed)
+        object.__setattr__(self, "query", query)
+        del self.__dict__[PACKED_QUERY]
+        return query
 
     @property
     def qualified_name(self) -> str:

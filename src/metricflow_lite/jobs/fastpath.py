@@ -39,7 +39,7 @@ PROJECT_FILE = "metricflow_lite.yml"  # as spec/project.py
 PROJECT_DIR_ENV = "MFL_PROJECT_DIR"
 WATCHED = ("metrics", "models", "reports", "seeds")
 READ_WHOLE = (".yml", ".yaml", ".sql", ".jinja", ".md")  # spec files: by content
-FORMAT = 3  # of an entry: a new format is a new key
+FORMAT = 4  # of an entry: a new format is a new key
 LIBRARIES = ("sqlglot", "chinese_calendar", "jinja2", "duckdb")  # modules
 PACKAGE = Path(__file__).resolve().parent.parent
 
