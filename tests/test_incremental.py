@@ -956,13 +956,18 @@ def test_partition_rewrite_sql(dialect: str, snapshot: Callable[[str, str], None
     from metricflow_lite.compile.dialects import render
     from metricflow_lite.compile.incremental import (
         CHANGED_TABLE,
+        NEW_HASHES_TABLE,
         NEW_ROWS_TABLE,
+        OLD_HASHES_TABLE,
+        DayKey,
         PartitionedSource,
         changed_keys,
+        hashed_fingerprint,
         keyed_source,
         partition_steps,
         recomputed_rows,
         rewrite_keys,
+        row_hashes,
     )
     from metricflow_lite.compile.layers import latest_versions
 
@@ -984,12 +989,22 @@ def test_partition_rewrite_sql(dialect: str, snapshot: Callable[[str, str], None
         f"-- {name}\n{sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True)[0]};"
         for name, sql in partition_steps(source, obj, dialect)
     ]
-    if dialect != "spark":  # the recomputed rows, then the keys whose rows changed
+    if dialect != "spark":
+        # the recomputed rows, the old and new rows' hashes, the keys whose rows changed and
+        # their fingerprints by day, removed and written
         recomputed = render(recomputed_rows(source, obj, dialect, names), dialect, obj.what)
+        day = (0, DayKey("calls", "next_ts"))
         for name, sql in (
             (NEW_ROWS_TABLE, recomputed),
-            (CHANGED_TABLE, changed_keys(source, obj, dialect)),
+            *row_hashes(source, obj, [day[1]], dialect),
+            (CHANGED_TABLE, changed_keys(source, dialect)),
+            *(
+                (f"{table} (days)", hashed_fingerprint(source, "calls", table, dialect, day, neg))
+                for table, neg in ((OLD_HASHES_TABLE, True), (NEW_HASHES_TABLE, False))
+            ),
+            ("(whole)", hashed_fingerprint(source, "calls", NEW_HASHES_TABLE, dialect)),
         ):
+            sql = sql if isinstance(sql, str) else sql.sql(dialect)
             pretty = sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True)[0]
             steps.append(f"-- {name}\n{pretty};")
     rewrite = [f"{sql};" for sql in rewrite_keys(source, obj, dialect, names)]

@@ -292,10 +292,7 @@ def day_fingerprint(
 ) -> exp.Select:
     """(src_table, time_column, day, row_count, fingerprint) per local day of a key (options:
     as table_fingerprint's)."""
-    day = exp.cast(
-        period_start(Grain.DAY, col(key.time_column, ROW_ALIAS), "monday"),
-        exp.DataType.Type.DATE,
-    )
+    day = _row_day(key)
     select = exp.select(
         exp.alias_(exp.Literal.string(key.src_table), "src_table"),
         exp.alias_(exp.Literal.string(key.time_column), "time_column"),
@@ -1213,34 +1210,80 @@ def recomputed_rows(
     return rows_from(query, only)
 
 
-def changed_keys(source: Keyed, obj: BuildObject, dialect: str) -> str:
-    """CHANGED_TABLE: the keys whose rows in NEW_ROWS_TABLE differ from the last build's (a
-    row count or a sum of row hashes per key), so that a key recomputed to the same rows (a
-    leg of a customer who called again, but not within its window's reach) is not written
-    again: the fewer rows deleted, the less DuckDB rewrites of a table's row groups."""
-    rewrite, _ = _keys_read_and_rewritten(source)
-    keys = [col(k) for k in source.key]
+OLD_HASHES_TABLE = "_mfl_old_hashes"  # the last build's rows of the keys to rewrite, hashed
+NEW_HASHES_TABLE = "_mfl_new_hashes"  # NEW_ROWS_TABLE's rows, hashed
+HASH_COLUMN = "_mfl_hash"
 
-    def per_key(table: exp.Table, where: exp.Expr | None, sign: int) -> exp.Select:
-        count: exp.Expr = exp.Count(this=exp.Star())
-        summed: exp.Expr = exp.Sum(this=row_hash(ROW_ALIAS, dialect))
-        if sign < 0:
-            count, summed = exp.Neg(this=count), exp.Neg(this=summed)
+
+def day_column(index: int) -> str:
+    """The column of a hashes table that holds a row's day of the index-th day key."""
+    return f"_mfl_day_{index}"
+
+
+def _row_day(key: DayKey) -> exp.Expr:
+    return exp.cast(
+        period_start(Grain.DAY, col(key.time_column, ROW_ALIAS), "monday"),
+        exp.DataType.Type.DATE,
+    )
+
+
+def row_hashes(
+    source: Keyed, obj: BuildObject, day_keys: Sequence[DayKey], dialect: str
+) -> list[tuple[str, str]]:
+    """OLD_HASHES_TABLE and NEW_HASHES_TABLE: of each row, its key, its day of every day key
+    and its hash; of the last build's rows of the keys to rewrite, and of NEW_ROWS_TABLE.
+
+    The last build's rows are read once, whole (a hash reads every column): which keys changed
+    and the fingerprints of their days, removed and written, are then sums over these narrow
+    tables. Hashing the changed keys' rows again in the table before and after the rewrite
+    read every column of the table twice more."""
+    rewrite, _ = _keys_read_and_rewritten(source)
+
+    def hashed(table: exp.Table, where: exp.Expr | None) -> str:
         select = exp.select(
             *(col(k, ROW_ALIAS) for k in source.key),
-            exp.alias_(count, "row_count"),
-            exp.alias_(summed, "fingerprint"),
+            *(exp.alias_(_row_day(k), day_column(i)) for i, k in enumerate(day_keys)),
+            exp.alias_(row_hash(ROW_ALIAS, dialect), HASH_COLUMN),
         ).from_(table)
-        select = select.where(where) if where is not None else select
-        return select.group_by(*(col(k, ROW_ALIAS) for k in source.key))
+        return (select.where(where, copy=False) if where is not None else select).sql(dialect)
 
-    old = per_key(
-        table_ref(obj.schema, obj.name, ROW_ALIAS),
-        key_filter(source, ROW_ALIAS, rewrite, dialect),
-        -1,
-    )
     new_rows = exp.Table(this=ident(NEW_ROWS_TABLE), alias=exp.TableAlias(this=ident(ROW_ALIAS)))
-    both = exp.union(old, per_key(new_rows, None, 1), distinct=False)
+    return [
+        (
+            OLD_HASHES_TABLE,
+            hashed(
+                table_ref(obj.schema, obj.name, ROW_ALIAS),
+                key_filter(source, ROW_ALIAS, rewrite, dialect),
+            ),
+        ),
+        (NEW_HASHES_TABLE, hashed(new_rows, None)),
+    ]
+
+
+def changed_keys(source: Keyed, dialect: str) -> str:
+    """CHANGED_TABLE: the keys whose rows in NEW_ROWS_TABLE differ from the last build's (a
+    row count or a sum of row hashes per key, from row_hashes' tables), so that a key
+    recomputed to the same rows (a leg of a customer who called again, but not within its
+    window's reach) is not written again: the fewer rows deleted, the less DuckDB rewrites of
+    a table's row groups."""
+    keys = [col(k) for k in source.key]
+
+    def per_key(table: str, sign: int) -> exp.Select:
+        count: exp.Expr = exp.Count(this=exp.Star())
+        summed: exp.Expr = exp.Sum(this=col(HASH_COLUMN))
+        if sign < 0:
+            count, summed = exp.Neg(this=count), exp.Neg(this=summed)
+        return (
+            exp.select(
+                *(k.copy() for k in keys),
+                exp.alias_(count, "row_count"),
+                exp.alias_(summed, "fingerprint"),
+            )
+            .from_(exp.Table(this=ident(table)))
+            .group_by(*(k.copy() for k in keys))
+        )
+
+    both = exp.union(per_key(OLD_HASHES_TABLE, -1), per_key(NEW_HASHES_TABLE, 1), distinct=False)
     differs = exp.or_(
         exp.NEQ(this=exp.Sum(this=col("row_count")), expression=exp.Literal.number(0)),
         exp.NEQ(this=exp.Sum(this=col("fingerprint")), expression=exp.Literal.number(0)),
@@ -1252,6 +1295,38 @@ def changed_keys(source: Keyed, obj: BuildObject, dialect: str) -> str:
         .having(differs)
         .sql(dialect)
     )
+
+
+def hashed_fingerprint(
+    source: Keyed,
+    name: str,
+    hashes: str,
+    dialect: str,
+    key: tuple[int, DayKey] | None = None,
+    negated: bool = False,
+) -> exp.Select:
+    """The fingerprints of the changed keys' rows from a row_hashes table: as
+    table_fingerprint's (key None) or day_fingerprint's (the index-th day key) of the same rows."""
+    select = exp.select(exp.alias_(exp.Literal.string(name), "src_table"))
+    if key is not None:
+        index, day_key = key
+        select = select.select(
+            exp.alias_(exp.Literal.string(day_key.time_column), "time_column"),
+            exp.alias_(col(day_column(index), ROW_ALIAS), "day"),
+            copy=False,
+        )
+    select = select.from_(
+        exp.Table(this=ident(hashes), alias=exp.TableAlias(this=ident(ROW_ALIAS)))
+    )
+    select = select.select(
+        exp.alias_(exp.Count(this=exp.Star()), "row_count"),
+        exp.alias_(exp.Sum(this=col(HASH_COLUMN, ROW_ALIAS)), "fingerprint"),
+        copy=False,
+    ).where(key_filter(source, ROW_ALIAS, CHANGED_TABLE, dialect), copy=False)
+    if negated:
+        for projection in select.expressions[-2:]:
+            projection.set("this", exp.Neg(this=exp.Paren(this=projection.this)))
+    return select.group_by(col(day_column(key[0]), ROW_ALIAS)) if key is not None else select
 
 
 def rewrite_keys(

@@ -510,10 +510,18 @@ def by_key(
             inc.recomputed_rows(source, obj, dialect, layout.names), dialect, obj.what
         )
         layout.make_temp_table(session, inc.NEW_ROWS_TABLE, recomputed)
-        layout.make_temp_table(session, inc.CHANGED_TABLE, inc.changed_keys(source, obj, dialect))
+        for name, query in inc.row_hashes(source, obj, day_keys or (), dialect):
+            layout.make_temp_table(session, name, query)
+        layout.make_temp_table(session, inc.CHANGED_TABLE, inc.changed_keys(source, dialect))
         [[changed]] = session.fetch(f"SELECT count(*) FROM {inc.CHANGED_TABLE}")
         done = replace(done, changed=int(changed))
-        rewrite = inc.CHANGED_TABLE
+        if day_keys is not None:
+            # the changed keys' rows, removed and written, fingerprinted from their hashes
+            deltas = hashed_deltas(session, layout, source, obj.name, day_keys, index)
+            done = replace(done, deltas=deltas)
+        statements = inc.rewrite_keys(source, obj, dialect, layout.names)
+        session.run([Statement(s, obj.what, obj.layer) for s in statements])
+        return done
     rows = inc.key_filter(source, inc.ROW_ALIAS, rewrite, dialect)
     # the last build's rows of the keys, before they are removed
     before = (
@@ -556,6 +564,39 @@ def delta_tables(
     # every row has one day of a time column (NULL included): the whole is their sum
     layout.make_temp_table(session, tables, inc.days_to_table(days, day_keys[0]).sql(dialect))
     return Deltas((tables,), (days,))
+
+
+def hashed_deltas(
+    session: BuildSession,
+    layout: Layout,
+    source: inc.Keyed,
+    name: str,
+    day_keys: Sequence[inc.DayKey],
+    index: int,
+) -> Deltas:
+    """delta_tables' fingerprints of the changed keys' rows, the last build's negated, from
+    the row hashes kept aside (inc.row_hashes) instead of the table's rows."""
+    dialect = layout.dialect
+    found = Deltas((), ())
+    for hashes, suffix, negated in (
+        (inc.OLD_HASHES_TABLE, f"{index}_old", True),
+        (inc.NEW_HASHES_TABLE, f"{index}_new", False),
+    ):
+        tables = f"_mfl_fp_{suffix}_tables"
+        if not day_keys:
+            whole = inc.hashed_fingerprint(source, name, hashes, dialect, None, negated)
+            layout.make_temp_table(session, tables, whole.sql(dialect))
+            found = Deltas((*found.tables, tables), found.days)
+            continue
+        days = f"_mfl_fp_{suffix}_days"
+        parts = [
+            inc.hashed_fingerprint(source, name, hashes, dialect, (i, key), negated)
+            for i, key in enumerate(day_keys)
+        ]
+        layout.make_temp_table(session, days, inc.union_all(parts).sql(dialect))
+        layout.make_temp_table(session, tables, inc.days_to_table(days, day_keys[0]).sql(dialect))
+        found = Deltas((*found.tables, tables), (*found.days, days))
+    return found
 
 
 def days_to_rewrite(

@@ -324,48 +324,149 @@ WHERE
     )
   );
 
+-- _mfl_old_hashes
+SELECT
+  "_mfl_row"."leg_id",
+  CAST("_mfl_row"."next_ts" AS DATE) AS _mfl_day_0,
+  CAST(HASHTEXTEXTENDED(CAST("_mfl_row" AS TEXT), 0) AS DECIMAL) AS _mfl_hash
+FROM "src"."calls" AS "_mfl_row"
+WHERE
+  (
+    "_mfl_row"."leg_id" IN (
+      SELECT
+        "_mfl_key"."leg_id"
+      FROM "_mfl_rewrite" AS "_mfl_key"
+    )
+  )
+  OR (
+    "_mfl_row"."leg_id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "_mfl_rewrite" AS "_mfl_key"
+      WHERE
+        "_mfl_key"."leg_id" IS NULL
+    )
+  );
+
+-- _mfl_new_hashes
+SELECT
+  "_mfl_row"."leg_id",
+  CAST("_mfl_row"."next_ts" AS DATE) AS _mfl_day_0,
+  CAST(HASHTEXTEXTENDED(CAST("_mfl_row" AS TEXT), 0) AS DECIMAL) AS _mfl_hash
+FROM "_mfl_new_rows" AS "_mfl_row";
+
 -- _mfl_changed
 SELECT
   "leg_id"
 FROM (
   SELECT
-    "_mfl_row"."leg_id",
+    "leg_id",
     -COUNT(*) AS row_count,
-    -SUM(CAST(HASHTEXTEXTENDED(CAST("_mfl_row" AS TEXT), 0) AS DECIMAL)) AS fingerprint
-  FROM "src"."calls" AS "_mfl_row"
-  WHERE
-    (
-      "_mfl_row"."leg_id" IN (
-        SELECT
-          "_mfl_key"."leg_id"
-        FROM "_mfl_rewrite" AS "_mfl_key"
-      )
-    )
-    OR (
-      "_mfl_row"."leg_id" IS NULL
-      AND EXISTS(
-        SELECT
-          1
-        FROM "_mfl_rewrite" AS "_mfl_key"
-        WHERE
-          "_mfl_key"."leg_id" IS NULL
-      )
-    )
+    -SUM("_mfl_hash") AS fingerprint
+  FROM "_mfl_old_hashes"
   GROUP BY
-    "_mfl_row"."leg_id"
+    "leg_id"
   UNION ALL
   SELECT
-    "_mfl_row"."leg_id",
+    "leg_id",
     COUNT(*) AS row_count,
-    SUM(CAST(HASHTEXTEXTENDED(CAST("_mfl_row" AS TEXT), 0) AS DECIMAL)) AS fingerprint
-  FROM "_mfl_new_rows" AS "_mfl_row"
+    SUM("_mfl_hash") AS fingerprint
+  FROM "_mfl_new_hashes"
   GROUP BY
-    "_mfl_row"."leg_id"
+    "leg_id"
 ) AS "_k"
 GROUP BY
   "leg_id"
 HAVING
   SUM("row_count") <> 0 OR SUM("fingerprint") <> 0;
+
+-- _mfl_old_hashes (days)
+SELECT
+  'calls' AS src_table,
+  'next_ts' AS time_column,
+  "_mfl_row"."_mfl_day_0" AS day,
+  -(
+    COUNT(*)
+  ) AS row_count,
+  -(
+    SUM("_mfl_row"."_mfl_hash")
+  ) AS fingerprint
+FROM "_mfl_old_hashes" AS "_mfl_row"
+WHERE
+  (
+    "_mfl_row"."leg_id" IN (
+      SELECT
+        "_mfl_key"."leg_id"
+      FROM "_mfl_changed" AS "_mfl_key"
+    )
+  )
+  OR (
+    "_mfl_row"."leg_id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "_mfl_changed" AS "_mfl_key"
+      WHERE
+        "_mfl_key"."leg_id" IS NULL
+    )
+  )
+GROUP BY
+  "_mfl_row"."_mfl_day_0";
+
+-- _mfl_new_hashes (days)
+SELECT
+  'calls' AS src_table,
+  'next_ts' AS time_column,
+  "_mfl_row"."_mfl_day_0" AS day,
+  COUNT(*) AS row_count,
+  SUM("_mfl_row"."_mfl_hash") AS fingerprint
+FROM "_mfl_new_hashes" AS "_mfl_row"
+WHERE
+  (
+    "_mfl_row"."leg_id" IN (
+      SELECT
+        "_mfl_key"."leg_id"
+      FROM "_mfl_changed" AS "_mfl_key"
+    )
+  )
+  OR (
+    "_mfl_row"."leg_id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "_mfl_changed" AS "_mfl_key"
+      WHERE
+        "_mfl_key"."leg_id" IS NULL
+    )
+  )
+GROUP BY
+  "_mfl_row"."_mfl_day_0";
+
+-- (whole)
+SELECT
+  'calls' AS src_table,
+  COUNT(*) AS row_count,
+  SUM("_mfl_row"."_mfl_hash") AS fingerprint
+FROM "_mfl_new_hashes" AS "_mfl_row"
+WHERE
+  (
+    "_mfl_row"."leg_id" IN (
+      SELECT
+        "_mfl_key"."leg_id"
+      FROM "_mfl_changed" AS "_mfl_key"
+    )
+  )
+  OR (
+    "_mfl_row"."leg_id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "_mfl_changed" AS "_mfl_key"
+      WHERE
+        "_mfl_key"."leg_id" IS NULL
+    )
+  );
 
 CREATE TABLE "src__next"."calls" (LIKE "src"."calls");
 
