@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.sandbox
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -155,6 +153,10 @@ def render_models(
             )
         layer_of[name] = layer
     known_raw = set(raw_tables) if raw_tables is not None else None
+    # imported here: a build whose compiled objects are kept in target/ renders no model
+    import jinja2
+    import jinja2.sandbox
+
     # models/macros/*.sql hold shared jinja macros: {% from 'cleaning.sql' import parse_ts %}
     # Sandboxed: a template reaches no Python internals (no __class__, no os.environ through
     # them) and range() is bounded; a model is SQL with three helpers, not a program.
