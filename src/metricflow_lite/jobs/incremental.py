@@ -714,22 +714,25 @@ def fingerprint(
     day_parts: list[exp.Select] = []
     for name in src_tables:
         deltas = reused.get(name)
+        own_keys = [k for k in keys if k.src_table == name]
         if deltas is None:
-            table_parts.append(inc.table_fingerprint(name, dialect, src, columns[name]))
-            day_parts += [
-                inc.day_fingerprint(k, dialect, src, columns[name])
-                for k in keys
-                if k.src_table == name
-            ]
+            day_parts += [inc.day_fingerprint(k, dialect, src, columns[name]) for k in own_keys]
+            # every row has one day of a time column (NULL included): a table with days is
+            # summed from them, not read and hashed a second time
+            table_parts.append(
+                inc.days_to_table(NEW_DAYS, own_keys[0])
+                if own_keys
+                else inc.table_fingerprint(name, dialect, src, columns[name])
+            )
             continue
         table_parts.append(inc.adjusted_fingerprints("tables", name, deltas.tables))
-        time_columns = [k.time_column for k in keys if k.src_table == name]
+        time_columns = [k.time_column for k in own_keys]
         if time_columns:
             day_parts.append(inc.adjusted_fingerprints("days", name, deltas.days, time_columns))
-    if table_parts:
-        layout.make_temp_table(session, NEW_TABLES, inc.union_all(table_parts).sql(dialect))
     if day_parts:
         layout.make_temp_table(session, NEW_DAYS, inc.union_all(day_parts).sql(dialect))
+    if table_parts:
+        layout.make_temp_table(session, NEW_TABLES, inc.union_all(table_parts).sql(dialect))
     if histories:
         versions = inc.version_fingerprints(histories, dialect, src, columns)
         layout.make_temp_table(session, NEW_VERSIONS, versions)
