@@ -131,8 +131,10 @@ def test_format_target(target: Target | None, fmt: Format, text: str) -> None:
         (0.02, None, "neutral"),
         (0.02, Target(min=0.8, max=0.95), "neutral"),
         (None, Target(max=0.05), "neutral"),
+        (-1.7626716525423175e-16, Target(min=0.8), "neutral"),  # equal sums, added apart
+        (0.0, Target(max=0.05), "neutral"),
     ],
-    ids=["max-up", "max-down", "min-up", "no-target", "band", "null"],
+    ids=["max-up", "max-down", "min-up", "no-target", "band", "null", "float-noise", "zero"],
 )
 def test_change_tone_follows_the_target_direction(
     change: float | None, target: Target | None, tone: str
@@ -166,3 +168,14 @@ def test_every_grain_has_a_name_in_every_locale(locale: str) -> None:
     assert all(names) and len(set(names)) == len(names)
     if locale == "zh-CN":
         assert grain_word(locale, Grain.MIN15) == "15分钟"
+
+
+@pytest.mark.parametrize(
+    ("change", "direction"),
+    [(0.02, "up"), (-0.02, "down"), (0.0, "flat"), (-1.76e-16, "flat"), (None, "flat")],
+)
+def test_a_change_of_float_noise_has_no_direction(change: float | None, direction: str) -> None:
+    """A change shown as 0.0% gets the flat arrow, not a red one for -1.8e-16."""
+    from metricflow_lite.report.formatting import change_direction
+
+    assert change_direction(change) == direction

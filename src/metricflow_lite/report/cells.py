@@ -15,6 +15,7 @@ from metricflow_lite.report.formatting import (
     Cell,
     TargetFlag,
     assert_never,
+    change_direction,
     flag_of,
     format_cell,
     format_change,
@@ -177,9 +178,7 @@ def display_cell(
         case ColumnRole.PREV:
             return DisplayCell(format_value(value, fmt), numeric=True)
         case ColumnRole.CHANGE:
-            tone = "flat"
-            if isinstance(value, int | float) and not isinstance(value, bool) and value:
-                tone = "up" if value > 0 else "down"
+            tone = change_direction(value)
             return DisplayCell(
                 format_change(value, fmt, column.change_kind), numeric=True, tone=tone
             )

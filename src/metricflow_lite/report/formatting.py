@@ -85,10 +85,23 @@ def format_target(target: Target | None, fmt: Format) -> str:
     return ""
 
 
+CHANGE_NOISE = 1e-9
+
+
+def change_direction(change: Cell) -> str:
+    """`up`, `down` or `flat` (no change, float noise, or none to tell) for a change's arrow."""
+    number = as_number(change)
+    if number is None or abs(number) < CHANGE_NOISE:
+        return "flat"
+    return "up" if number > 0 else "down"
+
+
 def change_tone(change: Cell, target: Target | None) -> str:
     """Whether a change is `good`, `bad` or `neutral` news given the target's direction."""
     number = as_number(change)
-    if number is None or number == 0 or target is None:
+    # a change between two values equal but for a double's last digits (sums of the same rows
+    # added in another order) is 0 or 1e-16: shown as 0.0%, it is no news, good or bad
+    if number is None or abs(number) < CHANGE_NOISE or target is None:
         return "neutral"
     lower_is_better = target.max is not None and target.min is None
     higher_is_better = target.min is not None and target.max is None

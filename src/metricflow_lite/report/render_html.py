@@ -30,6 +30,7 @@ from metricflow_lite.report.cells import (
 from metricflow_lite.report.charts import ChartPanel, draw_chart, kpi_trend, sparkline
 from metricflow_lite.report.formatting import (
     TargetFlag,
+    change_direction,
     change_tone,
     display_width,
     format_change,
@@ -282,7 +283,7 @@ def _card(table: ReportTable, kpi: Kpi) -> KpiCard:
     for change_word, prev_word, suffix, change, prev in comparisons:
         if not kpi.has_total or info.name + suffix not in columns or info.name + suffix in hidden:
             continue
-        direction = "flat" if not change else ("up" if change > 0 else "down")
+        direction = change_direction(change)
         changes.append(
             ChangeLine(
                 change_word,
