@@ -171,6 +171,37 @@ def test_a_new_build_is_taken_and_a_running_read_keeps_the_old(
     assert new_copy != old_copy and not old_copy.exists()  # removed once its last read ended
 
 
+def test_what_is_read_with_a_build_changes_before_readers_get_it(
+    built: Path, snapshot: BuildSnapshot
+) -> None:
+    """mfl serve reloads the spec in the hook: a request between the new build and the new
+    spec listed the old reports (and read the new build's views with them)."""
+    first, made_by = snapshot.build_id, snapshot.built_by
+    append_calls(built)
+    seed_project(built)
+    assert invoke("build", "--project-dir", str(built)).exit_code == 0
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    def hook(built_by: str) -> None:
+        seen.append((built_by, snapshot.build_id, snapshot.built_by))
+
+    assert snapshot.changed(hook) is True
+    [(new_by, current, current_by)] = seen
+    assert (current, current_by) == (first, made_by)  # readers still had the old build
+    assert new_by == snapshot.built_by != made_by
+
+    def failing(built_by: str) -> None:
+        raise RuntimeError("the spec does not load")
+
+    taken = snapshot.build_id
+    append_calls(built)
+    seed_project(built)
+    with pytest.raises(RuntimeError):
+        snapshot.changed(failing)
+    assert snapshot.build_id == taken  # nothing taken
+    assert snapshot.changed() is True  # and taken on the next try
+
+
 def test_nothing_built_yet_is_e804(tmp_path: Path) -> None:
     project = copy_fixture("tiny", tmp_path)
     opened = BuildSnapshot.open(load_project(project), None, Limits())

@@ -82,8 +82,8 @@ def compiled_objects(
     found = fastpath.load_pickled(project.root, "build", cache_key)
     if found is not None:
         kept_spec, objects, rendered = found
-        return spec or kept_spec, objects, rendered
-    spec = spec or load_spec(project)
+        return (kept_spec if spec is None else spec), objects, rendered
+    spec = load_spec(project) if spec is None else spec
     objects = build_objects(project, spec, known_raw)
     rendered = {o.qualified_name: statements_for([o], dialect) for o in objects}
     fastpath.store_pickled(project.root, "build", cache_key, (spec, objects, rendered))

@@ -71,16 +71,19 @@ class ServedProject:
     def refresh(self) -> bool:
         """Take a newer build (and the spec as it is now, when a build made it rather than a
         seed); True when the build changed."""
-        if not self.snapshot.changed():
+
+        def spec_first(built_by: str) -> None:
+            # a seed since the build keeps its spec: its YAML may have been edited for the
+            # next build, and read with this build's views it made every report E602
+            if built_by != self._spec_built_by:
+                self._reload_spec(built_by)
+
+        if not self.snapshot.changed(spec_first):
             return False
-        if self.snapshot.built_by != self._spec_built_by:
-            self._reload_spec()
-        # else a seed since the build: its YAML may have been edited for the next build, and
-        # read with this build's views it made every report E602 until that build
         self.log(f"{now()} serving build {self.snapshot.build_id}")
         return True
 
-    def _reload_spec(self) -> None:
+    def _reload_spec(self, built_by: str) -> None:
         from metricflow_lite.spec.project import load_project
         from metricflow_lite.spec.validate import load_spec
 
@@ -92,7 +95,7 @@ class ServedProject:
             return
         with self._lock:
             self.project, self.spec = project, spec
-            self._spec_built_by = self.snapshot.built_by
+            self._spec_built_by = built_by
             self._pages = None
             self._answers.clear()
 

@@ -38,7 +38,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,14 +277,27 @@ class BuildSnapshot:
         current = self._current
         return current.built_by if current is not None else None
 
-    def changed(self) -> bool:
+    def changed(self, before_taking: Callable[[str], None] | None = None) -> bool:
         """Take a newer finished build if there is one; True when the build answered from
-        changed. Cheap when nothing changed (DuckDB: one stat of the warehouse file)."""
+        changed. Cheap when nothing changed (DuckDB: one stat of the warehouse file).
+        `before_taking(built_by)` runs once the newer build is ready and before any reader
+        gets it: what is read with a build (the spec its views were made from) changes first,
+        so that no request reads the new build with the old spec."""
         with self._lock:
             if self._closed:
                 return False
             found = self._next_generation()
-            if found is None:
+        if found is None:
+            return False
+        try:
+            if before_taking is not None:
+                before_taking(found.built_by)
+        except BaseException:
+            found.dispose()
+            raise
+        with self._lock:
+            if self._closed:
+                found.dispose()
                 return False
             old, self._current = self._current, found
         if old is not None:
