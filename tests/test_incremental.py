@@ -85,6 +85,7 @@ def test_nothing_changed_rewrites_nothing(built: Path, tmp_path: Path) -> None:
     # calls span 2024-12-30, 12-31, 2025-01-01 and 01-06; shifts add days of their own
     output = build(built)
     assert "rebuilt 0 of" in output and "in 0 indicator tables" in output
+    assert output.rstrip().endswith("in 0 indicator tables: no rows changed since the last build")
     assert compare_with_full_build(built, tmp_path) == []
 
 

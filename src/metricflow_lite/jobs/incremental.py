@@ -85,6 +85,8 @@ class BuildSummary:
     # source tables written again: (name, KeysRewritten.summary | "in full (why)")
     sources: tuple[tuple[str, str], ...] = ()
 
+    UNCHANGED = ": no rows changed since the last build"
+
     def describe(self) -> str:
         if self.full:
             return "full build"
@@ -96,6 +98,11 @@ class BuildSummary:
             text += f", {self.tables_in_full} rebuilt in full"
         if self.sources:
             text += "; source tables: " + ", ".join(f"{n} {how}" for n, how in self.sources)
+        elif not (
+            self.days_rebuilt or self.days_emptied or self.tables_by_day or self.tables_in_full
+        ):
+            # said outright: "0 of 93 days in 0 indicator tables" read like a build that failed
+            text += self.UNCHANGED
         return text
 
 
