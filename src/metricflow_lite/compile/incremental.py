@@ -276,10 +276,15 @@ def _fingerprint_of(
     found = _fingerprint(select, dialect, columns)
     if where is not None:
         found = found.where(where, copy=False)
-    if negated:
-        for projection in found.expressions[-2:]:
-            projection.set("this", exp.Neg(this=exp.Paren(this=projection.this)))
-    return found
+    return _negated(found) if negated else found
+
+
+def _negated(select: exp.Select) -> exp.Select:
+    """A fingerprint's row_count and fingerprint (its last two columns) with the sign turned:
+    of the rows a rewrite removes."""
+    for projection in select.expressions[-2:]:
+        projection.set("this", exp.Neg(this=exp.Paren(this=projection.this)))
+    return select
 
 
 def day_fingerprint(
@@ -1323,9 +1328,7 @@ def hashed_fingerprint(
         exp.alias_(exp.Sum(this=col(HASH_COLUMN, ROW_ALIAS)), "fingerprint"),
         copy=False,
     ).where(key_filter(source, ROW_ALIAS, CHANGED_TABLE, dialect), copy=False)
-    if negated:
-        for projection in select.expressions[-2:]:
-            projection.set("this", exp.Neg(this=exp.Paren(this=projection.this)))
+    select = _negated(select) if negated else select
     return select.group_by(col(day_column(key[0]), ROW_ALIAS)) if key is not None else select
 
 

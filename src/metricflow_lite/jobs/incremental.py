@@ -14,6 +14,7 @@ See compile/incremental.py for why the result equals a full build.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
@@ -560,17 +561,13 @@ def delta_tables(
     dialect = layout.dialect
     columns = hashed_columns(session, dialect, schema, obj.name)
     negated = suffix.endswith("_old")
-    tables = f"_mfl_fp_{suffix}_tables"
-    if not day_keys:
-        whole = inc.table_fingerprint(obj.name, dialect, schema, columns, rows, negated)
-        layout.make_temp_table(session, tables, whole.sql(dialect))
-        return Deltas((tables,), ())
-    days = f"_mfl_fp_{suffix}_days"
-    parts = [inc.day_fingerprint(k, dialect, schema, columns, rows, negated) for k in day_keys]
-    layout.make_temp_table(session, days, inc.union_all(parts).sql(dialect))
-    # every row has one day of a time column (NULL included): the whole is their sum
-    layout.make_temp_table(session, tables, inc.days_to_table(days, day_keys[0]).sql(dialect))
-    return Deltas((tables,), (days,))
+
+    def of(key: tuple[int, inc.DayKey] | None) -> exp.Select:
+        if key is None:
+            return inc.table_fingerprint(obj.name, dialect, schema, columns, rows, negated)
+        return inc.day_fingerprint(key[1], dialect, schema, columns, rows, negated)
+
+    return kept_fingerprints(session, layout, suffix, day_keys, of)
 
 
 def hashed_deltas(
@@ -584,26 +581,41 @@ def hashed_deltas(
     """delta_tables' fingerprints of the changed keys' rows, the last build's negated, from
     the row hashes kept aside (inc.row_hashes) instead of the table's rows."""
     dialect = layout.dialect
-    found = Deltas((), ())
+    tables: tuple[str, ...] = ()
+    days: tuple[str, ...] = ()
     for hashes, suffix, negated in (
         (inc.OLD_HASHES_TABLE, f"{index}_old", True),
         (inc.NEW_HASHES_TABLE, f"{index}_new", False),
     ):
-        tables = f"_mfl_fp_{suffix}_tables"
-        if not day_keys:
-            whole = inc.hashed_fingerprint(source, name, hashes, dialect, None, negated)
-            layout.make_temp_table(session, tables, whole.sql(dialect))
-            found = Deltas((*found.tables, tables), found.days)
-            continue
-        days = f"_mfl_fp_{suffix}_days"
-        parts = [
-            inc.hashed_fingerprint(source, name, hashes, dialect, (i, key), negated)
-            for i, key in enumerate(day_keys)
-        ]
-        layout.make_temp_table(session, days, inc.union_all(parts).sql(dialect))
-        layout.make_temp_table(session, tables, inc.days_to_table(days, day_keys[0]).sql(dialect))
-        found = Deltas((*found.tables, tables), (*found.days, days))
-    return found
+        of = functools.partial(
+            inc.hashed_fingerprint, source, name, hashes, dialect, negated=negated
+        )
+        kept = kept_fingerprints(session, layout, suffix, day_keys, of)
+        tables, days = (*tables, *kept.tables), (*days, *kept.days)
+    return Deltas(tables, days)
+
+
+def kept_fingerprints(
+    session: BuildSession,
+    layout: Layout,
+    suffix: str,
+    day_keys: Sequence[inc.DayKey],
+    fingerprint_of: Callable[[tuple[int, inc.DayKey] | None], exp.Select],
+) -> Deltas:
+    """Rows' fingerprints into temporary tables `_mfl_fp_<suffix>_tables` and, with day keys,
+    `_mfl_fp_<suffix>_days`, the whole summed from them (fingerprint_of: the query of the whole
+    (None) or of the index-th day key's days)."""
+    dialect = layout.dialect
+    tables = f"_mfl_fp_{suffix}_tables"
+    if not day_keys:
+        layout.make_temp_table(session, tables, fingerprint_of(None).sql(dialect))
+        return Deltas((tables,), ())
+    days = f"_mfl_fp_{suffix}_days"
+    parts = [fingerprint_of((i, key)) for i, key in enumerate(day_keys)]
+    layout.make_temp_table(session, days, inc.union_all(parts).sql(dialect))
+    # every row has one day of a time column (NULL included): the whole is their sum
+    layout.make_temp_table(session, tables, inc.days_to_table(days, day_keys[0]).sql(dialect))
+    return Deltas((tables,), (days,))
 
 
 def days_to_rewrite(
