@@ -85,6 +85,8 @@ def format_target(target: Target | None, fmt: Format) -> str:
     return ""
 
 
+# a change between two values equal but for a double's last digits (sums of the same rows
+# added in another order) is 0 or 1e-16: shown as 0.0%, it is no news, good or bad
 CHANGE_NOISE = 1e-9
 
 
@@ -98,16 +100,14 @@ def change_direction(change: Cell) -> str:
 
 def change_tone(change: Cell, target: Target | None) -> str:
     """Whether a change is `good`, `bad` or `neutral` news given the target's direction."""
-    number = as_number(change)
-    # a change between two values equal but for a double's last digits (sums of the same rows
-    # added in another order) is 0 or 1e-16: shown as 0.0%, it is no news, good or bad
-    if number is None or abs(number) < CHANGE_NOISE or target is None:
+    direction = change_direction(change)
+    if direction == "flat" or target is None:
         return "neutral"
     lower_is_better = target.max is not None and target.min is None
     higher_is_better = target.min is not None and target.max is None
     if not (lower_is_better or higher_is_better):
         return "neutral"
-    return "good" if (number > 0) == higher_is_better else "bad"
+    return "good" if (direction == "up") == higher_is_better else "bad"
 
 
 def format_period(value: Cell, grain: Grain) -> str:
