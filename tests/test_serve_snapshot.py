@@ -23,6 +23,7 @@ from test_build_snapshot import (  # noqa: F401 - pg_project and postgres_dsn ar
 
 from metricflow_lite.errors import MflError
 from metricflow_lite.serve.limits import Limits
+from metricflow_lite.serve.served_project import ServedProject
 from metricflow_lite.serve.snapshot import BuildSnapshot, checked_select
 from metricflow_lite.spec.project import load_project
 
@@ -171,35 +172,76 @@ def test_a_new_build_is_taken_and_a_running_read_keeps_the_old(
     assert new_copy != old_copy and not old_copy.exists()  # removed once its last read ended
 
 
-def test_what_is_read_with_a_build_changes_before_readers_get_it(
-    built: Path, snapshot: BuildSnapshot
-) -> None:
-    """mfl serve reloads the spec in the hook: a request between the new build and the new
-    spec listed the old reports (and read the new build's views with them)."""
+def test_what_is_read_with_a_build_is_taken_with_it(built: Path, snapshot: BuildSnapshot) -> None:
+    """mfl serve reads the spec in the hook and keeps it with the build: a request between
+    the new build and the new spec listed the old reports (and read the new build's views
+    with them)."""
     first, made_by = snapshot.build_id, snapshot.built_by
+    with snapshot.reading() as before:
+        assert before.companion is None  # changed() without a hook keeps the last one (none)
     append_calls(built)
     seed_project(built)
     assert invoke("build", "--project-dir", str(built)).exit_code == 0
-    seen: list[tuple[str, str | None, str | None]] = []
+    seen: list[tuple[str, object, str | None, str | None]] = []
 
-    def hook(built_by: str) -> None:
-        seen.append((built_by, snapshot.build_id, snapshot.built_by))
+    def hook(built_by: str, previous: object) -> object:
+        seen.append((built_by, previous, snapshot.build_id, snapshot.built_by))
+        return ("spec of", built_by)
 
-    assert snapshot.changed(hook) is True
-    [(new_by, current, current_by)] = seen
-    assert (current, current_by) == (first, made_by)  # readers still had the old build
+    with snapshot.reading() as old:
+        assert snapshot.changed(hook) is True
+        assert (old.build_id, old.companion) == (first, None)  # a held read keeps its pair
+    [(new_by, previous, current, current_by)] = seen
+    assert (previous, current, current_by) == (None, first, made_by)  # readers had the old
     assert new_by == snapshot.built_by != made_by
+    with snapshot.reading() as taken:
+        assert (taken.build_id, taken.companion) == (snapshot.build_id, ("spec of", new_by))
 
-    def failing(built_by: str) -> None:
+    def failing(built_by: str, previous: object) -> object:
         raise RuntimeError("the spec does not load")
 
-    taken = snapshot.build_id
+    taken_id = snapshot.build_id
     append_calls(built)
     seed_project(built)
     with pytest.raises(RuntimeError):
         snapshot.changed(failing)
-    assert snapshot.build_id == taken  # nothing taken
-    assert snapshot.changed() is True  # and taken on the next try
+    assert snapshot.build_id == taken_id  # nothing taken
+    assert snapshot.changed() is True  # and taken on the next try, with the last companion
+    latest = snapshot.latest()
+    assert latest is not None and latest.companion == ("spec of", new_by)
+
+
+def test_a_request_reads_one_build_with_the_spec_of_that_build(built: Path) -> None:
+    """ServedProject.reading pins a build and the spec read for it: a report renamed in the
+    YAML and built is listed with the new build only, and a request that began on the old
+    build ends with the old spec."""
+    served = ServedProject.open(built, None, Limits(), lambda line: None)
+    try:
+        first = served.snapshot.build_id
+        with served.reading() as old:
+            reports = built / "reports" / "daily.yml"
+            reports.write_text(
+                reports.read_text(encoding="utf-8").replace("name: team_capacity", "name: teams"),
+                encoding="utf-8",
+            )
+            seed_project(built)
+            assert invoke("build", "--project-dir", str(built)).exit_code == 0
+            assert served.refresh() is True
+            assert old.build_id == first
+            assert [r.name for r in old.spec.reports] == ["queue_daily", "team_capacity"]
+            assert old.warehouse.select("SELECT count(*) FROM app.team_capacity_week", 10, 10)[1]
+        build_id, read = served.current()
+        assert build_id == served.snapshot.build_id != first
+        assert [r.name for r in read.spec.reports] == ["queue_daily", "teams"]
+        with served.reading() as new:
+            assert new.build_id == build_id and new.spec is read.spec
+        # a seed since (a new copy of the same build) keeps the spec: it is not read again
+        append_calls(built)
+        seed_project(built)
+        assert served.refresh() is True
+        assert served.current()[1] is read
+    finally:
+        served.close()
 
 
 def test_nothing_built_yet_is_e804(tmp_path: Path) -> None:

@@ -51,10 +51,11 @@ def metrics_list(served: ServedProject) -> dict[str, Any]:
     the models it reads, as `mfl list metrics` lists them."""
     from metricflow_lite.report.catalog import formula_of, models_of
 
-    spec = served.spec
+    build_id, read = served.current()
+    spec = read.spec
     by_name = {m.name: m for m in spec.metrics}
     return {
-        "build": served.snapshot.build_id,
+        "build": build_id,
         "metrics": [
             {
                 "name": m.name,
@@ -74,8 +75,9 @@ def reports_list(served: ServedProject) -> dict[str, Any]:
     """GET /api/reports: every report in the YAML's order, with its grains and metrics."""
     from metricflow_lite.report import html_filename
 
+    build_id, read = served.current()
     return {
-        "build": served.snapshot.build_id,
+        "build": build_id,
         "reports": [
             {
                 "name": r.name,
@@ -85,7 +87,7 @@ def reports_list(served: ServedProject) -> dict[str, Any]:
                 "metrics": list(r.metrics),
                 "pages": {g.value: html_filename(r.name, g) for g in r.grains},
             }
-            for r in served.spec.reports
+            for r in read.spec.reports
         ],
     }
 
@@ -155,10 +157,10 @@ def run_query(served: ServedProject, body: object) -> dict[str, Any]:
 
     limits = served.limits
     options, completeness = query_options(body, limits.max_sql_chars)
-    project, spec = served.project, served.spec
-    request = options.request(spec)
-    plan, sql = query_sql(project, request, served.snapshot.dialect, spec)
-    with served.snapshot.reader() as warehouse:
+    with served.reading() as read:
+        project, spec, warehouse = read.project, read.spec, read.warehouse
+        request = options.request(spec)
+        plan, sql = query_sql(project, request, served.snapshot.dialect, spec)
         try:
             columns, rows = warehouse.select(sql, limits.max_rows, limits.timeout_s)
         except MflError as err:
@@ -188,7 +190,7 @@ def run_query(served: ServedProject, body: object) -> dict[str, Any]:
         elif found.range_label is not None and not all(found.flags):
             incomplete = [found.range_label]
     return {
-        "build": served.snapshot.build_id,
+        "build": read.build_id,
         "columns": [*names, *(["is_complete"] if complete is not None else [])],
         "rows": records,
         "note": plan.note,
@@ -208,11 +210,11 @@ def report_rows(
     from metricflow_lite.jobs.pipeline import parse_date, parse_grain
     from metricflow_lite.jobs.reports import find_report, outside_data, report_table
 
-    project, spec = served.project, served.spec
-    chosen = find_report(spec, name)
-    grain_value = parse_grain(grain) if grain else chosen.grains[0]
     day = parse_date(on, "--date")
-    with served.snapshot.reader() as warehouse:
+    with served.reading() as read:
+        project, spec, warehouse = read.project, read.spec, read.warehouse
+        chosen = find_report(spec, name)
+        grain_value = parse_grain(grain) if grain else chosen.grains[0]
         table = report_table(spec, project, warehouse, chosen, grain_value, day)
         empty = outside_data(spec, project, warehouse, chosen, grain_value, day) if day else None
     columns = [
@@ -242,7 +244,7 @@ def report_rows(
     total_names = [c.name for c in table.total_columns()]
     focus = table.period
     return {
-        "build": served.snapshot.build_id,
+        "build": read.build_id,
         "report": table.name,
         "label": table.label,
         "grain": table.grain.value,

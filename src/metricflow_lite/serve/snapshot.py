@@ -3,6 +3,8 @@
     snapshot = BuildSnapshot.open(project, target_name, limits)
     snapshot.build_id          # str | None: the build answered from (None: nothing built yet)
     snapshot.changed()         # takes a newer finished build if there is one; True when it did
+    with snapshot.reading() as taken:      # taken.build_id, taken.warehouse, taken.companion:
+        ...                                # one build and what was read with it, together
     columns, rows = snapshot.run_select(sql, "postgres", max_rows=1000, timeout_s=10.0)
     with snapshot.reader() as warehouse:   # a read-only Warehouse for the report/query jobs
         ...
@@ -177,6 +179,15 @@ def _bounded(tree: exp.Query, cap: int) -> exp.Query:
     return exp.select(exp.Star()).from_(tree.subquery("bounded")).limit(cap)
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """One build as a request reads it (see BuildSnapshot.reading)."""
+
+    build_id: str
+    warehouse: Reader
+    companion: object
+
+
 @dataclass
 class _Generation:
     """One build's reader, with the requests still using it."""
@@ -185,6 +196,9 @@ class _Generation:
     warehouse: Reader
     folder: Path | None
     built_by: str  # the build; a seed since then gives a new build_id, not a new built_by
+    # what is read with this build (mfl serve: the spec its views were made from), taken with
+    # it so that a request never pairs one build with another's
+    companion: object = None
     users: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -277,21 +291,23 @@ class BuildSnapshot:
         current = self._current
         return current.built_by if current is not None else None
 
-    def changed(self, before_taking: Callable[[str], None] | None = None) -> bool:
+    def changed(self, companion_of: Callable[[str, object], object] | None = None) -> bool:
         """Take a newer finished build if there is one; True when the build answered from
         changed. Cheap when nothing changed (DuckDB: one stat of the warehouse file).
-        `before_taking(built_by)` runs once the newer build is ready and before any reader
-        gets it: what is read with a build (the spec its views were made from) changes first,
-        so that no request reads the new build with the old spec."""
+        `companion_of(built_by, last build's companion)` runs once the newer build is ready
+        and before any reader gets it; what it returns is taken with the build, and every
+        `reading()` gets the two together (without it, the last build's companion is kept)."""
         with self._lock:
             if self._closed:
                 return False
             found = self._next_generation()
+            previous = self._current.companion if self._current is not None else None
         if found is None:
             return False
         try:
-            if before_taking is not None:
-                before_taking(found.built_by)
+            found.companion = (
+                companion_of(found.built_by, previous) if companion_of is not None else previous
+            )
         except BaseException:
             found.dispose()
             raise
@@ -342,11 +358,26 @@ class BuildSnapshot:
     def reader(self) -> Iterator[Reader]:
         """A read-only Warehouse on the current build, for the jobs (reports, queries); its
         reads have the time limit. E804 when nothing is built yet."""
+        with self.reading() as taken:
+            yield taken.warehouse
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Taken]:
+        """The current build, its reader and its companion, as one; E804 when nothing is
+        built yet. The build stays readable until the block ends, whatever is taken meanwhile."""
         generation = self._acquire()
         try:
-            yield generation.warehouse
+            yield Taken(generation.build_id, generation.warehouse, generation.companion)
         finally:
             generation.release()
+
+    def latest(self) -> Taken | None:
+        """The current build's id and companion (its warehouse not held: for what reads no
+        rows); None when nothing is built yet."""
+        current = self._current
+        if current is None:
+            return None
+        return Taken(current.build_id, current.warehouse, current.companion)
 
     def _acquire(self) -> _Generation:
         with self._lock:
