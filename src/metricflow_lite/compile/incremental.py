@@ -1155,20 +1155,25 @@ def key_rows(
     return exp.union(base, old_rows, distinct=False).sql(dialect)
 
 
-def rewrite_keys_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
-    """REWRITE_TABLE: the loads' keys, and the last build's keys sharing a partition with one
-    of their rows (old or new): every key whose row can change."""
-    keys = exp.select(*(col(k) for k in source.key)).from_(exp.Table(this=ident(KEYS_TABLE)))
-    sharing = _sharing(source, old_table, KEY_ROWS_TABLE, dialect)
-    return exp.union(keys, sharing, distinct=True).sql(dialect)
-
-
 def rewrite_rows_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
-    """REWRITE_ROWS_TABLE: the key and partition values of those keys' rows, old and new (a
-    key not among the loads' has the same rows in both builds)."""
+    """REWRITE_ROWS_TABLE: the key and partition values of every row that can change, old and
+    new: the last build's rows sharing a partition with a row of the loads' keys (old or new;
+    a key's old row shares its own), and those keys' rows (a key not among the loads' has the
+    same rows in both builds). One scan of the last build's table gives the keys and their rows."""
     new = exp.select(*(col(c) for c in source.columns)).from_(exp.Table(this=ident(KEY_ROWS_TABLE)))
-    old_rows = _old_rows(source, old_table, REWRITE_TABLE, dialect)
-    return exp.union(old_rows, new, distinct=False).sql(dialect)
+    sharing = _sharing(source, old_table, KEY_ROWS_TABLE, dialect)
+    sharing.set("expressions", [col(c, OLD_ALIAS) for c in source.columns])
+    return exp.union(sharing, new, distinct=False).sql(dialect)
+
+
+def rewrite_keys_query(source: PartitionedSource, dialect: str) -> str:
+    """REWRITE_TABLE: the loads' keys and the keys of REWRITE_ROWS_TABLE: every key whose row
+    can change."""
+    keys = exp.select(*(col(k) for k in source.key)).from_(exp.Table(this=ident(KEYS_TABLE)))
+    rows = exp.select(*(col(k) for k in source.key)).from_(
+        exp.Table(this=ident(REWRITE_ROWS_TABLE))
+    )
+    return exp.union(keys, rows, distinct=True).sql(dialect)
 
 
 def read_keys_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
@@ -1185,8 +1190,8 @@ def partition_steps(
     old = table_ref(obj.schema, obj.name)
     return (
         (KEY_ROWS_TABLE, key_rows(source, obj, old, dialect)),
-        (REWRITE_TABLE, rewrite_keys_query(source, old, dialect)),
         (REWRITE_ROWS_TABLE, rewrite_rows_query(source, old, dialect)),
+        (REWRITE_TABLE, rewrite_keys_query(source, dialect)),
         (READ_TABLE, read_keys_query(source, old, dialect)),
     )
 

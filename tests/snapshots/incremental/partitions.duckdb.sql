@@ -68,13 +68,11 @@ WHERE
       "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_old"."leg_id"
   );
 
--- _mfl_rewrite
+-- _mfl_rewrite_rows
 SELECT
-  "leg_id"
-FROM "_mfl_keys"
-UNION
-SELECT
-  "_mfl_old"."leg_id"
+  "_mfl_old"."leg_id",
+  "_mfl_old"."call_id",
+  "_mfl_old"."customer_id"
 FROM "src"."calls" AS "_mfl_old"
 WHERE
   EXISTS(
@@ -90,21 +88,6 @@ WHERE
     FROM "_mfl_key_rows" AS "_mfl_key"
     WHERE
       "_mfl_key"."customer_id" IS NOT DISTINCT FROM "_mfl_old"."customer_id"
-  );
-
--- _mfl_rewrite_rows
-SELECT
-  "_mfl_old"."leg_id",
-  "_mfl_old"."call_id",
-  "_mfl_old"."customer_id"
-FROM "src"."calls" AS "_mfl_old"
-WHERE
-  EXISTS(
-    SELECT
-      1
-    FROM "_mfl_rewrite" AS "_mfl_key"
-    WHERE
-      "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_old"."leg_id"
   )
 UNION ALL
 SELECT
@@ -112,6 +95,15 @@ SELECT
   "call_id",
   "customer_id"
 FROM "_mfl_key_rows";
+
+-- _mfl_rewrite
+SELECT
+  "leg_id"
+FROM "_mfl_keys"
+UNION
+SELECT
+  "leg_id"
+FROM "_mfl_rewrite_rows";
 
 -- _mfl_read
 SELECT

@@ -90,13 +90,11 @@ WHERE
     )
   );
 
--- _mfl_rewrite
+-- _mfl_rewrite_rows
 SELECT
-  `leg_id`
-FROM `_mfl_keys`
-UNION
-SELECT
-  `_mfl_old`.`leg_id`
+  `_mfl_old`.`leg_id`,
+  `_mfl_old`.`call_id`,
+  `_mfl_old`.`customer_id`
 FROM `src`.`calls` AS `_mfl_old`
 WHERE
   (
@@ -136,31 +134,6 @@ WHERE
           `_mfl_key`.`customer_id` IS NULL
       )
     )
-  );
-
--- _mfl_rewrite_rows
-SELECT
-  `_mfl_old`.`leg_id`,
-  `_mfl_old`.`call_id`,
-  `_mfl_old`.`customer_id`
-FROM `src`.`calls` AS `_mfl_old`
-WHERE
-  (
-    `_mfl_old`.`leg_id` IN (
-      SELECT
-        `_mfl_key`.`leg_id`
-      FROM `_mfl_rewrite` AS `_mfl_key`
-    )
-  )
-  OR (
-    `_mfl_old`.`leg_id` IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM `_mfl_rewrite` AS `_mfl_key`
-      WHERE
-        `_mfl_key`.`leg_id` IS NULL
-    )
   )
 UNION ALL
 SELECT
@@ -168,6 +141,15 @@ SELECT
   `call_id`,
   `customer_id`
 FROM `_mfl_key_rows`;
+
+-- _mfl_rewrite
+SELECT
+  `leg_id`
+FROM `_mfl_keys`
+UNION
+SELECT
+  `leg_id`
+FROM `_mfl_rewrite_rows`;
 
 -- _mfl_read
 SELECT
