@@ -311,3 +311,31 @@ def test_duckdb_draws_no_progress_bar_of_its_own(built: Path) -> None:
         found: list[object] = []
         warehouse.build_in_copy(lambda session: found.extend(session.fetch(setting)))
     assert found == [(False,)]
+
+
+def test_a_build_opens_the_file_it_replaced_only_when_it_is_read(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DuckDB build connects to its copy only: the file the copy replaced is opened again
+    when something reads it (a lone `mfl build` never does)."""
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+    from metricflow_lite.warehouse import duckdb as duck
+
+    opened: list[str] = []
+    connect_to = duck._connect
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        opened.append(Path(path).name)
+        return connect_to(path, *args, **kwargs)
+
+    monkeypatch.setattr(duck, "_connect", counting)
+    with connect(load_project(built), read_only=True) as warehouse:
+        assert isinstance(warehouse, DuckDBWarehouse)
+        before = len(opened)
+        warehouse.build_in_copy(
+            lambda session: session.execute("CREATE TABLE src.marker AS SELECT 42 AS answer")
+        )
+        assert len(opened) == before + 1 and opened[-1] != "warehouse.duckdb"  # the copy
+        assert warehouse.fetch("SELECT answer FROM src.marker").rows == ((42,),)
+        assert opened[-1] == "warehouse.duckdb" and len(opened) == before + 2

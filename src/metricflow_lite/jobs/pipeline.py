@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -157,8 +157,10 @@ def _build_layers(
         suffix = STAGING_SUFFIX if isinstance(warehouse, SparkWarehouse) else None
         layout = incremental.Layout(warehouse.dialect, suffix or warehouse.build_schema_suffix)
 
-        def work(session: incremental.BuildSession) -> incremental.BuildSummary:
-            return incremental.build(
+        def work(
+            session: incremental.BuildSession,
+        ) -> tuple[incremental.BuildSummary, tuple[Diagnostic, ...] | None]:
+            summary = incremental.build(
                 session,
                 objects,
                 indicator_tables(spec),
@@ -171,17 +173,24 @@ def _build_layers(
                 rendered,
                 definitions_checksum(project),
             )
+            # a DuckDB build's copy has the tables under their own names: read there, the
+            # file is not opened again after the build only for this
+            return summary, history_warnings(
+                spec, session.fetch, layout.dialect
+            ) if in_copy else None
 
         if isinstance(warehouse, PostgresWarehouse | SparkWarehouse):
-            summary, layers = warehouse.build_staged(work, (*SCHEMAS, MANIFEST_SCHEMA))
+            (summary, warnings), layers = warehouse.build_staged(work, (*SCHEMAS, MANIFEST_SCHEMA))
         else:
             assert isinstance(warehouse, DuckDBWarehouse)
-            summary, layers = warehouse.build_in_copy(work)
+            (summary, warnings), layers = warehouse.build_in_copy(work)
         elapsed = time.perf_counter() - started
         return BuildResult(
             tuple(objects),
             (*layers, ("total", elapsed)),
-            history_warnings(spec, warehouse),
+            warnings
+            if warnings is not None
+            else history_warnings(spec, warehouse_rows(warehouse), warehouse.dialect),
             summary.describe(),
         )
     suffix = warehouse.build_schema_suffix
@@ -193,7 +202,7 @@ def _build_layers(
         progress(f"building {len(objects)} views and tables")
     layers = warehouse.apply_build(statements, SCHEMAS, on_statement)
     elapsed = time.perf_counter() - started
-    warnings = history_warnings(spec, warehouse)
+    warnings = history_warnings(spec, warehouse_rows(warehouse), warehouse.dialect)
     return BuildResult(tuple(objects), (*layers, ("total", elapsed)), warnings)
 
 
@@ -247,17 +256,24 @@ def changed_since_build(
     return frozenset(redefined_objects(objects, object_hashes(rendered), last))
 
 
-def history_warnings(spec: ProjectSpec, warehouse: Warehouse) -> tuple[Diagnostic, ...]:
+Rows = Callable[[str], Sequence[Sequence[Any]]]  # a query's rows, from a warehouse or a build
+
+
+def warehouse_rows(warehouse: Warehouse) -> Rows:
+    return lambda sql: warehouse.fetch(sql).rows
+
+
+def history_warnings(spec: ProjectSpec, rows_of: Rows, dialect: str) -> tuple[Diagnostic, ...]:
     """W290 for each `valid` model whose versions of one key overlap, so that a row's time
     falls in two versions and a join into it counts the row twice."""
     found = []
     for model in spec.models:
         if model.valid is None or model.primary_key is None:
             continue
-        result = warehouse.fetch(to_sql(overlap_query(model), warehouse.dialect))
-        if not result.rows:
+        rows = rows_of(to_sql(overlap_query(model), dialect))
+        if not rows:
             continue
-        key, start, until, next_from, overlaps = result.rows[0]
+        key, start, until, next_from, overlaps = rows[0]
         ends = f"until {until}" if until is not None else "with no end"
         more = f" ({overlaps} overlapping pairs in all)" if overlaps > 1 else ""
         found.append(

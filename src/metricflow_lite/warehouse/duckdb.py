@@ -217,7 +217,7 @@ class DuckDBWarehouse(Closing):
         read_only: bool = False,
         config: dict[str, str | bool | int | float | list[str]] | None = None,
     ) -> None:
-        self.connection = connection
+        self._connection: Any | None = connection
         self.target_name = target_name
         self.path = path
         self.read_only = read_only
@@ -266,6 +266,16 @@ class DuckDBWarehouse(Closing):
         warehouse = cls(connection, target.name, str(path), read_only, config)
         warehouse.lock = lock
         return warehouse
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None:  # a build replaced the file: opened again when next read
+            self._connection = self._reopen(Path(self.path))
+        return self._connection
+
+    @connection.setter
+    def connection(self, connection: Any) -> None:
+        self._connection = connection
 
     @classmethod
     def in_memory(cls) -> DuckDBWarehouse:
@@ -358,8 +368,10 @@ class DuckDBWarehouse(Closing):
             os.replace(building, path)
             clock.lap("commit")
         finally:
-            self.connection.close()
-            self.connection = self._reopen(path)
+            # opened again when next read: a lone `mfl build` never does
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = None
             if not held:
                 self.lock.release()
         return result, clock.laps()
@@ -404,7 +416,8 @@ class DuckDBWarehouse(Closing):
         return clock.laps()
 
     def close(self) -> None:
-        self.connection.close()
+        if self._connection is not None:
+            self._connection.close()  # kept: a read after close fails as DuckDB says
         if self.lock is not None:
             self.lock.release()
 
