@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 import sqlglot
 from sqlglot import exp
@@ -244,8 +244,10 @@ MAX_DEPTH = 200  # operators inside each other; a chain of AND or OR counts as o
 MAX_LENGTH = 200_000  # characters of one expression
 
 
+@cache
 def _function_classes(allowed: tuple[Allowed, ...]) -> dict[type[exp.Expr], Allowed]:
-    """The sqlglot node type each allowed example parses to (sqlglot types most functions)."""
+    """The sqlglot node type each allowed example parses to (sqlglot types most functions).
+    Parsed on first use: a build or query from the kept compiled objects checks no SQL."""
     classes: dict[type[exp.Expr], Allowed] = {}
     for entry in allowed:
         root = sqlglot.parse_one(entry.example, read="duckdb")
@@ -254,9 +256,7 @@ def _function_classes(allowed: tuple[Allowed, ...]) -> dict[type[exp.Expr], Allo
     return classes
 
 
-_ROW_CLASSES = _function_classes(ROW_FUNCTIONS)
 _ROW_NAMES = {a.name: a for a in ROW_FUNCTIONS}
-_DERIVED_CLASSES = _function_classes(DERIVED_FUNCTIONS)
 _DERIVED_NAMES = {a.name: a for a in DERIVED_FUNCTIONS}
 
 
@@ -264,7 +264,7 @@ def function_name(node: exp.Expr) -> str:
     """A function call's name as a user would write it: `query_to_xml`, `read_csv`."""
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
-    for classes in (_ROW_CLASSES, _DERIVED_CLASSES):
+    for classes in (_function_classes(ROW_FUNCTIONS), _function_classes(DERIVED_FUNCTIONS)):
         entry = classes.get(type(node))
         if entry is not None:
             return entry.name
@@ -282,7 +282,7 @@ def allowed_function(
 
 def row_function(node: exp.Expr) -> Allowed | None:
     """The ROW_FUNCTIONS entry of a function call in row-level SQL, None if not allowed."""
-    return allowed_function(node, _ROW_CLASSES, _ROW_NAMES)
+    return allowed_function(node, _function_classes(ROW_FUNCTIONS), _ROW_NAMES)
 
 
 def unavailable_functions(tree: exp.Expr, dialects: Iterable[str]) -> list[tuple[exp.Expr, str]]:
@@ -612,7 +612,9 @@ def parse_derived(text: str, loc: Location, what: str) -> tuple[exp.Expr, tuple[
                 )
         elif isinstance(node, DERIVED_OPERATORS):
             continue
-        elif allowed_function(node, _DERIVED_CLASSES, _DERIVED_NAMES) is not None:
+        elif (
+            allowed_function(node, _function_classes(DERIVED_FUNCTIONS), _DERIVED_NAMES) is not None
+        ):
             continue
         elif isinstance(node, exp.Anonymous) and node.name.lower() in ERLANG_FUNCTIONS:
             _check_erlang(node, loc, text, what)
