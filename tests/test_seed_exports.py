@@ -497,6 +497,29 @@ def test_xlsx_with_a_title_row_and_sheet_row_numbers(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_in_the_1904_date_system_counts_serials_from_1904(tmp_path: Path) -> None:
+    """A workbook saved by Excel for Mac in the 1904 date system stores every date as days
+    since 1904-01-01: a serial number in a date column counted from 1899-12-30 loaded
+    1,462 days (four years) early."""
+    root = make_project(tmp_path, {"seeds/acd.yml": XLSX_YML})
+    book = xlsxwriter.Workbook(str(root / "seeds/acd.xlsx"), {"date_1904": True})
+    sheet = book.add_worksheet("明细")
+    shown = book.add_format({"num_format": "yyyy/m/d h:mm"})
+    sheet.write_row(0, 0, ["坐席工号", "来电时间", "通话时长(秒)"])
+    sheet.write_row(1, 0, ["A1"])  # a date cell: the reader counts it by the workbook's system
+    sheet.write_datetime(1, 1, dt.datetime(2024, 10, 8, 9, 5), shown)
+    sheet.write(1, 2, 120)
+    # the serial number of 2024-10-08 12:00 in the 1904 system, as a plain number
+    serial = (dt.date(2024, 10, 8) - dt.date(1904, 1, 1)).days + 0.5
+    sheet.write_row(2, 0, ["A2", serial, 45])
+    book.close()
+    assert statuses(seed(root)) == [("seeds/acd.xlsx", LoadStatus.LOADED, 2, 0)]
+    assert query(root, "SELECT agent_id, offered_ts, talk_seconds, _line FROM raw.acd") == [
+        ("A1", dt.datetime(2024, 10, 8, 9, 5), 120, 2),
+        ("A2", dt.datetime(2024, 10, 8, 12, 0), 45, 3),
+    ]
+
+
 def test_xlsx_date_cells_in_a_column_with_a_format(tmp_path: Path) -> None:
     """`format:` describes the text cells of a column; its date cells (and serial numbers)
     were written out in ISO form and every one was rejected as not matching the format."""

@@ -30,6 +30,7 @@ def restore_breaks(text: str) -> str:
 
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (with Lotus's leap day 1900-02-29)
+MAC_EPOCH = dt.datetime(1904, 1, 1)  # serial 0 of a workbook in the 1904 date system
 TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "DATETIME")
 
 
@@ -200,10 +201,34 @@ def _not_a_workbook(seed: SeedFile, head: bytes) -> str:
     return "check that the file is a complete .xlsx/.xls workbook (not a renamed CSV)"
 
 
-def cell_text(cell: Cell, kind: str, fmt: str | None = None) -> str:
+def workbook_epoch(seed: SeedFile) -> dt.datetime:
+    """The day an .xlsx workbook's serial dates count from: 1904-01-01 in the 1904 date
+    system (Excel for Mac's, kept by a workbook saved in it), else 1899-12-30. calamine reads
+    date cells by it; a serial number in a date column is read here, and 1,462 days early
+    by the wrong one. An .xls says it in a record of its own: read as 1900 (see the docs)."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    if seed.format is not SeedFormat.XLSX:
+        return EXCEL_EPOCH
+    try:
+        with zipfile.ZipFile(seed.path) as book:
+            workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError):
+        return EXCEL_EPOCH  # sheet_rows says what is wrong with the file
+    properties = workbook.find(f"{main}workbookPr")
+    flag = properties.get("date1904", "") if properties is not None else ""
+    return MAC_EPOCH if flag.strip().lower() in ("1", "true") else EXCEL_EPOCH
+
+
+def cell_text(
+    cell: Cell, kind: str, fmt: str | None = None, epoch: dt.datetime = EXCEL_EPOCH
+) -> str:
     """A cell as CSV text: whole numbers without '.0', dates in ISO form, and a number in a
-    DATE/TIMESTAMP column read as an Excel serial date. A date cell in a column with a
-    `format:` is written in that format, which the column's text cells are read with."""
+    DATE/TIMESTAMP column read as an Excel serial date (days since the workbook's `epoch`).
+    A date cell in a column with a `format:` is written in that format, which the column's
+    text cells are read with."""
     if cell is None or cell == "":
         return ""
     if isinstance(cell, bool):
@@ -211,7 +236,7 @@ def cell_text(cell: Cell, kind: str, fmt: str | None = None) -> str:
     temporal = kind.upper().startswith(TEMPORAL)
     if isinstance(cell, int | float):
         if temporal:
-            moment = EXCEL_EPOCH + dt.timedelta(days=float(cell))
+            moment = epoch + dt.timedelta(days=float(cell))
             moment = moment.replace(microsecond=0) + dt.timedelta(
                 seconds=round(moment.microsecond / 1e6)
             )
@@ -257,9 +282,10 @@ def write_sheet(
     header_index: int,
     kind_of: Callable[[int], Kind],
     out: Path,
+    epoch: dt.datetime = EXCEL_EPOCH,
 ) -> tuple[int, bool]:
     """Write the rows from `header_index` (0-based) on as CSV; the lines written, and whether
-    a cell's line breaks were hidden (see hide_breaks)."""
+    a cell's line breaks were hidden (see hide_breaks). Serial dates count from `epoch`."""
     lines = 0
     breaks = False
     kinds: list[Kind] = []
@@ -290,7 +316,7 @@ def write_sheet(
                 else:
                     blank = blank and cell is None
                     kind, fmt = kinds[i] if i < len(kinds) else ("VARCHAR", None)
-                    texts.append(cell_text(cell, kind, fmt))
+                    texts.append(cell_text(cell, kind, fmt, epoch))
             if blank:
                 handle.write("\n")  # a blank row is a blank line, not a row of empty values
             else:

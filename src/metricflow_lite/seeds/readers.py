@@ -313,7 +313,10 @@ def _ready_sheet(seed: SeedFile, table: SeedTable, out: Path) -> ReadyFile:
     def kind_of(position: int) -> excel.Kind:
         return kinds[position] if position < len(kinds) else ("VARCHAR", None)
 
-    lines, breaks = excel.write_sheet(itertools.chain(head, rows), header_index, kind_of, out)
+    epoch = excel.workbook_epoch(seed)
+    lines, breaks = excel.write_sheet(
+        itertools.chain(head, rows), header_index, kind_of, out, epoch
+    )
     options = CsvOptions(header=table.csv.header)
     ready = SeedFile(seed.table, out, seed.file, SeedFormat.CSV)
     names = read_header(ready, options) if lines else ()
