@@ -1132,13 +1132,17 @@ def _old_rows(
 
 
 def _sharing(
-    source: PartitionedSource, old_table: exp.Table, rows: str, dialect: str
+    source: PartitionedSource,
+    old_table: exp.Table,
+    rows: str,
+    dialect: str,
+    alias: str = OLD_ALIAS,
 ) -> exp.Select:
     """The last build's keys with a partition value of a row in `rows` (of any window)."""
     table = old_table.copy()
-    table.set("alias", exp.TableAlias(this=ident(OLD_ALIAS)))
-    shared = exp.or_(*(same_values(p, OLD_ALIAS, rows, dialect) for p in source.partitions))
-    return exp.select(*(col(k, OLD_ALIAS) for k in source.key)).from_(table).where(shared)
+    table.set("alias", exp.TableAlias(this=ident(alias)))
+    shared = exp.or_(*(same_values(p, alias, rows, dialect) for p in source.partitions))
+    return exp.select(*(col(k, alias) for k in source.key)).from_(table).where(shared)
 
 
 def key_rows(
@@ -1155,15 +1159,42 @@ def key_rows(
     return exp.union(base, old_rows, distinct=False).sql(dialect)
 
 
-def rewrite_rows_query(source: PartitionedSource, old_table: exp.Table, dialect: str) -> str:
+def rewrite_rows_query(
+    source: PartitionedSource,
+    old_table: exp.Table,
+    dialect: str,
+    day_keys: Sequence[DayKey] | None = None,
+) -> list[tuple[str, str]]:
     """REWRITE_ROWS_TABLE: the key and partition values of every row that can change, old and
     new: the last build's rows sharing a partition with a row of the loads' keys (old or new;
     a key's old row shares its own), and those keys' rows (a key not among the loads' has the
-    same rows in both builds). One scan of the last build's table gives the keys and their rows."""
+    same rows in both builds). One scan of the last build's table gives the keys and their rows.
+
+    With `day_keys` (the engines that rewrite only the changed keys) the same scan hashes
+    those old rows into OLD_HASHES_TABLE (see row_hashes): they are the rows of the keys to
+    rewrite, and a second scan of the table at full width read them again."""
     new = exp.select(*(col(c) for c in source.columns)).from_(exp.Table(this=ident(KEY_ROWS_TABLE)))
-    sharing = _sharing(source, old_table, KEY_ROWS_TABLE, dialect)
-    sharing.set("expressions", [col(c, OLD_ALIAS) for c in source.columns])
-    return exp.union(sharing, new, distinct=False).sql(dialect)
+    if day_keys is None:
+        sharing = _sharing(source, old_table, KEY_ROWS_TABLE, dialect)
+        sharing.set("expressions", [col(c, OLD_ALIAS) for c in source.columns])
+        return [(REWRITE_ROWS_TABLE, exp.union(sharing, new, distinct=False).sql(dialect))]
+    hashed = _sharing(source, old_table, KEY_ROWS_TABLE, dialect, ROW_ALIAS)
+    partitions = [p for p in source.columns if p not in source.key]
+    hashed.set(
+        "expressions",
+        [
+            *(col(c, ROW_ALIAS) for c in (*source.key, *partitions)),
+            *(exp.alias_(_row_day(k), day_column(i)) for i, k in enumerate(day_keys)),
+            exp.alias_(row_hash(ROW_ALIAS, dialect), HASH_COLUMN),
+        ],
+    )
+    old = exp.select(*(col(c) for c in source.columns)).from_(
+        exp.Table(this=ident(OLD_HASHES_TABLE))
+    )
+    return [
+        (OLD_HASHES_TABLE, hashed.sql(dialect)),
+        (REWRITE_ROWS_TABLE, exp.union(old, new, distinct=False).sql(dialect)),
+    ]
 
 
 def rewrite_keys_query(source: PartitionedSource, dialect: str) -> str:
@@ -1184,13 +1215,17 @@ def read_keys_query(source: PartitionedSource, old_table: exp.Table, dialect: st
 
 
 def partition_steps(
-    source: PartitionedSource, obj: BuildObject, dialect: str
+    source: PartitionedSource,
+    obj: BuildObject,
+    dialect: str,
+    day_keys: Sequence[DayKey] | None = None,
 ) -> tuple[tuple[str, str], ...]:
-    """(temp table, query) in order: the keys a PartitionedSource rewrites and reads."""
+    """(temp table, query) in order: the keys a PartitionedSource rewrites and reads; with
+    `day_keys`, the last build's rows of the keys to rewrite hashed too (OLD_HASHES_TABLE)."""
     old = table_ref(obj.schema, obj.name)
     return (
         (KEY_ROWS_TABLE, key_rows(source, obj, old, dialect)),
-        (REWRITE_ROWS_TABLE, rewrite_rows_query(source, old, dialect)),
+        *rewrite_rows_query(source, old, dialect, day_keys),
         (REWRITE_TABLE, rewrite_keys_query(source, dialect)),
         (READ_TABLE, read_keys_query(source, old, dialect)),
     )
@@ -1241,7 +1276,8 @@ def row_hashes(
     source: Keyed, obj: BuildObject, day_keys: Sequence[DayKey], dialect: str
 ) -> list[tuple[str, str]]:
     """OLD_HASHES_TABLE and NEW_HASHES_TABLE: of each row, its key, its day of every day key
-    and its hash; of the last build's rows of the keys to rewrite, and of NEW_ROWS_TABLE.
+    and its hash; of the last build's rows of the keys to rewrite, and of NEW_ROWS_TABLE. A
+    PartitionedSource's old rows are hashed by partition_steps, in the scan that finds them.
 
     The last build's rows are read once, whole (a hash reads every column): which keys changed
     and the fingerprints of their days, removed and written, are then sums over these narrow
@@ -1258,6 +1294,8 @@ def row_hashes(
         return (select.where(where, copy=False) if where is not None else select).sql(dialect)
 
     new_rows = exp.Table(this=ident(NEW_ROWS_TABLE), alias=exp.TableAlias(this=ident(ROW_ALIAS)))
+    if isinstance(source, PartitionedSource):
+        return [(NEW_HASHES_TABLE, hashed(new_rows, None))]
     return [
         (
             OLD_HASHES_TABLE,

@@ -506,7 +506,9 @@ def by_key(
     done = KeysRewritten(int(count))
     rewrite = inc.KEYS_TABLE
     if isinstance(source, inc.PartitionedSource):
-        for name, query in inc.partition_steps(source, obj, dialect):
+        # Spark writes the whole table: it hashes no rows
+        hashed = None if dialect == "spark" else tuple(day_keys or ())
+        for name, query in inc.partition_steps(source, obj, dialect, hashed):
             layout.make_temp_table(session, name, query)
         [[rewritten]] = session.fetch(f"SELECT count(*) FROM {inc.REWRITE_TABLE}")
         done = KeysRewritten(int(count), int(rewritten), source.partitions)

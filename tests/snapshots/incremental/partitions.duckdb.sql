@@ -68,27 +68,36 @@ WHERE
       "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_old"."leg_id"
   );
 
--- _mfl_rewrite_rows
+-- _mfl_old_hashes
 SELECT
-  "_mfl_old"."leg_id",
-  "_mfl_old"."call_id",
-  "_mfl_old"."customer_id"
-FROM "src"."calls" AS "_mfl_old"
+  "_mfl_row"."leg_id",
+  "_mfl_row"."call_id",
+  "_mfl_row"."customer_id",
+  CAST("_mfl_row"."next_ts" AS DATE) AS _mfl_day_0,
+  CAST(HASH("_mfl_row") AS INT128) AS _mfl_hash
+FROM "src"."calls" AS "_mfl_row"
 WHERE
   EXISTS(
     SELECT
       1
     FROM "_mfl_key_rows" AS "_mfl_key"
     WHERE
-      "_mfl_key"."call_id" IS NOT DISTINCT FROM "_mfl_old"."call_id"
+      "_mfl_key"."call_id" IS NOT DISTINCT FROM "_mfl_row"."call_id"
   )
   OR EXISTS(
     SELECT
       1
     FROM "_mfl_key_rows" AS "_mfl_key"
     WHERE
-      "_mfl_key"."customer_id" IS NOT DISTINCT FROM "_mfl_old"."customer_id"
-  )
+      "_mfl_key"."customer_id" IS NOT DISTINCT FROM "_mfl_row"."customer_id"
+  );
+
+-- _mfl_rewrite_rows
+SELECT
+  "leg_id",
+  "call_id",
+  "customer_id"
+FROM "_mfl_old_hashes"
 UNION ALL
 SELECT
   "leg_id",
@@ -212,21 +221,6 @@ WHERE
     FROM "_mfl_rewrite" AS "_mfl_key"
     WHERE
       "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_q"."leg_id"
-  );
-
--- _mfl_old_hashes
-SELECT
-  "_mfl_row"."leg_id",
-  CAST("_mfl_row"."next_ts" AS DATE) AS _mfl_day_0,
-  CAST(HASH("_mfl_row") AS INT128) AS _mfl_hash
-FROM "src"."calls" AS "_mfl_row"
-WHERE
-  EXISTS(
-    SELECT
-      1
-    FROM "_mfl_rewrite" AS "_mfl_key"
-    WHERE
-      "_mfl_key"."leg_id" IS NOT DISTINCT FROM "_mfl_row"."leg_id"
   );
 
 -- _mfl_new_hashes

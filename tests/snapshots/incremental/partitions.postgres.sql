@@ -90,23 +90,25 @@ WHERE
     )
   );
 
--- _mfl_rewrite_rows
+-- _mfl_old_hashes
 SELECT
-  "_mfl_old"."leg_id",
-  "_mfl_old"."call_id",
-  "_mfl_old"."customer_id"
-FROM "src"."calls" AS "_mfl_old"
+  "_mfl_row"."leg_id",
+  "_mfl_row"."call_id",
+  "_mfl_row"."customer_id",
+  CAST("_mfl_row"."next_ts" AS DATE) AS _mfl_day_0,
+  CAST(HASHTEXTEXTENDED(CAST("_mfl_row" AS TEXT), 0) AS DECIMAL) AS _mfl_hash
+FROM "src"."calls" AS "_mfl_row"
 WHERE
   (
     (
-      "_mfl_old"."call_id" IN (
+      "_mfl_row"."call_id" IN (
         SELECT
           "_mfl_key"."call_id"
         FROM "_mfl_key_rows" AS "_mfl_key"
       )
     )
     OR (
-      "_mfl_old"."call_id" IS NULL
+      "_mfl_row"."call_id" IS NULL
       AND EXISTS(
         SELECT
           1
@@ -118,14 +120,14 @@ WHERE
   )
   OR (
     (
-      "_mfl_old"."customer_id" IN (
+      "_mfl_row"."customer_id" IN (
         SELECT
           "_mfl_key"."customer_id"
         FROM "_mfl_key_rows" AS "_mfl_key"
       )
     )
     OR (
-      "_mfl_old"."customer_id" IS NULL
+      "_mfl_row"."customer_id" IS NULL
       AND EXISTS(
         SELECT
           1
@@ -134,7 +136,14 @@ WHERE
           "_mfl_key"."customer_id" IS NULL
       )
     )
-  )
+  );
+
+-- _mfl_rewrite_rows
+SELECT
+  "leg_id",
+  "call_id",
+  "customer_id"
+FROM "_mfl_old_hashes"
 UNION ALL
 SELECT
   "leg_id",
@@ -297,31 +306,6 @@ WHERE
   )
   OR (
     "_q"."leg_id" IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM "_mfl_rewrite" AS "_mfl_key"
-      WHERE
-        "_mfl_key"."leg_id" IS NULL
-    )
-  );
-
--- _mfl_old_hashes
-SELECT
-  "_mfl_row"."leg_id",
-  CAST("_mfl_row"."next_ts" AS DATE) AS _mfl_day_0,
-  CAST(HASHTEXTEXTENDED(CAST("_mfl_row" AS TEXT), 0) AS DECIMAL) AS _mfl_hash
-FROM "src"."calls" AS "_mfl_row"
-WHERE
-  (
-    "_mfl_row"."leg_id" IN (
-      SELECT
-        "_mfl_key"."leg_id"
-      FROM "_mfl_rewrite" AS "_mfl_key"
-    )
-  )
-  OR (
-    "_mfl_row"."leg_id" IS NULL
     AND EXISTS(
       SELECT
         1
