@@ -339,3 +339,18 @@ def test_a_build_opens_the_file_it_replaced_only_when_it_is_read(
         assert len(opened) == before + 1 and opened[-1] != "warehouse.duckdb"  # the copy
         assert warehouse.fetch("SELECT answer FROM src.marker").rows == ((42,),)
         assert opened[-1] == "warehouse.duckdb" and len(opened) == before + 2
+
+
+def test_a_build_checkpoints_its_copy_once_at_the_end(built: Path) -> None:
+    """DuckDB checkpoints a database by itself after 16 MB of log, in the middle of the
+    statement that passes it: a build's copy is checkpointed once, when the build ends."""
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    setting = "SELECT current_setting('checkpoint_threshold')"
+    with connect(load_project(built), read_only=True) as warehouse:
+        assert isinstance(warehouse, DuckDBWarehouse)
+        found: list[object] = []
+        warehouse.build_in_copy(lambda session: found.extend(session.fetch(setting)))
+        [[default]] = warehouse.fetch(setting).rows
+    assert found == [("931.3 GiB",)] and default != "931.3 GiB"
