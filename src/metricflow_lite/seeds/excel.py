@@ -110,6 +110,7 @@ def sheet_rows(seed: SeedFile, sheet: str | None) -> Iterator[list[Cell]]:
 _FORMULA_CELL = re.compile(
     rb'<c r="([A-Z]+)([0-9]+)"([^>]*)>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(<v\s*/>|<v>\s*</v>|</c>)'
 )
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"  # workbook.xml's
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
@@ -120,11 +121,10 @@ def _sheet_windows(seed: SeedFile, sheet: str | None) -> Iterator[bytes]:
     import zipfile
     from xml.etree import ElementTree
 
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     try:
         with zipfile.ZipFile(seed.path) as book:
             workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-            sheets = workbook.findall(f"{main}sheets/{main}sheet")
+            sheets = workbook.findall(f"{MAIN}sheets/{MAIN}sheet")
             chosen = next((s for s in sheets if sheet is None or s.get("name") == sheet), None)
             if chosen is None:
                 return
@@ -209,7 +209,6 @@ def workbook_epoch(seed: SeedFile) -> dt.datetime:
     import zipfile
     from xml.etree import ElementTree
 
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     if seed.format is not SeedFormat.XLSX:
         return EXCEL_EPOCH
     try:
@@ -217,7 +216,7 @@ def workbook_epoch(seed: SeedFile) -> dt.datetime:
             workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError):
         return EXCEL_EPOCH  # sheet_rows says what is wrong with the file
-    properties = workbook.find(f"{main}workbookPr")
+    properties = workbook.find(f"{MAIN}workbookPr")
     flag = properties.get("date1904", "") if properties is not None else ""
     return MAC_EPOCH if flag.strip().lower() in ("1", "true") else EXCEL_EPOCH
 
