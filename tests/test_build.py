@@ -6,7 +6,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import sqlglot
 from conftest import invoke
+from sqlglot import exp
 
 
 def tables(project: Path) -> set[str]:
@@ -221,12 +223,62 @@ def test_which_source_models_are_views(sql: str, kind: str) -> None:
     assert materialized(reads_raw, parse_model_sql(reads_raw)) == "table"
 
 
+@pytest.mark.parametrize(
+    ("cte", "inlined"),
+    [
+        ("select a, upper(b) as b, try_strptime(c, '%Y') as c from raw.x where a > 1", True),
+        ("select a, md5(b) as h, coalesce(c, 0) as c from q0", True),
+        ("select a, random() as r from raw.x", False),  # each reader would draw its own
+        ("select a, nextval('s') as n from raw.x", False),
+        ("select a, now() as t from raw.x", False),
+        ("select a, count(*) over (partition by b) as n from raw.x", False),
+        ("select a, count(*) as n from raw.x group by a", False),
+        ("select a from raw.x join raw.y using (a)", False),
+        ("select distinct a from raw.x", False),
+        ("select a from raw.x limit 3", False),
+        ("select a from raw.x order by a", False),
+        ("select a from (select a from raw.x) as d", False),
+        ("select a from raw.x where a in (select a from raw.y)", False),
+        ("select a from raw.x union all select a from raw.y", False),
+    ],
+)
+def test_a_source_table_inlines_the_ctes_that_pass_rows_on(cte: str, inlined: bool) -> None:
+    """DuckDB materialises a CTE that several parts of a query read; one that computes each
+    row from that row alone is marked NOT MATERIALIZED (each reader computes the columns it
+    needs), for DuckDB only."""
+    from metricflow_lite.compile.dialects import render
+    from metricflow_lite.compile.layers import SqlModel, inline_row_wise_ctes, parse_model_sql
+
+    sql = f"with q0 as (select a, b, c from raw.x), q as ({cte}) select * from q, q0"
+    model = SqlModel("m", "source", "models/source/m.sql", sql, (), ("x",))
+    query = inline_row_wise_ctes(parse_model_sql(model))
+    marks = {cte.alias_or_name: cte.args.get("materialized") for cte in query.ctes}
+    assert marks == {"q0": False, "q": False if inlined else None}
+    assert ("q AS NOT MATERIALIZED" in render(query, "duckdb", "m")) is inlined
+    for dialect in ("postgres", "spark"):
+        assert "MATERIALIZED" not in render(query, dialect, "m")
+
+
+def test_source_rows_of_a_natural_key_are_inlined_with_the_ctes_reading_them() -> None:
+    from metricflow_lite.compile.layers import inline_row_wise_ctes, latest_versions
+
+    source = latest_versions("x", ("a",)).sql("duckdb")
+    query = sqlglot.parse_one(
+        f"with latest as (select * from {source} as x where a is not null),"
+        " typed as (select a, lower(b) as b from latest)"
+        " select t.a, t.b, count(*) over (partition by t.b) from typed as t",
+        read="duckdb",
+    )
+    assert isinstance(query, exp.Query)
+    marked = inline_row_wise_ctes(query)
+    assert [cte.args.get("materialized") for cte in marked.ctes] == [False, False]
+    assert query.ctes[0].args.get("materialized") is None  # the input is left as it was
+
+
 def test_a_kept_object_unpacks_its_query_only_when_read() -> None:
     """The compiled objects in target/ are unpickled on every build; their query trees, most of
     the file, only for the objects a build writes."""
     import pickle
-
-    import sqlglot
 
     from metricflow_lite.compile.build import PACKED_QUERY, BuildObject
 

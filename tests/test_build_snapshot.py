@@ -354,3 +354,18 @@ def test_a_build_checkpoints_its_copy_once_at_the_end(built: Path) -> None:
         warehouse.build_in_copy(lambda session: found.extend(session.fetch(setting)))
         [[default]] = warehouse.fetch(setting).rows
     assert found == [("931.3 GiB",)] and default != "931.3 GiB"
+
+
+def test_a_build_keeps_the_parts_its_queries_repeat_inlined(built: Path) -> None:
+    """A source model's inlined CTEs, and source()'s test of later versions with them, are
+    parts DuckDB's optimizer would compute once and write aside whole: a build stops it."""
+    from metricflow_lite.spec.project import load_project
+    from metricflow_lite.warehouse import connect
+
+    setting = "SELECT current_setting('disabled_optimizers')"
+    with connect(load_project(built), read_only=True) as warehouse:
+        assert isinstance(warehouse, DuckDBWarehouse)
+        found: list[tuple[object, ...]] = []
+        warehouse.build_in_copy(lambda session: found.extend(session.fetch(setting)))
+        [[default]] = warehouse.fetch(setting).rows
+    assert found == [("common_subplan",)] and "common_subplan" not in str(default)

@@ -104,27 +104,24 @@ legs AS (
     FROM masked
 ),
 
-calls AS (
-    -- one value per call, read from all its legs; only the leg's key is carried through the
-    -- window (sorting every column of every leg by call made this the build's largest cost)
+per_leg AS (
+    -- values read from other legs: of the call (all its legs) and of the caller (the next
+    -- inbound call, for the 7-day repeat-call rate). Only the leg's key and the windows'
+    -- columns go through the windows (sorting every column of every leg by call made this
+    -- the build's largest cost), and both are joined back at once.
     SELECT
         leg_id,
         count(*) OVER (PARTITION BY call_id) AS call_leg_count,
         first_value(resolved) OVER (
             PARTITION BY call_id ORDER BY leg_seq DESC
             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-        ) AS final_leg_resolved
+        ) AS final_leg_resolved,
+        CASE
+            WHEN is_offered_call AND customer_id IS NOT NULL THEN lead(offered_ts) OVER (
+                PARTITION BY customer_id, is_offered_call ORDER BY offered_ts, leg_id
+            )
+        END AS next_offered_ts
     FROM legs
-),
-
-offered AS (
-    -- the caller's next inbound call, for the 7-day repeat-call rate
-    SELECT
-        leg_id,
-        lead(offered_ts) OVER (PARTITION BY customer_id ORDER BY offered_ts, leg_id)
-            AS next_offered_ts
-    FROM legs
-    WHERE is_offered_call AND customer_id IS NOT NULL
 )
 
 SELECT
@@ -168,7 +165,7 @@ SELECT
     AND coalesce(k.final_leg_resolved, FALSE) AS call_resolved,
     c.is_offered_call AND c.is_answered
     AND coalesce(
-        o.next_offered_ts <= c.offered_ts + INTERVAL '7' DAY, FALSE
+        k.next_offered_ts <= c.offered_ts + INTERVAL '7' DAY, FALSE
     ) AS repeat_call_7d,
     c.talk_seconds > {{ outlier_seconds }}
     OR c.handle_seconds > {{ outlier_seconds }} AS is_outlier,
@@ -177,5 +174,4 @@ SELECT
     c._file,
     c._line
 FROM legs AS c
-LEFT JOIN calls AS k ON c.leg_id = k.leg_id
-LEFT JOIN offered AS o ON c.leg_id = o.leg_id
+LEFT JOIN per_leg AS k ON c.leg_id = k.leg_id

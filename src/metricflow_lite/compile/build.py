@@ -17,7 +17,12 @@ from metricflow_lite.compile.calendar import (
     with_stored_ends,
 )
 from metricflow_lite.compile.dialects import render
-from metricflow_lite.compile.layers import SqlModel, materialized, parse_model_sql
+from metricflow_lite.compile.layers import (
+    SqlModel,
+    inline_row_wise_ctes,
+    materialized,
+    parse_model_sql,
+)
 from metricflow_lite.compile.plan import (
     PlanNode,
     indicator_tables,
@@ -150,6 +155,8 @@ def plan_build(
         carried = stored_ends(spec, model.name) if model.layer == "source" else []
         # a source table that carries business_seconds() ends joins the calendars: a table
         kind = "TABLE" if carried or materialized(model, query) == "table" else "VIEW"
+        if model.layer == "source" and kind == "TABLE":
+            query = inline_row_wise_ctes(query)
         return BuildObject(
             schema=model.schema,
             name=model.name,

@@ -254,6 +254,26 @@ def spark_end_of_time(node: exp.Expr) -> exp.Expr | None:
     return None
 
 
+def without_inlining_marks(node: exp.Expr) -> exp.Expr | None:
+    """A CTE without NOT MATERIALIZED, which compile/layers writes on a source model's
+    row-wise CTEs for DuckDB: PostgreSQL inlines a CTE read once and materialises one read
+    more often, its rows are read whole either way; Spark has no such hint."""
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is False:
+        unmarked = node.copy()
+        unmarked.set("materialized", None)
+        return unmarked
+    return None
+
+
+def spark_without_materialized(node: exp.Expr) -> exp.Expr | None:
+    """A CTE without MATERIALIZED: Spark decides itself which CTEs it computes once."""
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        unmarked = node.copy()
+        unmarked.set("materialized", None)
+        return unmarked
+    return None
+
+
 RULES: dict[str, tuple[Rule, ...]] = {
     "duckdb": (),
     "postgres": (
@@ -263,6 +283,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         anchored_regexp_match,
         interval_of_expression,
         like_without_escape,
+        without_inlining_marks,
     ),
     "spark": (
         spark_iso_day_of_week,
@@ -275,6 +296,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         like_without_escape,
         spark_double_literals,
         spark_end_of_time,
+        spark_without_materialized,
     ),
 }
 # Constructs sqlglot renders without complaint but the engine rejects: (node type, what, hint).
