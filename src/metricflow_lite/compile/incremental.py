@@ -32,7 +32,7 @@ from sqlglot import exp
 from metricflow_lite.compile import names as shared_names
 from metricflow_lite.compile import periods as periods_of
 from metricflow_lite.compile.build import SCHEMAS, BuildObject, rename_schemas
-from metricflow_lite.compile.dialects import render
+from metricflow_lite.compile.dialects import adapt, render
 from metricflow_lite.compile.plan import IndicatorTable, JoinVersions, PlanNode
 from metricflow_lite.compile.sqlgen import col, ident, period_start, table_ref
 from metricflow_lite.spec.model import Grain, ProjectSpec
@@ -1156,7 +1156,8 @@ def key_rows(
     base.set("expressions", [col(c) for c in source.columns])
     _filter_sources(base, source, KEYS_TABLE, dialect)
     old_rows = _old_rows(source, old_table, KEYS_TABLE, dialect)
-    return exp.union(base, old_rows, distinct=False).sql(dialect)
+    # the model's own CTEs: rewritten for the dialect as the model's statement is
+    return adapt(exp.union(base, old_rows, distinct=False), dialect).sql(dialect)
 
 
 def rewrite_rows_query(
